@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages vmmap needs to build and test, if any are missing.
+# Called by `make demo` and `make test`; safe to run again (does nothing when all are present).
+set -eu
+PKGS="gcc make libc6-dev libcjson-dev libxlsxwriter-dev libcmocka-dev zlib1g-dev clang valgrind procps python3 jq"
+missing=()
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "vmmap: installing missing packages: ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+        echo "vmmap: error: need root (or sudo) to install: ${missing[*]}" >&2
+        echo "vmmap: hint: run as root: apt-get install ${missing[*]}" >&2
+        exit 1
+    fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq || true
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,54 @@
+#include "xalloc.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void *vm_array_push(void **arr, size_t *count, size_t elem)
+{
+    size_t n = *count;
+    /* Reallocate exactly when n reaches the implicit capacity: 8, 16, 32, ... */
+    if (n == 0 || (n >= 8 && (n & (n - 1)) == 0)) {
+        size_t ncap = n ? n * 2 : 8;
+        if (ncap < n || ncap > SIZE_MAX / elem)
+            return NULL;
+        void *grown = realloc(*arr, ncap * elem);
+        if (!grown)
+            return NULL;
+        *arr = grown;
+    }
+    char *p = (char *)*arr + *count * elem;
+    memset(p, 0, elem);
+    (*count)++;
+    return p;
+}
+
+char *vm_strdup(const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+char *vm_asprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return NULL;
+    char *buf = malloc((size_t)n + 1);
+    if (!buf)
+        return NULL;
+    va_start(ap, fmt);
+    vsnprintf(buf, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return buf;
+}
