@@ -1,0 +1,22 @@
+/* Snapshots as JSON (cJSON): the documented, versioned exchange format (docs/snapshot-format.md,
+ * docs/snapshot.schema.json).  Writing then reading gives back an identical snapshot. */
+#ifndef VMMAP_REPORT_JSON_H
+#define VMMAP_REPORT_JSON_H
+
+#include <stddef.h>
+
+#include "../vmmap/model/snapshot.h"
+#include "../vmmap/util/error.h"
+
+/* Serialises; malloc'd NUL-terminated text, NULL when out of memory. */
+char *vm_snapshot_to_json(const vm_snapshot *s, int pretty);
+
+/* Writes to path atomically (temporary name in the same directory, then rename); "-" is stdout. */
+int vm_snapshot_write_json(const vm_snapshot *s, const char *path, vm_error *err);
+
+/* Parses and validates.  Errors name the source and the JSON path:
+ *   "snap.json: regions[12].size: expected an integer"  (code VM_EXIT_BAD_INPUT). */
+vm_snapshot *vm_snapshot_from_json(const char *text, size_t len, const char *source_name, vm_error *err);
+vm_snapshot *vm_snapshot_read_json(const char *path, vm_error *err);
+
+#endif

@@ -1,0 +1,83 @@
+/* glibc malloc, seen from outside: arenas, their heaps, and mmap'd chunks.
+ *
+ * Works over a vm_memreader and a plain list of mappings, so it serves a live process, a core
+ * file or a test's synthetic memory image alike.  Target memory is untrusted: every heap_info and
+ * malloc_state read is validated (linux-internals.md §4) and every list walk is bounded; what
+ * does not validate is skipped with a warning, never followed. */
+#ifndef VMMAP_PARSE_GLIBC_HEAP_H
+#define VMMAP_PARSE_GLIBC_HEAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../model/snapshot.h"
+#include "memreader.h"
+
+/* A mapping as the walker needs it. */
+typedef struct vm_glibc_range {
+    uint64_t start, end;
+    bool r, w, x;
+    bool anon_private;  /* no file, not shared */
+    bool is_brk_heap;   /* "[heap]" */
+    bool in_libc_data;  /* writable mapping of libc.so (where main_arena lives) */
+} vm_glibc_range;
+
+typedef struct vm_glibc_arena_heap {
+    uint64_t base;           /* heap_info address, 64 MiB aligned */
+    uint64_t size;           /* heap_info.size: bytes in use */
+    uint64_t mprotect_size;  /* bytes made read/write */
+    uint64_t reserved;       /* mapping span up to base + HEAP_MAX_SIZE as seen in the maps */
+} vm_glibc_arena_heap;
+
+typedef struct vm_glibc_arena {
+    uint64_t address;        /* malloc_state */
+    bool is_main;
+    uint64_t top;
+    uint64_t system_mem;
+    bool system_mem_known;
+    vm_glibc_arena_heap *heaps;  /* non-main arenas only; index 0 is the first heap */
+    size_t nheaps;
+} vm_glibc_arena;
+
+typedef struct vm_glibc_chunk {  /* an mmap'd malloc chunk (IS_MMAPPED) */
+    uint64_t address;        /* chunk header */
+    uint64_t size;           /* whole mapping span of the chunk, page-rounded */
+    uint64_t user_size;      /* usable bytes for the caller, approximately */
+} vm_glibc_chunk;
+
+typedef struct vm_glibc_heaps {
+    uint64_t brk_start, brk_end;  /* [heap], 0 when absent */
+    vm_glibc_arena *arenas; size_t narenas;  /* main arena first when known */
+    vm_glibc_chunk *chunks; size_t nchunks;
+} vm_glibc_heaps;
+
+/* Finds the heaps.  ranges sorted by address.  main_arena: its address if known (from libc's
+ * symbols), else 0 (then it is found through the non-main arenas' next links, when any exist).
+ * Warnings (code "heap-invalid", "read-failed") go to snap.  Returns false only on OOM. */
+bool vm_glibc_find_heaps(const vm_memreader *mem, const vm_glibc_range *ranges, size_t nranges,
+                         uint64_t main_arena, vm_glibc_heaps *out, vm_snapshot *snap);
+void vm_glibc_heaps_free(vm_glibc_heaps *h);
+
+/* glibc's thread list, read without stopping the target (linux-internals.md §3): from
+ * _rtld_global's _dl_stack_used / _dl_stack_user heads, with offsets taken from libc's
+ * _thread_db_* descriptors.  Each entry: the thread's TID and its struct pthread address (which
+ * lies at the top of its stack block). */
+typedef struct vm_glibc_thread {
+    uint64_t tid;
+    uint64_t descriptor;
+} vm_glibc_thread;
+
+typedef struct vm_glibc_thread_db {
+    /* Runtime addresses (load bias added) of the symbols the walk needs; 0 when unknown. */
+    uint64_t rtld_global;              /* ld.so _rtld_global */
+    uint64_t td_dl_stack_used;         /* libc _thread_db_rtld_global__dl_stack_used  */
+    uint64_t td_dl_stack_user;         /* libc _thread_db_rtld_global__dl_stack_user  */
+    uint64_t td_pthread_list;          /* libc _thread_db_pthread_list */
+    uint64_t td_pthread_tid;           /* libc _thread_db_pthread_tid */
+} vm_glibc_thread_db;
+
+bool vm_glibc_list_threads(const vm_memreader *mem, const vm_glibc_thread_db *db,
+                           vm_glibc_thread **out, size_t *n, vm_snapshot *snap);
+
+#endif
