@@ -1,0 +1,342 @@
+/* Classification over synthetic facts: priorities, grouping, details, gaps and the summary. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "vmmap/classify/classify.h"
+#include "vmmap/model/summary.h"
+#include "vmmap/util/xalloc.h"
+
+#define KB 1024ull
+#define MB (1024ull * 1024)
+
+static vm_raw_block *raw(vm_facts *f, uint64_t addr, uint64_t size, uint64_t base, vm_state st, uint32_t prot,
+                         vm_memtype mt, uint32_t flags, const char *path)
+{
+    vm_raw_block *b = vm_facts_add_block(f);
+    assert_non_null(b);
+    b->address = addr;
+    b->size = size;
+    b->alloc_base = base;
+    b->state = st;
+    b->protection = prot;
+    b->memtype = mt;
+    b->flags = flags;
+    b->path = vm_strdup(path);
+    b->counters.known = VM_COUNTERS_ALL_KNOWN;
+    b->counters.v[VM_C_COMMITTED] = st == VM_STATE_COMMIT ? size : 0;
+    b->counters.v[VM_C_TOTAL_WS] = st == VM_STATE_COMMIT ? size / 2 : 0;
+    return b;
+}
+
+static const vm_block *block_at(const vm_snapshot *s, uint64_t addr, const vm_region **region)
+{
+    for (size_t i = 0; i < s->nregions; i++)
+        for (size_t j = 0; j < s->regions[i].nblocks; j++) {
+            const vm_block *b = &s->regions[i].blocks[j];
+            if (addr >= b->address && addr < b->address + b->size) {
+                if (region)
+                    *region = &s->regions[i];
+                return b;
+            }
+        }
+    return NULL;
+}
+
+/* A small Linux-like address space with one of everything. */
+static void build_linux_like(vm_facts *f)
+{
+    vm_snapshot *s = f->snap = vm_snapshot_new();
+    s->page_size = 4096;
+    s->alloc_granularity = 4096;
+    s->user_top = 0x800000000000ull;
+    s->page_table_known = true;
+    s->page_table_bytes = 64 * KB;
+
+    vm_module *m = vm_snapshot_add_module(s);
+    m->path = vm_strdup("/usr/lib/libfoo.so");
+    m->base = 0x10000000;
+    m->size = 0x5000;
+    vm_section *sec = vm_module_add_section(m);
+    sec->name = vm_strdup(".text");
+    sec->address = 0x10001000;
+    sec->size = 0x1800;
+    sec = vm_module_add_section(m);
+    sec->name = vm_strdup(".fini");
+    sec->address = 0x10002800;
+    sec->size = 0x10;
+    sec = vm_module_add_section(m);
+    sec->name = vm_strdup(".bss");
+    sec->address = 0x10004000;
+    sec->size = 0x800;
+
+    vm_heap *h = vm_snapshot_add_heap(s);
+    h->id = 0;
+    h->kind = vm_strdup("glibc main arena");
+    vm_heap_part *p = vm_heap_add_part(h);
+    p->address = 0x20000000;
+    p->size = 132 * KB;
+    p->what = vm_strdup("[heap] (brk)");
+    h = vm_snapshot_add_heap(s);
+    h->id = 1;
+    h->kind = vm_strdup("glibc arena");
+    p = vm_heap_add_part(h);
+    p->address = 0x7f0000000000ull;
+    p->size = 64 * MB;
+    p->what = vm_strdup("arena heap 1");
+
+    vm_thread *t = vm_snapshot_add_thread(s);
+    t->tid = 4242;
+    t->name = vm_strdup("worker");
+    t->found_by = vm_strdup("syscall stack pointer");
+    t->guard_address = 0x7f1000000000ull;
+    t->guard_size = 4 * KB;
+    t->reserve_base = 0x7f1000000000ull;
+    t->stack_limit = 0x7f1000001000ull;
+    t->stack_base = 0x7f1000001000ull + 8 * MB;
+
+    /* image: 4 mappings + .bss anon tail, one allocation */
+    raw(f, 0x10000000, 0x1000, 0x10000000, VM_STATE_COMMIT, VM_PROT_READ, VM_MEMTYPE_IMAGE, VM_RAW_FILE, "/usr/lib/libfoo.so");
+    raw(f, 0x10001000, 0x2000, 0x10000000, VM_STATE_COMMIT, VM_PROT_READ | VM_PROT_EXEC, VM_MEMTYPE_IMAGE, VM_RAW_FILE, "/usr/lib/libfoo.so");
+    raw(f, 0x10003000, 0x1000, 0x10000000, VM_STATE_RESERVE, 0, VM_MEMTYPE_IMAGE, VM_RAW_FILE, "/usr/lib/libfoo.so");
+    raw(f, 0x10004000, 0x1000, 0x10000000, VM_STATE_COMMIT, VM_PROT_READ | VM_PROT_WRITE, VM_MEMTYPE_IMAGE, 0, NULL);
+    /* brk heap */
+    raw(f, 0x20000000, 132 * KB, 0x20000000, VM_STATE_COMMIT, VM_PROT_READ | VM_PROT_WRITE, VM_MEMTYPE_PRIVATE, 0, "[heap]");
+    /* a mapped file, shared memory, a memfd and plain private data */
+    raw(f, 0x30000000, 1 * MB, 0x30000000, VM_STATE_COMMIT, VM_PROT_READ, VM_MEMTYPE_MAPPED, VM_RAW_FILE | VM_RAW_SHARED, "/tmp/data.bin");
+    raw(f, 0x30100000, 2 * MB, 0x30100000, VM_STATE_COMMIT, VM_PROT_READ | VM_PROT_WRITE, VM_MEMTYPE_MAPPED, VM_RAW_SHARED | VM_RAW_SHMEM, "/dev/zero");
+    raw(f, 0x30300000, 1 * MB, 0x30300000, VM_STATE_COMMIT, VM_PROT_READ | VM_PROT_WRITE, VM_MEMTYPE_MAPPED, VM_RAW_SHARED | VM_RAW_SHMEM, "/memfd:blob");
+    raw(f, 0x40000000, 1 * MB, 0x40000000, VM_STATE_COMMIT, VM_PROT_READ | VM_PROT_WRITE, VM_MEMTYPE_PRIVATE, 0, NULL);
+    raw(f, 0x40100000, 63 * MB, 0x40000000, VM_STATE_RESERVE, 0, VM_MEMTYPE_PRIVATE, 0, NULL);
+    /* arena heap: rw + reserved tail */
+    raw(f, 0x7f0000000000ull, 132 * KB, 0x7f0000000000ull, VM_STATE_COMMIT, VM_PROT_READ | VM_PROT_WRITE, VM_MEMTYPE_PRIVATE, 0, NULL);
+    raw(f, 0x7f0000000000ull + 132 * KB, 64 * MB - 132 * KB, 0x7f0000000000ull, VM_STATE_RESERVE, 0, VM_MEMTYPE_PRIVATE, 0, NULL);
+    /* thread stack: guard + rw */
+    raw(f, 0x7f1000000000ull, 4 * KB, 0x7f1000000000ull, VM_STATE_RESERVE, 0, VM_MEMTYPE_PRIVATE, 0, NULL);
+    raw(f, 0x7f1000001000ull, 8 * MB, 0x7f1000000000ull, VM_STATE_COMMIT, VM_PROT_READ | VM_PROT_WRITE, VM_MEMTYPE_PRIVATE, 0, NULL);
+}
+
+static void free_facts(vm_facts *f)
+{
+    vm_facts_free_blocks(f);
+    vm_snapshot_free(f->snap);
+}
+
+static void test_priorities_and_details(void **state)
+{
+    (void)state;
+    vm_facts f = {0};
+    build_linux_like(&f);
+    vm_error err = {0};
+    assert_int_equal(vm_classify(&f, &err), VM_EXIT_OK);
+    const vm_snapshot *s = f.snap;
+    const vm_region *r;
+    const vm_block *b;
+
+    b = block_at(s, 0x10001800, &r);
+    assert_non_null(b);
+    assert_int_equal(b->kind, VM_KIND_IMAGE);
+    assert_int_equal(r->kind, VM_KIND_IMAGE);
+    assert_int_equal(r->nblocks, 4);
+    assert_int_equal(r->address, 0x10000000);
+    assert_int_equal(b->module, 0);
+    assert_string_equal(b->details, ".text, .fini of /usr/lib/libfoo.so");
+    b = block_at(s, 0x10004000, NULL);
+    assert_string_equal(b->details, ".bss of /usr/lib/libfoo.so");
+    b = block_at(s, 0x10003000, NULL);
+    assert_string_equal(b->details, "Reserved gap in /usr/lib/libfoo.so");
+
+    b = block_at(s, 0x20000010, &r);
+    assert_int_equal(b->kind, VM_KIND_HEAP);
+    assert_int_equal(b->heap_id, 0);
+    assert_int_equal(b->heap_part, 0);
+    assert_string_equal(b->details, "Heap 0 [glibc main arena] [heap] (brk)");
+    assert_string_equal(b->path, "[heap]");
+
+    b = block_at(s, 0x30000000, NULL);
+    assert_int_equal(b->kind, VM_KIND_MAPPED_FILE);
+    assert_string_equal(b->details, "/tmp/data.bin");
+    b = block_at(s, 0x30100000, NULL);
+    assert_int_equal(b->kind, VM_KIND_SHAREABLE);
+    assert_string_equal(b->details, "Shared anonymous memory");
+    b = block_at(s, 0x30300000, NULL);
+    assert_int_equal(b->kind, VM_KIND_SHAREABLE);
+    assert_string_equal(b->details, "memfd blob");
+
+    b = block_at(s, 0x40000000, &r);
+    assert_int_equal(b->kind, VM_KIND_PRIVATE_DATA);
+    assert_int_equal(r->nblocks, 2);
+    assert_int_equal(r->size, 64 * MB);
+    b = block_at(s, 0x40100000, NULL);
+    assert_int_equal(b->state, VM_STATE_RESERVE);
+    assert_string_equal(b->details, "Reserved");
+
+    b = block_at(s, 0x7f0000000000ull + 200 * KB, &r);
+    assert_int_equal(b->kind, VM_KIND_HEAP);
+    assert_int_equal(b->heap_id, 1);
+    assert_int_equal(r->nblocks, 2);
+    assert_int_equal(r->kind, VM_KIND_HEAP);
+
+    b = block_at(s, 0x7f1000000000ull, &r);
+    assert_int_equal(b->kind, VM_KIND_STACK);
+    assert_int_equal(b->thread_id, 4242);
+    assert_string_equal(b->details, "Thread 4242 stack (guard)");
+    assert_int_equal(r->nblocks, 2);
+    assert_string_equal(r->details, "Thread 4242 \"worker\" stack (found by syscall stack pointer)");
+    b = block_at(s, 0x7f1000002000ull, NULL);
+    assert_string_equal(b->details, "Thread 4242 stack");
+    free_facts(&f);
+}
+
+static void test_gaps_cover_address_space(void **state)
+{
+    (void)state;
+    vm_facts f = {0};
+    build_linux_like(&f);
+    vm_error err = {0};
+    assert_int_equal(vm_classify(&f, &err), VM_EXIT_OK);
+    const vm_snapshot *s = f.snap;
+    /* Regions tile [0, user_top) exactly, in order; Linux has no Unusable. */
+    uint64_t cursor = 0;
+    for (size_t i = 0; i < s->nregions; i++) {
+        assert_int_equal(s->regions[i].address, cursor);
+        assert_int_not_equal(s->regions[i].kind, VM_KIND_UNUSABLE);
+        cursor += s->regions[i].size;
+    }
+    assert_int_equal(cursor, s->user_top);
+    const vm_block *b = block_at(s, 0x50000000, NULL);
+    assert_int_equal(b->kind, VM_KIND_FREE);
+    assert_int_equal(b->state, VM_STATE_FREE);
+    free_facts(&f);
+}
+
+static void test_summary_totals(void **state)
+{
+    (void)state;
+    vm_facts f = {0};
+    build_linux_like(&f);
+    vm_error err = {0};
+    assert_int_equal(vm_classify(&f, &err), VM_EXIT_OK);
+    vm_summary sum;
+    vm_summary_compute(f.snap, &sum);
+    assert_int_equal(sum.kind[VM_KIND_STACK].size, 8 * MB + 4 * KB);
+    assert_int_equal(sum.kind[VM_KIND_STACK].blocks, 2);
+    assert_int_equal(sum.kind[VM_KIND_STACK].largest, 8 * MB);
+    assert_int_equal(sum.kind[VM_KIND_HEAP].size, 64 * MB + 132 * KB);
+    assert_int_equal(sum.kind[VM_KIND_SHAREABLE].size, 3 * MB);
+    assert_int_equal(sum.kind[VM_KIND_PAGE_TABLE].size, 64 * KB);
+    assert_int_equal(sum.kind[VM_KIND_PAGE_TABLE].counters.v[VM_C_COMMITTED], 64 * KB);
+    uint64_t total = 0, committed = 0;
+    for (int k = 0; k < VM_KIND_COUNT; k++)
+        if (k != VM_KIND_FREE) {
+            total += sum.kind[k].size;
+            committed += sum.kind[k].counters.v[VM_C_COMMITTED];
+        }
+    assert_int_equal(sum.total.size, total);
+    assert_int_equal(sum.total.counters.v[VM_C_COMMITTED], committed);
+    assert_true(sum.total.counters.known & (1u << VM_C_COMMITTED));
+    /* Free + Total = the whole user address space plus page tables (which are not in it). */
+    assert_int_equal(sum.total.size + sum.kind[VM_KIND_FREE].size, f.snap->user_top + 64 * KB);
+    free_facts(&f);
+}
+
+static void test_unknown_counters_propagate(void **state)
+{
+    (void)state;
+    vm_facts f = {0};
+    build_linux_like(&f);
+    f.blocks[5].counters.known &= ~(1u << VM_C_TOTAL_WS); /* the mapped file's WS unknown */
+    f.snap->page_table_known = false;
+    vm_error err = {0};
+    assert_int_equal(vm_classify(&f, &err), VM_EXIT_OK);
+    vm_summary sum;
+    vm_summary_compute(f.snap, &sum);
+    assert_false(sum.kind[VM_KIND_MAPPED_FILE].counters.known & (1u << VM_C_TOTAL_WS));
+    assert_false(sum.total.counters.known & (1u << VM_C_TOTAL_WS));
+    assert_true(sum.kind[VM_KIND_HEAP].counters.known & (1u << VM_C_TOTAL_WS));
+    assert_false(sum.total.counters.known & (1u << VM_C_COMMITTED));
+    free_facts(&f);
+}
+
+/* Windows-like: 64 KiB allocation granularity makes the tail of a 12 KiB allocation Unusable. */
+static void test_unusable_tail(void **state)
+{
+    (void)state;
+    vm_facts f = {0};
+    vm_snapshot *s = f.snap = vm_snapshot_new();
+    s->page_size = 4096;
+    s->alloc_granularity = 64 * KB;
+    s->user_top = 0x7fffffff0000ull;
+    raw(&f, 0x10000, 12 * KB, 0x10000, VM_STATE_COMMIT, VM_PROT_READ | VM_PROT_WRITE, VM_MEMTYPE_PRIVATE, 0, NULL);
+    raw(&f, 0x40000, 64 * KB, 0x40000, VM_STATE_COMMIT, VM_PROT_READ | VM_PROT_WRITE, VM_MEMTYPE_PRIVATE, 0, NULL);
+    /* A raw free block (as VirtualQueryEx reports) is re-derived from the gap, not copied. */
+    raw(&f, 0x50000, 0x10000, 0x0, VM_STATE_FREE, 0, VM_MEMTYPE_NONE, 0, NULL);
+    vm_error err = {0};
+    assert_int_equal(vm_classify(&f, &err), VM_EXIT_OK);
+    const vm_region *r;
+    const vm_block *b = block_at(s, 0x13000, &r);
+    assert_int_equal(b->kind, VM_KIND_UNUSABLE);
+    assert_int_equal(r->address, 0x13000);
+    assert_int_equal(r->size, 0x20000 - 0x13000);
+    b = block_at(s, 0x20000, NULL);
+    assert_int_equal(b->kind, VM_KIND_FREE);
+    b = block_at(s, 0x0, NULL);
+    assert_int_equal(b->kind, VM_KIND_FREE); /* before any allocation: never Unusable */
+    b = block_at(s, 0x50000, &r);
+    assert_int_equal(b->kind, VM_KIND_FREE); /* aligned end: no Unusable after 0x40000 */
+    assert_int_equal(r->address, 0x50000);
+    vm_summary sum;
+    vm_summary_compute(s, &sum);
+    assert_int_equal(sum.kind[VM_KIND_UNUSABLE].size, 0x20000 - 0x13000);
+    free_facts(&f);
+}
+
+/* Hostile or inconsistent facts: overlaps are dropped with a warning, never crash. */
+static void test_overlap_and_garbage(void **state)
+{
+    (void)state;
+    vm_facts f = {0};
+    vm_snapshot *s = f.snap = vm_snapshot_new();
+    s->page_size = 4096;
+    s->alloc_granularity = 4096;
+    s->user_top = 0x100000;
+    raw(&f, 0x10000, 0x4000, 0x10000, VM_STATE_COMMIT, VM_PROT_READ, VM_MEMTYPE_PRIVATE, 0, NULL);
+    raw(&f, 0x12000, 0x4000, 0x12000, VM_STATE_COMMIT, VM_PROT_READ, VM_MEMTYPE_PRIVATE, 0, NULL);
+    raw(&f, 0x20000, 0, 0x20000, VM_STATE_COMMIT, VM_PROT_READ, VM_MEMTYPE_PRIVATE, 0, NULL);
+    vm_heap *h = vm_snapshot_add_heap(s);
+    h->id = 7;
+    vm_heap_part *p = vm_heap_add_part(h);
+    p->address = UINT64_MAX - 10; /* wraps */
+    p->size = 100;
+    vm_thread *t = vm_snapshot_add_thread(s);
+    t->tid = 1;
+    t->stack_base = 0; /* stack not found */
+    vm_error err = {0};
+    assert_int_equal(vm_classify(&f, &err), VM_EXIT_OK);
+    assert_int_equal(s->nwarnings, 1);
+    assert_string_equal(s->warnings[0].code, "overlap");
+    uint64_t cursor = 0;
+    for (size_t i = 0; i < s->nregions; i++) {
+        assert_int_equal(s->regions[i].address, cursor);
+        cursor += s->regions[i].size;
+    }
+    assert_int_equal(cursor, s->user_top);
+    free_facts(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_priorities_and_details),
+        cmocka_unit_test(test_gaps_cover_address_space),
+        cmocka_unit_test(test_summary_totals),
+        cmocka_unit_test(test_unknown_counters_propagate),
+        cmocka_unit_test(test_unusable_tail),
+        cmocka_unit_test(test_overlap_and_garbage),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,347 @@
+#include "classify.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/xalloc.h"
+#include "interval_index.h"
+
+typedef struct lookup {
+    vm_interval_index threads; /* a: thread index */
+    vm_interval_index heaps;   /* a: heap index, b: part index */
+    vm_interval_index modules; /* a: module index */
+} lookup;
+
+static bool build_lookup(const vm_snapshot *s, lookup *lk)
+{
+    memset(lk, 0, sizeof *lk);
+    for (size_t i = 0; i < s->nthreads; i++) {
+        const vm_thread *t = &s->threads[i];
+        uint64_t lo = t->reserve_base ? t->reserve_base : t->stack_limit;
+        if (t->guard_address && t->guard_address < lo)
+            lo = t->guard_address;
+        if (!vm_interval_add(&lk->threads, lo, t->stack_base, i, 0))
+            return false;
+    }
+    for (size_t i = 0; i < s->nheaps; i++)
+        for (size_t j = 0; j < s->heaps[i].nparts; j++) {
+            const vm_heap_part *p = &s->heaps[i].parts[j];
+            if (p->address + p->size < p->address)
+                continue; /* wraps: hostile or broken fact, ignore */
+            if (!vm_interval_add(&lk->heaps, p->address, p->address + p->size, i, j))
+                return false;
+        }
+    for (size_t i = 0; i < s->nmodules; i++) {
+        const vm_module *m = &s->modules[i];
+        if (m->base + m->size < m->base)
+            continue;
+        if (!vm_interval_add(&lk->modules, m->base, m->base + m->size, i, 0))
+            return false;
+    }
+    vm_interval_sort(&lk->threads);
+    vm_interval_sort(&lk->heaps);
+    vm_interval_sort(&lk->modules);
+    return true;
+}
+
+static void free_lookup(lookup *lk)
+{
+    vm_interval_free(&lk->threads);
+    vm_interval_free(&lk->heaps);
+    vm_interval_free(&lk->modules);
+}
+
+/* ---- details text ------------------------------------------------------------------------ */
+
+static char *thread_details(const vm_thread *t, const vm_raw_block *rb)
+{
+    const char *part = "";
+    if (t->guard_address && rb->address >= t->guard_address &&
+        rb->address < t->guard_address + t->guard_size)
+        part = " (guard)";
+    else if (rb->state == VM_STATE_RESERVE)
+        part = " (reserved)";
+    if (t->tid)
+        return vm_asprintf("Thread %" PRIu64 " stack%s", t->tid, part);
+    return vm_asprintf("Stack of an unidentified thread%s", part);
+}
+
+static char *thread_region_details(const vm_thread *t)
+{
+    const char *name = t->name && t->name[0] ? t->name : NULL;
+    const char *how = t->found_by ? t->found_by : "unknown";
+    if (t->tid)
+        return vm_asprintf("Thread %" PRIu64 "%s%s%s stack (found by %s)", t->tid, name ? " \"" : "",
+                           name ? name : "", name ? "\"" : "", how);
+    return vm_asprintf("Stack of an unidentified thread (found by %s)", how);
+}
+
+static char *heap_details(const vm_heap *h, const vm_heap_part *p)
+{
+    return vm_asprintf("Heap %d [%s%s%s] %s", (int)h->id, h->kind ? h->kind : "heap",
+                       h->flags && h->flags[0] ? ", " : "", h->flags && h->flags[0] ? h->flags : "",
+                       p->what ? p->what : "");
+}
+
+/* ".text, .fini of /lib/libc.so.6": the sections that overlap the block. */
+static char *image_details(const vm_module *m, const vm_raw_block *rb)
+{
+    char names[512];
+    size_t used = 0;
+    names[0] = '\0';
+    uint64_t end = rb->address + rb->size;
+    for (size_t i = 0; i < m->nsections; i++) {
+        const vm_section *sec = &m->sections[i];
+        if (!sec->name || sec->size == 0)
+            continue;
+        if (sec->address >= end || sec->address + sec->size <= rb->address)
+            continue;
+        int n = snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", sec->name);
+        if (n < 0 || (size_t)n >= sizeof names - used) {
+            /* Too many to list: say so rather than cut a name in half. */
+            if (sizeof names - used > 6)
+                snprintf(names + used, sizeof names - used, ", ...");
+            break;
+        }
+        used += (size_t)n;
+    }
+    if (used)
+        return vm_asprintf("%s of %s", names, m->path ? m->path : "image");
+    if (rb->state == VM_STATE_RESERVE)
+        return vm_asprintf("Reserved gap in %s", m->path ? m->path : "image");
+    return vm_strdup(m->path ? m->path : rb->path);
+}
+
+static char *shareable_details(const vm_raw_block *rb)
+{
+    const char *p = rb->path;
+    if (!p)
+        return vm_strdup(rb->flags & VM_RAW_SHARED ? "Shared memory" : "Mapped memory");
+    if (strncmp(p, "/memfd:", 7) == 0)
+        return vm_asprintf("memfd %s", p + 7);
+    if (strncmp(p, "/SYSV", 5) == 0)
+        return vm_asprintf("SysV shared memory key 0x%s", p + 5);
+    if (strcmp(p, "/dev/zero") == 0)
+        return vm_strdup("Shared anonymous memory");
+    if (strncmp(p, "/dev/shm/", 9) == 0)
+        return vm_asprintf("POSIX shared memory %s", p + 8);
+    return vm_strdup(p);
+}
+
+/* ---- classification of one block ---------------------------------------------------------- */
+
+typedef struct verdict {
+    vm_kind kind;
+    char *details;
+    char *region_details; /* what the whole allocation is, if this block decides it */
+    int32_t heap_id, heap_part, module;
+    uint64_t thread_id;
+} verdict;
+
+static bool classify_block(const vm_snapshot *s, const lookup *lk, const vm_raw_block *rb, verdict *v)
+{
+    memset(v, 0, sizeof *v);
+    v->heap_id = v->heap_part = v->module = -1;
+
+    const vm_interval *iv = vm_interval_find(&lk->modules, rb->address);
+    if (iv)
+        v->module = (int32_t)iv->a;
+
+    if ((iv = vm_interval_find(&lk->threads, rb->address))) {
+        const vm_thread *t = &s->threads[iv->a];
+        v->kind = VM_KIND_STACK;
+        v->thread_id = t->tid;
+        v->details = thread_details(t, rb);
+        v->region_details = thread_region_details(t);
+    } else if ((iv = vm_interval_find(&lk->heaps, rb->address))) {
+        const vm_heap *h = &s->heaps[iv->a];
+        v->kind = VM_KIND_HEAP;
+        v->heap_id = h->id;
+        v->heap_part = (int32_t)iv->b;
+        v->details = heap_details(h, &h->parts[iv->b]);
+        v->region_details = vm_strdup(v->details);
+    } else if (rb->memtype == VM_MEMTYPE_IMAGE) {
+        v->kind = VM_KIND_IMAGE;
+        if (v->module >= 0) {
+            v->details = image_details(&s->modules[v->module], rb);
+            v->region_details = vm_strdup(s->modules[v->module].path);
+        } else {
+            v->details = vm_strdup(rb->path);
+            v->region_details = vm_strdup(rb->path);
+        }
+    } else if (rb->memtype == VM_MEMTYPE_MAPPED && (rb->flags & VM_RAW_FILE) && !(rb->flags & VM_RAW_SHMEM)) {
+        v->kind = VM_KIND_MAPPED_FILE;
+        v->details = rb->flags & VM_RAW_DELETED ? vm_asprintf("%s (deleted)", rb->path ? rb->path : "file")
+                                                : vm_strdup(rb->path);
+        v->region_details = vm_strdup(v->details);
+    } else if (rb->memtype == VM_MEMTYPE_MAPPED || (rb->flags & (VM_RAW_SHARED | VM_RAW_SHMEM))) {
+        v->kind = VM_KIND_SHAREABLE;
+        v->details = shareable_details(rb);
+        v->region_details = vm_strdup(v->details);
+    } else {
+        v->kind = VM_KIND_PRIVATE_DATA;
+        v->details = rb->path ? vm_strdup(rb->path)
+                              : vm_strdup(rb->state == VM_STATE_RESERVE ? "Reserved" : NULL);
+        v->region_details = rb->path ? vm_strdup(rb->path) : NULL;
+    }
+    if (v->module >= 0 && v->kind != VM_KIND_IMAGE)
+        v->module = -1; /* only images link to modules */
+    return true;
+}
+
+/* Which kind names an allocation whose blocks differ: the highest priority present. */
+static int kind_rank(vm_kind k)
+{
+    static const int rank[VM_KIND_COUNT] = {
+        [VM_KIND_STACK] = 9, [VM_KIND_HEAP] = 8, [VM_KIND_MANAGED_HEAP] = 7, [VM_KIND_IMAGE] = 6,
+        [VM_KIND_MAPPED_FILE] = 5, [VM_KIND_SHAREABLE] = 4, [VM_KIND_PRIVATE_DATA] = 3,
+        [VM_KIND_PAGE_TABLE] = 2, [VM_KIND_UNUSABLE] = 1, [VM_KIND_FREE] = 0,
+    };
+    return (unsigned)k < VM_KIND_COUNT ? rank[k] : -1;
+}
+
+/* ---- regions ----------------------------------------------------------------------------- */
+
+static vm_region *new_region(vm_snapshot *s, uint64_t address)
+{
+    vm_region *r = vm_snapshot_add_region(s);
+    if (r)
+        r->address = address;
+    return r;
+}
+
+/* A gap region (Free or Unusable) with one block. */
+static bool add_gap(vm_snapshot *s, uint64_t start, uint64_t end, vm_kind kind)
+{
+    if (end <= start)
+        return true;
+    vm_region *r = new_region(s, start);
+    if (!r)
+        return false;
+    r->size = end - start;
+    r->kind = kind;
+    vm_block *b = vm_region_add_block(r);
+    if (!b)
+        return false;
+    b->address = start;
+    b->size = end - start;
+    b->state = VM_STATE_FREE;
+    b->memtype = VM_MEMTYPE_NONE;
+    b->kind = kind;
+    b->counters.known = VM_COUNTERS_ALL_KNOWN; /* free memory: every counter is truly zero */
+    if (kind == VM_KIND_UNUSABLE)
+        b->details = vm_strdup("Unusable: below the allocation granularity after an allocation");
+    return true;
+}
+
+/* The gap [start, end) after an allocation ending at start: first the part up to the next
+ * allocation-granularity boundary (Unusable: nobody can allocate there), then Free. */
+static bool add_gaps(vm_snapshot *s, uint64_t start, uint64_t end, bool after_allocation)
+{
+    uint64_t gran = s->alloc_granularity, page = s->page_size ? s->page_size : 4096;
+    if (after_allocation && gran > page && start % gran) {
+        uint64_t boundary = start - start % gran + gran;
+        if (boundary < start || boundary > end)
+            boundary = end;
+        if (!add_gap(s, start, boundary, VM_KIND_UNUSABLE))
+            return false;
+        start = boundary;
+    }
+    return add_gap(s, start, end, VM_KIND_FREE);
+}
+
+static bool fill_block(vm_block *b, const vm_raw_block *rb, verdict *v)
+{
+    b->address = rb->address;
+    b->size = rb->size;
+    b->state = rb->state;
+    b->protection = rb->protection;
+    b->memtype = rb->memtype;
+    b->kind = v->kind;
+    b->counters = rb->counters;
+    b->details = v->details;
+    v->details = NULL;
+    b->heap_id = v->heap_id;
+    b->heap_part = v->heap_part;
+    b->thread_id = v->thread_id;
+    b->module = v->module;
+    b->path = vm_strdup(rb->path);
+    return !rb->path || b->path;
+}
+
+static void oom(vm_error *err)
+{
+    vm_error_set(err, VM_EXIT_ERROR, "out of memory while classifying regions");
+}
+
+int vm_classify(vm_facts *facts, vm_error *err)
+{
+    vm_snapshot *s = facts->snap;
+    lookup lk;
+    if (!build_lookup(s, &lk)) {
+        free_lookup(&lk);
+        oom(err);
+        return VM_EXIT_ERROR;
+    }
+
+    uint64_t cursor = 0;    /* end of what has been emitted */
+    bool after_alloc = false;
+    size_t i = 0;
+    while (i < facts->nblocks) {
+        const vm_raw_block *first = &facts->blocks[i];
+        if (first->state == VM_STATE_FREE || first->size == 0 || first->address < cursor) {
+            /* Free blocks are re-derived from the gaps; overlapping facts are dropped. */
+            if (first->address < cursor && first->size)
+                vm_snapshot_warn(s, "overlap", "block at 0x%" PRIx64 " overlaps the previous one; skipped",
+                                 first->address);
+            i++;
+            continue;
+        }
+        if (first->address > cursor && !add_gaps(s, cursor, first->address, after_alloc))
+            goto out_of_memory;
+
+        vm_region *r = new_region(s, first->address);
+        if (!r)
+            goto out_of_memory;
+        int best_rank = -1;
+        uint64_t alloc = first->alloc_base;
+        for (; i < facts->nblocks; i++) {
+            const vm_raw_block *rb = &facts->blocks[i];
+            if (rb->alloc_base != alloc || rb->state == VM_STATE_FREE || rb->size == 0)
+                break;
+            if (r->nblocks && rb->address != r->address + r->size)
+                break; /* not contiguous: a new allocation even with the same base */
+            verdict v;
+            classify_block(s, &lk, rb, &v);
+            vm_block *b = vm_region_add_block(r);
+            if (!b || !fill_block(b, rb, &v)) {
+                free(v.details);
+                free(v.region_details);
+                goto out_of_memory;
+            }
+            r->size = rb->address + rb->size - r->address;
+            if (kind_rank(v.kind) > best_rank) {
+                best_rank = kind_rank(v.kind);
+                r->kind = v.kind;
+                free(r->details);
+                r->details = v.region_details;
+                v.region_details = NULL;
+            }
+            free(v.region_details);
+            cursor = rb->address + rb->size;
+        }
+        after_alloc = true;
+    }
+    uint64_t top = s->user_top;
+    if (top > cursor && !add_gaps(s, cursor, top, after_alloc))
+        goto out_of_memory;
+    free_lookup(&lk);
+    return VM_EXIT_OK;
+
+out_of_memory:
+    free_lookup(&lk);
+    oom(err);
+    return VM_EXIT_ERROR;
+}

@@ -1,0 +1,60 @@
+/* The command line: one file per command (git's builtin/ layout), sharing target loading and a
+ * few option helpers declared here. */
+#ifndef VMMAP_CLI_CLI_H
+#define VMMAP_CLI_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "../model/snapshot.h"
+#include "../sources/source.h"
+#include "../util/error.h"
+
+typedef struct vm_command {
+    const char *name;
+    const char *summary;           /* one line for `vmmap --help` */
+    int (*run)(int argc, char **argv); /* argv[0] is the command name */
+    void (*help)(FILE *out);
+} vm_command;
+
+extern const vm_command vm_cmd_summary, vm_cmd_show, vm_cmd_snapshot;
+
+/* What a command is pointed at: a PID, a process name, --self, a snapshot .json (or a .dmp). */
+typedef struct vm_target {
+    const char *arg; /* NULL with self */
+    bool self;
+    vm_capture_options capture;
+} vm_target;
+
+/* Options every target-taking command accepts; returns true if opt was one of them. */
+bool vm_cli_target_option(int opt, vm_target *t);
+#define VM_CLI_TARGET_LONGOPTS                                                                     \
+    {"self", no_argument, NULL, 1001}, {"no-heaps", no_argument, NULL, 1002},                      \
+        {"no-sections", no_argument, NULL, 1003}, {"quiet", no_argument, NULL, 'q'}
+#define VM_CLI_TARGET_HELP                                                                         \
+    "Target:\n"                                                                                    \
+    "  PID              a running process (decimal)\n"                                             \
+    "  NAME             a running process by executable name (must be unique)\n"                   \
+    "  --self           vmmap itself (useful to try the tool)\n"                                   \
+    "  FILE.json        a snapshot written by `vmmap snapshot` (on any platform)\n"                \
+    "  FILE.dmp         a Windows minidump: not built yet (issue 6)\n"                             \
+    "Capture options:\n"                                                                           \
+    "  --no-heaps       do not read target memory (no heap walk, no glibc thread list)\n"          \
+    "  --no-sections    do not open module files to split images into sections\n"                  \
+    "  -q, --quiet      no progress or notes on stderr\n"
+
+/* Sets t->arg from the one remaining positional argument; usage error otherwise. */
+bool vm_cli_take_target(vm_target *t, int argc, char **argv, int optind_, const char *cmd, vm_error *err);
+
+/* Captures or loads the target into a snapshot (classified, with header filled). */
+int vm_load_target(const vm_target *t, vm_snapshot **out, vm_error *err);
+
+/* Captures a live process: source facts, classification, tool version and time. */
+int vm_capture_snapshot(int64_t pid, const vm_capture_options *opt, vm_snapshot **out, vm_error *err);
+
+/* Colour on stdout: --color=auto|always|never, NO_COLOR, TERM=dumb, isatty. */
+bool vm_cli_color(const char *mode, FILE *out);
+
+int vm_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,122 @@
+/* vmmap show TARGET: VMMap's lower pane, one row per allocation with its blocks beneath. */
+#include <getopt.h>
+#include <string.h>
+
+#include "../../report/text.h"
+#include "../util/units.h"
+#include "cli.h"
+
+static void help(FILE *out)
+{
+    fprintf(out,
+            "Usage: vmmap show TARGET [OPTIONS]\n"
+            "\n"
+            "One row per allocation (Windows: one AllocationBase; Linux: the mappings that belong\n"
+            "together, e.g. a thread stack and its guard page, or all mappings of one ELF file),\n"
+            "its blocks indented beneath it.  Columns: Address, Type, Size, Committed, Private,\n"
+            "Total WS, Private WS, Shareable WS, Shared WS, Locked WS, Blocks, Protection, Details.\n"
+            "\n"
+            "Options:\n"
+            "  --type LIST      only these types, comma-separated: image, mapped, shareable, heap,\n"
+            "                   managed, stack, private, unusable, free (or VMMap's names)\n"
+            "  --min-size SIZE  only allocations at least this big (4096, 64K, 1M, 1.5G)\n"
+            "  --address ADDR   explain the one region holding ADDR (hex, 0x optional, WinDbg ` ok)\n"
+            "  --sort KEY       address (default), size or committed (largest first)\n"
+            "  --regions-only   allocation rows only, no blocks\n"
+            "  --warnings       list what could not be read and why, instead of the map\n"
+            "  --color=WHEN     auto (default), always, never\n"
+            "  -h, --help       this help\n"
+            "\n%s",
+            VM_CLI_TARGET_HELP);
+}
+
+static bool parse_types(const char *list, uint32_t *kinds)
+{
+    char buf[256];
+    if (strlen(list) >= sizeof buf)
+        return false;
+    strcpy(buf, list);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        vm_kind k;
+        if (!vm_kind_parse(tok, &k))
+            return false;
+        *kinds |= 1u << k;
+    }
+    return *kinds != 0;
+}
+
+static bool parse_sort(const char *s, vm_detail_options *o)
+{
+    if (strcmp(s, "address") == 0)
+        o->sort = VM_SORT_ADDRESS;
+    else if (strcmp(s, "size") == 0)
+        o->sort = VM_SORT_SIZE;
+    else if (strcmp(s, "committed") == 0)
+        o->sort = VM_SORT_COMMITTED;
+    else
+        return false;
+    return true;
+}
+
+static int run(int argc, char **argv)
+{
+    enum { O_TYPE = 1100, O_MIN, O_ADDR, O_SORT, O_REGIONS, O_WARN, O_COLOR };
+    static const struct option longopts[] = {
+        VM_CLI_TARGET_LONGOPTS,
+        {"type", required_argument, NULL, O_TYPE},
+        {"min-size", required_argument, NULL, O_MIN},
+        {"address", required_argument, NULL, O_ADDR},
+        {"sort", required_argument, NULL, O_SORT},
+        {"regions-only", no_argument, NULL, O_REGIONS},
+        {"warnings", no_argument, NULL, O_WARN},
+        {"color", required_argument, NULL, O_COLOR},
+        {"help", no_argument, NULL, 'h'},
+        {0}};
+    vm_target t = {0};
+    vm_detail_options o = {0};
+    const char *color = "auto";
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "hq", longopts, NULL)) != -1) {
+        if (vm_cli_target_option(opt, &t))
+            continue;
+        switch (opt) {
+        case 'h': help(stdout); return 0;
+        case O_TYPE:
+            if (!parse_types(optarg, &o.kinds))
+                return vm_cli_usage_error("show", "--type %s: unknown type (try: heap,stack,image,private)", optarg);
+            break;
+        case O_MIN:
+            if (!vm_parse_size(optarg, &o.min_size))
+                return vm_cli_usage_error("show", "--min-size %s: expected a size like 4096, 64K, 1M", optarg);
+            break;
+        case O_ADDR:
+            if (!vm_parse_address(optarg, &o.address))
+                return vm_cli_usage_error("show", "--address %s: expected a hex address like 0x7ffd1234", optarg);
+            o.has_address = true;
+            break;
+        case O_SORT:
+            if (!parse_sort(optarg, &o))
+                return vm_cli_usage_error("show", "--sort %s: expected address, size or committed", optarg);
+            break;
+        case O_REGIONS: o.regions_only = true; break;
+        case O_WARN: o.warnings = true; break;
+        case O_COLOR: color = optarg; break;
+        default: return vm_cli_usage_error("show", "unknown option");
+        }
+    }
+    vm_error err = {0};
+    if (!vm_cli_take_target(&t, argc, argv, optind, "show", &err))
+        return vm_error_report(&err);
+    vm_snapshot *s = NULL;
+    if (vm_load_target(&t, &s, &err) != 0)
+        return vm_error_report(&err);
+    o.color = vm_cli_color(color, stdout);
+    int rc = vm_text_detail(stdout, s, &o);
+    vm_snapshot_free(s);
+    if (fflush(stdout) != 0)
+        return 1;
+    return rc;
+}
+
+const vm_command vm_cmd_show = {"show", "the detail view: allocations and their blocks", run, help};

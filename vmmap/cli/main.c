@@ -1,0 +1,106 @@
+/* vmmap: maps a process's virtual memory and explains it.  Dispatches to one file per command. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../version.h"
+#include "cli.h"
+
+static const vm_command *const commands[] = {&vm_cmd_summary, &vm_cmd_show, &vm_cmd_snapshot};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+/* Planned commands: named in --help so users know what is coming, refused clearly if run. */
+static const struct {
+    const char *name, *summary, *issue;
+} planned[] = {
+    {"report", "export a snapshot as .xlsx or .csv for review", "issue 4"},
+    {"diff", "compare two snapshots: what grew, what appeared", "issue 5"},
+    {"watch", "snapshot a process every interval and flag growth", "issue 5"},
+    {"info", "describe a minidump's contents", "issue 6"},
+};
+#define NPLANNED (sizeof planned / sizeof planned[0])
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "vmmap %s: map a process's virtual memory and explain it (VMMap's types and columns).\n"
+            "\n"
+            "Usage: vmmap [COMMAND] TARGET [OPTIONS]\n"
+            "       vmmap TARGET                  the summary table (same as `vmmap summary TARGET`)\n"
+            "\n"
+            "Commands:\n",
+            VMMAP_VERSION);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+    fprintf(out, "\nNot built yet (planned):\n");
+    for (size_t i = 0; i < NPLANNED; i++)
+        fprintf(out, "  %-10s %s (%s)\n", planned[i].name, planned[i].summary, planned[i].issue);
+    fprintf(out,
+            "\n%s"
+            "\nExamples:\n"
+            "  vmmap 1234                              summary of process 1234\n"
+            "  vmmap show 1234 --type heap,stack       heaps and stacks, one row per allocation\n"
+            "  vmmap show 1234 --address 0x7f12a0000   explain the region holding an address\n"
+            "  vmmap snapshot firefox -o ff.json       save a snapshot; view it later anywhere:\n"
+            "  vmmap show ff.json --sort committed --min-size 1M\n"
+            "  vmmap snapshot 1234 -o - | jq '.summary'\n"
+            "\n"
+            "Exit codes: 0 ok, 1 error, 2 usage, 3 target not found, 4 access denied,\n"
+            "            5 bad input file, 6 target exited during the scan, 7 not supported by this build\n"
+            "\n"
+            "`vmmap COMMAND --help` describes each command; docs/ in the source tree has the details\n"
+            "(column meanings per platform, snapshot format).\n",
+            VM_CLI_TARGET_HELP);
+}
+
+static const vm_command *find_command(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(commands[i]->name, name) == 0)
+            return commands[i];
+    return NULL;
+}
+
+static int planned_command(const char *name)
+{
+    for (size_t i = 0; i < NPLANNED; i++)
+        if (strcmp(planned[i].name, name) == 0) {
+            fprintf(stderr, "vmmap: error: `vmmap %s` is not built yet (%s)\n", name, planned[i].issue);
+            fprintf(stderr, "vmmap: hint: available now: summary, show, snapshot (see `vmmap --help`)\n");
+            return 7;
+        }
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *first = argv[1];
+    if (strcmp(first, "--help") == 0 || strcmp(first, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(first, "--version") == 0 || strcmp(first, "-V") == 0) {
+        printf("vmmap %s\n", VMMAP_VERSION);
+        return 0;
+    }
+    if (strcmp(first, "help") == 0) {
+        const vm_command *c = argc > 2 ? find_command(argv[2]) : NULL;
+        if (c)
+            c->help(stdout);
+        else
+            usage(stdout);
+        return 0;
+    }
+    const vm_command *cmd = find_command(first);
+    if (cmd)
+        return cmd->run(argc - 1, argv + 1);
+    int rc = planned_command(first);
+    if (rc >= 0)
+        return rc;
+    /* `vmmap TARGET [OPTIONS]`: the summary.  argv[0] stands in for the command name. */
+    argv[0] = (char *)"summary";
+    return vm_cmd_summary.run(argc, argv);
+}

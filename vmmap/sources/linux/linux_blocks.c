@@ -1,0 +1,125 @@
+/* Mappings -> raw blocks: state, protection, backing and the counters (docs/columns.md says
+ * where each column comes from; linux-internals.md §1 has the commit-charge rules). */
+#include <string.h>
+
+#include "../../util/xalloc.h"
+#include "linux_capture.h"
+
+static bool starts_with(const char *s, const char *prefix)
+{
+    return s && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Shared-memory objects: charged to the object, shareable by nature. */
+static bool is_shmem(const vm_linux_mapping *m)
+{
+    const char *n = m->name;
+    if (starts_with(n, "/memfd:") || starts_with(n, "/SYSV") || starts_with(n, "/dev/shm/") ||
+        starts_with(n, "[anon_shmem:"))
+        return true;
+    /* MAP_SHARED|MAP_ANONYMOUS shows as "/dev/zero (deleted)" (shmem inode), or unnamed 's'. */
+    if (m->shared && (!n || (strcmp(n, "/dev/zero") == 0 && m->deleted)))
+        return true;
+    return false;
+}
+
+static bool is_kernel_pseudo(const char *n)
+{
+    return n && (strcmp(n, "[vdso]") == 0 || strcmp(n, "[vvar]") == 0 || strcmp(n, "[vvar_vclock]") == 0 ||
+                 strcmp(n, "[vsyscall]") == 0);
+}
+
+static bool is_file(const vm_linux_mapping *m)
+{
+    return m->name && m->name[0] == '/' && m->inode != 0;
+}
+
+static void set_counters(vm_raw_block *rb, const vm_linux_mapping *m, bool shmem, bool file)
+{
+    const uint32_t need = VM_LX_HAVE_RSS | VM_LX_HAVE_PSS | VM_LX_HAVE_SHARED_CLEAN | VM_LX_HAVE_SHARED_DIRTY |
+                          VM_LX_HAVE_PRIVATE_CLEAN | VM_LX_HAVE_PRIVATE_DIRTY;
+    vm_counters *k = &rb->counters;
+    bool accessible = m->r || m->w || m->x;
+    bool charged = (m->vmflags & VM_LX_AC) != 0;
+
+    if ((m->have & need) != need) {
+        k->known = 0; /* plain maps (no smaps): only sizes are known */
+        return;
+    }
+    uint64_t resident_or_swapped = m->rss + m->swap;
+    if ((accessible && (file || shmem)) || charged)
+        k->v[VM_C_COMMITTED] = m->size ? m->size : m->end - m->start;
+    else
+        k->v[VM_C_COMMITTED] = resident_or_swapped; /* NORESERVE or PROT_NONE: what is really there */
+    if (shmem || m->shared)
+        k->v[VM_C_PRIVATE] = 0;
+    else if (charged)
+        k->v[VM_C_PRIVATE] = k->v[VM_C_COMMITTED];
+    else if (!file)
+        k->v[VM_C_PRIVATE] = resident_or_swapped;
+    else
+        k->v[VM_C_PRIVATE] = 0;
+    k->v[VM_C_TOTAL_WS] = m->rss;
+    k->v[VM_C_PRIVATE_WS] = m->private_clean + m->private_dirty;
+    k->v[VM_C_SHARED_WS] = m->shared_clean + m->shared_dirty;
+    k->v[VM_C_SHAREABLE_WS] = (file || m->shared || shmem) ? m->rss : 0;
+    k->v[VM_C_LOCKED_WS] = m->locked;
+    k->v[VM_C_PSS] = m->pss;
+    k->v[VM_C_SWAP] = m->swap;
+    k->known = VM_COUNTERS_ALL_KNOWN;
+    if (!(m->have & VM_LX_HAVE_LOCKED))
+        k->known &= ~(1u << VM_C_LOCKED_WS);
+    if (!(m->have & VM_LX_HAVE_SWAP)) {
+        k->known &= ~(1u << VM_C_SWAP);
+    }
+    if (!(m->have & VM_LX_HAVE_VMFLAGS))
+        k->known &= ~((1u << VM_C_COMMITTED) | (1u << VM_C_PRIVATE)); /* no 'ac' to go by */
+}
+
+static void set_backing(vm_raw_block *rb, const vm_linux_mapping *m, const lx_note *note)
+{
+    bool shmem = is_shmem(m), file = is_file(m);
+    if (m->shared)
+        rb->flags |= VM_RAW_SHARED;
+    if (m->deleted)
+        rb->flags |= VM_RAW_DELETED;
+    if (shmem)
+        rb->flags |= VM_RAW_SHMEM | VM_RAW_SHARED;
+    else if (file)
+        rb->flags |= VM_RAW_FILE;
+    if (is_kernel_pseudo(m->name))
+        rb->flags |= VM_RAW_KERNEL;
+
+    if (note->module >= 0)
+        rb->memtype = VM_MEMTYPE_IMAGE;
+    else if (m->name && (strcmp(m->name, "[vvar]") == 0 || strcmp(m->name, "[vvar_vclock]") == 0)) {
+        rb->memtype = VM_MEMTYPE_MAPPED; /* kernel data shared with every process */
+        rb->flags |= VM_RAW_SHARED;
+    } else if (m->name && strcmp(m->name, "[vsyscall]") == 0)
+        rb->memtype = VM_MEMTYPE_IMAGE;
+    else if (file || shmem || m->shared)
+        rb->memtype = VM_MEMTYPE_MAPPED;
+    else
+        rb->memtype = VM_MEMTYPE_PRIVATE;
+    set_counters(rb, m, shmem, file);
+}
+
+bool lx_build_blocks(lx_capture *c, vm_facts *facts)
+{
+    for (size_t i = 0; i < c->maps.n; i++) {
+        const vm_linux_mapping *m = &c->maps.v[i];
+        vm_raw_block *rb = vm_facts_add_block(facts);
+        if (!rb)
+            return false;
+        rb->address = m->start;
+        rb->size = m->end - m->start;
+        rb->alloc_base = c->notes[i].alloc_base;
+        rb->protection = (m->r ? VM_PROT_READ : 0) | (m->w ? VM_PROT_WRITE : 0) | (m->x ? VM_PROT_EXEC : 0);
+        /* Reserved: inaccessible and not charged to commit (guards, arena tails, reservations). */
+        rb->state = (!m->r && !m->w && !m->x && !(m->vmflags & VM_LX_AC)) ? VM_STATE_RESERVE : VM_STATE_COMMIT;
+        if (m->name && !(rb->path = vm_strdup(m->name)))
+            return false;
+        set_backing(rb, m, &c->notes[i]);
+    }
+    return true;
+}

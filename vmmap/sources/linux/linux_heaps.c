@@ -1,0 +1,151 @@
+/* glibc malloc's heaps in a live process: the mappings handed to the walker, its findings turned
+ * into the model's heaps (id 0 main arena, then one per non-main arena, then mmap'd chunks). */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../parse/glibc_heap.h"
+#include "../../util/xalloc.h"
+#include "linux_capture.h"
+
+bool lx_is_anon_private(const vm_linux_mapping *m)
+{
+    return !m->shared && (!m->name || strncmp(m->name, "[anon:", 6) == 0);
+}
+
+static bool is_libc_path(const char *path)
+{
+    const char *base = path ? strrchr(path, '/') : NULL;
+    return base && strncmp(base + 1, "libc.so", 7) == 0;
+}
+
+static vm_glibc_range *make_ranges(const lx_capture *c)
+{
+    vm_glibc_range *r = calloc(c->maps.n ? c->maps.n : 1, sizeof *r);
+    if (!r)
+        return NULL;
+    for (size_t i = 0; i < c->maps.n; i++) {
+        const vm_linux_mapping *m = &c->maps.v[i];
+        const lx_note *n = &c->notes[i];
+        r[i].start = m->start;
+        r[i].end = m->end;
+        r[i].r = m->r;
+        r[i].w = m->w;
+        r[i].x = m->x;
+        r[i].anon_private = n->module < 0 && lx_is_anon_private(m);
+        r[i].is_brk_heap = m->name && strcmp(m->name, "[heap]") == 0;
+        r[i].in_libc_data = m->w && n->module >= 0 && is_libc_path(c->snap->modules[n->module].path);
+    }
+    return r;
+}
+
+static vm_heap *new_heap(lx_capture *c, uint64_t address, const char *kind)
+{
+    vm_heap *h = vm_snapshot_add_heap(c->snap);
+    if (!h)
+        return NULL;
+    h->id = (int32_t)(c->snap->nheaps - 1);
+    h->address = address;
+    h->kind = vm_strdup(kind);
+    return h;
+}
+
+static bool add_part(vm_heap *h, uint64_t address, uint64_t size, uint64_t committed, char *what)
+{
+    vm_heap_part *p = what ? vm_heap_add_part(h) : NULL;
+    if (!p) {
+        free(what);
+        return false;
+    }
+    p->address = address;
+    p->size = size;
+    p->committed = committed;
+    p->what = what;
+    return true;
+}
+
+/* Marks the mappings inside [start, end) as heap and as one allocation based at start. */
+static void claim(lx_capture *c, uint64_t start, uint64_t end)
+{
+    long i = lx_find_mapping(c, start);
+    for (; i >= 0 && (size_t)i < c->maps.n && c->maps.v[i].start < end; i++) {
+        c->notes[i].heap = true;
+        c->notes[i].alloc_base = start;
+    }
+}
+
+static void model_main_arena(lx_capture *c, const vm_glibc_heaps *gh)
+{
+    const vm_glibc_arena *main_arena = NULL;
+    for (size_t i = 0; i < gh->narenas; i++)
+        if (gh->arenas[i].is_main)
+            main_arena = &gh->arenas[i];
+    if (!main_arena && !gh->brk_start)
+        return;
+    vm_heap *h = new_heap(c, main_arena ? main_arena->address : 0, "glibc main arena");
+    if (!h)
+        return;
+    if (gh->brk_start) {
+        add_part(h, gh->brk_start, gh->brk_end - gh->brk_start, gh->brk_end - gh->brk_start,
+                 vm_strdup("[heap] (brk)"));
+        claim(c, gh->brk_start, gh->brk_end);
+    }
+}
+
+static void model_arenas(lx_capture *c, const vm_glibc_heaps *gh)
+{
+    for (size_t i = 0; i < gh->narenas; i++) {
+        const vm_glibc_arena *a = &gh->arenas[i];
+        if (a->is_main)
+            continue;
+        vm_heap *h = new_heap(c, a->address, "glibc arena");
+        if (!h)
+            return;
+        for (size_t j = 0; j < a->nheaps; j++) {
+            const vm_glibc_arena_heap *ah = &a->heaps[j];
+            uint64_t span = ah->reserved ? ah->reserved : ah->mprotect_size;
+            add_part(h, ah->base, span, ah->mprotect_size, vm_asprintf("arena heap %zu", j + 1));
+            claim(c, ah->base, ah->base + span);
+        }
+    }
+}
+
+static void model_chunks(lx_capture *c, const vm_glibc_heaps *gh)
+{
+    if (!gh->nchunks)
+        return;
+    vm_heap *h = new_heap(c, 0, "glibc mmap chunks");
+    if (!h)
+        return;
+    h->flags = vm_strdup("malloc >= mmap threshold");
+    for (size_t i = 0; i < gh->nchunks; i++) {
+        const vm_glibc_chunk *ch = &gh->chunks[i];
+        add_part(h, ch->address, ch->size, ch->size,
+                 vm_asprintf("mmapped chunk of %" PRIu64 " bytes", ch->user_size));
+        long mi = lx_find_mapping(c, ch->address);
+        if (mi >= 0)
+            c->notes[mi].heap = true; /* merged chunks share a mapping: keep its own base */
+    }
+}
+
+void lx_find_heaps(lx_capture *c)
+{
+    if (c->opt->skip_heaps)
+        return;
+    vm_glibc_range *ranges = make_ranges(c);
+    if (!ranges) {
+        vm_snapshot_warn(c->snap, "heap-skipped", "out of memory: heaps not walked");
+        return;
+    }
+    vm_glibc_heaps gh;
+    memset(&gh, 0, sizeof gh);
+    if (vm_glibc_find_heaps(&c->mem, ranges, c->maps.n, 0, &gh, c->snap)) {
+        model_main_arena(c, &gh);
+        model_arenas(c, &gh);
+        model_chunks(c, &gh);
+    } else {
+        vm_snapshot_warn(c->snap, "heap-skipped", "out of memory: heaps not walked");
+    }
+    vm_glibc_heaps_free(&gh);
+    free(ranges);
+}

@@ -1,0 +1,211 @@
+/* ELF images mapped by the loader: group their mappings into one allocation, and split them into
+ * sections by reading the file's section headers (or, for [vdso], the ELF in target memory). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../parse/elf.h"
+#include "../../util/xalloc.h"
+#include "linux_capture.h"
+
+/* Reads an ELF that lives in target memory (the vDSO) as if it were a file. */
+typedef struct mem_file {
+    const vm_memreader *mem;
+    uint64_t base, size;
+} mem_file;
+
+static size_t mem_file_read(void *ctx, uint64_t off, void *buf, size_t len)
+{
+    const mem_file *mf = ctx;
+    if (off >= mf->size)
+        return 0;
+    if (len > mf->size - off)
+        len = (size_t)(mf->size - off);
+    return mf->mem->read(mf->mem->ctx, mf->base + off, buf, len);
+}
+
+static bool same_file(const vm_linux_mapping *a, const vm_linux_mapping *b)
+{
+    return a->inode == b->inode && a->dev_major == b->dev_major && a->dev_minor == b->dev_minor &&
+           a->name && b->name && strcmp(a->name, b->name) == 0;
+}
+
+static uint32_t mapping_prot(const vm_linux_mapping *m)
+{
+    return (m->r ? VM_PROT_READ : 0) | (m->w ? VM_PROT_WRITE : 0) | (m->x ? VM_PROT_EXEC : 0);
+}
+
+static uint32_t segment_prot(uint32_t pf)
+{
+    return (pf & 4 ? VM_PROT_READ : 0) | (pf & 2 ? VM_PROT_WRITE : 0) | (pf & 1 ? VM_PROT_EXEC : 0);
+}
+
+/* Highest address the ELF occupies once loaded at bias. */
+static uint64_t image_end(const vm_elf *e, uint64_t bias, uint64_t page)
+{
+    uint64_t end = 0;
+    for (size_t i = 0; i < e->nloads; i++) {
+        uint64_t top = bias + e->loads[i].vaddr + e->loads[i].memsz;
+        if (top < bias)
+            continue;
+        top = (top + page - 1) / page * page;
+        if (top > end)
+            end = top;
+    }
+    return end;
+}
+
+static void add_sections(lx_capture *c, vm_module *mod, const vm_elf *e, uint64_t bias)
+{
+    for (size_t i = 0; i < e->nsections; i++) {
+        const vm_elf_section *s = &e->sections[i];
+        if (!(s->flags & 0x2 /* SHF_ALLOC */) || s->size == 0 || !s->name[0])
+            continue;
+        uint64_t addr = bias + s->addr;
+        if (addr < bias || addr < mod->base || addr >= mod->base + mod->size)
+            continue; /* a section outside the loaded image: bad headers, skip it */
+        vm_section *sec = vm_module_add_section(mod);
+        if (!sec || !(sec->name = vm_strdup(s->name)))
+            return;
+        sec->address = addr;
+        sec->size = s->size;
+        /* Protection as mapped now (RELRO makes .data.rel.ro read-only after relocation). */
+        long mi = lx_find_mapping(c, addr);
+        if (mi >= 0)
+            sec->protection = mapping_prot(&c->maps.v[mi]);
+        else
+            for (size_t k = 0; k < e->nloads; k++)
+                if (s->addr >= e->loads[k].vaddr && s->addr - e->loads[k].vaddr < e->loads[k].memsz)
+                    sec->protection = segment_prot(e->loads[k].flags);
+    }
+}
+
+/* Opens the mapped file as the target sees it (its mount namespace via /proc/PID/root). */
+static bool open_mapped_file(lx_capture *c, const char *path, vm_file_reader *fr, char *err, size_t errlen)
+{
+    char root_path[4096 + 64];
+    snprintf(root_path, sizeof root_path, "/proc/%d/root%s", c->pid, path);
+    if (vm_file_reader_open(fr, root_path, err, errlen))
+        return true;
+    return vm_file_reader_open(fr, path, err, errlen);
+}
+
+/* Claims maps[first..last) (+ anonymous .bss pages up to end) for module index mi. */
+static size_t claim_run(lx_capture *c, size_t first, size_t last, uint64_t end, int32_t mi)
+{
+    uint64_t base = c->maps.v[first].start;
+    size_t i = first;
+    for (; i < c->maps.n; i++) {
+        const vm_linux_mapping *m = &c->maps.v[i];
+        if (i >= last) {
+            /* The anonymous tail that holds .bss beyond the file's last page. */
+            if (m->start >= end || m->start != c->maps.v[i - 1].end || m->name || m->shared)
+                break;
+        }
+        c->notes[i].module = mi;
+        c->notes[i].alloc_base = base;
+    }
+    return i;
+}
+
+static int32_t add_module(lx_capture *c, const char *path, uint64_t base, uint64_t end)
+{
+    vm_module *mod = vm_snapshot_add_module(c->snap);
+    if (!mod || !(mod->path = vm_strdup(path)))
+        return -1;
+    mod->base = base;
+    mod->size = end - base;
+    return (int32_t)(c->snap->nmodules - 1);
+}
+
+/* One run of mappings of the same file starting at file offset 0. */
+static size_t image_from_run(lx_capture *c, size_t first)
+{
+    const vm_linux_mapping *m0 = &c->maps.v[first];
+    size_t last = first + 1;
+    bool exec = m0->x;
+    while (last < c->maps.n && same_file(&c->maps.v[last], m0) && c->maps.v[last].start == c->maps.v[last - 1].end &&
+           !c->maps.v[last].shared && c->maps.v[last].offset != 0) {
+        exec |= c->maps.v[last].x;
+        last++;
+    }
+    /* The loader always maps code; a program's own mmap of an ELF file (to read it) does not. */
+    if (!exec)
+        return first + 1;
+
+    uint64_t end = c->maps.v[last - 1].end;
+    vm_elf e;
+    memset(&e, 0, sizeof e);
+    char err[256] = "";
+    bool parsed = false;
+    uint64_t bias = 0;
+    vm_file_reader fr;
+    if (c->opt->skip_sections) {
+        /* keep the run as one image without sections */
+    } else if (open_mapped_file(c, m0->name, &fr, err, sizeof err)) {
+        vm_memreader r = vm_file_reader_make(&fr);
+        parsed = vm_elf_parse(&r, fr.size, &e, err, sizeof err) &&
+                 vm_elf_load_bias(&e, m0->start, m0->offset, c->page_size, &bias);
+        vm_file_reader_close(&fr);
+        if (parsed) {
+            uint64_t img_end = image_end(&e, bias, c->page_size);
+            if (img_end > end)
+                end = img_end;
+        }
+    }
+    if (!parsed && !c->opt->skip_sections)
+        vm_snapshot_warn(c->snap, "module-unreadable", "%s%s: sections not shown: %s", m0->name,
+                         m0->deleted ? " (deleted)" : "", err[0] ? err : "no loadable segment at offset 0");
+
+    size_t next = claim_run(c, first, last, end, -1);
+    /* The module ends where its mappings end (a truncated or replaced file must not widen it). */
+    uint64_t claimed_end = c->maps.v[next - 1].end;
+    int32_t mi = add_module(c, m0->name, m0->start, claimed_end);
+    if (mi >= 0) {
+        for (size_t i = first; i < next; i++)
+            c->notes[i].module = mi;
+        if (parsed)
+            add_sections(c, &c->snap->modules[mi], &e, bias);
+    }
+    vm_elf_free(&e);
+    return next;
+}
+
+static void image_from_vdso(lx_capture *c, size_t i)
+{
+    const vm_linux_mapping *m = &c->maps.v[i];
+    int32_t mi = add_module(c, m->name, m->start, m->end);
+    if (mi < 0)
+        return;
+    c->notes[i].module = mi;
+    if (c->opt->skip_heaps)
+        return; /* reading target memory was declined */
+    mem_file mf = {&c->mem, m->start, m->end - m->start};
+    vm_memreader r = {mem_file_read, &mf};
+    vm_elf e;
+    memset(&e, 0, sizeof e);
+    char err[256];
+    if (vm_elf_parse(&r, mf.size, &e, err, sizeof err))
+        add_sections(c, &c->snap->modules[mi], &e, m->start);
+    else
+        vm_snapshot_warn(c->snap, "module-unreadable", "[vdso]: sections not shown: %s", err);
+    vm_elf_free(&e);
+}
+
+void lx_find_images(lx_capture *c)
+{
+    size_t i = 0;
+    while (i < c->maps.n) {
+        const vm_linux_mapping *m = &c->maps.v[i];
+        if (m->name && strcmp(m->name, "[vdso]") == 0) {
+            image_from_vdso(c, i);
+            i++;
+        } else if (m->name && m->name[0] == '/' && m->inode && !m->shared && m->offset == 0 &&
+                   c->notes[i].module < 0) {
+            i = image_from_run(c, i);
+        } else {
+            i++;
+        }
+    }
+}

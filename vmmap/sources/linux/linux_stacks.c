@@ -1,0 +1,213 @@
+/* Thread stacks of a live process, found without stopping it (linux-internals.md §3):
+ *   1. the main thread's [stack] mapping;
+ *   2. each blocked thread's stack pointer from /proc/PID/task/TID/syscall;
+ *   3. for running threads, glibc's own thread list read from target memory (each struct pthread
+ *      sits at the top of its thread's stack);
+ *   4. failing that, the stack shape (a guard page right below a read/write mapping) when it
+ *      singles out the one thread still missing.
+ * Each thread records how its stack was found; the classifier shows it in the details. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../parse/elf.h"
+#include "../../parse/glibc_heap.h"
+#include "../../util/xalloc.h"
+#include "linux_capture.h"
+
+#define MAX_GUARD (1024 * 1024) /* larger PROT_NONE neighbours are reservations, not guards */
+
+static bool is_guard(const lx_capture *c, long gi, long si)
+{
+    if (gi < 0)
+        return false;
+    const vm_linux_mapping *g = &c->maps.v[gi], *s = &c->maps.v[si];
+    return g->end == s->start && !g->r && !g->w && !g->x && lx_is_anon_private(g) &&
+           g->end - g->start <= MAX_GUARD && !c->notes[gi].heap && !c->notes[gi].stack;
+}
+
+/* Can mapping i be a thread stack at all? */
+static bool stack_candidate(const lx_capture *c, long i)
+{
+    if (i < 0)
+        return false;
+    const vm_linux_mapping *m = &c->maps.v[i];
+    const lx_note *n = &c->notes[i];
+    bool main_stack = m->name && strcmp(m->name, "[stack]") == 0;
+    return m->r && m->w && !n->heap && !n->stack && n->module < 0 && (main_stack || lx_is_anon_private(m));
+}
+
+static void claim_stack(lx_capture *c, long i, const vm_linux_task *t, const char *how)
+{
+    const vm_linux_mapping *m = &c->maps.v[i];
+    vm_thread *th = vm_snapshot_add_thread(c->snap);
+    if (!th)
+        return;
+    th->tid = t->tid;
+    th->name = t->name[0] ? vm_strdup(t->name) : NULL;
+    th->found_by = vm_strdup(how);
+    th->sp = t->sp_known ? t->sp : 0;
+    th->stack_base = m->end;
+    th->stack_limit = m->start;
+    th->reserve_base = m->start;
+    c->notes[i].stack = true;
+    c->notes[i].alloc_base = m->start;
+    if (is_guard(c, i - 1, i)) {
+        const vm_linux_mapping *g = &c->maps.v[i - 1];
+        th->guard_address = g->start;
+        th->guard_size = g->end - g->start;
+        th->reserve_base = g->start;
+        c->notes[i - 1].stack = true;
+        c->notes[i - 1].alloc_base = g->start;
+        c->notes[i].alloc_base = g->start;
+    }
+}
+
+static long main_stack_mapping(const lx_capture *c)
+{
+    for (size_t i = 0; i < c->maps.n; i++)
+        if (c->maps.v[i].name && strcmp(c->maps.v[i].name, "[stack]") == 0)
+            return (long)i;
+    return -1;
+}
+
+static const vm_module *module_named(const lx_capture *c, const char *prefix)
+{
+    for (size_t i = 0; i < c->snap->nmodules; i++) {
+        const char *p = c->snap->modules[i].path;
+        const char *base = p ? strrchr(p, '/') : NULL;
+        if (base && strncmp(base + 1, prefix, strlen(prefix)) == 0)
+            return &c->snap->modules[i];
+    }
+    return NULL;
+}
+
+/* Runtime address of an exported symbol of a loaded module (file read through /proc/PID/root). */
+static uint64_t symbol_address(lx_capture *c, const vm_module *mod, const char *name)
+{
+    char path[4200], err[128];
+    vm_file_reader fr;
+    snprintf(path, sizeof path, "/proc/%d/root%s", c->pid, mod->path);
+    if (!vm_file_reader_open(&fr, path, err, sizeof err) && !vm_file_reader_open(&fr, mod->path, err, sizeof err))
+        return 0;
+    vm_memreader r = vm_file_reader_make(&fr);
+    vm_elf e;
+    memset(&e, 0, sizeof e);
+    uint64_t value = 0, size = 0, bias = 0, result = 0;
+    if (vm_elf_parse(&r, fr.size, &e, err, sizeof err) && vm_elf_load_bias(&e, mod->base, 0, c->page_size, &bias) &&
+        vm_elf_find_symbol(&r, &e, name, &value, &size) && value)
+        result = bias + value;
+    vm_elf_free(&e);
+    vm_file_reader_close(&fr);
+    return result;
+}
+
+static bool glibc_thread_list(lx_capture *c, vm_glibc_thread **out, size_t *n)
+{
+    const vm_module *ld = module_named(c, "ld-linux"), *libc = module_named(c, "libc.so");
+    if (!ld || !libc || c->opt->skip_heaps)
+        return false;
+    vm_glibc_thread_db db = {
+        .rtld_global = symbol_address(c, ld, "_rtld_global"),
+        .td_dl_stack_used = symbol_address(c, libc, "_thread_db_rtld_global__dl_stack_used"),
+        .td_dl_stack_user = symbol_address(c, libc, "_thread_db_rtld_global__dl_stack_user"),
+        .td_pthread_list = symbol_address(c, libc, "_thread_db_pthread_list"),
+        .td_pthread_tid = symbol_address(c, libc, "_thread_db_pthread_tid"),
+    };
+    if (!db.rtld_global || !db.td_dl_stack_used || !db.td_pthread_list || !db.td_pthread_tid) {
+        vm_snapshot_warn(c->snap, "threads-glibc", "glibc thread list not available (symbols not found)");
+        return false;
+    }
+    return vm_glibc_list_threads(&c->mem, &db, out, n, c->snap);
+}
+
+/* Read/write mappings with a guard right below that nobody claimed. */
+static size_t shape_candidates(const lx_capture *c, long *first)
+{
+    size_t count = 0;
+    for (size_t i = 1; i < c->maps.n; i++)
+        if (stack_candidate(c, (long)i) && is_guard(c, (long)i - 1, (long)i) &&
+            (c->maps.v[i].vmflags & VM_LX_AC)) {
+            if (!count)
+                *first = (long)i;
+            count++;
+        }
+    return count;
+}
+
+void lx_find_stacks(lx_capture *c, const vm_linux_task *tasks, size_t ntasks)
+{
+    bool *done = calloc(ntasks ? ntasks : 1, sizeof *done);
+    if (!done)
+        return;
+    size_t missing = 0;
+
+    long ms = main_stack_mapping(c);
+    for (size_t t = 0; t < ntasks; t++) {
+        long i = -1;
+        const char *how = "syscall stack pointer";
+        if (tasks[t].tid == (uint64_t)c->pid && stack_candidate(c, ms)) {
+            i = ms;
+            how = "[stack] mapping";
+        } else if (tasks[t].sp_known) {
+            i = lx_find_mapping(c, tasks[t].sp);
+            if (!stack_candidate(c, i)) {
+                if (i >= 0)
+                    vm_snapshot_warn(c->snap, "thread-stack", "thread %" PRIu64 " runs on a stack at 0x%" PRIx64
+                                     " that is not a stack mapping (user-allocated or alternate stack)",
+                                     tasks[t].tid, tasks[t].sp);
+                i = -1;
+            }
+        }
+        if (i >= 0) {
+            claim_stack(c, i, &tasks[t], how);
+            done[t] = true;
+        } else {
+            missing++;
+        }
+    }
+
+    if (missing) {
+        vm_glibc_thread *gt = NULL;
+        size_t ng = 0;
+        if (glibc_thread_list(c, &gt, &ng)) {
+            for (size_t t = 0; t < ntasks; t++)
+                for (size_t k = 0; k < ng && !done[t]; k++) {
+                    long i = gt[k].tid == tasks[t].tid ? lx_find_mapping(c, gt[k].descriptor) : -1;
+                    if (stack_candidate(c, i)) {
+                        claim_stack(c, i, &tasks[t], "glibc thread list");
+                        done[t] = true;
+                        missing--;
+                    }
+                }
+        }
+        free(gt);
+    }
+
+    if (missing == 1) {
+        long first = -1;
+        if (shape_candidates(c, &first) == 1)
+            for (size_t t = 0; t < ntasks; t++)
+                if (!done[t]) {
+                    claim_stack(c, first, &tasks[t], "stack shape (the only unlocated thread)");
+                    done[t] = true;
+                    missing = 0;
+                }
+    }
+    for (size_t t = 0; t < ntasks; t++)
+        if (!done[t]) {
+            /* Still listed, so the thread count is right; its stack fields stay 0 (unknown). */
+            vm_thread *th = vm_snapshot_add_thread(c->snap);
+            if (th) {
+                th->tid = tasks[t].tid;
+                th->name = tasks[t].name[0] ? vm_strdup(tasks[t].name) : NULL;
+                th->found_by = vm_strdup("not found");
+                th->sp = tasks[t].sp_known ? tasks[t].sp : 0;
+            }
+            vm_snapshot_warn(c->snap, "thread-stack", "stack of thread %" PRIu64 " not found (%s)", tasks[t].tid,
+                             tasks[t].running ? "it was running, and neither glibc's thread list nor the stack shape identified it"
+                                              : "no stack pointer available");
+        }
+    free(done);
+}
