@@ -299,7 +299,10 @@ int vm_classify(vm_facts *facts, vm_error *err)
             i++;
             continue;
         }
-        if (first->address > cursor && !add_gaps(s, cursor, first->address, after_alloc))
+        /* Gaps are Free only inside the user address space: above it ([vsyscall]) is the
+         * kernel's, not free for the process. */
+        uint64_t gap_end = first->address < s->user_top ? first->address : s->user_top;
+        if (gap_end > cursor && !add_gaps(s, cursor, gap_end, after_alloc))
             goto out_of_memory;
 
         vm_region *r = new_region(s, first->address);

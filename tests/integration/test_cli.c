@@ -1,0 +1,287 @@
+/* The command-line contract (docs/cli.md): help, version, exit codes, error messages, snapshot
+ * files as targets, and the show filters, run against the real binary. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/support/proc_util.h"
+
+static char tmpdir[256];
+
+static int setup(void **state)
+{
+    (void)state;
+    return pu_tempdir(tmpdir, sizeof tmpdir);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return pu_tempdir_remove(tmpdir);
+}
+
+/* Runs build/vmmap with up to 8 arguments (NULL-terminated). */
+static pu_run_result vmmap(const char *a0, ...)
+{
+    char *argv[10];
+    char *bin = pu_build_path("vmmap");
+    int n = 0;
+    argv[n++] = bin;
+    va_list ap;
+    va_start(ap, a0);
+    for (const char *a = a0; a && n < 9; a = va_arg(ap, const char *))
+        argv[n++] = (char *)a;
+    va_end(ap);
+    argv[n] = NULL;
+    pu_run_result r;
+    memset(&r, 0, sizeof r);
+    if (pu_run(argv, NULL, &r) != 0)
+        fail_msg("cannot run %s: %s", bin, pu_last_error());
+    free(bin);
+    return r;
+}
+
+static void path_in_tmp(char *buf, size_t len, const char *name)
+{
+    snprintf(buf, len, "%s/%s", tmpdir, name);
+}
+
+static void test_help_and_version(void **state)
+{
+    (void)state;
+    pu_run_result r = vmmap("--help", NULL);
+    assert_int_equal(r.exit_code, 0);
+    assert_non_null(strstr(r.out, "Usage: vmmap"));
+    assert_non_null(strstr(r.out, "snapshot"));
+    assert_non_null(strstr(r.out, "Not built yet"));
+    assert_non_null(strstr(r.out, "Exit codes"));
+    pu_run_result_free(&r);
+
+    const char *cmds[] = {"summary", "show", "snapshot"};
+    for (size_t i = 0; i < 3; i++) {
+        r = vmmap(cmds[i], "--help", NULL);
+        assert_int_equal(r.exit_code, 0);
+        assert_non_null(strstr(r.out, "Usage: vmmap"));
+        assert_non_null(strstr(r.out, "--self"));
+        pu_run_result_free(&r);
+    }
+    r = vmmap("--version", NULL);
+    assert_int_equal(r.exit_code, 0);
+    assert_memory_equal(r.out, "vmmap ", 6);
+    pu_run_result_free(&r);
+}
+
+static void test_usage_errors(void **state)
+{
+    (void)state;
+    pu_run_result r = vmmap(NULL);
+    assert_int_equal(r.exit_code, 2);
+    pu_run_result_free(&r);
+
+    r = vmmap("show", "--self", "--type", "bogus", NULL);
+    assert_int_equal(r.exit_code, 2);
+    assert_non_null(strstr(r.err, "vmmap: error: --type bogus"));
+    pu_run_result_free(&r);
+
+    r = vmmap("show", "--self", "--min-size", "lots", NULL);
+    assert_int_equal(r.exit_code, 2);
+    pu_run_result_free(&r);
+
+    r = vmmap("show", "--self", "--sort", "colour", NULL);
+    assert_int_equal(r.exit_code, 2);
+    pu_run_result_free(&r);
+
+    r = vmmap("show", NULL);
+    assert_int_equal(r.exit_code, 2);
+    assert_non_null(strstr(r.err, "no target"));
+    pu_run_result_free(&r);
+}
+
+static void test_not_built_is_said(void **state)
+{
+    (void)state;
+    pu_run_result r = vmmap("diff", "a.json", "b.json", NULL);
+    assert_int_equal(r.exit_code, 7);
+    assert_non_null(strstr(r.err, "not built yet"));
+    pu_run_result_free(&r);
+
+    r = vmmap("crash.dmp", NULL);
+    assert_int_equal(r.exit_code, 7);
+    assert_non_null(strstr(r.err, "minidump"));
+    pu_run_result_free(&r);
+
+    char out[512];
+    path_in_tmp(out, sizeof out, "r.xlsx");
+    r = vmmap("snapshot", "--self", "-o", out, NULL);
+    assert_int_equal(r.exit_code, 7);
+    assert_false(pu_file_exists(out));
+    pu_run_result_free(&r);
+}
+
+static void test_targets_not_found(void **state)
+{
+    (void)state;
+    pu_run_result r = vmmap("no-such-process-name-zz9", NULL);
+    assert_int_equal(r.exit_code, 3);
+    assert_non_null(strstr(r.err, "vmmap: error:"));
+    pu_run_result_free(&r);
+
+    r = vmmap("show", "/nonexistent/dir/snap.json", NULL);
+    assert_int_equal(r.exit_code, 3);
+    assert_non_null(strstr(r.err, "/nonexistent/dir/snap.json"));
+    pu_run_result_free(&r);
+}
+
+static void test_snapshot_file_round_trip(void **state)
+{
+    (void)state;
+    char a[512], b[512];
+    path_in_tmp(a, sizeof a, "a.json");
+    path_in_tmp(b, sizeof b, "b.json");
+    pu_run_result r = vmmap("snapshot", "--self", "-o", a, NULL);
+    assert_int_equal(r.exit_code, 0);
+    assert_non_null(strstr(r.err, "wrote"));
+    pu_run_result_free(&r);
+
+    /* A snapshot file is a target like a PID: re-saving it gives the same bytes. */
+    r = vmmap("snapshot", a, "-o", b, NULL);
+    assert_int_equal(r.exit_code, 0);
+    pu_run_result_free(&r);
+    size_t la = 0, lb = 0;
+    char *ta = pu_read_file(a, &la), *tb = pu_read_file(b, &lb);
+    assert_non_null(ta);
+    assert_non_null(tb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(ta, tb, la);
+    free(ta);
+    free(tb);
+
+    /* Views of the file work, and -o - writes parseable JSON to stdout. */
+    r = vmmap("summary", a, "--color=never", NULL);
+    assert_int_equal(r.exit_code, 0);
+    const char *types[] = {"Image", "Mapped File", "Shareable", "Heap", "Managed Heap", "Stack",
+                           "Private Data", "Page Table", "Unusable", "Free", "Total"};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        assert_non_null(strstr(r.out, types[i]));
+    pu_run_result_free(&r);
+    r = vmmap("snapshot", a, "-o", "-", NULL);
+    assert_int_equal(r.exit_code, 0);
+    cJSON *j = cJSON_Parse(r.out);
+    assert_non_null(j);
+    assert_string_equal(pu_json_str(j, "format"), "vmmap-snapshot");
+    cJSON_Delete(j);
+    pu_run_result_free(&r);
+}
+
+static void test_show_filters_and_address(void **state)
+{
+    (void)state;
+    char a[512];
+    path_in_tmp(a, sizeof a, "f.json");
+    pu_run_result r = vmmap("snapshot", "--self", "-o", a, NULL);
+    assert_int_equal(r.exit_code, 0);
+    pu_run_result_free(&r);
+    cJSON *snap = pu_json_load(a);
+    assert_non_null(snap);
+
+    /* --type stack shows the stack and no image rows. */
+    r = vmmap("show", a, "--type", "stack", "--color=never", NULL);
+    assert_int_equal(r.exit_code, 0);
+    assert_non_null(strstr(r.out, "Stack"));
+    assert_null(strstr(r.out, "Image "));
+    pu_run_result_free(&r);
+
+    /* --address names the thread of a stack address. */
+    const cJSON *regions = cJSON_GetObjectItemCaseSensitive(snap, "regions"), *reg;
+    char addr[32] = "";
+    cJSON_ArrayForEach(reg, regions)
+    {
+        const char *type = pu_json_str(reg, "type");
+        if (type && strcmp(type, "Stack") == 0) {
+            uint64_t base = 0;
+            assert_int_equal(pu_json_hex(reg, "address", &base), 0);
+            snprintf(addr, sizeof addr, "0x%llx", (unsigned long long)base + 16);
+            break;
+        }
+    }
+    assert_true(addr[0]);
+    r = vmmap("show", a, "--address", addr, "--color=never", NULL);
+    assert_int_equal(r.exit_code, 0);
+    assert_non_null(strstr(r.out, "Thread"));
+    pu_run_result_free(&r);
+
+    /* Above the user address space and below [vsyscall]: in no region. */
+    r = vmmap("show", a, "--address", "0xffff800000000000", "--color=never", NULL);
+    assert_int_not_equal(r.exit_code, 0);
+    pu_run_result_free(&r);
+    cJSON_Delete(snap);
+}
+
+/* Bad input: the error names the file and the JSON path, exit code 5. */
+static void test_bad_snapshot_file(void **state)
+{
+    (void)state;
+    char good[512], bad[512];
+    path_in_tmp(good, sizeof good, "good.json");
+    path_in_tmp(bad, sizeof bad, "bad.json");
+    pu_run_result r = vmmap("snapshot", "--self", "-o", good, NULL);
+    assert_int_equal(r.exit_code, 0);
+    pu_run_result_free(&r);
+
+    cJSON *snap = pu_json_load(good);
+    assert_non_null(snap);
+    cJSON *reg1 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(snap, "regions"), 1);
+    assert_non_null(reg1);
+    cJSON_ReplaceItemInObjectCaseSensitive(reg1, "size", cJSON_CreateString("big"));
+    char *text = cJSON_PrintUnformatted(snap);
+    FILE *f = fopen(bad, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    free(text);
+    cJSON_Delete(snap);
+
+    r = vmmap("show", bad, NULL);
+    assert_int_equal(r.exit_code, 5);
+    assert_non_null(strstr(r.err, "bad.json: regions[1].size"));
+    pu_run_result_free(&r);
+
+    f = fopen(bad, "w");
+    assert_non_null(f);
+    fputs("{\"format\": \"something-else\", \"version\": 1}", f);
+    fclose(f);
+    r = vmmap(bad, NULL);
+    assert_int_equal(r.exit_code, 5);
+    assert_non_null(strstr(r.err, "format"));
+    pu_run_result_free(&r);
+}
+
+static void test_unwritable_output(void **state)
+{
+    (void)state;
+    pu_run_result r = vmmap("snapshot", "--self", "-o", "/nonexistent/dir/x.json", NULL);
+    assert_int_equal(r.exit_code, 1);
+    assert_non_null(strstr(r.err, "/nonexistent/dir"));
+    pu_run_result_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_help_and_version),
+        cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_not_built_is_said),
+        cmocka_unit_test(test_targets_not_found),
+        cmocka_unit_test(test_snapshot_file_round_trip),
+        cmocka_unit_test(test_show_filters_and_address),
+        cmocka_unit_test(test_bad_snapshot_file),
+        cmocka_unit_test(test_unwritable_output),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
