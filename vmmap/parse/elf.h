@@ -47,7 +47,9 @@ bool vm_elf_find_symbol(const vm_memreader *file, const vm_elf *e, const char *n
 
 /* Load bias of an ELF mapped at runtime: given a mapping with file offset map_offset starting at
  * map_start, bias = map_start - (vaddr of the PT_LOAD containing that offset, page-aligned, with
- * the offset difference).  Returns false when no PT_LOAD contains map_offset. */
+ * the offset difference).  Returns false when no PT_LOAD contains map_offset.
+ * When several PT_LOADs contain it, the one whose page-aligned offset is nearest wins, then
+ * the first in file order: pass the file's mapping at offset 0 for an unambiguous answer. */
 bool vm_elf_load_bias(const vm_elf *e, uint64_t map_start, uint64_t map_offset, uint64_t page_size,
                       uint64_t *bias);
 

@@ -1,0 +1,796 @@
+/* Integration test: snapshot the running sample (samples/linux/sample.c) with the vmmap binary and
+ * compare every item of its ground truth with the snapshot; compare the snapshot's totals with the
+ * kernel's (smaps_rollup) for the sample and for a `sleep`; check the summary command and the
+ * error exits (no such process, permission denied, target exited during the scan).
+ *
+ * Binaries come from $VMMAP_BUILD (default "build"): vmmap and samples/sample.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "tests/support/proc_util.h"
+
+#define KiB ((uint64_t)1024)
+#define MiB (KiB * KiB)
+#define SAMPLE_START_MS 10000
+#define STOP_MS 5000
+#define RUN_MS 60000
+
+typedef struct fixture {
+    char *vmmap;
+    char *sample;
+    pu_child sample_child;   /* shared by the tests that only read the sample */
+    char dir[64];            /* private temp dir for snapshot files */
+    /* Per-test resources, released by per_test_teardown even when a test fails midway. */
+    cJSON *snap;
+    pu_run_result run;
+    pu_child extra;          /* a fresh sample or `sleep` started by one test */
+    char extra_dir[64];
+} fixture;
+
+static int g_errors;
+
+/* Records a failed expectation without stopping the test, so one run lists every mismatch. */
+static void expect(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void expect(bool ok, const char *fmt, ...)
+{
+    if (ok)
+        return;
+    g_errors++;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "  MISMATCH: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+}
+
+static void expect_none(const char *what)
+{
+    if (g_errors)
+        fail_msg("%s: %d mismatch(es), listed above", what, g_errors);
+}
+
+static const char *str_or(const cJSON *o, const char *key)
+{
+    const char *s = pu_json_str(o, key);
+    return s ? s : "(none)";
+}
+
+static bool str_is(const cJSON *o, const char *key, const char *want)
+{
+    const char *s = pu_json_str(o, key);
+    return s && strcmp(s, want) == 0;
+}
+
+static bool str_has(const char *hay, const char *needle)
+{
+    return hay && strcasestr(hay, needle) != NULL;
+}
+
+static int64_t int_or(const cJSON *o, const char *key, int64_t dflt)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : dflt;
+}
+
+static uint64_t hex_of(const cJSON *o, const char *key)
+{
+    uint64_t v = 0;
+    if (pu_json_hex(o, key, &v) != 0)
+        fail_msg("ground truth: %s", pu_last_error());
+    return v;
+}
+
+static uint64_t u64_of(const cJSON *o, const char *key)
+{
+    uint64_t v = 0;
+    if (pu_json_u64(o, key, &v) != 0)
+        fail_msg("ground truth: %s", pu_last_error());
+    return v;
+}
+
+static const cJSON *member(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v)
+        fail_msg("ground truth has no \"%s\"", key);
+    return v;
+}
+
+/* "block 0x... +N Type state (details)" for messages. */
+static const char *describe(const cJSON *b, char *buf, size_t len)
+{
+    if (!b) {
+        snprintf(buf, len, "(no block)");
+        return buf;
+    }
+    snprintf(buf, len, "block %s +%" PRId64 " type=%s state=%s prot=%s details=%s", str_or(b, "address"),
+             int_or(b, "size", -1), str_or(b, "type"), str_or(b, "state"), str_or(b, "protection"),
+             str_or(b, "details"));
+    return buf;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Fixtures                                                                                        */
+
+static int group_teardown(void **state);
+
+/* cmocka does not run the group teardown when the setup fails: undo here. */
+static int setup_failed(void **state)
+{
+    group_teardown(state);
+    *state = NULL;
+    return -1;
+}
+
+static int group_setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    f->sample_child.stdin_fd = f->sample_child.stdout_fd = -1;
+    f->extra.stdin_fd = f->extra.stdout_fd = -1;
+    *state = f;
+    signal(SIGPIPE, SIG_IGN);
+    f->vmmap = pu_build_path("vmmap");
+    f->sample = pu_build_path("samples/sample");
+    if (!f->vmmap || !f->sample)
+        return setup_failed(state);
+    if (access(f->vmmap, X_OK) != 0 || access(f->sample, X_OK) != 0) {
+        fprintf(stderr, "test_linux_sample: need %s and %s (run make first; VMMAP_BUILD=%s)\n", f->vmmap,
+                f->sample, pu_build_dir());
+        return setup_failed(state);
+    }
+    if (pu_tempdir(f->dir, sizeof f->dir) != 0) {
+        fprintf(stderr, "test_linux_sample: %s\n", pu_last_error());
+        f->dir[0] = '\0';
+        return setup_failed(state);
+    }
+    char *argv[] = {f->sample, NULL};
+    if (pu_sample_start(&f->sample_child, argv, SAMPLE_START_MS) != 0) {
+        fprintf(stderr, "test_linux_sample: cannot start the sample: %s\n", pu_last_error());
+        return setup_failed(state);
+    }
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    fixture *f = *state;
+    if (!f)
+        return 0;
+    int rc = 0;
+    if (f->sample_child.pid > 0 && pu_child_stop(&f->sample_child, STOP_MS) != 0) {
+        fprintf(stderr, "test_linux_sample: sample did not exit cleanly: %s\n", pu_last_error());
+        rc = -1;
+    }
+    if (f->dir[0] && pu_tempdir_remove(f->dir) != 0) {
+        fprintf(stderr, "test_linux_sample: %s\n", pu_last_error());
+        rc = -1;
+    }
+    free(f->vmmap);
+    free(f->sample);
+    free(f);
+    *state = NULL;
+    return rc;
+}
+
+static int per_test_setup(void **state)
+{
+    g_errors = 0;
+    return 0;
+}
+
+static int per_test_teardown(void **state)
+{
+    fixture *f = *state;
+    cJSON_Delete(f->snap);
+    f->snap = NULL;
+    pu_run_result_free(&f->run);
+    if (f->extra.pid > 0 || f->extra.stdin_fd >= 0 || f->extra.stdout_fd >= 0)
+        pu_child_kill(&f->extra);
+    memset(&f->extra, 0, sizeof f->extra);
+    f->extra.stdin_fd = f->extra.stdout_fd = -1;
+    if (f->extra_dir[0]) {
+        pu_tempdir_remove(f->extra_dir);
+        f->extra_dir[0] = '\0';
+    }
+    /* Snapshot files of the shared dir: each test starts with it empty. */
+    if (f->dir[0] && pu_dir_count(f->dir) > 0) {
+        pu_tempdir_remove(f->dir);
+        if (mkdir(f->dir, 0700) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* True when process pid is blocked in nanosleep / clock_nanosleep (/proc/PID/syscall, first field). */
+static bool in_sleep_syscall(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
+    char *text = pu_read_file(path, NULL);
+    if (!text)
+        return false;
+    char *end;
+    long nr = strtol(text, &end, 10);
+    bool ok = end != text;
+    free(text);
+    if (!ok)
+        return false;
+#ifdef SYS_nanosleep
+    if (nr == SYS_nanosleep)
+        return true;
+#endif
+#ifdef SYS_clock_nanosleep
+    if (nr == SYS_clock_nanosleep)
+        return true;
+#endif
+    return false;
+}
+
+/* Runs `vmmap snapshot PID -o DIR/NAME` and loads the result into f->snap (fails the test when the
+ * run fails). */
+static void take_snapshot(fixture *f, pid_t pid, const char *name)
+{
+    char pidbuf[32], out[128];
+    snprintf(pidbuf, sizeof pidbuf, "%d", (int)pid);
+    snprintf(out, sizeof out, "%s/%s", f->dir, name);
+    char *argv[] = {f->vmmap, "snapshot", pidbuf, "-o", out, NULL};
+    pu_run_result_free(&f->run);
+    int rc = pu_run(argv, &(pu_run_opts){.timeout_ms = RUN_MS}, &f->run);
+    if (rc != 0 || f->run.exit_code != 0)
+        fail_msg("vmmap snapshot %d: exit %d (%s)\nstderr:\n%s", (int)pid, f->run.exit_code,
+                 rc ? pu_last_error() : "ran", f->run.err ? f->run.err : "");
+    cJSON_Delete(f->snap);
+    f->snap = pu_json_load(out);
+    if (!f->snap)
+        fail_msg("snapshot: %s", pu_last_error());
+    unlink(out);
+    const cJSON *proc = cJSON_GetObjectItemCaseSensitive(f->snap, "process");
+    assert_int_equal(int_or(proc, "pid", -1), pid);
+    assert_true(str_is(f->snap, "format", "vmmap-snapshot"));
+}
+
+/* Like take_snapshot, but reads the kernel's totals (smaps_rollup and the smaps Pss sum) while
+ * vmmap pauses right after its own smaps read (VMMAP_TEST_PAUSE_AFTER_MAPS): both reads then see
+ * the same set of processes sharing the target's pages, which is what Pss depends on. */
+static void take_snapshot_reading_kernel(fixture *f, pid_t pid, const char *name, pu_rollup *during)
+{
+    char pidbuf[32], out[128];
+    snprintf(pidbuf, sizeof pidbuf, "%d", (int)pid);
+    snprintf(out, sizeof out, "%s/%s", f->dir, name);
+    char *argv[] = {f->vmmap, "snapshot", pidbuf, "-o", out, NULL};
+    pu_run_result_free(&f->run);
+    pu_proc p;
+    pu_run_opts opts = {.env_name = "VMMAP_TEST_PAUSE_AFTER_MAPS", .env_value = "1000", .timeout_ms = RUN_MS};
+    if (pu_proc_spawn(&p, argv, &opts) != 0)
+        fail_msg("%s", pu_last_error());
+    int64_t start = pu_now_ms();
+    bool pausing = false;
+    while (!pausing && pu_now_ms() - start < 5000) {
+        pu_sleep_ms(5);
+        pausing = in_sleep_syscall(p.pid);
+    }
+    int read_rc = pausing ? pu_read_smaps_rollup(pid, during) : -1;
+    int rc = pu_proc_collect(&p, RUN_MS, &f->run);
+    if (rc != 0 || f->run.exit_code != 0)
+        fail_msg("vmmap snapshot %d: exit %d\nstderr:\n%s", (int)pid, f->run.exit_code, f->run.err ? f->run.err : "");
+    if (!pausing)
+        fail_msg("vmmap never paused after reading smaps (VMMAP_TEST_PAUSE_AFTER_MAPS ignored?)");
+    if (read_rc != 0)
+        fail_msg("reading smaps_rollup of %d: %s", (int)pid, pu_last_error());
+    cJSON_Delete(f->snap);
+    f->snap = pu_json_load(out);
+    if (!f->snap)
+        fail_msg("snapshot: %s", pu_last_error());
+    unlink(out);
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Classification                                                                                  */
+
+/* The block holding addr must have type `type` (and heap kind `heap_kind` when not NULL); returns
+ * the block (NULL when none). */
+static const cJSON *expect_at(const cJSON *snap, const char *what, uint64_t addr, const char *type,
+                              const char *heap_kind)
+{
+    char d[256];
+    const cJSON *b = pu_snapshot_find_block(snap, addr, NULL);
+    expect(b != NULL, "%s 0x%" PRIx64 ": no block contains it", what, addr);
+    if (!b)
+        return NULL;
+    expect(str_is(b, "type", type), "%s 0x%" PRIx64 ": want type %s, got %s", what, addr, type,
+           describe(b, d, sizeof d));
+    if (heap_kind) {
+        const cJSON *h = pu_snapshot_block_heap(snap, b);
+        expect(h != NULL, "%s 0x%" PRIx64 ": %s has no heap link to a heaps[] entry", what, addr,
+               describe(b, d, sizeof d));
+        if (h)
+            expect(str_is(h, "kind", heap_kind), "%s 0x%" PRIx64 ": want heap kind \"%s\", got \"%s\"", what, addr,
+                   heap_kind, str_or(h, "kind"));
+    }
+    return b;
+}
+
+/* Every byte of [lo, hi) must be in blocks of type `type` and (when state is not NULL) state `state`. */
+static void expect_range(const cJSON *snap, const char *what, uint64_t lo, uint64_t hi, const char *type,
+                         const char *state)
+{
+    char d[256];
+    uint64_t pos = lo;
+    while (pos < hi) {
+        const cJSON *b = pu_snapshot_find_block(snap, pos, NULL);
+        expect(b != NULL, "%s: no block contains 0x%" PRIx64, what, pos);
+        if (!b)
+            return;
+        expect(str_is(b, "type", type), "%s at 0x%" PRIx64 ": want type %s, got %s", what, pos, type,
+               describe(b, d, sizeof d));
+        if (state)
+            expect(str_is(b, "state", state), "%s at 0x%" PRIx64 ": want state %s, got %s", what, pos, state,
+                   describe(b, d, sizeof d));
+        uint64_t a = 0, s = 0;
+        if (pu_json_hex(b, "address", &a) != 0 || pu_json_u64(b, "size", &s) != 0 || s == 0) {
+            expect(false, "%s: malformed block at 0x%" PRIx64, what, pos);
+            return;
+        }
+        pos = a + s;
+    }
+}
+
+static void check_heaps(const cJSON *snap, const cJSON *truth)
+{
+    const cJSON *item;
+    int i = 0;
+    cJSON_ArrayForEach(item, member(truth, "small_malloc"))
+    {
+        char what[64];
+        snprintf(what, sizeof what, "small_malloc[%d]", i++);
+        expect_at(snap, what, hex_of(item, "address"), "Heap", "glibc main arena");
+    }
+    expect(i > 0, "ground truth lists no small_malloc");
+    expect_at(snap, "large_malloc", hex_of(member(truth, "large_malloc"), "address"), "Heap", "glibc mmap chunks");
+
+    /* Arena allocations: "glibc arena"; allocations from the same arena share a heap id, from
+     * different arenas (as the sample saw them: heap_info.ar_ptr) have different ids. */
+    int64_t ids[16];
+    uint64_t arenas[16];
+    int n = 0;
+    cJSON_ArrayForEach(item, member(truth, "arena_allocs"))
+    {
+        if (n == 16)
+            break;
+        char what[64];
+        snprintf(what, sizeof what, "arena_allocs[%d] (tid %" PRId64 ")", n, int_or(item, "tid", 0));
+        const cJSON *b = expect_at(snap, what, hex_of(item, "address"), "Heap", "glibc arena");
+        const cJSON *link = cJSON_GetObjectItemCaseSensitive(b, "heap");
+        ids[n] = int_or(link, "id", -1);
+        arenas[n] = hex_of(item, "arena");
+        n++;
+    }
+    expect(n == 3, "ground truth lists %d arena_allocs, want 3", n);
+    int distinct = 0;
+    for (int a = 0; a < n; a++) {
+        bool seen = false;
+        for (int b = 0; b < a; b++) {
+            seen |= ids[b] == ids[a];
+            if (arenas[a] != arenas[b])
+                expect(ids[a] != ids[b], "arena_allocs[%d] and [%d] are in different arenas (0x%" PRIx64 ", 0x%" PRIx64
+                       ") but share heap id %" PRId64, b, a, arenas[b], arenas[a], ids[a]);
+            else
+                expect(ids[a] == ids[b], "arena_allocs[%d] and [%d] share arena 0x%" PRIx64
+                       " but have heap ids %" PRId64 " and %" PRId64, b, a, arenas[a], ids[b], ids[a]);
+        }
+        if (!seen && ids[a] >= 0)
+            distinct++;
+    }
+    expect(distinct >= 2, "the 3 workers' allocations are in %d distinct arena heap(s), want >= 2", distinct);
+}
+
+static void check_threads(const cJSON *snap, const cJSON *truth)
+{
+    char d[256];
+    int64_t pid = int_or(truth, "pid", -1);
+    const cJSON *t;
+    int nthreads = 0;
+    cJSON_ArrayForEach(t, member(truth, "threads"))
+    {
+        nthreads++;
+        int64_t tid = int_or(t, "tid", -1);
+        bool is_main = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "main"));
+        uint64_t local = hex_of(t, "stack_local");
+        uint64_t want_size = u64_of(t, "stack_size");
+        char what[96];
+        snprintf(what, sizeof what, "thread %" PRId64 " (%s) stack local", tid, str_or(t, "name"));
+
+        const cJSON *region = NULL;
+        const cJSON *b = pu_snapshot_find_block(snap, local, &region);
+        expect(b != NULL, "%s 0x%" PRIx64 ": no block contains it", what, local);
+        if (!b)
+            continue;
+        expect(str_is(b, "type", "Stack"), "%s: want type Stack, got %s", what, describe(b, d, sizeof d));
+        expect(int_or(b, "thread", 0) == tid, "%s: want thread %" PRId64 ", got %" PRId64 " in %s", what, tid,
+               int_or(b, "thread", 0), describe(b, d, sizeof d));
+        if (is_main)
+            expect(tid == pid, "main thread tid %" PRId64 " != pid %" PRId64, tid, pid);
+
+        uint64_t ra = 0, rs = 0;
+        if (!region || pu_json_hex(region, "address", &ra) != 0 || pu_json_u64(region, "size", &rs) != 0) {
+            expect(false, "%s: its region has no address/size", what);
+            continue;
+        }
+        expect(str_is(region, "type", "Stack"), "%s: region type %s, want Stack", what, str_or(region, "type"));
+        expect(rs >= want_size, "%s: region size %" PRIu64 " < requested stack size %" PRIu64, what, rs, want_size);
+
+        /* Every block of the stack region belongs to the thread; the lowest is the guard. */
+        const cJSON *lowest = NULL;
+        uint64_t lowest_addr = UINT64_MAX;
+        const cJSON *rb;
+        cJSON_ArrayForEach(rb, cJSON_GetObjectItemCaseSensitive(region, "blocks"))
+        {
+            uint64_t a = 0;
+            pu_json_hex(rb, "address", &a);
+            if (a < lowest_addr) {
+                lowest_addr = a;
+                lowest = rb;
+            }
+            if (str_is(rb, "type", "Stack"))
+                expect(int_or(rb, "thread", 0) == tid, "%s: stack %s has thread %" PRId64 ", want %" PRId64, what,
+                       describe(rb, d, sizeof d), int_or(rb, "thread", 0), tid);
+        }
+        if (is_main)
+            continue;
+        expect(lowest && lowest_addr == ra, "%s: region's lowest block does not start at the region", what);
+        if (!lowest)
+            continue;
+        bool guardish = str_is(lowest, "state", "reserve") || str_is(lowest, "protection", "No access");
+        expect(guardish && str_has(pu_json_str(lowest, "details"), "guard"),
+               "%s: lowest block of the stack region is not a guard (state reserve or No access, details "
+               "mentioning guard): %s", what, describe(lowest, d, sizeof d));
+        expect(str_is(lowest, "type", "Stack") && int_or(lowest, "thread", 0) == tid,
+               "%s: guard block should be Stack with thread %" PRId64 ": %s", what, tid, describe(lowest, d, sizeof d));
+    }
+    expect(nthreads == 8, "ground truth lists %d threads, want 8 (main, 3 workers, 4 sized)", nthreads);
+}
+
+static void check_mappings(const cJSON *snap, const cJSON *truth)
+{
+    char d[256];
+    const cJSON *r = member(truth, "reservation");
+    uint64_t ra = hex_of(r, "address"), rsize = u64_of(r, "size"), rcommit = u64_of(r, "committed");
+    expect_range(snap, "reservation (committed part)", ra, ra + rcommit, "Private Data", "commit");
+    expect_range(snap, "reservation (reserved part)", ra + rcommit, ra + rsize, "Private Data", "reserve");
+
+    const cJSON *fm = member(truth, "file_mapping");
+    uint64_t fa = hex_of(fm, "address");
+    expect_range(snap, "file_mapping", fa, fa + u64_of(fm, "size"), "Mapped File", NULL);
+    const cJSON *b = pu_snapshot_find_block(snap, fa, NULL);
+    const char *want_path = pu_json_str(fm, "path");
+    if (b)
+        expect(want_path && str_is(b, "path", want_path), "file_mapping: want path %s, got %s (%s)",
+               want_path ? want_path : "?", str_or(b, "path"), describe(b, d, sizeof d));
+
+    static const char *const shareable[] = {"shared_anon", "memfd", "sysv_shm"};
+    for (size_t i = 0; i < sizeof shareable / sizeof *shareable; i++) {
+        const cJSON *m = member(truth, shareable[i]);
+        uint64_t a = hex_of(m, "address");
+        expect_range(snap, shareable[i], a, a + u64_of(m, "size"), "Shareable", NULL);
+    }
+    const cJSON *mf = member(truth, "memfd");
+    b = pu_snapshot_find_block(snap, hex_of(mf, "address"), NULL);
+    if (b) {
+        char prefix[128];
+        snprintf(prefix, sizeof prefix, "/memfd:%s", str_or(mf, "name"));
+        const char *path = pu_json_str(b, "path");
+        expect(path && strncmp(path, prefix, strlen(prefix)) == 0, "memfd: want a path starting %s, got %s", prefix,
+               path ? path : "(none)");
+    }
+
+    /* A private anonymous mapping, named with PR_SET_VMA when the kernel supports it. */
+    const cJSON *na = member(truth, "named_anon");
+    uint64_t naa = hex_of(na, "address");
+    expect_range(snap, "named_anon", naa, naa + u64_of(na, "size"), "Private Data", NULL);
+}
+
+/* The block at addr is Image, linked to a module whose path is want_path, whose sections include
+ * .text (containing text_addr when non-zero) and .data or .bss. */
+static void check_image(const cJSON *snap, const char *what, uint64_t addr, const char *want_path, uint64_t text_addr)
+{
+    char d[256];
+    const cJSON *b = expect_at(snap, what, addr, "Image", NULL);
+    if (!b)
+        return;
+    const cJSON *m = pu_snapshot_block_module(snap, b);
+    expect(m != NULL, "%s: %s has no module link", what, describe(b, d, sizeof d));
+    if (!m)
+        return;
+    expect(str_is(m, "path", want_path), "%s: module path %s, want %s", what, str_or(m, "path"), want_path);
+    const cJSON *text = pu_module_section(m, ".text");
+    expect(text != NULL, "%s: module %s has no .text section", what, str_or(m, "path"));
+    expect(pu_module_section(m, ".data") || pu_module_section(m, ".bss"), "%s: module %s has neither .data nor .bss",
+           what, str_or(m, "path"));
+    if (text && text_addr) {
+        uint64_t ta = 0, ts = 0;
+        pu_json_hex(text, "address", &ta);
+        pu_json_u64(text, "size", &ts);
+        expect(text_addr >= ta && text_addr - ta < ts, "%s: 0x%" PRIx64 " not inside .text [0x%" PRIx64 ", +%" PRIu64 ")",
+               what, text_addr, ta, ts);
+    }
+}
+
+static void check_images(const cJSON *snap, const cJSON *truth)
+{
+    const cJSON *im = member(truth, "images");
+    const char *exe = pu_json_str(im, "exe");
+    const char *libc = pu_json_str(im, "libc");
+    if (!exe || !libc || !*libc)
+        fail_msg("ground truth: images.exe / images.libc missing");
+    uint64_t exe_text = hex_of(im, "exe_text"), libc_text = hex_of(im, "libc_text");
+    check_image(snap, "executable .text", exe_text, exe, exe_text);
+    check_image(snap, "executable .data", hex_of(im, "exe_data"), exe, 0);
+    check_image(snap, "executable .bss", hex_of(im, "exe_bss"), exe, 0);
+    check_image(snap, "libc .text", libc_text, libc, libc_text);
+    check_image(snap, "libc .data", hex_of(im, "libc_data"), libc, 0);
+}
+
+static void test_snapshot_matches_ground_truth(void **state)
+{
+    fixture *f = *state;
+    const cJSON *truth = f->sample_child.truth;
+    int64_t problems = int_or(truth, "layout_problems", 0);
+    if (problems)
+        print_message("note: the sample reported %" PRId64 " layout problem(s) (see its stderr)\n", problems);
+    take_snapshot(f, f->sample_child.pid, "sample.json");
+    assert_int_equal(int_or(f->snap, "page_size", 0), int_or(truth, "page_size", -1));
+    check_heaps(f->snap, truth);
+    check_threads(f->snap, truth);
+    check_mappings(f->snap, truth);
+    check_images(f->snap, truth);
+    expect_none("snapshot vs ground truth");
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Totals against the kernel                                                                        */
+
+typedef struct totals {
+    uint64_t total_ws, pss, private_ws, swap;
+} totals;
+
+/* Rss, Private_Clean+Private_Dirty, Swap and Pss must equal the kernel's exactly, read at the
+ * same moment (during vmmap's pause).  Pss is compared with the sum of the per-mapping smaps Pss
+ * lines, which is what vmmap adds up; smaps_rollup's Pss is the same quantity truncated once
+ * instead of per mapping, so it must exceed that sum by less than 1 kB per mapping. */
+static bool totals_equal(const totals *t, const pu_rollup *r, char *why, size_t len)
+{
+    uint64_t priv = r->private_clean + r->private_dirty;
+    bool rounding_ok = r->pss >= r->pss_smaps_sum && r->pss - r->pss_smaps_sum < r->nmaps * 1024;
+    bool ok = t->total_ws == r->rss && t->private_ws == priv && t->swap == r->swap && t->pss == r->pss_smaps_sum &&
+              rounding_ok;
+    snprintf(why, len,
+             "total_ws %" PRIu64 " vs Rss %" PRIu64 "; private_ws %" PRIu64 " vs Private_Clean+Dirty %" PRIu64
+             "; swap %" PRIu64 " vs Swap %" PRIu64 "; pss %" PRIu64 " vs sum of smaps Pss %" PRIu64
+             " (rollup Pss %" PRIu64 " over %" PRIu64 " mappings)",
+             t->total_ws, r->rss, t->private_ws, priv, t->swap, r->swap, t->pss, r->pss_smaps_sum, r->pss, r->nmaps);
+    return ok;
+}
+
+/* Per block: pss, private_ws and shareable_ws within total_ws.  Over all blocks: private_ws +
+ * shared_ws == total_ws (smaps: Rss = Private_* + Shared_* for every mapping). */
+static void check_block_counters(const cJSON *snap, const char *label)
+{
+    char d[256];
+    uint64_t sum_ws = 0, sum_pws = 0, sum_shd = 0;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(snap, "regions"))
+    {
+        const cJSON *b;
+        cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(r, "blocks"))
+        {
+            uint64_t ws = 0, pws = 0, pss = 0, shd = 0, shb = 0;
+            if (pu_json_u64(b, "total_ws", &ws) || pu_json_u64(b, "private_ws", &pws) || pu_json_u64(b, "pss", &pss) ||
+                pu_json_u64(b, "shared_ws", &shd) || pu_json_u64(b, "shareable_ws", &shb)) {
+                expect(false, "%s: %s: a counter is missing or null (%s)", label, describe(b, d, sizeof d),
+                       pu_last_error());
+                continue;
+            }
+            sum_ws += ws;
+            sum_pws += pws;
+            sum_shd += shd;
+            expect(pss <= ws && pws <= ws && shb <= ws,
+                   "%s: %s: pss %" PRIu64 ", private_ws %" PRIu64 ", shareable_ws %" PRIu64
+                   " must not exceed total_ws %" PRIu64, label, describe(b, d, sizeof d), pss, pws, shb, ws);
+        }
+    }
+    expect(sum_pws + sum_shd == sum_ws, "%s: private_ws %" PRIu64 " + shared_ws %" PRIu64 " != total_ws %" PRIu64,
+           label, sum_pws, sum_shd, sum_ws);
+}
+
+/* Up to 3 times (another process may map or unmap a shared page between the two reads). */
+static void check_totals(fixture *f, pid_t pid, const char *label)
+{
+    char why[640] = "";
+    for (int attempt = 1; attempt <= 3; attempt++) {
+        pu_rollup during;
+        take_snapshot_reading_kernel(f, pid, "totals.json", &during);
+        totals t;
+        if (pu_snapshot_sum(f->snap, "total_ws", &t.total_ws) != 0 || pu_snapshot_sum(f->snap, "pss", &t.pss) != 0 ||
+            pu_snapshot_sum(f->snap, "private_ws", &t.private_ws) != 0 ||
+            pu_snapshot_sum(f->snap, "swap", &t.swap) != 0)
+            fail_msg("%s: %s", label, pu_last_error());
+        if (totals_equal(&t, &during, why, sizeof why)) {
+            print_message("%s: equal to the kernel's: %s\n", label, why);
+            check_block_counters(f->snap, label);
+            expect_none(label);
+            return;
+        }
+        print_message("%s: attempt %d: totals differ: %s\n", label, attempt, why);
+    }
+    fail_msg("%s: the snapshot's totals never matched the kernel's in 3 attempts", label);
+}
+
+static void test_totals_sample(void **state)
+{
+    fixture *f = *state;
+    check_totals(f, f->sample_child.pid, "sample");
+}
+
+static void test_totals_other_process(void **state)
+{
+    fixture *f = *state;
+    char *sleep_path = access("/usr/bin/sleep", X_OK) == 0 ? "/usr/bin/sleep" : "/bin/sleep";
+    char *argv[] = {sleep_path, "60", NULL};
+    if (pu_child_start(&f->extra, argv) != 0)
+        fail_msg("cannot start sleep: %s", pu_last_error());
+    /* Wait until it is sleep, not the test binary between fork and exec. */
+    char exe_link[64], exe[256];
+    snprintf(exe_link, sizeof exe_link, "/proc/%d/exe", (int)f->extra.pid);
+    for (int i = 0; i < 500; i++) {
+        ssize_t n = readlink(exe_link, exe, sizeof exe - 1);
+        exe[n > 0 ? n : 0] = '\0';
+        if (strstr(exe, "sleep"))
+            break;
+        pu_sleep_ms(10);
+    }
+    pu_sleep_ms(50);
+    check_totals(f, f->extra.pid, "sleep 60");
+    pu_child_kill(&f->extra);
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Command line                                                                                     */
+
+static void test_summary_cli(void **state)
+{
+    fixture *f = *state;
+    char pidbuf[32];
+    snprintf(pidbuf, sizeof pidbuf, "%d", (int)f->sample_child.pid);
+    char *argv[] = {f->vmmap, pidbuf, NULL};
+    int rc = pu_run(argv, &(pu_run_opts){.timeout_ms = RUN_MS}, &f->run);
+    if (rc != 0 || f->run.exit_code != 0)
+        fail_msg("vmmap %s: exit %d\nstderr:\n%s", pidbuf, f->run.exit_code, f->run.err ? f->run.err : "");
+    static const char *const types[] = {"Image", "Mapped File", "Shareable", "Heap", "Managed Heap",
+                                        "Stack", "Private Data", "Page Table", "Unusable", "Free"};
+    for (size_t i = 0; i < sizeof types / sizeof *types; i++)
+        expect(strstr(f->run.out, types[i]) != NULL, "summary output lacks \"%s\"", types[i]);
+    if (g_errors)
+        fprintf(stderr, "summary output:\n%s\n", f->run.out);
+    expect_none("vmmap PID summary");
+}
+
+static void test_no_such_process(void **state)
+{
+    fixture *f = *state;
+    pid_t pid = pu_find_free_pid();
+    if (pid <= 0)
+        fail_msg("%s", pu_last_error());
+    char pidbuf[32], out[128];
+    snprintf(pidbuf, sizeof pidbuf, "%d", (int)pid);
+    snprintf(out, sizeof out, "%s/none.json", f->dir);
+    char *argv[] = {f->vmmap, "snapshot", pidbuf, "-o", out, NULL};
+    int rc = pu_run(argv, &(pu_run_opts){.timeout_ms = RUN_MS}, &f->run);
+    if (rc != 0 && f->run.exec_errno)
+        fail_msg("%s", pu_last_error());
+    fprintf(stderr, "vmmap snapshot %s (free pid) said:\n%s", pidbuf, f->run.err);
+    expect(f->run.exit_code == 3, "exit code %d, want 3 (no such process)", f->run.exit_code);
+    expect(str_has(f->run.err, "no process"), "stderr does not say \"no process\"");
+    expect(strncmp(f->run.err, "vmmap: error: ", 14) == 0, "stderr does not start with \"vmmap: error: \"");
+    expect(!pu_file_exists(out), "%s was created", out);
+    expect(pu_dir_count(f->dir) == 0, "files were left in %s", f->dir);
+    expect_none("no such process");
+}
+
+static void test_permission_denied(void **state)
+{
+    fixture *f = *state;
+    if (geteuid() != 0) {
+        print_message("skipped: needs root, to run vmmap as nobody against a root-owned sample\n");
+        skip();
+    }
+    char pidbuf[32];
+    snprintf(pidbuf, sizeof pidbuf, "%d", (int)f->sample_child.pid);
+    char *argv[] = {f->vmmap, pidbuf, NULL};
+    int rc = pu_run(argv, &(pu_run_opts){.timeout_ms = RUN_MS, .as_nobody = true}, &f->run);
+    if (rc != 0 && f->run.exec_errno) {
+        print_message("skipped: cannot run %s as nobody: %s\n", f->vmmap, strerror(f->run.exec_errno));
+        skip();
+    }
+    fprintf(stderr, "vmmap %s (as nobody) said:\n%s", pidbuf, f->run.err);
+    expect(f->run.exit_code == 4, "exit code %d, want 4 (access denied)", f->run.exit_code);
+    expect(str_has(f->run.err, "permission") || str_has(f->run.err, "denied"),
+           "stderr mentions neither \"permission\" nor \"denied\"");
+    expect(strncmp(f->run.err, "vmmap: error: ", 14) == 0, "stderr does not start with \"vmmap: error: \"");
+    expect_none("permission denied");
+}
+
+static void test_target_exits_during_scan(void **state)
+{
+    fixture *f = *state;
+    char *sargv[] = {f->sample, NULL};
+    if (pu_sample_start(&f->extra, sargv, SAMPLE_START_MS) != 0)
+        fail_msg("cannot start a second sample: %s", pu_last_error());
+    if (pu_tempdir(f->extra_dir, sizeof f->extra_dir) != 0) {
+        f->extra_dir[0] = '\0';
+        fail_msg("%s", pu_last_error());
+    }
+    char pidbuf[32], out[128];
+    snprintf(pidbuf, sizeof pidbuf, "%d", (int)f->extra.pid);
+    snprintf(out, sizeof out, "%s/exited.json", f->extra_dir);
+    char *argv[] = {f->vmmap, "snapshot", pidbuf, "-o", out, NULL};
+    pu_proc p;
+    pu_run_opts opts = {.env_name = "VMMAP_TEST_PAUSE_AFTER_MAPS", .env_value = "1500", .timeout_ms = RUN_MS};
+    if (pu_proc_spawn(&p, argv, &opts) != 0)
+        fail_msg("%s", pu_last_error());
+    /* Kill the target once vmmap is inside its pause (after reading smaps): at least 300 ms after
+     * the start and, when /proc tells, once vmmap sleeps in nanosleep (5 s at most). */
+    int64_t start = pu_now_ms();
+    bool pausing = false;
+    while (!pausing && pu_now_ms() - start < 5000) {
+        pu_sleep_ms(10);
+        pausing = in_sleep_syscall(p.pid);
+    }
+    if (!pausing)
+        print_message("note: did not see vmmap pausing (nanosleep) within 5 s; killing the target anyway\n");
+    int64_t waited = pu_now_ms() - start;
+    if (waited < 300)
+        pu_sleep_ms((int)(300 - waited));
+    pu_child_kill(&f->extra);   /* SIGKILL our own child, mid-scan */
+    int rc = pu_proc_collect(&p, RUN_MS, &f->run);
+    if (rc != 0 && (f->run.exec_errno || f->run.timed_out))
+        fail_msg("%s", pu_last_error());
+    fprintf(stderr, "vmmap snapshot (target killed mid-scan) said:\n%s", f->run.err);
+    expect(f->run.exit_code == 6, "exit code %d, want 6 (target exited during the scan)", f->run.exit_code);
+    expect(str_has(f->run.err, "exited"), "stderr does not mention \"exited\"");
+    expect(!pu_file_exists(out), "%s exists: a partial snapshot was written", out);
+    expect(pu_dir_count(f->extra_dir) == 0, "temporary files were left in %s", f->extra_dir);
+    expect_none("target exited during the scan");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_snapshot_matches_ground_truth, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(test_totals_sample, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(test_totals_other_process, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(test_summary_cli, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(test_no_such_process, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(test_permission_denied, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(test_target_exits_during_scan, per_test_setup, per_test_teardown),
+    };
+    return cmocka_run_group_tests_name("linux sample", tests, group_setup, group_teardown);
+}
