@@ -68,12 +68,15 @@ static bool open_mem(vm_linux_mem *m)
 {
     if (m->mem_fd >= 0)
         return true;
+    if (m->mem_unavailable)
+        return false;
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/mem", m->pid);
     m->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
     if (m->mem_fd < 0) {
         m->last_errno = errno;
         m->mem_fd = -1;
+        m->mem_unavailable = true;
         return false;
     }
     return true;
@@ -142,6 +145,7 @@ vm_memreader vm_linux_memreader_open(vm_linux_mem *m, int pid)
     m->pid = pid;
     m->mem_fd = -1;
     m->vm_readv_works = true;
+    m->mem_unavailable = false;
     m->reads = m->failed_reads = m->bytes = 0;
     m->last_errno = 0;
     vm_memreader r = {linux_read, m};

@@ -11,6 +11,7 @@ typedef struct vm_linux_mem {
     int pid;
     int mem_fd;          /* /proc/PID/mem, opened on first fallback; -1 until then */
     bool vm_readv_works; /* false after process_vm_readv said EPERM/ENOSYS */
+    bool mem_unavailable; /* opening /proc/PID/mem failed once: do not retry on every read */
     uint64_t reads, failed_reads, bytes;
     int last_errno;
 } vm_linux_mem;

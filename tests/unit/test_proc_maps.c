@@ -1,0 +1,603 @@
+/* Tests for /proc/PID/maps and smaps parsing: odd names, hostile lines, fields by name, and the
+ * live files of this process and of a quiet child. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "vmmap/sources/linux/proc_maps.h"
+
+/* ---- helpers ---------------------------------------------------------------------------------- */
+
+static bool hdr(const char *line, vm_linux_mapping *m)
+{
+    return vm_linux_parse_maps_line(line, strlen(line), m);
+}
+
+static bool field(const char *line, vm_linux_mapping *m)
+{
+    return vm_linux_parse_smaps_field(line, strlen(line), m);
+}
+
+static bool text(const char *t, vm_linux_maps *out, char *err, size_t errlen)
+{
+    return vm_linux_parse_smaps_text(t, strlen(t), out, err, errlen);
+}
+
+/* ---- header lines ----------------------------------------------------------------------------- */
+
+static void test_header_plain_file(void **state)
+{
+    vm_linux_mapping m;
+    assert_true(hdr("00400000-00452000 r-xp 00001000 08:02 173521      /usr/bin/dbus-daemon", &m));
+    assert_int_equal(m.start, 0x400000);
+    assert_int_equal(m.end, 0x452000);
+    assert_true(m.r);
+    assert_false(m.w);
+    assert_true(m.x);
+    assert_false(m.shared);
+    assert_int_equal(m.offset, 0x1000);
+    assert_int_equal(m.dev_major, 8);
+    assert_int_equal(m.dev_minor, 2);
+    assert_int_equal(m.inode, 173521);
+    assert_string_equal(m.name, "/usr/bin/dbus-daemon");
+    assert_false(m.deleted);
+    assert_int_equal(m.have, 0);
+    free(m.name);
+}
+
+static void test_header_spaces_in_path(void **state)
+{
+    vm_linux_mapping m;
+    assert_true(hdr("7f0000001000-7f0000002000 rw-s 00000000 fd:01 42    /tmp/my file  with spaces.dat", &m));
+    assert_string_equal(m.name, "/tmp/my file  with spaces.dat");
+    assert_true(m.shared);
+    assert_true(m.w);
+    assert_int_equal(m.dev_major, 0xfd);
+    assert_int_equal(m.dev_minor, 1);
+    free(m.name);
+    /* A path whose last component ends in a blank keeps it. */
+    assert_true(hdr("1000-2000 r--p 00000000 00:00 1 /tmp/trailing ", &m));
+    assert_string_equal(m.name, "/tmp/trailing ");
+    free(m.name);
+}
+
+static void test_header_deleted(void **state)
+{
+    static const struct {
+        const char *line, *name;
+        bool shared;
+    } cases[] = {
+        {"7f1000000000-7f1000100000 rw-s 00000000 00:01 2048                       /dev/zero (deleted)", "/dev/zero", true},
+        {"7f1000000000-7f1000100000 rw-s 00000000 00:01 7                          /memfd:name (deleted)", "/memfd:name", true},
+        {"7f1000000000-7f1000100000 rw-s 00000000 00:01 32768                      /SYSV0000abcd (deleted)", "/SYSV0000abcd", true},
+        {"7f1000000000-7f1000100000 r--p 00000000 08:01 99  /tmp/a (deleted) (deleted)", "/tmp/a (deleted)", false},
+        {"7f1000000000-7f1000100000 r--p 00000000 08:01 99  /memfd:with space (deleted)", "/memfd:with space", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        vm_linux_mapping m;
+        assert_true(hdr(cases[i].line, &m));
+        assert_string_equal(m.name, cases[i].name);
+        assert_true(m.deleted);
+        assert_int_equal(m.shared, cases[i].shared);
+        free(m.name);
+    }
+    /* " (deleted)" alone is a name, not a marker on an empty name. */
+    vm_linux_mapping m;
+    assert_true(hdr("1000-2000 r--p 00000000 00:00 0 x (deleted)", &m));
+    assert_string_equal(m.name, "x");
+    assert_true(m.deleted);
+    free(m.name);
+}
+
+static void test_header_pseudo_names(void **state)
+{
+    static const char *const names[] = {"[heap]", "[stack]", "[vdso]", "[vvar]", "[anon:foo bar]",
+                                        "[anon_shmem:x y z]", "[anon: glibc: pthread stack: 4242]"};
+    char line[256];
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        vm_linux_mapping m;
+        snprintf(line, sizeof line, "5600c0de0000-5600c0e01000 rw-p 00000000 00:00 0                          %s",
+                 names[i]);
+        assert_true(hdr(line, &m));
+        assert_string_equal(m.name, names[i]);
+        assert_false(m.deleted);
+        free(m.name);
+    }
+    vm_linux_mapping m;
+    assert_true(hdr("ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]", &m));
+    assert_true(m.start == 0xffffffffff600000ull);
+    assert_false(m.r);
+    assert_true(m.x);
+    assert_string_equal(m.name, "[vsyscall]");
+    free(m.name);
+}
+
+static void test_header_no_name(void **state)
+{
+    vm_linux_mapping m;
+    assert_true(hdr("7ffd00000000-7ffd00001000 rw-p 00000000 00:00 0 ", &m));
+    assert_null(m.name);
+    assert_false(m.deleted);
+    assert_true(hdr("7ffd00000000-7ffd00001000 ---p 00000000 00:00 0", &m));
+    assert_null(m.name);
+    assert_false(m.r || m.w || m.x);
+    assert_true(hdr("7ffd00000000-7ffd00001000 ---p 00000000 00:00 0        ", &m));
+    assert_null(m.name);
+}
+
+static void test_header_big_values(void **state)
+{
+    vm_linux_mapping m;
+    /* 5-level paging: addresses above 47 bits. */
+    assert_true(hdr("00fffffff0000000-00fffffffffff000 rw-p 00000000 00:00 0", &m));
+    assert_true(m.start == 0x00fffffff0000000ull);
+    assert_true(m.end == 0x00fffffffffff000ull);
+    /* Every number at its maximum. */
+    assert_true(hdr("0-ffffffffffffffff rwxs ffffffffffffffff ffffffff:ffffffff 18446744073709551615 /x", &m));
+    assert_true(m.start == 0);
+    assert_true(m.end == UINT64_MAX);
+    assert_true(m.offset == UINT64_MAX);
+    assert_true(m.dev_major == UINT32_MAX);
+    assert_true(m.dev_minor == UINT32_MAX);
+    assert_true(m.inode == UINT64_MAX);
+    free(m.name);
+    /* Leading zeros do not count towards overflow. */
+    assert_true(hdr("00000000000000000000001000-2000 r--p 0 0:0 0", &m));
+    assert_true(m.start == 0x1000);
+}
+
+static void test_header_malformed(void **state)
+{
+    static const char *const bad[] = {
+        "",
+        "garbage",
+        "zz-1000 r--p 00000000 00:00 0",
+        "1000-zz r--p 00000000 00:00 0",
+        "1000-2000",
+        "1000-2000 r--p",
+        "1000-2000 r--p 00000000",
+        "1000-2000 r--p 00000000 00:00",
+        "1000-2000 r--p 00000000 0000 0",
+        "1000-2000 r--p 0000000g 00:00 0",
+        "1000-2000 rwxq 00000000 00:00 0",
+        "1000-2000 xwrp 00000000 00:00 0",
+        "1000-2000 r--p00000000 00:00 0",
+        "1000 2000 r--p 00000000 00:00 0",
+        "2000-1000 r--p 00000000 00:00 0",        /* end before start */
+        "2000-2000 r--p 00000000 00:00 0",        /* empty */
+        "10000000000000000-10000000000000001 r--p 00000000 00:00 0", /* 17 hex digits */
+        "1000-2000 r--p 10000000000000000 00:00 0",
+        "1000-2000 r--p 00000000 100000000:00 0", /* major above 32 bits */
+        "1000-2000 r--p 00000000 00:100000000 0",
+        "1000-2000 r--p 00000000 00:00 18446744073709551616", /* inode above 64 bits */
+        "1000-2000 r--p 00000000 00:00 12abc /x",
+        "1000-2000 r--p 00000000 00:00 -1",
+        "-2000 r--p 00000000 00:00 0",
+        "1000- r--p 00000000 00:00 0",
+        "Rss:     4 kB",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        vm_linux_mapping m;
+        if (hdr(bad[i], &m)) {
+            free(m.name);
+            fail_msg("accepted malformed header \"%s\"", bad[i]);
+        }
+    }
+    /* Length is honoured: a valid line cut short is not valid. */
+    vm_linux_mapping m;
+    const char *line = "1000-2000 r--p 00000000 00:00 0";
+    assert_false(vm_linux_parse_maps_line(line, 12, &m));
+}
+
+/* ---- field lines ------------------------------------------------------------------------------ */
+
+static void test_fields_by_name(void **state)
+{
+    vm_linux_mapping m;
+    memset(&m, 0, sizeof m);
+    assert_true(field("Size:                132 kB", &m));
+    assert_true(field("Rss:                  64 kB", &m));
+    assert_true(field("Pss:                  32 kB", &m));
+    assert_true(field("Shared_Clean:          8 kB", &m));
+    assert_true(field("Shared_Dirty:          4 kB", &m));
+    assert_true(field("Private_Clean:        12 kB", &m));
+    assert_true(field("Private_Dirty:        40 kB", &m));
+    assert_true(field("Swap:                  16 kB", &m));
+    assert_true(field("SwapPss:                2 kB", &m));
+    assert_true(field("Locked:                 1 kB", &m));
+    assert_true(field("Anonymous:             44 kB", &m));
+    assert_int_equal(m.size, 132 * 1024);
+    assert_int_equal(m.rss, 64 * 1024);
+    assert_int_equal(m.pss, 32 * 1024);
+    assert_int_equal(m.shared_clean, 8 * 1024);
+    assert_int_equal(m.shared_dirty, 4 * 1024);
+    assert_int_equal(m.private_clean, 12 * 1024);
+    assert_int_equal(m.private_dirty, 40 * 1024);
+    assert_int_equal(m.swap, 16 * 1024);
+    assert_int_equal(m.swap_pss, 2 * 1024);
+    assert_int_equal(m.locked, 1024);
+    assert_int_equal(m.anonymous, 44 * 1024);
+    assert_int_equal(m.have, VM_LX_HAVE_SIZE | VM_LX_HAVE_RSS | VM_LX_HAVE_PSS | VM_LX_HAVE_SHARED_CLEAN |
+                                 VM_LX_HAVE_SHARED_DIRTY | VM_LX_HAVE_PRIVATE_CLEAN | VM_LX_HAVE_PRIVATE_DIRTY |
+                                 VM_LX_HAVE_SWAP | VM_LX_HAVE_SWAP_PSS | VM_LX_HAVE_LOCKED |
+                                 VM_LX_HAVE_ANONYMOUS);
+}
+
+static void test_fields_unknown_ignored(void **state)
+{
+    static const char *const unknown[] = {
+        "KernelPageSize:        4 kB", "MMUPageSize:           4 kB", "Pss_Dirty:            12 kB",
+        "Pss_Anon:              8 kB", "Referenced:           64 kB", "LazyFree:              0 kB",
+        "AnonHugePages:         0 kB", "ShmemPmdMapped:        0 kB", "FilePmdMapped:         0 kB",
+        "Shared_Hugetlb:        0 kB", "Private_Hugetlb:       0 kB", "SwapFoo:               3 kB",
+        "THPeligible:    0",           "ProtectionKey:         0",    "FutureField: any text at all",
+        "KSM:                   0 kB", "Sizes:                 9 kB", "R:                     1 kB",
+        "S:                     1 kB", "Empty:",
+    };
+    vm_linux_mapping m;
+    memset(&m, 0, sizeof m);
+    for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++)
+        assert_true(field(unknown[i], &m));
+    vm_linux_mapping zero;
+    memset(&zero, 0, sizeof zero);
+    assert_memory_equal(&m, &zero, sizeof m);
+}
+
+static void test_fields_malformed(void **state)
+{
+    static const char *const bad[] = {
+        "",
+        "Rss",
+        "Rss 12 kB",
+        ": 12 kB",
+        "Rss: abc kB",
+        "Rss: 12 MB",
+        "Rss: 12",
+        "Rss: kB",
+        "Rss: 12 kB junk",
+        "Rss: -12 kB",
+        "Rss: 18014398509481984 kB",   /* * 1024 overflows 64 bits */
+        "Rss: 99999999999999999999 kB", /* above 64 bits before scaling */
+        "Rss:: 12 kB",
+        "Rs s: 12 kB",
+        "1000-2000 r--p 00000000 00:00 0",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        vm_linux_mapping m;
+        memset(&m, 0, sizeof m);
+        if (field(bad[i], &m))
+            fail_msg("accepted malformed field \"%s\"", bad[i]);
+    }
+    /* The largest value that fits after scaling. */
+    vm_linux_mapping m;
+    memset(&m, 0, sizeof m);
+    assert_true(field("Rss: 18014398509481983 kB", &m));
+    assert_true(m.rss == 18014398509481983ull * 1024);
+    assert_true(field("Rss:\t7 kB\t", &m));
+    assert_int_equal(m.rss, 7 * 1024);
+}
+
+static void test_vmflags(void **state)
+{
+    vm_linux_mapping m;
+    memset(&m, 0, sizeof m);
+    assert_true(field("VmFlags: rd wr mr mw me ac sd ", &m));
+    assert_int_equal(m.vmflags, VM_LX_RD | VM_LX_WR | VM_LX_AC | VM_LX_SD);
+    assert_true(m.have & VM_LX_HAVE_VMFLAGS);
+    assert_true(field("VmFlags: rd ex sh gd nr lo ht dd ms zz abc r x", &m));
+    assert_int_equal(m.vmflags, VM_LX_RD | VM_LX_EX | VM_LX_SH | VM_LX_GD | VM_LX_NR | VM_LX_LO | VM_LX_HT |
+                                    VM_LX_DD | VM_LX_MS);
+    assert_true(field("VmFlags:", &m));
+    assert_int_equal(m.vmflags, 0);
+    assert_true(m.have & VM_LX_HAVE_VMFLAGS);
+}
+
+/* ---- whole texts ------------------------------------------------------------------------------ */
+
+static const char SAMPLE[] =
+    "55d5c6a00000-55d5c6a21000 rw-p 00000000 00:00 0                          [heap]\n"
+    "VmFlags: rd wr mr mw me ac sd\n"
+    "Locked:                0 kB\n"
+    "Anonymous:           12 kB\n"
+    "THPeligible:    0\n"
+    "Rss:                  12 kB\n"
+    "Size:                132 kB\n"
+    "7f6d1c000000-7f6d1c021000 r-xp 00002000 08:01 1234                       /usr/lib/x y.so (deleted)\n"
+    "Size:                132 kB\n"
+    "KernelPageSize:        4 kB\n"
+    "Rss:                  20 kB\n"
+    "7ffc00000000-7ffc00021000 rw-p 00000000 00:00 0 \n"
+    "VmFlags: rd wr mr mw me gd ac";
+
+static void test_text_sample(void **state)
+{
+    vm_linux_maps maps;
+    char err[128];
+    assert_true(text(SAMPLE, &maps, err, sizeof err));
+    assert_int_equal(maps.n, 3);
+    const vm_linux_mapping *h = &maps.v[0];
+    assert_string_equal(h->name, "[heap]");
+    assert_int_equal(h->rss, 12 * 1024);
+    assert_int_equal(h->size, 132 * 1024);
+    assert_int_equal(h->anonymous, 12 * 1024);
+    assert_int_equal(h->locked, 0);
+    assert_int_equal(h->have, VM_LX_HAVE_VMFLAGS | VM_LX_HAVE_LOCKED | VM_LX_HAVE_ANONYMOUS | VM_LX_HAVE_RSS |
+                                  VM_LX_HAVE_SIZE);
+    const vm_linux_mapping *so = &maps.v[1];
+    assert_string_equal(so->name, "/usr/lib/x y.so");
+    assert_true(so->deleted);
+    assert_int_equal(so->offset, 0x2000);
+    assert_int_equal(so->have, VM_LX_HAVE_SIZE | VM_LX_HAVE_RSS);
+    assert_int_equal(so->pss, 0);
+    const vm_linux_mapping *st = &maps.v[2];
+    assert_null(st->name);
+    assert_int_equal(st->vmflags, VM_LX_RD | VM_LX_WR | VM_LX_GD | VM_LX_AC); /* last line without '\n' */
+    vm_linux_maps_free(&maps);
+    assert_null(maps.v);
+    assert_int_equal(maps.n, 0);
+}
+
+static void test_text_maps_only_and_empty(void **state)
+{
+    vm_linux_maps maps;
+    char err[128];
+    assert_true(text("1000-2000 r--p 00000000 00:00 0\n3000-4000 rw-p 00000000 00:00 0 [heap]\n", &maps, err,
+                     sizeof err));
+    assert_int_equal(maps.n, 2);
+    assert_int_equal(maps.v[1].have, 0);
+    vm_linux_maps_free(&maps);
+    assert_true(text("", &maps, err, sizeof err));
+    assert_int_equal(maps.n, 0);
+    vm_linux_maps_free(&maps);
+    assert_true(vm_linux_parse_smaps_text(NULL, 0, &maps, err, sizeof err));
+    assert_int_equal(maps.n, 0);
+}
+
+static void expect_text_error(const char *t, const char *want)
+{
+    vm_linux_maps maps;
+    char err[128] = "";
+    if (text(t, &maps, err, sizeof err)) {
+        vm_linux_maps_free(&maps);
+        fail_msg("accepted \"%s\"", t);
+    }
+    assert_null(maps.v);
+    assert_int_equal(maps.n, 0);
+    assert_string_equal(err, want);
+}
+
+static void test_text_errors(void **state)
+{
+    expect_text_error("Rss: 4 kB\n", "line 1: expected a mapping line");
+    expect_text_error("1000-2000 r--p 00000000 00:00 0\nRss: 4 kB\nRss: x kB\n", "line 3: malformed field line");
+    expect_text_error("1000-2000 r--p 00000000 00:00 0\n\n1000-zz r--p 0 0:0 0\n", "line 3: malformed mapping line");
+    expect_text_error("1000-2000 r--p 00000000 00:00 0\ngarbage here\n", "line 2: malformed field line");
+    expect_text_error("1000-2000 r--p 00000000 00:00 0\nRss: 4 kB\n1000-2000 r--p 0 00:00 0 /x\nSize 4 kB",
+                      "line 4: malformed field line");
+    /* An overlong line is an error of its own, with its number. */
+    size_t big = 70 * 1024;
+    char *t = malloc(big + 64);
+    assert_non_null(t);
+    strcpy(t, "1000-2000 r--p 00000000 00:00 0 /");
+    size_t n = strlen(t);
+    memset(t + n, 'a', big);
+    strcpy(t + n + big, "\n");
+    vm_linux_maps maps;
+    char err[128];
+    assert_false(text(t, &maps, err, sizeof err));
+    assert_string_equal(err, "line 1: too long");
+    free(t);
+    /* A tiny error buffer is not overrun. */
+    char tiny[4];
+    assert_false(text("zz\n", &maps, tiny, sizeof tiny));
+    assert_string_equal(tiny, "lin");
+}
+
+/* ---- live ------------------------------------------------------------------------------------- */
+
+static const vm_linux_mapping *containing(const vm_linux_maps *maps, uint64_t addr)
+{
+    for (size_t i = 0; i < maps->n; i++)
+        if (addr >= maps->v[i].start && addr < maps->v[i].end)
+            return &maps->v[i];
+    return NULL;
+}
+
+static void test_live_self(void **state)
+{
+    volatile int local = 42;
+    vm_linux_maps maps;
+    vm_error err;
+    vm_error_clear(&err);
+    assert_int_equal(vm_linux_read_smaps(getpid(), &maps, &err), VM_EXIT_OK);
+    assert_true(maps.n > 5);
+    const vm_linux_mapping *stack = containing(&maps, (uint64_t)(uintptr_t)&local);
+    assert_non_null(stack);
+    assert_true(stack->r && stack->w);
+    /* Valgrind runs our main thread on a stack of its own making, an unnamed mapping. */
+    const char *pre = getenv("LD_PRELOAD");
+    if (!pre || !strstr(pre, "vgpreload")) {
+        assert_non_null(stack->name);
+        assert_string_equal(stack->name, "[stack]");
+        assert_true(stack->vmflags & VM_LX_GD);
+    }
+    const vm_linux_mapping *code = containing(&maps, (uint64_t)(uintptr_t)&test_live_self);
+    assert_non_null(code);
+    assert_true(code->x);
+    assert_true(code->vmflags & VM_LX_EX);
+    assert_non_null(code->name);
+    uint32_t want = VM_LX_HAVE_SIZE | VM_LX_HAVE_RSS | VM_LX_HAVE_PSS | VM_LX_HAVE_PRIVATE_DIRTY | VM_LX_HAVE_VMFLAGS;
+    uint64_t prev_end = 0;
+    for (size_t i = 0; i < maps.n; i++) {
+        assert_int_equal(maps.v[i].have & want, want);
+        assert_int_equal(maps.v[i].size, maps.v[i].end - maps.v[i].start);
+        assert_true(maps.v[i].start >= prev_end); /* sorted, no overlap */
+        prev_end = maps.v[i].end;
+    }
+    vm_linux_maps_free(&maps);
+    (void)local;
+}
+
+static bool rollup_rss(int pid, uint64_t *rss)
+{
+    static char buf[16384];
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/smaps_rollup", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    vm_linux_maps r;
+    char err[128];
+    /* smaps_rollup is one "[rollup]" record in smaps syntax: the same parser reads it. */
+    bool ok = vm_linux_parse_smaps_text(buf, (size_t)n, &r, err, sizeof err) && r.n == 1 &&
+              (r.v[0].have & VM_LX_HAVE_RSS);
+    if (ok)
+        *rss = r.v[0].rss;
+    vm_linux_maps_free(&r);
+    return ok;
+}
+
+static bool sum_rss(int pid, uint64_t *sum)
+{
+    vm_linux_maps maps;
+    vm_error err;
+    if (vm_linux_read_smaps(pid, &maps, &err) != VM_EXIT_OK)
+        return false;
+    *sum = 0;
+    for (size_t i = 0; i < maps.n; i++)
+        *sum += maps.v[i].rss;
+    vm_linux_maps_free(&maps);
+    return true;
+}
+
+/* The rollup is the kernel's own sum, so the per-mapping Rss must add up to it exactly.  Our own
+ * reading allocates (and, under ASan, quarantines) memory, which moves our Rss between two reads;
+ * a child blocked in read() holds still, and we read it both ways, retrying if a page moved. */
+static void check_rss_sum(int pid)
+{
+    for (int attempt = 0; attempt < 10; attempt++) {
+        uint64_t a = 0, b = 0, r = 0;
+        assert_true(sum_rss(pid, &a));
+        assert_true(rollup_rss(pid, &r));
+        assert_true(sum_rss(pid, &b));
+        if (a == b && a == r) {
+            assert_true(a > 0);
+            return;
+        }
+        usleep(20000);
+    }
+    fail_msg("sum of smaps Rss never matched smaps_rollup for PID %d", pid);
+}
+
+static void test_live_rss_matches_rollup(void **state)
+{
+    if (access("/proc/self/smaps_rollup", R_OK) != 0)
+        skip();
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        char c;
+        close(fds[1]);
+        while (read(fds[0], &c, 1) < 0 && errno == EINTR)
+            ;
+        _exit(0);
+    }
+    close(fds[0]);
+    check_rss_sum((int)child);
+    close(fds[1]);
+    int status;
+    assert_int_equal(waitpid(child, &status, 0), child);
+}
+
+/* A PID above pid_max can never exist. */
+static int absent_pid(void)
+{
+    FILE *f = fopen("/proc/sys/kernel/pid_max", "r");
+    long max = 4194304;
+    if (f) {
+        if (fscanf(f, "%ld", &max) != 1)
+            max = 4194304;
+        fclose(f);
+    }
+    int pid = (int)max + 1;
+    assert_int_equal(kill(pid, 0), -1);
+    assert_int_equal(errno, ESRCH);
+    return pid;
+}
+
+static void test_live_not_found(void **state)
+{
+    vm_linux_maps maps;
+    vm_error err;
+    vm_error_clear(&err);
+    int pid = absent_pid();
+    assert_int_equal(vm_linux_read_smaps(pid, &maps, &err), VM_EXIT_NOT_FOUND);
+    assert_int_equal(err.code, VM_EXIT_NOT_FOUND);
+    char want[64];
+    snprintf(want, sizeof want, "no process with PID %d", pid);
+    assert_string_equal(err.msg, want);
+    assert_null(maps.v);
+    assert_int_equal(vm_linux_read_smaps(0, &maps, &err), VM_EXIT_NOT_FOUND);
+    assert_int_equal(vm_linux_read_smaps(-5, &maps, &err), VM_EXIT_NOT_FOUND);
+}
+
+/* A kernel thread (kthreadd is PID 2 on a normal system) has an empty smaps: no error. */
+static void test_live_kernel_thread(void **state)
+{
+    char comm[32] = "";
+    FILE *f = fopen("/proc/2/comm", "r");
+    if (!f)
+        skip();
+    bool is_kthreadd = fgets(comm, sizeof comm, f) && strcmp(comm, "kthreadd\n") == 0;
+    fclose(f);
+    if (!is_kthreadd)
+        skip();
+    vm_linux_maps maps;
+    vm_error err;
+    vm_error_clear(&err);
+    assert_int_equal(vm_linux_read_smaps(2, &maps, &err), VM_EXIT_OK);
+    assert_int_equal(maps.n, 0);
+    vm_linux_maps_free(&maps);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_header_plain_file),
+        cmocka_unit_test(test_header_spaces_in_path),
+        cmocka_unit_test(test_header_deleted),
+        cmocka_unit_test(test_header_pseudo_names),
+        cmocka_unit_test(test_header_no_name),
+        cmocka_unit_test(test_header_big_values),
+        cmocka_unit_test(test_header_malformed),
+        cmocka_unit_test(test_fields_by_name),
+        cmocka_unit_test(test_fields_unknown_ignored),
+        cmocka_unit_test(test_fields_malformed),
+        cmocka_unit_test(test_vmflags),
+        cmocka_unit_test(test_text_sample),
+        cmocka_unit_test(test_text_maps_only_and_empty),
+        cmocka_unit_test(test_text_errors),
+        cmocka_unit_test(test_live_self),
+        cmocka_unit_test(test_live_rss_matches_rollup),
+        cmocka_unit_test(test_live_not_found),
+        cmocka_unit_test(test_live_kernel_thread),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

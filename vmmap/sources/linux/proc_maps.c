@@ -1,0 +1,529 @@
+/* /proc/PID/maps and /proc/PID/smaps parsing.
+ *
+ * Speed matters here: a process with 60,000 mappings has a ~50 MB smaps, and the kernel's own
+ * text generation already costs most of the time `cat` takes.  So the parser is hand-written (no
+ * sscanf), looks at each byte about once, and dispatches field lines on their first character.
+ * Everything is bounded by the line length we were given: the text is untrusted. */
+#include "proc_maps.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proc_process.h"
+#include "vmmap/util/xalloc.h"
+
+/* Longest line we accept.  Paths are at most PATH_MAX (4096) bytes, escaped; 64 KiB leaves room
+ * for anything a future kernel prints while still catching garbage that has no newline. */
+#define VM_LX_MAX_LINE (64u * 1024u)
+/* Read size: large reads amortise the syscall and let the kernel fill many records per call. */
+#define VM_LX_CHUNK (256u * 1024u)
+
+/* ---- numbers ------------------------------------------------------------------------------- */
+
+static inline int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Parses one or more hex digits at *p (< end); rejects values above 64 bits. */
+static bool parse_hex(const char **p, const char *end, uint64_t *out)
+{
+    const char *s = *p;
+    uint64_t v = 0;
+    int d;
+    if (s >= end || (d = hexval((unsigned char)*s)) < 0)
+        return false;
+    do {
+        if (v >> 60)
+            return false; /* the next shift would lose bits */
+        v = v << 4 | (uint64_t)d;
+        s++;
+    } while (s < end && (d = hexval((unsigned char)*s)) >= 0);
+    *p = s;
+    *out = v;
+    return true;
+}
+
+/* Parses one or more decimal digits at *p (< end); rejects values above 64 bits. */
+static bool parse_dec(const char **p, const char *end, uint64_t *out)
+{
+    const char *s = *p;
+    uint64_t v = 0;
+    if (s >= end || *s < '0' || *s > '9')
+        return false;
+    do {
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+        s++;
+    } while (s < end && *s >= '0' && *s <= '9');
+    *p = s;
+    *out = v;
+    return true;
+}
+
+static inline const char *skip_spaces(const char *s, const char *end)
+{
+    /* Field values are padded with runs of 5-20 spaces: step over eight at a time first. */
+    static const char eight[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+    while (end - s >= 8 && memcmp(s, eight, 8) == 0)
+        s += 8;
+    while (s < end && (*s == ' ' || *s == '\t'))
+        s++;
+    return s;
+}
+
+/* ---- header lines ------------------------------------------------------------------------- */
+
+/* Results of the internal header parser: "not a header" must be told apart from "out of
+ * memory", which is not the input's fault. */
+enum { HDR_OK, HDR_BAD, HDR_NOMEM };
+
+static bool parse_perms(const char *s, vm_linux_mapping *m)
+{
+    if ((s[0] != 'r' && s[0] != '-') || (s[1] != 'w' && s[1] != '-') || (s[2] != 'x' && s[2] != '-') ||
+        (s[3] != 's' && s[3] != 'p'))
+        return false;
+    m->r = s[0] == 'r';
+    m->w = s[1] == 'w';
+    m->x = s[2] == 'x';
+    m->shared = s[3] == 's';
+    return true;
+}
+
+/* Copies the pathname, stripping " (deleted)".  An all-blank name is no name. */
+static int take_name(const char *s, const char *end, vm_linux_mapping *m)
+{
+    static const char deleted[] = " (deleted)";
+    const size_t dlen = sizeof deleted - 1;
+    if (s == end)
+        return HDR_OK;
+    if ((size_t)(end - s) > dlen && memcmp(end - dlen, deleted, dlen) == 0) {
+        end -= dlen;
+        m->deleted = true;
+    }
+    size_t n = (size_t)(end - s);
+    m->name = malloc(n + 1);
+    if (!m->name)
+        return HDR_NOMEM;
+    memcpy(m->name, s, n);
+    m->name[n] = '\0';
+    return HDR_OK;
+}
+
+/* "start-end perms offset major:minor inode [   pathname]".  The kernel pads the pathname to a
+ * column with spaces; an anonymous mapping ends after the inode (usually with one space). */
+static int parse_header(const char *line, size_t len, vm_linux_mapping *m)
+{
+    const char *s = line, *end = line + len;
+    uint64_t v;
+    memset(m, 0, sizeof *m);
+    if (!parse_hex(&s, end, &m->start) || s >= end || *s++ != '-')
+        return HDR_BAD;
+    if (!parse_hex(&s, end, &m->end) || m->end <= m->start)
+        return HDR_BAD;
+    if (end - s < 6 || *s != ' ' || !parse_perms(s + 1, m) || s[5] != ' ')
+        return HDR_BAD;
+    s += 6;
+    if (!parse_hex(&s, end, &m->offset) || s >= end || *s++ != ' ')
+        return HDR_BAD;
+    if (!parse_hex(&s, end, &v) || v > UINT32_MAX || s >= end || *s++ != ':')
+        return HDR_BAD;
+    m->dev_major = (uint32_t)v;
+    if (!parse_hex(&s, end, &v) || v > UINT32_MAX || s >= end || *s++ != ' ')
+        return HDR_BAD;
+    m->dev_minor = (uint32_t)v;
+    if (!parse_dec(&s, end, &m->inode))
+        return HDR_BAD;
+    if (s < end && *s != ' ' && *s != '\t')
+        return HDR_BAD; /* "123abc": the inode must end at a blank */
+    s = skip_spaces(s, end);
+    return take_name(s, end, m);
+}
+
+bool vm_linux_parse_maps_line(const char *line, size_t len, vm_linux_mapping *out)
+{
+    if (!line || !out)
+        return false;
+    int rc = parse_header(line, len, out);
+    if (rc != HDR_OK) {
+        free(out->name);
+        out->name = NULL;
+        return false;
+    }
+    return true;
+}
+
+/* ---- field lines -------------------------------------------------------------------------- */
+
+/* Whether the line starts with lit (a field name with its ':'). */
+static inline bool starts(const char *line, size_t len, const char *lit, size_t litlen)
+{
+    return len >= litlen && memcmp(line, lit, litlen) == 0;
+}
+#define STARTS(lit) starts(line, len, lit, sizeof lit - 1)
+#define FIELD(lit, b, member)                                                                     \
+    do {                                                                                          \
+        if (STARTS(lit)) {                                                                        \
+            *bit = b;                                                                             \
+            *skip = sizeof lit - 1;                                                               \
+            return &m->member;                                                                    \
+        }                                                                                         \
+    } while (0)
+
+/* The counter a line's "Name:" names, matched whole with its colon so that the common lines need
+ * no character-by-character scan of the name.  NULL for names we do not use. */
+static uint64_t *known_counter(const char *line, size_t len, vm_linux_mapping *m, uint32_t *bit, size_t *skip)
+{
+    switch (line[0]) {
+    case 'S':
+        FIELD("Size:", VM_LX_HAVE_SIZE, size);
+        FIELD("Shared_Clean:", VM_LX_HAVE_SHARED_CLEAN, shared_clean);
+        FIELD("Shared_Dirty:", VM_LX_HAVE_SHARED_DIRTY, shared_dirty);
+        FIELD("Swap:", VM_LX_HAVE_SWAP, swap);
+        FIELD("SwapPss:", VM_LX_HAVE_SWAP_PSS, swap_pss);
+        return NULL;
+    case 'R':
+        FIELD("Rss:", VM_LX_HAVE_RSS, rss);
+        return NULL;
+    case 'P':
+        FIELD("Pss:", VM_LX_HAVE_PSS, pss);
+        FIELD("Private_Clean:", VM_LX_HAVE_PRIVATE_CLEAN, private_clean);
+        FIELD("Private_Dirty:", VM_LX_HAVE_PRIVATE_DIRTY, private_dirty);
+        return NULL;
+    case 'L':
+        FIELD("Locked:", VM_LX_HAVE_LOCKED, locked);
+        return NULL;
+    case 'A':
+        FIELD("Anonymous:", VM_LX_HAVE_ANONYMOUS, anonymous);
+        return NULL;
+    default:
+        return NULL;
+    }
+}
+
+/* "NNN kB" -> bytes.  Every counter we use is in kB; anything else is malformed. */
+static bool parse_kb(const char *s, const char *end, uint64_t *out)
+{
+    uint64_t v;
+    s = skip_spaces(s, end);
+    if (!parse_dec(&s, end, &v))
+        return false;
+    s = skip_spaces(s, end);
+    if (end - s < 2 || s[0] != 'k' || s[1] != 'B')
+        return false;
+    s = skip_spaces(s + 2, end);
+    if (s != end || v > UINT64_MAX / 1024)
+        return false;
+    *out = v * 1024;
+    return true;
+}
+
+static uint32_t vmflag_bit(char a, char b)
+{
+    switch (a) {
+    case 'r': return b == 'd' ? VM_LX_RD : 0;
+    case 'w': return b == 'r' ? VM_LX_WR : 0;
+    case 'e': return b == 'x' ? VM_LX_EX : 0;
+    case 's': return b == 'h' ? VM_LX_SH : b == 'd' ? VM_LX_SD : 0;
+    case 'g': return b == 'd' ? VM_LX_GD : 0;
+    case 'a': return b == 'c' ? VM_LX_AC : 0;
+    case 'n': return b == 'r' ? VM_LX_NR : 0;
+    case 'l': return b == 'o' ? VM_LX_LO : 0;
+    case 'h': return b == 't' ? VM_LX_HT : 0;
+    case 'd': return b == 'd' ? VM_LX_DD : 0;
+    case 'm': return b == 's' ? VM_LX_MS : 0;
+    default: return 0;
+    }
+}
+
+/* "rd wr mr mw me ac sd": blank-separated codes; unknown codes (and any that a future kernel
+ * makes longer than two letters) are skipped. */
+static void parse_vmflags(const char *s, const char *end, vm_linux_mapping *m)
+{
+    uint32_t flags = 0;
+    while ((s = skip_spaces(s, end)) < end) {
+        const char *w = s;
+        while (s < end && *s != ' ' && *s != '\t')
+            s++;
+        if (s - w == 2)
+            flags |= vmflag_bit(w[0], w[1]);
+    }
+    m->vmflags = flags;
+    m->have |= VM_LX_HAVE_VMFLAGS;
+}
+
+/* [A-Za-z0-9_] as two 64-bit masks: this test runs on every byte of every field name. */
+static inline bool is_name_char(unsigned char c)
+{
+    static const uint64_t digits = 0x03ff000000000000ull;  /* '0'..'9' = 48..57 */
+    static const uint64_t letters = 0x07fffffe87fffffeull; /* 'A'..'Z', '_', 'a'..'z', from 64 */
+    if (c < 64)
+        return (digits >> c) & 1;
+    return c < 128 && ((letters >> (c - 64)) & 1);
+}
+
+bool vm_linux_parse_smaps_field(const char *line, size_t len, vm_linux_mapping *m)
+{
+    if (!line || !m || len == 0)
+        return false;
+    const char *end = line + len;
+    uint32_t bit = 0;
+    size_t skip = 0;
+    uint64_t *slot = known_counter(line, len, m, &bit, &skip);
+    if (slot) {
+        uint64_t v;
+        if (!parse_kb(line + skip, end, &v))
+            return false;
+        *slot = v;
+        m->have |= bit;
+        return true;
+    }
+    /* Any other name: check the "Name:" form, then use it only if it is VmFlags. */
+    const char *s = line;
+    while (s < end && is_name_char((unsigned char)*s))
+        s++;
+    if (s == line || s >= end || *s != ':')
+        return false;
+    if (STARTS("VmFlags:"))
+        parse_vmflags(s + 1, end, m);
+    return true;
+}
+
+/* ---- whole files ---------------------------------------------------------------------------- */
+
+typedef struct parser {
+    vm_linux_maps *out;
+    size_t line;   /* number of the line being parsed, from 1 */
+    char *err;
+    size_t errlen;
+    bool nomem;
+} parser;
+
+__attribute__((format(printf, 2, 3))) static bool parse_fail(parser *p, const char *fmt, ...)
+{
+    char what[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (p->err && p->errlen)
+        snprintf(p->err, p->errlen, "line %zu: %s", p->line, what);
+    return false;
+}
+
+/* A header starts with a hex range "xxx-"; a field with "Word:".  Kernel hex is lowercase but
+ * field names such as "Anonymous" start with a hex letter, so look for the '-' that ends the
+ * run of hex digits rather than at the first character only. */
+static bool looks_like_header(const char *line, size_t len)
+{
+    size_t i = 0;
+    while (i < len && hexval((unsigned char)line[i]) >= 0)
+        i++;
+    return i > 0 && i < len && line[i] == '-';
+}
+
+static bool parse_line(parser *p, const char *line, size_t len)
+{
+    p->line++;
+    if (len == 0)
+        return true; /* blank lines carry nothing; tolerate them */
+    if (len > VM_LX_MAX_LINE)
+        return parse_fail(p, "too long");
+    if (looks_like_header(line, len)) {
+        vm_linux_mapping m;
+        int rc = parse_header(line, len, &m);
+        if (rc == HDR_NOMEM) {
+            p->nomem = true;
+            return parse_fail(p, "out of memory");
+        }
+        if (rc != HDR_OK)
+            return parse_fail(p, "malformed mapping line");
+        vm_linux_mapping *slot = vm_array_push((void **)&p->out->v, &p->out->n, sizeof *p->out->v);
+        if (!slot) {
+            free(m.name);
+            p->nomem = true;
+            return parse_fail(p, "out of memory");
+        }
+        *slot = m;
+        return true;
+    }
+    if (p->out->n == 0)
+        return parse_fail(p, "expected a mapping line");
+    if (!vm_linux_parse_smaps_field(line, len, &p->out->v[p->out->n - 1]))
+        return parse_fail(p, "malformed field line");
+    return true;
+}
+
+void vm_linux_maps_free(vm_linux_maps *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->n; i++)
+        free(m->v[i].name);
+    free(m->v);
+    m->v = NULL;
+    m->n = 0;
+}
+
+bool vm_linux_parse_smaps_text(const char *text, size_t len, vm_linux_maps *out, char *err, size_t errlen)
+{
+    out->v = NULL;
+    out->n = 0;
+    if (err && errlen)
+        err[0] = '\0';
+    parser p = {out, 0, err, errlen, false};
+    const char *s = text, *end = text ? text + len : text;
+    while (s < end) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        const char *eol = nl ? nl : end; /* a last line without '\n' still counts */
+        if (!parse_line(&p, s, (size_t)(eol - s))) {
+            vm_linux_maps_free(out);
+            return false;
+        }
+        s = nl ? nl + 1 : end;
+    }
+    return true;
+}
+
+/* ---- streaming /proc/PID/smaps ------------------------------------------------------------- */
+
+static int open_error(int pid, int e, vm_error *err)
+{
+    if (e == ENOENT || e == ESRCH) {
+        vm_error_set(err, VM_EXIT_NOT_FOUND, "no process with PID %d", pid);
+        vm_error_hint(err, "list processes with: ps -e -o pid,comm");
+        return VM_EXIT_NOT_FOUND;
+    }
+    if (e == EACCES || e == EPERM) {
+        vm_linux_explain_access(pid, "read the memory map", err);
+        return VM_EXIT_ACCESS;
+    }
+    vm_error_set(err, VM_EXIT_ERROR, "cannot open /proc/%d/smaps: %s", pid, strerror(e));
+    return VM_EXIT_ERROR;
+}
+
+/* A read that fails, or a file that ends early, is most often the process exiting under us:
+ * say so when it is gone, instead of reporting an I/O error or a silently short map. */
+static int read_error(int pid, int e, vm_error *err)
+{
+    if (!vm_linux_process_alive(pid)) {
+        vm_error_set(err, VM_EXIT_TARGET_GONE, "process %d exited during the scan", pid);
+        return VM_EXIT_TARGET_GONE;
+    }
+    if (e == EACCES || e == EPERM) {
+        vm_linux_explain_access(pid, "read the memory map", err);
+        return VM_EXIT_ACCESS;
+    }
+    vm_error_set(err, VM_EXIT_ERROR, "cannot read /proc/%d/smaps: %s", pid, strerror(e));
+    return VM_EXIT_ERROR;
+}
+
+/* Parses the complete lines in buf[0, len); returns how many bytes were consumed (the rest is
+ * a partial line to carry over), or (size_t)-1 on a parse error. */
+static size_t parse_complete_lines(parser *p, const char *buf, size_t len)
+{
+    const char *s = buf, *end = buf + len, *nl;
+    while (s < end && (nl = memchr(s, '\n', (size_t)(end - s))) != NULL) {
+        if (!parse_line(p, s, (size_t)(nl - s)))
+            return (size_t)-1;
+        s = nl + 1;
+    }
+    return (size_t)(s - buf);
+}
+
+/* Reads the open smaps fd to the end, parsing as it goes.  Returns VM_EXIT_*. */
+static int stream_smaps(int pid, int fd, vm_linux_maps *out, vm_error *err)
+{
+    /* Room for one chunk plus the longest partial line we carry over. */
+    size_t cap = VM_LX_CHUNK + VM_LX_MAX_LINE;
+    char *buf = malloc(cap);
+    if (!buf) {
+        vm_error_set(err, VM_EXIT_ERROR, "out of memory reading /proc/%d/smaps", pid);
+        return VM_EXIT_ERROR;
+    }
+    char perr[200] = "";
+    parser p = {out, 0, perr, sizeof perr, false};
+    size_t have = 0; /* bytes of a partial line at buf[0] */
+    int rc = VM_EXIT_OK;
+    for (;;) {
+        ssize_t n = read(fd, buf + have, cap - have);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = read_error(pid, errno, err);
+            break;
+        }
+        if (n == 0) {
+            /* The kernel ends every line with '\n'; a leftover is a truncated last line. */
+            if (have && !parse_line(&p, buf, have))
+                rc = VM_EXIT_ERROR;
+            break;
+        }
+        have += (size_t)n;
+        size_t used = parse_complete_lines(&p, buf, have);
+        if (used == (size_t)-1) {
+            rc = VM_EXIT_ERROR;
+            break;
+        }
+        have -= used;
+        if (have > VM_LX_MAX_LINE) {
+            p.line++;
+            parse_fail(&p, "too long");
+            rc = VM_EXIT_ERROR;
+            break;
+        }
+        if (have)
+            memmove(buf, buf + used, have);
+    }
+    free(buf);
+    if (rc == VM_EXIT_ERROR && perr[0]) {
+        /* A half-written record from a process that died mid-read is not a parse bug. */
+        if (!p.nomem && !vm_linux_process_alive(pid)) {
+            vm_error_set(err, VM_EXIT_TARGET_GONE, "process %d exited during the scan", pid);
+            rc = VM_EXIT_TARGET_GONE;
+        } else {
+            vm_error_set(err, VM_EXIT_ERROR, "cannot parse /proc/%d/smaps: %s", pid, perr);
+        }
+    }
+    return rc;
+}
+
+int vm_linux_read_smaps(int pid, vm_linux_maps *out, vm_error *err)
+{
+    out->v = NULL;
+    out->n = 0;
+    if (pid <= 0) {
+        vm_error_set(err, VM_EXIT_NOT_FOUND, "no process with PID %d", pid);
+        return VM_EXIT_NOT_FOUND;
+    }
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/smaps", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return open_error(pid, errno, err);
+    int rc = stream_smaps(pid, fd, out, err);
+    close(fd);
+    /* When the mm goes away the kernel just ends the file early, which looks like success: an
+     * empty or short map from a process that is no longer there is a vanished target.  A live
+     * process with no mappings (a kernel thread) is fine. */
+    if (rc == VM_EXIT_OK && !vm_linux_process_alive(pid)) {
+        vm_error_set(err, VM_EXIT_TARGET_GONE, "process %d exited during the scan", pid);
+        rc = VM_EXIT_TARGET_GONE;
+    }
+    if (rc != VM_EXIT_OK)
+        vm_linux_maps_free(out);
+    return rc;
+}
