@@ -9,6 +9,7 @@
 #include "../model/snapshot.h"
 #include "../sources/source.h"
 #include "../util/error.h"
+#include "../util/compiler.h"
 
 typedef struct vm_command {
     const char *name;
@@ -18,6 +19,12 @@ typedef struct vm_command {
 } vm_command;
 
 extern const vm_command vm_cmd_summary, vm_cmd_show, vm_cmd_snapshot;
+extern const vm_command vm_cmd_report;
+
+/* The default output file name: NAME-PID-YYYYMMDD-HHMMSS.EXT (UTC), file-name safe. */
+void vm_cli_default_output(const vm_snapshot *s, const char *ext, char *buf, size_t len);
+/* "vmmap: wrote PATH (N regions, ...)" on stderr, unless quiet or PATH is "-". */
+void vm_cli_report_written(const vm_snapshot *s, const char *path, bool quiet);
 
 /* What a command is pointed at: a PID, a process name, --self, a snapshot .json (or a .dmp). */
 typedef struct vm_target {
@@ -55,6 +62,6 @@ int vm_capture_snapshot(int64_t pid, const vm_capture_options *opt, vm_snapshot 
 /* Colour on stdout: --color=auto|always|never, NO_COLOR, TERM=dumb, isatty. */
 bool vm_cli_color(const char *mode, FILE *out);
 
-int vm_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int vm_cli_usage_error(const char *cmd, const char *fmt, ...) VM_PRINTF(2, 3);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "../util/compiler.h"
 
 #define VM_SNAPSHOT_FORMAT "vmmap-snapshot"
 #define VM_SNAPSHOT_VERSION 1
@@ -199,7 +200,7 @@ vm_section *vm_module_add_section(vm_module *m);
 
 /* Records a warning (printf-style message).  Never fails loudly: out of memory drops it. */
 void vm_snapshot_warn(vm_snapshot *s, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    VM_PRINTF(3, 4);
 
 void vm_block_init(vm_block *b);
 void vm_block_clear(vm_block *b);   /* frees strings, leaves struct reusable */

@@ -23,6 +23,7 @@
 #endif
 
 #include "../util/xalloc.h"
+#include "../util/compiler.h"
 
 /* ---- Constants (from the System V gABI; <elf.h> is not available under MinGW) ---- */
 
@@ -148,11 +149,6 @@ static raw_shdr decode_shdr(const elf_class *c, const uint8_t *p)
 
 /* ---- Errors and bounds ---- */
 
-#if defined(__MINGW_PRINTF_FORMAT)
-#define VM_PRINTF(a, b) __attribute__((format(__MINGW_PRINTF_FORMAT, a, b)))
-#else
-#define VM_PRINTF(a, b) __attribute__((format(printf, a, b)))
-#endif
 
 static bool fail(char *err, size_t errlen, const char *fmt, ...) VM_PRINTF(3, 4);
 static bool fail(char *err, size_t errlen, const char *fmt, ...)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../util/xalloc.h"
+#include "../util/compiler.h"
 
 #define PAGE_SIZE_X64   0x1000ull
 #define HEAP_MAX_SIZE   0x4000000ull   /* 2 * DEFAULT_MMAP_THRESHOLD_MAX on 64-bit */
@@ -53,7 +54,7 @@ typedef struct warner {
 
 /* A hostile image can fail every check; one line per failure would drown the report, so each
  * code gets WARN_LIMIT lines and then one saying the rest were dropped. */
-static void warn(warner *w, int kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void warn(warner *w, int kind, const char *fmt, ...) VM_PRINTF(3, 4);
 static void warn(warner *w, int kind, const char *fmt, ...)
 {
     if (!w->snap || w->count[kind] > WARN_LIMIT)

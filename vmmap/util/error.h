@@ -2,6 +2,8 @@
 #ifndef VMMAP_UTIL_ERROR_H
 #define VMMAP_UTIL_ERROR_H
 
+#include "compiler.h"
+
 /* Exit codes: part of the command-line contract (documented in docs/cli.md and --help). */
 enum {
     VM_EXIT_OK = 0,
@@ -20,8 +22,8 @@ typedef struct vm_error {
     char hint[384];    /* what to do about it; may be empty */
 } vm_error;
 
-void vm_error_set(vm_error *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void vm_error_hint(vm_error *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vm_error_set(vm_error *e, int code, const char *fmt, ...) VM_PRINTF(3, 4);
+void vm_error_hint(vm_error *e, const char *fmt, ...) VM_PRINTF(2, 3);
 void vm_error_clear(vm_error *e);
 
 /* Prints "vmmap: error: MSG" and, if set, "vmmap: hint: HINT" to stderr; returns e->code. */

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "compiler.h"
 
 /* Appends one zeroed element to *arr (element size elem) and increments *count; returns it, or
  * NULL on overflow/out of memory (then nothing changes).  Capacity is implicit in the count
@@ -13,6 +14,6 @@ void *vm_array_push(void **arr, size_t *count, size_t elem);
 /* strdup that accepts NULL (returns NULL). */
 char *vm_strdup(const char *s);
 /* malloc'd printf. */
-char *vm_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *vm_asprintf(const char *fmt, ...) VM_PRINTF(1, 2);
 
 #endif

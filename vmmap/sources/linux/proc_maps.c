@@ -16,6 +16,7 @@
 
 #include "proc_process.h"
 #include "vmmap/util/xalloc.h"
+#include "../../util/compiler.h"
 
 /* Longest line we accept.  Paths are at most PATH_MAX (4096) bytes, escaped; 64 KiB leaves room
  * for anything a future kernel prints while still catching garbage that has no newline. */
@@ -312,7 +313,7 @@ typedef struct parser {
     bool nomem;
 } parser;
 
-__attribute__((format(printf, 2, 3))) static bool parse_fail(parser *p, const char *fmt, ...)
+VM_PRINTF(2, 3) static bool parse_fail(parser *p, const char *fmt, ...)
 {
     char what[160];
     va_list ap;

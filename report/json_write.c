@@ -1,0 +1,458 @@
+/* Snapshot -> JSON (docs/snapshot-format.md).
+ *
+ * The document is never built as one cJSON tree: a 60,000-region snapshot would need millions of
+ * nodes.  The small top-level fields form one tree; each element of the big arrays (regions,
+ * heaps, threads, modules, warnings) is built, printed and freed on its own, and the pieces are
+ * streamed to a buffer or a file.  Pretty output is byte-for-byte what cJSON_Print would give for
+ * the whole tree (each piece is re-indented), compact output what cJSON_PrintUnformatted gives.
+ *
+ * Integers are written with cJSON raw items ("%" PRIu64), not cJSON numbers (doubles), so every
+ * value is written exactly and never in exponent form.  Values above 2^53 (never expected: no
+ * address space is that large) are still written exactly, but the reader rejects them because a
+ * JSON number that large cannot be read back exactly by common JSON tools. */
+#include "json.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "../vmmap/model/summary.h"
+#include "../vmmap/util/atomic_file.h"
+#include "../vmmap/util/xalloc.h"
+
+/* ---- building items ---------------------------------------------------------------------- */
+
+/* All builders take a bool *ok that turns false on the first allocation failure. */
+
+static void put(cJSON *obj, const char *key, cJSON *item, bool *ok)
+{
+    /* Keys are string literals: added without copying (cJSON_AddItemToObjectCS). */
+    if (!item || !cJSON_AddItemToObjectCS(obj, key, item)) {
+        cJSON_Delete(item);
+        *ok = false;
+    }
+}
+
+/* o when every step succeeded; else frees it and returns NULL. */
+static cJSON *finished(cJSON *o, bool ok)
+{
+    if (ok)
+        return o;
+    cJSON_Delete(o);
+    return NULL;
+}
+
+static cJSON *json_u64(uint64_t v)
+{
+    char buf[24];
+    snprintf(buf, sizeof buf, "%" PRIu64, v);
+    return cJSON_CreateRaw(buf);
+}
+
+static cJSON *json_i64(int64_t v)
+{
+    char buf[24];
+    snprintf(buf, sizeof buf, "%" PRId64, v);
+    return cJSON_CreateRaw(buf);
+}
+
+static cJSON *json_hex(uint64_t v)
+{
+    char buf[24];
+    snprintf(buf, sizeof buf, "0x%" PRIx64, v);
+    return cJSON_CreateString(buf);
+}
+
+/* Address where 0 means "none": null. */
+static cJSON *json_hex_or_null(uint64_t v)
+{
+    return v ? json_hex(v) : cJSON_CreateNull();
+}
+
+static cJSON *json_str(const char *s)
+{
+    return s ? cJSON_CreateString(s) : cJSON_CreateNull();
+}
+
+static cJSON *json_known(uint64_t v, bool known)
+{
+    return known ? json_u64(v) : cJSON_CreateNull();
+}
+
+static cJSON *json_prot(uint32_t prot)
+{
+    char buf[96];
+    vm_prot_format(prot, buf, sizeof buf);
+    return cJSON_CreateString(buf);
+}
+
+static void put_counters(cJSON *o, const vm_counters *c, bool *ok)
+{
+    for (int i = 0; i < VM_C_COUNT; i++)
+        put(o, vm_counter_name((vm_counter)i), json_known(c->v[i], (c->known >> i) & 1u), ok);
+}
+
+/* ---- the pieces -------------------------------------------------------------------------- */
+
+static cJSON *summary_row_json(const char *type, const vm_summary_row *row)
+{
+    bool ok = true;
+    cJSON *o = cJSON_CreateObject();
+    put(o, "type", cJSON_CreateString(type), &ok);
+    put(o, "size", json_u64(row->size), &ok);
+    put_counters(o, &row->counters, &ok);
+    put(o, "blocks", json_u64(row->blocks), &ok);
+    put(o, "largest", json_u64(row->largest), &ok);
+    return finished(o, ok);
+}
+
+static cJSON *summary_json(const vm_snapshot *s)
+{
+    vm_summary sum;
+    vm_summary_compute(s, &sum);
+    bool ok = true;
+    cJSON *a = cJSON_CreateArray();
+    for (int k = 0; k <= VM_KIND_COUNT && ok; k++) {
+        const vm_summary_row *row = k < VM_KIND_COUNT ? &sum.kind[k] : &sum.total;
+        cJSON *r = summary_row_json(k < VM_KIND_COUNT ? vm_kind_name((vm_kind)k) : "Total", row);
+        ok = r && cJSON_AddItemToArray(a, r);
+        if (!ok)
+            cJSON_Delete(r);
+    }
+    return finished(a, ok);
+}
+
+static cJSON *host_json(const vm_snapshot *s)
+{
+    bool ok = true;
+    cJSON *o = cJSON_CreateObject();
+    put(o, "name", json_str(s->host), &ok);
+    put(o, "os", json_str(s->os), &ok);
+    put(o, "arch", json_str(s->arch), &ok);
+    return finished(o, ok);
+}
+
+static cJSON *process_json(const vm_process *p)
+{
+    bool ok = true;
+    cJSON *o = cJSON_CreateObject();
+    put(o, "pid", json_i64(p->pid), &ok);
+    put(o, "name", json_str(p->name), &ok);
+    put(o, "exe", json_str(p->exe), &ok);
+    put(o, "cmdline", json_str(p->cmdline), &ok);
+    put(o, "bits", json_i64(p->bits), &ok);
+    return finished(o, ok);
+}
+
+/* Everything before "regions", as one small tree. */
+static cJSON *head_json(const vm_snapshot *s)
+{
+    bool ok = true;
+    cJSON *o = cJSON_CreateObject();
+    put(o, "format", cJSON_CreateString(VM_SNAPSHOT_FORMAT), &ok);
+    put(o, "version", json_i64(VM_SNAPSHOT_VERSION), &ok);
+    put(o, "tool_version", json_str(s->tool_version), &ok);
+    put(o, "taken_at", json_str(s->taken_at), &ok);
+    put(o, "source", json_str(s->source), &ok);
+    put(o, "host", host_json(s), &ok);
+    put(o, "process", process_json(&s->process), &ok);
+    put(o, "page_size", json_u64(s->page_size), &ok);
+    put(o, "alloc_granularity", json_u64(s->alloc_granularity), &ok);
+    put(o, "user_top", json_hex(s->user_top), &ok);
+    put(o, "page_table", json_known(s->page_table_bytes, s->page_table_known), &ok);
+    put(o, "summary", summary_json(s), &ok);
+    return finished(o, ok);
+}
+
+/* Block links: each omitted when absent. */
+static void put_block_links(cJSON *o, const vm_block *b, bool *ok)
+{
+    if (b->details)
+        put(o, "details", cJSON_CreateString(b->details), ok);
+    if (b->path)
+        put(o, "path", cJSON_CreateString(b->path), ok);
+    if (b->heap_id >= 0) {
+        cJSON *h = cJSON_CreateObject();
+        put(o, "heap", h, ok);
+        if (h) {
+            put(h, "id", json_i64(b->heap_id), ok);
+            put(h, "part", b->heap_part >= 0 ? json_i64(b->heap_part) : cJSON_CreateNull(), ok);
+        }
+    }
+    if (b->thread_id)
+        put(o, "thread", json_u64(b->thread_id), ok);
+    if (b->module >= 0)
+        put(o, "module", json_i64(b->module), ok);
+}
+
+/* Builds the JSON for one element of a model array (blocks, parts, sections). */
+typedef cJSON *(*item_fn)(const void *item, bool *ok);
+
+/* "key": [fn(items[0]), fn(items[1]), ...] */
+static void put_array(cJSON *o, const char *key, const void *items, size_t n, size_t elem_size,
+                      item_fn fn, bool *ok)
+{
+    cJSON *arr = cJSON_CreateArray();
+    put(o, key, arr, ok);
+    for (size_t i = 0; arr && i < n && *ok; i++) {
+        cJSON *e = fn((const char *)items + i * elem_size, ok);
+        if (!e || !cJSON_AddItemToArray(arr, e)) {
+            cJSON_Delete(e);
+            *ok = false;
+        }
+    }
+}
+
+static cJSON *block_json(const void *item, bool *ok)
+{
+    const vm_block *b = item;
+    cJSON *o = cJSON_CreateObject();
+    if (!o) {
+        *ok = false;
+        return NULL;
+    }
+    put(o, "address", json_hex(b->address), ok);
+    put(o, "size", json_u64(b->size), ok);
+    put(o, "state", cJSON_CreateString(vm_state_name(b->state)), ok);
+    put(o, "protection", json_prot(b->protection), ok);
+    put(o, "memtype", cJSON_CreateString(vm_memtype_name(b->memtype)), ok);
+    put(o, "type", cJSON_CreateString(vm_kind_name(b->kind)), ok);
+    put_counters(o, &b->counters, ok);
+    put_block_links(o, b, ok);
+    return o;
+}
+
+static cJSON *region_json(const vm_snapshot *s, size_t i, bool *ok)
+{
+    const vm_region *r = &s->regions[i];
+    cJSON *o = cJSON_CreateObject();
+    put(o, "address", json_hex(r->address), ok);
+    put(o, "size", json_u64(r->size), ok);
+    put(o, "type", cJSON_CreateString(vm_kind_name(r->kind)), ok);
+    put(o, "details", json_str(r->details), ok);
+    put_array(o, "blocks", r->blocks, r->nblocks, sizeof *r->blocks, block_json, ok);
+    return o;
+}
+
+static cJSON *heap_part_json(const void *item, bool *ok)
+{
+    const vm_heap_part *p = item;
+    cJSON *o = cJSON_CreateObject();
+    put(o, "address", json_hex(p->address), ok);
+    put(o, "size", json_u64(p->size), ok);
+    put(o, "committed", json_u64(p->committed), ok);
+    put(o, "what", json_str(p->what), ok);
+    return o;
+}
+
+static cJSON *heap_json(const vm_snapshot *s, size_t i, bool *ok)
+{
+    const vm_heap *h = &s->heaps[i];
+    cJSON *o = cJSON_CreateObject();
+    put(o, "id", json_i64(h->id), ok);
+    put(o, "address", json_hex(h->address), ok);
+    put(o, "kind", json_str(h->kind), ok);
+    put(o, "flags", json_str(h->flags), ok);
+    put(o, "class", json_str(h->heap_class), ok);
+    put(o, "front_end", json_str(h->front_end), ok);
+    put(o, "largest_free", json_known(h->largest_free, h->largest_free_known), ok);
+    put_array(o, "parts", h->parts, h->nparts, sizeof *h->parts, heap_part_json, ok);
+    return o;
+}
+
+static cJSON *thread_json(const vm_snapshot *s, size_t i, bool *ok)
+{
+    const vm_thread *t = &s->threads[i];
+    cJSON *o = cJSON_CreateObject();
+    put(o, "tid", json_u64(t->tid), ok);
+    put(o, "name", json_str(t->name), ok);
+    put(o, "stack_base", json_hex(t->stack_base), ok);
+    put(o, "stack_limit", json_hex(t->stack_limit), ok);
+    put(o, "reserve_base", json_hex(t->reserve_base), ok);
+    put(o, "guard_address", json_hex_or_null(t->guard_address), ok);
+    put(o, "guard_size", json_u64(t->guard_size), ok);
+    put(o, "teb", json_hex_or_null(t->teb), ok);
+    put(o, "sp", json_hex_or_null(t->sp), ok);
+    put(o, "found_by", json_str(t->found_by), ok);
+    return o;
+}
+
+static cJSON *section_json(const void *item, bool *ok)
+{
+    const vm_section *sec = item;
+    cJSON *o = cJSON_CreateObject();
+    put(o, "name", json_str(sec->name), ok);
+    put(o, "address", json_hex(sec->address), ok);
+    put(o, "size", json_u64(sec->size), ok);
+    put(o, "protection", json_prot(sec->protection), ok);
+    return o;
+}
+
+static cJSON *module_json(const vm_snapshot *s, size_t i, bool *ok)
+{
+    const vm_module *m = &s->modules[i];
+    cJSON *o = cJSON_CreateObject();
+    put(o, "path", json_str(m->path), ok);
+    put(o, "base", json_hex(m->base), ok);
+    put(o, "size", json_u64(m->size), ok);
+    put_array(o, "sections", m->sections, m->nsections, sizeof *m->sections, section_json, ok);
+    return o;
+}
+
+static cJSON *warning_json(const vm_snapshot *s, size_t i, bool *ok)
+{
+    cJSON *o = cJSON_CreateObject();
+    put(o, "code", json_str(s->warnings[i].code), ok);
+    put(o, "message", json_str(s->warnings[i].message), ok);
+    return o;
+}
+
+/* ---- output ------------------------------------------------------------------------------ */
+
+/* Where text goes: a growing buffer (fp NULL) or a stream.  err: 0, or the errno of the first
+ * failure (ENOMEM, ENOSPC, ...); later writes are skipped. */
+typedef struct sink {
+    FILE *fp;
+    char *buf;
+    size_t len, cap;
+    int err;
+} sink;
+
+static void sink_put(sink *k, const char *s, size_t n)
+{
+    if (k->err || n == 0)
+        return;
+    if (k->fp) {
+        if (fwrite(s, 1, n, k->fp) != n)
+            k->err = errno ? errno : EIO;
+        return;
+    }
+    if (k->len + n + 1 > k->cap) {
+        size_t cap = k->cap ? k->cap : 65536;
+        while (cap < k->len + n + 1)
+            cap *= 2;
+        char *grown = realloc(k->buf, cap);
+        if (!grown) {
+            k->err = ENOMEM;
+            return;
+        }
+        k->buf = grown;
+        k->cap = cap;
+    }
+    memcpy(k->buf + k->len, s, n);
+    k->len += n;
+    k->buf[k->len] = '\0';
+}
+
+static void sink_str(sink *k, const char *s)
+{
+    sink_put(k, s, strlen(s));
+}
+
+/* Prints item as cJSON would inside the document: every line after the first is indented by
+ * depth more tabs (JSON strings never hold a raw newline, so each '\n' is layout).  cJSON indents
+ * one level per object and per array: a member of the top object is at depth 1, an element of a
+ * top-level array at depth 2. */
+static void emit_item(sink *k, const cJSON *item, int depth, bool pretty)
+{
+    char *text = pretty ? cJSON_Print(item) : cJSON_PrintUnformatted(item);
+    if (!text) {
+        if (!k->err)
+            k->err = ENOMEM;
+        return;
+    }
+    const char *p = text;
+    for (const char *nl; pretty && (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+        sink_put(k, p, (size_t)(nl - p) + 1);
+        sink_put(k, "\t\t", (size_t)depth);
+    }
+    sink_str(k, p);
+    cJSON_free(text);
+}
+
+static void emit_key(sink *k, const char *key, bool first, bool pretty)
+{
+    if (!first)
+        sink_str(k, pretty ? ",\n" : ",");
+    sink_str(k, pretty ? "\t\"" : "\"");
+    sink_str(k, key); /* our own keys: plain ASCII, nothing to escape */
+    sink_str(k, pretty ? "\":\t" : "\":");
+}
+
+typedef cJSON *(*element_fn)(const vm_snapshot *s, size_t i, bool *ok);
+
+/* "key": [elem, elem, ...], each element built, printed and freed in turn. */
+static void emit_array(sink *k, const char *key, const vm_snapshot *s, size_t n, element_fn fn,
+                       bool pretty)
+{
+    emit_key(k, key, false, pretty);
+    sink_str(k, "[");
+    for (size_t i = 0; i < n && !k->err; i++) {
+        bool ok = true;
+        cJSON *e = fn(s, i, &ok);
+        if (i)
+            sink_str(k, pretty ? ", " : ",");
+        if (e && ok)
+            emit_item(k, e, 2, pretty);
+        else
+            k->err = ENOMEM;
+        cJSON_Delete(e);
+    }
+    sink_str(k, "]");
+}
+
+static void emit_snapshot(sink *k, const vm_snapshot *s, bool pretty)
+{
+    cJSON *head = head_json(s);
+    if (!head) {
+        k->err = ENOMEM;
+        return;
+    }
+    sink_str(k, pretty ? "{\n" : "{");
+    for (const cJSON *c = head->child; c; c = c->next) {
+        emit_key(k, c->string, c == head->child, pretty);
+        emit_item(k, c, 1, pretty);
+    }
+    cJSON_Delete(head);
+    emit_array(k, "regions", s, s->nregions, region_json, pretty);
+    emit_array(k, "heaps", s, s->nheaps, heap_json, pretty);
+    emit_array(k, "threads", s, s->nthreads, thread_json, pretty);
+    emit_array(k, "modules", s, s->nmodules, module_json, pretty);
+    emit_array(k, "warnings", s, s->nwarnings, warning_json, pretty);
+    sink_str(k, pretty ? "\n}\n" : "}\n");
+}
+
+/* ---- public ------------------------------------------------------------------------------ */
+
+char *vm_snapshot_to_json(const vm_snapshot *s, int pretty)
+{
+    sink k = {0};
+    emit_snapshot(&k, s, pretty != 0);
+    if (k.err) {
+        free(k.buf);
+        return NULL;
+    }
+    return k.buf;
+}
+
+int vm_snapshot_write_json(const vm_snapshot *s, const char *path, vm_error *err)
+{
+    vm_atomic_file af;
+    if (!vm_atomic_open(&af, path, err))
+        return -1;
+    sink k = {.fp = af.fp};
+    errno = 0;
+    emit_snapshot(&k, s, true);
+    if (k.err == ENOMEM) {
+        vm_atomic_abort(&af);
+        vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: out of memory", path);
+        return -1;
+    }
+    /* A write error leaves the stream in error state: commit reports it and removes the
+     * temporary. */
+    return vm_atomic_commit(&af, err) ? 0 : -1;
+}
