@@ -182,9 +182,9 @@ static bool classify_block(const vm_snapshot *s, const lookup *lk, const vm_raw_
         v->region_details = vm_strdup(v->details);
     } else {
         v->kind = VM_KIND_PRIVATE_DATA;
-        v->details = rb->path ? vm_strdup(rb->path)
-                              : vm_strdup(rb->state == VM_STATE_RESERVE ? "Reserved" : NULL);
-        v->region_details = rb->path ? vm_strdup(rb->path) : NULL;
+        const char *what = rb->note ? rb->note : rb->path;
+        v->details = what ? vm_strdup(what) : vm_strdup(rb->state == VM_STATE_RESERVE ? "Reserved" : NULL);
+        v->region_details = what ? vm_strdup(what) : NULL;
     }
     if (v->module >= 0 && v->kind != VM_KIND_IMAGE)
         v->module = -1; /* only images link to modules */

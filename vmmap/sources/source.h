@@ -33,6 +33,8 @@ typedef struct vm_raw_block {
     vm_memtype memtype;
     uint32_t flags;   /* VM_RAW_* */
     char *path;       /* file path or pseudo-name; owned */
+    char *note;       /* what the source knows this is ("TEB of thread 4120", "PEB"), shown in the
+                         details when no stronger rule (stack, heap, image, file) claims it; owned */
     vm_counters counters;
 } vm_raw_block;
 
