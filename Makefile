@@ -15,7 +15,8 @@ TESTLIBS  := -lcmocka
 
 PLATFORM_DIR := vmmap/sources/linux
 LIB_SRC := $(sort $(wildcard vmmap/*.c vmmap/model/*.c vmmap/util/*.c vmmap/parse/*.c \
-             vmmap/classify/*.c vmmap/sources/*.c $(PLATFORM_DIR)/*.c vmmap/cli/*.c report/*.c))
+             vmmap/classify/*.c vmmap/sources/*.c vmmap/sources/nt/*.c vmmap/sources/minidump/*.c \
+             $(PLATFORM_DIR)/*.c vmmap/cli/*.c report/*.c))
 LIB_SRC := $(filter-out vmmap/cli/main.c,$(LIB_SRC))
 LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC))
 LIB     := $(BUILD)/libvmmap.a
@@ -33,7 +34,7 @@ BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
 BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: all deps demo test check unit integration test-asan test-valgrind fuzz bench clean help
+.PHONY: all deps demo test check unit integration test-asan test-valgrind fuzz bench clean help report-preview
 .DEFAULT_GOAL := all
 
 all: $(BIN) $(SAMPLE_BIN)
@@ -112,7 +113,14 @@ fuzz:
 bench: all $(BENCH_BIN)
 	@tests/bench/run.sh $(BUILD)
 
+# A report rendered by LibreOffice (PDF, then the Summary page as PNG) to look at.
+report-preview: all
+	@scripts/report-preview.sh $(BUILD)
+
 clean:
 	rm -rf build build-asan build-fuzz
+
+# Windows cross-build (vmmap.exe) and the Wine tests live in their own makefile fragments.
+-include mk/*.mk
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/obj/vmmap/cli/main.d
