@@ -84,6 +84,8 @@ static void build_linux_like(vm_facts *f)
     h = vm_snapshot_add_heap(s);
     h->id = 1;
     h->kind = vm_strdup("glibc arena");
+    h->front_end = vm_strdup("tcache");
+    h->flags = vm_strdup("growable");
     p = vm_heap_add_part(h);
     p->address = 0x7f0000000000ull;
     p->size = 64 * MB;
@@ -178,6 +180,7 @@ static void test_priorities_and_details(void **state)
     b = block_at(s, 0x7f0000000000ull + 200 * KB, &r);
     assert_int_equal(b->kind, VM_KIND_HEAP);
     assert_int_equal(b->heap_id, 1);
+    assert_string_equal(b->details, "Heap 1 [glibc arena, tcache, growable] arena heap 1");
     assert_int_equal(r->nblocks, 2);
     assert_int_equal(r->kind, VM_KIND_HEAP);
 

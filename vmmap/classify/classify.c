@@ -78,11 +78,16 @@ static char *thread_region_details(const vm_thread *t)
     return vm_asprintf("Stack of an unidentified thread (found by %s)", how);
 }
 
+/* "Heap 2 [NT, LFH, growable] segment 1": kind, front end and flags, then the part. */
 static char *heap_details(const vm_heap *h, const vm_heap_part *p)
 {
-    return vm_asprintf("Heap %d [%s%s%s] %s", (int)h->id, h->kind ? h->kind : "heap",
-                       h->flags && h->flags[0] ? ", " : "", h->flags && h->flags[0] ? h->flags : "",
-                       p->what ? p->what : "");
+    const char *extra[2] = {h->front_end, h->flags};
+    char tags[256];
+    int used = snprintf(tags, sizeof tags, "%s", h->kind ? h->kind : "heap");
+    for (size_t i = 0; i < 2; i++)
+        if (extra[i] && extra[i][0] && used >= 0 && (size_t)used < sizeof tags)
+            used += snprintf(tags + used, sizeof tags - (size_t)used, ", %s", extra[i]);
+    return vm_asprintf("Heap %d [%s] %s", (int)h->id, tags, p->what ? p->what : "");
 }
 
 /* ".text, .fini of /lib/libc.so.6": the sections that overlap the block. */
