@@ -302,7 +302,7 @@ static int unprivileged_checks(pid_t target)
     if (vm_linux_read_smaps(target, &maps, &err) != VM_EXIT_ACCESS || err.code != VM_EXIT_ACCESS)
         return 6;
     if (!strstr(err.msg, "owned by user root") || !strstr(err.msg, "permission denied") ||
-        !strstr(err.msg, "read the memory map") || !strstr(err.hint, "run as root or as root"))
+        !strstr(err.msg, "read the memory map") || strcmp(err.hint, "run vmmap as root") != 0)
         return 7;
     vm_linux_mem m;
     vm_memreader r = vm_linux_memreader_open(&m, target);
