@@ -115,7 +115,9 @@ bench_many_maps() {
     return 0
 }
 
-SECTIONS=(bench_many_maps)
+bench_report() { tests/bench/report.sh "$BUILD"; }
+
+SECTIONS=(bench_many_maps bench_report)
 
 status=0
 for section in "${SECTIONS[@]}"; do

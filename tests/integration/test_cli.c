@@ -103,25 +103,43 @@ static void test_usage_errors(void **state)
     pu_run_result_free(&r);
 }
 
+/* Commands not built yet are named in --help and refused with exit 7, never half-run. */
 static void test_not_built_is_said(void **state)
 {
     (void)state;
-    pu_run_result r = vmmap("diff", "a.json", "b.json", NULL);
-    assert_int_equal(r.exit_code, 7);
-    assert_non_null(strstr(r.err, "not built yet"));
-    pu_run_result_free(&r);
+    const char *planned[][3] = {{"diff", "a.json", "b.json"}, {"watch", "1", "x"}};
+    for (size_t i = 0; i < 2; i++) {
+        pu_run_result r = vmmap(planned[i][0], planned[i][1], planned[i][2], NULL);
+        assert_int_equal(r.exit_code, 7);
+        assert_non_null(strstr(r.err, "not built yet"));
+        pu_run_result_free(&r);
+    }
+}
 
-    r = vmmap("crash.dmp", NULL);
-    assert_int_equal(r.exit_code, 7);
-    assert_non_null(strstr(r.err, "minidump"));
-    pu_run_result_free(&r);
-
-    char out[512];
-    path_in_tmp(out, sizeof out, "r.xlsx");
-    r = vmmap("snapshot", "--self", "-o", out, NULL);
-    assert_int_equal(r.exit_code, 7);
-    assert_false(pu_file_exists(out));
-    pu_run_result_free(&r);
+/* Output format follows -o's extension: .xlsx and .csv reports from `snapshot` too. */
+static void test_output_by_extension(void **state)
+{
+    (void)state;
+    const char *names[] = {"r.xlsx", "r.csv", "r.json"};
+    for (size_t i = 0; i < 3; i++) {
+        char out[512];
+        path_in_tmp(out, sizeof out, names[i]);
+        pu_run_result r = vmmap("snapshot", "--self", "-o", out, NULL);
+        assert_int_equal(r.exit_code, 0);
+        assert_true(pu_file_exists(out));
+        size_t len = 0;
+        char *text = pu_read_file(out, &len);
+        assert_non_null(text);
+        assert_true(len > 100);
+        if (i == 0)
+            assert_memory_equal(text, "PK", 2); /* a zip container */
+        else if (i == 1)
+            assert_non_null(strstr(text, "Committed"));
+        else
+            assert_int_equal(text[0], '{');
+        free(text);
+        pu_run_result_free(&r);
+    }
 }
 
 static void test_targets_not_found(void **state)
@@ -277,6 +295,7 @@ int main(void)
         cmocka_unit_test(test_help_and_version),
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_not_built_is_said),
+        cmocka_unit_test(test_output_by_extension),
         cmocka_unit_test(test_targets_not_found),
         cmocka_unit_test(test_snapshot_file_round_trip),
         cmocka_unit_test(test_show_filters_and_address),

@@ -1,10 +1,11 @@
-/* vmmap snapshot TARGET -o FILE: save the map for later viewing, reporting or comparison. */
+/* vmmap snapshot TARGET -o FILE: save the map for later viewing, reporting or comparison; a
+ * .xlsx or .csv FILE writes the review report instead (the same as `vmmap report`). */
 #include <getopt.h>
 #include <inttypes.h>
 #include <string.h>
 #include <time.h>
 
-#include "../../report/json.h"
+#include "../../report/output.h"
 #include "cli.h"
 
 static void help(FILE *out)
@@ -19,22 +20,17 @@ static void help(FILE *out)
             "takes a PID also takes a snapshot file, on any platform.\n"
             "\n"
             "Options:\n"
-            "  -o, --output FILE  where to write; '-' writes to stdout (for jq).  Default:\n"
+            "  -o, --output FILE  where to write; '-' writes JSON to stdout (for jq).  Default:\n"
             "                     NAME-PID-YYYYMMDD-HHMMSS.json in the current directory.\n"
+            "                     FILE.xlsx writes the review workbook and FILE.csv the CSV\n"
+            "                     report instead (see `vmmap report --help`).\n"
             "                     The file appears whole or not at all (temporary + rename).\n"
-            "                     .xlsx and .csv outputs are not built yet (issue 4).\n"
             "  -h, --help         this help\n"
             "\n%s",
             VM_CLI_TARGET_HELP);
 }
 
-static bool ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-static void default_name(const vm_snapshot *s, char *buf, size_t len)
+void vm_cli_default_output(const vm_snapshot *s, const char *ext, char *buf, size_t len)
 {
     char stamp[32] = "now";
     time_t now = time(NULL);
@@ -46,7 +42,14 @@ static void default_name(const vm_snapshot *s, char *buf, size_t len)
     for (char *p = name; *p; p++) /* names come from the target: keep them file-name safe */
         if (*p == '/' || *p == '\\' || *p == ' ' || *p == ':' || (unsigned char)*p < 32)
             *p = '_';
-    snprintf(buf, len, "%s-%" PRId64 "-%s.json", name, s->process.pid, stamp);
+    snprintf(buf, len, "%s-%" PRId64 "-%s.%s", name, s->process.pid, stamp, ext);
+}
+
+void vm_cli_report_written(const vm_snapshot *s, const char *path, bool quiet)
+{
+    if (strcmp(path, "-") != 0 && !quiet)
+        fprintf(stderr, "vmmap: wrote %s (%zu regions, %zu threads, %zu heaps, %zu warnings)\n", path,
+                s->nregions, s->nthreads, s->nheaps, s->nwarnings);
 }
 
 static int run(int argc, char **argv)
@@ -66,11 +69,6 @@ static int run(int argc, char **argv)
         default: return vm_cli_usage_error("snapshot", "unknown option");
         }
     }
-    if (output && (ends_with(output, ".xlsx") || ends_with(output, ".csv"))) {
-        fprintf(stderr, "vmmap: error: %s: spreadsheet and CSV reports are not built yet (issue 4)\n", output);
-        fprintf(stderr, "vmmap: hint: write a .json snapshot now; `vmmap report` will convert it later\n");
-        return 7;
-    }
     vm_error err = {0};
     if (!vm_cli_take_target(&t, argc, argv, optind, "snapshot", &err))
         return vm_error_report(&err);
@@ -79,13 +77,13 @@ static int run(int argc, char **argv)
         return vm_error_report(&err);
     char fallback[256];
     if (!output) {
-        default_name(s, fallback, sizeof fallback);
+        vm_cli_default_output(s, "json", fallback, sizeof fallback);
         output = fallback;
     }
-    int rc = vm_snapshot_write_json(s, output, &err);
-    if (rc == 0 && strcmp(output, "-") != 0 && !t.capture.quiet)
-        fprintf(stderr, "vmmap: wrote %s (%zu regions, %zu threads, %zu heaps, %zu warnings)\n", output,
-                s->nregions, s->nthreads, s->nheaps, s->nwarnings);
+    vm_output_format f = vm_output_format_of_path(output);
+    int rc = vm_output_write(s, output, f == VM_OUTPUT_UNKNOWN ? VM_OUTPUT_JSON : f, &err);
+    if (rc == 0)
+        vm_cli_report_written(s, output, t.capture.quiet);
     vm_snapshot_free(s);
     return rc == 0 ? 0 : vm_error_report(&err);
 }

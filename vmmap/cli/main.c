@@ -5,14 +5,13 @@
 #include "../version.h"
 #include "cli.h"
 
-static const vm_command *const commands[] = {&vm_cmd_summary, &vm_cmd_show, &vm_cmd_snapshot};
+static const vm_command *const commands[] = {&vm_cmd_summary, &vm_cmd_show, &vm_cmd_snapshot, &vm_cmd_report};
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 /* Planned commands: named in --help so users know what is coming, refused clearly if run. */
 static const struct {
     const char *name, *summary, *issue;
 } planned[] = {
-    {"report", "export a snapshot as .xlsx or .csv for review", "issue 4"},
     {"diff", "compare two snapshots: what grew, what appeared", "issue 5"},
     {"watch", "snapshot a process every interval and flag growth", "issue 5"},
     {"info", "describe a minidump's contents", "issue 6"},
@@ -43,6 +42,7 @@ static void usage(FILE *out)
             "  vmmap snapshot firefox -o ff.json       save a snapshot; view it later anywhere:\n"
             "  vmmap show ff.json --sort committed --min-size 1M\n"
             "  vmmap snapshot 1234 -o - | jq '.summary'\n"
+            "  vmmap report ff.json -o ff.xlsx         a workbook to send for review (or .csv)\n"
             "\n"
             "Exit codes: 0 ok, 1 error, 2 usage, 3 target not found, 4 access denied,\n"
             "            5 bad input file, 6 target exited during the scan, 7 not supported by this build\n"
@@ -65,7 +65,7 @@ static int planned_command(const char *name)
     for (size_t i = 0; i < NPLANNED; i++)
         if (strcmp(planned[i].name, name) == 0) {
             fprintf(stderr, "vmmap: error: `vmmap %s` is not built yet (%s)\n", name, planned[i].issue);
-            fprintf(stderr, "vmmap: hint: available now: summary, show, snapshot (see `vmmap --help`)\n");
+            fprintf(stderr, "vmmap: hint: available now: summary, show, snapshot, report (see `vmmap --help`)\n");
             return 7;
         }
     return -1;

@@ -1,0 +1,126 @@
+/* vmmap report TARGET -o FILE.xlsx|FILE.csv: the snapshot as a workbook (or CSV) for review. */
+#include <getopt.h>
+#include <string.h>
+
+#include "../../report/output.h"
+#include "cli.h"
+
+static void help(FILE *out)
+{
+    fprintf(out,
+            "Usage: vmmap report TARGET [-o FILE.xlsx|FILE.csv] [--format xlsx|csv] [OPTIONS]\n"
+            "\n"
+            "Writes a report to send to someone for review, to open in Excel or LibreOffice.\n"
+            "TARGET is a saved snapshot (.json, from any platform) or a live process.\n"
+            "\n"
+            "The workbook (.xlsx) has these sheets:\n"
+            "  Summary   the process (pid, name, image, command line, when, source, OS), VMMap's\n"
+            "            table by type (Size, Committed, Private, the working sets, Blocks,\n"
+            "            Largest, plus Total) and a chart of committed memory by type\n"
+            "  Regions   one row per allocation, its blocks grouped beneath it (outline: fold\n"
+            "            them with the buttons on the left); filters on every column; each row\n"
+            "            tinted with its type's colour, the same colour in every sheet and chart\n"
+            "  Heaps     each heap with its segments / arena heaps / large blocks\n"
+            "  Threads   each thread's stack: base, limit, reserved, committed, guard\n"
+            "  Modules   each image with its sections (protection, size)\n"
+            "  Warnings  what could not be read and why (only when there is something to say)\n"
+            "Sizes are numbers in K (1 K = 1,024 bytes), addresses are hex text; an empty cell\n"
+            "means the source could not measure that value, never zero.\n"
+            "\n"
+            "The CSV (.csv) has VMMap's own layout and headers, so scripts written for\n"
+            "`vmmap.exe -p PID out.csv` keep working: the process, the summary table, then one\n"
+            "row per allocation followed by its blocks (address indented by two spaces); numbers\n"
+            "in K without separators.  docs/reports.md describes both formats.\n"
+            "\n"
+            "Options:\n"
+            "  -o, --output FILE   where to write; the extension picks the format.  Default:\n"
+            "                      NAME-PID-YYYYMMDD-HHMMSS.xlsx in the current directory.\n"
+            "                      '-' writes CSV to stdout.  The file appears whole or not at\n"
+            "                      all (temporary + rename), also when the disk is full.\n"
+            "  -f, --format FMT    xlsx or csv, when FILE's extension does not say\n"
+            "  -h, --help          this help\n"
+            "\n%s"
+            "\n"
+            "Examples:\n"
+            "  vmmap snapshot 1234 -o app.json && vmmap report app.json -o app.xlsx\n"
+            "  vmmap report --self -o self.csv\n"
+            "  vmmap report app.json --format csv -o - | head\n"
+            "  vmmap snapshot 1234 -o app.xlsx       the same, straight from the process\n",
+            VM_CLI_TARGET_HELP);
+}
+
+/* The format from --format and the file's extension; usage error when they disagree or when
+ * neither says.  JSON is a snapshot, not a report. */
+static bool choose_format(const char *format_opt, const char *output, vm_output_format *f,
+                          vm_error *err)
+{
+    vm_output_format named = format_opt ? vm_output_format_named(format_opt) : VM_OUTPUT_UNKNOWN;
+    vm_output_format by_ext = output ? vm_output_format_of_path(output) : VM_OUTPUT_UNKNOWN;
+    if (format_opt && (named == VM_OUTPUT_UNKNOWN || named == VM_OUTPUT_JSON)) {
+        vm_error_set(err, VM_EXIT_USAGE, "--format %s: expected xlsx or csv", format_opt);
+        vm_error_hint(err, "a .json snapshot is written by `vmmap snapshot`");
+        return false;
+    }
+    if (by_ext == VM_OUTPUT_JSON) {
+        vm_error_set(err, VM_EXIT_USAGE, "%s: a report is .xlsx or .csv", output);
+        vm_error_hint(err, "to save a snapshot: vmmap snapshot TARGET -o %s", output);
+        return false;
+    }
+    if (named != VM_OUTPUT_UNKNOWN && by_ext != VM_OUTPUT_UNKNOWN && named != by_ext) {
+        vm_error_set(err, VM_EXIT_USAGE, "--format %s does not match the file name %s", format_opt, output);
+        vm_error_hint(err, "name the file .%s, or drop --format", vm_output_format_name(named));
+        return false;
+    }
+    *f = named != VM_OUTPUT_UNKNOWN ? named : by_ext;
+    if (*f == VM_OUTPUT_UNKNOWN && !output)
+        *f = VM_OUTPUT_XLSX;
+    if (*f == VM_OUTPUT_UNKNOWN) {
+        vm_error_set(err, VM_EXIT_USAGE, "%s: cannot tell the report format from the name", output);
+        vm_error_hint(err, "name it .xlsx or .csv, or add --format xlsx|csv");
+        return false;
+    }
+    return true;
+}
+
+static int run(int argc, char **argv)
+{
+    static const struct option longopts[] = {VM_CLI_TARGET_LONGOPTS,
+                                             {"output", required_argument, NULL, 'o'},
+                                             {"format", required_argument, NULL, 'f'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {0}};
+    vm_target t = {0};
+    const char *output = NULL, *format_opt = NULL;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "ho:f:q", longopts, NULL)) != -1) {
+        if (vm_cli_target_option(opt, &t))
+            continue;
+        switch (opt) {
+        case 'h': help(stdout); return 0;
+        case 'o': output = optarg; break;
+        case 'f': format_opt = optarg; break;
+        default: return vm_cli_usage_error("report", "unknown option");
+        }
+    }
+    vm_error err = {0};
+    vm_output_format f;
+    if (!choose_format(format_opt, output, &f, &err) ||
+        !vm_cli_take_target(&t, argc, argv, optind, "report", &err))
+        return vm_error_report(&err);
+    vm_snapshot *s = NULL;
+    if (vm_load_target(&t, &s, &err) != 0)
+        return vm_error_report(&err);
+    char fallback[256];
+    if (!output) {
+        vm_cli_default_output(s, vm_output_format_name(f), fallback, sizeof fallback);
+        output = fallback;
+    }
+    int rc = vm_output_write(s, output, f, &err);
+    if (rc == 0)
+        vm_cli_report_written(s, output, t.capture.quiet);
+    vm_snapshot_free(s);
+    return rc == 0 ? 0 : vm_error_report(&err);
+}
+
+const vm_command vm_cmd_report = {"report", "write a workbook (.xlsx) or CSV for review", run, help};
