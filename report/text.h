@@ -1,0 +1,87 @@
+/* Terminal views of a snapshot: VMMap's upper pane (summary by type) and lower pane (regions and
+ * their blocks).  Platform-neutral; whether out is a terminal (and so whether to colour) is the
+ * caller's decision. */
+#ifndef VMMAP_REPORT_TEXT_H
+#define VMMAP_REPORT_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../vmmap/model/snapshot.h"
+
+typedef struct vm_text_options {
+    bool color;         /* ANSI colour on the Type cells */
+    bool linux_columns; /* always show Pss and Swap (otherwise: when some block knows them) */
+} vm_text_options;
+
+typedef enum vm_sort {
+    VM_SORT_ADDRESS,   /* ascending */
+    VM_SORT_SIZE,      /* region size, descending (ties by address) */
+    VM_SORT_COMMITTED, /* region committed bytes, descending (ties by address) */
+} vm_sort;
+
+typedef struct vm_detail_options {
+    uint32_t kinds;      /* bit (1u << vm_kind) per kind to show; 0 = all */
+    uint64_t min_size;   /* regions smaller than this are not shown */
+    bool has_address;    /* show only the region holding address, and explain it */
+    uint64_t address;
+    vm_sort sort;
+    bool regions_only;   /* no block rows */
+    bool warnings;       /* print the snapshot's warnings instead of regions */
+    bool color;
+} vm_detail_options;
+
+/* Header block (process, source, counts, warnings) and the table by type, VMMap's order, then
+ * Total (all kinds but Free).  Unknown values print as "?". */
+void vm_text_summary(FILE *out, const vm_snapshot *s, const vm_text_options *opt);
+
+/* One row per region (sums of its blocks) with its blocks indented beneath.  A region is shown
+ * when its kind or one of its blocks' kinds is selected and it is at least min_size.  Returns 0;
+ * 1 when has_address and the address is in no region (the free gap, or "outside the user
+ * address space", is printed); -1 when out of memory. */
+int vm_text_detail(FILE *out, const vm_snapshot *s, const vm_detail_options *opt);
+
+/* ---- shared by the two views (internal to report/text_*.c) ---------------------------------- */
+
+#define VM_TEXT_MAXCOLS 16
+#define VM_TEXT_CELL 48
+
+/* How many counter columns a row has: Committed .. Locked WS, plus Pss and Swap when linux_cols. */
+size_t vm_text_counter_columns(bool linux_cols);
+
+/* Pss and Swap: shown when forced or when some block of s knows either of them. */
+bool vm_text_linux_columns(const vm_snapshot *s, bool force);
+
+/* ANSI SGR parameters for a kind's colour ("35"), "" when none. */
+const char *vm_text_kind_color(vm_kind k);
+
+/* One row being built: cells point at scratch space or at strings that outlive the row. */
+typedef struct vm_trow {
+    const char *cell[VM_TEXT_MAXCOLS];
+    char scratch[VM_TEXT_MAXCOLS + 1][VM_TEXT_CELL]; /* the last one takes overflow */
+    size_t n;
+} vm_trow;
+
+void vm_trow_reset(vm_trow *r);
+void vm_trow_text(vm_trow *r, const char *s); /* NULL prints as "" */
+char *vm_trow_scratch(vm_trow *r);            /* next cell's own buffer (VM_TEXT_CELL bytes) */
+void vm_trow_kb(vm_trow *r, uint64_t bytes);
+void vm_trow_count(vm_trow *r, uint64_t n);
+void vm_trow_blanks(vm_trow *r, size_t n);
+/* Committed .. Locked WS, then Pss and Swap when linux: "?" for unknown values. */
+void vm_trow_counters(vm_trow *r, const vm_counters *c, bool linux_cols);
+/* The titles of the same cells. */
+void vm_trow_counter_titles(vm_trow *r, bool linux_cols);
+
+/* A table whose column widths come from its contents; rows are copied in. */
+typedef struct vm_ttable vm_ttable;
+
+/* right_aligned: bit per column.  color_col: the column coloured by a row's kind, -1 none. */
+vm_ttable *vm_ttable_new(const vm_trow *titles, uint32_t right_aligned, int color_col);
+bool vm_ttable_add(vm_ttable *t, const vm_trow *row, int kind); /* kind -1: no colour */
+void vm_ttable_print(const vm_ttable *t, FILE *out, bool color);
+void vm_ttable_free(vm_ttable *t);
+
+#endif

@@ -1,0 +1,376 @@
+/* The summary view (VMMap's upper pane), and the table machinery both text views share. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "text.h"
+
+#include "../vmmap/model/summary.h"
+#include "../vmmap/util/units.h"
+
+/* ---- rows ----------------------------------------------------------------------------------- */
+
+void vm_trow_reset(vm_trow *r)
+{
+    r->n = 0;
+}
+
+void vm_trow_text(vm_trow *r, const char *s)
+{
+    if (r->n < VM_TEXT_MAXCOLS)
+        r->cell[r->n++] = s ? s : "";
+}
+
+char *vm_trow_scratch(vm_trow *r)
+{
+    /* Past the last column the text goes to the spare buffer and is dropped by vm_trow_text. */
+    return r->scratch[r->n < VM_TEXT_MAXCOLS ? r->n : VM_TEXT_MAXCOLS];
+}
+
+void vm_trow_kb(vm_trow *r, uint64_t bytes)
+{
+    char *buf = vm_trow_scratch(r);
+    vm_format_kb(bytes, buf, VM_TEXT_CELL);
+    vm_trow_text(r, buf);
+}
+
+void vm_trow_count(vm_trow *r, uint64_t n)
+{
+    char *buf = vm_trow_scratch(r);
+    vm_format_count(n, buf, VM_TEXT_CELL);
+    vm_trow_text(r, buf);
+}
+
+void vm_trow_blanks(vm_trow *r, size_t n)
+{
+    while (n--)
+        vm_trow_text(r, "");
+}
+
+size_t vm_text_counter_columns(bool linux_cols)
+{
+    return linux_cols ? VM_C_COUNT : VM_C_PSS;
+}
+
+void vm_trow_counters(vm_trow *r, const vm_counters *c, bool linux_cols)
+{
+    for (size_t i = 0; i < vm_text_counter_columns(linux_cols); i++) {
+        if (c->known & (1u << i))
+            vm_trow_kb(r, c->v[i]);
+        else
+            vm_trow_text(r, "?");
+    }
+}
+
+void vm_trow_counter_titles(vm_trow *r, bool linux_cols)
+{
+    for (size_t i = 0; i < vm_text_counter_columns(linux_cols); i++)
+        vm_trow_text(r, vm_counter_title((vm_counter)i));
+}
+
+bool vm_text_linux_columns(const vm_snapshot *s, bool force)
+{
+    const uint32_t linux_bits = (1u << VM_C_PSS) | (1u << VM_C_SWAP);
+    if (force)
+        return true;
+    for (size_t i = 0; i < s->nregions; i++)
+        for (size_t j = 0; j < s->regions[i].nblocks; j++)
+            if (s->regions[i].blocks[j].counters.known & linux_bits)
+                return true;
+    return false;
+}
+
+/* Close to VMMap's palette: purple images, blue files, teal shareable, orange-red heaps, ... */
+static const char *const kind_colors[VM_KIND_COUNT] = {
+    "35", "34", "36", "31", "32", "33", "93", "95", "90", "2",
+};
+
+const char *vm_text_kind_color(vm_kind k)
+{
+    return (unsigned)k < VM_KIND_COUNT ? kind_colors[k] : "";
+}
+
+/* ---- tables --------------------------------------------------------------------------------- */
+
+/* Rows are stored back to back in one buffer, each as ncols NUL-terminated cells. */
+struct vm_ttable {
+    size_t ncols;
+    size_t width[VM_TEXT_MAXCOLS];
+    uint32_t right;
+    int color_col;
+    char *text;
+    size_t len, cap;
+    signed char *kinds;
+    size_t nrows, rcap;
+};
+
+/* Display width of UTF-8 text: code points, not bytes. */
+static size_t text_width(const char *s)
+{
+    size_t w = 0;
+    for (; *s; s++)
+        w += ((unsigned char)*s & 0xc0) != 0x80;
+    return w;
+}
+
+static bool grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return true;
+    size_t ncap = *cap ? *cap : 4096;
+    while (ncap < need)
+        ncap *= 2;
+    if (ncap > SIZE_MAX / elem)
+        return false;
+    void *q = realloc(*p, ncap * elem);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = ncap;
+    return true;
+}
+
+vm_ttable *vm_ttable_new(const vm_trow *titles, uint32_t right_aligned, int color_col)
+{
+    vm_ttable *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->ncols = titles->n;
+    t->right = right_aligned;
+    t->color_col = color_col;
+    if (!vm_ttable_add(t, titles, -1)) {
+        vm_ttable_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+bool vm_ttable_add(vm_ttable *t, const vm_trow *row, int kind)
+{
+    size_t need = 0, lens[VM_TEXT_MAXCOLS];
+    for (size_t c = 0; c < t->ncols; c++) {
+        lens[c] = c < row->n ? strlen(row->cell[c]) : 0;
+        need += lens[c] + 1;
+    }
+    if (!grow((void **)&t->text, &t->cap, t->len + need, 1) ||
+        !grow((void **)&t->kinds, &t->rcap, t->nrows + 1, 1))
+        return false;
+    for (size_t c = 0; c < t->ncols; c++) {
+        char *dst = t->text + t->len;
+        if (lens[c])
+            memcpy(dst, row->cell[c], lens[c]);
+        dst[lens[c]] = '\0';
+        t->len += lens[c] + 1;
+        size_t w = text_width(dst);
+        if (w > t->width[c])
+            t->width[c] = w;
+    }
+    t->kinds[t->nrows++] = (signed char)kind;
+    return true;
+}
+
+static void pad(FILE *out, size_t n)
+{
+    static const char spaces[] = "                                ";
+    while (n) {
+        size_t k = n < sizeof spaces - 1 ? n : sizeof spaces - 1;
+        fwrite(spaces, 1, k, out);
+        n -= k;
+    }
+}
+
+static void print_cell(FILE *out, const char *s, const char *color)
+{
+    if (color && *color && *s)
+        fprintf(out, "\x1b[%sm%s\x1b[0m", color, s);
+    else
+        fputs(s, out);
+}
+
+/* One row; padding stops after the last non-empty cell so lines carry no trailing blanks. */
+static void print_row(const vm_ttable *t, FILE *out, const char *const *cells, const char *color)
+{
+    size_t last = 0;
+    for (size_t c = 0; c < t->ncols; c++)
+        if (*cells[c])
+            last = c;
+    for (size_t c = 0; c <= last; c++) {
+        size_t gap = t->width[c] - text_width(cells[c]);
+        bool right = (t->right >> c) & 1u;
+        if (c)
+            fputs("  ", out);
+        if (right)
+            pad(out, gap);
+        print_cell(out, cells[c], (int)c == t->color_col ? color : NULL);
+        if (!right && c < last)
+            pad(out, gap);
+    }
+    fputc('\n', out);
+}
+
+static void print_rule(const vm_ttable *t, FILE *out)
+{
+    for (size_t c = 0; c < t->ncols; c++) {
+        if (c)
+            fputs("  ", out);
+        for (size_t i = 0; i < t->width[c]; i++)
+            fputc('-', out);
+    }
+    fputc('\n', out);
+}
+
+void vm_ttable_print(const vm_ttable *t, FILE *out, bool color)
+{
+    const char *p = t->text;
+    const char *cells[VM_TEXT_MAXCOLS];
+    for (size_t r = 0; r < t->nrows; r++) {
+        for (size_t c = 0; c < t->ncols; c++) {
+            cells[c] = p;
+            p += strlen(p) + 1;
+        }
+        int kind = t->kinds[r];
+        print_row(t, out, cells, color && kind >= 0 ? vm_text_kind_color((vm_kind)kind) : NULL);
+        if (r == 0)
+            print_rule(t, out);
+    }
+}
+
+void vm_ttable_free(vm_ttable *t)
+{
+    if (!t)
+        return;
+    free(t->text);
+    free(t->kinds);
+    free(t);
+}
+
+/* ---- the summary view ----------------------------------------------------------------------- */
+
+static const char *or_unknown(const char *s)
+{
+    return s && *s ? s : "?";
+}
+
+static void field(FILE *out, const char *label, const char *value)
+{
+    fprintf(out, "%-11s%s\n", label, or_unknown(value));
+}
+
+static void print_process(FILE *out, const vm_snapshot *s)
+{
+    fprintf(out, "%-11s%s (PID %lld, %d-bit)\n", "Process:", or_unknown(s->process.name),
+            (long long)s->process.pid, s->process.bits);
+    field(out, "Image:", s->process.exe);
+    field(out, "Taken at:", s->taken_at);
+    field(out, "Source:", s->source);
+    fprintf(out, "%-11s%s, %s, %s\n", "Host:", or_unknown(s->host), or_unknown(s->os),
+            or_unknown(s->arch));
+}
+
+static void print_sizes_and_counts(FILE *out, const vm_snapshot *s)
+{
+    char page[VM_UNITS_BUFSZ], gran[VM_UNITS_BUFSZ];
+    vm_format_kb(s->page_size, page, sizeof page);
+    vm_format_kb(s->alloc_granularity, gran, sizeof gran);
+    if (s->alloc_granularity && s->alloc_granularity != s->page_size)
+        fprintf(out, "%-11s%s (allocation granularity %s)\n", "Page size:", page, gran);
+    else
+        field(out, "Page size:", s->page_size ? page : NULL);
+    fprintf(out, "%-11s%zu regions, %zu threads, %zu modules, %zu heaps\n", "Contents:",
+            s->nregions, s->nthreads, s->nmodules, s->nheaps);
+    if (s->nwarnings)
+        fprintf(out, "%-11s%zu (see: vmmap show --warnings)\n", "Warnings:", s->nwarnings);
+    else
+        field(out, "Warnings:", "none");
+}
+
+/* What a summary row shows besides its name. */
+enum {
+    ROW_EMPTY = 1,        /* nothing of this kind: blank cells, as VMMap */
+    ROW_NO_COUNTERS = 2,  /* Free: no committed or working-set values */
+    ROW_SIZE_UNKNOWN = 4, /* Page Table when the source could not tell */
+    ROW_NO_BLOCKS = 8,    /* Page Table has no blocks */
+};
+
+static void summary_cells(vm_trow *r, const char *name, const vm_summary_row *row,
+                          unsigned flags, bool linux_cols)
+{
+    size_t ncounters = vm_text_counter_columns(linux_cols);
+    vm_trow_reset(r);
+    vm_trow_text(r, name);
+    if (flags & ROW_EMPTY) {
+        vm_trow_blanks(r, ncounters + 3);
+        return;
+    }
+    if (flags & ROW_SIZE_UNKNOWN)
+        vm_trow_text(r, "?");
+    else
+        vm_trow_kb(r, row->size);
+    if (flags & ROW_NO_COUNTERS)
+        vm_trow_blanks(r, ncounters);
+    else
+        vm_trow_counters(r, &row->counters, linux_cols);
+    if (flags & ROW_NO_BLOCKS) {
+        vm_trow_blanks(r, 2);
+        return;
+    }
+    vm_trow_count(r, row->blocks);
+    vm_trow_kb(r, row->largest);
+}
+
+static unsigned kind_flags(const vm_snapshot *s, int k, const vm_summary_row *row)
+{
+    if (k == VM_KIND_PAGE_TABLE)
+        return ROW_NO_BLOCKS | (s->page_table_known ? 0 : ROW_SIZE_UNKNOWN);
+    if (row->blocks == 0)
+        return ROW_EMPTY;
+    return k == VM_KIND_FREE ? ROW_NO_COUNTERS : 0;
+}
+
+static vm_ttable *summary_table(const vm_snapshot *s, bool linux_cols)
+{
+    vm_summary sum;
+    vm_trow r;
+    vm_summary_compute(s, &sum);
+
+    vm_trow_reset(&r);
+    vm_trow_text(&r, "Type");
+    vm_trow_text(&r, "Size");
+    vm_trow_counter_titles(&r, linux_cols);
+    vm_trow_text(&r, "Blocks");
+    vm_trow_text(&r, "Largest");
+    vm_ttable *t = vm_ttable_new(&r, ~1u, 0);
+
+    for (int k = 0; t && k < VM_KIND_COUNT; k++) {
+        summary_cells(&r, vm_kind_name((vm_kind)k), &sum.kind[k], kind_flags(s, k, &sum.kind[k]),
+                      linux_cols);
+        if (!vm_ttable_add(t, &r, k))
+            goto fail;
+    }
+    if (t) {
+        summary_cells(&r, "Total", &sum.total, 0, linux_cols);
+        if (!vm_ttable_add(t, &r, -1))
+            goto fail;
+    }
+    return t;
+fail:
+    vm_ttable_free(t);
+    return NULL;
+}
+
+void vm_text_summary(FILE *out, const vm_snapshot *s, const vm_text_options *opt)
+{
+    static const vm_text_options defaults = {false, false};
+    if (!opt)
+        opt = &defaults;
+    print_process(out, s);
+    print_sizes_and_counts(out, s);
+    fputc('\n', out);
+
+    vm_ttable *t = summary_table(s, vm_text_linux_columns(s, opt->linux_columns));
+    if (!t) {
+        fputs("(out of memory)\n", out);
+        return;
+    }
+    vm_ttable_print(t, out, opt->color);
+    vm_ttable_free(t);
+}
