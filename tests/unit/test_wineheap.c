@@ -87,7 +87,9 @@ static void build(wine_image *im, const wine_offsets *o)
     synth_put_list(&im->m, im->o->bits, H2 + o->subheaps, h2subs, 1);
     synth_put_list(&im->m, im->o->bits, H2 + o->large, NULL, 0);
     synth_put_ptr(&im->m, o->bits, BIG + o->large_data_size, 0x200000);
-    synth_put_ptr(&im->m, o->bits, BIG + o->large_block_size, 0x210000);
+    /* Wine's block_size counts from the block header, not from the reservation's base (as
+     * VirtualQuery showed under Wine 8: the 0x210000 reservation says 0x210000 - 0x38). */
+    synth_put_ptr(&im->m, o->bits, BIG + o->large_block_size, 0x210000 - o->large_block);
     synth_put_u16(&im->m, BIG + o->large_block + 6, 0x614C);
     uint64_t bigs[] = {BIG + o->large_entry};
     synth_put_list(&im->m, im->o->bits, PH + o->large, bigs, 1);

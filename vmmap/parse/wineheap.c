@@ -140,7 +140,7 @@ static vm_winlist_step visit_large(void *ctx, uint64_t link)
     const uint8_t *blk = b + a->large_block;
     bool typed = blk[6] == LARGE_TYPE_BYTE || vm_winheap_le(blk + 4, 4) == LARGE_TYPE_OLD;
     if (arena % PAGE || !typed || block_size == 0 || block_size > a->size_limit || data_size > block_size ||
-        arena + block_size < arena) {
+        arena + block_size + a->large_block < arena) {
         if (w->snap)
             vm_snapshot_warn(w->snap, "heap-invalid", "%s: link 0x%" PRIx64 " is not a large block"
                              " (block_size 0x%" PRIx64 ", data_size 0x%" PRIx64 ")", w->what, link, block_size, data_size);
@@ -149,7 +149,10 @@ static vm_winlist_step visit_large(void *ctx, uint64_t link)
     vm_winheap_range *r = push_range(&w->out->large, &w->out->nlarge);
     if (!r)
         return VM_WINLIST_OOM;
-    *r = (vm_winheap_range){arena, block_size, block_size, true};
+    /* block_size counts from the block header; the reservation also holds ARENA_LARGE's fields
+     * in front of it (checked against VirtualQuery under Wine 8: 0x38 bytes on x64). */
+    uint64_t span = block_size + a->large_block;
+    *r = (vm_winheap_range){arena, span, span, true};
     return VM_WINLIST_NEXT;
 }
 
