@@ -74,8 +74,8 @@ bool vm_text_linux_columns(const vm_snapshot *s, bool force)
         return true;
     for (size_t i = 0; i < s->nregions; i++)
         for (size_t j = 0; j < s->regions[i].nblocks; j++)
-            if (s->regions[i].blocks[j].counters.known & linux_bits)
-                return true;
+            if (s->regions[i].blocks[j].state != VM_STATE_FREE && (s->regions[i].blocks[j].counters.known & linux_bits))
+                return true; /* gaps (Free, Unusable) are known zeros on every platform: not evidence */
     return false;
 }
 

@@ -60,11 +60,10 @@ void vm_summary_compute(const vm_snapshot *s, vm_summary *out)
     for (int k = 0; k < VM_KIND_COUNT; k++) {
         if (k == VM_KIND_FREE)
             continue;
-        /* Unknown page tables leave the total's Committed and Private unknown, nothing else. */
-        if (k == VM_KIND_PAGE_TABLE && !s->page_table_known) {
-            out->total.counters.known &= ~((1u << VM_C_COMMITTED) | (1u << VM_C_PRIVATE));
+        /* Unknown page tables (Windows, minidumps) are left out of the total rather than make
+         * its Committed and Private unknown; docs/columns.md says so. */
+        if (k == VM_KIND_PAGE_TABLE && !s->page_table_known)
             continue;
-        }
         row_add_row(&out->total, &out->kind[k]);
     }
 }

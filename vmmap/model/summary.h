@@ -13,7 +13,7 @@ typedef struct vm_summary_row {
 
 typedef struct vm_summary {
     vm_summary_row kind[VM_KIND_COUNT];
-    vm_summary_row total; /* every kind except Free (as VMMap does) */
+    vm_summary_row total; /* every kind except Free (as VMMap does); Page Table only when known */
 } vm_summary;
 
 /* Page Table has no blocks: its row comes from snapshot->page_table_bytes (Size = Committed =

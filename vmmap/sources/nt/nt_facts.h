@@ -64,6 +64,7 @@ typedef struct vm_nt_input {
     const vm_nt_module *modules; size_t nmodules;
     const vm_nt_thread *threads; size_t nthreads;
     const vm_memreader *mem;   /* target memory; reads may fail (minidump: not captured) */
+    bool skip_heaps;           /* --no-heaps: do not walk heaps (the PEB is still labelled) */
 } vm_nt_input;
 
 /* Fills out (out->snap must exist: its header is left to the caller, except page_size,

@@ -1,0 +1,77 @@
+# Windows samples and the Wine integration test (docs/testing-windows.md).
+#
+#   make wine-samples   cross-compile samples/windows/ into $(WIN_BUILD)/samples/ (MinGW-w64, static)
+#   make test-wine      wine-samples + `$(MAKE) windows` (vmmap.exe) + build/vmmap + the host test
+#                       tests/wine/test_wine_sample.c, run under a private WINEPREFIX; always ends
+#                       with `wineserver -k` for that prefix.  On success the notes (what Wine
+#                       cannot show) are printed; on failure tests/run.sh prints the log's tail.
+#
+# Included by the Makefile (-include mk/*.mk); uses its BUILD, WARN, BASEFLAGS, LIB, LIBS, TESTLIBS,
+# TEST_SUPPORT_OBJ and BIN.
+
+WIN_BUILD        ?= build-win
+MINGW_CC         ?= x86_64-w64-mingw32-gcc
+MINGW_CXX        ?= x86_64-w64-mingw32-g++
+# Debian installs the 64-bit loader as /usr/lib/wine/wine64 (the wine64 package); some
+# distributions put wine64 on PATH.
+WINE64           ?= $(firstword $(shell command -v wine64 2>/dev/null) $(wildcard /usr/lib/wine/wine64))
+WINESERVER       ?= $(firstword $(shell command -v wineserver 2>/dev/null) $(wildcard /usr/lib/wine/wineserver))
+# Private prefix for the test, absolute (Wine requires it); created once (wineboot) and reused.
+WINE_TEST_PREFIX ?= $(abspath $(WIN_BUILD))/wineprefix-test
+
+WIN_SAMPLE_C     := $(sort $(wildcard samples/windows/*.c))
+WIN_SAMPLE_CXX   := $(sort $(wildcard samples/windows/*.cpp))
+WIN_SAMPLE_OBJ   := $(patsubst samples/windows/%,$(WIN_BUILD)/samples/obj/%.o,$(WIN_SAMPLE_C) $(WIN_SAMPLE_CXX))
+WIN_SAMPLE_EXE   := $(WIN_BUILD)/samples/sample.exe
+WIN_SAMPLE_FLAGS := $(WARN) -O1 -D_WIN32_WINNT=0x0601
+WIN_SAMPLE_LIBS  := -lole32 -ldbghelp -lshell32
+WINE_TEST_BIN    := $(BUILD)/tests/wine/test_wine_sample
+
+.PHONY: wine-samples test-wine wine-tools
+
+wine-tools:
+	@command -v $(MINGW_CC) >/dev/null 2>&1 && command -v $(MINGW_CXX) >/dev/null 2>&1 || { \
+	    echo "vmmap: error: the MinGW-w64 compilers ($(MINGW_CC), $(MINGW_CXX)) are not installed" >&2; \
+	    echo "vmmap: hint: apt-get install gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 (or: make deps)" >&2; \
+	    exit 1; }
+
+wine-samples: wine-tools $(WIN_SAMPLE_EXE)
+
+$(WIN_BUILD)/samples/obj/%.c.o: samples/windows/%.c
+	@mkdir -p $(dir $@)
+	$(MINGW_CC) -std=c11 -Wstrict-prototypes $(WIN_SAMPLE_FLAGS) -c $< -o $@
+
+$(WIN_BUILD)/samples/obj/%.cpp.o: samples/windows/%.cpp
+	@mkdir -p $(dir $@)
+	$(MINGW_CXX) -std=c++17 $(filter-out -Wstrict-prototypes,$(WIN_SAMPLE_FLAGS)) -c $< -o $@
+
+# Statically linked (libgcc, libstdc++, winpthread): only Windows' own DLLs at run time.
+$(WIN_SAMPLE_EXE): $(WIN_SAMPLE_OBJ)
+	@mkdir -p $(dir $@)
+	$(MINGW_CXX) -static -s -o $@ $^ $(WIN_SAMPLE_LIBS)
+
+$(WINE_TEST_BIN): tests/wine/test_wine_sample.c $(LIB) $(TEST_SUPPORT_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIB) $(LIBS) $(TESTLIBS)
+
+test-wine: wine-tools
+	@test -n "$(WINE64)" && test -x "$(WINE64)" && test -n "$(WINESERVER)" || { \
+	    echo "vmmap: error: 64-bit Wine is not installed (no wine64 on PATH nor /usr/lib/wine/wine64, or no wineserver)" >&2; \
+	    echo "vmmap: hint: apt-get install wine64 wine (or: make deps)" >&2; \
+	    exit 1; }
+	@$(MAKE) --no-print-directory $(WIN_SAMPLE_EXE) $(BIN) $(WINE_TEST_BIN)
+	@$(MAKE) --no-print-directory windows || { \
+	    echo "vmmap: error: \`make windows\` failed: the Wine test needs $(WIN_BUILD)/vmmap.exe" >&2; exit 1; }
+	@mkdir -p $(WIN_BUILD)
+	@if [ ! -f "$(WINE_TEST_PREFIX)/system.reg" ]; then \
+	    echo "vmmap: creating the Wine prefix $(WINE_TEST_PREFIX) (once)"; \
+	    WINEPREFIX="$(WINE_TEST_PREFIX)" WINEDEBUG=-all "$(WINE64)" wineboot -i >/dev/null 2>&1; \
+	    WINEPREFIX="$(WINE_TEST_PREFIX)" "$(WINESERVER)" -w; \
+	fi
+	@rc=0; \
+	WINEPREFIX="$(WINE_TEST_PREFIX)" WINEDEBUG=-all WINE64="$(WINE64)" WINESERVER="$(WINESERVER)" \
+	    VMMAP_WIN_BUILD="$(WIN_BUILD)" \
+	    tests/run.sh --label wine --build $(BUILD) $(WINE_TEST_BIN) || rc=$$?; \
+	[ $$rc -ne 0 ] || grep -E '^  note:|^\[  ' $(BUILD)/logs/test_wine_sample.log 2>/dev/null || true; \
+	WINEPREFIX="$(WINE_TEST_PREFIX)" "$(WINESERVER)" -k 2>/dev/null || true; \
+	exit $$rc

@@ -1,0 +1,1073 @@
+/* Wine integration test: run the Windows sample (samples/windows/, built by mk/wine.mk into
+ * build-win/samples/sample.exe) under wine64, snapshot it with `wine64 build-win/vmmap.exe snapshot
+ * PID -o Z:\...\snap.json`, and compare every item of the sample's ground truth with the snapshot;
+ * then read the Windows snapshot with the Linux build (`build/vmmap show`).
+ *
+ * Where Wine cannot show something (docs/testing-windows.md, windows-internals.md section 5: no
+ * PEB.ProcessHeaps, no LFH, no Windows segment lists), the test asserts what Wine does show (the
+ * Wine heap list, subheaps, large blocks) and prints a note for the rest.
+ *
+ * Environment (mk/wine.mk sets all of them; the defaults suit a run from the repository root):
+ *   VMMAP_BUILD       Linux build folder (build): vmmap
+ *   VMMAP_WIN_BUILD   Windows build folder (build-win): vmmap.exe, samples/sample.exe
+ *   WINE64            the 64-bit Wine loader (wine64 on PATH, else /usr/lib/wine/wine64)
+ *   WINESERVER        wineserver (on PATH, else /usr/lib/wine/wineserver)
+ *   WINEPREFIX        the private prefix (absolute; default <cwd>/build-win/wineprefix-test),
+ *                     created with `wineboot -i` when it does not exist yet
+ *   WINEDEBUG         forced to -all
+ *
+ * Processes: the sample is our child (wine64 started by us); it is ended by closing its stdin,
+ * then SIGTERM / SIGKILL by its pid.  Wine's own processes (wineserver, services.exe, ...) are
+ * never signalled: the group teardown runs `wineserver -k` for our prefix only, even on failure.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tests/support/proc_util.h"
+
+#define KiB ((uint64_t)1024)
+#define MiB (KiB * KiB)
+#define SAMPLE_START_MS 120000  /* the first Wine process of a prefix starts wineserver & services */
+#define STOP_MS 10000
+#define RUN_MS 180000
+#define WINEBOOT_MS 300000
+
+typedef struct fixture {
+    char *wine64, *wineserver, *vmmap_exe, *sample_exe, *vmmap_linux;
+    char prefix[2 * PATH_MAX];
+    char dir[64];               /* private temp dir: the sample's temp files and the snapshot */
+    char windir[96];            /* the same dir as Wine sees it: Z:\tmp\vmmap-test-XXXXXX */
+    pu_child sample;
+    cJSON *snap;                /* the snapshot, once test_take_snapshot succeeded */
+    char snap_path[PATH_MAX];   /* Unix path of the snapshot file */
+    bool offline;               /* VMMAP_WINE_TRUTH / VMMAP_WINE_SNAPSHOT: files, no Wine */
+    pu_run_result run;          /* per test */
+} fixture;
+
+static int g_errors;
+static int g_notes;
+
+/* Records a failed expectation without stopping the test, so one run lists every mismatch. */
+static void expect(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void expect(bool ok, const char *fmt, ...)
+{
+    if (ok)
+        return;
+    g_errors++;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "  MISMATCH: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+}
+
+/* Something Wine does not show (or not like Windows): printed, never silently dropped. */
+static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void note(const char *fmt, ...)
+{
+    g_notes++;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "  note: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+}
+
+static void expect_none(const char *what)
+{
+    if (g_errors)
+        fail_msg("%s: %d mismatch(es), listed above", what, g_errors);
+}
+
+static const char *str_or(const cJSON *o, const char *key)
+{
+    const char *s = pu_json_str(o, key);
+    return s ? s : "(none)";
+}
+
+static bool str_is(const cJSON *o, const char *key, const char *want)
+{
+    const char *s = pu_json_str(o, key);
+    return s && strcmp(s, want) == 0;
+}
+
+static bool str_has(const char *hay, const char *needle)
+{
+    return hay && strcasestr(hay, needle) != NULL;
+}
+
+static int64_t int_or(const cJSON *o, const char *key, int64_t dflt)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : dflt;
+}
+
+static uint64_t hex_of(const cJSON *o, const char *key)
+{
+    uint64_t v = 0;
+    if (pu_json_hex(o, key, &v) != 0)
+        fail_msg("ground truth: %s", pu_last_error());
+    return v;
+}
+
+static uint64_t u64_of(const cJSON *o, const char *key)
+{
+    uint64_t v = 0;
+    if (pu_json_u64(o, key, &v) != 0)
+        fail_msg("ground truth: %s", pu_last_error());
+    return v;
+}
+
+static const cJSON *member(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v)
+        fail_msg("ground truth has no \"%s\"", key);
+    return v;
+}
+
+static uint64_t align_up(uint64_t v, uint64_t a)
+{
+    return (v + a - 1) / a * a;
+}
+
+/* The last component of a Windows or Unix path. */
+static const char *base_name(const char *path)
+{
+    const char *b = path;
+    for (const char *p = path; *p; p++)
+        if (*p == '\\' || *p == '/')
+            b = p + 1;
+    return b;
+}
+
+static bool same_base_name(const char *a, const char *b)
+{
+    return a && b && strcasecmp(base_name(a), base_name(b)) == 0;
+}
+
+/* "block 0x... +N Type state prot (details)" for messages. */
+static const char *describe(const cJSON *b, char *buf, size_t len)
+{
+    if (!b) {
+        snprintf(buf, len, "(no block)");
+        return buf;
+    }
+    snprintf(buf, len, "block %s +%" PRId64 " type=%s state=%s prot=%s memtype=%s details=%s path=%s",
+             str_or(b, "address"), int_or(b, "size", -1), str_or(b, "type"), str_or(b, "state"),
+             str_or(b, "protection"), str_or(b, "memtype"), str_or(b, "details"), str_or(b, "path"));
+    return buf;
+}
+
+static uint64_t block_addr(const cJSON *b)
+{
+    uint64_t a = 0;
+    pu_json_hex(b, "address", &a);
+    return a;
+}
+
+static uint64_t block_size(const cJSON *b)
+{
+    uint64_t s = 0;
+    pu_json_u64(b, "size", &s);
+    return s;
+}
+
+/* The heaps[] entry whose "address" equals handle, or NULL. */
+static const cJSON *snap_heap_at(const cJSON *snap, uint64_t handle)
+{
+    const cJSON *h;
+    cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(snap, "heaps"))
+    {
+        uint64_t a = 0;
+        if (pu_json_hex(h, "address", &a) == 0 && a == handle)
+            return h;
+    }
+    return NULL;
+}
+
+/* The threads[] entry with tid, or NULL. */
+static const cJSON *snap_thread(const cJSON *snap, int64_t tid)
+{
+    const cJSON *t;
+    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(snap, "threads"))
+        if (int_or(t, "tid", -1) == tid)
+            return t;
+    return NULL;
+}
+
+/* The heap part of heap h containing addr, or NULL. */
+static const cJSON *heap_part_containing(const cJSON *h, uint64_t addr)
+{
+    const cJSON *p;
+    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(h, "parts"))
+    {
+        uint64_t a = 0, s = 0;
+        if (pu_json_hex(p, "address", &a) == 0 && pu_json_u64(p, "size", &s) == 0 && addr >= a && addr - a < s)
+            return p;
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Fixtures                                                                                        */
+
+static char *env_or(const char *name, const char *dflt)
+{
+    const char *v = getenv(name);
+    return strdup(v && *v ? v : dflt);
+}
+
+/* A program on PATH, else the first existing fallback path; malloc'd, NULL when neither. */
+static char *find_program(const char *env, const char *name, const char *fallback)
+{
+    const char *v = getenv(env);
+    if (v && *v)
+        return strdup(v);
+    const char *path = getenv("PATH");
+    if (path) {
+        char *copy = strdup(path);
+        for (char *save = NULL, *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+            char cand[PATH_MAX];
+            snprintf(cand, sizeof cand, "%s/%s", dir, name);
+            if (access(cand, X_OK) == 0) {
+                free(copy);
+                return strdup(cand);
+            }
+        }
+        free(copy);
+    }
+    return access(fallback, X_OK) == 0 ? strdup(fallback) : NULL;
+}
+
+static int group_teardown(void **state);
+
+static int setup_failed(void **state)
+{
+    group_teardown(state);
+    *state = NULL;
+    return -1;
+}
+
+/* Offline mode (debugging the checks, or re-checking a saved run): VMMAP_WINE_TRUTH names a file
+ * holding a sample's ground truth line and VMMAP_WINE_SNAPSHOT the snapshot of that same run (from
+ * vmmap.exe, or `vmmap snapshot DUMP.dmp` of the dump `sample.exe --dump` wrote).  Nothing is
+ * started; every check runs on those two files. */
+static bool offline_setup(fixture *f)
+{
+    const char *truth = getenv("VMMAP_WINE_TRUTH"), *snap = getenv("VMMAP_WINE_SNAPSHOT");
+    if (!truth || !*truth || !snap || !*snap)
+        return false;
+    f->offline = true;
+    f->vmmap_linux = pu_build_path("vmmap");
+    f->sample.truth = pu_json_load(truth);
+    snprintf(f->snap_path, sizeof f->snap_path, "%s", snap);
+    fprintf(stderr, "test_wine_sample: offline: ground truth %s, snapshot %s\n", truth, snap);
+    return true;
+}
+
+static int group_setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    f->sample.stdin_fd = f->sample.stdout_fd = -1;
+    *state = f;
+    signal(SIGPIPE, SIG_IGN);
+    if (offline_setup(f)) {
+        if (!f->sample.truth || !f->vmmap_linux) {
+            fprintf(stderr, "test_wine_sample: %s\n", pu_last_error());
+            return setup_failed(state);
+        }
+        return 0;
+    }
+
+    f->wine64 = find_program("WINE64", "wine64", "/usr/lib/wine/wine64");
+    f->wineserver = find_program("WINESERVER", "wineserver", "/usr/lib/wine/wineserver");
+    if (!f->wine64 || !f->wineserver) {
+        fprintf(stderr, "test_wine_sample: wine64 / wineserver not found (apt-get install wine64 wine)\n");
+        return setup_failed(state);
+    }
+    char *winbuild = env_or("VMMAP_WIN_BUILD", "build-win");
+    size_t n = strlen(winbuild) + 32;
+    f->vmmap_exe = malloc(n);
+    f->sample_exe = malloc(n);
+    if (f->vmmap_exe && f->sample_exe) {
+        snprintf(f->vmmap_exe, n, "%s/vmmap.exe", winbuild);
+        snprintf(f->sample_exe, n, "%s/samples/sample.exe", winbuild);
+    }
+    f->vmmap_linux = pu_build_path("vmmap");
+    if (!f->vmmap_exe || !f->sample_exe || !f->vmmap_linux) {
+        free(winbuild);
+        return setup_failed(state);
+    }
+    if (access(f->sample_exe, R_OK) != 0) {
+        fprintf(stderr, "test_wine_sample: %s missing (make test-wine builds it)\n", f->sample_exe);
+        free(winbuild);
+        return setup_failed(state);
+    }
+
+    /* A private prefix: absolute, as Wine requires. */
+    const char *pfx = getenv("WINEPREFIX");
+    if (pfx && *pfx) {
+        snprintf(f->prefix, sizeof f->prefix, "%s", pfx);
+    } else {
+        char cwd[PATH_MAX];
+        if (!getcwd(cwd, sizeof cwd)) {
+            free(winbuild);
+            return setup_failed(state);
+        }
+        snprintf(f->prefix, sizeof f->prefix, "%s/%s/wineprefix-test", cwd, winbuild);
+    }
+    free(winbuild);
+    if (f->prefix[0] != '/') {
+        fprintf(stderr, "test_wine_sample: WINEPREFIX must be absolute: %s\n", f->prefix);
+        return setup_failed(state);
+    }
+    setenv("WINEPREFIX", f->prefix, 1);
+    setenv("WINEDEBUG", "-all", 1);
+    char sysreg[2 * PATH_MAX + 16];
+    snprintf(sysreg, sizeof sysreg, "%s/system.reg", f->prefix);
+    if (!pu_file_exists(sysreg)) {
+        fprintf(stderr, "test_wine_sample: creating the Wine prefix %s (wineboot -i)\n", f->prefix);
+        char *argv[] = {f->wine64, "wineboot", "-i", NULL};
+        pu_run_result r = {0};
+        int rc = pu_run(argv, &(pu_run_opts){.timeout_ms = WINEBOOT_MS}, &r);
+        bool ok = rc == 0 && r.exit_code == 0 && pu_file_exists(sysreg);
+        if (!ok)
+            fprintf(stderr, "test_wine_sample: wineboot failed (exit %d): %s\n", r.exit_code,
+                    r.err ? r.err : pu_last_error());
+        pu_run_result_free(&r);
+        if (!ok)
+            return setup_failed(state);
+    }
+
+    if (pu_tempdir(f->dir, sizeof f->dir) != 0) {
+        fprintf(stderr, "test_wine_sample: %s\n", pu_last_error());
+        f->dir[0] = '\0';
+        return setup_failed(state);
+    }
+    /* Wine maps / to Z:. */
+    snprintf(f->windir, sizeof f->windir, "Z:%s", f->dir);
+    for (char *p = f->windir; *p; p++)
+        if (*p == '/')
+            *p = '\\';
+
+    char *argv[] = {f->wine64, f->sample_exe, "--tempdir", f->windir, NULL};
+    if (pu_sample_start(&f->sample, argv, SAMPLE_START_MS) != 0) {
+        fprintf(stderr, "test_wine_sample: cannot start the sample under Wine: %s\n", pu_last_error());
+        return setup_failed(state);
+    }
+    const char *wine = pu_json_str(f->sample.truth, "wine");
+    fprintf(stderr, "test_wine_sample: sample running: unix pid %d, Windows pid %" PRId64 ", %s%s\n",
+            (int)f->sample.pid, int_or(f->sample.truth, "pid", -1), wine ? "Wine " : "not Wine",
+            wine ? wine : "");
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    fixture *f = *state;
+    if (!f)
+        return 0;
+    int rc = 0;
+    if (f->offline) {
+        cJSON_Delete(f->sample.truth);
+        cJSON_Delete(f->snap);
+        free(f->vmmap_linux);
+        free(f);
+        *state = NULL;
+        return 0;
+    }
+    if (f->sample.pid > 0 && pu_child_stop(&f->sample, STOP_MS) != 0) {
+        fprintf(stderr, "test_wine_sample: sample did not exit cleanly: %s\n", pu_last_error());
+        rc = -1;
+    }
+    /* The sample deletes its temp files on a clean exit: an empty dir proves it (beside the
+     * snapshot, which is ours). */
+    if (f->snap_path[0])
+        unlink(f->snap_path);
+    if (f->dir[0]) {
+        int left = pu_dir_count(f->dir);
+        if (rc == 0 && left != 0) {
+            fprintf(stderr, "test_wine_sample: the sample left %d file(s) in %s\n", left, f->dir);
+            rc = -1;
+        }
+        if (pu_tempdir_remove(f->dir) != 0) {
+            fprintf(stderr, "test_wine_sample: %s\n", pu_last_error());
+            rc = -1;
+        }
+    }
+    /* Our prefix's wineserver (and with it services.exe etc. of that prefix): never by name. */
+    if (f->wineserver && f->prefix[0]) {
+        char *argv[] = {f->wineserver, "-k", NULL};
+        pu_run_result r = {0};
+        if (pu_run(argv, &(pu_run_opts){.timeout_ms = 30000}, &r) != 0)
+            fprintf(stderr, "test_wine_sample: wineserver -k: %s\n", pu_last_error());
+        pu_run_result_free(&r);
+    }
+    cJSON_Delete(f->snap);
+    free(f->wine64);
+    free(f->wineserver);
+    free(f->vmmap_exe);
+    free(f->sample_exe);
+    free(f->vmmap_linux);
+    free(f);
+    *state = NULL;
+    return rc;
+}
+
+static int per_test_setup(void **state)
+{
+    g_errors = 0;
+    g_notes = 0;
+    return 0;
+}
+
+static int per_test_teardown(void **state)
+{
+    fixture *f = *state;
+    pu_run_result_free(&f->run);
+    return 0;
+}
+
+static const cJSON *need_snapshot(fixture *f)
+{
+    if (!f->snap)
+        fail_msg("no snapshot of the sample (test_take_snapshot failed: see above)");
+    return f->snap;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* The sample's own ground truth (no vmmap.exe needed)                                             */
+
+static void test_ground_truth(void **state)
+{
+    fixture *f = *state;
+    const cJSON *t = f->sample.truth;
+    expect(str_is(t, "sample", "windows"), "not the Windows sample's ground truth");
+    expect(int_or(t, "pid", 0) > 0, "no Windows pid");
+    expect(int_or(t, "page_size", 0) == 4096, "page_size %" PRId64, int_or(t, "page_size", 0));
+    expect(int_or(t, "alloc_granularity", 0) == 65536, "alloc_granularity %" PRId64, int_or(t, "alloc_granularity", 0));
+    uint64_t process_heap = hex_of(t, "process_heap"), crt_heap = hex_of(t, "crt_heap");
+
+    /* GetProcessHeaps lists the process heap, the CRT heap and the private heap, each walked. */
+    bool seen_process = false, seen_crt = false, seen_private = false;
+    const cJSON *h;
+    cJSON_ArrayForEach(h, member(t, "heaps"))
+    {
+        uint64_t handle = hex_of(h, "handle");
+        seen_process |= handle == process_heap;
+        seen_crt |= handle == crt_heap;
+        seen_private |= handle == hex_of(member(t, "private_heap"), "handle");
+        expect(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h, "walk_ok")), "HeapWalk of heap 0x%" PRIx64
+               " failed (error %" PRId64 ")", handle, int_or(h, "walk_error", -1));
+        expect(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(h, "regions")) >= 1,
+               "heap 0x%" PRIx64 ": HeapWalk listed no region", handle);
+    }
+    expect(seen_process && seen_crt && seen_private,
+           "GetProcessHeaps lacks the process heap (%d), the CRT heap (%d) or the private heap (%d)", seen_process,
+           seen_crt, seen_private);
+    expect(int_or(member(t, "private_heap"), "regions", 0) >= 2,
+           "the private heap has %" PRId64 " HeapWalk region(s): the sample should force a second segment",
+           int_or(member(t, "private_heap"), "regions", 0));
+
+    /* Every allocation is inside a heap region or large block, of the heap its API uses. */
+    const cJSON *a;
+    int nalloc = 0;
+    cJSON_ArrayForEach(a, member(t, "allocations"))
+    {
+        nalloc++;
+        const char *what = str_or(a, "what");
+        const cJSON *heap = cJSON_GetObjectItemCaseSensitive(a, "heap");
+        expect(cJSON_IsString(heap), "%s 0x%" PRIx64 ": HeapWalk found no heap holding it", what,
+               hex_of(a, "address"));
+        if (!cJSON_IsString(heap))
+            continue;
+        uint64_t owner = hex_of(a, "heap");
+        expect(owner == hex_of(a, "api_heap"), "%s: in heap 0x%" PRIx64 ", expected 0x%" PRIx64, what, owner,
+               hex_of(a, "api_heap"));
+        if (u64_of(a, "size") >= 1 * MiB)
+            expect(str_is(a, "in", "large"), "%s (%" PRIu64 " bytes) is not a large block of its own", what,
+                   u64_of(a, "size"));
+    }
+    expect(nalloc >= 15, "only %d allocations in the ground truth", nalloc);
+
+    /* Threads: the local lies in [StackLimit, StackBase); guard page below StackLimit. */
+    const cJSON *th;
+    int nthreads = 0;
+    cJSON_ArrayForEach(th, member(t, "threads"))
+    {
+        nthreads++;
+        int64_t tid = int_or(th, "tid", -1);
+        uint64_t local = hex_of(th, "stack_local"), base = hex_of(th, "stack_base"), limit = hex_of(th, "stack_limit");
+        uint64_t dealloc = hex_of(th, "deallocation_stack"), guard = hex_of(th, "guard_address");
+        uint64_t reserve = u64_of(th, "requested_reserve");
+        expect(local >= limit && local < base, "thread %" PRId64 ": local 0x%" PRIx64 " outside [0x%" PRIx64
+               ", 0x%" PRIx64 ")", tid, local, limit, base);
+        expect(dealloc < limit, "thread %" PRId64 ": DeallocationStack 0x%" PRIx64 " not below StackLimit", tid,
+               dealloc);
+        expect(guard >= dealloc && guard < limit, "thread %" PRId64 ": guard 0x%" PRIx64 " not in [0x%" PRIx64
+               ", 0x%" PRIx64 ")", tid, guard, dealloc, limit);
+        expect(base - dealloc >= reserve, "thread %" PRId64 ": stack reservation %" PRIu64 " < requested %" PRIu64,
+               tid, base - dealloc, reserve);
+        expect(hex_of(th, "teb") != 0, "thread %" PRId64 ": no TEB", tid);
+        expect(hex_of(th, "allocation_base") == dealloc && hex_of(th, "allocation_end") == base,
+               "thread %" PRId64 ": stack allocation [0x%" PRIx64 ", 0x%" PRIx64 ") is not [DeallocationStack, "
+               "StackBase)", tid, hex_of(th, "allocation_base"), hex_of(th, "allocation_end"));
+    }
+    expect(nthreads == 4, "%d threads in the ground truth, want 4", nthreads);
+
+    expect(str_is(member(t, "pagefile_section"), "memtype", "mapped"), "pagefile section is not MEM_MAPPED");
+    expect(str_is(member(t, "file_mapping"), "memtype", "mapped"), "file mapping is not MEM_MAPPED");
+    expect(str_is(member(t, "datafile_dll"), "memtype", "mapped"), "data-file DLL is %s, not MEM_MAPPED",
+           str_or(member(t, "datafile_dll"), "memtype"));
+    expect(cJSON_GetArraySize(member(t, "images")) == 3, "want 3 images");
+    expect_none("ground truth");
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* The snapshot                                                                                    */
+
+static void test_take_snapshot(void **state)
+{
+    fixture *f = *state;
+    if (f->offline) {
+        f->snap = pu_json_load(f->snap_path);
+        if (!f->snap)
+            fail_msg("snapshot %s: %s", f->snap_path, pu_last_error());
+        note("offline: the snapshot was not taken by this run");
+        return;
+    }
+    if (access(f->vmmap_exe, R_OK) != 0)
+        fail_msg("%s does not exist: `make windows` (run by `make test-wine`) builds it", f->vmmap_exe);
+    char pid[32], winout[160];
+    snprintf(pid, sizeof pid, "%" PRId64, int_or(f->sample.truth, "pid", -1));
+    snprintf(f->snap_path, sizeof f->snap_path, "%s/snap.json", f->dir);
+    snprintf(winout, sizeof winout, "%s\\snap.json", f->windir);
+    char *argv[] = {f->wine64, f->vmmap_exe, "snapshot", pid, "-o", winout, NULL};
+    int rc = pu_run(argv, &(pu_run_opts){.timeout_ms = RUN_MS}, &f->run);
+    if (rc != 0 || f->run.exit_code != 0)
+        fail_msg("wine64 vmmap.exe snapshot %s -o %s: exit %d%s (%s)\nstdout:\n%s\nstderr:\n%s", pid, winout,
+                 f->run.exit_code, f->run.timed_out ? " (timed out)" : "", rc ? pu_last_error() : "ran",
+                 f->run.out ? f->run.out : "", f->run.err ? f->run.err : "");
+    if (f->run.err && *f->run.err)
+        fprintf(stderr, "vmmap.exe said on stderr:\n%s\n", f->run.err);
+    f->snap = pu_json_load(f->snap_path);
+    if (!f->snap)
+        fail_msg("snapshot %s: %s", f->snap_path, pu_last_error());
+
+    const cJSON *s = f->snap;
+    const cJSON *proc = cJSON_GetObjectItemCaseSensitive(s, "process");
+    expect(str_is(s, "format", "vmmap-snapshot"), "format is %s", str_or(s, "format"));
+    expect(int_or(proc, "pid", -1) == int_or(f->sample.truth, "pid", -2), "process.pid %" PRId64 ", want %" PRId64,
+           int_or(proc, "pid", -1), int_or(f->sample.truth, "pid", -2));
+    expect(int_or(proc, "bits", 0) == 64, "process.bits %" PRId64, int_or(proc, "bits", 0));
+    expect(same_base_name(pu_json_str(proc, "exe"), "sample.exe") || str_has(pu_json_str(proc, "name"), "sample"),
+           "process exe %s / name %s is not the sample", str_or(proc, "exe"), str_or(proc, "name"));
+    expect(str_is(s, "source", "live-windows"), "source %s, want live-windows", str_or(s, "source"));
+    expect(int_or(s, "page_size", 0) == int_or(f->sample.truth, "page_size", -1), "page_size %" PRId64,
+           int_or(s, "page_size", 0));
+    expect(int_or(s, "alloc_granularity", 0) == int_or(f->sample.truth, "alloc_granularity", -1),
+           "alloc_granularity %" PRId64, int_or(s, "alloc_granularity", 0));
+    const cJSON *w;
+    cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(s, "warnings"))
+        note("snapshot warning %s: %s", str_or(w, "code"), str_or(w, "message"));
+    expect_none("snapshot header");
+}
+
+/* The block holding addr has type `type`; returns it (NULL when none). */
+static const cJSON *expect_at(const cJSON *snap, const char *what, uint64_t addr, const char *type)
+{
+    char d[320];
+    const cJSON *b = pu_snapshot_find_block(snap, addr, NULL);
+    expect(b != NULL, "%s 0x%" PRIx64 ": no block contains it", what, addr);
+    if (b && type)
+        expect(str_is(b, "type", type), "%s 0x%" PRIx64 ": want type %s, got %s", what, addr, type,
+               describe(b, d, sizeof d));
+    return b;
+}
+
+/* Every byte of [lo, hi) is in blocks of type `type`, state `state` (when not NULL) and, when
+ * heap_addr is not 0, linked to the heap whose address is heap_addr. */
+static void expect_range(const cJSON *snap, const char *what, uint64_t lo, uint64_t hi, const char *type,
+                         const char *state, uint64_t heap_addr)
+{
+    char d[320];
+    uint64_t pos = lo;
+    while (pos < hi) {
+        const cJSON *b = pu_snapshot_find_block(snap, pos, NULL);
+        expect(b != NULL, "%s: no block contains 0x%" PRIx64, what, pos);
+        if (!b)
+            return;
+        expect(str_is(b, "type", type), "%s at 0x%" PRIx64 ": want type %s, got %s", what, pos, type,
+               describe(b, d, sizeof d));
+        if (state)
+            expect(str_is(b, "state", state), "%s at 0x%" PRIx64 ": want state %s, got %s", what, pos, state,
+                   describe(b, d, sizeof d));
+        if (heap_addr) {
+            const cJSON *h = pu_snapshot_block_heap(snap, b);
+            uint64_t ha = 0;
+            if (h)
+                pu_json_hex(h, "address", &ha);
+            expect(h && ha == heap_addr, "%s at 0x%" PRIx64 ": want a link to heap 0x%" PRIx64 ", got %s in %s", what,
+                   pos, heap_addr, h ? str_or(h, "address") : "no heap link", describe(b, d, sizeof d));
+        }
+        uint64_t a = block_addr(b), s = block_size(b);
+        if (s == 0) {
+            expect(false, "%s: empty block at 0x%" PRIx64, what, pos);
+            return;
+        }
+        pos = a + s;
+    }
+}
+
+static void test_heaps(void **state)
+{
+    fixture *f = *state;
+    const cJSON *snap = need_snapshot(f), *t = f->sample.truth;
+    bool wine = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(t, "wine"));
+    char d[320];
+
+    const cJSON *th;
+    cJSON_ArrayForEach(th, member(t, "heaps"))
+    {
+        uint64_t handle = hex_of(th, "handle");
+        const cJSON *sh = snap_heap_at(snap, handle);
+        expect(sh != NULL, "heap 0x%" PRIx64 " (from GetProcessHeaps) is not in the snapshot's heaps[]", handle);
+        if (!sh)
+            continue;
+        const char *kind = pu_json_str(sh, "kind");
+        if (wine)
+            expect(kind && strcmp(kind, "Wine") == 0, "heap 0x%" PRIx64 ": kind %s, want Wine (running under Wine)",
+                   handle, kind ? kind : "null");
+        else
+            expect(kind && (strcmp(kind, "NT") == 0 || strcmp(kind, "segment") == 0),
+                   "heap 0x%" PRIx64 ": kind %s, want NT or segment", handle, kind ? kind : "null");
+        /* GetProcessHeap() and HeapCreate(0, 0, 0) are growable (HEAP_GROWABLE, at the offset
+         * Windows and Wine share). */
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(th, "process_heap")) ||
+            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(th, "private_heap")))
+            expect(str_has(pu_json_str(sh, "flags"), "growable"), "heap 0x%" PRIx64 ": flags %s, want growable", handle,
+                   str_or(sh, "flags"));
+        if (wine && pu_json_str(sh, "front_end"))
+            expect(!str_has(pu_json_str(sh, "front_end"), "LFH"), "heap 0x%" PRIx64 ": front end %s under Wine (Wine "
+                   "has no LFH)", handle, str_or(sh, "front_end"));
+
+        /* Each HeapWalk region (a segment / subheap) and large block: its whole allocation is
+         * Heap linked to this heap, committed where VirtualQuery said so, and one of the heap's
+         * parts is exactly that allocation. */
+        static const char *const lists[] = {"regions", "large_blocks"};
+        for (int li = 0; li < 2; li++) {
+            const cJSON *r;
+            int i = 0;
+            cJSON_ArrayForEach(r, member(th, lists[li]))
+            {
+                char what[96];
+                snprintf(what, sizeof what, "heap 0x%" PRIx64 " %s %d", handle, li ? "large block" : "region", i++);
+                uint64_t ra = hex_of(r, "address");
+                uint64_t ab = hex_of(r, "allocation_base"), ae = hex_of(r, "allocation_end");
+                uint64_t vqc = u64_of(r, "vq_committed");
+                expect_range(snap, what, ab, ae, "Heap", NULL, handle);
+                if (li == 0)
+                    expect_range(snap, what, ra, ra + u64_of(r, "committed"), "Heap", "commit", handle);
+                else
+                    expect_range(snap, what, ra, ra + u64_of(r, "size"), "Heap", "commit", handle);
+                uint64_t committed = 0;
+                for (uint64_t p = ab; p < ae;) {
+                    const cJSON *b = pu_snapshot_find_block(snap, p, NULL);
+                    if (!b || block_size(b) == 0)
+                        break;
+                    if (str_is(b, "state", "commit"))
+                        committed += block_size(b);
+                    p = block_addr(b) + block_size(b);
+                }
+                expect(committed == vqc, "%s [0x%" PRIx64 ", 0x%" PRIx64 "): %" PRIu64 " committed bytes in the "
+                       "snapshot, VirtualQuery said %" PRIu64, what, ab, ae, committed, vqc);
+                const cJSON *part = heap_part_containing(sh, ra);
+                expect(part != NULL, "%s 0x%" PRIx64 ": no part of the snapshot's heap contains it", what, ra);
+                if (!part)
+                    continue;
+                uint64_t pa = 0, ps = 0, pc = 0;
+                pu_json_hex(part, "address", &pa);
+                pu_json_u64(part, "size", &ps);
+                pu_json_u64(part, "committed", &pc);
+                expect(pa == ab && ps == ae - ab, "%s: heap part [0x%" PRIx64 ", +%" PRIu64 "), its allocation is "
+                       "[0x%" PRIx64 ", 0x%" PRIx64 ")", what, pa, ps, ab, ae);
+                expect(pc == vqc, "%s: heap part committed %" PRIu64 ", VirtualQuery said %" PRIu64, what, pc, vqc);
+                if (li == 1 && !str_has(pu_json_str(part, "what"), "large"))
+                    note("%s: its heap part is described as \"%s\" (no \"large\")", what, str_or(part, "what"));
+            }
+        }
+    }
+
+    /* Tracked allocations: in the heap HeapWalk found them in. */
+    const cJSON *a;
+    cJSON_ArrayForEach(a, member(t, "allocations"))
+    {
+        const char *what = str_or(a, "what");
+        uint64_t addr = hex_of(a, "address");
+        const cJSON *b = expect_at(snap, what, addr, "Heap");
+        if (!b || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(a, "heap")))
+            continue;
+        uint64_t want = hex_of(a, "heap");
+        const cJSON *h = pu_snapshot_block_heap(snap, b);
+        uint64_t got = 0;
+        if (h)
+            pu_json_hex(h, "address", &got);
+        expect(h && got == want, "%s 0x%" PRIx64 ": want heap 0x%" PRIx64 ", got %s (%s)", what, addr, want,
+               h ? str_or(h, "address") : "no heap link", describe(b, d, sizeof d));
+        expect(str_is(b, "state", "commit"), "%s: not committed: %s", what, describe(b, d, sizeof d));
+    }
+
+    const cJSON *priv = member(t, "private_heap");
+    const cJSON *ph = snap_heap_at(snap, hex_of(priv, "handle"));
+    if (ph)
+        expect(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(ph, "parts")) >= int_or(priv, "regions", 2),
+               "private heap: %d part(s) in the snapshot, HeapWalk listed %" PRId64 " regions",
+               cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(ph, "parts")), int_or(priv, "regions", 2));
+    if (wine) {
+        note("Wine: PEB.ProcessHeaps is NULL; heaps come from Wine's heap list (checked: every GetProcessHeaps "
+             "heap is there, kind Wine)");
+        note("Wine: no LFH, no Windows segment lists / VirtualAllocdBlocks / header encoding: covered by the "
+             "unit tests over synthetic memory (test_ntheap, test_segheap)");
+    }
+    expect_none("heaps");
+}
+
+static void test_threads(void **state)
+{
+    fixture *f = *state;
+    const cJSON *snap = need_snapshot(f), *t = f->sample.truth;
+    char d[320];
+    const cJSON *th;
+    cJSON_ArrayForEach(th, member(t, "threads"))
+    {
+        int64_t tid = int_or(th, "tid", -1);
+        char what[96];
+        snprintf(what, sizeof what, "thread %" PRId64 "%s", tid,
+                 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(th, "main")) ? " (main)" : "");
+        uint64_t local = hex_of(th, "stack_local"), base = hex_of(th, "stack_base");
+        uint64_t limit = hex_of(th, "stack_limit"), dealloc = hex_of(th, "deallocation_stack");
+        uint64_t guard = hex_of(th, "guard_address"), teb = hex_of(th, "teb");
+
+        const cJSON *b = expect_at(snap, what, local, "Stack");
+        if (b)
+            expect(int_or(b, "thread", 0) == tid, "%s: stack local in a block of thread %" PRId64 ": %s", what,
+                   int_or(b, "thread", 0), describe(b, d, sizeof d));
+        /* The whole allocation [DeallocationStack, StackBase) is this thread's Stack. */
+        const cJSON *region = pu_snapshot_find_region(snap, local);
+        if (region) {
+            expect(str_is(region, "type", "Stack"), "%s: region type %s", what, str_or(region, "type"));
+            uint64_t ra = block_addr(region), rs = block_size(region);
+            expect(ra == dealloc && ra + rs == base, "%s: stack region [0x%" PRIx64 ", 0x%" PRIx64
+                   "), want [DeallocationStack 0x%" PRIx64 ", StackBase 0x%" PRIx64 ")", what, ra, ra + rs, dealloc,
+                   base);
+        }
+        expect_range(snap, what, dealloc, base, "Stack", NULL, 0);
+        for (uint64_t p = dealloc; p < base;) {
+            const cJSON *sb = pu_snapshot_find_block(snap, p, NULL);
+            if (!sb || block_size(sb) == 0)
+                break;
+            expect(int_or(sb, "thread", 0) == tid, "%s: %s is not linked to the thread", what,
+                   describe(sb, d, sizeof d));
+            p = block_addr(sb) + block_size(sb);
+        }
+        /* Guard page: the PAGE_GUARD run the sample saw. */
+        const cJSON *g = expect_at(snap, "guard page", guard, "Stack");
+        if (g) {
+            expect(str_has(pu_json_str(g, "protection"), "Guard") || str_has(pu_json_str(g, "details"), "guard"),
+                   "%s: the guard page 0x%" PRIx64 " is not marked: %s", what, guard, describe(g, d, sizeof d));
+            expect(block_addr(g) == guard && block_size(g) == u64_of(th, "guard_size"),
+                   "%s: guard block %s, want [0x%" PRIx64 ", +%" PRIu64 ")", what, describe(g, d, sizeof d), guard,
+                   u64_of(th, "guard_size"));
+        }
+        /* TEB: its block says so. */
+        const cJSON *tb = expect_at(snap, "TEB", teb, NULL);
+        if (tb)
+            expect(str_has(pu_json_str(tb, "details"), "TEB"), "%s: TEB 0x%" PRIx64 " not labelled: %s", what, teb,
+                   describe(tb, d, sizeof d));
+        /* threads[]: the TEB's numbers. */
+        const cJSON *st = snap_thread(snap, tid);
+        expect(st != NULL, "%s: not in the snapshot's threads[]", what);
+        if (st) {
+            uint64_t v = 0;
+            expect(pu_json_hex(st, "stack_base", &v) == 0 && v == base, "%s: stack_base %s, want 0x%" PRIx64, what,
+                   str_or(st, "stack_base"), base);
+            expect(pu_json_hex(st, "stack_limit", &v) == 0 && v == limit, "%s: stack_limit %s, want 0x%" PRIx64,
+                   what, str_or(st, "stack_limit"), limit);
+            expect(pu_json_hex(st, "reserve_base", &v) == 0 && v == dealloc, "%s: reserve_base %s, want 0x%" PRIx64,
+                   what, str_or(st, "reserve_base"), dealloc);
+            expect(pu_json_hex(st, "teb", &v) == 0 && v == teb, "%s: teb %s, want 0x%" PRIx64, what,
+                   str_or(st, "teb"), teb);
+            expect(pu_json_hex(st, "guard_address", &v) == 0 && v == guard, "%s: guard_address %s, want 0x%" PRIx64,
+                   what, str_or(st, "guard_address"), guard);
+        }
+    }
+    const cJSON *peb = expect_at(snap, "PEB", hex_of(t, "peb"), NULL);
+    if (peb)
+        expect(str_has(pu_json_str(peb, "details"), "PEB"), "PEB not labelled: %s", describe(peb, d, sizeof d));
+    if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(t, "wine")))
+        note("Wine commits whole stacks (no reserved part below the guard, unlike Windows): checked as Wine lays "
+             "them out");
+    expect_none("threads");
+}
+
+static void test_virtual_and_mappings(void **state)
+{
+    fixture *f = *state;
+    const cJSON *snap = need_snapshot(f), *t = f->sample.truth;
+    char d[320];
+
+    /* 64 MiB reservation, 1 MiB committed: exact split. */
+    const cJSON *r = member(t, "reservation");
+    uint64_t ra = hex_of(r, "address"), rsize = u64_of(r, "size"), rcommit = u64_of(r, "committed");
+    expect_range(snap, "reservation (committed)", ra, ra + rcommit, "Private Data", "commit", 0);
+    expect_range(snap, "reservation (reserved)", ra + rcommit, ra + rsize, "Private Data", "reserve", 0);
+    const cJSON *b = pu_snapshot_find_block(snap, ra, NULL);
+    expect(b && block_addr(b) == ra && block_size(b) == rcommit, "reservation: committed block %s, want [0x%" PRIx64
+           ", +%" PRIu64 ")", describe(b, d, sizeof d), ra, rcommit);
+    b = pu_snapshot_find_block(snap, ra + rcommit, NULL);
+    expect(b && block_addr(b) == ra + rcommit && block_size(b) == rsize - rcommit,
+           "reservation: reserved block %s, want [0x%" PRIx64 ", +%" PRIu64 ")", describe(b, d, sizeof d),
+           ra + rcommit, rsize - rcommit);
+    const cJSON *reg = pu_snapshot_find_region(snap, ra);
+    expect(reg && block_addr(reg) == ra && block_size(reg) == rsize, "reservation: region %s +%" PRIu64
+           ", want 0x%" PRIx64 " +%" PRIu64, reg ? str_or(reg, "address") : "(none)", reg ? block_size(reg) : 0, ra,
+           rsize);
+
+    /* 12 KiB VirtualAlloc: then Unusable up to the 64 KiB boundary. */
+    const cJSON *sv = member(t, "small_virtual");
+    uint64_t sa = hex_of(sv, "address"), ss = u64_of(sv, "size"), gend = hex_of(sv, "granule_end");
+    b = expect_at(snap, "12 KiB VirtualAlloc", sa, "Private Data");
+    if (b)
+        expect(block_addr(b) == sa && block_size(b) == ss && str_is(b, "state", "commit"),
+               "12 KiB VirtualAlloc: %s, want committed [0x%" PRIx64 ", +%" PRIu64 ")", describe(b, d, sizeof d), sa,
+               ss);
+    b = expect_at(snap, "unusable tail", sa + ss, "Unusable");
+    if (b)
+        expect(block_addr(b) == sa + ss && block_addr(b) + block_size(b) == gend,
+               "unusable tail: %s, want [0x%" PRIx64 ", 0x%" PRIx64 ")", describe(b, d, sizeof d), sa + ss, gend);
+
+    /* Pagefile-backed section: Shareable; file mapping and data-file DLL: Mapped File with path. */
+    const cJSON *ps = member(t, "pagefile_section");
+    uint64_t pa = hex_of(ps, "address");
+    expect_range(snap, "pagefile section", pa, pa + u64_of(ps, "size"), "Shareable", "commit", 0);
+    b = pu_snapshot_find_block(snap, pa, NULL);
+    if (b)
+        expect(str_is(b, "memtype", "mapped"), "pagefile section: memtype %s", str_or(b, "memtype"));
+
+    static const char *const mapped[] = {"file_mapping", "datafile_dll"};
+    for (size_t i = 0; i < 2; i++) {
+        const cJSON *m = member(t, mapped[i]);
+        uint64_t ma = hex_of(m, "address"), ms = u64_of(m, "size");
+        expect_range(snap, mapped[i], ma, ma + ms, "Mapped File", NULL, 0);
+        b = pu_snapshot_find_block(snap, ma, NULL);
+        if (!b)
+            continue;
+        expect(str_is(b, "memtype", "mapped"), "%s: memtype %s (an image mapped as data is not an image)", mapped[i],
+               str_or(b, "memtype"));
+        expect(same_base_name(pu_json_str(b, "path"), pu_json_str(m, "path")), "%s: path %s, want ...\\%s",
+               mapped[i], str_or(b, "path"), base_name(str_or(m, "path")));
+        expect(pu_snapshot_block_module(snap, b) == NULL, "%s: linked to a module as if it were an image: %s",
+               mapped[i], describe(b, d, sizeof d));
+    }
+    expect_none("virtual memory and mappings");
+}
+
+static void test_images(void **state)
+{
+    fixture *f = *state;
+    const cJSON *snap = need_snapshot(f), *t = f->sample.truth;
+    char d[320];
+    const cJSON *exe_module = NULL;
+    const cJSON *im;
+    cJSON_ArrayForEach(im, member(t, "images"))
+    {
+        const char *name = str_or(im, "name");
+        uint64_t base = hex_of(im, "base"), size = u64_of(im, "size");
+        const cJSON *b = expect_at(snap, name, base, "Image");
+        if (!b)
+            continue;
+        expect(str_is(b, "memtype", "image"), "%s: memtype %s", name, str_or(b, "memtype"));
+        const cJSON *m = pu_snapshot_block_module(snap, b);
+        expect(m != NULL, "%s: %s has no module link", name, describe(b, d, sizeof d));
+        if (!m)
+            continue;
+        if (strcmp(name, "exe") == 0)
+            exe_module = m;
+        uint64_t mb = 0, ms = 0;
+        pu_json_hex(m, "base", &mb);
+        pu_json_u64(m, "size", &ms);
+        expect(mb == base, "%s: module base 0x%" PRIx64 ", want 0x%" PRIx64, name, mb, base);
+        expect(ms == size || ms == align_up(size, 4096), "%s: module size %" PRIu64 ", SizeOfImage %" PRIu64, name,
+               ms, size);
+        expect(same_base_name(pu_json_str(m, "path"), pu_json_str(im, "path")), "%s: module path %s, want ...\\%s",
+               name, str_or(m, "path"), base_name(str_or(im, "path")));
+        expect_range(snap, name, base, base + align_up(size, 4096), "Image", NULL, 0);
+
+        /* Sections as the PE headers list them (long names "/N" live in the COFF string table,
+         * which is not mapped: only the 8-byte names are compared). */
+        const cJSON *s;
+        int compared = 0;
+        cJSON_ArrayForEach(s, member(im, "sections"))
+        {
+            const char *sname = str_or(s, "name");
+            uint64_t vs = u64_of(s, "virtual_size");
+            if (sname[0] == '/' || vs == 0)
+                continue;
+            compared++;
+            uint64_t sa = hex_of(s, "address");
+            const cJSON *ms_ = pu_module_section(m, sname);
+            expect(ms_ != NULL, "%s: no section %s in the snapshot's module", name, sname);
+            if (!ms_)
+                continue;
+            uint64_t a = 0, z = 0;
+            pu_json_hex(ms_, "address", &a);
+            pu_json_u64(ms_, "size", &z);
+            expect(a == sa && (z == vs || z == align_up(vs, 4096)), "%s %s: [0x%" PRIx64 ", +%" PRIu64 "), PE header "
+                   "says [0x%" PRIx64 ", +%" PRIu64 ")", name, sname, a, z, sa, vs);
+            uint64_t ch = hex_of(s, "characteristics");
+            const char *prot = pu_json_str(ms_, "protection");
+            if (ch & 0x20000000u) /* IMAGE_SCN_MEM_EXECUTE */
+                expect(str_has(prot, "Execute"), "%s %s: executable section with protection %s", name, sname,
+                       prot ? prot : "(none)");
+            else
+                expect(prot && !str_has(prot, "Execute"), "%s %s: protection %s for a non-executable section", name,
+                       sname, prot ? prot : "(none)");
+            if (ch & 0x80000000u) /* IMAGE_SCN_MEM_WRITE */
+                expect(str_has(prot, "Write"), "%s %s: writable section with protection %s", name, sname,
+                       prot ? prot : "(none)");
+        }
+        expect(compared >= 3, "%s: only %d sections to compare", name, compared);
+        const cJSON *text = pu_module_section(m, ".text");
+        uint64_t probe = hex_of(im, "text_probe"), ta = 0, tz = 0;
+        if (text && pu_json_hex(text, "address", &ta) == 0 && pu_json_u64(text, "size", &tz) == 0)
+            expect(probe >= ta && probe - ta < tz, "%s: code at 0x%" PRIx64 " is not in .text", name, probe);
+        const cJSON *pb = expect_at(snap, "code probe", probe, "Image");
+        if (pb)
+            expect(str_has(pu_json_str(pb, "protection"), "Execute"), "%s: code at 0x%" PRIx64 " in %s", name, probe,
+                   describe(pb, d, sizeof d));
+    }
+    static const char *const probes[] = {"exe_data_probe", "exe_bss_probe"};
+    for (size_t i = 0; i < 2; i++) {
+        const cJSON *b = expect_at(snap, probes[i], hex_of(t, probes[i]), "Image");
+        if (b && exe_module)
+            expect(pu_snapshot_block_module(snap, b) == exe_module, "%s: not linked to the exe module", probes[i]);
+        if (b)
+            expect(str_has(pu_json_str(b, "protection"), "Write"), "%s: %s", probes[i], describe(b, d, sizeof d));
+    }
+    expect_none("images");
+}
+
+/* Counters: Committed and Private from VirtualQueryEx always; the working-set columns from
+ * QueryWorkingSetEx, unknown (null) where Wine or access does not allow it, never invented. */
+static void test_counters(void **state)
+{
+    fixture *f = *state;
+    const cJSON *snap = need_snapshot(f);
+    char d[320];
+    int known_ws = 0, unknown_ws = 0, blocks = 0;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(snap, "regions"))
+    {
+        const cJSON *b;
+        cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(r, "blocks"))
+        {
+            blocks++;
+            uint64_t size = block_size(b), committed = 0, priv = 0, ws = 0;
+            bool has_c = pu_json_u64(b, "committed", &committed) == 0, has_p = pu_json_u64(b, "private", &priv) == 0;
+            expect(has_c && has_p, "%s: committed/private unknown", describe(b, d, sizeof d));
+            if (has_c)
+                expect(committed == (str_is(b, "state", "commit") ? size : 0), "%s: committed %" PRIu64,
+                       describe(b, d, sizeof d), committed);
+            if (has_p)
+                expect(priv == (str_is(b, "state", "commit") && str_is(b, "memtype", "private") ? size : 0),
+                       "%s: private %" PRIu64, describe(b, d, sizeof d), priv);
+            if (pu_json_u64(b, "total_ws", &ws) == 0) {
+                known_ws++;
+                expect(ws <= committed, "%s: total_ws %" PRIu64 " > committed", describe(b, d, sizeof d), ws);
+            } else {
+                unknown_ws++;
+            }
+            /* Pss and Swap are Linux counters: unknown for memory Windows describes. */
+            if (str_is(b, "state", "commit")) {
+                const cJSON *pss = cJSON_GetObjectItemCaseSensitive(b, "pss");
+                const cJSON *swap = cJSON_GetObjectItemCaseSensitive(b, "swap");
+                expect((!pss || cJSON_IsNull(pss)) && (!swap || cJSON_IsNull(swap)),
+                       "%s: pss/swap are Linux counters, want null for a Windows block", describe(b, d, sizeof d));
+            }
+        }
+    }
+    expect(blocks > 0, "no blocks");
+    if (unknown_ws)
+        note("working set unknown (null) for %d of %d blocks (QueryWorkingSetEx not available here)", unknown_ws,
+             blocks);
+    if (known_ws)
+        note("working set known for %d of %d blocks", known_ws, blocks);
+    expect_none("counters");
+}
+
+/* The Linux build reads, shows and summarises the Windows snapshot. */
+static void test_linux_reads_windows_snapshot(void **state)
+{
+    fixture *f = *state;
+    need_snapshot(f);
+    if (access(f->vmmap_linux, X_OK) != 0)
+        fail_msg("%s missing (run make)", f->vmmap_linux);
+    char *argv[] = {f->vmmap_linux, "show", f->snap_path, NULL};
+    int rc = pu_run(argv, &(pu_run_opts){.timeout_ms = 60000}, &f->run);
+    if (rc != 0 || f->run.exit_code != 0)
+        fail_msg("vmmap show %s: exit %d\nstderr:\n%s", f->snap_path, f->run.exit_code, f->run.err ? f->run.err : "");
+    static const char *const words[] = {"Image", "Mapped File", "Shareable", "Heap", "Stack", "Private Data",
+                                        "Unusable"};
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        expect(strstr(f->run.out, words[i]) != NULL, "vmmap show: output lacks \"%s\"", words[i]);
+    expect(str_has(f->run.out, "sample.exe"), "vmmap show: output does not name sample.exe");
+    if (g_errors)
+        fprintf(stderr, "vmmap show output (first 4000 bytes):\n%.4000s\n", f->run.out);
+    pu_run_result_free(&f->run);
+
+    char *argv2[] = {f->vmmap_linux, "summary", f->snap_path, NULL};
+    rc = pu_run(argv2, &(pu_run_opts){.timeout_ms = 60000}, &f->run);
+    if (rc != 0 || f->run.exit_code != 0)
+        fail_msg("vmmap summary %s: exit %d\nstderr:\n%s", f->snap_path, f->run.exit_code,
+                 f->run.err ? f->run.err : "");
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        expect(strstr(f->run.out, words[i]) != NULL, "vmmap summary: output lacks \"%s\"", words[i]);
+    expect_none("Linux build reading the Windows snapshot");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_ground_truth, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(test_take_snapshot, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(test_heaps, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(test_threads, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(test_virtual_and_mappings, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(test_images, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(test_counters, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(test_linux_reads_windows_snapshot, per_test_setup, per_test_teardown),
+    };
+    return cmocka_run_group_tests_name("wine sample", tests, group_setup, group_teardown);
+}
