@@ -10,7 +10,7 @@ SANITIZE  ?=
 CFLAGS    ?=
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 BASEFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) $(OPT) -g $(SANITIZE) -I.
-LIBS      := -lxlsxwriter -lcjson -lm
+LIBS      := -lxlsxwriter -lcjson -llzma -lm
 TESTLIBS  := -lcmocka
 
 PLATFORM_DIR := vmmap/sources/linux
@@ -42,7 +42,9 @@ all: $(BIN) $(SAMPLE_BIN)
 help:
 	@echo "make            build $(BIN) and the samples"
 	@echo "make demo       install what is missing, build, map the bundled sample process"
-	@echo "make test       install what is missing, build, run every test (plain, ASan+UBSan, valgrind, fuzz smoke)"
+	@echo "make test       install what is missing, build, run every test (plain, ASan+UBSan, valgrind, fuzz smoke, Wine)"
+	@echo "make windows    cross-compile build-win/vmmap.exe (MinGW-w64, static)"
+	@echo "make test-wine  the Windows sample under Wine, mapped by vmmap.exe"
 	@echo "make check      build and run unit + integration tests once (no sanitizers)"
 	@echo "make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 60) each"
 	@echo "make bench      benchmarks: 60,000-mapping process vs cat smaps and pmap -X"
@@ -89,6 +91,7 @@ test: deps
 	@$(MAKE) --no-print-directory test-asan
 	@$(MAKE) --no-print-directory test-valgrind
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-10}
+	@$(MAKE) --no-print-directory test-wine
 	@tests/run.sh --tally
 
 check: all $(UNIT_BIN) $(INTEG_BIN)

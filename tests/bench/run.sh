@@ -117,7 +117,9 @@ bench_many_maps() {
 
 bench_report() { tests/bench/report.sh "$BUILD"; }
 
-SECTIONS=(bench_many_maps bench_report)
+bench_minidump() { tests/bench/minidump.sh "$BUILD"; }
+
+SECTIONS=(bench_many_maps bench_report bench_minidump)
 
 status=0
 for section in "${SECTIONS[@]}"; do

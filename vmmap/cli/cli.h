@@ -20,6 +20,7 @@ typedef struct vm_command {
 
 extern const vm_command vm_cmd_summary, vm_cmd_show, vm_cmd_snapshot;
 extern const vm_command vm_cmd_report;
+extern const vm_command vm_cmd_info;
 
 /* The default output file name: NAME-PID-YYYYMMDD-HHMMSS.EXT (UTC), file-name safe. */
 void vm_cli_default_output(const vm_snapshot *s, const char *ext, char *buf, size_t len);
@@ -44,7 +45,7 @@ bool vm_cli_target_option(int opt, vm_target *t);
     "  NAME             a running process by executable name (must be unique)\n"                   \
     "  --self           vmmap itself (useful to try the tool)\n"                                   \
     "  FILE.json        a snapshot written by `vmmap snapshot` (on any platform)\n"                \
-    "  FILE.dmp         a Windows minidump: not built yet (issue 6)\n"                             \
+    "  FILE.dmp         a Windows minidump (.dmp, .mdmp, .dmp.xz; any platform)\n"                 \
     "Capture options:\n"                                                                           \
     "  --no-heaps       do not read target memory (no heap walk, no glibc thread list)\n"          \
     "  --no-sections    do not open module files to split images into sections\n"                  \

@@ -5,7 +5,8 @@
 #include "../version.h"
 #include "cli.h"
 
-static const vm_command *const commands[] = {&vm_cmd_summary, &vm_cmd_show, &vm_cmd_snapshot, &vm_cmd_report};
+static const vm_command *const commands[] = {&vm_cmd_summary, &vm_cmd_show, &vm_cmd_snapshot, &vm_cmd_report,
+                                             &vm_cmd_info};
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 /* Planned commands: named in --help so users know what is coming, refused clearly if run. */
@@ -14,7 +15,6 @@ static const struct {
 } planned[] = {
     {"diff", "compare two snapshots: what grew, what appeared", "issue 5"},
     {"watch", "snapshot a process every interval and flag growth", "issue 5"},
-    {"info", "describe a minidump's contents", "issue 6"},
 };
 #define NPLANNED (sizeof planned / sizeof planned[0])
 
@@ -65,7 +65,7 @@ static int planned_command(const char *name)
     for (size_t i = 0; i < NPLANNED; i++)
         if (strcmp(planned[i].name, name) == 0) {
             fprintf(stderr, "vmmap: error: `vmmap %s` is not built yet (%s)\n", name, planned[i].issue);
-            fprintf(stderr, "vmmap: hint: available now: summary, show, snapshot, report (see `vmmap --help`)\n");
+            fprintf(stderr, "vmmap: hint: available now: summary, show, snapshot, report, info (see `vmmap --help`)\n");
             return 7;
         }
     return -1;

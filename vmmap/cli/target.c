@@ -7,12 +7,14 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../../report/json.h"
 #include "../classify/classify.h"
+#include "../sources/minidump/minidump_source.h"
 #include "../util/xalloc.h"
 #include "../version.h"
 #include "cli.h"
@@ -54,7 +56,7 @@ bool vm_cli_take_target(vm_target *t, int argc, char **argv, int optind_, const 
     else
         vm_error_set(err, VM_EXIT_USAGE, "%s: one target expected, got %s%s", cmd, t->self ? "--self and " : "",
                      argv[optind_]);
-    vm_error_hint(err, "vmmap %s PID|NAME|--self|SNAPSHOT.json  (see `vmmap %s --help`)", cmd, cmd);
+    vm_error_hint(err, "vmmap %s PID|NAME|--self|SNAPSHOT.json|DUMP.dmp  (see `vmmap %s --help`)", cmd, cmd);
     return false;
 }
 
@@ -72,6 +74,19 @@ static bool ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);
     return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Minidumps by name (.dmp, .mdmp, .dmp.xz, any case); others are recognised by their signature. */
+static bool is_minidump_name(const char *s)
+{
+    static const char *const EXT[] = {".dmp", ".mdmp", ".dmp.xz", ".mdmp.xz"};
+    size_t n = strlen(s);
+    for (size_t i = 0; i < sizeof EXT / sizeof EXT[0]; i++) {
+        size_t m = strlen(EXT[i]);
+        if (n >= m && strcasecmp(s + n - m, EXT[i]) == 0)
+            return true;
+    }
+    return false;
 }
 
 static char *utc_now(void)
@@ -121,11 +136,8 @@ int vm_load_target(const vm_target *t, vm_snapshot **out, vm_error *err)
         }
         return vm_capture_snapshot((int64_t)pid, &t->capture, out, err);
     }
-    if (ends_with(arg, ".dmp") || ends_with(arg, ".dmp.xz") || ends_with(arg, ".mdmp")) {
-        vm_error_set(err, VM_EXIT_UNSUPPORTED, "%s: reading minidumps is not built yet", arg);
-        vm_error_hint(err, "minidump support is planned (issue 6); this build reads live processes and .json snapshots");
-        return VM_EXIT_UNSUPPORTED;
-    }
+    if (is_minidump_name(arg) || vm_md_file_sniff(arg))
+        return vm_minidump_capture(arg, out, err);
     struct stat st;
     if (ends_with(arg, ".json") || strchr(arg, '/') || (stat(arg, &st) == 0 && S_ISREG(st.st_mode))) {
         *out = vm_snapshot_read_json(arg, err);

@@ -108,7 +108,8 @@ static bool clean_regions(ctx *c)
         }
         c->reg[c->nreg++] = r;
     }
-    qsort(c->reg, c->nreg, sizeof *c->reg, cmp_region);
+    if (c->nreg > 1) /* an empty array may be NULL, which qsort must not see */
+        qsort(c->reg, c->nreg, sizeof *c->reg, cmp_region);
     size_t kept = 0;
     for (size_t i = 0; i < c->nreg; i++) {
         const vm_nt_region *r = c->reg[i];

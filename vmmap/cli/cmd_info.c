@@ -1,0 +1,186 @@
+/* vmmap info DUMP: what a minidump holds and, because of it, what its map can and cannot show. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "../parse/minidump.h"
+#include "../sources/minidump/minidump_source.h"
+#include "cli.h"
+
+/* MINIDUMP_TYPE bits worth naming. */
+enum { MD_WITH_FULL_MEMORY = 0x2, MD_WITH_FULL_MEMORY_INFO = 0x800 };
+
+static void help(FILE *out)
+{
+    fprintf(out,
+            "Usage: vmmap info DUMP [OPTIONS]\n"
+            "\n"
+            "Describes a Windows minidump (.dmp, .mdmp, .dmp.xz): architecture, OS build, process id,\n"
+            "when it was written, its streams, how much memory it captured, whether it has a region\n"
+            "list (MemoryInfoList) and full memory, and what the map (`vmmap DUMP`) can and cannot\n"
+            "show because of that.  docs/minidumps.md has the details.\n"
+            "\n"
+            "Options:\n"
+            "  -h, --help       this help\n"
+            "\n"
+            "Exit codes: 0 ok, 3 no such file, 5 not a minidump / nothing in it to map,\n"
+            "            7 .xz in a build without liblzma\n");
+}
+
+static void human(uint64_t b, char *buf, size_t len)
+{
+    static const char *const UNIT[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = (double)b;
+    size_t u = 0;
+    while (v >= 1024 && u + 1 < sizeof UNIT / sizeof UNIT[0]) {
+        v /= 1024;
+        u++;
+    }
+    snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", v, UNIT[u]);
+}
+
+static void print_streams(FILE *out, const vm_minidump *md)
+{
+    size_t unused = 0, shown = 0;
+    fprintf(out, "  streams:");
+    for (size_t i = 0; i < md->ndir; i++) {
+        uint32_t type = md->dir[i].stream_type;
+        const char *nm = vm_md_stream_name(type);
+        if (type == 0) {
+            unused++;
+            continue;
+        }
+        if (nm)
+            fprintf(out, "%s %s", shown++ ? "," : "", nm);
+        else
+            fprintf(out, "%s 0x%" PRIx32, shown++ ? "," : "", type);
+    }
+    if (unused)
+        fprintf(out, "%s %zu unused", shown ? "," : "", unused);
+    fputc('\n', out);
+}
+
+static void print_header(FILE *out, const char *path, const vm_minidump *md, const vm_snapshot *s)
+{
+    char os[96];
+    vm_md_os_string(md, os, sizeof os);
+    const char *arch = md->has_system_info ? vm_md_arch_name(md->sys.processor_architecture) : NULL;
+    fprintf(out, "%s: minidump of", path);
+    if (s && s->process.name)
+        fprintf(out, " %s", s->process.name);
+    if (md->has_misc_info && (md->misc.flags1 & VM_MD_MISC1_PROCESS_ID))
+        fprintf(out, " (pid %" PRIu32 ")", md->misc.process_id);
+    fprintf(out, ", %s %d-bit, %s, written %s\n", arch ? arch : "unknown architecture", md->bits,
+            os[0] ? os : "OS unknown", s && s->taken_at ? s->taken_at : "at an unknown time");
+}
+
+static void print_contents(FILE *out, const vm_minidump *md)
+{
+    char cap[32];
+    human(md->captured_bytes, cap, sizeof cap);
+    bool full = (md->header.flags & MD_WITH_FULL_MEMORY) != 0;
+    fprintf(out, "  threads %zu (%zu named), modules %zu (%zu unloaded)\n", md->nthreads, md->nthread_names,
+            md->nmodules, md->nunloaded);
+    fprintf(out, "  memory captured: %zu ranges, %s (%s%s%s)%s\n", md->nranges, cap,
+            md->has_memory_list ? "MemoryList" : "", md->has_memory_list && md->has_memory64_list ? " + " : "",
+            md->has_memory64_list ? "Memory64List" : (md->has_memory_list ? "" : "no memory lists"),
+            full ? ", full memory" : ", not full memory");
+    if (md->has_memory_info)
+        fprintf(out, "  region list: MemoryInfoList, %zu entries (the whole address space)\n", md->nmeminfo);
+    else
+        fprintf(out, "  region list: none (no MemoryInfoList): the map is rebuilt and partial\n");
+    if (md->has_misc_info && (md->misc.flags1 & VM_MD_MISC1_PROCESS_TIMES))
+    {
+        char started[32];
+        vm_md_format_time(md->misc.process_create_time, started, sizeof started);
+        fprintf(out, "  process: started %s, CPU user %" PRIu32 " s, kernel %" PRIu32 " s\n", started,
+                md->misc.process_user_time, md->misc.process_kernel_time);
+    }
+}
+
+static size_t heaps_not_captured(const vm_snapshot *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->nheaps; i++)
+        n += s->heaps[i].kind && strcmp(s->heaps[i].kind, "not captured") == 0;
+    return n;
+}
+
+static void print_can(FILE *out, const vm_minidump *md, const vm_snapshot *s)
+{
+    size_t with_sections = 0;
+    for (size_t i = 0; i < s->nmodules; i++)
+        with_sections += s->modules[i].nsections > 0;
+    size_t missing = heaps_not_captured(s);
+    fprintf(out, "  the map shows: %zu regions; %s; %zu of %zu images split into sections; stacks of %zu threads; "
+                 "%zu heaps%s\n",
+            s->nregions,
+            md->has_memory_info ? "every region's state, protection and type as VirtualQueryEx saw them"
+                                : "only modules, stacks and captured ranges (protections assumed)",
+            with_sections, s->nmodules, s->nthreads, s->nheaps - missing,
+            missing ? " walked" : "");
+    fprintf(out, "  it cannot show: working-set counters (not in dumps)");
+    if (!md->has_memory_info)
+        fprintf(out, "; reserved memory, mapped files, free space");
+    if (missing || !s->nheaps)
+        fprintf(out, "; %s (heap memory not captured)",
+                s->nheaps ? "the contents of some heaps" : "heaps");
+    if (with_sections < s->nmodules)
+        fprintf(out, "; sections of %zu images (PE headers not captured)", s->nmodules - with_sections);
+    fputc('\n', out);
+}
+
+static int describe(const char *path, vm_error *err)
+{
+    vm_md_file f;
+    int rc = vm_md_file_load(path, &f, err);
+    if (rc != VM_EXIT_OK)
+        return rc;
+    vm_minidump md;
+    char msg[512];
+    if (!vm_md_parse(f.data, f.size, &md, msg, sizeof msg)) {
+        vm_error_set(err, strstr(msg, "out of memory") ? VM_EXIT_ERROR : VM_EXIT_BAD_INPUT, "%s: %s", path, msg);
+        vm_md_file_close(&f);
+        return err->code;
+    }
+    vm_snapshot *s = NULL;
+    vm_error map_err = {0};
+    int map_rc = vm_minidump_capture_buffer(f.data, f.size, path, &s, &map_err);
+    print_header(stdout, path, &md, s);
+    print_streams(stdout, &md);
+    print_contents(stdout, &md);
+    if (s)
+        print_can(stdout, &md, s);
+    else
+        printf("  the map cannot be built: %s\n", map_err.msg);
+    for (size_t i = 0; i < md.nwarnings; i++)
+        printf("  warning: %s\n", md.warnings[i]);
+    vm_snapshot_free(s);
+    vm_md_free(&md);
+    vm_md_file_close(&f);
+    if (map_rc != VM_EXIT_OK)
+        *err = map_err;
+    return map_rc;
+}
+
+static int run(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {0}};
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'h': help(stdout); return 0;
+        default: return vm_cli_usage_error("info", "unknown option");
+        }
+    }
+    if (argc - optind != 1)
+        return vm_cli_usage_error("info", "one minidump file expected");
+    vm_error err = {0};
+    int rc = describe(argv[optind], &err);
+    if (rc != VM_EXIT_OK)
+        return vm_error_report(&err);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+const vm_command vm_cmd_info = {"info", "describe a minidump: what it holds, what its map can show", run, help};
