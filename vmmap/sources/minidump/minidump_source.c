@@ -2,7 +2,8 @@
  *
  * Regions come from the MemoryInfoList (the VirtualQueryEx view, complete); without it they are
  * rebuilt from the modules, the thread stacks and the captured memory ranges, and the result is
- * marked partial.  Everything else (PE sections, TEB/PEB, stacks, heaps) is sources/nt's work over
+ * marked partial (sources/nt then gives stacks and heap parts their whole extent from the captured
+ * TEBs and heap headers: vm_nt_input.regions_complete).  Everything else (PE sections, TEB/PEB, stacks, heaps) is sources/nt's work over
  * a memory reader on the captured bytes.  The file loader lives in minidump_file.c, so this file
  * (and the fuzzer that links it) needs no liblzma. */
 #include "minidump_source.h"
@@ -415,7 +416,8 @@ static void note_partial(const vm_minidump *md, const md_input *x, vm_snapshot *
 {
     vm_snapshot_warn(s, "minidump", "partial map: the dump has no MemoryInfoList, so the map is rebuilt from %zu "
                      "modules, %zu thread stacks and %zu captured memory ranges (%zu regions); page protections "
-                     "and reserved memory are not known and everything else shows as Free",
+                     "are not known (captured pages show as read/write), reserved memory is known only inside "
+                     "stacks and heaps whose TEBs and heap headers are captured, and everything else shows as Free",
                      x->nmodules, x->nthreads, md->nranges, x->nregions);
 }
 

@@ -77,6 +77,12 @@ typedef struct ctx {
     size_t teb_unreadable, teb_invalid, no_stack;
     uint64_t first_unreadable, first_invalid, first_no_stack;
     char invalid_why[96];
+    /* Partial maps (regions_complete false): allocations inferred from TEBs and heap headers,
+     * and the region list rebuilt with them (c->reg then points into owned). */
+    struct extent *ext;
+    size_t next;
+    vm_nt_region *owned;
+    size_t nowned;
 } ctx;
 
 static int cmp_region(const void *a, const void *b)
@@ -129,8 +135,8 @@ static uint64_t alloc_of(const vm_nt_region *r)
     return r->alloc_base && r->alloc_base <= r->base ? r->alloc_base : r->base;
 }
 
-/* Index of the used region containing addr, or -1. */
-static long find_region(const ctx *c, uint64_t addr)
+/* Index of the first used region ending above addr (c->nreg when none). */
+static size_t first_ending_above(const ctx *c, uint64_t addr)
 {
     size_t lo = 0, hi = c->nreg;
     while (lo < hi) {
@@ -140,6 +146,13 @@ static long find_region(const ctx *c, uint64_t addr)
         else
             hi = mid;
     }
+    return lo;
+}
+
+/* Index of the used region containing addr, or -1. */
+static long find_region(const ctx *c, uint64_t addr)
+{
+    size_t lo = first_ending_above(c, addr);
     if (lo < c->nreg && c->reg[lo]->base <= addr)
         return (long)lo;
     return -1;
@@ -500,6 +513,8 @@ static bool stack_from_range(ctx *c, const vm_nt_thread *t, vm_thread *th)
     return th->found_by != NULL;
 }
 
+static bool inferred_stack_at(const ctx *c, uint64_t start);
+
 /* Fills th's stack from one TIB (64-bit or 32-bit view). */
 static bool stack_from_teb(ctx *c, uint64_t teb, int bits, vm_thread *th, const char *how)
 {
@@ -514,7 +529,10 @@ static bool stack_from_teb(ctx *c, uint64_t teb, int bits, vm_thread *th, const 
         note_invalid(c, th->tid, why);
         return false;
     }
-    th->found_by = vm_strdup(how);
+    if (inferred_stack_at(c, th->reserve_base))
+        th->found_by = vm_asprintf("%s; partial map: reserved part and guard page inferred from it", how);
+    else
+        th->found_by = vm_strdup(how);
     return th->found_by != NULL;
 }
 
@@ -576,7 +594,319 @@ static bool collect_threads(ctx *c)
     return true;
 }
 
+/* ---- partial maps: allocations inferred from TEBs and heap headers ------------------------- */
+
+/* Without a full region list (a minidump without MemoryInfoList) the regions are only what was
+ * captured, each its own allocation.  A TEB and a heap header each describe one allocation
+ * completely: [DeallocationStack, StackBase) with [StackLimit, StackBase) committed, a heap
+ * part's reservation.  Those become allocations here; inside one, a captured (or TEB-committed)
+ * page is committed and anything else reserved. */
+typedef struct extent {
+    uint64_t start, end;         /* page-aligned */
+    uint64_t firm_lo, firm_hi;   /* committed whether captured or not (a stack above StackLimit) */
+    uint64_t guard_lo, guard_hi; /* the guard page assumed just below StackLimit */
+    bool stack;
+    size_t heap, part;           /* heap parts: indexes into the snapshot */
+} extent;
+
+static uint64_t top_of(const ctx *c)
+{
+    return c->in->user_top ? c->in->user_top : UINT64_MAX;
+}
+
+static bool push_extent(ctx *c, const extent *e)
+{
+    extent *slot = vm_array_push((void **)&c->ext, &c->next, sizeof *c->ext);
+    if (!slot)
+        return false;
+    *slot = *e;
+    return true;
+}
+
+/* The stack one TIB describes, when its fields are plausible (else nothing: collect_threads
+ * reports implausible TEBs). */
+static bool stack_extent(ctx *c, uint64_t teb, int bits)
+{
+    tib tb;
+    if (!read_tib(c->in->mem, teb, bits, &tb) || !tb.limit || tb.limit >= tb.base || tb.base > top_of(c) ||
+        tb.limit % c->page || tb.base % c->page)
+        return true;
+    extent e = {.start = tb.limit, .end = tb.base, .firm_lo = tb.limit, .firm_hi = tb.base, .stack = true};
+    if (tb.dealloc && tb.dealloc < tb.limit && tb.dealloc % c->page == 0)
+        e.start = tb.dealloc;
+    if (tb.limit - e.start >= c->page) {
+        e.guard_lo = tb.limit - c->page;
+        e.guard_hi = tb.limit;
+    }
+    return push_extent(c, &e);
+}
+
+static bool stack_extents(ctx *c)
+{
+    const vm_nt_input *in = c->in;
+    for (size_t i = 0; i < in->nthreads; i++) {
+        uint64_t teb = in->threads[i].teb;
+        if (!teb)
+            continue;
+        bool wow64 = is_wow64_teb64(c, teb);
+        if (!stack_extent(c, wow64 ? teb + WOW64_TEB32_OFFSET : teb, in->bits) ||
+            (wow64 && !stack_extent(c, teb, 64)))
+            return false;
+    }
+    return true;
+}
+
+/* A heap part as an extent, when its first byte was captured (its header: the walk read it) and
+ * its span, rounded out to pages, fits the user address space. */
+static bool part_extent(const ctx *c, const vm_heap_part *part, extent *e)
+{
+    uint8_t byte;
+    uint64_t end = part->address + part->size;
+    if (!part->size || end < part->address || end > top_of(c) || end > UINT64_MAX - c->page ||
+        !vm_read_exact(c->in->mem, part->address, &byte, 1))
+        return false;
+    e->start = part->address - part->address % c->page;
+    e->end = end % c->page ? end + (c->page - end % c->page) : end;
+    return true;
+}
+
+static bool heap_extents(ctx *c)
+{
+    const vm_snapshot *s = c->snap;
+    for (size_t h = 0; h < s->nheaps; h++)
+        for (size_t p = 0; p < s->heaps[h].nparts; p++) {
+            extent e = {.heap = h, .part = p};
+            if (part_extent(c, &s->heaps[h].parts[p], &e) && !push_extent(c, &e))
+                return false;
+        }
+    return true;
+}
+
+static int cmp_extent(const void *a, const void *b)
+{
+    const extent *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    return (int)y->stack - (int)x->stack; /* a stack before a heap part at the same address */
+}
+
+/* Index of the first used region starting at or above addr (c->nreg when none). */
+static size_t first_starting_at(const ctx *c, uint64_t addr)
+{
+    size_t lo = 0, hi = c->nreg;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->reg[mid]->base < addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* True when a region the source reported as other than private memory (an image, a mapped view)
+ * lies in e: a heap or a stack cannot be there, so the extent is wrong.  foreign[k] counts such
+ * regions below c->reg[k], so each test is two binary searches, however many extents overlap. */
+static bool extent_hits_foreign(const ctx *c, const size_t *foreign, const extent *e)
+{
+    return foreign[first_starting_at(c, e->end)] > foreign[first_ending_above(c, e->start)];
+}
+
+/* Sorted; those overlapping an earlier one or foreign memory dropped (counted, first noted).
+ * Returns how many were dropped, SIZE_MAX when out of memory. */
+static size_t keep_plausible_extents(ctx *c, uint64_t *first_dropped)
+{
+    size_t *foreign = calloc(c->nreg + 1, sizeof *foreign);
+    if (!foreign)
+        return SIZE_MAX;
+    for (size_t k = 0; k < c->nreg; k++)
+        foreign[k + 1] = foreign[k] + (c->reg[k]->type != VM_NT_MEM_PRIVATE);
+    if (c->next > 1)
+        qsort(c->ext, c->next, sizeof *c->ext, cmp_extent);
+    size_t kept = 0, dropped = 0;
+    for (size_t i = 0; i < c->next; i++) {
+        const extent *e = &c->ext[i];
+        if ((kept && e->start < c->ext[kept - 1].end) || extent_hits_foreign(c, foreign, e)) {
+            if (dropped++ == 0)
+                *first_dropped = e->start;
+            continue;
+        }
+        c->ext[kept++] = *e;
+    }
+    c->next = kept;
+    free(foreign);
+    return dropped;
+}
+
+static bool inferred_stack_at(const ctx *c, uint64_t start)
+{
+    size_t lo = 0, hi = c->next;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->ext[mid].start < start)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < c->next && c->ext[lo].start == start && c->ext[lo].stack;
+}
+
+static bool emit_region(ctx *c, const vm_nt_region *r)
+{
+    vm_nt_region *slot = vm_array_push((void **)&c->owned, &c->nowned, sizeof *c->owned);
+    if (!slot)
+        return false;
+    *slot = *r;
+    return true;
+}
+
+/* A piece of an inferred allocation: merged into the previous one when nothing differs. */
+static bool emit_piece(ctx *c, const extent *e, uint64_t lo, uint64_t hi, uint32_t state, uint32_t protect)
+{
+    vm_nt_region *prev = c->nowned ? &c->owned[c->nowned - 1] : NULL;
+    if (prev && prev->alloc_base == e->start && prev->base + prev->size == lo && prev->state == state &&
+        prev->protect == protect) {
+        prev->size += hi - lo;
+        return true;
+    }
+    vm_nt_region r = {.base = lo, .alloc_base = e->start, .size = hi - lo, .alloc_protect = 0x04,
+                      .state = state, .protect = protect, .type = VM_NT_MEM_PRIVATE};
+    return emit_region(c, &r);
+}
+
+static uint64_t min_above(uint64_t cur, uint64_t pos, uint64_t v)
+{
+    return v > pos && v < cur ? v : cur;
+}
+
+/* The pieces of e: a captured region keeps its state and protection; elsewhere committed when
+ * the TEB says so, else reserved.  The guard page gets PAGE_GUARD when committed. */
+static bool emit_extent(ctx *c, const extent *e)
+{
+    uint64_t pos = e->start;
+    size_t k = first_ending_above(c, pos);
+    while (pos < e->end) {
+        const vm_nt_region *r = k < c->nreg && c->reg[k]->base <= pos ? c->reg[k] : NULL;
+        uint64_t next = e->end;
+        if (r)
+            next = min_above(next, pos, r->base + r->size);
+        else if (k < c->nreg)
+            next = min_above(next, pos, c->reg[k]->base);
+        next = min_above(min_above(next, pos, e->firm_lo), pos, e->firm_hi);
+        next = min_above(min_above(next, pos, e->guard_lo), pos, e->guard_hi);
+        bool firm = pos >= e->firm_lo && pos < e->firm_hi, guard = pos >= e->guard_lo && pos < e->guard_hi;
+        uint32_t state = r ? r->state : firm || guard ? VM_NT_MEM_COMMIT : VM_NT_MEM_RESERVE;
+        uint32_t protect = state != VM_NT_MEM_COMMIT ? 0 : r ? r->protect : 0x04;
+        if (guard && state == VM_NT_MEM_COMMIT)
+            protect |= PAGE_GUARD_BIT;
+        if (!emit_piece(c, e, pos, next, state, protect))
+            return false;
+        pos = next;
+        while (k < c->nreg && c->reg[k]->base + c->reg[k]->size <= pos)
+            k++;
+    }
+    return true;
+}
+
+/* A region clipped to [lo, hi): its own allocation when its start moved; working-set counters,
+ * measured for the whole region, are dropped. */
+static bool emit_clipped(ctx *c, const vm_nt_region *r, uint64_t lo, uint64_t hi)
+{
+    if (lo == r->base && hi == r->base + r->size)
+        return emit_region(c, r);
+    vm_nt_region piece = *r;
+    piece.base = lo;
+    piece.size = hi - lo;
+    if (lo != r->base)
+        piece.alloc_base = lo;
+    piece.ws.known = 0;
+    return emit_region(c, &piece);
+}
+
+/* The region list with the extents in place (regions outside them as they were, clipped where
+ * they straddle an extent's edge); c->reg then points into c->owned. */
+static bool rebuild_regions(ctx *c)
+{
+    size_t k = 0;
+    uint64_t pos = 0; /* the regions' bytes below pos are placed */
+    for (size_t i = 0; i <= c->next; i++) {
+        uint64_t stop = i < c->next ? c->ext[i].start : UINT64_MAX;
+        for (; k < c->nreg && c->reg[k]->base < stop; k++) {
+            const vm_nt_region *r = c->reg[k];
+            uint64_t end = r->base + r->size, lo = pos > r->base ? pos : r->base, hi = end < stop ? end : stop;
+            if (lo < hi && !emit_clipped(c, r, lo, hi))
+                return false;
+            if (end > stop)
+                break; /* it goes on inside the extent: the rest is placed below */
+        }
+        if (i == c->next)
+            break;
+        if (!emit_extent(c, &c->ext[i]))
+            return false;
+        pos = c->ext[i].end;
+        while (k < c->nreg && c->reg[k]->base + c->reg[k]->size <= pos)
+            k++;
+    }
+    const vm_nt_region **reg = calloc(c->nowned ? c->nowned : 1, sizeof *reg);
+    if (!reg)
+        return false;
+    for (size_t i = 0; i < c->nowned; i++)
+        reg[i] = &c->owned[i];
+    free(c->reg);
+    c->reg = reg;
+    c->nreg = c->nowned;
+    return true;
+}
+
+/* A heap part made an allocation says so in its name, and so in every block's details. */
+static bool mark_inferred_parts(ctx *c, size_t *nstacks, size_t *nparts)
+{
+    for (size_t i = 0; i < c->next; i++) {
+        if (c->ext[i].stack) {
+            (*nstacks)++;
+            continue;
+        }
+        vm_heap_part *p = &c->snap->heaps[c->ext[i].heap].parts[c->ext[i].part];
+        char *what = vm_asprintf("%s (extent inferred from the heap header)", p->what ? p->what : "part");
+        if (!what)
+            return false;
+        free(p->what);
+        p->what = what;
+        (*nparts)++;
+    }
+    return true;
+}
+
+static bool infer_partial(ctx *c)
+{
+    if (!stack_extents(c) || !heap_extents(c))
+        return false;
+    uint64_t first = 0;
+    size_t dropped = keep_plausible_extents(c, &first), nstacks = 0, nparts = 0;
+    if (dropped == SIZE_MAX || !rebuild_regions(c) || !mark_inferred_parts(c, &nstacks, &nparts))
+        return false;
+    if (nstacks || nparts)
+        vm_snapshot_warn(c->snap, "partial-map", "%zu stack(s) and %zu heap part(s) mapped from their TEBs and "
+                         "heap headers: a stack spans [DeallocationStack, StackBase), committed from StackLimit up, "
+                         "its guard page assumed one page below StackLimit; a heap part spans the reservation its "
+                         "header gives.  Inside them captured pages show as committed and the rest as reserved "
+                         "(inferred: committed pages the dump did not capture show as reserved)", nstacks, nparts);
+    if (dropped)
+        vm_snapshot_warn(c->snap, "partial-map", "%zu stack or heap extent(s) from TEBs or heap headers left out: "
+                         "they overlap an image, a mapped view or one another (first at 0x%" PRIx64 ")", dropped, first);
+    return true;
+}
+
 /* ---- entry point ------------------------------------------------------------------------- */
+
+static bool collect_heaps(ctx *c)
+{
+    const vm_nt_input *in = c->in;
+    if (in->peb && !in->skip_heaps)
+        return vm_nt_heaps_from_peb(in->mem, c->snap->process.bits, in->peb, in->os_build, c->snap);
+    vm_snapshot_warn(c->snap, "heaps-unknown", "the PEB address is unknown: heaps were not listed");
+    return true;
+}
 
 int vm_nt_build_facts(const vm_nt_input *in, vm_facts *out, vm_error *err)
 {
@@ -594,14 +924,14 @@ int vm_nt_build_facts(const vm_nt_input *in, vm_facts *out, vm_error *err)
     if (!in->regions_complete)
         vm_snapshot_warn(s, "partial-map", "the region list is incomplete (rebuilt from captured memory): "
                          "reserved and free space are approximate");
-    bool ok = clean_regions(&c) && collect_labels(&c) && build_blocks(&c, out) && collect_modules(&c) &&
-              collect_threads(&c);
-    if (ok && in->peb && !in->skip_heaps)
-        ok = vm_nt_heaps_from_peb(in->mem, s->process.bits, in->peb, in->os_build, s);
-    else if (ok)
-        vm_snapshot_warn(s, "heaps-unknown", "the PEB address is unknown: heaps were not listed");
+    /* A partial map needs the heaps first: their parts become allocations. */
+    bool ok = clean_regions(&c) && (in->regions_complete || (collect_heaps(&c) && infer_partial(&c))) &&
+              collect_labels(&c) && build_blocks(&c, out) && collect_modules(&c) && collect_threads(&c) &&
+              (!in->regions_complete || collect_heaps(&c));
     free(c.reg);
     free(c.labels);
+    free(c.ext);
+    free(c.owned);
     if (!ok) {
         vm_error_set(err, VM_EXIT_ERROR, "out of memory while gathering the process's facts");
         return VM_EXIT_ERROR;

@@ -60,7 +60,10 @@ typedef struct vm_nt_input {
     uint32_t os_build;         /* 0: unknown */
     const vm_nt_region *regions; size_t nregions; /* sorted by base; free ones may be included */
     bool regions_complete;     /* false: rebuilt without a full region list (minidump without
-                                  MemoryInfoList): the result is marked partial */
+                                  MemoryInfoList): the result is marked partial, the regions are
+                                  taken as the captured memory, and stacks (from readable TEBs) and
+                                  heap parts (from the heap walk) become allocations of their own
+                                  (see vm_nt_build_facts) */
     const vm_nt_module *modules; size_t nmodules;
     const vm_nt_thread *threads; size_t nthreads;
     const vm_memreader *mem;   /* target memory; reads may fail (minidump: not captured) */
@@ -76,7 +79,15 @@ typedef struct vm_nt_input {
  * headers in target memory (warning when not captured).  Threads: stack_base/limit/reserve from
  * the TEB (NT_TIB StackBase/StackLimit, DeallocationStack), guard = the PAGE_GUARD committed run
  * below StackLimit; without a TEB, from stack_start/size and the region's allocation base.
- * Heaps: vm_nt_heaps_from_peb.  Returns VM_EXIT_OK or an error (out of memory). */
+ * Heaps: vm_nt_heaps_from_peb.
+ * Partial maps (regions_complete false): the heaps are walked first; each readable TEB's
+ * [DeallocationStack, StackBase) and each heap part whose header is readable becomes one
+ * allocation (private, alloc_base its start) in place of the regions inside it: a region there
+ * keeps its state and protection, the rest is committed in [StackLimit, StackBase) and the guard
+ * page assumed just below StackLimit (PAGE_GUARD), reserved elsewhere.  Extents overlapping one
+ * another or a non-private region are dropped.  Warnings (code "partial-map") and the heap part
+ * names ("... (extent inferred from the heap header)") and thread found_by say what was inferred.
+ * Returns VM_EXIT_OK or an error (out of memory). */
 int vm_nt_build_facts(const vm_nt_input *in, vm_facts *out, vm_error *err);
 
 /* PAGE_* -> VM_PROT_* (PAGE_WRITECOPY gives WRITE|COPY, as the model requires). */
