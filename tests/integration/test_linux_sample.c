@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "tests/support/proc_util.h"
+#include "tests/support/truth_check.h"
 
 #define KiB ((uint64_t)1024)
 #define MiB (KiB * KiB)
@@ -42,76 +43,6 @@ typedef struct fixture {
     pu_child extra;          /* a fresh sample or `sleep` started by one test */
     char extra_dir[64];
 } fixture;
-
-static int g_errors;
-
-/* Records a failed expectation without stopping the test, so one run lists every mismatch. */
-static void expect(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void expect(bool ok, const char *fmt, ...)
-{
-    if (ok)
-        return;
-    g_errors++;
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "  MISMATCH: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n");
-    va_end(ap);
-}
-
-static void expect_none(const char *what)
-{
-    if (g_errors)
-        fail_msg("%s: %d mismatch(es), listed above", what, g_errors);
-}
-
-static const char *str_or(const cJSON *o, const char *key)
-{
-    const char *s = pu_json_str(o, key);
-    return s ? s : "(none)";
-}
-
-static bool str_is(const cJSON *o, const char *key, const char *want)
-{
-    const char *s = pu_json_str(o, key);
-    return s && strcmp(s, want) == 0;
-}
-
-static bool str_has(const char *hay, const char *needle)
-{
-    return hay && strcasestr(hay, needle) != NULL;
-}
-
-static int64_t int_or(const cJSON *o, const char *key, int64_t dflt)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : dflt;
-}
-
-static uint64_t hex_of(const cJSON *o, const char *key)
-{
-    uint64_t v = 0;
-    if (pu_json_hex(o, key, &v) != 0)
-        fail_msg("ground truth: %s", pu_last_error());
-    return v;
-}
-
-static uint64_t u64_of(const cJSON *o, const char *key)
-{
-    uint64_t v = 0;
-    if (pu_json_u64(o, key, &v) != 0)
-        fail_msg("ground truth: %s", pu_last_error());
-    return v;
-}
-
-static const cJSON *member(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!v)
-        fail_msg("ground truth has no \"%s\"", key);
-    return v;
-}
 
 /* "block 0x... +N Type state (details)" for messages. */
 static const char *describe(const cJSON *b, char *buf, size_t len)

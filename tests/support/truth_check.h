@@ -1,0 +1,29 @@
+/* Comparing a snapshot with a sample's ground truth: expectations that record a mismatch and go
+ * on, so one run lists every difference, and small readers of the JSON both sides are made of.
+ * Shared by the Linux and the Wine integration tests.  Uses cmocka's fail_msg to end a test. */
+#ifndef VMMAP_TESTS_SUPPORT_TRUTH_CHECK_H
+#define VMMAP_TESTS_SUPPORT_TRUTH_CHECK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+/* Mismatches recorded since the test reset it to 0. */
+extern int g_errors;
+
+/* Records a failed expectation ("  MISMATCH: ..." on stderr) without stopping the test. */
+void expect(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Fails the test when any expectation failed. */
+void expect_none(const char *what);
+
+const char *str_or(const cJSON *o, const char *key);             /* string member or "(none)" */
+bool str_is(const cJSON *o, const char *key, const char *want);  /* string member equals want */
+bool str_has(const char *hay, const char *needle);               /* case-insensitive substring */
+int64_t int_or(const cJSON *o, const char *key, int64_t dflt);   /* number member or dflt */
+/* Required members of the ground truth: a missing or malformed one fails the test. */
+uint64_t hex_of(const cJSON *o, const char *key);
+uint64_t u64_of(const cJSON *o, const char *key);
+const cJSON *member(const cJSON *o, const char *key);
+
+#endif
