@@ -119,7 +119,9 @@ bench_report() { tests/bench/report.sh "$BUILD"; }
 
 bench_minidump() { tests/bench/minidump.sh "$BUILD"; }
 
-SECTIONS=(bench_many_maps bench_report bench_minidump)
+bench_diff() { tests/bench/diff.sh "$BUILD"; }
+
+SECTIONS=(bench_many_maps bench_report bench_minidump bench_diff)
 
 status=0
 for section in "${SECTIONS[@]}"; do

@@ -21,6 +21,8 @@ typedef struct vm_command {
 extern const vm_command vm_cmd_summary, vm_cmd_show, vm_cmd_snapshot;
 extern const vm_command vm_cmd_report;
 extern const vm_command vm_cmd_info;
+extern const vm_command vm_cmd_watch;
+extern const vm_command vm_cmd_diff;
 
 /* The default output file name: NAME-PID-YYYYMMDD-HHMMSS.EXT (UTC), file-name safe. */
 void vm_cli_default_output(const vm_snapshot *s, const char *ext, char *buf, size_t len);

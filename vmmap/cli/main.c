@@ -6,17 +6,8 @@
 #include "cli.h"
 
 static const vm_command *const commands[] = {&vm_cmd_summary, &vm_cmd_show, &vm_cmd_snapshot, &vm_cmd_report,
-                                             &vm_cmd_info};
+                                             &vm_cmd_info, &vm_cmd_watch, &vm_cmd_diff};
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
-
-/* Planned commands: named in --help so users know what is coming, refused clearly if run. */
-static const struct {
-    const char *name, *summary, *issue;
-} planned[] = {
-    {"diff", "compare two snapshots: what grew, what appeared", "issue 5"},
-    {"watch", "snapshot a process every interval and flag growth", "issue 5"},
-};
-#define NPLANNED (sizeof planned / sizeof planned[0])
 
 static void usage(FILE *out)
 {
@@ -30,9 +21,6 @@ static void usage(FILE *out)
             VMMAP_VERSION);
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
-    fprintf(out, "\nNot built yet (planned):\n");
-    for (size_t i = 0; i < NPLANNED; i++)
-        fprintf(out, "  %-10s %s (%s)\n", planned[i].name, planned[i].summary, planned[i].issue);
     fprintf(out,
             "\n%s"
             "\nExamples:\n"
@@ -43,6 +31,7 @@ static void usage(FILE *out)
             "  vmmap show ff.json --sort committed --min-size 1M\n"
             "  vmmap snapshot 1234 -o - | jq '.summary'\n"
             "  vmmap report ff.json -o ff.xlsx         a workbook to send for review (or .csv)\n"
+            "  vmmap diff ff.json firefox              what changed since the snapshot\n"
             "\n"
             "Exit codes: 0 ok, 1 error, 2 usage, 3 target not found, 4 access denied,\n"
             "            5 bad input file, 6 target exited during the scan, 7 not supported by this build\n"
@@ -58,17 +47,6 @@ static const vm_command *find_command(const char *name)
         if (strcmp(commands[i]->name, name) == 0)
             return commands[i];
     return NULL;
-}
-
-static int planned_command(const char *name)
-{
-    for (size_t i = 0; i < NPLANNED; i++)
-        if (strcmp(planned[i].name, name) == 0) {
-            fprintf(stderr, "vmmap: error: `vmmap %s` is not built yet (%s)\n", name, planned[i].issue);
-            fprintf(stderr, "vmmap: hint: available now: summary, show, snapshot, report, info (see `vmmap --help`)\n");
-            return 7;
-        }
-    return -1;
 }
 
 int main(int argc, char **argv)
@@ -97,9 +75,6 @@ int main(int argc, char **argv)
     const vm_command *cmd = find_command(first);
     if (cmd)
         return cmd->run(argc - 1, argv + 1);
-    int rc = planned_command(first);
-    if (rc >= 0)
-        return rc;
     /* `vmmap TARGET [OPTIONS]`: the summary.  argv[0] stands in for the command name. */
     argv[0] = (char *)"summary";
     return vm_cmd_summary.run(argc, argv);

@@ -1,0 +1,233 @@
+/* vmmap diff OLD NEW: what changed between two snapshots (or a snapshot and the process now). */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../report/diff_report.h"
+#include "../model/diff.h"
+#include "../util/clock_signal.h"
+#include "../util/units.h"
+#include "cli.h"
+
+static void help(FILE *out)
+{
+    fprintf(out,
+            "Usage: vmmap diff OLD NEW [--top N] [--type LIST] [--min-change SIZE]\n"
+            "                  [-o FILE] [--format text|json|xlsx|csv] [OPTIONS]\n"
+            "\n"
+            "Shows what changed between two snapshots of a process: to find what grows (a leak in\n"
+            "a heap, thread stacks piling up, a file mapped and never unmapped, fragmentation).\n"
+            "OLD and NEW are each a snapshot .json (from `vmmap snapshot`, any platform), a\n"
+            "minidump .dmp, or a PID, process name or --self meaning \"now\" (captured at once).\n"
+            "\n"
+            "What it shows, biggest committed change first:\n"
+            "  by type      the change of every column of the summary table (Size, Committed,\n"
+            "               Private, the working sets, Blocks, Largest), signed: +1,024 K, -512 K;\n"
+            "               ? when either side could not measure it\n"
+            "  allocations  added, removed, grown, shrunk, or changed in protection or type;\n"
+            "               matched by allocation base and type, images and mapped files by file\n"
+            "               (they may load at another address in another run)\n"
+            "  heaps        grown or shrunk, with the segments / large blocks / arena heaps added\n"
+            "               or freed\n"
+            "  threads      started or ended, with their stacks\n"
+            "  modules      loaded or unloaded\n"
+            "Working sets move all the time: they show in the by-type table, not as changes.\n"
+            "Comparing two different processes (PID or executable differ) works but warns.\n"
+            "\n"
+            "Options:\n"
+            "  --top N            at most N entries per list\n"
+            "  --type LIST        only these types, comma-separated: image, mapped, shareable, heap,\n"
+            "                     managed, stack, private, pagetable, unusable, free (heaps need\n"
+            "                     heap, threads stack, modules image)\n"
+            "  --min-change SIZE  hide changes smaller than SIZE (4K, 1M, 1.5G; bytes if no unit)\n"
+            "  -o, --output FILE  write there instead of the terminal; the extension picks the\n"
+            "                     format: .json (docs/diff-format.md), .xlsx (Summary + Changes\n"
+            "                     sheets), .csv (the change list), .txt; '-' is stdout\n"
+            "  -f, --format FMT   text, json, xlsx or csv, when FILE's extension does not say\n"
+            "  --color WHEN       auto (default), always or never, for the terminal\n"
+            "  --no-heaps, --no-sections, -q   as for every command, for a live side\n"
+            "  -h, --help         this help\n"
+            "\n"
+            "Examples:\n"
+            "  vmmap snapshot 1234 -o before.json\n"
+            "  ... let it run ...\n"
+            "  vmmap diff before.json 1234                 what changed since, in process 1234\n"
+            "  vmmap diff before.json after.json --top 20  the 20 biggest changes\n"
+            "  vmmap diff a.json b.json --type heap,stack --min-change 1M\n"
+            "  vmmap diff a.json b.json -o changes.xlsx    a workbook to send for review\n"
+            "  vmmap diff a.json b.json -o - | jq '.changes[0]'\n"
+            "\n"
+            "Set VMMAP_DIFF_TIMINGS=1 to print load, diff and write times on stderr.\n");
+}
+
+enum { O_TOP = 2001, O_TYPE, O_MIN_CHANGE, O_COLOR };
+
+/* `--self` is a side, in its place among OLD and NEW: it is turned into this word before option
+ * parsing so that the order survives getopt's permutation. */
+static const char self_word[] = "\x01self";
+
+typedef struct diff_args {
+    const char *sides[2];
+    vm_capture_options capture;
+    vm_diff_filter filter;
+    const char *output, *format, *color;
+} diff_args;
+
+static int parse_option(int opt, diff_args *a)
+{
+    vm_target t = {.capture = a->capture};
+    if (vm_cli_target_option(opt, &t)) {
+        a->capture = t.capture;
+        return 0;
+    }
+    char *end;
+    switch (opt) {
+    case 'o': a->output = optarg; return 0;
+    case 'f': a->format = optarg; return 0;
+    case O_COLOR: a->color = optarg; return 0;
+    case O_TOP:
+        a->filter.top = (size_t)strtoull(optarg, &end, 10);
+        if (*end || !*optarg || optarg[0] == '-' || a->filter.top == 0)
+            return vm_cli_usage_error("diff", "--top %s: expected a positive number", optarg);
+        return 0;
+    case O_TYPE:
+        if (!vm_diff_parse_kinds(optarg, &a->filter.kinds))
+            return vm_cli_usage_error("diff", "--type %s: unknown type (try: heap,stack,image,private)", optarg);
+        return 0;
+    case O_MIN_CHANGE:
+        if (!vm_parse_size(optarg, &a->filter.min_change))
+            return vm_cli_usage_error("diff", "--min-change %s: expected a size such as 64K or 1M", optarg);
+        return 0;
+    default: return vm_cli_usage_error("diff", "unknown option");
+    }
+}
+
+static int parse_args(int argc, char **argv, diff_args *a)
+{
+    static const struct option longopts[] = {VM_CLI_TARGET_LONGOPTS,
+                                             {"output", required_argument, NULL, 'o'},
+                                             {"format", required_argument, NULL, 'f'},
+                                             {"top", required_argument, NULL, O_TOP},
+                                             {"type", required_argument, NULL, O_TYPE},
+                                             {"min-change", required_argument, NULL, O_MIN_CHANGE},
+                                             {"color", required_argument, NULL, O_COLOR},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {0}};
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--self") == 0)
+            argv[i] = (char *)self_word;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "ho:f:q", longopts, NULL)) != -1) {
+        if (opt == 'h') {
+            help(stdout);
+            return -1;
+        }
+        int rc = parse_option(opt, a);
+        if (rc)
+            return rc;
+    }
+    if (argc - optind != 2)
+        return vm_cli_usage_error("diff", "expected two snapshots (OLD NEW), got %d", argc - optind);
+    a->sides[0] = argv[optind];
+    a->sides[1] = argv[optind + 1];
+    return 0;
+}
+
+/* The format from --format and the extension; text on the terminal when neither says. */
+static bool choose_format(const diff_args *a, vm_diff_format *f, vm_error *err)
+{
+    vm_diff_format named = a->format ? vm_diff_format_named(a->format) : VM_DIFF_OUT_UNKNOWN;
+    vm_diff_format by_ext = a->output ? vm_diff_format_of_path(a->output) : VM_DIFF_OUT_UNKNOWN;
+    if (a->format && named == VM_DIFF_OUT_UNKNOWN) {
+        vm_error_set(err, VM_EXIT_USAGE, "--format %s: expected text, json, xlsx or csv", a->format);
+        return false;
+    }
+    if (named != VM_DIFF_OUT_UNKNOWN && by_ext != VM_DIFF_OUT_UNKNOWN && named != by_ext) {
+        vm_error_set(err, VM_EXIT_USAGE, "--format %s does not match the file name %s", a->format, a->output);
+        vm_error_hint(err, "rename the file, or drop --format");
+        return false;
+    }
+    *f = named != VM_DIFF_OUT_UNKNOWN ? named : by_ext;
+    if (*f == VM_DIFF_OUT_UNKNOWN && a->output && strcmp(a->output, "-") != 0) {
+        vm_error_set(err, VM_EXIT_USAGE, "%s: cannot tell the format from the name", a->output);
+        vm_error_hint(err, "name it .json, .xlsx, .csv or .txt, or add --format");
+        return false;
+    }
+    if (*f == VM_DIFF_OUT_UNKNOWN)
+        *f = VM_DIFF_OUT_TEXT;
+    return true;
+}
+
+static int load_side(const diff_args *a, int i, vm_snapshot **out, vm_error *err)
+{
+    vm_target t = {.arg = a->sides[i], .capture = a->capture};
+    if (strcmp(a->sides[i], self_word) == 0) {
+        t.arg = NULL;
+        t.self = true;
+    }
+    return vm_load_target(&t, out, err);
+}
+
+/* Loads both sides and compares them; the snapshots are freed before returning. */
+static int compute(const diff_args *a, vm_diff **out, double times[3], vm_error *err)
+{
+    vm_snapshot *s[2] = {NULL, NULL};
+    int rc = 0;
+    for (int i = 0; i < 2 && rc == 0; i++) {
+        double t0 = vm_clock_now();
+        rc = load_side(a, i, &s[i], err);
+        times[i] = vm_clock_now() - t0;
+    }
+    if (rc == 0) {
+        double t0 = vm_clock_now();
+        *out = vm_diff_compute(s[0], s[1]);
+        times[2] = vm_clock_now() - t0;
+        if (!*out) {
+            vm_error_set(err, VM_EXIT_ERROR, "out of memory comparing the snapshots");
+            rc = err->code;
+        }
+    }
+    vm_snapshot_free(s[0]);
+    vm_snapshot_free(s[1]);
+    return rc;
+}
+
+static int emit(const diff_args *a, const vm_diff *d, vm_diff_format f, vm_error *err)
+{
+    if (d->warning && !a->capture.quiet)
+        fprintf(stderr, "vmmap: warning: %s\n", d->warning);
+    if (a->output || f != VM_DIFF_OUT_TEXT)
+        return vm_diff_write(d, &a->filter, a->output ? a->output : "-", f, err);
+    vm_diff_text_options opt = {.color = vm_cli_color(a->color ? a->color : "auto", stdout)};
+    if (vm_diff_text(stdout, d, &a->filter, &opt) != 0) {
+        vm_error_set(err, VM_EXIT_ERROR, "out of memory");
+        return err->code;
+    }
+    return 0;
+}
+
+static int run(int argc, char **argv)
+{
+    diff_args a = {0};
+    int rc = parse_args(argc, argv, &a);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    vm_error err = {0};
+    vm_diff_format f;
+    if (!choose_format(&a, &f, &err))
+        return vm_error_report(&err);
+    vm_diff *d = NULL;
+    double times[3] = {0, 0, 0};
+    if (compute(&a, &d, times, &err) != 0)
+        return vm_error_report(&err);
+    double t0 = vm_clock_now();
+    rc = emit(&a, d, f, &err);
+    if (getenv("VMMAP_DIFF_TIMINGS"))
+        fprintf(stderr, "vmmap: timings: load old %.3f s, load new %.3f s, diff %.3f s, write %.3f s\n",
+                times[0], times[1], times[2], vm_clock_now() - t0);
+    vm_diff_free(d);
+    return rc == 0 ? 0 : vm_error_report(&err);
+}
+
+const vm_command vm_cmd_diff = {"diff", "compare two snapshots: what grew, what appeared", run, help};

@@ -1,0 +1,487 @@
+/* vmmap watch TARGET --interval 2s [--count N | --duration 10m] -o DIR|FILE.jsonl: a snapshot every
+ * interval, on a schedule that does not drift, each written whole; a live progress line; at the
+ * end the growth analysis of the timeline (docs/watch.md). */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#ifdef _WIN32
+#include <direct.h>
+#define make_dir(p) _mkdir(p)
+#else
+#define make_dir(p) mkdir(p, 0777)
+#endif
+
+#include "../../report/diff_report.h"
+#include "../../report/json.h"
+#include "../model/timeline.h"
+#include "../util/clock_signal.h"
+#include "../util/units.h"
+#include "../util/xalloc.h"
+#include "cli.h"
+
+static void help(FILE *out)
+{
+    fprintf(out,
+            "Usage: vmmap watch PID|NAME|--self --interval 2s [--count N | --duration 10m]\n"
+            "                   -o DIR|FILE.jsonl [OPTIONS]\n"
+            "\n"
+            "Takes a snapshot of a running process every interval, to find what grows: a leak in\n"
+            "a heap, thread stacks piling up, a mapping never unmapped.  Samples are scheduled on\n"
+            "a monotonic clock (sample k at start + k x interval; a slow capture skips the slots\n"
+            "it overran, it never shifts the schedule).\n"
+            "\n"
+            "  -o DIR           one snapshot file per sample, NAME-PID-SEQ-UTC.json, each written\n"
+            "                   whole (temporary + rename); DIR is created when missing\n"
+            "  -o FILE.jsonl    one snapshot per line, appended; each line is written and flushed\n"
+            "                   whole, so a crash leaves only complete lines (readers skip a torn\n"
+            "                   final line, and watch cuts one off before appending)\n"
+            "\n"
+            "Options:\n"
+            "  -i, --interval T   time between samples (500ms, 2s, 1m; default 2s)\n"
+            "  -n, --count N      stop after N samples\n"
+            "  -d, --duration T   stop after T (the last sample is at or before T)\n"
+            "  -o, --output P     where to write (required: DIR or FILE.jsonl)\n"
+            "  -h, --help         this help\n"
+            "Without --count or --duration it runs until Ctrl-C (or SIGTERM), which stops it\n"
+            "cleanly: the snapshot being taken is finished, everything written stays intact.  The\n"
+            "process exiting ends it too (\"process N exited after K samples\", exit 0).\n"
+            "\n"
+            "On a terminal a progress line is redrawn in place (elapsed, samples, committed now\n"
+            "and since start, the type that grew most); otherwise one plain line per sample.\n"
+            "At the end: the growth analysis, per type, Total, Threads and heap (heaps matched by\n"
+            "kind and address): change, least-squares slope per minute, R², steps that went up,\n"
+            "and GROWING when the series only went up across the window: at least 3 samples,\n"
+            "never down, up overall, R² >= 0.9 (docs/watch.md).  `vmmap report DIR -o t.xlsx`\n"
+            "draws the timeline.\n"
+            "\n"
+            "Capture options: --no-heaps, --no-sections, -q/--quiet (no per-sample lines), --self\n"
+            "\n"
+            "Examples:\n"
+            "  vmmap watch 1234 --interval 2s --duration 10m -o leak/\n"
+            "  vmmap watch myserver -i 30s -o server.jsonl        until Ctrl-C\n"
+            "  vmmap report leak/ -o leak.xlsx                     the timeline workbook\n");
+}
+
+typedef struct watch_opts {
+    vm_target t;
+    double interval, duration; /* seconds; duration 0: none */
+    uint64_t count;            /* 0: no limit */
+    const char *output;
+    bool jsonl;
+} watch_opts;
+
+typedef struct watch {
+    const watch_opts *o;
+    int64_t pid;
+    vm_timeline *tl;
+    size_t samples;
+    double start;
+    bool tty;
+    FILE *jsonl;
+    size_t jsonl_lines; /* lines in the file, for the rows' line numbers */
+    char prefix[256];   /* NAME-PID, file-name safe */
+} watch;
+
+/* ---- options ---------------------------------------------------------------------------------- */
+
+static bool parse_count(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    *out = v;
+    return *s >= '0' && *s <= '9' && !*end && !errno && v > 0;
+}
+
+static int parse_options(int argc, char **argv, watch_opts *o)
+{
+    static const struct option longopts[] = {VM_CLI_TARGET_LONGOPTS,
+                                             {"interval", required_argument, NULL, 'i'},
+                                             {"count", required_argument, NULL, 'n'},
+                                             {"duration", required_argument, NULL, 'd'},
+                                             {"output", required_argument, NULL, 'o'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {0}};
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "hi:n:d:o:q", longopts, NULL)) != -1) {
+        if (vm_cli_target_option(opt, &o->t))
+            continue;
+        switch (opt) {
+        case 'h': help(stdout); return -1;
+        case 'i':
+            if (!vm_parse_duration(optarg, &o->interval) || o->interval <= 0)
+                return vm_cli_usage_error("watch", "--interval %s: expected a duration such as 500ms, 2s, 1m", optarg);
+            break;
+        case 'd':
+            if (!vm_parse_duration(optarg, &o->duration) || o->duration <= 0)
+                return vm_cli_usage_error("watch", "--duration %s: expected a duration such as 30s, 10m, 1h", optarg);
+            break;
+        case 'n':
+            if (!parse_count(optarg, &o->count))
+                return vm_cli_usage_error("watch", "--count %s: expected a whole number of samples, at least 1", optarg);
+            break;
+        case 'o': o->output = optarg; break;
+        default: return vm_cli_usage_error("watch", "unknown option");
+        }
+    }
+    if (!o->output)
+        return vm_cli_usage_error("watch", "no output given: -o DIR or -o FILE.jsonl");
+    size_t n = strlen(o->output);
+    o->jsonl = n > 6 && strcmp(o->output + n - 6, ".jsonl") == 0;
+    return 0;
+}
+
+/* The process to watch: a PID, a unique name, or --self; never a file. */
+static int resolve_pid(const watch_opts *o, int64_t *pid, vm_error *err)
+{
+    const char *a = o->t.arg;
+    if (o->t.self) {
+        *pid = vm_platform_self_pid();
+        return 0;
+    }
+    size_t n = strlen(a);
+    if (strchr(a, '/') || strchr(a, '\\') || (n > 5 && strcmp(a + n - 5, ".json") == 0)) {
+        vm_error_set(err, VM_EXIT_USAGE, "watch: %s is a file; watch needs a running process", a);
+        vm_error_hint(err, "vmmap watch PID|NAME|--self -o DIR  (`vmmap report DIR` reads the snapshots)");
+        return err->code;
+    }
+    if (a[strspn(a, "0123456789")] == '\0') {
+        *pid = strtoll(a, NULL, 10);
+        return 0;
+    }
+    return vm_platform_find_pid(a, pid, err);
+}
+
+/* ---- output ----------------------------------------------------------------------------------- */
+
+/* DIR must be a directory: created when missing. */
+static int prepare_dir(const char *dir, vm_error *err)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+        return 0;
+    if (make_dir(dir) == 0)
+        return 0;
+    vm_error_set(err, errno == EACCES ? VM_EXIT_ACCESS : VM_EXIT_ERROR, "cannot create directory %s: %s", dir,
+                 errno == EEXIST ? "a file of that name exists" : strerror(errno));
+    vm_error_hint(err, "-o names a directory for one file per sample, or FILE.jsonl for one file");
+    return err->code;
+}
+
+/* Counts the complete lines of an existing .jsonl and cuts off a torn last line (a crash while it
+ * was appended), so that new lines start on a line of their own. */
+static int trim_torn_tail(FILE *f, size_t *lines, vm_error *err, const char *path)
+{
+    long good = 0, pos = 0;
+    int c;
+    rewind(f);
+    while ((c = fgetc(f)) != EOF) {
+        pos++;
+        if (c == '\n') {
+            good = pos;
+            ++*lines;
+        }
+    }
+    if (pos != good && ftruncate(fileno(f), good) != 0) {
+        vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: %s", path, strerror(errno));
+        return err->code;
+    }
+    if (pos != good)
+        fprintf(stderr, "vmmap: note: %s ended with a torn line (%ld bytes); cut off before appending\n", path,
+                pos - good);
+    return fseek(f, good, SEEK_SET) == 0 ? 0 : VM_EXIT_ERROR;
+}
+
+static int open_output(watch *w, vm_error *err)
+{
+    if (!w->o->jsonl)
+        return prepare_dir(w->o->output, err);
+    w->jsonl = fopen(w->o->output, "r+b");
+    if (!w->jsonl && errno == ENOENT)
+        w->jsonl = fopen(w->o->output, "w+b");
+    if (!w->jsonl) {
+        vm_error_set(err, errno == EACCES ? VM_EXIT_ACCESS : VM_EXIT_ERROR, "cannot write %s: %s", w->o->output,
+                     strerror(errno));
+        return err->code;
+    }
+    return trim_torn_tail(w->jsonl, &w->jsonl_lines, err, w->o->output);
+}
+
+/* One line, written with one fwrite and flushed; on failure the partial line is cut off again. */
+static int append_line(watch *w, const vm_snapshot *s, vm_error *err)
+{
+    char *text = vm_snapshot_to_json(s, 0); /* one line, ending in '\n' */
+    if (!text) {
+        vm_error_set(err, VM_EXIT_ERROR, "out of memory");
+        return err->code;
+    }
+    long before = ftell(w->jsonl);
+    size_t len = strlen(text);
+    errno = 0;
+    bool ok = fwrite(text, 1, len, w->jsonl) == len && fflush(w->jsonl) == 0;
+    free(text);
+    if (ok) {
+        w->jsonl_lines++;
+        return 0;
+    }
+    vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: %s", w->o->output, errno ? strerror(errno) : "write error");
+    clearerr(w->jsonl);
+    if (before >= 0 && ftruncate(fileno(w->jsonl), before) == 0)
+        fseek(w->jsonl, before, SEEK_SET);
+    return err->code;
+}
+
+/* NAME-PID from the default output name NAME-PID-YYYYMMDD-HHMMSS.json (file-name safe). */
+static void set_prefix(watch *w, const vm_snapshot *s)
+{
+    char name[256];
+    vm_cli_default_output(s, "json", name, sizeof name);
+    for (int dashes = 0; dashes < 2;) {
+        char *d = strrchr(name, '-');
+        if (!d)
+            break;
+        *d = '\0';
+        dashes++;
+    }
+    memcpy(w->prefix, name, sizeof w->prefix);
+}
+
+/* Writes the sample; its file (or the .jsonl and line) goes into the timeline row. */
+static int write_sample(watch *w, const vm_snapshot *s, const char *stamp, vm_error *err)
+{
+    if (w->o->jsonl) {
+        int rc = append_line(w, s, err);
+        return rc ? rc : vm_timeline_add(w->tl, s, w->o->output, w->jsonl_lines, err);
+    }
+    if (!w->prefix[0])
+        set_prefix(w, s);
+    char *path = vm_asprintf("%s/%s-%04zu-%s.json", w->o->output, w->prefix, w->samples + 1, stamp);
+    if (!path) {
+        vm_error_set(err, VM_EXIT_ERROR, "out of memory");
+        return err->code;
+    }
+    int rc = vm_snapshot_write_json(s, path, err) == 0 ? 0 : err->code;
+    if (rc == 0)
+        rc = vm_timeline_add(w->tl, s, path, 0, err);
+    free(path);
+    return rc;
+}
+
+/* ---- progress --------------------------------------------------------------------------------- */
+
+/* The type whose committed grew most since the first sample; -1 when none grew. */
+static int biggest_growth(const vm_tl_row *first, const vm_tl_row *now, int64_t *by)
+{
+    int best = -1;
+    *by = 0;
+    for (int k = 0; k < VM_KIND_COUNT; k++) {
+        int64_t d = vm_diff_delta(first->committed[k], now->committed[k]);
+        if (k != VM_KIND_FREE && d > *by) {
+            best = k;
+            *by = d;
+        }
+    }
+    return best;
+}
+
+static void progress(const watch *w)
+{
+    if (w->o->t.capture.quiet)
+        return;
+    const vm_tl_row *first = &w->tl->rows[0], *now = &w->tl->rows[w->tl->nrows - 1];
+    char total[VM_UNITS_BUFSZ], change[VM_UNITS_BUFSZ], grew[VM_UNITS_BUFSZ];
+    int64_t by;
+    int k = biggest_growth(first, now, &by);
+    vm_format_kb(now->total, total, sizeof total);
+    vm_diff_format_kb(vm_diff_delta(first->total, now->total), first->total_known && now->total_known, change,
+                      sizeof change);
+    vm_diff_format_kb(by, true, grew, sizeof grew);
+    double el = vm_clock_now() - w->start;
+    printf("%s[%02d:%02d:%02d] %zu sample%s  committed %s (%s since start)  grew most: %s%s%s%s",
+           w->tty ? "\r\033[K" : "", (int)(el / 3600), (int)fmod(el / 60, 60), (int)fmod(el, 60), w->samples,
+           w->samples == 1 ? "" : "s", total, change, k < 0 ? "nothing" : vm_kind_name((vm_kind)k), k < 0 ? "" : " ",
+           k < 0 ? "" : grew, w->tty ? "" : "\n");
+    fflush(stdout);
+}
+
+/* ---- the growth analysis ---------------------------------------------------------------------- */
+
+static void growth_line(const char *name, const vm_growth *g, bool bytes)
+{
+    char change[VM_UNITS_BUFSZ], slope[VM_UNITS_BUFSZ];
+    int64_t d = (int64_t)(g->last - g->first), s = (int64_t)llround(g->slope);
+    if (bytes) {
+        vm_diff_format_kb(d, true, change, sizeof change);
+        vm_diff_format_kb(s, g->span_min > 0, slope, sizeof slope);
+    } else {
+        vm_diff_format_count(d, true, change, sizeof change);
+        snprintf(slope, sizeof slope, "%+.1f", g->slope);
+    }
+    printf("  %-40s %14s %14s %5.2f %5zu/%-5zu %s\n", name, change, slope, g->r2, g->steps_up, g->steps,
+           g->flagged ? "GROWING" : "");
+}
+
+static bool worth_a_line(const vm_growth *g)
+{
+    return g->n > 0 && (g->flagged || g->last != g->first || g->steps_up || g->steps_down);
+}
+
+static size_t print_series(const vm_timeline *tl)
+{
+    size_t flagged = 0;
+    for (int k = 0; k < VM_TL_SERIES; k++)
+        if (k != VM_KIND_FREE && worth_a_line(&tl->growth[k])) {
+            growth_line(vm_timeline_series_name(k), &tl->growth[k], k != VM_TL_THREADS);
+            flagged += tl->growth[k].flagged;
+        }
+    for (size_t h = 0; h < tl->nheaps; h++) {
+        const vm_tl_heap *hp = &tl->heaps[h];
+        char name[96];
+        if (!worth_a_line(&hp->growth))
+            continue;
+        snprintf(name, sizeof name, "heap %s 0x%" PRIx64, hp->kind ? hp->kind : "?", hp->address);
+        growth_line(name, &hp->growth, true);
+        flagged += hp->growth.flagged;
+    }
+    return flagged;
+}
+
+static void print_growth(const vm_timeline *tl)
+{
+    const vm_growth *t = &tl->growth[VM_TL_THREADS];
+    printf("\nGrowth over %zu samples, %.1f s (committed; slope by least squares; GROWING when it only\n"
+           "went up: >= %d samples, never down, up overall, R² >= %.2f):\n",
+           t->n, t->span_min * 60, VM_GROWTH_MIN_SAMPLES, VM_GROWTH_MIN_R2);
+    printf("  %-40s %14s %14s    R² %11s\n", "Series", "Change", "Per minute", "Steps up"); /* R² is 3 bytes */
+    size_t flagged = print_series(tl);
+    if (flagged == 0)
+        printf("  No steady growth: nothing only went up across the window.\n");
+    else
+        printf("  %zu series flagged GROWING.\n", flagged);
+}
+
+/* ---- the loop --------------------------------------------------------------------------------- */
+
+/* One sample: capture, stamp, write, reduce.  1 when the process is gone, 0 ok, else an exit code. */
+static int take_sample(watch *w, vm_error *err)
+{
+    char when[40], stamp[40];
+    vm_utc_now_ms(when, sizeof when, false);
+    vm_utc_now_ms(stamp, sizeof stamp, true);
+    vm_snapshot *s = NULL;
+    int rc = vm_capture_snapshot(w->pid, &w->o->t.capture, &s, err);
+    if (rc == VM_EXIT_NOT_FOUND || rc == VM_EXIT_TARGET_GONE)
+        return w->samples > 0 ? 1 : rc;
+    if (rc != 0)
+        return rc;
+    if (when[0]) { /* milliseconds: samples less than a second apart keep their order and spacing */
+        free(s->taken_at);
+        s->taken_at = vm_strdup(when);
+    }
+    rc = write_sample(w, s, stamp, err);
+    vm_snapshot_free(s);
+    if (rc == 0)
+        w->samples++;
+    return rc;
+}
+
+/* When the next sample is due: the next slot of the schedule that is still ahead. */
+static double next_slot(const watch *w, uint64_t *slot)
+{
+    double now = vm_clock_now(), iv = w->o->interval;
+    uint64_t behind = (uint64_t)((now - w->start) / iv) + 1;
+    *slot = behind > *slot + 1 ? behind : *slot + 1;
+    return w->start + (double)*slot * iv;
+}
+
+static bool done(const watch *w, double next)
+{
+    return (w->o->count && w->samples >= w->o->count) || (w->o->duration > 0 && next - w->start > w->o->duration + 1e-9);
+}
+
+/* Runs until done, stopped or the process exits; the reason goes to *why. */
+static int loop(watch *w, const char **why, vm_error *err)
+{
+    uint64_t slot = 0;
+    w->start = vm_clock_now();
+    for (;;) {
+        int rc = take_sample(w, err);
+        if (rc == 1) {
+            *why = "exited";
+            return 0;
+        }
+        if (rc != 0)
+            return rc;
+        progress(w);
+        double next = next_slot(w, &slot);
+        if (done(w, next) || vm_stop_requested())
+            break;
+        vm_sleep_until(next);
+        if (vm_stop_requested())
+            break;
+    }
+    *why = vm_stop_requested() ? "stopped" : "done";
+    return 0;
+}
+
+static void say_end(const watch *w, const char *why)
+{
+    if (w->tty && !w->o->t.capture.quiet)
+        printf("\n");
+    if (strcmp(why, "exited") == 0)
+        fprintf(stderr, "vmmap: process %" PRId64 " exited after %zu sample%s\n", w->pid, w->samples,
+                w->samples == 1 ? "" : "s");
+    else if (strcmp(why, "stopped") == 0)
+        fprintf(stderr, "vmmap: stopped by %s after %zu sample%s; everything written is complete\n", vm_stop_name(),
+                w->samples, w->samples == 1 ? "" : "s");
+    if (!w->o->t.capture.quiet && w->samples)
+        fprintf(stderr, "vmmap: wrote %zu snapshot%s to %s\n", w->samples, w->samples == 1 ? "" : "s", w->o->output);
+}
+
+static int watch_process(watch *w, vm_error *err)
+{
+    const char *why = "done";
+    int rc = open_output(w, err);
+    if (rc == 0)
+        rc = loop(w, &why, err);
+    if (w->jsonl && fclose(w->jsonl) != 0 && rc == 0) {
+        vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: %s", w->o->output, strerror(errno));
+        rc = err->code;
+    }
+    w->jsonl = NULL;
+    if (w->samples == 0)
+        return rc;
+    say_end(w, why);
+    vm_timeline_finish(w->tl);
+    print_growth(w->tl);
+    return rc;
+}
+
+static int run(int argc, char **argv)
+{
+    watch_opts o = {.interval = 2.0};
+    int rc = parse_options(argc, argv, &o);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    vm_error err = {0};
+    watch w = {.o = &o, .tty = vm_is_terminal(stdout)};
+    if (!vm_cli_take_target(&o.t, argc, argv, optind, "watch", &err) || resolve_pid(&o, &w.pid, &err) != 0)
+        return vm_error_report(&err);
+    w.tl = vm_timeline_new();
+    if (!w.tl)
+        return VM_EXIT_ERROR;
+    vm_stop_install();
+    rc = watch_process(&w, &err);
+    vm_timeline_free(w.tl);
+    return rc == 0 ? 0 : vm_error_report(&err);
+}
+
+const vm_command vm_cmd_watch = {"watch", "snapshot a process every interval and flag growth", run, help};
