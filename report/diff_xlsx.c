@@ -206,50 +206,23 @@ static void summary_sheet(xw_book *b, const vm_diff *d, const vm_diff_filter *f)
 
 /* ---- the workbook ------------------------------------------------------------------------------- */
 
-static int write_book(const vm_diff *d, const vm_diff_filter *f, const char *tmp, const char *path,
-                      vm_error *err)
+typedef struct diff_book {
+    const vm_diff *d;
+    const vm_diff_filter *f;
+} diff_book;
+
+static void diff_sheets(xw_book *b, const void *ctx)
 {
-    lxw_workbook_options opt = {.constant_memory = LXW_TRUE, .tmpdir = NULL, .use_zip64 = LXW_FALSE};
-    xw_book *b = calloc(1, sizeof *b);
-    if (b)
-        b->wb = workbook_new_opt(tmp, &opt);
-    if (!b || !b->wb) {
-        free(b);
-        vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: out of memory", path);
-        return err->code;
-    }
-    xw_formats(b);
-    summary_sheet(b, d, f);
+    const diff_book *db = ctx;
+    summary_sheet(b, db->d, db->f);
     if (xw_ok(b))
-        vm_xlsx_changes_sheet(b, d, f, "Changes");
-    errno = 0;
-    lxw_error closed = workbook_close(b->wb);
-    int sys = errno;
-    lxw_error e = xw_ok(b) ? closed : b->error;
-    const char *at = xw_ok(b) ? NULL : b->error_at;
-    free(b);
-    if (e == LXW_NO_ERROR)
-        return 0;
-    vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: %s%s%s%s%s", path, at ? "sheet " : "", at ? at : "",
-                 at ? ": " : "", lxw_strerror(e), sys == ENOSPC ? " (no space left on device)" : "");
-    return err->code;
+        vm_xlsx_changes_sheet(b, db->d, db->f, "Changes");
 }
 
 int vm_diff_write_xlsx(const vm_diff *d, const vm_diff_filter *f, const char *path, vm_error *err)
 {
-    if (strcmp(path, "-") == 0) {
-        vm_error_set(err, VM_EXIT_USAGE, "a workbook cannot be written to standard output");
-        vm_error_hint(err, "give a file name (-o diff.xlsx), or use --format json or csv for stdout");
-        return err->code;
-    }
-    char *tmp = vm_atomic_temp_path(path, err);
-    if (!tmp)
-        return err->code;
-    int rc = write_book(d, f, tmp, path, err);
-    if (rc == 0 && !vm_atomic_commit_path(tmp, path, err))
-        rc = err->code;
-    if (rc != 0)
-        remove(tmp);
-    free(tmp);
-    return rc;
+    diff_book db = {d, f};
+    return xw_write_book(path, "Virtual memory changes between two snapshots",
+                         "What changed: per-type deltas and the allocations, heaps, threads and modules", diff_sheets,
+                         &db, err);
 }

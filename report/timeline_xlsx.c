@@ -276,64 +276,27 @@ static void write_sheets(xw_book *b, const vm_timeline *tl, const vm_diff *chang
 
 /* ---- the file --------------------------------------------------------------------------------- */
 
-static void set_properties(xw_book *b, const vm_timeline *tl)
-{
-    char title[256];
-    snprintf(title, sizeof title, "Virtual memory of %s (PID %" PRId64 ") over %zu snapshots",
-             tl->process_name ? tl->process_name : "?", tl->pid, tl->nrows);
-    lxw_doc_properties props = {.title = title,
-                                .subject = "Process virtual memory timeline (VMMap types)",
-                                .comments = "Written by vmmap " VMMAP_VERSION};
-    xw_check(b, workbook_set_properties(b->wb, &props));
-}
+typedef struct timeline_book {
+    const vm_timeline *tl;
+    const vm_diff *changes;
+} timeline_book;
 
-static int failed(vm_error *err, const char *path, const xw_book *b, lxw_error closed, int sys)
+static void timeline_sheets(xw_book *b, const void *ctx)
 {
-    if (!xw_ok(b))
-        vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: sheet %s: %s", path, b->error_at ? b->error_at : "?",
-                     lxw_strerror(b->error));
-    else if (sys == ENOSPC)
-        vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: no space left on device", path);
-    else
-        vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: %s", path, lxw_strerror(closed));
-    return err->code;
-}
-
-static int write_book(const vm_timeline *tl, const vm_diff *changes, const char *tmp, const char *path,
-                      vm_error *err)
-{
-    lxw_workbook_options opt = {.constant_memory = LXW_TRUE, .tmpdir = NULL, .use_zip64 = LXW_FALSE};
-    xw_book b = {0};
-    b.wb = workbook_new_opt(tmp, &opt);
-    if (!b.wb) {
-        vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: out of memory", path);
-        return err->code;
-    }
-    xw_formats(&b);
-    set_properties(&b, tl);
-    write_sheets(&b, tl, changes);
-    errno = 0;
-    lxw_error closed = workbook_close(b.wb);
-    int sys = errno;
-    return xw_ok(&b) && closed == LXW_NO_ERROR ? 0 : failed(err, path, &b, closed, sys);
+    const timeline_book *tb = ctx;
+    write_sheets(b, tb->tl, tb->changes);
 }
 
 int vm_report_write_timeline_xlsx(const vm_timeline *tl, const vm_diff *changes, const char *path,
                                   vm_error *err)
 {
-    if (strcmp(path, "-") == 0 || tl->nrows + 12 > LXW_ROW_MAX) {
-        vm_error_set(err, VM_EXIT_USAGE, "%s", strcmp(path, "-") == 0 ? "a workbook cannot be written to standard output"
-                                                                        : "too many snapshots for one worksheet");
+    if (tl->nrows + 12 > LXW_ROW_MAX) {
+        vm_error_set(err, VM_EXIT_USAGE, "too many snapshots for one worksheet (%zu)", tl->nrows);
         return err->code;
     }
-    char *tmp = vm_atomic_temp_path(path, err);
-    if (!tmp)
-        return err->code;
-    int rc = write_book(tl, changes, tmp, path, err);
-    if (rc == 0 && !vm_atomic_commit_path(tmp, path, err))
-        rc = err->code;
-    if (rc != 0)
-        remove(tmp);
-    free(tmp);
-    return rc;
+    char title[256];
+    snprintf(title, sizeof title, "Virtual memory of %s (PID %" PRId64 ") over %zu snapshots",
+             tl->process_name ? tl->process_name : "?", tl->pid, tl->nrows);
+    timeline_book tb = {tl, changes};
+    return xw_write_book(path, title, "Process virtual memory timeline (VMMap types)", timeline_sheets, &tb, err);
 }

@@ -15,14 +15,9 @@ static void (*const sheets[])(xw_book *, const vm_snapshot *) = {
     xw_threads_sheet, xw_modules_sheet, xw_warnings_sheet,
 };
 
-/* What a user can do about it; refusals before anything is written. */
+/* Too many rows for one worksheet: say so before anything is written. */
 static bool refuse(const vm_snapshot *s, const char *path, vm_error *err)
 {
-    if (strcmp(path, "-") == 0) {
-        vm_error_set(err, VM_EXIT_USAGE, "a workbook cannot be written to standard output");
-        vm_error_hint(err, "give a file name (-o report.xlsx), or use --format csv for stdout");
-        return true;
-    }
     uint64_t rows = xw_regions_rows(s);
     if (rows > LXW_ROW_MAX) {
         vm_error_set(err, VM_EXIT_ERROR,
@@ -32,19 +27,6 @@ static bool refuse(const vm_snapshot *s, const char *path, vm_error *err)
         return true;
     }
     return false;
-}
-
-static void set_properties(xw_book *b, const vm_snapshot *s)
-{
-    char title[256];
-    snprintf(title, sizeof title, "Virtual memory of %s (PID %lld)",
-             s->process.name ? s->process.name : "?", (long long)s->process.pid);
-    lxw_doc_properties props = {
-        .title = title,
-        .subject = "Process virtual memory map (VMMap types and columns)",
-        .comments = "Written by vmmap " VMMAP_VERSION,
-    };
-    xw_check(b, workbook_set_properties(b->wb, &props));
 }
 
 /* The message for a libxlsxwriter failure, with errno when the system said more. */
@@ -68,46 +50,73 @@ static void set_lxw_error(vm_error *err, const char *path, lxw_error e, const ch
                      sys ? ": " : "", sys ? strerror(sys) : "");
 }
 
-/* Writes every sheet into tmp; 0 or an exit code with err set. */
-static int write_book(const vm_snapshot *s, const char *tmp, const char *path, vm_error *err)
+/* Opens the workbook at tmp, lets body add the sheets, closes it; 0 or an exit code. */
+static int write_to(const char *tmp, const char *path, const char *title, const char *subject,
+                    void (*body)(xw_book *b, const void *ctx), const void *ctx, vm_error *err)
 {
     lxw_workbook_options opt = {.constant_memory = LXW_TRUE, .tmpdir = NULL, .use_zip64 = LXW_FALSE};
-    xw_book b = {0};
-    b.wb = workbook_new_opt(tmp, &opt);
-    if (!b.wb) {
+    xw_book *b = calloc(1, sizeof *b); /* hundreds of format pointers: not on the stack */
+    if (b)
+        b->wb = workbook_new_opt(tmp, &opt);
+    if (!b || !b->wb) {
+        free(b);
         vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: out of memory", path);
         return err->code;
     }
-    xw_formats(&b);
-    set_properties(&b, s);
-    for (size_t i = 0; i < sizeof sheets / sizeof sheets[0] && xw_ok(&b); i++)
-        sheets[i](&b, s);
+    xw_formats(b);
+    lxw_doc_properties props = {
+        .title = (char *)title, .subject = (char *)subject, .comments = "Written by vmmap " VMMAP_VERSION};
+    xw_check(b, workbook_set_properties(b->wb, &props));
+    if (xw_ok(b))
+        body(b, ctx);
     errno = 0;
-    lxw_error closed = workbook_close(b.wb); /* always frees the workbook */
+    lxw_error closed = workbook_close(b->wb); /* always frees the workbook */
     int sys = errno;
-    if (!xw_ok(&b)) {
-        set_lxw_error(err, path, b.error, b.error_at, 0);
-        return err->code;
-    }
-    if (closed != LXW_NO_ERROR) {
+    int rc = 0;
+    if (!xw_ok(b))
+        set_lxw_error(err, path, b->error, b->error_at, 0);
+    else if (closed != LXW_NO_ERROR)
         set_lxw_error(err, path, closed, NULL, sys);
-        return err->code;
-    }
-    return 0;
+    if (!xw_ok(b) || closed != LXW_NO_ERROR)
+        rc = err->code;
+    free(b);
+    return rc;
 }
 
-int vm_report_write_xlsx(const vm_snapshot *s, const char *path, vm_error *err)
+int xw_write_book(const char *path, const char *title, const char *subject,
+                  void (*body)(xw_book *b, const void *ctx), const void *ctx, vm_error *err)
 {
-    if (refuse(s, path, err))
+    if (strcmp(path, "-") == 0) {
+        vm_error_set(err, VM_EXIT_USAGE, "a workbook cannot be written to standard output");
+        vm_error_hint(err, "give a file name (-o FILE.xlsx), or choose --format csv or json for standard output");
         return err->code;
+    }
     char *tmp = vm_atomic_temp_path(path, err);
     if (!tmp)
         return err->code;
-    int rc = write_book(s, tmp, path, err);
+    int rc = write_to(tmp, path, title, subject, body, ctx, err);
     if (rc == 0 && !vm_atomic_commit_path(tmp, path, err))
         rc = err->code;
     if (rc != 0)
         remove(tmp); /* commit_path removes it itself; a second remove is harmless */
     free(tmp);
     return rc;
+}
+
+static void snapshot_sheets(xw_book *b, const void *ctx)
+{
+    const vm_snapshot *s = ctx;
+    for (size_t i = 0; i < sizeof sheets / sizeof sheets[0] && xw_ok(b); i++)
+        sheets[i](b, s);
+}
+
+int vm_report_write_xlsx(const vm_snapshot *s, const char *path, vm_error *err)
+{
+    if (strcmp(path, "-") != 0 && refuse(s, path, err))
+        return err->code;
+    char title[256];
+    snprintf(title, sizeof title, "Virtual memory of %s (PID %lld)", s->process.name ? s->process.name : "?",
+             (long long)s->process.pid);
+    return xw_write_book(path, title, "Process virtual memory map (VMMap types and columns)", snapshot_sheets, s,
+                         err);
 }

@@ -11,6 +11,8 @@
 
 #include <xlsxwriter.h>
 
+#include "../vmmap/util/error.h"
+
 #include "../vmmap/model/snapshot.h"
 #include "tabular.h"
 
@@ -56,6 +58,12 @@ typedef struct xw_column {
 } xw_column;
 
 /* Creates every format of b->wb (after workbook_new). */
+/* Writes a workbook to path whole or not at all: a temporary beside it in constant-memory mode,
+ * the shared formats and the document properties, then body(b, ctx) adds the sheets; closed
+ * and renamed into place, or removed with the reason in err.  Returns 0 or an exit code. */
+int xw_write_book(const char *path, const char *title, const char *subject,
+                  void (*body)(xw_book *b, const void *ctx), const void *ctx, vm_error *err);
+
 void xw_formats(xw_book *b);
 
 bool xw_check(xw_book *b, lxw_error e);
