@@ -5,6 +5,7 @@
  * the model field); the few fields with their own rules (counters, links, version) have helpers.
  * Unknown keys are ignored, so files from newer writers that only add fields still read. */
 #include "json.h"
+#include "json_arena.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -762,9 +763,8 @@ static cJSON *parse_text(const char *text, size_t len, const char *name, vm_erro
     return NULL;
 }
 
-vm_snapshot *vm_snapshot_from_json(const char *text, size_t len, const char *source_name, vm_error *err)
+static vm_snapshot *from_json(const char *text, size_t len, const char *name, vm_error *err)
 {
-    const char *name = source_name ? source_name : "snapshot";
     cJSON *root = parse_text(text, len, name, err);
     if (!root)
         return NULL;
@@ -782,6 +782,15 @@ vm_snapshot *vm_snapshot_from_json(const char *text, size_t len, const char *sou
         vm_snapshot_free(s);
         return NULL;
     }
+    return s;
+}
+
+vm_snapshot *vm_snapshot_from_json(const char *text, size_t len, const char *source_name, vm_error *err)
+{
+    /* The parse tree lives in an arena (json_arena.h); the snapshot is built with malloc. */
+    vm_json_arena_begin();
+    vm_snapshot *s = from_json(text, len, source_name ? source_name : "snapshot", err);
+    vm_json_arena_end();
     return s;
 }
 

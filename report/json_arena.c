@@ -1,0 +1,59 @@
+#include "json_arena.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cjson/cJSON.h>
+
+#define CHUNK_BYTES ((size_t)1 << 20)
+#define ALIGN 16
+
+typedef struct chunk {
+    struct chunk *prev;
+    size_t used, size;
+    _Alignas(ALIGN) unsigned char data[];
+} chunk;
+
+static chunk *current;
+
+static void *arena_malloc(size_t n)
+{
+    n = (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+    if (n == 0 || n > SIZE_MAX / 2)
+        return NULL;
+    if (!current || current->size - current->used < n) {
+        size_t size = n > CHUNK_BYTES ? n : CHUNK_BYTES;
+        chunk *c = malloc(sizeof *c + size);
+        if (!c)
+            return NULL; /* cJSON reports the failure as a parse error */
+        c->prev = current;
+        c->used = 0;
+        c->size = size;
+        current = c;
+    }
+    void *p = current->data + current->used;
+    current->used += n;
+    return p;
+}
+
+static void arena_free(void *p)
+{
+    (void)p; /* everything goes at once in vm_json_arena_end */
+}
+
+void vm_json_arena_begin(void)
+{
+    cJSON_Hooks hooks = {arena_malloc, arena_free};
+    cJSON_InitHooks(&hooks);
+}
+
+void vm_json_arena_end(void)
+{
+    cJSON_InitHooks(NULL); /* back to malloc and free */
+    while (current) {
+        chunk *prev = current->prev;
+        free(current);
+        current = prev;
+    }
+}
