@@ -136,8 +136,24 @@ static size_t shape_candidates(const lx_capture *c, long *first)
     return count;
 }
 
+/* Test hook: VMMAP_TEST_STACK_METHODS=glibc (or "shape", or a comma list of syscall, glibc,
+ * shape) limits the ways a thread's stack may be found, so the integration tests exercise each
+ * fallback on a live process; a running thread cannot be produced on demand.  The main thread's
+ * [stack] is always used. */
+enum { M_SYSCALL = 1, M_GLIBC = 2, M_SHAPE = 4 };
+
+static unsigned stack_methods(void)
+{
+    const char *env = getenv("VMMAP_TEST_STACK_METHODS");
+    if (!env || !*env)
+        return M_SYSCALL | M_GLIBC | M_SHAPE;
+    return (strstr(env, "syscall") ? M_SYSCALL : 0u) | (strstr(env, "glibc") ? M_GLIBC : 0u) |
+           (strstr(env, "shape") ? M_SHAPE : 0u);
+}
+
 void lx_find_stacks(lx_capture *c, const vm_linux_task *tasks, size_t ntasks)
 {
+    const unsigned methods = stack_methods();
     bool *done = calloc(ntasks ? ntasks : 1, sizeof *done);
     if (!done)
         return;
@@ -150,7 +166,7 @@ void lx_find_stacks(lx_capture *c, const vm_linux_task *tasks, size_t ntasks)
         if (tasks[t].tid == (uint64_t)c->pid && stack_candidate(c, ms)) {
             i = ms;
             how = "[stack] mapping";
-        } else if (tasks[t].sp_known) {
+        } else if (tasks[t].sp_known && (methods & M_SYSCALL)) {
             i = lx_find_mapping(c, tasks[t].sp);
             if (!stack_candidate(c, i)) {
                 if (i >= 0)
@@ -168,7 +184,7 @@ void lx_find_stacks(lx_capture *c, const vm_linux_task *tasks, size_t ntasks)
         }
     }
 
-    if (missing) {
+    if (missing && (methods & M_GLIBC)) {
         vm_glibc_thread *gt = NULL;
         size_t ng = 0;
         if (glibc_thread_list(c, &gt, &ng)) {
@@ -185,7 +201,7 @@ void lx_find_stacks(lx_capture *c, const vm_linux_task *tasks, size_t ntasks)
         free(gt);
     }
 
-    if (missing == 1) {
+    if (missing == 1 && (methods & M_SHAPE)) {
         long first = -1;
         if (shape_candidates(c, &first) == 1)
             for (size_t t = 0; t < ntasks; t++)
