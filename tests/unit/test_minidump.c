@@ -764,8 +764,8 @@ static void write_seeds(void)
     const char *dir = getenv("VMMAP_MINIDUMP_SEEDS");
     if (!dir)
         return;
-    const struct { const spec *s; const char *name; } seeds[] = {{&X64_FULL, "x64-full.dmp"},
-                                                                  {&X86_MEM64_PARTIAL, "x86-mem64.dmp"}};
+    const struct { const spec *s; const char *name; } seeds[] = {{&X64_FULL, "synthetic-x64-full.seed"},
+                                                                  {&X86_MEM64_PARTIAL, "synthetic-x86-mem64.seed"}};
     for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
         size_t n;
         uint8_t *d = build_dump(seeds[i].s, &n);
