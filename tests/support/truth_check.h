@@ -26,4 +26,11 @@ uint64_t hex_of(const cJSON *o, const char *key);
 uint64_t u64_of(const cJSON *o, const char *key);
 const cJSON *member(const cJSON *o, const char *key);
 
+/* "block 0x... +N type=... state=... prot=... memtype=... details=... path=..." for messages. */
+const char *describe(const cJSON *block, char *buf, size_t len);
+/* Every byte of [lo, hi) is in blocks of type `type`, of state `state` (when not NULL) and, when
+ * heap_addr is not 0, linked to the heap whose address is heap_addr. */
+void expect_range(const cJSON *snap, const char *what, uint64_t lo, uint64_t hi, const char *type,
+                  const char *state, uint64_t heap_addr);
+
 #endif

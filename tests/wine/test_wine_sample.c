@@ -105,19 +105,6 @@ static bool same_base_name(const char *a, const char *b)
     return a && b && strcasecmp(base_name(a), base_name(b)) == 0;
 }
 
-/* "block 0x... +N Type state prot (details)" for messages. */
-static const char *describe(const cJSON *b, char *buf, size_t len)
-{
-    if (!b) {
-        snprintf(buf, len, "(no block)");
-        return buf;
-    }
-    snprintf(buf, len, "block %s +%" PRId64 " type=%s state=%s prot=%s memtype=%s details=%s path=%s",
-             str_or(b, "address"), int_or(b, "size", -1), str_or(b, "type"), str_or(b, "state"),
-             str_or(b, "protection"), str_or(b, "memtype"), str_or(b, "details"), str_or(b, "path"));
-    return buf;
-}
-
 static uint64_t block_addr(const cJSON *b)
 {
     uint64_t a = 0;
@@ -555,40 +542,6 @@ static const cJSON *expect_at(const cJSON *snap, const char *what, uint64_t addr
         expect(str_is(b, "type", type), "%s 0x%" PRIx64 ": want type %s, got %s", what, addr, type,
                describe(b, d, sizeof d));
     return b;
-}
-
-/* Every byte of [lo, hi) is in blocks of type `type`, state `state` (when not NULL) and, when
- * heap_addr is not 0, linked to the heap whose address is heap_addr. */
-static void expect_range(const cJSON *snap, const char *what, uint64_t lo, uint64_t hi, const char *type,
-                         const char *state, uint64_t heap_addr)
-{
-    char d[320];
-    uint64_t pos = lo;
-    while (pos < hi) {
-        const cJSON *b = pu_snapshot_find_block(snap, pos, NULL);
-        expect(b != NULL, "%s: no block contains 0x%" PRIx64, what, pos);
-        if (!b)
-            return;
-        expect(str_is(b, "type", type), "%s at 0x%" PRIx64 ": want type %s, got %s", what, pos, type,
-               describe(b, d, sizeof d));
-        if (state)
-            expect(str_is(b, "state", state), "%s at 0x%" PRIx64 ": want state %s, got %s", what, pos, state,
-                   describe(b, d, sizeof d));
-        if (heap_addr) {
-            const cJSON *h = pu_snapshot_block_heap(snap, b);
-            uint64_t ha = 0;
-            if (h)
-                pu_json_hex(h, "address", &ha);
-            expect(h && ha == heap_addr, "%s at 0x%" PRIx64 ": want a link to heap 0x%" PRIx64 ", got %s in %s", what,
-                   pos, heap_addr, h ? str_or(h, "address") : "no heap link", describe(b, d, sizeof d));
-        }
-        uint64_t a = block_addr(b), s = block_size(b);
-        if (s == 0) {
-            expect(false, "%s: empty block at 0x%" PRIx64, what, pos);
-            return;
-        }
-        pos = a + s;
-    }
 }
 
 static void test_heaps(void **state)
