@@ -9,31 +9,11 @@
 
 #include "../vmmap/version.h"
 #include "diff_report.h"
+#include "json_values.h"
 
 typedef struct jb {
     bool ok; /* false once anything failed to allocate */
 } jb;
-
-static cJSON *jnum_u(uint64_t v)
-{
-    char buf[32];
-    snprintf(buf, sizeof buf, "%" PRIu64, v);
-    return cJSON_CreateRaw(buf);
-}
-
-static cJSON *jnum_i(int64_t v)
-{
-    char buf[32];
-    snprintf(buf, sizeof buf, "%" PRId64, v);
-    return cJSON_CreateRaw(buf);
-}
-
-static cJSON *jhex(uint64_t v)
-{
-    char buf[32];
-    snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-    return cJSON_CreateString(buf);
-}
 
 static cJSON *jstr(const char *s)
 {
@@ -61,12 +41,12 @@ static void add(jb *b, cJSON *arr, cJSON *item)
 static cJSON *process_json(jb *b, const vm_diff_process *p)
 {
     cJSON *o = cJSON_CreateObject();
-    put(b, o, "pid", jnum_i(p->pid));
+    put(b, o, "pid", vm_json_i64(p->pid));
     put(b, o, "name", jstr(p->name));
     put(b, o, "exe", jstr(p->exe));
     put(b, o, "taken_at", jstr(p->taken_at));
     put(b, o, "source", jstr(p->source));
-    put(b, o, "regions", jnum_u(p->nregions));
+    put(b, o, "regions", vm_json_u64(p->nregions));
     return o;
 }
 
@@ -76,9 +56,9 @@ static cJSON *filter_json(jb *b, const vm_diff_filter *f)
     for (int k = 0; f && f->kinds && k < VM_KIND_COUNT; k++)
         if (f->kinds & (1u << k))
             add(b, types, cJSON_CreateString(vm_kind_name((vm_kind)k)));
-    put(b, o, "top", jnum_u(f ? f->top : 0));
+    put(b, o, "top", vm_json_u64(f ? f->top : 0));
     put(b, o, "types", types);
-    put(b, o, "min_change", jnum_u(f ? f->min_change : 0));
+    put(b, o, "min_change", vm_json_u64(f ? f->min_change : 0));
     return o;
 }
 
@@ -89,9 +69,9 @@ static cJSON *filter_json(jb *b, const vm_diff_filter *f)
 static cJSON *value_json(jb *b, const vm_diff_value *v)
 {
     cJSON *o = cJSON_CreateObject();
-    put(b, o, "old", v->known ? jnum_u(v->old_value) : cJSON_CreateNull());
-    put(b, o, "new", v->known ? jnum_u(v->new_value) : cJSON_CreateNull());
-    put(b, o, "delta", v->known ? jnum_i(v->delta) : cJSON_CreateNull());
+    put(b, o, "old", v->known ? vm_json_u64(v->old_value) : cJSON_CreateNull());
+    put(b, o, "new", v->known ? vm_json_u64(v->new_value) : cJSON_CreateNull());
+    put(b, o, "delta", v->known ? vm_json_i64(v->delta) : cJSON_CreateNull());
     return o;
 }
 
@@ -131,14 +111,14 @@ static cJSON *side_json(jb *b, const vm_diff_side *s)
     char prot[64];
     vm_prot_format(s->protection, prot, sizeof prot);
     cJSON *o = cJSON_CreateObject();
-    put(b, o, "address", jhex(s->address));
+    put(b, o, "address", vm_json_hex(s->address));
     put(b, o, "type", cJSON_CreateString(vm_kind_name(s->kind)));
-    put(b, o, "size", jnum_u(s->size));
-    put(b, o, "committed", s->committed_known ? jnum_u(s->committed) : cJSON_CreateNull());
-    put(b, o, "private", s->private_known ? jnum_u(s->private_bytes) : cJSON_CreateNull());
-    put(b, o, "blocks", jnum_u(s->blocks));
+    put(b, o, "size", vm_json_u64(s->size));
+    put(b, o, "committed", s->committed_known ? vm_json_u64(s->committed) : cJSON_CreateNull());
+    put(b, o, "private", s->private_known ? vm_json_u64(s->private_bytes) : cJSON_CreateNull());
+    put(b, o, "blocks", vm_json_u64(s->blocks));
     put(b, o, "protection", cJSON_CreateString(prot));
-    put(b, o, "index", jnum_u(s->index));
+    put(b, o, "index", vm_json_u64(s->index));
     return o;
 }
 
@@ -150,10 +130,10 @@ static cJSON *region_json(jb *b, const vm_diff_region *r)
             add(b, flags, cJSON_CreateString(flag_words[i].word));
     put(b, o, "change", cJSON_CreateString(vm_diff_change_name(r->what)));
     put(b, o, "type", cJSON_CreateString(vm_kind_name(vm_diff_region_kind(r))));
-    put(b, o, "address", jhex(r->after.present ? r->after.address : r->before.address));
+    put(b, o, "address", vm_json_hex(r->after.present ? r->after.address : r->before.address));
     put(b, o, "flags", flags);
-    put(b, o, "size_delta", jnum_i(r->size_delta));
-    put(b, o, "committed_delta", r->committed_known ? jnum_i(r->committed_delta) : cJSON_CreateNull());
+    put(b, o, "size_delta", vm_json_i64(r->size_delta));
+    put(b, o, "committed_delta", r->committed_known ? vm_json_i64(r->committed_delta) : cJSON_CreateNull());
     put(b, o, "path", jstr(r->path));
     put(b, o, "details", jstr(r->details));
     put(b, o, "old", side_json(b, &r->before));
@@ -166,9 +146,9 @@ static cJSON *parts_json(jb *b, const vm_diff_part *p, size_t n)
     cJSON *a = cJSON_CreateArray();
     for (size_t i = 0; i < n; i++) {
         cJSON *o = cJSON_CreateObject();
-        put(b, o, "address", jhex(p[i].address));
-        put(b, o, "size", jnum_u(p[i].size));
-        put(b, o, "committed", jnum_u(p[i].committed));
+        put(b, o, "address", vm_json_hex(p[i].address));
+        put(b, o, "size", vm_json_u64(p[i].size));
+        put(b, o, "committed", vm_json_u64(p[i].committed));
         put(b, o, "what", jstr(p[i].what));
         add(b, a, o);
     }
@@ -180,11 +160,11 @@ static cJSON *heap_side_json(jb *b, const vm_diff_heap_side *s)
     if (!s->present)
         return cJSON_CreateNull();
     cJSON *o = cJSON_CreateObject();
-    put(b, o, "id", jnum_i(s->id));
-    put(b, o, "address", jhex(s->address));
-    put(b, o, "size", jnum_u(s->size));
-    put(b, o, "committed", jnum_u(s->committed));
-    put(b, o, "parts", jnum_u(s->nparts));
+    put(b, o, "id", vm_json_i64(s->id));
+    put(b, o, "address", vm_json_hex(s->address));
+    put(b, o, "size", vm_json_u64(s->size));
+    put(b, o, "committed", vm_json_u64(s->committed));
+    put(b, o, "parts", vm_json_u64(s->nparts));
     return o;
 }
 
@@ -193,8 +173,8 @@ static cJSON *heap_json(jb *b, const vm_diff_heap *h)
     cJSON *o = cJSON_CreateObject();
     put(b, o, "change", cJSON_CreateString(vm_diff_change_name(h->what)));
     put(b, o, "kind", jstr(h->kind));
-    put(b, o, "committed_delta", jnum_i(h->committed_delta));
-    put(b, o, "size_delta", jnum_i(h->size_delta));
+    put(b, o, "committed_delta", vm_json_i64(h->committed_delta));
+    put(b, o, "size_delta", vm_json_i64(h->size_delta));
     put(b, o, "old", heap_side_json(b, &h->before));
     put(b, o, "new", heap_side_json(b, &h->after));
     put(b, o, "parts_added", parts_json(b, h->parts_added, h->nparts_added));
@@ -206,11 +186,11 @@ static cJSON *thread_json(jb *b, const vm_diff_thread *t)
 {
     cJSON *o = cJSON_CreateObject();
     put(b, o, "change", cJSON_CreateString(vm_diff_thread_change_name(t->what)));
-    put(b, o, "tid", jnum_u(t->tid));
+    put(b, o, "tid", vm_json_u64(t->tid));
     put(b, o, "name", jstr(t->name));
-    put(b, o, "stack_base", jhex(t->stack_base));
-    put(b, o, "stack_reserved", jnum_u(t->stack_reserved));
-    put(b, o, "stack_committed", jnum_u(t->stack_committed));
+    put(b, o, "stack_base", vm_json_hex(t->stack_base));
+    put(b, o, "stack_reserved", vm_json_u64(t->stack_reserved));
+    put(b, o, "stack_committed", vm_json_u64(t->stack_committed));
     return o;
 }
 
@@ -219,8 +199,8 @@ static cJSON *module_json(jb *b, const vm_diff_module *m)
     cJSON *o = cJSON_CreateObject();
     put(b, o, "change", cJSON_CreateString(vm_diff_module_change_name(m->what)));
     put(b, o, "path", jstr(m->path));
-    put(b, o, "base", jhex(m->base));
-    put(b, o, "size", jnum_u(m->size));
+    put(b, o, "base", vm_json_hex(m->base));
+    put(b, o, "size", vm_json_u64(m->size));
     return o;
 }
 
@@ -251,10 +231,10 @@ static cJSON *one_module(jb *b, const vm_diff *d, size_t i) { return module_json
 static cJSON *counts_json(jb *b, const vm_diff *d)
 {
     cJSON *o = cJSON_CreateObject();
-    put(b, o, "changes", jnum_u(d->nregions));
-    put(b, o, "heaps", jnum_u(d->nheaps));
-    put(b, o, "threads", jnum_u(d->nthreads));
-    put(b, o, "modules", jnum_u(d->nmodules));
+    put(b, o, "changes", vm_json_u64(d->nregions));
+    put(b, o, "heaps", vm_json_u64(d->nheaps));
+    put(b, o, "threads", vm_json_u64(d->nthreads));
+    put(b, o, "modules", vm_json_u64(d->nmodules));
     return o;
 }
 
@@ -263,7 +243,7 @@ char *vm_diff_to_json(const vm_diff *d, const vm_diff_filter *f, int pretty)
     jb b = {true};
     cJSON *root = cJSON_CreateObject();
     put(&b, root, "format", cJSON_CreateString(VM_DIFF_FORMAT));
-    put(&b, root, "version", jnum_u(VM_DIFF_VERSION));
+    put(&b, root, "version", vm_json_u64(VM_DIFF_VERSION));
     put(&b, root, "tool_version", cJSON_CreateString(VMMAP_VERSION));
     put(&b, root, "old", process_json(&b, &d->before));
     put(&b, root, "new", process_json(&b, &d->after));

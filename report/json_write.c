@@ -11,6 +11,7 @@
  * address space is that large) are still written exactly, but the reader rejects them because a
  * JSON number that large cannot be read back exactly by common JSON tools. */
 #include "json.h"
+#include "json_values.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -46,31 +47,10 @@ static cJSON *finished(cJSON *o, bool ok)
     return NULL;
 }
 
-static cJSON *json_u64(uint64_t v)
-{
-    char buf[24];
-    snprintf(buf, sizeof buf, "%" PRIu64, v);
-    return cJSON_CreateRaw(buf);
-}
-
-static cJSON *json_i64(int64_t v)
-{
-    char buf[24];
-    snprintf(buf, sizeof buf, "%" PRId64, v);
-    return cJSON_CreateRaw(buf);
-}
-
-static cJSON *json_hex(uint64_t v)
-{
-    char buf[24];
-    snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-    return cJSON_CreateString(buf);
-}
-
 /* Address where 0 means "none": null. */
 static cJSON *json_hex_or_null(uint64_t v)
 {
-    return v ? json_hex(v) : cJSON_CreateNull();
+    return v ? vm_json_hex(v) : cJSON_CreateNull();
 }
 
 static cJSON *json_str(const char *s)
@@ -80,7 +60,7 @@ static cJSON *json_str(const char *s)
 
 static cJSON *json_known(uint64_t v, bool known)
 {
-    return known ? json_u64(v) : cJSON_CreateNull();
+    return known ? vm_json_u64(v) : cJSON_CreateNull();
 }
 
 static cJSON *json_prot(uint32_t prot)
@@ -103,10 +83,10 @@ static cJSON *summary_row_json(const char *type, const vm_summary_row *row)
     bool ok = true;
     cJSON *o = cJSON_CreateObject();
     put(o, "type", cJSON_CreateString(type), &ok);
-    put(o, "size", json_u64(row->size), &ok);
+    put(o, "size", vm_json_u64(row->size), &ok);
     put_counters(o, &row->counters, &ok);
-    put(o, "blocks", json_u64(row->blocks), &ok);
-    put(o, "largest", json_u64(row->largest), &ok);
+    put(o, "blocks", vm_json_u64(row->blocks), &ok);
+    put(o, "largest", vm_json_u64(row->largest), &ok);
     return finished(o, ok);
 }
 
@@ -140,11 +120,11 @@ static cJSON *process_json(const vm_process *p)
 {
     bool ok = true;
     cJSON *o = cJSON_CreateObject();
-    put(o, "pid", json_i64(p->pid), &ok);
+    put(o, "pid", vm_json_i64(p->pid), &ok);
     put(o, "name", json_str(p->name), &ok);
     put(o, "exe", json_str(p->exe), &ok);
     put(o, "cmdline", json_str(p->cmdline), &ok);
-    put(o, "bits", json_i64(p->bits), &ok);
+    put(o, "bits", vm_json_i64(p->bits), &ok);
     return finished(o, ok);
 }
 
@@ -154,15 +134,15 @@ static cJSON *head_json(const vm_snapshot *s)
     bool ok = true;
     cJSON *o = cJSON_CreateObject();
     put(o, "format", cJSON_CreateString(VM_SNAPSHOT_FORMAT), &ok);
-    put(o, "version", json_i64(VM_SNAPSHOT_VERSION), &ok);
+    put(o, "version", vm_json_i64(VM_SNAPSHOT_VERSION), &ok);
     put(o, "tool_version", json_str(s->tool_version), &ok);
     put(o, "taken_at", json_str(s->taken_at), &ok);
     put(o, "source", json_str(s->source), &ok);
     put(o, "host", host_json(s), &ok);
     put(o, "process", process_json(&s->process), &ok);
-    put(o, "page_size", json_u64(s->page_size), &ok);
-    put(o, "alloc_granularity", json_u64(s->alloc_granularity), &ok);
-    put(o, "user_top", json_hex(s->user_top), &ok);
+    put(o, "page_size", vm_json_u64(s->page_size), &ok);
+    put(o, "alloc_granularity", vm_json_u64(s->alloc_granularity), &ok);
+    put(o, "user_top", vm_json_hex(s->user_top), &ok);
     put(o, "page_table", json_known(s->page_table_bytes, s->page_table_known), &ok);
     put(o, "summary", summary_json(s), &ok);
     return finished(o, ok);
@@ -179,14 +159,14 @@ static void put_block_links(cJSON *o, const vm_block *b, bool *ok)
         cJSON *h = cJSON_CreateObject();
         put(o, "heap", h, ok);
         if (h) {
-            put(h, "id", json_i64(b->heap_id), ok);
-            put(h, "part", b->heap_part >= 0 ? json_i64(b->heap_part) : cJSON_CreateNull(), ok);
+            put(h, "id", vm_json_i64(b->heap_id), ok);
+            put(h, "part", b->heap_part >= 0 ? vm_json_i64(b->heap_part) : cJSON_CreateNull(), ok);
         }
     }
     if (b->thread_id)
-        put(o, "thread", json_u64(b->thread_id), ok);
+        put(o, "thread", vm_json_u64(b->thread_id), ok);
     if (b->module >= 0)
-        put(o, "module", json_i64(b->module), ok);
+        put(o, "module", vm_json_i64(b->module), ok);
 }
 
 /* Builds the JSON for one element of a model array (blocks, parts, sections). */
@@ -215,8 +195,8 @@ static cJSON *block_json(const void *item, bool *ok)
         *ok = false;
         return NULL;
     }
-    put(o, "address", json_hex(b->address), ok);
-    put(o, "size", json_u64(b->size), ok);
+    put(o, "address", vm_json_hex(b->address), ok);
+    put(o, "size", vm_json_u64(b->size), ok);
     put(o, "state", cJSON_CreateString(vm_state_name(b->state)), ok);
     put(o, "protection", json_prot(b->protection), ok);
     put(o, "memtype", cJSON_CreateString(vm_memtype_name(b->memtype)), ok);
@@ -230,8 +210,8 @@ static cJSON *region_json(const vm_snapshot *s, size_t i, bool *ok)
 {
     const vm_region *r = &s->regions[i];
     cJSON *o = cJSON_CreateObject();
-    put(o, "address", json_hex(r->address), ok);
-    put(o, "size", json_u64(r->size), ok);
+    put(o, "address", vm_json_hex(r->address), ok);
+    put(o, "size", vm_json_u64(r->size), ok);
     put(o, "type", cJSON_CreateString(vm_kind_name(r->kind)), ok);
     put(o, "details", json_str(r->details), ok);
     put_array(o, "blocks", r->blocks, r->nblocks, sizeof *r->blocks, block_json, ok);
@@ -242,9 +222,9 @@ static cJSON *heap_part_json(const void *item, bool *ok)
 {
     const vm_heap_part *p = item;
     cJSON *o = cJSON_CreateObject();
-    put(o, "address", json_hex(p->address), ok);
-    put(o, "size", json_u64(p->size), ok);
-    put(o, "committed", json_u64(p->committed), ok);
+    put(o, "address", vm_json_hex(p->address), ok);
+    put(o, "size", vm_json_u64(p->size), ok);
+    put(o, "committed", vm_json_u64(p->committed), ok);
     put(o, "what", json_str(p->what), ok);
     return o;
 }
@@ -253,8 +233,8 @@ static cJSON *heap_json(const vm_snapshot *s, size_t i, bool *ok)
 {
     const vm_heap *h = &s->heaps[i];
     cJSON *o = cJSON_CreateObject();
-    put(o, "id", json_i64(h->id), ok);
-    put(o, "address", json_hex(h->address), ok);
+    put(o, "id", vm_json_i64(h->id), ok);
+    put(o, "address", vm_json_hex(h->address), ok);
     put(o, "kind", json_str(h->kind), ok);
     put(o, "flags", json_str(h->flags), ok);
     put(o, "class", json_str(h->heap_class), ok);
@@ -268,13 +248,13 @@ static cJSON *thread_json(const vm_snapshot *s, size_t i, bool *ok)
 {
     const vm_thread *t = &s->threads[i];
     cJSON *o = cJSON_CreateObject();
-    put(o, "tid", json_u64(t->tid), ok);
+    put(o, "tid", vm_json_u64(t->tid), ok);
     put(o, "name", json_str(t->name), ok);
-    put(o, "stack_base", json_hex(t->stack_base), ok);
-    put(o, "stack_limit", json_hex(t->stack_limit), ok);
-    put(o, "reserve_base", json_hex(t->reserve_base), ok);
+    put(o, "stack_base", vm_json_hex(t->stack_base), ok);
+    put(o, "stack_limit", vm_json_hex(t->stack_limit), ok);
+    put(o, "reserve_base", vm_json_hex(t->reserve_base), ok);
     put(o, "guard_address", json_hex_or_null(t->guard_address), ok);
-    put(o, "guard_size", json_u64(t->guard_size), ok);
+    put(o, "guard_size", vm_json_u64(t->guard_size), ok);
     put(o, "teb", json_hex_or_null(t->teb), ok);
     put(o, "sp", json_hex_or_null(t->sp), ok);
     put(o, "found_by", json_str(t->found_by), ok);
@@ -286,8 +266,8 @@ static cJSON *section_json(const void *item, bool *ok)
     const vm_section *sec = item;
     cJSON *o = cJSON_CreateObject();
     put(o, "name", json_str(sec->name), ok);
-    put(o, "address", json_hex(sec->address), ok);
-    put(o, "size", json_u64(sec->size), ok);
+    put(o, "address", vm_json_hex(sec->address), ok);
+    put(o, "size", vm_json_u64(sec->size), ok);
     put(o, "protection", json_prot(sec->protection), ok);
     return o;
 }
@@ -297,8 +277,8 @@ static cJSON *module_json(const vm_snapshot *s, size_t i, bool *ok)
     const vm_module *m = &s->modules[i];
     cJSON *o = cJSON_CreateObject();
     put(o, "path", json_str(m->path), ok);
-    put(o, "base", json_hex(m->base), ok);
-    put(o, "size", json_u64(m->size), ok);
+    put(o, "base", vm_json_hex(m->base), ok);
+    put(o, "size", vm_json_u64(m->size), ok);
     put_array(o, "sections", m->sections, m->nsections, sizeof *m->sections, section_json, ok);
     return o;
 }
