@@ -83,24 +83,27 @@ static const vm_module *module_named(const lx_capture *c, const char *prefix)
     return NULL;
 }
 
-/* Runtime address of an exported symbol of a loaded module (file read through /proc/PID/root). */
-static uint64_t symbol_address(lx_capture *c, const vm_module *mod, const char *name)
+/* Runtime addresses of exported symbols of a loaded module (its file read once, through
+ * /proc/PID/root); a symbol not found stays 0. */
+static void symbol_addresses(lx_capture *c, const vm_module *mod, const char *const *names, uint64_t *out, size_t n)
 {
     char path[4200], err[128];
     vm_file_reader fr;
     snprintf(path, sizeof path, "/proc/%d/root%s", c->pid, mod->path);
     if (!vm_file_reader_open(&fr, path, err, sizeof err) && !vm_file_reader_open(&fr, mod->path, err, sizeof err))
-        return 0;
+        return;
     vm_memreader r = vm_file_reader_make(&fr);
     vm_elf e;
     memset(&e, 0, sizeof e);
-    uint64_t value = 0, size = 0, bias = 0, result = 0;
-    if (vm_elf_parse(&r, fr.size, &e, err, sizeof err) && vm_elf_load_bias(&e, mod->base, 0, c->page_size, &bias) &&
-        vm_elf_find_symbol(&r, &e, name, &value, &size) && value)
-        result = bias + value;
+    uint64_t bias = 0;
+    if (vm_elf_parse(&r, fr.size, &e, err, sizeof err) && vm_elf_load_bias(&e, mod->base, 0, c->page_size, &bias))
+        for (size_t i = 0; i < n; i++) {
+            uint64_t value = 0, size = 0;
+            if (vm_elf_find_symbol(&r, &e, names[i], &value, &size) && value)
+                out[i] = bias + value;
+        }
     vm_elf_free(&e);
     vm_file_reader_close(&fr);
-    return result;
 }
 
 static bool glibc_thread_list(lx_capture *c, vm_glibc_thread **out, size_t *n)
@@ -108,12 +111,19 @@ static bool glibc_thread_list(lx_capture *c, vm_glibc_thread **out, size_t *n)
     const vm_module *ld = module_named(c, "ld-linux"), *libc = module_named(c, "libc.so");
     if (!ld || !libc || c->opt->skip_heaps)
         return false;
+    static const char *const libc_names[] = {
+        "_thread_db_rtld_global__dl_stack_used", "_thread_db_rtld_global__dl_stack_user",
+        "_thread_db_pthread_list", "_thread_db_pthread_tid"};
+    static const char *const ld_names[] = {"_rtld_global"};
+    uint64_t libc_syms[4] = {0}, ld_syms[1] = {0};
+    symbol_addresses(c, libc, libc_names, libc_syms, 4);
+    symbol_addresses(c, ld, ld_names, ld_syms, 1);
     vm_glibc_thread_db db = {
-        .rtld_global = symbol_address(c, ld, "_rtld_global"),
-        .td_dl_stack_used = symbol_address(c, libc, "_thread_db_rtld_global__dl_stack_used"),
-        .td_dl_stack_user = symbol_address(c, libc, "_thread_db_rtld_global__dl_stack_user"),
-        .td_pthread_list = symbol_address(c, libc, "_thread_db_pthread_list"),
-        .td_pthread_tid = symbol_address(c, libc, "_thread_db_pthread_tid"),
+        .rtld_global = ld_syms[0],
+        .td_dl_stack_used = libc_syms[0],
+        .td_dl_stack_user = libc_syms[1],
+        .td_pthread_list = libc_syms[2],
+        .td_pthread_tid = libc_syms[3],
     };
     if (!db.rtld_global || !db.td_dl_stack_used || !db.td_pthread_list || !db.td_pthread_tid) {
         vm_snapshot_warn(c->snap, "threads-glibc", "glibc thread list not available (symbols not found)");
