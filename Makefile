@@ -10,7 +10,7 @@ SANITIZE  ?=
 CFLAGS    ?=
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 BASEFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) $(OPT) -g $(SANITIZE) -I.
-LIBS      := -lxlsxwriter -lcjson -llzma -lm
+LIBS      := -lxlsxwriter -lcjson -llzma -lm -pthread
 TESTLIBS  := -lcmocka
 
 PLATFORM_DIR := vmmap/sources/linux

@@ -18,7 +18,7 @@ WIN_EXE      := $(WIN_BUILD)/vmmap.exe
 # _POSIX_THREAD_SAFE_FUNCTIONS: MinGW declares gmtime_r only under it (used by the CLI).
 WIN_DEFS     := -D__USE_MINGW_ANSI_STDIO=1 -D_WIN32_WINNT=0x0A00 -D_POSIX_THREAD_SAFE_FUNCTIONS=200112L
 WIN_CFLAGS   := $(WIN_DEFS) -I$(WIN_DEPS)/include
-WIN_SYSLIBS  := -lz -lpsapi -lm
+WIN_SYSLIBS  := -lz -lpsapi -lm -lpthread
 WIN_LIBS     := -static -L$(WIN_DEPS)/lib -lxlsxwriter -lcjson $(WIN_SYSLIBS)
 
 .PHONY: windows windows-deps windows-native clean-windows

@@ -15,7 +15,7 @@ typedef struct chunk {
     _Alignas(ALIGN) unsigned char data[];
 } chunk;
 
-static chunk *current;
+static _Thread_local chunk *current; /* this thread's newest chunk */
 
 static void *arena_malloc(size_t n)
 {
@@ -48,12 +48,32 @@ void vm_json_arena_begin(void)
     cJSON_InitHooks(&hooks);
 }
 
+static void free_chunks(chunk *c)
+{
+    while (c) {
+        chunk *prev = c->prev;
+        free(c);
+        c = prev;
+    }
+}
+
+void vm_json_arena_rewind(void)
+{
+    if (!current)
+        return;
+    free_chunks(current->prev);
+    current->prev = NULL;
+    current->used = 0;
+}
+
+void vm_json_arena_thread_end(void)
+{
+    free_chunks(current);
+    current = NULL;
+}
+
 void vm_json_arena_end(void)
 {
     cJSON_InitHooks(NULL); /* back to malloc and free */
-    while (current) {
-        chunk *prev = current->prev;
-        free(current);
-        current = prev;
-    }
+    vm_json_arena_thread_end();
 }

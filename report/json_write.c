@@ -11,10 +11,13 @@
  * address space is that large) are still written exactly, but the reader rejects them because a
  * JSON number that large cannot be read back exactly by common JSON tools. */
 #include "json.h"
+#include "json_arena.h"
 #include "json_values.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +26,8 @@
 
 #include "../vmmap/model/summary.h"
 #include "../vmmap/util/atomic_file.h"
+#include "../vmmap/util/parallel.h"
+#include "../vmmap/util/timings.h"
 #include "../vmmap/util/xalloc.h"
 
 /* ---- building items ---------------------------------------------------------------------- */
@@ -293,8 +298,9 @@ static cJSON *warning_json(const vm_snapshot *s, size_t i, bool *ok)
 
 /* ---- output ------------------------------------------------------------------------------ */
 
-/* Where text goes: a growing buffer (fp NULL) or a stream.  err: 0, or the errno of the first
- * failure (ENOMEM, ENOSPC, ...); later writes are skipped. */
+/* Where the text goes: straight to a file (fp), or into a growing buffer.  Writing through, errors
+ * stay in the stream and the commit reports them; buffering, err is 0 or ENOMEM after the first
+ * allocation failure (later appends are skipped). */
 typedef struct sink {
     FILE *fp;
     char *buf;
@@ -302,27 +308,38 @@ typedef struct sink {
     int err;
 } sink;
 
+static bool sink_reserve(sink *k, size_t more)
+{
+    if (k->err)
+        return false;
+    if (more > SIZE_MAX / 4 - k->len) {
+        k->err = ENOMEM;
+        return false;
+    }
+    if (k->len + more + 1 <= k->cap)
+        return true;
+    size_t cap = k->cap ? k->cap : 4096;
+    while (cap < k->len + more + 1)
+        cap *= 2;
+    char *grown = realloc(k->buf, cap);
+    if (!grown) {
+        k->err = ENOMEM;
+        return false;
+    }
+    k->buf = grown;
+    k->cap = cap;
+    return true;
+}
+
 static void sink_put(sink *k, const char *s, size_t n)
 {
-    if (k->err || n == 0)
-        return;
     if (k->fp) {
-        if (fwrite(s, 1, n, k->fp) != n)
-            k->err = errno ? errno : EIO;
+        if (n && !ferror(k->fp))
+            fwrite(s, 1, n, k->fp);
         return;
     }
-    if (k->len + n + 1 > k->cap) {
-        size_t cap = k->cap ? k->cap : 65536;
-        while (cap < k->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(k->buf, cap);
-        if (!grown) {
-            k->err = ENOMEM;
-            return;
-        }
-        k->buf = grown;
-        k->cap = cap;
-    }
+    if (n == 0 || !sink_reserve(k, n))
+        return;
     memcpy(k->buf + k->len, s, n);
     k->len += n;
     k->buf[k->len] = '\0';
@@ -333,13 +350,43 @@ static void sink_str(sink *k, const char *s)
     sink_put(k, s, strlen(s));
 }
 
-/* Prints item as cJSON would inside the document: every line after the first is indented by
- * depth more tabs (JSON strings never hold a raw newline, so each '\n' is layout).  cJSON indents
- * one level per object and per array: a member of the top object is at depth 1, an element of a
- * top-level array at depth 2. */
-static void emit_item(sink *k, const cJSON *item, int depth, bool pretty)
+/* Per-thread room for cJSON_PrintPreallocated: printing into a reused buffer instead of letting
+ * cJSON grow (and copy) a fresh one for every item. */
+typedef struct scratch {
+    char *buf;
+    size_t cap;
+} scratch;
+
+#define SCRATCH_MIN ((size_t)256 * 1024)
+#define SCRATCH_MAX ((size_t)1 << 30)
+
+/* item printed into sc->buf; NULL when it cannot be (out of memory, or over 1 GiB). */
+static const char *print_item(const cJSON *item, bool pretty, scratch *sc)
 {
-    char *text = pretty ? cJSON_Print(item) : cJSON_PrintUnformatted(item);
+    if (!sc->buf) {
+        sc->cap = SCRATCH_MIN;
+        if (!(sc->buf = malloc(sc->cap)))
+            return NULL;
+    }
+    /* cJSON asks for 5 bytes more than it may estimate (cJSON.h). */
+    while (!cJSON_PrintPreallocated((cJSON *)item, sc->buf, (int)(sc->cap - 5), pretty)) {
+        free(sc->buf);
+        sc->buf = NULL;
+        if (sc->cap >= SCRATCH_MAX)
+            return NULL;
+        sc->cap *= 2;
+        if (!(sc->buf = malloc(sc->cap)))
+            return NULL;
+    }
+    return sc->buf;
+}
+
+/* Appends a member of the top object (depth 1) as cJSON would print it inside the document:
+ * every line after the first indented by one more tab (JSON strings never hold a raw newline,
+ * so each '\n' is layout). */
+static void emit_member_value(sink *k, const cJSON *item, bool pretty, scratch *sc)
+{
+    const char *text = print_item(item, pretty, sc);
     if (!text) {
         if (!k->err)
             k->err = ENOMEM;
@@ -348,10 +395,9 @@ static void emit_item(sink *k, const cJSON *item, int depth, bool pretty)
     const char *p = text;
     for (const char *nl; pretty && (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
         sink_put(k, p, (size_t)(nl - p) + 1);
-        sink_put(k, "\t\t", (size_t)depth);
+        sink_put(k, "\t", 1);
     }
     sink_str(k, p);
-    cJSON_free(text);
 }
 
 static void emit_key(sink *k, const char *key, bool first, bool pretty)
@@ -365,45 +411,144 @@ static void emit_key(sink *k, const char *key, bool first, bool pretty)
 
 typedef cJSON *(*element_fn)(const vm_snapshot *s, size_t i, bool *ok);
 
-/* "key": [elem, elem, ...], each element built, printed and freed in turn. */
-static void emit_array(sink *k, const char *key, const vm_snapshot *s, size_t n, element_fn fn,
-                       bool pretty)
+/* Elements printed per cJSON call, and the unit of work the workers take. */
+#define BATCH 256
+
+/* One big array: its elements cut into batches that the workers take in turn (whoever is free
+ * takes the next), each printed into its own buffer; worker 0 passes finished batches on to the
+ * document in order as they become ready, so the file is written while the rest is printed. */
+typedef struct array_job {
+    const vm_snapshot *s;
+    element_fn fn;
+    bool pretty;
+    size_t n, nbatches;
+    sink *batch;          /* one buffer per batch */
+    atomic_bool *ready;   /* batch[b] is complete */
+    atomic_size_t next;   /* the next batch nobody has taken */
+    sink *doc;            /* worker 0 only */
+    size_t passed;        /* batches passed on to doc so far (worker 0 only) */
+} array_job;
+
+/* Prints elements [from, to) as they appear inside the document, without re-indenting: they are
+ * put in a wrapper {"a": [...]}, which cJSON prints with the elements at depth 2, exactly their
+ * depth in the document; the wrapper's own text around them is cut off.  Every element but the
+ * very first of the array is preceded by its separator. */
+static void render_batch(const array_job *job, sink *k, size_t from, size_t to, scratch *sc)
 {
-    emit_key(k, key, false, pretty);
-    sink_str(k, "[");
-    for (size_t i = 0; i < n && !k->err; i++) {
-        bool ok = true;
-        cJSON *e = fn(s, i, &ok);
-        if (i)
-            sink_str(k, pretty ? ", " : ",");
-        if (e && ok)
-            emit_item(k, e, 2, pretty);
-        else
-            k->err = ENOMEM;
-        cJSON_Delete(e);
+    cJSON *wrapper = cJSON_CreateObject(), *arr = cJSON_CreateArray();
+    bool ok = wrapper && arr && cJSON_AddItemToObjectCS(wrapper, "a", arr);
+    if (!ok)
+        cJSON_Delete(arr);
+    for (size_t i = from; i < to && ok; i++) {
+        cJSON *e = job->fn(job->s, i, &ok);
+        ok = ok && e && cJSON_AddItemToArray(arr, e);
     }
-    sink_str(k, "]");
+    const char *text = ok ? print_item(wrapper, job->pretty, sc) : NULL;
+    if (!text) {
+        k->err = ENOMEM;
+        return;
+    }
+    /* pretty: "{\n\t\"a\":\t[" ... "]\n}"; compact: "{\"a\":[" ... "]}" */
+    const char *open = strchr(text, '[');
+    size_t len = strlen(text), tail = job->pretty ? 3 : 2;
+    if (!open || len < (size_t)(open - text) + 1 + tail) {
+        k->err = EINVAL; /* cannot happen with cJSON's layout; never write garbage if it does */
+        return;
+    }
+    if (from)
+        sink_str(k, job->pretty ? ", " : ",");
+    sink_put(k, open + 1, len - (size_t)(open + 1 - text) - tail);
+}
+
+/* Worker 0: the finished batches that come next in order go to the document. */
+static void pass_on_ready(array_job *job)
+{
+    while (job->passed < job->nbatches && atomic_load(&job->ready[job->passed])) {
+        sink *b = &job->batch[job->passed++];
+        if (b->err && !job->doc->err)
+            job->doc->err = b->err;
+        sink_put(job->doc, b->buf, b->len);
+        free(b->buf);
+        b->buf = NULL;
+    }
+}
+
+static void render_worker(void *ctx, size_t worker, size_t from, size_t to)
+{
+    (void)from;
+    (void)to;
+    array_job *job = ctx;
+    scratch sc = {NULL, 0};
+    for (;;) {
+        size_t b = atomic_fetch_add(&job->next, 1);
+        if (b >= job->nbatches)
+            break;
+        size_t lo = b * BATCH, hi = job->n - lo < BATCH ? job->n : lo + BATCH;
+        /* Filled in a local and stored whole: batch sinks sit side by side in memory, and
+         * updating them in place from two cores made each wait for the other's cache line. */
+        sink k = {0};
+        render_batch(job, &k, lo, hi, &sc);
+        vm_json_arena_rewind(); /* drops the batch's items: the arena frees nothing one by one */
+        job->batch[b] = k;
+        atomic_store(&job->ready[b], true);
+        if (worker == 0)
+            pass_on_ready(job);
+    }
+    free(sc.buf);
+    if (worker)
+        vm_json_arena_thread_end();
+}
+
+/* Fewer batches than this per worker are not worth a thread. */
+#define MIN_BATCHES_PER_WORKER 8
+
+/* "key": [elem, elem, ...], printed on as many cores as there are (util/parallel.h). */
+static void emit_array(sink *doc, const char *key, const vm_snapshot *s, size_t n, element_fn fn, bool pretty)
+{
+    emit_key(doc, key, false, pretty);
+    sink_str(doc, "[");
+    array_job job = {.s = s, .fn = fn, .pretty = pretty, .n = n, .nbatches = (n + BATCH - 1) / BATCH, .doc = doc};
+    atomic_init(&job.next, 0);
+    job.batch = calloc(job.nbatches ? job.nbatches : 1, sizeof *job.batch);
+    job.ready = calloc(job.nbatches ? job.nbatches : 1, sizeof *job.ready);
+    if (!job.batch || !job.ready) {
+        doc->err = ENOMEM;
+    } else {
+        for (size_t b = 0; b < job.nbatches; b++)
+            atomic_init(&job.ready[b], false);
+        size_t workers = vm_parallel_workers(job.nbatches, MIN_BATCHES_PER_WORKER, 0);
+        vm_parallel_for(workers, workers, render_worker, &job);
+        pass_on_ready(&job); /* what the other workers finished last */
+    }
+    free(job.batch);
+    free((void *)job.ready);
+    sink_str(doc, "]");
 }
 
 static void emit_snapshot(sink *k, const vm_snapshot *s, bool pretty)
 {
+    vm_json_arena_begin();
     cJSON *head = head_json(s);
     if (!head) {
         k->err = ENOMEM;
+        vm_json_arena_end();
         return;
     }
+    scratch sc = {NULL, 0};
     sink_str(k, pretty ? "{\n" : "{");
     for (const cJSON *c = head->child; c; c = c->next) {
         emit_key(k, c->string, c == head->child, pretty);
-        emit_item(k, c, 1, pretty);
+        emit_member_value(k, c, pretty, &sc);
     }
-    cJSON_Delete(head);
+    free(sc.buf);
+    vm_json_arena_rewind();
     emit_array(k, "regions", s, s->nregions, region_json, pretty);
     emit_array(k, "heaps", s, s->nheaps, heap_json, pretty);
     emit_array(k, "threads", s, s->nthreads, thread_json, pretty);
     emit_array(k, "modules", s, s->nmodules, module_json, pretty);
     emit_array(k, "warnings", s, s->nwarnings, warning_json, pretty);
     sink_str(k, pretty ? "\n}\n" : "}\n");
+    vm_json_arena_end();
 }
 
 /* ---- public ------------------------------------------------------------------------------ */
@@ -425,14 +570,16 @@ int vm_snapshot_write_json(const vm_snapshot *s, const char *path, vm_error *err
     if (!vm_atomic_open(&af, path, err))
         return -1;
     sink k = {.fp = af.fp};
-    errno = 0;
     emit_snapshot(&k, s, true);
-    if (k.err == ENOMEM) {
+    vm_timing_mark("render and write json");
+    if (k.err) {
         vm_atomic_abort(&af);
         vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: out of memory", path);
         return -1;
     }
-    /* A write error leaves the stream in error state: commit reports it and removes the
-     * temporary. */
-    return vm_atomic_commit(&af, err) ? 0 : -1;
+    /* A short write left the stream in error state: commit reports it (ENOSPC, EIO...) and
+     * removes the temporary. */
+    bool ok = vm_atomic_commit(&af, err);
+    vm_timing_mark("commit json");
+    return ok ? 0 : -1;
 }

@@ -121,7 +121,7 @@ bench_minidump() { tests/bench/minidump.sh "$BUILD"; }
 
 bench_diff() { tests/bench/diff.sh "$BUILD"; }
 
-SECTIONS=(bench_many_maps bench_report bench_minidump bench_diff)
+SECTIONS=(${BENCH_SECTIONS:-bench_many_maps bench_report bench_minidump bench_diff})
 
 status=0
 for section in "${SECTIONS[@]}"; do

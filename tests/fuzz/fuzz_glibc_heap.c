@@ -97,7 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     db.td_pthread_tid = BASE + take(&c, 2);
 
     image im = {c.p, c.left};
-    vm_memreader mem = {image_read, &im};
+    vm_memreader mem = {.read = image_read, .ctx = &im};
     vm_snapshot *snap = vm_snapshot_new();
     if (!snap)
         return 0;

@@ -131,6 +131,6 @@ static size_t synth_read(void *ctx, uint64_t addr, void *buf, size_t len)
 
 vm_memreader synth_reader(synth_mem *m)
 {
-    vm_memreader r = {synth_read, m};
+    vm_memreader r = {.read = synth_read, .ctx = m};
     return r;
 }

@@ -125,7 +125,7 @@ static int cmp_range(const void *a, const void *b)
 
 static vm_memreader reader(image *im)
 {
-    vm_memreader r = {image_read, im};
+    vm_memreader r = {.read = image_read, .ctx = im};
     return r;
 }
 
@@ -842,7 +842,7 @@ static void thread_list_endless(void **state)
     vm_glibc_thread_db db = thread_db(im);
     put64(im, RTLD + OFF_USED, ENDLESS + OFF_LIST);
     endless e = {im};
-    vm_memreader mem = {endless_read, &e};
+    vm_memreader mem = {.read = endless_read, .ctx = &e};
     vm_snapshot *snap = vm_snapshot_new();
     vm_glibc_thread *t;
     size_t n;
@@ -1029,7 +1029,7 @@ static void live_heaps(void **state)
 
     live_maps m;
     read_self_maps(&m);
-    vm_memreader mem = {self_read, &m};
+    vm_memreader mem = {.read = self_read, .ctx = &m};
     vm_snapshot *snap = vm_snapshot_new();
     vm_glibc_heaps h;
     assert_true(vm_glibc_find_heaps(&mem, m.ranges, m.n, 0, &h, snap));
@@ -1125,7 +1125,7 @@ static void live_threads(void **state)
 
     live_maps m;
     read_self_maps(&m);
-    vm_memreader mem = {self_read, &m};
+    vm_memreader mem = {.read = self_read, .ctx = &m};
     vm_snapshot *snap = vm_snapshot_new();
     vm_glibc_thread *t;
     size_t n;

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "../../report/output.h"
+#include "../util/timings.h"
 #include "cli.h"
 
 static void help(FILE *out)
@@ -82,9 +83,11 @@ static int run(int argc, char **argv)
     }
     vm_output_format f = vm_output_format_of_path(output);
     int rc = vm_output_write(s, output, f == VM_OUTPUT_UNKNOWN ? VM_OUTPUT_JSON : f, &err);
+    vm_timing_mark("write");
     if (rc == 0)
         vm_cli_report_written(s, output, t.capture.quiet);
     vm_snapshot_free(s);
+    vm_timing_mark("free");
     return rc == 0 ? 0 : vm_error_report(&err);
 }
 

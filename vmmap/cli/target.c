@@ -15,6 +15,7 @@
 #include "../../report/json.h"
 #include "../classify/classify.h"
 #include "../sources/minidump/minidump_source.h"
+#include "../util/timings.h"
 #include "../util/xalloc.h"
 #include "../version.h"
 #include "cli.h"
@@ -109,9 +110,12 @@ int vm_capture_snapshot(int64_t pid, const vm_capture_options *opt, vm_snapshot 
     }
     facts.snap->tool_version = vm_strdup(VMMAP_VERSION);
     facts.snap->taken_at = utc_now();
+    vm_timing_mark("capture start");
     int rc = vm_platform_capture(pid, opt, &facts, err);
-    if (rc == VM_EXIT_OK)
+    if (rc == VM_EXIT_OK) {
         rc = vm_classify(&facts, err);
+        vm_timing_mark("classify");
+    }
     vm_facts_free_blocks(&facts);
     if (rc != VM_EXIT_OK) {
         vm_snapshot_free(facts.snap);

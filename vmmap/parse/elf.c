@@ -720,7 +720,7 @@ bool vm_file_reader_open(vm_file_reader *fr, const char *path, char *err, size_t
 
 vm_memreader vm_file_reader_make(vm_file_reader *fr)
 {
-    vm_memreader r = {file_read, fr};
+    vm_memreader r = {.read = file_read, .ctx = fr};
     return r;
 }
 

@@ -123,15 +123,18 @@ static uint64_t le64(const uint8_t *p)
  * (as glibc's munmap_chunk insists) prev_size + size a whole number of pages.  prev_size is
  * alignment slack in front of the chunk; on x86-64 it is 0 there (memalign moves the header up
  * but leaves the original one in place), a small 16-aligned value is tolerated.  Each chunk
- * spans at least a page, so the walk takes at most (end - start) / 4096 steps. */
+ * spans at least a page, so the walk takes at most (end - start) / 4096 steps.
+ * first, when not NULL, holds the 16 bytes at start, already read. */
 static bool walk_mmapped_chunks(const vm_memreader *mem, uint64_t start, uint64_t end,
-                                vm_glibc_heaps *out, warner *w, bool *oom)
+                                vm_glibc_heaps *out, warner *w, bool *oom, const uint8_t *first)
 {
     size_t keep = out ? out->nchunks : 0;
     uint64_t pos = start;
     while (pos < end) {
         uint8_t raw[16];
-        if (!vm_read_exact(mem, pos, raw, sizeof raw)) {
+        if (pos == start && first)
+            memcpy(raw, first, sizeof raw);
+        else if (!vm_read_exact(mem, pos, raw, sizeof raw)) {
             if (w && pos == start)
                 warn(w, W_READ, "cannot read a chunk header at 0x%" PRIx64, pos);
             goto reject;
@@ -279,7 +282,7 @@ static void probe_heap(scan *s, size_t ri, uint64_t base, bool primary)
          * a heap-shaped mapping (read/write then PROT_NONE to base + 64 MiB) that is not a run of
          * mmapped chunks earns a warning. */
         if (primary && c.reserved == HEAP_MAX_SIZE &&
-            !walk_mmapped_chunks(s->mem, r->start, r->end, NULL, NULL, NULL))
+            !walk_mmapped_chunks(s->mem, r->start, r->end, NULL, NULL, NULL, NULL))
             warn(&s->w, W_HEAP, "heap_info at 0x%" PRIx64 ": %s", base, problem);
         return;
     }
@@ -674,15 +677,46 @@ static bool claimed_by_heap(const scan *s, uint64_t start, uint64_t end)
     return false;
 }
 
+static bool may_hold_chunks(const scan *s, size_t i)
+{
+    const vm_glibc_range *r = &s->ranges[i];
+    return is_anon_rw(r) && !s->range_done[i] && !claimed_by_heap(s, r->start, r->end);
+}
+
 /* Anonymous read/write mappings that are neither the brk heap nor arena heaps may be runs of
- * mmapped chunks.  Most are not (stacks, other allocators' memory): no warning for those. */
+ * mmapped chunks.  Most are not (stacks, other allocators' memory): no warning for those.
+ * Their first headers are read in one batch: a process with 60,000 such mappings took 60,000
+ * system calls one by one (vm_read_many); most are rejected on that first header. */
 static void find_chunks(scan *s, vm_glibc_heaps *out)
 {
-    for (size_t i = 0; i < s->nranges && !s->oom; i++) {
-        const vm_glibc_range *r = &s->ranges[i];
-        if (is_anon_rw(r) && !s->range_done[i] && !claimed_by_heap(s, r->start, r->end))
-            walk_mmapped_chunks(s->mem, r->start, r->end, out, &s->w, &s->oom);
+    size_t m = 0;
+    for (size_t i = 0; i < s->nranges; i++)
+        m += may_hold_chunks(s, i);
+    vm_read_req *reqs = m ? calloc(m, sizeof *reqs) : NULL;
+    uint8_t(*hdr)[16] = m ? calloc(m, sizeof *hdr) : NULL;
+    size_t *range_of = m ? calloc(m, sizeof *range_of) : NULL;
+    if (!reqs || !hdr || !range_of) { /* no room for the batch: one by one */
+        for (size_t i = 0; i < s->nranges && !s->oom; i++)
+            if (may_hold_chunks(s, i))
+                walk_mmapped_chunks(s->mem, s->ranges[i].start, s->ranges[i].end, out, &s->w, &s->oom, NULL);
+        goto done;
     }
+    for (size_t i = 0, j = 0; i < s->nranges && j < m; i++)
+        if (may_hold_chunks(s, i)) {
+            reqs[j] = (vm_read_req){s->ranges[i].start, hdr[j], sizeof hdr[j], 0};
+            range_of[j++] = i;
+        }
+    vm_read_many(s->mem, reqs, m);
+    for (size_t j = 0; j < m && !s->oom; j++) {
+        const vm_glibc_range *r = &s->ranges[range_of[j]];
+        /* A failed header read is tried again inside, so it is warned about as before. */
+        walk_mmapped_chunks(s->mem, r->start, r->end, out, &s->w, &s->oom,
+                            reqs[j].got == sizeof hdr[j] ? hdr[j] : NULL);
+    }
+done:
+    free(reqs);
+    free(hdr);
+    free(range_of);
 }
 
 void vm_glibc_heaps_free(vm_glibc_heaps *h)

@@ -23,6 +23,17 @@ bool vm_read_u64(const vm_memreader *r, uint64_t addr, uint64_t *out)
     return true;
 }
 
+void vm_read_many(const vm_memreader *r, vm_read_req *reqs, size_t n)
+{
+    if (r->read_many) {
+        r->read_many(r->ctx, reqs, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        reqs[i].got = reqs[i].addr + reqs[i].len < reqs[i].addr ? 0
+                                                                : r->read(r->ctx, reqs[i].addr, reqs[i].buf, reqs[i].len);
+}
+
 static size_t buffer_read(void *ctx, uint64_t addr, void *buf, size_t len)
 {
     const vm_buffer_reader *br = ctx;
@@ -37,6 +48,6 @@ static size_t buffer_read(void *ctx, uint64_t addr, void *buf, size_t len)
 
 vm_memreader vm_buffer_reader_make(vm_buffer_reader *br)
 {
-    vm_memreader r = {buffer_read, br};
+    vm_memreader r = {.read = buffer_read, .ctx = br};
     return r;
 }

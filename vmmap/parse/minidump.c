@@ -745,7 +745,7 @@ static size_t md_read(void *ctx, uint64_t addr, void *buf, size_t len)
 
 vm_memreader vm_md_memreader(const vm_minidump *md)
 {
-    vm_memreader r = {md_read, (void *)md};
+    vm_memreader r = {.read = md_read, .ctx = (void *)md};
     return r;
 }
 

@@ -17,7 +17,8 @@ typedef struct vm_atomic_file {
 /* Opens a temporary file beside path (mkstemp "path.XXXXXX.tmp"-like).  Errors: missing
  * directory, permission, read-only file system, each with a clear message. */
 bool vm_atomic_open(vm_atomic_file *af, const char *path, vm_error *err);
-/* Flushes, fsyncs, closes and renames; on any failure removes the temporary and fails. */
+/* Flushes, closes and renames (fsyncs first with VMMAP_FSYNC=1); on any failure removes the
+ * temporary and fails. */
 bool vm_atomic_commit(vm_atomic_file *af, vm_error *err);
 /* Closes and removes the temporary (safe to call after a failed commit or twice). */
 void vm_atomic_abort(vm_atomic_file *af);

@@ -9,9 +9,11 @@
 void *vm_array_push(void **arr, size_t *count, size_t elem)
 {
     size_t n = *count;
-    /* Reallocate exactly when n reaches the implicit capacity: 8, 16, 32, ... */
-    if (n == 0 || (n >= 8 && (n & (n - 1)) == 0)) {
-        size_t ncap = n ? n * 2 : 8;
+    /* Reallocate exactly when n reaches the implicit capacity: 1, 2, 4, 8, ...  Starting at one:
+     * most regions have one block, and a first capacity of 8 made 60,000 regions hold 70 MB of
+     * block slots they never used (and fault in the pages). */
+    if (n == 0 || (n & (n - 1)) == 0) {
+        size_t ncap = n ? n * 2 : 1;
         if (ncap < n || ncap > SIZE_MAX / elem)
             return NULL;
         void *grown = realloc(*arr, ncap * elem);

@@ -8,7 +8,7 @@
 
 /* Appends one zeroed element to *arr (element size elem) and increments *count; returns it, or
  * NULL on overflow/out of memory (then nothing changes).  Capacity is implicit in the count
- * (8, then powers of two), so an array must only ever be grown through this function. */
+ * (powers of two), so an array must only ever be grown through this function. */
 void *vm_array_push(void **arr, size_t *count, size_t elem);
 
 /* strdup that accepts NULL (returns NULL). */

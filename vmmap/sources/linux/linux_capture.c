@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../util/timings.h"
 #include "../../util/xalloc.h"
 #include "linux_capture.h"
 #include "linux_memreader.h"
@@ -93,12 +94,48 @@ static void fill_header(lx_capture *c, int pid)
     s->page_table_known = vm_linux_page_table_bytes(pid, &s->page_table_bytes);
 }
 
+/* While smaps is read: the first bytes of each mapping the heap walk will probe for mmapped
+ * chunks, read ahead in batches (vm_linux_mem_prefetch). */
+typedef struct prefetcher {
+    vm_linux_mem *mem;
+    size_t seen;          /* mappings looked at so far */
+    uint64_t *pending;
+    size_t npending;
+} prefetcher;
+
+#define PREFETCH_BATCH 1024
+
+static void prefetch_flush(prefetcher *pf)
+{
+    vm_linux_mem_prefetch(pf->mem, pf->pending, pf->npending);
+    pf->npending = 0;
+}
+
+static void prefetch_new_mappings(void *ctx, const vm_linux_maps *so_far)
+{
+    prefetcher *pf = ctx;
+    for (; pf->seen < so_far->n; pf->seen++) {
+        const vm_linux_mapping *m = &so_far->v[pf->seen];
+        /* What the heap walk probes (glibc_heap.c is_anon_rw), minus what only it knows. */
+        if (!lx_is_anon_private(m) || !m->r || !m->w || m->start >= m->end)
+            continue;
+        pf->pending[pf->npending++] = m->start;
+        if (pf->npending == PREFETCH_BATCH)
+            prefetch_flush(pf);
+    }
+}
+
 static int capture(lx_capture *c, vm_facts *out, vm_error *err)
 {
     int pid = c->pid;
-    int rc = vm_linux_read_smaps(pid, &c->maps, err);
+    uint64_t pending[PREFETCH_BATCH];
+    prefetcher pf = {c->live_mem, 0, pending, 0};
+    int rc = c->live_mem && !c->opt->skip_heaps
+                 ? vm_linux_read_smaps_ex(pid, &c->maps, prefetch_new_mappings, &pf, err)
+                 : vm_linux_read_smaps(pid, &c->maps, err);
     if (rc != VM_EXIT_OK)
         return rc;
+    vm_timing_mark("read smaps");
     test_pause_after_maps();
 
     rc = vm_linux_process_info(pid, &c->snap->process, err);
@@ -126,10 +163,14 @@ static int capture(lx_capture *c, vm_facts *out, vm_error *err)
     if (rc != VM_EXIT_OK)
         return rc == VM_EXIT_TARGET_GONE || !vm_linux_process_alive(pid) ? gone(pid, err) : rc;
 
+    vm_timing_mark("process info, tasks");
     lx_find_images(c);
+    vm_timing_mark("images");
     lx_find_heaps(c);
+    vm_timing_mark("heaps");
     lx_find_stacks(c, tasks, ntasks);
     free(tasks);
+    vm_timing_mark("stacks");
 
     if (!vm_linux_process_alive(pid))
         return gone(pid, err);
@@ -137,6 +178,7 @@ static int capture(lx_capture *c, vm_facts *out, vm_error *err)
         vm_error_set(err, VM_EXIT_ERROR, "out of memory building %zu blocks", c->maps.n);
         return VM_EXIT_ERROR;
     }
+    vm_timing_mark("blocks");
     return VM_EXIT_OK;
 }
 
@@ -157,6 +199,7 @@ int vm_platform_capture(int64_t pid64, const vm_capture_options *opt, vm_facts *
 
     vm_linux_mem mem;
     c.mem = vm_linux_memreader_open(&mem, c.pid);
+    c.live_mem = &mem;
     int rc = capture(&c, out, err);
     if (rc == VM_EXIT_OK && mem.failed_reads)
         vm_snapshot_warn(c.snap, "read-failed", "%" PRIu64 " of %" PRIu64 " reads of target memory failed (last: %s)",

@@ -5,6 +5,7 @@
 
 #include "../../parse/memreader.h"
 #include "../source.h"
+#include "linux_memreader.h"
 #include "proc_maps.h"
 #include "proc_process.h"
 
@@ -23,6 +24,7 @@ typedef struct lx_capture {
     lx_note *notes;
     vm_snapshot *snap;
     vm_memreader mem;
+    struct vm_linux_mem *live_mem; /* mem's state, for prefetching */
     const vm_capture_options *opt;
 } lx_capture;
 

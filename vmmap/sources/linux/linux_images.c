@@ -182,7 +182,7 @@ static void image_from_vdso(lx_capture *c, size_t i)
     if (c->opt->skip_heaps)
         return; /* reading target memory was declined */
     mem_file mf = {&c->mem, m->start, m->end - m->start};
-    vm_memreader r = {mem_file_read, &mf};
+    vm_memreader r = {.read = mem_file_read, .ctx = &mf};
     vm_elf e;
     memset(&e, 0, sizeof e);
     char err[256];

@@ -15,14 +15,13 @@
 #include <unistd.h>
 
 #include "proc_process.h"
+#include "proc_reader.h"
 #include "vmmap/util/xalloc.h"
 #include "../../util/compiler.h"
 
 /* Longest line we accept.  Paths are at most PATH_MAX (4096) bytes, escaped; 64 KiB leaves room
  * for anything a future kernel prints while still catching garbage that has no newline. */
 #define VM_LX_MAX_LINE (64u * 1024u)
-/* Read size: large reads amortise the syscall and let the kernel fill many records per call. */
-#define VM_LX_CHUNK (256u * 1024u)
 
 /* ---- numbers ------------------------------------------------------------------------------- */
 
@@ -445,51 +444,78 @@ static size_t parse_complete_lines(parser *p, const char *buf, size_t len)
     return (size_t)(s - buf);
 }
 
-/* Reads the open smaps fd to the end, parsing as it goes.  Returns VM_EXIT_*. */
-static int stream_smaps(int pid, int fd, vm_linux_maps *out, vm_error *err)
+/* A line cut between two chunks is put back together here (at most VM_LX_MAX_LINE bytes). */
+typedef struct carry {
+    char *buf;
+    size_t have;
+} carry;
+
+static bool too_long(parser *p)
 {
-    /* Room for one chunk plus the longest partial line we carry over. */
-    size_t cap = VM_LX_CHUNK + VM_LX_MAX_LINE;
-    char *buf = malloc(cap);
-    if (!buf) {
+    p->line++;
+    return parse_fail(p, "too long");
+}
+
+/* Parses one chunk's lines, the first one completing the carried-over part. */
+static bool feed(parser *p, carry *cy, const char *data, size_t len)
+{
+    const char *s = data, *end = data + len;
+    if (cy->have) {
+        const char *nl = memchr(s, '\n', len);
+        size_t take = nl ? (size_t)(nl - s) : len;
+        if (take > VM_LX_MAX_LINE - cy->have)
+            return too_long(p);
+        memcpy(cy->buf + cy->have, s, take);
+        cy->have += take;
+        if (!nl)
+            return true;
+        if (!parse_line(p, cy->buf, cy->have))
+            return false;
+        cy->have = 0;
+        s = nl + 1;
+    }
+    size_t used = parse_complete_lines(p, s, (size_t)(end - s));
+    if (used == (size_t)-1)
+        return false;
+    s += used;
+    if ((size_t)(end - s) > VM_LX_MAX_LINE)
+        return too_long(p);
+    memcpy(cy->buf, s, (size_t)(end - s));
+    cy->have = (size_t)(end - s);
+    return true;
+}
+
+/* Reads the open smaps fd to the end, parsing each chunk while the reader thread gets the next
+ * one from the kernel (proc_reader.h).  Returns VM_EXIT_*. */
+static int stream_smaps(int pid, int fd, vm_linux_maps *out, vm_linux_parsed_fn on_parsed, void *ctx,
+                        vm_error *err)
+{
+    carry cy = {malloc(VM_LX_MAX_LINE), 0};
+    lx_reader *rd = cy.buf ? lx_reader_start(fd) : NULL;
+    if (!rd) {
+        free(cy.buf);
         vm_error_set(err, VM_EXIT_ERROR, "out of memory reading /proc/%d/smaps", pid);
         return VM_EXIT_ERROR;
     }
     char perr[200] = "";
     parser p = {out, 0, perr, sizeof perr, false};
-    size_t have = 0; /* bytes of a partial line at buf[0] */
-    int rc = VM_EXIT_OK;
-    for (;;) {
-        ssize_t n = read(fd, buf + have, cap - have);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = read_error(pid, errno, err);
-            break;
-        }
-        if (n == 0) {
-            /* The kernel ends every line with '\n'; a leftover is a truncated last line. */
-            if (have && !parse_line(&p, buf, have))
-                rc = VM_EXIT_ERROR;
-            break;
-        }
-        have += (size_t)n;
-        size_t used = parse_complete_lines(&p, buf, have);
-        if (used == (size_t)-1) {
-            rc = VM_EXIT_ERROR;
-            break;
-        }
-        have -= used;
-        if (have > VM_LX_MAX_LINE) {
-            p.line++;
-            parse_fail(&p, "too long");
-            rc = VM_EXIT_ERROR;
-            break;
-        }
-        if (have)
-            memmove(buf, buf + used, have);
+    bool parsed = true;
+    lx_chunk *c;
+    while (parsed && (c = lx_reader_next(rd)) != NULL) {
+        parsed = feed(&p, &cy, c->data, c->len);
+        lx_reader_recycle(rd, c);
+        if (parsed && on_parsed)
+            on_parsed(ctx, out);
     }
-    free(buf);
+    int read_errno = lx_reader_finish(rd);
+    int rc = VM_EXIT_OK;
+    if (!parsed)
+        rc = VM_EXIT_ERROR;
+    else if (read_errno)
+        rc = read_error(pid, read_errno, err);
+    else if (cy.have && !parse_line(&p, cy.buf, cy.have))
+        rc = VM_EXIT_ERROR; /* the kernel ends every line with '\n': this is a truncated one */
+    free(cy.buf);
     if (rc == VM_EXIT_ERROR && perr[0]) {
         /* A half-written record from a process that died mid-read is not a parse bug. */
         if (!p.nomem && !vm_linux_process_alive(pid)) {
@@ -504,6 +530,11 @@ static int stream_smaps(int pid, int fd, vm_linux_maps *out, vm_error *err)
 
 int vm_linux_read_smaps(int pid, vm_linux_maps *out, vm_error *err)
 {
+    return vm_linux_read_smaps_ex(pid, out, NULL, NULL, err);
+}
+
+int vm_linux_read_smaps_ex(int pid, vm_linux_maps *out, vm_linux_parsed_fn on_parsed, void *ctx, vm_error *err)
+{
     out->v = NULL;
     out->n = 0;
     if (pid <= 0) {
@@ -515,7 +546,7 @@ int vm_linux_read_smaps(int pid, vm_linux_maps *out, vm_error *err)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return open_error(pid, errno, err);
-    int rc = stream_smaps(pid, fd, out, err);
+    int rc = stream_smaps(pid, fd, out, on_parsed, ctx, err);
     close(fd);
     /* When the mm goes away the kernel just ends the file early, which looks like success: an
      * empty or short map from a process that is no longer there is a vanished target.  A live

@@ -82,6 +82,12 @@ bool vm_linux_parse_smaps_text(const char *text, size_t len, vm_linux_maps *out,
  * mappings).  Returns VM_EXIT_OK, or NOT_FOUND / ACCESS (with the reason) / ERROR. */
 int vm_linux_read_smaps(int pid, vm_linux_maps *out, vm_error *err);
 
+/* The same, calling on_parsed(ctx, out) after each chunk of the file is parsed, while the next
+ * is still being read: out->v[0 .. out->n) are the mappings so far (the last one's header is
+ * complete, its smaps fields may not be yet). */
+typedef void (*vm_linux_parsed_fn)(void *ctx, const vm_linux_maps *so_far);
+int vm_linux_read_smaps_ex(int pid, vm_linux_maps *out, vm_linux_parsed_fn on_parsed, void *ctx, vm_error *err);
+
 void vm_linux_maps_free(vm_linux_maps *m);
 
 #endif

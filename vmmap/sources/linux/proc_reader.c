@@ -1,0 +1,198 @@
+#include "proc_reader.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* Chunk payload: small enough that the parser starts early, large enough that handing chunks
+ * over costs nothing next to generating them (the kernel returns at most a page or two of smaps
+ * per read, so a chunk takes a few dozen reads). */
+#define CHUNK_BYTES ((size_t)64 * 1024)
+/* Chunks read but not yet parsed, at most: bounds the memory when the parser falls behind. */
+#define MAX_QUEUED 1024
+/* EINTR retries in a row: a signal storm must not spin the reader forever. */
+#define MAX_EINTR 64
+
+struct lx_reader {
+    int fd;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    lx_chunk *head, *tail; /* read, not yet taken */
+    lx_chunk *spare;       /* given back, for reuse */
+    size_t queued;
+    bool done;             /* the reader reached the end (or failed) */
+    bool stop;             /* the caller wants no more */
+    int error;             /* errno of the failed read, or 0 */
+    bool threaded;
+    pthread_t thread;
+};
+
+static lx_chunk *new_chunk(lx_reader *r)
+{
+    lx_chunk *c = r->spare;
+    if (c) {
+        r->spare = c->next;
+        return c;
+    }
+    return malloc(sizeof *c + CHUNK_BYTES);
+}
+
+/* Fills one chunk with as many reads as fit.  Returns the chunk, or NULL at the end (with
+ * *error set when a read failed, ENOMEM included). */
+static lx_chunk *fill_chunk(int fd, lx_chunk *c, int *error)
+{
+    c->next = NULL;
+    c->len = 0;
+    int eintr = 0;
+    while (c->len < CHUNK_BYTES) {
+        ssize_t n = read(fd, c->data + c->len, CHUNK_BYTES - c->len);
+        if (n > 0) {
+            c->len += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR && ++eintr < MAX_EINTR)
+            continue;
+        if (n < 0)
+            *error = errno;
+        break;
+    }
+    return c->len ? c : NULL;
+}
+
+static void *reader_main(void *arg)
+{
+    lx_reader *r = arg;
+    for (;;) {
+        pthread_mutex_lock(&r->lock);
+        while (r->queued >= MAX_QUEUED && !r->stop)
+            pthread_cond_wait(&r->changed, &r->lock);
+        lx_chunk *c = r->stop ? NULL : new_chunk(r);
+        bool stop = r->stop;
+        pthread_mutex_unlock(&r->lock);
+
+        int error = 0;
+        lx_chunk *full = c ? fill_chunk(r->fd, c, &error) : NULL;
+        if (!c && !stop)
+            error = ENOMEM;
+
+        pthread_mutex_lock(&r->lock);
+        if (full) {
+            if (r->tail)
+                r->tail->next = full;
+            else
+                r->head = full;
+            r->tail = full;
+            r->queued++;
+        } else if (c) {
+            c->next = r->spare;
+            r->spare = c;
+        }
+        /* A chunk that ends short was cut by the end of the file or by an error. */
+        bool end = !full || full->len < CHUNK_BYTES || error;
+        if (end) {
+            r->done = true;
+            r->error = error;
+        }
+        pthread_cond_broadcast(&r->changed);
+        pthread_mutex_unlock(&r->lock);
+        if (end)
+            return NULL;
+    }
+}
+
+lx_reader *lx_reader_start(int fd)
+{
+    lx_reader *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->fd = fd;
+    if (pthread_mutex_init(&r->lock, NULL) != 0) {
+        free(r);
+        return NULL;
+    }
+    if (pthread_cond_init(&r->changed, NULL) != 0) {
+        pthread_mutex_destroy(&r->lock);
+        free(r);
+        return NULL;
+    }
+    r->threaded = pthread_create(&r->thread, NULL, reader_main, r) == 0;
+    return r;
+}
+
+lx_chunk *lx_reader_next(lx_reader *r)
+{
+    if (!r->threaded) { /* read here, one chunk at a time */
+        if (r->done)
+            return NULL;
+        lx_chunk *c = new_chunk(r);
+        if (!c) {
+            r->done = true;
+            r->error = ENOMEM;
+            return NULL;
+        }
+        lx_chunk *full = fill_chunk(r->fd, c, &r->error);
+        if (!full || full->len < CHUNK_BYTES || r->error)
+            r->done = true;
+        if (!full) {
+            c->next = r->spare;
+            r->spare = c;
+        }
+        return full;
+    }
+    pthread_mutex_lock(&r->lock);
+    while (!r->head && !r->done)
+        pthread_cond_wait(&r->changed, &r->lock);
+    lx_chunk *c = r->head;
+    if (c) {
+        r->head = c->next;
+        if (!r->head)
+            r->tail = NULL;
+        r->queued--;
+        pthread_cond_broadcast(&r->changed);
+    }
+    pthread_mutex_unlock(&r->lock);
+    return c;
+}
+
+void lx_reader_recycle(lx_reader *r, lx_chunk *c)
+{
+    if (!c)
+        return;
+    if (r->threaded)
+        pthread_mutex_lock(&r->lock);
+    c->next = r->spare;
+    r->spare = c;
+    if (r->threaded)
+        pthread_mutex_unlock(&r->lock);
+}
+
+static void free_list(lx_chunk *c)
+{
+    while (c) {
+        lx_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+}
+
+int lx_reader_finish(lx_reader *r)
+{
+    if (!r)
+        return 0;
+    if (r->threaded) {
+        pthread_mutex_lock(&r->lock);
+        r->stop = true;
+        pthread_cond_broadcast(&r->changed);
+        pthread_mutex_unlock(&r->lock);
+        pthread_join(r->thread, NULL);
+    }
+    int error = r->error;
+    free_list(r->head);
+    free_list(r->spare);
+    pthread_cond_destroy(&r->changed);
+    pthread_mutex_destroy(&r->lock);
+    free(r);
+    return error;
+}
