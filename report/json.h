@@ -14,6 +14,16 @@ char *vm_snapshot_to_json(const vm_snapshot *s, int pretty);
 /* Writes to path atomically (temporary name in the same directory, then rename); "-" is stdout. */
 int vm_snapshot_write_json(const vm_snapshot *s, const char *path, vm_error *err);
 
+/* The same, started while the snapshot is still being captured: a live capture that hands out
+ * final regions early (vm_capture_options.on_final) gets vm_json_writer_regions_final as that
+ * callback with the writer as its context, and the regions are printed while the capture goes
+ * on; finish prints the rest and writes the file.  Same text as vm_snapshot_write_json. */
+typedef struct vm_json_writer vm_json_writer;
+vm_json_writer *vm_json_writer_new(void);
+void vm_json_writer_regions_final(void *writer, const vm_snapshot *s, size_t nfinal);
+int vm_json_writer_finish(vm_json_writer *w, const vm_snapshot *s, const char *path, vm_error *err);
+void vm_json_writer_free(vm_json_writer *w);
+
 /* Parses and validates.  Errors name the source and the JSON path:
  *   "snap.json: regions[12].size: expected an integer"  (code VM_EXIT_BAD_INPUT). */
 vm_snapshot *vm_snapshot_from_json(const char *text, size_t len, const char *source_name, vm_error *err);

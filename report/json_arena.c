@@ -72,6 +72,12 @@ void vm_json_arena_thread_end(void)
     current = NULL;
 }
 
+void vm_json_arena_pause(void)
+{
+    cJSON_InitHooks(NULL);
+    vm_json_arena_rewind();
+}
+
 void vm_json_arena_end(void)
 {
     cJSON_InitHooks(NULL); /* back to malloc and free */

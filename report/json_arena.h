@@ -17,5 +17,8 @@ void vm_json_arena_rewind(void);
 void vm_json_arena_thread_end(void);
 /* Back to malloc and free; frees the calling thread's chunks. */
 void vm_json_arena_end(void);
+/* Back to malloc and free for now, keeping one chunk of the calling thread's for the next begin
+ * (freed by vm_json_arena_thread_end or a later end). */
+void vm_json_arena_pause(void);
 
 #endif

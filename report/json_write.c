@@ -416,7 +416,9 @@ typedef cJSON *(*element_fn)(const vm_snapshot *s, size_t i, bool *ok);
 
 /* One big array: its elements cut into batches that the workers take in turn (whoever is free
  * takes the next), each printed into its own buffer; worker 0 passes finished batches on to the
- * document in order as they become ready, so the file is written while the rest is printed. */
+ * document in order as they become ready, so the file is written while the rest is printed.
+ * The regions' job can also be started while the capture is still going (vm_json_writer): the
+ * batches already complete are printed then, and the rest when the document is written. */
 typedef struct array_job {
     const vm_snapshot *s;
     element_fn fn;
@@ -428,6 +430,33 @@ typedef struct array_job {
     sink *doc;            /* worker 0 only */
     size_t passed;        /* batches passed on to doc so far (worker 0 only) */
 } array_job;
+
+static bool job_init(array_job *job, const vm_snapshot *s, size_t n, element_fn fn, bool pretty)
+{
+    memset(job, 0, sizeof *job);
+    job->s = s;
+    job->fn = fn;
+    job->pretty = pretty;
+    job->n = n;
+    job->nbatches = (n + BATCH - 1) / BATCH;
+    atomic_init(&job->next, 0);
+    job->batch = calloc(job->nbatches ? job->nbatches : 1, sizeof *job->batch);
+    job->ready = calloc(job->nbatches ? job->nbatches : 1, sizeof *job->ready);
+    if (!job->batch || !job->ready)
+        return false;
+    for (size_t b = 0; b < job->nbatches; b++)
+        atomic_init(&job->ready[b], false);
+    return true;
+}
+
+static void job_free(array_job *job)
+{
+    for (size_t b = 0; job->batch && b < job->nbatches; b++)
+        free(job->batch[b].buf);
+    free(job->batch);
+    free((void *)job->ready);
+    memset(job, 0, sizeof *job);
+}
 
 /* Prints elements [from, to) as they appear inside the document, without re-indenting: they are
  * put in a wrapper {"a": [...]}, which cJSON prints with the elements at depth 2, exactly their
@@ -460,6 +489,19 @@ static void render_batch(const array_job *job, sink *k, size_t from, size_t to, 
     sink_put(k, open + 1, len - (size_t)(open + 1 - text) - tail);
 }
 
+/* Prints batch b into its buffer and marks it ready. */
+static void render_one(array_job *job, size_t b, scratch *sc)
+{
+    size_t lo = b * BATCH, hi = job->n - lo < BATCH ? job->n : lo + BATCH;
+    /* Filled in a local and stored whole: batch sinks sit side by side in memory, and updating
+     * them in place from two cores made each wait for the other's cache line. */
+    sink k = {0};
+    render_batch(job, &k, lo, hi, sc);
+    vm_json_arena_rewind(); /* drops the batch's items: the arena frees nothing one by one */
+    job->batch[b] = k;
+    atomic_store(&job->ready[b], true);
+}
+
 /* Worker 0: the finished batches that come next in order go to the document. */
 static void pass_on_ready(array_job *job)
 {
@@ -483,14 +525,7 @@ static void render_worker(void *ctx, size_t worker, size_t from, size_t to)
         size_t b = atomic_fetch_add(&job->next, 1);
         if (b >= job->nbatches)
             break;
-        size_t lo = b * BATCH, hi = job->n - lo < BATCH ? job->n : lo + BATCH;
-        /* Filled in a local and stored whole: batch sinks sit side by side in memory, and
-         * updating them in place from two cores made each wait for the other's cache line. */
-        sink k = {0};
-        render_batch(job, &k, lo, hi, &sc);
-        vm_json_arena_rewind(); /* drops the batch's items: the arena frees nothing one by one */
-        job->batch[b] = k;
-        atomic_store(&job->ready[b], true);
+        render_one(job, b, &sc);
         if (worker == 0)
             pass_on_ready(job);
     }
@@ -502,30 +537,32 @@ static void render_worker(void *ctx, size_t worker, size_t from, size_t to)
 /* Fewer batches than this per worker are not worth a thread. */
 #define MIN_BATCHES_PER_WORKER 8
 
-/* "key": [elem, elem, ...], printed on as many cores as there are (util/parallel.h). */
-static void emit_array(sink *doc, const char *key, const vm_snapshot *s, size_t n, element_fn fn, bool pretty)
+/* "key": [elem, elem, ...], printed on as many cores as there are (util/parallel.h).  started,
+ * when not NULL, is the job for this array begun earlier, with some batches printed already. */
+static void emit_array(sink *doc, const char *key, const vm_snapshot *s, size_t n, element_fn fn, bool pretty,
+                       array_job *started)
 {
     emit_key(doc, key, false, pretty);
     sink_str(doc, "[");
-    array_job job = {.s = s, .fn = fn, .pretty = pretty, .n = n, .nbatches = (n + BATCH - 1) / BATCH, .doc = doc};
-    atomic_init(&job.next, 0);
-    job.batch = calloc(job.nbatches ? job.nbatches : 1, sizeof *job.batch);
-    job.ready = calloc(job.nbatches ? job.nbatches : 1, sizeof *job.ready);
-    if (!job.batch || !job.ready) {
+    array_job local, *job = started ? started : &local;
+    if (!started && !job_init(&local, s, n, fn, pretty)) {
         doc->err = ENOMEM;
     } else {
-        for (size_t b = 0; b < job.nbatches; b++)
-            atomic_init(&job.ready[b], false);
-        size_t workers = vm_parallel_workers(job.nbatches, MIN_BATCHES_PER_WORKER, 0);
-        vm_parallel_for(workers, workers, render_worker, &job);
-        pass_on_ready(&job); /* what the other workers finished last */
+        job->doc = doc;
+        job->passed = 0;
+        pass_on_ready(job); /* those printed earlier */
+        size_t left = job->nbatches - atomic_load(&job->next);
+        size_t workers = vm_parallel_workers(left, MIN_BATCHES_PER_WORKER, 0);
+        vm_parallel_for(workers, workers, render_worker, job);
+        pass_on_ready(job); /* what the other workers finished last */
     }
-    free(job.batch);
-    free((void *)job.ready);
+    if (!started)
+        job_free(&local);
     sink_str(doc, "]");
 }
 
-static void emit_snapshot(sink *k, const vm_snapshot *s, bool pretty)
+/* started: the regions' job begun during the capture, or NULL. */
+static void emit_snapshot(sink *k, const vm_snapshot *s, bool pretty, array_job *started)
 {
     vm_json_arena_begin();
     cJSON *head = head_json(s);
@@ -542,11 +579,11 @@ static void emit_snapshot(sink *k, const vm_snapshot *s, bool pretty)
     }
     free(sc.buf);
     vm_json_arena_rewind();
-    emit_array(k, "regions", s, s->nregions, region_json, pretty);
-    emit_array(k, "heaps", s, s->nheaps, heap_json, pretty);
-    emit_array(k, "threads", s, s->nthreads, thread_json, pretty);
-    emit_array(k, "modules", s, s->nmodules, module_json, pretty);
-    emit_array(k, "warnings", s, s->nwarnings, warning_json, pretty);
+    emit_array(k, "regions", s, s->nregions, region_json, pretty, started);
+    emit_array(k, "heaps", s, s->nheaps, heap_json, pretty, NULL);
+    emit_array(k, "threads", s, s->nthreads, thread_json, pretty, NULL);
+    emit_array(k, "modules", s, s->nmodules, module_json, pretty, NULL);
+    emit_array(k, "warnings", s, s->nwarnings, warning_json, pretty, NULL);
     sink_str(k, pretty ? "\n}\n" : "}\n");
     vm_json_arena_end();
 }
@@ -556,7 +593,7 @@ static void emit_snapshot(sink *k, const vm_snapshot *s, bool pretty)
 char *vm_snapshot_to_json(const vm_snapshot *s, int pretty)
 {
     sink k = {0};
-    emit_snapshot(&k, s, pretty != 0);
+    emit_snapshot(&k, s, pretty != 0, NULL);
     if (k.err) {
         free(k.buf);
         return NULL;
@@ -564,13 +601,66 @@ char *vm_snapshot_to_json(const vm_snapshot *s, int pretty)
     return k.buf;
 }
 
-int vm_snapshot_write_json(const vm_snapshot *s, const char *path, vm_error *err)
+struct vm_json_writer {
+    array_job regions; /* valid when started */
+    bool started;
+    scratch sc;
+};
+
+vm_json_writer *vm_json_writer_new(void)
 {
+    return calloc(1, sizeof(vm_json_writer));
+}
+
+static void writer_reset(vm_json_writer *w)
+{
+    if (w->started)
+        job_free(&w->regions);
+    w->started = false;
+}
+
+void vm_json_writer_regions_final(void *ctx, const vm_snapshot *s, size_t nfinal)
+{
+    vm_json_writer *w = ctx;
+    if (nfinal == 0 || (w->started && (w->regions.s != s || w->regions.n != s->nregions))) {
+        writer_reset(w); /* the regions were built again */
+        if (nfinal == 0)
+            return;
+    }
+    if (!w->started) {
+        if (!job_init(&w->regions, s, s->nregions, region_json, true)) {
+            job_free(&w->regions);
+            return; /* everything is printed at the end instead */
+        }
+        w->started = true;
+    }
+    array_job *job = &w->regions;
+    size_t b = atomic_load(&job->next);
+    if (nfinal > job->n)
+        nfinal = job->n;
+    /* Whole batches only, but the last one may be short. */
+    if (b >= job->nbatches || (nfinal < (b + 1) * BATCH && nfinal < job->n))
+        return;
+    vm_json_arena_begin();
+    for (; b < job->nbatches && (nfinal >= (b + 1) * BATCH || nfinal == job->n); b++) {
+        render_one(job, b, &w->sc);
+        atomic_store(&job->next, b + 1);
+    }
+    vm_json_arena_pause();
+}
+
+int vm_json_writer_finish(vm_json_writer *w, const vm_snapshot *s, const char *path, vm_error *err)
+{
+    free(w->sc.buf);
+    w->sc.buf = NULL;
+    if (w->started && (w->regions.s != s || w->regions.n != s->nregions))
+        writer_reset(w);
+    vm_timing_mark("capture (json writer)");
     vm_atomic_file af;
     if (!vm_atomic_open(&af, path, err))
         return -1;
     sink k = {.fp = af.fp};
-    emit_snapshot(&k, s, true);
+    emit_snapshot(&k, s, true, w->started ? &w->regions : NULL);
     vm_timing_mark("render and write json");
     if (k.err) {
         vm_atomic_abort(&af);
@@ -582,4 +672,26 @@ int vm_snapshot_write_json(const vm_snapshot *s, const char *path, vm_error *err
     bool ok = vm_atomic_commit(&af, err);
     vm_timing_mark("commit json");
     return ok ? 0 : -1;
+}
+
+void vm_json_writer_free(vm_json_writer *w)
+{
+    if (!w)
+        return;
+    writer_reset(w);
+    free(w->sc.buf);
+    vm_json_arena_thread_end();
+    free(w);
+}
+
+int vm_snapshot_write_json(const vm_snapshot *s, const char *path, vm_error *err)
+{
+    vm_json_writer *w = vm_json_writer_new();
+    if (!w) {
+        vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: out of memory", path);
+        return -1;
+    }
+    int rc = vm_json_writer_finish(w, s, path, err);
+    vm_json_writer_free(w);
+    return rc;
 }

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -138,11 +139,32 @@ static int per_test_teardown(void **state)
     return 0;
 }
 
-/* True when process pid is blocked in nanosleep / clock_nanosleep (/proc/PID/syscall, first field). */
+/* True when a thread of process pid is blocked in nanosleep / clock_nanosleep
+ * (/proc/PID/task/TID/syscall, first field): vmmap pauses in its smaps reader thread. */
+static bool thread_in_sleep_syscall(const char *path);
+
 static bool in_sleep_syscall(pid_t pid)
 {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%d/task", (int)pid);
+    DIR *d = opendir(dir);
+    if (!d)
+        return false;
+    bool sleeping = false;
+    for (struct dirent *e; !sleeping && (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        char path[64];
+        long tid = strtol(e->d_name, NULL, 10);
+        snprintf(path, sizeof path, "/proc/%d/task/%ld/syscall", (int)pid, tid);
+        sleeping = thread_in_sleep_syscall(path);
+    }
+    closedir(d);
+    return sleeping;
+}
+
+static bool thread_in_sleep_syscall(const char *path)
+{
     char *text = pu_read_file(path, NULL);
     if (!text)
         return false;
@@ -165,14 +187,20 @@ static bool in_sleep_syscall(pid_t pid)
 
 /* Runs `vmmap snapshot PID -o DIR/NAME` and loads the result into f->snap (fails the test when the
  * run fails). */
-static void take_snapshot(fixture *f, pid_t pid, const char *name)
+/* env_value, when not NULL, is VMMAP_TEST_EARLY_PASS for this run. */
+static void take_snapshot_early(fixture *f, pid_t pid, const char *name, const char *early)
 {
     char pidbuf[32], out[128];
     snprintf(pidbuf, sizeof pidbuf, "%d", (int)pid);
     snprintf(out, sizeof out, "%s/%s", f->dir, name);
     char *argv[] = {f->vmmap, "snapshot", pidbuf, "-o", out, NULL};
     pu_run_result_free(&f->run);
-    int rc = pu_run(argv, &(pu_run_opts){.timeout_ms = RUN_MS}, &f->run);
+    pu_run_opts opts = {.timeout_ms = RUN_MS};
+    if (early) {
+        opts.env_name = "VMMAP_TEST_EARLY_PASS";
+        opts.env_value = early;
+    }
+    int rc = pu_run(argv, &opts, &f->run);
     if (rc != 0 || f->run.exit_code != 0)
         fail_msg("vmmap snapshot %d: exit %d (%s)\nstderr:\n%s", (int)pid, f->run.exit_code,
                  rc ? pu_last_error() : "ran", f->run.err ? f->run.err : "");
@@ -186,9 +214,15 @@ static void take_snapshot(fixture *f, pid_t pid, const char *name)
     assert_true(str_is(f->snap, "format", "vmmap-snapshot"));
 }
 
+static void take_snapshot(fixture *f, pid_t pid, const char *name)
+{
+    take_snapshot_early(f, pid, name, NULL);
+}
+
 /* Like take_snapshot, but reads the kernel's totals (smaps_rollup and the smaps Pss sum) while
- * vmmap pauses right after its own smaps read (VMMAP_TEST_PAUSE_AFTER_MAPS): both reads then see
- * the same set of processes sharing the target's pages, which is what Pss depends on. */
+ * vmmap pauses right after reading the maps (VMMAP_TEST_PAUSE_AFTER_MAPS), its smaps read going
+ * on meanwhile: both reads then see the same set of processes sharing the target's pages, which
+ * is what Pss depends on. */
 static void take_snapshot_reading_kernel(fixture *f, pid_t pid, const char *name, pu_rollup *during)
 {
     char pidbuf[32], out[128];
@@ -458,6 +492,51 @@ static void test_snapshot_matches_ground_truth(void **state)
     expect_none("snapshot vs ground truth");
 }
 
+/* Removes what may differ between two captures of a process that holds still: the time, and
+ * Pss (it depends on which other processes map the same pages at that moment: vmmap itself maps
+ * libc). */
+static void drop_volatile(cJSON *j)
+{
+    if (!j)
+        return;
+    cJSON_DeleteItemFromObjectCaseSensitive(j, "taken_at");
+    cJSON_DeleteItemFromObjectCaseSensitive(j, "pss");
+    for (cJSON *c = j->child; c; c = c->next)
+        drop_volatile(c);
+}
+
+/* The early pass (steps and classifier run on /proc/PID/maps while smaps is read, regions
+ * printed as they become final) gives the snapshot the plain pass gives, and so does an early
+ * pass abandoned halfway, after regions were already printed (VMMAP_TEST_EARLY_PASS). */
+static void test_early_pass_same_snapshot(void **state)
+{
+    fixture *f = *state;
+    const char *modes[] = {"off", NULL, "mismatch"};
+    char *text[3] = {NULL, NULL, NULL};
+    for (int i = 0; i < 3; i++) {
+        take_snapshot_early(f, f->sample_child.pid, "early.json", modes[i]);
+        drop_volatile(f->snap);
+        text[i] = cJSON_Print(f->snap);
+        assert_non_null(text[i]);
+    }
+    expect(strcmp(text[0], text[1]) == 0, "early pass and plain pass differ");
+    expect(strcmp(text[0], text[2]) == 0, "abandoned early pass and plain pass differ");
+    if (g_errors)
+        for (int i = 0; i < 3; i++) {
+            char path[160];
+            snprintf(path, sizeof path, "/tmp/vmmap-early-%d.json", i);
+            FILE *fp = fopen(path, "w");
+            if (fp) {
+                fputs(text[i], fp);
+                fclose(fp);
+                print_message("kept %s for comparison\n", path);
+            }
+        }
+    for (int i = 0; i < 3; i++)
+        cJSON_free(text[i]);
+    expect_none("early pass vs plain pass");
+}
+
 /* ---------------------------------------------------------------------------------------------- */
 /* Totals against the kernel                                                                        */
 
@@ -678,6 +757,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_snapshot_matches_ground_truth, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(test_early_pass_same_snapshot, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_totals_sample, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_totals_other_process, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_summary_cli, per_test_setup, per_test_teardown),

@@ -380,6 +380,82 @@ static void size_above_mprotect_size(void **state)
     image_free(im);
 }
 
+/* The heap grew between reading the map and reading its heap_info: heap_info says 0x30000 bytes
+ * are in use and mprotect'ed, the map still shows 0x21000 read/write then PROT_NONE.  Still the
+ * arena (vmmap watch on a growing process met this); the part spans the whole reservation. */
+static void heap_grew_after_the_map(void **state)
+{
+    image *im = image_new();
+    uint64_t a = H1 + 0x30;
+    heap(im, H1, a, 0, 0x21000, 0x21000);
+    put64(im, H1 + 0x10, 0x30000);  /* size */
+    put64(im, H1 + 0x18, 0x30000);  /* mprotect_size */
+    mstate(im, a, H1 + 0x900, MAIN_ARENA, 0x30000);
+    libc_and_brk(im, a);
+    vm_snapshot *snap = vm_snapshot_new();
+    vm_glibc_heaps h;
+    find(im, 0, &h, snap);
+    print_warnings(snap);
+    assert_int_equal(snap->nwarnings, 0);
+    assert_int_equal(h.narenas, 2);
+    assert_int_equal(h.arenas[1].address, a);
+    assert_int_equal(h.arenas[1].nheaps, 1);
+    assert_int_equal(h.arenas[1].heaps[0].size, 0x30000);
+    assert_int_equal(h.arenas[1].heaps[0].reserved, MIB64);
+    vm_glibc_heaps_free(&h);
+    vm_snapshot_free(snap);
+    image_free(im);
+}
+
+/* The heap grew between reading its heap_info and its arena's top: top lies past mprotect_size,
+ * still inside the heap's reservation: a valid arena.  Past the reservation it is not. */
+static void top_past_mprotect_size(void **state)
+{
+    for (int beyond = 0; beyond < 2; beyond++) {
+        image *im = image_new();
+        uint64_t a = H1 + 0x30;
+        heap(im, H1, a, 0, 0x21000, 0x21000);
+        mstate(im, a, beyond ? H1 + MIB64 + 0x100 : H1 + 0x28000, MAIN_ARENA, 0x21000);
+        libc_and_brk(im, a);
+        vm_snapshot *snap = vm_snapshot_new();
+        vm_glibc_heaps h;
+        find(im, 0, &h, snap);
+        print_warnings(snap);
+        if (!beyond) {
+            assert_int_equal(snap->nwarnings, 0);
+            assert_int_equal(h.narenas, 2);
+            assert_int_equal(h.arenas[1].top, H1 + 0x28000);
+        } else {
+            assert_int_equal(count_warnings(snap, "heap-invalid", "outside its heaps"), 1);
+        }
+        vm_glibc_heaps_free(&h);
+        vm_snapshot_free(snap);
+        image_free(im);
+    }
+}
+
+/* But not beyond what the map gives the heap at all: a size past the read/write part when no
+ * reservation follows is refused. */
+static void size_beyond_mapping(void **state)
+{
+    image *im = image_new();
+    back(im, H1, 0x1000);
+    put64(im, H1, H1 + 0x30);
+    put64(im, H1 + 0x10, 0x30000);
+    put64(im, H1 + 0x18, 0x30000);
+    range(im, H1, H1 + 0x21000, R | W | ANON); /* nothing after it */
+    mstate(im, H1 + 0x30, H1 + 0x900, H1 + 0x30, 0x30000);
+    vm_snapshot *snap = vm_snapshot_new();
+    vm_glibc_heaps h;
+    find(im, 0, &h, snap);
+    print_warnings(snap);
+    assert_int_equal(h.narenas, 0);
+    assert_int_equal(count_warnings(snap, "heap-invalid", "bytes mapped for it"), 0); /* not heap-shaped: silent */
+    vm_glibc_heaps_free(&h);
+    vm_snapshot_free(snap);
+    image_free(im);
+}
+
 static void garbage_ar_ptr(void **state)
 {
     image *im = image_new();
@@ -1158,6 +1234,9 @@ int main(void)
         cmocka_unit_test(main_arena_given),
         cmocka_unit_test(brk_only),
         cmocka_unit_test(size_above_mprotect_size),
+        cmocka_unit_test(heap_grew_after_the_map),
+        cmocka_unit_test(size_beyond_mapping),
+        cmocka_unit_test(top_past_mprotect_size),
         cmocka_unit_test(garbage_ar_ptr),
         cmocka_unit_test(ar_ptr_disagrees_with_chain),
         cmocka_unit_test(prev_cycle),

@@ -23,6 +23,7 @@
 #include <cjson/cJSON.h>
 
 #include "report/json.h"
+#include "report/json_values.h"
 #include "vmmap/model/snapshot.h"
 #include "vmmap/util/atomic_file.h"
 #include "vmmap/util/xalloc.h"
@@ -426,6 +427,92 @@ static void test_pretty_is_cjson_layout(void **state)
     free(pretty);
     free(compact);
     vm_snapshot_free(s);
+}
+
+/* cJSON's own layout for the whole document, from the compact text. */
+static void assert_cjson_layout(const char *pretty_in, const char *compact_in)
+{
+    char *pretty = vm_strdup(pretty_in), *compact = vm_strdup(compact_in);
+    cJSON *doc = cJSON_Parse(compact);
+    assert_non_null(doc);
+    char *printed = cJSON_Print(doc), *flat = cJSON_PrintUnformatted(doc);
+    size_t n = strlen(pretty);
+    assert_true(n > 0 && pretty[n - 1] == '\n');
+    pretty[n - 1] = '\0';
+    assert_true(strcmp(printed, pretty) == 0);
+    compact[strlen(compact) - 1] = '\0';
+    assert_true(strcmp(flat, compact) == 0);
+    cJSON_free(printed);
+    cJSON_free(flat);
+    cJSON_Delete(doc);
+    free(pretty);
+    free(compact);
+}
+
+/* 4,233 regions: the regions are printed in batches of 256 by several workers and passed on in
+ * order; the text is the same whatever the number of threads, is cJSON's layout, and a file
+ * written through (vm_snapshot_write_json, with and without VMMAP_FSYNC) holds exactly it. */
+static void test_layout_many_batches(void **state)
+{
+    vm_snapshot *s = build_rich(423);
+    assert_true(s->nregions > 16 * 256);
+    const char *dir = make_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/big.json", dir);
+    char *first = NULL;
+    const char *threads[] = {"1", "2", "3", "7"};
+    for (size_t t = 0; t < sizeof threads / sizeof *threads; t++) {
+        setenv("VMMAP_THREADS", threads[t], 1);
+        setenv("VMMAP_FSYNC", t % 2 ? "1" : "0", 1);
+        char *pretty = vm_snapshot_to_json(s, 1), *compact = vm_snapshot_to_json(s, 0);
+        assert_non_null(pretty);
+        assert_non_null(compact);
+        if (!first) {
+            assert_cjson_layout(pretty, compact);
+            first = vm_strdup(pretty);
+        }
+        assert_true(strcmp(first, pretty) == 0);
+        vm_error err = {0};
+        assert_int_equal(vm_snapshot_write_json(s, path, &err), 0);
+        char *file = read_text(path);
+        assert_true(strcmp(file, pretty) == 0);
+        free(file);
+        free(pretty);
+        free(compact);
+    }
+    unsetenv("VMMAP_THREADS");
+    unsetenv("VMMAP_FSYNC");
+    assert_int_equal(count_entries(dir), 1); /* no temporaries left */
+    remove_tmpdir();
+    free(first);
+    vm_snapshot_free(s);
+}
+
+/* Integers exactly, at the ends of their ranges; addresses as lowercase hex. */
+static void test_json_values(void **state)
+{
+    struct {
+        cJSON *item;
+        const char *text;
+    } cases[] = {
+        {vm_json_u64(0), "0"},
+        {vm_json_u64(UINT64_MAX), "18446744073709551615"},
+        {vm_json_u64(4096), "4096"},
+        {vm_json_i64(INT64_MIN), "-9223372036854775808"},
+        {vm_json_i64(INT64_MAX), "9223372036854775807"},
+        {vm_json_i64(-1), "-1"},
+        {vm_json_i64(0), "0"},
+        {vm_json_hex(0), "\"0x0\""},
+        {vm_json_hex(0xffffffffff600000ull), "\"0xffffffffff600000\""},
+        {vm_json_hex(UINT64_MAX), "\"0xffffffffffffffff\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        assert_non_null(cases[i].item);
+        char *text = cJSON_PrintUnformatted(cases[i].item);
+        assert_string_equal(text, cases[i].text);
+        cJSON_free(text);
+        cJSON_Delete(cases[i].item);
+    }
 }
 
 static const cJSON *at(const cJSON *o, const char *key)
@@ -1109,6 +1196,8 @@ int main(void)
         cmocka_unit_test(test_round_trip_empty),
         cmocka_unit_test(test_round_trip_small),
         cmocka_unit_test(test_pretty_is_cjson_layout),
+        cmocka_unit_test(test_layout_many_batches),
+        cmocka_unit_test(test_json_values),
         cmocka_unit_test(test_shape),
         cmocka_unit_test(test_integer_limits),
         cmocka_unit_test(test_lenient_parts),

@@ -12,10 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "vmmap/sources/linux/proc_maps.h"
+#include "vmmap/sources/linux/proc_reader.h"
 
 /* ---- helpers ---------------------------------------------------------------------------------- */
 
@@ -404,6 +406,200 @@ static void test_text_errors(void **state)
     assert_string_equal(tiny, "lin");
 }
 
+/* ---- streamed from a file descriptor (vm_linux_parse_smaps_fd) ---------------------------------- */
+
+/* A file holding text, positioned at its start. */
+static int text_fd(const char *t, size_t len)
+{
+    char path[] = "/tmp/vmmap-test-smaps-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    unlink(path);
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = write(fd, t + done, len - done);
+        assert_true(n > 0);
+        done += (size_t)n;
+    }
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    return fd;
+}
+
+/* An smaps-like text of count records whose names grow so that lines end at every offset
+ * around the reader's 64 KiB chunk boundaries. */
+static char *synthetic_smaps(size_t count, size_t *len)
+{
+    size_t cap = count * 700 + 1, used = 0;
+    char *t = malloc(cap);
+    assert_non_null(t);
+    for (size_t i = 0; i < count; i++) {
+        char name[300];
+        size_t nlen = 1 + (i * 37) % 250;
+        memset(name, 'a' + (char)(i % 26), nlen);
+        name[nlen] = '\0';
+        int n = snprintf(t + used, cap - used,
+                         "%zx-%zx rw-p 00000000 00:00 0          /x/%s\n"
+                         "Size:                  4 kB\nRss:     %8zu kB\nPss:       4 kB\n"
+                         "Private_Dirty:     4 kB\nSwap:      0 kB\nVmFlags: rd wr mr mw me ac\n",
+                         0x10000 + i * 0x2000, 0x11000 + i * 0x2000, name, i % 1000);
+        assert_true(n > 0 && (size_t)n < cap - used);
+        used += (size_t)n;
+    }
+    *len = used;
+    return t;
+}
+
+static void assert_same_maps(const vm_linux_maps *a, const vm_linux_maps *b)
+{
+    assert_int_equal(a->n, b->n);
+    for (size_t i = 0; i < a->n; i++) {
+        assert_int_equal(a->v[i].start, b->v[i].start);
+        assert_int_equal(a->v[i].end, b->v[i].end);
+        assert_int_equal(a->v[i].rss, b->v[i].rss);
+        assert_int_equal(a->v[i].vmflags, b->v[i].vmflags);
+        assert_int_equal(a->v[i].have, b->v[i].have);
+        assert_string_equal(a->v[i].name ? a->v[i].name : "", b->v[i].name ? b->v[i].name : "");
+    }
+}
+
+typedef struct progress {
+    size_t calls, last_n;
+    bool decreased;
+} progress;
+
+static void on_parsed(void *ctx, const vm_linux_maps *so_far)
+{
+    progress *p = ctx;
+    p->calls++;
+    if (so_far->n < p->last_n)
+        p->decreased = true;
+    p->last_n = so_far->n;
+}
+
+/* 6,000 records (about 1.5 MB, twenty-odd chunks): lines cut at chunk boundaries are put back
+ * together, and the result is exactly the whole-text parse. */
+static void test_fd_matches_text(void **state)
+{
+    size_t len;
+    char *t = synthetic_smaps(6000, &len);
+    assert_true(len > 20 * 65536);
+    vm_linux_maps whole, streamed;
+    char err[200];
+    assert_true(vm_linux_parse_smaps_text(t, len, &whole, err, sizeof err));
+    assert_int_equal(whole.n, 6000);
+    int fd = text_fd(t, len);
+    int read_errno = -1;
+    progress pr = {0, 0, false};
+    assert_true(vm_linux_parse_smaps_fd(fd, &streamed, on_parsed, &pr, err, sizeof err, &read_errno));
+    assert_int_equal(read_errno, 0);
+    assert_same_maps(&whole, &streamed);
+    assert_true(pr.calls >= 20);        /* called per chunk, while reading */
+    assert_false(pr.decreased);
+    assert_int_equal(pr.last_n, 6000);
+    close(fd);
+    vm_linux_maps_free(&whole);
+    vm_linux_maps_free(&streamed);
+    free(t);
+
+    /* Tiny chunks on a shorter text: every line is cut, many several times. */
+    t = synthetic_smaps(40, &len);
+    assert_true(vm_linux_parse_smaps_text(t, len, &whole, err, sizeof err));
+    fd = text_fd(t, len);
+    for (size_t chunk = 1; chunk <= 61; chunk += 6) {
+        lx_reader_test_chunk_bytes(chunk);
+        assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+        assert_true(vm_linux_parse_smaps_fd(fd, &streamed, NULL, NULL, err, sizeof err, &read_errno));
+        assert_same_maps(&whole, &streamed);
+        vm_linux_maps_free(&streamed);
+    }
+    lx_reader_test_chunk_bytes(0);
+    close(fd);
+    vm_linux_maps_free(&whole);
+    free(t);
+}
+
+/* A last line without its newline counts, as in the whole-text parser; an empty file is an empty
+ * map. */
+static void test_fd_edges(void **state)
+{
+    const char *t = "00400000-00401000 r-xp 00000000 08:01 42 /bin/x\nRss: 4 kB";
+    vm_linux_maps a, b;
+    char err[200];
+    int read_errno;
+    assert_true(vm_linux_parse_smaps_text(t, strlen(t), &a, err, sizeof err));
+    int fd = text_fd(t, strlen(t));
+    assert_true(vm_linux_parse_smaps_fd(fd, &b, NULL, NULL, err, sizeof err, &read_errno));
+    assert_same_maps(&a, &b);
+    assert_int_equal(b.v[0].rss, 4096);
+    close(fd);
+    vm_linux_maps_free(&a);
+    vm_linux_maps_free(&b);
+
+    fd = text_fd("", 0);
+    assert_true(vm_linux_parse_smaps_fd(fd, &b, NULL, NULL, err, sizeof err, &read_errno));
+    assert_int_equal(b.n, 0);
+    close(fd);
+}
+
+/* A line longer than 64 KiB, whether it straddles a chunk boundary or not, is refused with its
+ * line number, as the whole-text parser does; a malformed line in a later chunk too. */
+static void test_fd_errors(void **state)
+{
+    size_t len;
+    char *t = synthetic_smaps(600, &len); /* about 150 KB: three chunks */
+    size_t big = len + 70000 + 2;
+    char *u = malloc(big);
+    assert_non_null(u);
+    memcpy(u, t, len);
+    memset(u + len, 'x', 70000);
+    memcpy(u + len + 70000, "\n", 2);
+    vm_linux_maps m;
+    char err[200], err2[200];
+    int read_errno;
+    assert_false(vm_linux_parse_smaps_text(u, big - 1, &m, err, sizeof err));
+    int fd = text_fd(u, big - 1);
+    assert_false(vm_linux_parse_smaps_fd(fd, &m, NULL, NULL, err2, sizeof err2, &read_errno));
+    assert_int_equal(read_errno, 0);
+    assert_string_equal(err, err2);
+    assert_non_null(strstr(err2, "too long"));
+    assert_null(m.v);
+    close(fd);
+
+    /* A bad first line in front of a long file: the reader is stopped, not drained. */
+    size_t blen;
+    char *b = synthetic_smaps(6000, &blen);
+    memcpy(b, "garbage", 7);
+    fd = text_fd(b, blen);
+    assert_false(vm_linux_parse_smaps_fd(fd, &m, NULL, NULL, err2, sizeof err2, &read_errno));
+    assert_string_equal(err2, "line 1: expected a mapping line");
+    close(fd);
+    free(b);
+
+    memcpy(u + len, "garbage line\n", 13);
+    assert_false(vm_linux_parse_smaps_text(u, len + 13, &m, err, sizeof err));
+    fd = text_fd(u, len + 13);
+    assert_false(vm_linux_parse_smaps_fd(fd, &m, NULL, NULL, err2, sizeof err2, &read_errno));
+    assert_string_equal(err, err2);
+    assert_non_null(strstr(err2, "malformed"));
+    close(fd);
+    free(u);
+    free(t);
+}
+
+/* A read that fails (here: a directory) is reported as such, not as a parse error. */
+static void test_fd_read_error(void **state)
+{
+    int fd = open("/tmp", O_RDONLY | O_DIRECTORY);
+    assert_true(fd >= 0);
+    vm_linux_maps m;
+    char err[200];
+    int read_errno = 0;
+    assert_false(vm_linux_parse_smaps_fd(fd, &m, NULL, NULL, err, sizeof err, &read_errno));
+    assert_int_equal(read_errno, EISDIR);
+    assert_null(m.v);
+    close(fd);
+}
+
 /* ---- live ------------------------------------------------------------------------------------- */
 
 static const vm_linux_mapping *containing(const vm_linux_maps *maps, uint64_t addr)
@@ -526,6 +722,63 @@ static void test_live_rss_matches_rollup(void **state)
     assert_int_equal(waitpid(child, &status, 0), child);
 }
 
+static size_t count_lines(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = 0;
+    int c;
+    while ((c = getc(f)) != EOF)
+        n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+/* A child with 3,000 extra mappings: its smaps (about 2.5 MB) comes in many chunks from the
+ * kernel, and every mapping of its maps file is there, in order. */
+static void test_live_many_mappings(void **state)
+{
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        close(fds[1]);
+        long page = sysconf(_SC_PAGESIZE);
+        for (int i = 0; i < 3000; i++) {
+            /* alternating protections keep neighbours from merging */
+            char *p = mmap(NULL, (size_t)page, i % 2 ? PROT_READ : PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (p == MAP_FAILED)
+                _exit(1);
+        }
+        char c = 0;
+        while (read(fds[0], &c, 1) < 0 && errno == EINTR)
+            ;
+        _exit(0);
+    }
+    close(fds[0]);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/maps", (int)child);
+    size_t lines = 0;
+    for (int i = 0; i < 200 && (lines = count_lines(path)) < 3000; i++)
+        usleep(10000); /* until the child has made them */
+    vm_linux_maps maps;
+    vm_error err;
+    vm_error_clear(&err);
+    assert_int_equal(vm_linux_read_smaps((int)child, &maps, &err), VM_EXIT_OK);
+    assert_int_equal(maps.n, count_lines(path));
+    assert_true(maps.n >= 3000);
+    for (size_t i = 1; i < maps.n; i++)
+        assert_true(maps.v[i].start >= maps.v[i - 1].end);
+    for (size_t i = 0; i < maps.n; i++)
+        assert_int_equal(maps.v[i].size, maps.v[i].end - maps.v[i].start);
+    vm_linux_maps_free(&maps);
+    close(fds[1]);
+    int status;
+    assert_int_equal(waitpid(child, &status, 0), child);
+}
+
 /* A PID above pid_max can never exist. */
 static int absent_pid(void)
 {
@@ -594,8 +847,13 @@ int main(void)
         cmocka_unit_test(test_text_sample),
         cmocka_unit_test(test_text_maps_only_and_empty),
         cmocka_unit_test(test_text_errors),
+        cmocka_unit_test(test_fd_matches_text),
+        cmocka_unit_test(test_fd_edges),
+        cmocka_unit_test(test_fd_errors),
+        cmocka_unit_test(test_fd_read_error),
         cmocka_unit_test(test_live_self),
         cmocka_unit_test(test_live_rss_matches_rollup),
+        cmocka_unit_test(test_live_many_mappings),
         cmocka_unit_test(test_live_not_found),
         cmocka_unit_test(test_live_kernel_thread),
     };

@@ -576,6 +576,58 @@ static void test_reader_large(void **state)
     free(dst);
 }
 
+/* Batched reads (vm_read_many): 3,000 pieces, with unreadable ones scattered among them (an
+ * unmapped page, address 0, the top of the address space, zero lengths), through both paths:
+ * every piece gets exactly what a read of its own gets. */
+static void check_read_many(bool force_proc_mem)
+{
+    long ps = sysconf(_SC_PAGESIZE);
+    size_t npages = 64;
+    unsigned char *area = mmap(NULL, (size_t)ps * npages, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(area != MAP_FAILED);
+    for (size_t i = 0; i < (size_t)ps * npages; i++)
+        area[i] = (unsigned char)(i * 13 + 1);
+    assert_int_equal(munmap(area + 10 * ps, (size_t)ps), 0); /* a hole */
+
+    enum { N = 3000 };
+    static vm_read_req reqs[N];
+    static unsigned char got[N][24], want[N][24];
+    vm_linux_mem m;
+    vm_memreader r = vm_linux_memreader_open(&m, getpid());
+    m.vm_readv_works = !force_proc_mem;
+    for (size_t i = 0; i < N; i++) {
+        uint64_t addr = (uint64_t)(uintptr_t)area + (i * 977) % ((size_t)ps * npages - 24);
+        size_t len = 1 + i % 24;
+        if (i % 101 == 0)
+            addr = 0;
+        if (i % 211 == 0)
+            addr = UINT64_MAX - 3;
+        if (i % 307 == 0)
+            len = 0;
+        reqs[i] = (vm_read_req){addr, got[i], len, 99};
+    }
+    memset(got, 0, sizeof got);
+    vm_read_many(&r, reqs, N);
+    size_t unreadable = 0;
+    for (size_t i = 0; i < N; i++) {
+        memset(want[i], 0, sizeof want[i]);
+        size_t one = reqs[i].len ? r.read(r.ctx, reqs[i].addr, want[i], reqs[i].len) : 0;
+        assert_int_equal(reqs[i].got, one);
+        assert_memory_equal(got[i], want[i], sizeof got[i]);
+        unreadable += one < reqs[i].len;
+    }
+    assert_true(unreadable > 40); /* the holes really were among them */
+    vm_linux_memreader_close(&m);
+    assert_int_equal(munmap(area, (size_t)ps * 10), 0);
+    assert_int_equal(munmap(area + 11 * ps, (size_t)ps * (npages - 11)), 0);
+}
+
+static void test_reader_read_many(void **state)
+{
+    check_read_many(false);
+    check_read_many(true);
+}
+
 static void test_explain_access(void **state)
 {
     vm_error err;
@@ -609,6 +661,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_reader_vm_readv),
         cmocka_unit_test(test_reader_proc_mem),
         cmocka_unit_test(test_reader_large),
+        cmocka_unit_test(test_reader_read_many),
         cmocka_unit_test(test_explain_access),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../../report/json.h"
 #include "../../report/output.h"
 #include "../util/timings.h"
 #include "cli.h"
@@ -73,16 +74,31 @@ static int run(int argc, char **argv)
     vm_error err = {0};
     if (!vm_cli_take_target(&t, argc, argv, optind, "snapshot", &err))
         return vm_error_report(&err);
+    vm_output_format f = output ? vm_output_format_of_path(output) : VM_OUTPUT_JSON;
+    if (f == VM_OUTPUT_UNKNOWN)
+        f = VM_OUTPUT_JSON;
+    /* JSON is printed while a live capture is still going, region by region as they are final. */
+    vm_json_writer *w = NULL;
+    if (f == VM_OUTPUT_JSON) {
+        if (!(w = vm_json_writer_new())) {
+            vm_error_set(&err, VM_EXIT_ERROR, "out of memory");
+            return vm_error_report(&err);
+        }
+        t.capture.on_final = vm_json_writer_regions_final;
+        t.capture.on_final_ctx = w;
+    }
     vm_snapshot *s = NULL;
-    if (vm_load_target(&t, &s, &err) != 0)
+    if (vm_load_target(&t, &s, &err) != 0) {
+        vm_json_writer_free(w);
         return vm_error_report(&err);
+    }
     char fallback[256];
     if (!output) {
         vm_cli_default_output(s, "json", fallback, sizeof fallback);
         output = fallback;
     }
-    vm_output_format f = vm_output_format_of_path(output);
-    int rc = vm_output_write(s, output, f == VM_OUTPUT_UNKNOWN ? VM_OUTPUT_JSON : f, &err);
+    int rc = w ? vm_json_writer_finish(w, s, output, &err) : vm_output_write(s, output, f, &err);
+    vm_json_writer_free(w);
     vm_timing_mark("write");
     if (rc == 0)
         vm_cli_report_written(s, output, t.capture.quiet);

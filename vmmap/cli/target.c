@@ -112,7 +112,7 @@ int vm_capture_snapshot(int64_t pid, const vm_capture_options *opt, vm_snapshot 
     facts.snap->taken_at = utc_now();
     vm_timing_mark("capture start");
     int rc = vm_platform_capture(pid, opt, &facts, err);
-    if (rc == VM_EXIT_OK) {
+    if (rc == VM_EXIT_OK && !facts.classified) {
         rc = vm_classify(&facts, err);
         vm_timing_mark("classify");
     }

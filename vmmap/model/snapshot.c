@@ -43,10 +43,8 @@ void vm_region_clear(vm_region *r)
     r->nblocks = 0;
 }
 
-void vm_snapshot_free(vm_snapshot *s)
+void vm_snapshot_clear_captured(vm_snapshot *s)
 {
-    if (!s)
-        return;
     for (size_t i = 0; i < s->nregions; i++)
         vm_region_clear(&s->regions[i]);
     free(s->regions);
@@ -79,8 +77,6 @@ void vm_snapshot_free(vm_snapshot *s)
         free(s->warnings[i].message);
     }
     free(s->warnings);
-    free(s->tool_version);
-    free(s->taken_at);
     free(s->source);
     free(s->host);
     free(s->os);
@@ -88,6 +84,20 @@ void vm_snapshot_free(vm_snapshot *s)
     free(s->process.name);
     free(s->process.exe);
     free(s->process.cmdline);
+    char *tool_version = s->tool_version, *taken_at = s->taken_at;
+    memset(s, 0, sizeof *s);
+    s->tool_version = tool_version;
+    s->taken_at = taken_at;
+    s->process.bits = 64; /* as vm_snapshot_new leaves it */
+}
+
+void vm_snapshot_free(vm_snapshot *s)
+{
+    if (!s)
+        return;
+    vm_snapshot_clear_captured(s);
+    free(s->tool_version);
+    free(s->taken_at);
     free(s);
 }
 

@@ -187,6 +187,9 @@ typedef struct vm_snapshot {
 
 vm_snapshot *vm_snapshot_new(void);
 void vm_snapshot_free(vm_snapshot *s);
+/* Frees and zeroes everything a capture fills in (all but tool_version and taken_at): a capture
+ * that gathered on a guess that turned out wrong starts over with this. */
+void vm_snapshot_clear_captured(vm_snapshot *s);
 
 /* Growing the arrays; each returns a zeroed element with links set to "none", or NULL when out of
  * memory.  Pointers returned are invalidated by the next add to the same array. */

@@ -218,9 +218,11 @@ static const char *heap_info_problem(const cand *c, char *buf, size_t len)
                  c->size, c->mprotect_size);
         return buf;
     }
-    if (c->size > c->rw_len) {
-        snprintf(buf, len, "size 0x%" PRIx64 " exceeds the 0x%" PRIx64 " read/write bytes mapped",
-                 c->size, c->rw_len);
+    /* A heap that grew after the map was read has mprotect'ed part of what the map still shows
+     * as its PROT_NONE reservation: its size may reach into that, never beyond. */
+    uint64_t room = c->reserved > c->rw_len ? c->reserved : c->rw_len;
+    if (c->size > room) {
+        snprintf(buf, len, "size 0x%" PRIx64 " exceeds the 0x%" PRIx64 " bytes mapped for it", c->size, room);
         return buf;
     }
     /* malloc_state of a non-main arena sits right after its first heap's heap_info. */
@@ -467,11 +469,15 @@ static void group_heaps(scan *s)
 
 /* ---- malloc_state ------------------------------------------------------------------------ */
 
+/* Whether top lies in one of the arena's heaps.  Within the heap's whole reservation, not just
+ * the mprotect_size read a moment earlier: a heap that grows in between moves its top chunk past
+ * that (vmmap watch on a growing process met this). */
 static bool top_in_heaps(const scan *s, const nm_arena *a, uint64_t top)
 {
     for (size_t i = a->first; i < a->first + a->count; i++) {
         const cand *c = s->by_arena[i];
-        if (top >= c->base && top - c->base < c->mprotect_size)
+        uint64_t room = c->reserved > c->mprotect_size ? c->reserved : c->mprotect_size;
+        if (top >= c->base && top - c->base < room)
             return true;
     }
     return false;

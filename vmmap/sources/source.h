@@ -39,20 +39,34 @@ typedef struct vm_raw_block {
 } vm_raw_block;
 
 /* Everything a source gathered.  snap holds the metadata, threads, heaps (with their parts),
- * modules (with sections) and warnings; its regions are empty until the classifier runs. */
+ * modules (with sections) and warnings; its regions are empty until the classifier runs.
+ * classified: the source ran the classifier itself (the live Linux source does, so that it can
+ * hand out final regions while it is still reading; see vm_capture_options.on_final), and snap's
+ * regions are complete: the caller must not classify again. */
 typedef struct vm_facts {
     vm_snapshot *snap;
     vm_raw_block *blocks;
     size_t nblocks;
+    bool classified;
 } vm_facts;
 
 vm_raw_block *vm_facts_add_block(vm_facts *f);
 void vm_facts_free_blocks(vm_facts *f);
 
+/* Regions [0, nfinal) of snap are final: classified, every counter in place; they will not
+ * change (nfinal only grows).  nfinal 0 after a larger value means the regions were built again
+ * from scratch: forget what was done with them. */
+typedef void (*vm_final_fn)(void *ctx, const vm_snapshot *snap, size_t nfinal);
+
 typedef struct vm_capture_options {
     bool skip_heaps;     /* do not read target memory to walk heaps */
     bool skip_sections;  /* do not open module files to split images into sections */
     bool quiet;          /* no progress on stderr */
+    /* Optional: told about regions as they become final, while the capture is still going (the
+     * live Linux source, which classifies early; others never call it).  The snapshot writer
+     * prints them meanwhile (report/json.h, vm_json_writer). */
+    vm_final_fn on_final;
+    void *on_final_ctx;
 } vm_capture_options;
 
 /* Gathers facts about a live process.  On failure returns a VM_EXIT_* code and fills err:

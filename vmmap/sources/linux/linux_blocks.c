@@ -34,11 +34,11 @@ static bool is_file(const vm_linux_mapping *m)
     return m->name && m->name[0] == '/' && m->inode != 0;
 }
 
-static void set_counters(vm_raw_block *rb, const vm_linux_mapping *m, bool shmem, bool file)
+static void set_counters(vm_counters *k, const vm_linux_mapping *m, bool shmem, bool file)
 {
     const uint32_t need = VM_LX_HAVE_RSS | VM_LX_HAVE_PSS | VM_LX_HAVE_SHARED_CLEAN | VM_LX_HAVE_SHARED_DIRTY |
                           VM_LX_HAVE_PRIVATE_CLEAN | VM_LX_HAVE_PRIVATE_DIRTY;
-    vm_counters *k = &rb->counters;
+    memset(k, 0, sizeof *k);
     bool accessible = m->r || m->w || m->x;
     bool charged = (m->vmflags & VM_LX_AC) != 0;
 
@@ -101,7 +101,18 @@ static void set_backing(vm_raw_block *rb, const vm_linux_mapping *m, const lx_no
         rb->memtype = VM_MEMTYPE_MAPPED;
     else
         rb->memtype = VM_MEMTYPE_PRIVATE;
-    set_counters(rb, m, shmem, file);
+    set_counters(&rb->counters, m, shmem, file);
+}
+
+void lx_block_counters(const vm_linux_mapping *m, vm_counters *out)
+{
+    set_counters(out, m, is_shmem(m), is_file(m));
+}
+
+vm_state lx_block_state(const vm_linux_mapping *m)
+{
+    /* Reserved: inaccessible and not charged to commit (guards, arena tails, reservations). */
+    return (!m->r && !m->w && !m->x && !(m->vmflags & VM_LX_AC)) ? VM_STATE_RESERVE : VM_STATE_COMMIT;
 }
 
 bool lx_build_blocks(lx_capture *c, vm_facts *facts)
@@ -115,8 +126,7 @@ bool lx_build_blocks(lx_capture *c, vm_facts *facts)
         rb->size = m->end - m->start;
         rb->alloc_base = c->notes[i].alloc_base;
         rb->protection = (m->r ? VM_PROT_READ : 0) | (m->w ? VM_PROT_WRITE : 0) | (m->x ? VM_PROT_EXEC : 0);
-        /* Reserved: inaccessible and not charged to commit (guards, arena tails, reservations). */
-        rb->state = (!m->r && !m->w && !m->x && !(m->vmflags & VM_LX_AC)) ? VM_STATE_RESERVE : VM_STATE_COMMIT;
+        rb->state = lx_block_state(m);
         if (m->name && !(rb->path = vm_strdup(m->name)))
             return false;
         set_backing(rb, m, &c->notes[i]);

@@ -1,5 +1,19 @@
-/* The live Linux source: vm_platform_* for Linux.  Reads the maps once, then lets each step
- * (images, heaps, stacks) annotate the mappings, then turns them into raw blocks. */
+/* The live Linux source: vm_platform_* for Linux.  Reads the mappings, lets each step (images,
+ * heaps, stacks) annotate them, then turns them into raw blocks.
+ *
+ * /proc/PID/smaps is where every column comes from, and generating it is most of the capture's
+ * time (the kernel walks every page table and formats two dozen lines per mapping).  So the
+ * capture does not wait for it.  smaps is read on a thread of its own (proc_reader.h); meanwhile
+ * the much cheaper /proc/PID/maps is read and every step runs on it, the classifier included,
+ * with what only smaps has left out: counters unknown, VmFlags guessed as none.  As smaps comes
+ * in, each mapping is checked against the one the steps saw and its counters are put into the
+ * block already classified; the regions that are complete go to opt->on_final, so the snapshot
+ * writer prints them while the kernel is still at work.
+ *
+ * The early pass stands when the layout did not change between the two reads and no step needed
+ * the VmFlags: only an inaccessible mapping's state (its 'ac': committed or reserved) and the
+ * stack-shape fallback use them.  Otherwise everything it did is thrown away and the steps run
+ * again on smaps itself, the plain way: slower, never different. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -8,9 +22,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../classify/classify.h"
 #include "../../util/timings.h"
 #include "../../util/xalloc.h"
 #include "linux_capture.h"
+#include "proc_reader.h"
 #include "linux_memreader.h"
 
 long lx_find_mapping(const lx_capture *c, uint64_t addr)
@@ -52,19 +68,16 @@ void vm_platform_host(char **os, char **host, char **arch)
     *arch = vm_strdup(u.machine);
 }
 
-/* Test hook: lets a test kill the target between reading the maps and the rest of the scan, so
- * "the process exited during the scan" is exercised deterministically (tests/integration). */
+/* Test hook: VMMAP_TEST_PAUSE_AFTER_MAPS=MS pauses right after the last read of smaps (in the
+ * reader thread, before anything else runs), so a test can kill the target between reading the
+ * maps and the rest of the scan ("the process exited during the scan"), or read the kernel's
+ * totals at the very moment vmmap read them: anything vmmap runs for the first time maps more of
+ * libc, which moves the Pss of a target sharing those pages (tests/integration). */
 static void test_pause_after_maps(void)
 {
     const char *ms = getenv("VMMAP_TEST_PAUSE_AFTER_MAPS");
-    if (!ms || !*ms)
-        return;
-    long v = strtol(ms, NULL, 10);
-    if (v <= 0 || v > 60000)
-        return;
-    struct timespec ts = {v / 1000, (v % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
+    if (ms && *ms)
+        lx_reader_test_pause_at_end(strtol(ms, NULL, 10));
 }
 
 static int gone(int pid, vm_error *err)
@@ -94,51 +107,11 @@ static void fill_header(lx_capture *c, int pid)
     s->page_table_known = vm_linux_page_table_bytes(pid, &s->page_table_bytes);
 }
 
-/* While smaps is read: the first bytes of each mapping the heap walk will probe for mmapped
- * chunks, read ahead in batches (vm_linux_mem_prefetch). */
-typedef struct prefetcher {
-    vm_linux_mem *mem;
-    size_t seen;          /* mappings looked at so far */
-    uint64_t *pending;
-    size_t npending;
-} prefetcher;
-
-#define PREFETCH_BATCH 1024
-
-static void prefetch_flush(prefetcher *pf)
-{
-    vm_linux_mem_prefetch(pf->mem, pf->pending, pf->npending);
-    pf->npending = 0;
-}
-
-static void prefetch_new_mappings(void *ctx, const vm_linux_maps *so_far)
-{
-    prefetcher *pf = ctx;
-    for (; pf->seen < so_far->n; pf->seen++) {
-        const vm_linux_mapping *m = &so_far->v[pf->seen];
-        /* What the heap walk probes (glibc_heap.c is_anon_rw), minus what only it knows. */
-        if (!lx_is_anon_private(m) || !m->r || !m->w || m->start >= m->end)
-            continue;
-        pf->pending[pf->npending++] = m->start;
-        if (pf->npending == PREFETCH_BATCH)
-            prefetch_flush(pf);
-    }
-}
-
-static int capture(lx_capture *c, vm_facts *out, vm_error *err)
+/* The steps, on c->maps: process facts, tasks, images, heaps, stacks, raw blocks. */
+static int run_steps(lx_capture *c, vm_facts *out, vm_error *err)
 {
     int pid = c->pid;
-    uint64_t pending[PREFETCH_BATCH];
-    prefetcher pf = {c->live_mem, 0, pending, 0};
-    int rc = c->live_mem && !c->opt->skip_heaps
-                 ? vm_linux_read_smaps_ex(pid, &c->maps, prefetch_new_mappings, &pf, err)
-                 : vm_linux_read_smaps(pid, &c->maps, err);
-    if (rc != VM_EXIT_OK)
-        return rc;
-    vm_timing_mark("read smaps");
-    test_pause_after_maps();
-
-    rc = vm_linux_process_info(pid, &c->snap->process, err);
+    int rc = vm_linux_process_info(pid, &c->snap->process, err);
     if (rc != VM_EXIT_OK)
         return vm_linux_process_alive(pid) ? rc : gone(pid, err);
     if (c->maps.n == 0 && vm_linux_process_alive(pid)) {
@@ -182,6 +155,188 @@ static int capture(lx_capture *c, vm_facts *out, vm_error *err)
     return VM_EXIT_OK;
 }
 
+/* ---- the early pass ------------------------------------------------------------------------ */
+
+/* Test hook: VMMAP_TEST_EARLY_PASS=off skips the early pass; =mismatch makes the check fail
+ * halfway through smaps, after regions were handed out, as a layout change between the two
+ * reads would.  Both must give the same snapshot as the early pass (tests/integration). */
+enum { EARLY_ON, EARLY_OFF, EARLY_MISMATCH };
+
+static int early_mode(void)
+{
+    const char *v = getenv("VMMAP_TEST_EARLY_PASS");
+    if (v && strcmp(v, "off") == 0)
+        return EARLY_OFF;
+    if (v && strcmp(v, "mismatch") == 0)
+        return EARLY_MISMATCH;
+    return EARLY_ON;
+}
+
+typedef struct early {
+    lx_capture *c;
+    vm_facts *out;
+    int mode;            /* early_mode() */
+    bool tried;          /* it ran (on the first chunk of smaps) */
+    bool ok;             /* it succeeded, and every mapping checked so far matched */
+    vm_block **block_of; /* per mapping of c->maps: its block in the classified snapshot */
+    size_t checked;      /* smaps mappings checked and put in */
+    size_t nfinal;       /* regions handed to on_final */
+} early;
+
+/* Each mapping's block, in order; false unless there is exactly one per mapping. */
+static bool index_blocks(early *e)
+{
+    const lx_capture *c = e->c;
+    e->block_of = calloc(c->maps.n ? c->maps.n : 1, sizeof *e->block_of);
+    if (!e->block_of)
+        return false;
+    size_t j = 0;
+    vm_snapshot *s = c->snap;
+    for (size_t r = 0; r < s->nregions; r++)
+        for (size_t b = 0; b < s->regions[r].nblocks; b++) {
+            vm_block *blk = &s->regions[r].blocks[b];
+            if (blk->state == VM_STATE_FREE)
+                continue; /* a gap the classifier made */
+            if (j >= c->maps.n || blk->address != c->maps.v[j].start ||
+                blk->size != c->maps.v[j].end - c->maps.v[j].start)
+                return false;
+            e->block_of[j++] = blk;
+        }
+    return j == c->maps.n;
+}
+
+/* /proc/PID/maps, then every step and the classifier on it.  Any failure (errors included: the
+ * plain pass meets them again and reports them) just means there is no early pass. */
+static bool early_pass(early *e)
+{
+    lx_capture *c = e->c;
+    vm_error err;
+    vm_error_clear(&err);
+    if (vm_linux_read_maps(c->pid, &c->maps, &err) != VM_EXIT_OK)
+        return false;
+    vm_timing_mark("read maps");
+    c->vmflags_guessed = true; /* maps has none: every vmflags is 0 */
+    c->used_guess = false;
+    if (run_steps(c, e->out, &err) != VM_EXIT_OK || c->used_guess)
+        return false;
+    if (vm_classify(e->out, &err) != VM_EXIT_OK)
+        return false;
+    vm_facts_free_blocks(e->out);
+    vm_timing_mark("classify (early)");
+    return index_blocks(e);
+}
+
+static bool same_header(const vm_linux_mapping *a, const vm_linux_mapping *b)
+{
+    return a->start == b->start && a->end == b->end && a->r == b->r && a->w == b->w && a->x == b->x &&
+           a->shared == b->shared && a->offset == b->offset && a->dev_major == b->dev_major &&
+           a->dev_minor == b->dev_minor && a->inode == b->inode && a->deleted == b->deleted &&
+           (a->name && b->name ? strcmp(a->name, b->name) == 0 : a->name == b->name);
+}
+
+static void give_up(early *e)
+{
+    e->ok = false;
+    const vm_capture_options *opt = e->c->opt;
+    if (e->nfinal && opt->on_final)
+        opt->on_final(opt->on_final_ctx, e->c->snap, 0); /* start over */
+    e->nfinal = 0;
+}
+
+/* Checks smaps mappings [e->checked, upto) against the early pass's and puts their counters in;
+ * hands on the regions that are now complete. */
+static void check_upto(early *e, const vm_linux_maps *smaps, size_t upto)
+{
+    lx_capture *c = e->c;
+    for (; e->checked < upto; e->checked++) {
+        size_t i = e->checked;
+        const vm_linux_mapping *m = &smaps->v[i];
+        vm_block *b = i < c->maps.n ? e->block_of[i] : NULL;
+        if (e->mode == EARLY_MISMATCH && i == c->maps.n / 2)
+            b = NULL;
+        /* The state was derived from guessed VmFlags: it must be what the real ones give. */
+        if (!b || !same_header(&c->maps.v[i], m) || lx_block_state(m) != b->state) {
+            give_up(e);
+            return;
+        }
+        lx_block_counters(m, &b->counters);
+    }
+    /* Complete: every region that ends before the first mapping not yet checked. */
+    const vm_snapshot *s = c->snap;
+    bool all = e->checked >= c->maps.n;
+    uint64_t bound = all ? 0 : c->maps.v[e->checked].start;
+    size_t n = e->nfinal;
+    /* end - 1 < bound, as the last region may end at 2^64 */
+    while (n < s->nregions && (all || s->regions[n].address + (s->regions[n].size - 1) < bound))
+        n++;
+    if (n > e->nfinal && c->opt->on_final)
+        c->opt->on_final(c->opt->on_final_ctx, s, n);
+    e->nfinal = n;
+}
+
+/* Called by the smaps reader after each chunk: the early pass on the first, then checks. */
+static void on_smaps_chunk(void *ctx, const vm_linux_maps *so_far)
+{
+    early *e = ctx;
+    if (!e->tried && e->mode != EARLY_OFF) {
+        e->tried = true;
+        e->ok = early_pass(e);
+    }
+    if (e->ok && so_far->n > 1)
+        check_upto(e, so_far, so_far->n - 1); /* the last one's fields may still be coming */
+}
+
+/* Everything the early pass left behind, for the plain pass to start clean. */
+static void discard_early(early *e, vm_linux_mem *mem)
+{
+    lx_capture *c = e->c;
+    vm_snapshot_clear_captured(c->snap);
+    vm_facts_free_blocks(e->out);
+    vm_linux_maps_free(&c->maps);
+    free(c->notes);
+    c->notes = NULL;
+    c->vmflags_guessed = c->used_guess = false;
+    mem->reads = mem->failed_reads = mem->bytes = 0; /* its reads are not this capture's */
+    mem->last_errno = 0;
+}
+
+static int capture(lx_capture *c, vm_facts *out, vm_linux_mem *mem, vm_error *err)
+{
+    early e = {c, out, early_mode(), false, false, NULL, 0, 0};
+    vm_linux_maps smaps = {NULL, 0};
+    test_pause_after_maps();
+    int rc = vm_linux_read_smaps_ex(c->pid, &smaps, on_smaps_chunk, &e, err);
+    lx_reader_test_pause_at_end(0);
+    vm_timing_mark("read smaps");
+    if (rc == VM_EXIT_OK && e.ok) {
+        check_upto(&e, &smaps, smaps.n);
+        if (e.ok && smaps.n == c->maps.n) {
+            vm_linux_maps_free(&smaps);
+            free(e.block_of);
+            out->classified = true;
+            return VM_EXIT_OK;
+        }
+        give_up(&e);
+    }
+    free(e.block_of);
+    if (e.tried)
+        discard_early(&e, mem);
+    if (rc != VM_EXIT_OK) {
+        vm_linux_maps_free(&smaps);
+        return rc;
+    }
+    if (e.tried) {
+        /* The layout changed under us (or a step needed the VmFlags): the process is busy.  Read
+         * smaps again, so that the heap walk follows it as closely as in the plain pass. */
+        vm_linux_maps_free(&smaps);
+        if ((rc = vm_linux_read_smaps(c->pid, &smaps, err)) != VM_EXIT_OK)
+            return rc;
+        vm_timing_mark("read smaps again");
+    }
+    c->maps = smaps; /* the plain pass, on smaps itself */
+    return run_steps(c, out, err);
+}
+
 int vm_platform_capture(int64_t pid64, const vm_capture_options *opt, vm_facts *out, vm_error *err)
 {
     static const vm_capture_options defaults = {0};
@@ -199,8 +354,7 @@ int vm_platform_capture(int64_t pid64, const vm_capture_options *opt, vm_facts *
 
     vm_linux_mem mem;
     c.mem = vm_linux_memreader_open(&mem, c.pid);
-    c.live_mem = &mem;
-    int rc = capture(&c, out, err);
+    int rc = capture(&c, out, &mem, err);
     if (rc == VM_EXIT_OK && mem.failed_reads)
         vm_snapshot_warn(c.snap, "read-failed", "%" PRIu64 " of %" PRIu64 " reads of target memory failed (last: %s)",
                          mem.failed_reads, mem.reads, strerror(mem.last_errno));

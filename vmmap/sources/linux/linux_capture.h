@@ -5,7 +5,6 @@
 
 #include "../../parse/memreader.h"
 #include "../source.h"
-#include "linux_memreader.h"
 #include "proc_maps.h"
 #include "proc_process.h"
 
@@ -24,8 +23,11 @@ typedef struct lx_capture {
     lx_note *notes;
     vm_snapshot *snap;
     vm_memreader mem;
-    struct vm_linux_mem *live_mem; /* mem's state, for prefetching */
     const vm_capture_options *opt;
+    /* The steps ran on /proc/PID/maps before smaps was read (linux_capture.c): VmFlags are
+     * guessed (none), and a step that relies on them sets used_guess. */
+    bool vmflags_guessed;
+    bool used_guess;
 } lx_capture;
 
 /* Index of the mapping containing addr, or -1 (binary search over sorted maps). */
@@ -39,5 +41,9 @@ void lx_find_images(lx_capture *c);                            /* linux_images.c
 void lx_find_heaps(lx_capture *c);                             /* linux_heaps.c */
 void lx_find_stacks(lx_capture *c, const vm_linux_task *tasks, size_t ntasks); /* linux_stacks.c */
 bool lx_build_blocks(lx_capture *c, vm_facts *facts);          /* linux_blocks.c */
+
+/* What lx_build_blocks derives from one mapping's smaps values (linux_blocks.c). */
+vm_state lx_block_state(const vm_linux_mapping *m);
+void lx_block_counters(const vm_linux_mapping *m, vm_counters *out);
 
 #endif

@@ -10,8 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -120,39 +118,9 @@ static size_t read_mem_file(vm_linux_mem *m, uint64_t addr, char *buf, size_t le
     return got;
 }
 
-/* The prefetched bytes at exactly addr, or NULL. */
-static const vm_linux_prefetched *prefetched(const vm_linux_mem *m, uint64_t addr)
-{
-    size_t lo = 0, hi = m->npf;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (m->pf[mid].addr < addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < m->npf && m->pf[lo].addr == addr ? &m->pf[lo] : NULL;
-}
-
-/* Serves a read from the prefetched bytes when it can; returns false when it cannot. */
-static bool from_prefetch(vm_linux_mem *m, uint64_t addr, void *buf, size_t len, size_t *got)
-{
-    const vm_linux_prefetched *p = len <= VM_LX_PREFETCH_BYTES ? prefetched(m, addr) : NULL;
-    if (!p || p->got < len)
-        return false; /* not there, or it failed then: read now (and account for it) */
-    memcpy(buf, p->data, len);
-    m->reads++;
-    m->bytes += len;
-    *got = len;
-    return true;
-}
-
 static size_t linux_read(void *ctx, uint64_t addr, void *buf, size_t len)
 {
     vm_linux_mem *m = ctx;
-    size_t cached;
-    if (m->npf && from_prefetch(m, addr, buf, len, &cached))
-        return cached;
     m->reads++;
     len = clamp_len(addr, len);
     if (len == 0)
@@ -186,15 +154,9 @@ static void linux_read_many(void *ctx, vm_read_req *reqs, size_t n)
     size_t i = 0;
     int eintr = 0;
     while (i < n) {
-        if (m->npf && from_prefetch(m, reqs[i].addr, reqs[i].buf, reqs[i].len, &reqs[i].got)) {
-            i++;
-            continue;
-        }
         size_t k = 0;
         while (k < BATCH && i + k < n && m->vm_readv_works) {
             const vm_read_req *q = &reqs[i + k];
-            if (k && m->npf && prefetched(m, q->addr))
-                break; /* served from the prefetch on the next round */
             if (q->len == 0 || q->len > MAX_CHUNK || clamp_len(q->addr, q->len) != q->len)
                 break; /* odd request: read on its own below */
             local[k] = (struct iovec){q->buf, q->len};
@@ -233,8 +195,6 @@ vm_memreader vm_linux_memreader_open(vm_linux_mem *m, int pid)
     m->mem_unavailable = false;
     m->reads = m->failed_reads = m->bytes = 0;
     m->last_errno = 0;
-    m->pf = NULL;
-    m->npf = 0;
     vm_memreader r = {.read = linux_read, .ctx = m, .read_many = linux_read_many};
     return r;
 }
@@ -244,43 +204,4 @@ void vm_linux_memreader_close(vm_linux_mem *m)
     if (m->mem_fd >= 0)
         close(m->mem_fd);
     m->mem_fd = -1;
-    free(m->pf);
-    m->pf = NULL;
-    m->npf = 0;
-}
-
-void vm_linux_mem_prefetch(vm_linux_mem *m, const uint64_t *addrs, size_t n)
-{
-    if (n == 0 || (m->npf && addrs[0] <= m->pf[m->npf - 1].addr))
-        return; /* not above what we have: the table must stay sorted */
-    for (size_t i = 1; i < n; i++)
-        if (addrs[i] <= addrs[i - 1])
-            return;
-    vm_linux_prefetched *grown = realloc(m->pf, (m->npf + n) * sizeof *grown);
-    vm_read_req *reqs = calloc(n, sizeof *reqs);
-    if (!grown || !reqs) {
-        if (grown)
-            m->pf = grown;
-        free(reqs);
-        return;
-    }
-    m->pf = grown;
-    vm_linux_prefetched *fresh = m->pf + m->npf;
-    for (size_t i = 0; i < n; i++) {
-        fresh[i].addr = addrs[i];
-        reqs[i] = (vm_read_req){addrs[i], fresh[i].data, VM_LX_PREFETCH_BYTES, 0};
-    }
-    /* Read before the new entries join the table, so these reads go to the target.  They are
-     * not counted: the reads they stand in for are, when served (a failed one is read again). */
-    uint64_t reads = m->reads, failed = m->failed_reads, bytes = m->bytes;
-    int last_errno = m->last_errno;
-    linux_read_many(m, reqs, n);
-    m->reads = reads;
-    m->failed_reads = failed;
-    m->bytes = bytes;
-    m->last_errno = last_errno;
-    for (size_t i = 0; i < n; i++)
-        fresh[i].got = (uint8_t)reqs[i].got;
-    m->npf += n;
-    free(reqs);
 }

@@ -132,9 +132,13 @@ static bool glibc_thread_list(lx_capture *c, vm_glibc_thread **out, size_t *n)
     return vm_glibc_list_threads(&c->mem, &db, out, n, c->snap);
 }
 
-/* Read/write mappings with a guard right below that nobody claimed. */
-static size_t shape_candidates(const lx_capture *c, long *first)
+/* Read/write mappings with a guard right below that nobody claimed.  Needs the smaps VmFlags:
+ * when they are only guessed so far (linux_capture.c), says so, and the capture redoes this step
+ * once it has them. */
+static size_t shape_candidates(lx_capture *c, long *first)
 {
+    if (c->vmflags_guessed)
+        c->used_guess = true;
     size_t count = 0;
     for (size_t i = 1; i < c->maps.n; i++)
         if (stack_candidate(c, (long)i) && is_guard(c, (long)i - 1, (long)i) &&

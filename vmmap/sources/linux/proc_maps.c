@@ -400,7 +400,7 @@ bool vm_linux_parse_smaps_text(const char *text, size_t len, vm_linux_maps *out,
 
 /* ---- streaming /proc/PID/smaps ------------------------------------------------------------- */
 
-static int open_error(int pid, int e, vm_error *err)
+static int open_error(int pid, const char *file, int e, vm_error *err)
 {
     if (e == ENOENT || e == ESRCH) {
         vm_error_set(err, VM_EXIT_NOT_FOUND, "no process with PID %d", pid);
@@ -411,13 +411,13 @@ static int open_error(int pid, int e, vm_error *err)
         vm_linux_explain_access(pid, "read the memory map", err);
         return VM_EXIT_ACCESS;
     }
-    vm_error_set(err, VM_EXIT_ERROR, "cannot open /proc/%d/smaps: %s", pid, strerror(e));
+    vm_error_set(err, VM_EXIT_ERROR, "cannot open /proc/%d/%s: %s", pid, file, strerror(e));
     return VM_EXIT_ERROR;
 }
 
 /* A read that fails, or a file that ends early, is most often the process exiting under us:
  * say so when it is gone, instead of reporting an I/O error or a silently short map. */
-static int read_error(int pid, int e, vm_error *err)
+static int read_error(int pid, const char *file, int e, vm_error *err)
 {
     if (!vm_linux_process_alive(pid)) {
         vm_error_set(err, VM_EXIT_TARGET_GONE, "process %d exited during the scan", pid);
@@ -427,7 +427,7 @@ static int read_error(int pid, int e, vm_error *err)
         vm_linux_explain_access(pid, "read the memory map", err);
         return VM_EXIT_ACCESS;
     }
-    vm_error_set(err, VM_EXIT_ERROR, "cannot read /proc/%d/smaps: %s", pid, strerror(e));
+    vm_error_set(err, VM_EXIT_ERROR, "cannot read /proc/%d/%s: %s", pid, file, strerror(e));
     return VM_EXIT_ERROR;
 }
 
@@ -485,20 +485,22 @@ static bool feed(parser *p, carry *cy, const char *data, size_t len)
     return true;
 }
 
-/* Reads the open smaps fd to the end, parsing each chunk while the reader thread gets the next
- * one from the kernel (proc_reader.h).  Returns VM_EXIT_*. */
-static int stream_smaps(int pid, int fd, vm_linux_maps *out, vm_linux_parsed_fn on_parsed, void *ctx,
-                        vm_error *err)
+bool vm_linux_parse_smaps_fd(int fd, vm_linux_maps *out, vm_linux_parsed_fn on_parsed, void *ctx, char *err,
+                             size_t errlen, int *read_errno)
 {
+    out->v = NULL;
+    out->n = 0;
+    *read_errno = 0;
+    if (err && errlen)
+        err[0] = '\0';
+    parser p = {out, 0, err, errlen, false};
     carry cy = {malloc(VM_LX_MAX_LINE), 0};
     lx_reader *rd = cy.buf ? lx_reader_start(fd) : NULL;
     if (!rd) {
         free(cy.buf);
-        vm_error_set(err, VM_EXIT_ERROR, "out of memory reading /proc/%d/smaps", pid);
-        return VM_EXIT_ERROR;
+        parse_fail(&p, "out of memory");
+        return false;
     }
-    char perr[200] = "";
-    parser p = {out, 0, perr, sizeof perr, false};
     bool parsed = true;
     lx_chunk *c;
     while (parsed && (c = lx_reader_next(rd)) != NULL) {
@@ -507,25 +509,36 @@ static int stream_smaps(int pid, int fd, vm_linux_maps *out, vm_linux_parsed_fn 
         if (parsed && on_parsed)
             on_parsed(ctx, out);
     }
-    int read_errno = lx_reader_finish(rd);
-    int rc = VM_EXIT_OK;
-    if (!parsed)
-        rc = VM_EXIT_ERROR;
-    else if (read_errno)
-        rc = read_error(pid, read_errno, err);
-    else if (cy.have && !parse_line(&p, cy.buf, cy.have))
-        rc = VM_EXIT_ERROR; /* the kernel ends every line with '\n': this is a truncated one */
+    *read_errno = lx_reader_finish(rd);
+    /* The kernel ends every line with '\n': a leftover is a truncated last line. */
+    if (parsed && !*read_errno && cy.have)
+        parsed = parse_line(&p, cy.buf, cy.have);
     free(cy.buf);
-    if (rc == VM_EXIT_ERROR && perr[0]) {
-        /* A half-written record from a process that died mid-read is not a parse bug. */
-        if (!p.nomem && !vm_linux_process_alive(pid)) {
-            vm_error_set(err, VM_EXIT_TARGET_GONE, "process %d exited during the scan", pid);
-            rc = VM_EXIT_TARGET_GONE;
-        } else {
-            vm_error_set(err, VM_EXIT_ERROR, "cannot parse /proc/%d/smaps: %s", pid, perr);
-        }
+    if (!parsed || *read_errno) {
+        vm_linux_maps_free(out);
+        return false;
     }
-    return rc;
+    return true;
+}
+
+/* Reads the open smaps fd to the end (vm_linux_parse_smaps_fd), turning failures into the
+ * capture's errors.  Returns VM_EXIT_*. */
+static int stream_smaps(int pid, const char *file, int fd, vm_linux_maps *out, vm_linux_parsed_fn on_parsed,
+                        void *ctx, vm_error *err)
+{
+    char perr[200];
+    int read_errno = 0;
+    if (vm_linux_parse_smaps_fd(fd, out, on_parsed, ctx, perr, sizeof perr, &read_errno))
+        return VM_EXIT_OK;
+    if (read_errno)
+        return read_error(pid, file, read_errno, err);
+    /* A half-written record from a process that died mid-read is not a parse bug. */
+    if (!strstr(perr, "out of memory") && !vm_linux_process_alive(pid)) {
+        vm_error_set(err, VM_EXIT_TARGET_GONE, "process %d exited during the scan", pid);
+        return VM_EXIT_TARGET_GONE;
+    }
+    vm_error_set(err, VM_EXIT_ERROR, "cannot parse /proc/%d/%s: %s", pid, file, perr);
+    return VM_EXIT_ERROR;
 }
 
 int vm_linux_read_smaps(int pid, vm_linux_maps *out, vm_error *err)
@@ -533,7 +546,9 @@ int vm_linux_read_smaps(int pid, vm_linux_maps *out, vm_error *err)
     return vm_linux_read_smaps_ex(pid, out, NULL, NULL, err);
 }
 
-int vm_linux_read_smaps_ex(int pid, vm_linux_maps *out, vm_linux_parsed_fn on_parsed, void *ctx, vm_error *err)
+/* /proc/PID/FILE (maps or smaps), read and parsed. */
+static int read_proc_maps(int pid, const char *file, vm_linux_maps *out, vm_linux_parsed_fn on_parsed, void *ctx,
+                          vm_error *err)
 {
     out->v = NULL;
     out->n = 0;
@@ -542,11 +557,11 @@ int vm_linux_read_smaps_ex(int pid, vm_linux_maps *out, vm_linux_parsed_fn on_pa
         return VM_EXIT_NOT_FOUND;
     }
     char path[64];
-    snprintf(path, sizeof path, "/proc/%d/smaps", pid);
+    snprintf(path, sizeof path, "/proc/%d/%s", pid, file);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return open_error(pid, errno, err);
-    int rc = stream_smaps(pid, fd, out, on_parsed, ctx, err);
+        return open_error(pid, file, errno, err);
+    int rc = stream_smaps(pid, file, fd, out, on_parsed, ctx, err);
     close(fd);
     /* When the mm goes away the kernel just ends the file early, which looks like success: an
      * empty or short map from a process that is no longer there is a vanished target.  A live
@@ -558,4 +573,14 @@ int vm_linux_read_smaps_ex(int pid, vm_linux_maps *out, vm_linux_parsed_fn on_pa
     if (rc != VM_EXIT_OK)
         vm_linux_maps_free(out);
     return rc;
+}
+
+int vm_linux_read_smaps_ex(int pid, vm_linux_maps *out, vm_linux_parsed_fn on_parsed, void *ctx, vm_error *err)
+{
+    return read_proc_maps(pid, "smaps", out, on_parsed, ctx, err);
+}
+
+int vm_linux_read_maps(int pid, vm_linux_maps *out, vm_error *err)
+{
+    return read_proc_maps(pid, "maps", out, NULL, NULL, err);
 }

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Chunk payload: small enough that the parser starts early, large enough that handing chunks
@@ -15,8 +16,33 @@
 /* EINTR retries in a row: a signal storm must not spin the reader forever. */
 #define MAX_EINTR 64
 
+/* What a chunk is filled to: CHUNK_BYTES, or less for tests (lx_reader_test_chunk_bytes). */
+static size_t fill_bytes = CHUNK_BYTES;
+
+void lx_reader_test_chunk_bytes(size_t n)
+{
+    fill_bytes = n >= 1 && n <= CHUNK_BYTES ? n : CHUNK_BYTES;
+}
+
+/* Pause of the next reader started after its last read, in ms (lx_reader_test_pause_at_end). */
+static long pause_at_end_ms;
+
+void lx_reader_test_pause_at_end(long ms)
+{
+    pause_at_end_ms = ms > 0 && ms <= 60000 ? ms : 0;
+}
+
+static void pause_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (ms > 0 && nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
 struct lx_reader {
     int fd;
+    size_t fill;   /* fill_bytes when started */
+    long pause_ms; /* after the last read (tests) */
     pthread_mutex_t lock;
     pthread_cond_t changed;
     lx_chunk *head, *tail; /* read, not yet taken */
@@ -41,13 +67,13 @@ static lx_chunk *new_chunk(lx_reader *r)
 
 /* Fills one chunk with as many reads as fit.  Returns the chunk, or NULL at the end (with
  * *error set when a read failed, ENOMEM included). */
-static lx_chunk *fill_chunk(int fd, lx_chunk *c, int *error)
+static lx_chunk *fill_chunk(int fd, size_t fill, lx_chunk *c, int *error)
 {
     c->next = NULL;
     c->len = 0;
     int eintr = 0;
-    while (c->len < CHUNK_BYTES) {
-        ssize_t n = read(fd, c->data + c->len, CHUNK_BYTES - c->len);
+    while (c->len < fill) {
+        ssize_t n = read(fd, c->data + c->len, fill - c->len);
         if (n > 0) {
             c->len += (size_t)n;
             continue;
@@ -73,9 +99,11 @@ static void *reader_main(void *arg)
         pthread_mutex_unlock(&r->lock);
 
         int error = 0;
-        lx_chunk *full = c ? fill_chunk(r->fd, c, &error) : NULL;
+        lx_chunk *full = c ? fill_chunk(r->fd, r->fill, c, &error) : NULL;
         if (!c && !stop)
             error = ENOMEM;
+        if (r->pause_ms && (!full || full->len < r->fill || error))
+            pause_ms(r->pause_ms); /* right after the last read, before anything else runs */
 
         pthread_mutex_lock(&r->lock);
         if (full) {
@@ -90,7 +118,7 @@ static void *reader_main(void *arg)
             r->spare = c;
         }
         /* A chunk that ends short was cut by the end of the file or by an error. */
-        bool end = !full || full->len < CHUNK_BYTES || error;
+        bool end = !full || full->len < r->fill || error;
         if (end) {
             r->done = true;
             r->error = error;
@@ -108,6 +136,9 @@ lx_reader *lx_reader_start(int fd)
     if (!r)
         return NULL;
     r->fd = fd;
+    r->fill = fill_bytes;
+    r->pause_ms = pause_at_end_ms; /* one reader only: the next one read does not pause */
+    pause_at_end_ms = 0;
     if (pthread_mutex_init(&r->lock, NULL) != 0) {
         free(r);
         return NULL;
@@ -132,9 +163,12 @@ lx_chunk *lx_reader_next(lx_reader *r)
             r->error = ENOMEM;
             return NULL;
         }
-        lx_chunk *full = fill_chunk(r->fd, c, &r->error);
-        if (!full || full->len < CHUNK_BYTES || r->error)
+        lx_chunk *full = fill_chunk(r->fd, r->fill, c, &r->error);
+        if (!full || full->len < r->fill || r->error) {
             r->done = true;
+            if (r->pause_ms)
+                pause_ms(r->pause_ms);
+        }
         if (!full) {
             c->next = r->spare;
             r->spare = c;

@@ -33,4 +33,13 @@ void lx_reader_recycle(lx_reader *r, lx_chunk *c);
  * errno of the read that failed. */
 int lx_reader_finish(lx_reader *r);
 
+/* For tests and fuzzers: fill chunks to n bytes (1 .. 64 KiB; anything else restores the
+ * default) in readers started from now on, so small inputs cross many chunk boundaries. */
+void lx_reader_test_chunk_bytes(size_t n);
+
+/* For tests: the next reader started sleeps ms right after its last read, before anything else
+ * (handing over the last chunk included), so a test can look at the target at the very moment
+ * the file was read, or end it before the capture goes on (VMMAP_TEST_PAUSE_AFTER_MAPS). */
+void lx_reader_test_pause_at_end(long ms);
+
 #endif
