@@ -1,10 +1,16 @@
 /* Snapshot -> JSON (docs/snapshot-format.md).
  *
  * The document is never built as one cJSON tree: a 60,000-region snapshot would need millions of
- * nodes.  The small top-level fields form one tree; each element of the big arrays (regions,
- * heaps, threads, modules, warnings) is built, printed and freed on its own, and the pieces are
- * streamed to a buffer or a file.  Pretty output is byte-for-byte what cJSON_Print would give for
- * the whole tree (each piece is re-indented), compact output what cJSON_PrintUnformatted gives.
+ * nodes.  The small top-level fields form one tree; the big arrays (regions, heaps, threads,
+ * modules, warnings) are built and printed in batches of 256 elements, on as many threads as
+ * there are CPUs, with cJSON's nodes taken from a per-thread arena and printed into a reused
+ * buffer (json_arena.h), and the batches are passed on in order to a buffer or a file.  Pretty
+ * output is byte-for-byte what cJSON_Print would give for the whole tree, compact output what
+ * cJSON_PrintUnformatted gives (tests/unit/test_json.c checks both).
+ *
+ * A live capture can hand out regions before it ends (vm_json_writer, fed by on_final): their
+ * batches are printed then, while the kernel is still generating smaps, and kept until the head
+ * (which holds the summary of every region) can be written.
  *
  * Integers are written with cJSON raw items ("%" PRIu64), not cJSON numbers (doubles), so every
  * value is written exactly and never in exponent form.  Values above 2^53 (never expected: no

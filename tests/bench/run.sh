@@ -112,8 +112,9 @@ bench_many_maps() {
     printf '  %-28s %12s\n' "cat /proc/PID/smaps" "$(ms "$t_cat")"
     printf '  %-28s %12s   peak RSS %s kB\n' "vmmap snapshot PID -o x.json" "$(ms "$t_vmmap")" "$rss_vmmap"
     [ -n "$t_pmap" ] && printf '  %-28s %12s\n' "pmap -X PID" "$(ms "$t_pmap")"
-    say "  where vmmap's time goes (one more run, VMMAP_TIMINGS=1; the smaps read includes parsing"
-    say "  and the heap probes, done while the kernel generates the text):"
+    say "  where vmmap's time goes (one more run, VMMAP_TIMINGS=1).  Everything down to \"classify"
+    say "  (early)\" runs while a reader thread has the kernel generate smaps; \"read smaps\" is the"
+    say "  rest of that read, with parsing, checking and printing regions as they become final:"
     sed -n 's/^vmmap: timing: /    /p' "$TMPD/timings" | grep -v '(start)'
     say "  threads: $(nproc) CPUs; the JSON is printed on all of them (VMMAP_THREADS=1: one)"
     local r1 r2

@@ -36,6 +36,10 @@ static void usage(FILE *out)
             "Exit codes: 0 ok, 1 error, 2 usage, 3 target not found, 4 access denied,\n"
             "            5 bad input file, 6 target exited during the scan, 7 not supported by this build\n"
             "\n"
+            "Environment: VMMAP_THREADS=N (at most N threads; default one per CPU),\n"
+            "             VMMAP_FSYNC=1 (sync output files to disk before renaming them into place),\n"
+            "             VMMAP_TIMINGS=1 (print how long each phase took, on stderr)\n"
+            "\n"
             "`vmmap COMMAND --help` describes each command; docs/ in the source tree has the details\n"
             "(column meanings per platform, snapshot format).\n",
             VM_CLI_TARGET_HELP);
