@@ -34,7 +34,7 @@ BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
 BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: all deps demo test check unit integration test-asan test-valgrind fuzz bench clean help report-preview
+.PHONY: all deps demo test check unit integration test-asan test-valgrind test-tsan tsan-run fuzz bench clean help report-preview
 .DEFAULT_GOAL := all
 
 all: $(BIN) $(SAMPLE_BIN)
@@ -42,10 +42,11 @@ all: $(BIN) $(SAMPLE_BIN)
 help:
 	@echo "make            build $(BIN) and the samples"
 	@echo "make demo       install what is missing, build, map the bundled sample process"
-	@echo "make test       install what is missing, build, run every test (plain, ASan+UBSan, valgrind, fuzz smoke, Wine)"
+	@echo "make test       install what is missing, build, run every test (plain, ASan+UBSan, valgrind, TSan, fuzz smoke, Wine)"
 	@echo "make windows    cross-compile build-win/vmmap.exe (MinGW-w64, static)"
 	@echo "make test-wine  the Windows sample under Wine, mapped by vmmap.exe"
 	@echo "make check      build and run unit + integration tests once (no sanitizers)"
+	@echo "make test-tsan  ThreadSanitizer over the unit tests that run threads"
 	@echo "make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 60) each"
 	@echo "make bench      benchmarks: 60,000-mapping process vs cat smaps and pmap -X"
 	@echo "make deps       install the Debian packages the build and tests need (apt-get)"
@@ -90,6 +91,7 @@ test: deps
 	@$(MAKE) --no-print-directory check
 	@$(MAKE) --no-print-directory test-asan
 	@$(MAKE) --no-print-directory test-valgrind
+	@$(MAKE) --no-print-directory test-tsan
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-10}
 	@$(MAKE) --no-print-directory test-wine
 	@tests/run.sh --tally
@@ -109,6 +111,15 @@ asan-run: $(UNIT_BIN) $(INTEG_BIN)
 test-valgrind: all $(UNIT_BIN)
 	@tests/run.sh --label valgrind --build $(BUILD) --valgrind $(UNIT_BIN)
 
+# ThreadSanitizer (clang) over the unit tests that run threads: the smaps reader thread, the JSON
+# printing workers, util/parallel, the task list.
+TSAN_TESTS := test_parallel test_json test_proc_maps test_proc_process
+test-tsan:
+	@$(MAKE) --no-print-directory BUILD=build-tsan CC=clang OPT=-O1 SANITIZE=-fsanitize=thread tsan-run
+
+tsan-run: $(addprefix $(BUILD)/tests/unit/,$(TSAN_TESTS))
+	@TSAN_OPTIONS=halt_on_error=1 tests/run.sh --label tsan --build $(BUILD) $^
+
 FUZZ_SECONDS ?= 60
 fuzz:
 	@scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_SRC)
@@ -121,7 +132,7 @@ report-preview: all
 	@scripts/report-preview.sh $(BUILD)
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-tsan
 
 # Windows cross-build (vmmap.exe) and the Wine tests live in their own makefile fragments.
 -include mk/*.mk

@@ -158,16 +158,16 @@ static void test_page_tables(void **state)
 typedef struct worker {
     pthread_t th;
     int fd;                          /* read end of a pipe nobody writes to until teardown */
-    volatile uint64_t local_addr;    /* &local on the thread's own stack */
-    volatile pid_t tid;
+    _Atomic uint64_t local_addr;     /* &local on the thread's own stack */
+    _Atomic pid_t tid;               /* set last: once it is there, local_addr is too */
 } worker;
 
 static void *worker_main(void *arg)
 {
     worker *w = arg;
     volatile char local = 0;
-    w->tid = gettid();
     w->local_addr = (uint64_t)(uintptr_t)&local;
+    w->tid = gettid();
     char c;
     while (read(w->fd, &c, 1) < 0 && errno == EINTR)
         ;
