@@ -559,6 +559,7 @@ static void emit_array(sink *doc, const char *key, const vm_snapshot *s, size_t 
         pass_on_ready(job); /* those printed earlier */
         size_t left = job->nbatches - atomic_load(&job->next);
         size_t workers = vm_parallel_workers(left, MIN_BATCHES_PER_WORKER, 0);
+        /* One item per worker: each takes batches from job->next until none are left. */
         vm_parallel_for(workers, workers, render_worker, job);
         pass_on_ready(job); /* what the other workers finished last */
     }

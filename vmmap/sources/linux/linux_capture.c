@@ -178,6 +178,7 @@ typedef struct early {
     int mode;            /* early_mode() */
     bool tried;          /* it ran (on the first chunk of smaps) */
     bool ok;             /* it succeeded, and every mapping checked so far matched */
+    bool moved;          /* a smaps mapping differed from the early pass's: the process is busy */
     vm_block **block_of; /* per mapping of c->maps: its block in the classified snapshot */
     size_t checked;      /* smaps mappings checked and put in */
     size_t nfinal;       /* regions handed to on_final */
@@ -256,6 +257,7 @@ static void check_upto(early *e, const vm_linux_maps *smaps, size_t upto)
             b = NULL;
         /* The state was derived from guessed VmFlags: it must be what the real ones give. */
         if (!b || !same_header(&c->maps.v[i], m) || lx_block_state(m) != b->state) {
+            e->moved = true;
             give_up(e);
             return;
         }
@@ -302,7 +304,7 @@ static void discard_early(early *e, vm_linux_mem *mem)
 
 static int capture(lx_capture *c, vm_facts *out, vm_linux_mem *mem, vm_error *err)
 {
-    early e = {c, out, early_mode(), false, false, NULL, 0, 0};
+    early e = {.c = c, .out = out, .mode = early_mode()};
     vm_linux_maps smaps = {NULL, 0};
     test_pause_after_maps();
     int rc = vm_linux_read_smaps_ex(c->pid, &smaps, on_smaps_chunk, &e, err);
@@ -316,6 +318,7 @@ static int capture(lx_capture *c, vm_facts *out, vm_linux_mem *mem, vm_error *er
             out->classified = true;
             return VM_EXIT_OK;
         }
+        e.moved = true; /* mappings added at the end */
         give_up(&e);
     }
     free(e.block_of);
@@ -325,9 +328,11 @@ static int capture(lx_capture *c, vm_facts *out, vm_linux_mem *mem, vm_error *er
         vm_linux_maps_free(&smaps);
         return rc;
     }
-    if (e.tried) {
-        /* The layout changed under us (or a step needed the VmFlags): the process is busy.  Read
-         * smaps again, so that the heap walk follows it as closely as in the plain pass. */
+    if (e.moved) {
+        /* The layout changed under us: the process is busy.  Read smaps again, so that the heap
+         * walk follows it as closely as in the plain pass.  (When the early pass just could not
+         * stand, e.g. a step needed the VmFlags, the smaps in hand is as fresh as the plain
+         * pass's would be.) */
         vm_linux_maps_free(&smaps);
         if ((rc = vm_linux_read_smaps(c->pid, &smaps, err)) != VM_EXIT_OK)
             return rc;

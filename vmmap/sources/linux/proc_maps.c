@@ -499,6 +499,7 @@ bool vm_linux_parse_smaps_fd(int fd, vm_linux_maps *out, vm_linux_parsed_fn on_p
     if (!rd) {
         free(cy.buf);
         parse_fail(&p, "out of memory");
+        *read_errno = ENOMEM;
         return false;
     }
     bool parsed = true;
@@ -513,6 +514,8 @@ bool vm_linux_parse_smaps_fd(int fd, vm_linux_maps *out, vm_linux_parsed_fn on_p
     /* The kernel ends every line with '\n': a leftover is a truncated last line. */
     if (parsed && !*read_errno && cy.have)
         parsed = parse_line(&p, cy.buf, cy.have);
+    if (!parsed && p.nomem)
+        *read_errno = ENOMEM; /* not the text's fault */
     free(cy.buf);
     if (!parsed || *read_errno) {
         vm_linux_maps_free(out);
@@ -533,7 +536,7 @@ static int stream_smaps(int pid, const char *file, int fd, vm_linux_maps *out, v
     if (read_errno)
         return read_error(pid, file, read_errno, err);
     /* A half-written record from a process that died mid-read is not a parse bug. */
-    if (!strstr(perr, "out of memory") && !vm_linux_process_alive(pid)) {
+    if (!vm_linux_process_alive(pid)) {
         vm_error_set(err, VM_EXIT_TARGET_GONE, "process %d exited during the scan", pid);
         return VM_EXIT_TARGET_GONE;
     }

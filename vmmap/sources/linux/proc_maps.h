@@ -81,7 +81,8 @@ typedef void (*vm_linux_parsed_fn)(void *ctx, const vm_linux_maps *so_far);
 /* A maps or smaps file read from fd to its end on a reader thread (proc_reader.h) and parsed
  * chunk by chunk as it arrives, on_parsed (may be NULL) called after each chunk.  Gives the same
  * result as vm_linux_parse_smaps_text on the whole text.  False on a malformed line ("line N:
- * what" in err, *read_errno 0) or a failed read (*read_errno set); out is then empty. */
+ * what" in err, *read_errno 0), a failed read (*read_errno set) or no memory (*read_errno
+ * ENOMEM); out is then empty. */
 bool vm_linux_parse_smaps_fd(int fd, vm_linux_maps *out, vm_linux_parsed_fn on_parsed, void *ctx, char *err,
                              size_t errlen, int *read_errno);
 
