@@ -22,6 +22,7 @@
 
 #include "tests/support/proc_util.h"
 #include "vmmap/parse/minidump.h"
+#include "vmmap/capture/capture.h"
 #include "vmmap/sources/minidump/minidump_source.h"
 
 #define DATA "../shared/testdata"

@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #include "../model/snapshot.h"
-#include "../sources/source.h"
+#include "../classify/facts.h"
 #include "../util/error.h"
 #include "../util/compiler.h"
 
@@ -59,7 +59,7 @@ bool vm_cli_take_target(vm_target *t, int argc, char **argv, int optind_, const 
 /* Captures or loads the target into a snapshot (classified, with header filled). */
 int vm_load_target(const vm_target *t, vm_snapshot **out, vm_error *err);
 
-/* Captures a live process: source facts, classification, tool version and time. */
+/* Captures a live process through the pipeline (the live source on PID). */
 int vm_capture_snapshot(int64_t pid, const vm_capture_options *opt, vm_snapshot **out, vm_error *err);
 
 /* Colour on stdout: --color=auto|always|never, NO_COLOR, TERM=dumb, isatty. */

@@ -21,6 +21,7 @@
 #include "../../report/diff_report.h"
 #include "../../report/json.h"
 #include "../model/timeline.h"
+#include "../sources/source.h"
 #include "../util/clock_signal.h"
 #include "../util/units.h"
 #include "../util/xalloc.h"
