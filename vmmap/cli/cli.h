@@ -47,10 +47,13 @@ bool vm_cli_target_option(int opt, vm_target *t);
     "  NAME             a running process by executable name (must be unique)\n"                   \
     "  --self           vmmap itself (useful to try the tool)\n"                                   \
     "  FILE.json        a snapshot written by `vmmap snapshot` (on any platform)\n"                \
-    "  FILE.dmp         a Windows minidump (.dmp, .mdmp, .dmp.xz; any platform)\n"                 \
+    "  FILE.dmp         a Windows minidump (any platform; also gzip/xz/bzip2-compressed)\n"        \
+    "                   Files are told by their content, not their name; a bare NAME that\n"     \
+    "                   is also a directory means the process (NAME/ the directory)\n"            \
     "Capture options:\n"                                                                           \
     "  --no-heaps       do not read target memory (no heap walk, no glibc thread list)\n"          \
-    "  --no-sections    do not open module files to split images into sections\n"                  \
+    "  --no-sections    do not split images into sections (no module file opened,\n"              \
+    "                   no image headers read)\n"                                                 \
     "  -q, --quiet      no progress or notes on stderr\n"
 
 /* Sets t->arg from the one remaining positional argument; usage error otherwise. */
