@@ -437,22 +437,37 @@ typedef struct array_job {
     size_t passed;        /* batches passed on to doc so far (worker 0 only) */
 } array_job;
 
+/* Makes room for n elements in all (never fewer than before); false when out of memory. */
+static bool job_grow(array_job *job, size_t n)
+{
+    if (n <= job->n && job->batch)
+        return true;
+    size_t old = job->nbatches, nb = (n + BATCH - 1) / BATCH;
+    sink *batch = realloc(job->batch, (nb ? nb : 1) * sizeof *batch);
+    if (!batch)
+        return false;
+    job->batch = batch;
+    atomic_bool *ready = realloc((void *)job->ready, (nb ? nb : 1) * sizeof *ready);
+    if (!ready)
+        return false;
+    job->ready = ready;
+    for (size_t b = old; b < nb; b++) {
+        memset(&job->batch[b], 0, sizeof job->batch[b]);
+        atomic_init(&job->ready[b], false);
+    }
+    job->nbatches = nb;
+    job->n = n;
+    return true;
+}
+
 static bool job_init(array_job *job, const vm_snapshot *s, size_t n, element_fn fn, bool pretty)
 {
     memset(job, 0, sizeof *job);
     job->s = s;
     job->fn = fn;
     job->pretty = pretty;
-    job->n = n;
-    job->nbatches = (n + BATCH - 1) / BATCH;
     atomic_init(&job->next, 0);
-    job->batch = calloc(job->nbatches ? job->nbatches : 1, sizeof *job->batch);
-    job->ready = calloc(job->nbatches ? job->nbatches : 1, sizeof *job->ready);
-    if (!job->batch || !job->ready)
-        return false;
-    for (size_t b = 0; b < job->nbatches; b++)
-        atomic_init(&job->ready[b], false);
-    return true;
+    return job_grow(job, n);
 }
 
 static void job_free(array_job *job)
@@ -629,27 +644,32 @@ static void writer_reset(vm_json_writer *w)
 void vm_json_writer_regions_final(void *ctx, const vm_snapshot *s, size_t nfinal)
 {
     vm_json_writer *w = ctx;
-    if (nfinal == 0 || (w->started && (w->regions.s != s || w->regions.n != s->nregions))) {
+    if (nfinal == 0 || (w->started && (w->regions.s != s || nfinal < w->regions.n))) {
         writer_reset(w); /* the regions were built again */
         if (nfinal == 0)
             return;
     }
     if (!w->started) {
-        if (!job_init(&w->regions, s, s->nregions, region_json, true)) {
+        if (!job_init(&w->regions, s, 0, region_json, true)) {
             job_free(&w->regions);
             return; /* everything is printed at the end instead */
         }
         w->started = true;
     }
     array_job *job = &w->regions;
+    if (nfinal > s->nregions)
+        nfinal = s->nregions;
+    /* The regions that follow are not known yet: whole batches only (the last one, maybe short,
+     * is printed when the document is written). */
     size_t b = atomic_load(&job->next);
-    if (nfinal > job->n)
-        nfinal = job->n;
-    /* Whole batches only, but the last one may be short. */
-    if (b >= job->nbatches || (nfinal < (b + 1) * BATCH && nfinal < job->n))
+    if ((b + 1) * BATCH > nfinal)
         return;
+    if (!job_grow(job, nfinal)) {
+        writer_reset(w);
+        return;
+    }
     vm_json_arena_begin();
-    for (; b < job->nbatches && (nfinal >= (b + 1) * BATCH || nfinal == job->n); b++) {
+    for (; (b + 1) * BATCH <= nfinal; b++) {
         render_one(job, b, &w->sc);
         atomic_store(&job->next, b + 1);
     }
@@ -660,7 +680,7 @@ int vm_json_writer_finish(vm_json_writer *w, const vm_snapshot *s, const char *p
 {
     free(w->sc.buf);
     w->sc.buf = NULL;
-    if (w->started && (w->regions.s != s || w->regions.n != s->nregions))
+    if (w->started && (w->regions.s != s || w->regions.n > s->nregions || !job_grow(&w->regions, s->nregions)))
         writer_reset(w);
     vm_timing_mark("capture (json writer)");
     vm_atomic_file af;

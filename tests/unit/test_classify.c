@@ -268,18 +268,24 @@ static void test_unknown_counters_propagate(void **state)
 }
 
 /* Windows-like: 64 KiB allocation granularity makes the tail of a 12 KiB allocation Unusable. */
+static void build_windows_like(vm_facts *f)
+{
+    vm_snapshot *s = f->snap = vm_snapshot_new();
+    s->page_size = 4096;
+    s->alloc_granularity = 64 * KB;
+    s->user_top = 0x7fffffff0000ull;
+    raw(f, 0x10000, 12 * KB, 0x10000, VM_STATE_COMMIT, VM_PROT_READ | VM_PROT_WRITE, VM_MEMTYPE_PRIVATE, 0, NULL);
+    raw(f, 0x40000, 64 * KB, 0x40000, VM_STATE_COMMIT, VM_PROT_READ | VM_PROT_WRITE, VM_MEMTYPE_PRIVATE, 0, NULL);
+    /* A raw free block (as VirtualQueryEx reports) is re-derived from the gap, not copied. */
+    raw(f, 0x50000, 0x10000, 0x0, VM_STATE_FREE, 0, VM_MEMTYPE_NONE, 0, NULL);
+}
+
 static void test_unusable_tail(void **state)
 {
     (void)state;
     vm_facts f = {0};
-    vm_snapshot *s = f.snap = vm_snapshot_new();
-    s->page_size = 4096;
-    s->alloc_granularity = 64 * KB;
-    s->user_top = 0x7fffffff0000ull;
-    raw(&f, 0x10000, 12 * KB, 0x10000, VM_STATE_COMMIT, VM_PROT_READ | VM_PROT_WRITE, VM_MEMTYPE_PRIVATE, 0, NULL);
-    raw(&f, 0x40000, 64 * KB, 0x40000, VM_STATE_COMMIT, VM_PROT_READ | VM_PROT_WRITE, VM_MEMTYPE_PRIVATE, 0, NULL);
-    /* A raw free block (as VirtualQueryEx reports) is re-derived from the gap, not copied. */
-    raw(&f, 0x50000, 0x10000, 0x0, VM_STATE_FREE, 0, VM_MEMTYPE_NONE, 0, NULL);
+    build_windows_like(&f);
+    vm_snapshot *s = f.snap;
     vm_error err = {0};
     assert_int_equal(vm_classify(&f, &err), VM_EXIT_OK);
     const vm_region *r;
@@ -301,17 +307,15 @@ static void test_unusable_tail(void **state)
 }
 
 /* Hostile or inconsistent facts: overlaps are dropped with a warning, never crash. */
-static void test_overlap_and_garbage(void **state)
+static void build_overlapping(vm_facts *f)
 {
-    (void)state;
-    vm_facts f = {0};
-    vm_snapshot *s = f.snap = vm_snapshot_new();
+    vm_snapshot *s = f->snap = vm_snapshot_new();
     s->page_size = 4096;
     s->alloc_granularity = 4096;
     s->user_top = 0x100000;
-    raw(&f, 0x10000, 0x4000, 0x10000, VM_STATE_COMMIT, VM_PROT_READ, VM_MEMTYPE_PRIVATE, 0, NULL);
-    raw(&f, 0x12000, 0x4000, 0x12000, VM_STATE_COMMIT, VM_PROT_READ, VM_MEMTYPE_PRIVATE, 0, NULL);
-    raw(&f, 0x20000, 0, 0x20000, VM_STATE_COMMIT, VM_PROT_READ, VM_MEMTYPE_PRIVATE, 0, NULL);
+    raw(f, 0x10000, 0x4000, 0x10000, VM_STATE_COMMIT, VM_PROT_READ, VM_MEMTYPE_PRIVATE, 0, NULL);
+    raw(f, 0x12000, 0x4000, 0x12000, VM_STATE_COMMIT, VM_PROT_READ, VM_MEMTYPE_PRIVATE, 0, NULL);
+    raw(f, 0x20000, 0, 0x20000, VM_STATE_COMMIT, VM_PROT_READ, VM_MEMTYPE_PRIVATE, 0, NULL);
     vm_heap *h = vm_snapshot_add_heap(s);
     h->id = 7;
     vm_heap_part *p = vm_heap_add_part(h);
@@ -320,6 +324,14 @@ static void test_overlap_and_garbage(void **state)
     vm_thread *t = vm_snapshot_add_thread(s);
     t->tid = 1;
     t->stack_base = 0; /* stack not found */
+}
+
+static void test_overlap_and_garbage(void **state)
+{
+    (void)state;
+    vm_facts f = {0};
+    build_overlapping(&f);
+    vm_snapshot *s = f.snap;
     vm_error err = {0};
     assert_int_equal(vm_classify(&f, &err), VM_EXIT_OK);
     assert_int_equal(s->nwarnings, 1);
@@ -333,6 +345,98 @@ static void test_overlap_and_garbage(void **state)
     free_facts(&f);
 }
 
+/* ---- classification in pieces ---------------------------------------------------------- */
+
+static bool same_str(const char *a, const char *b)
+{
+    return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
+static bool same_block(const vm_block *a, const vm_block *b)
+{
+    return a->address == b->address && a->size == b->size && a->state == b->state &&
+           a->protection == b->protection && a->memtype == b->memtype && a->kind == b->kind &&
+           memcmp(&a->counters, &b->counters, sizeof a->counters) == 0 && same_str(a->details, b->details) &&
+           a->heap_id == b->heap_id && a->heap_part == b->heap_part && a->thread_id == b->thread_id &&
+           a->module == b->module && same_str(a->path, b->path);
+}
+
+static bool same_region(const vm_region *a, const vm_region *b)
+{
+    if (a->address != b->address || a->size != b->size || a->kind != b->kind || !same_str(a->details, b->details) ||
+        a->nblocks != b->nblocks)
+        return false;
+    for (size_t i = 0; i < a->nblocks; i++)
+        if (!same_block(&a->blocks[i], &b->blocks[i]))
+            return false;
+    return true;
+}
+
+typedef void (*build_fn)(vm_facts *f);
+
+/* The blocks given `step` at a time: after every call, the regions so far are the first regions
+ * of the whole classification, exactly; at the end, everything is, warnings included. */
+static void check_pieces(build_fn build, size_t step)
+{
+    vm_facts whole = {0}, part = {0};
+    build(&whole);
+    build(&part);
+    vm_error err = {0};
+    assert_int_equal(vm_classify(&whole, &err), VM_EXIT_OK);
+    size_t all = part.nblocks;
+    for (size_t given = 0; given < all; given += step) {
+        part.nblocks = given; /* the classifier reads blocks [0, nblocks) only */
+        assert_int_equal(vm_classify_more(&part, false, &err), VM_EXIT_OK);
+        assert_true(part.snap->nregions <= whole.snap->nregions);
+        for (size_t r = 0; r < part.snap->nregions; r++)
+            assert_true(same_region(&part.snap->regions[r], &whole.snap->regions[r]));
+    }
+    part.nblocks = all;
+    assert_int_equal(vm_classify_more(&part, true, &err), VM_EXIT_OK);
+    assert_null(part.classify_state);
+    assert_int_equal(part.snap->nregions, whole.snap->nregions);
+    for (size_t r = 0; r < whole.snap->nregions; r++)
+        assert_true(same_region(&part.snap->regions[r], &whole.snap->regions[r]));
+    assert_int_equal(part.snap->nwarnings, whole.snap->nwarnings);
+    for (size_t w = 0; w < whole.snap->nwarnings; w++) {
+        assert_string_equal(part.snap->warnings[w].code, whole.snap->warnings[w].code);
+        assert_string_equal(part.snap->warnings[w].message, whole.snap->warnings[w].message);
+    }
+    free_facts(&whole);
+    free_facts(&part);
+}
+
+static void test_classify_in_pieces(void **state)
+{
+    (void)state;
+    const build_fn builds[] = {build_linux_like, build_windows_like, build_overlapping};
+    for (size_t b = 0; b < sizeof builds / sizeof *builds; b++)
+        for (size_t step = 1; step <= 5; step++)
+            check_pieces(builds[b], step);
+}
+
+/* An allocation is held back until a block of another one follows it: with the first two blocks
+ * of the image given, no region is final yet (the third may still be the image's). */
+static void test_classify_holds_open_allocation(void **state)
+{
+    (void)state;
+    vm_facts f = {0};
+    build_linux_like(&f);
+    size_t all = f.nblocks;
+    vm_error err = {0};
+    f.nblocks = 2;
+    assert_int_equal(vm_classify_more(&f, false, &err), VM_EXIT_OK);
+    assert_int_equal(f.snap->nregions, 0);
+    f.nblocks = 5; /* the image's four blocks and the brk heap */
+    assert_int_equal(vm_classify_more(&f, false, &err), VM_EXIT_OK);
+    assert_int_equal(f.snap->nregions, 2); /* the free gap below the image, and the image */
+    assert_int_equal(f.snap->regions[1].nblocks, 4);
+    assert_non_null(f.classify_state);
+    f.nblocks = all;
+    free_facts(&f); /* the unfinished classification goes with the blocks (no leak: valgrind, ASan) */
+    assert_null(f.classify_state);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -342,6 +446,8 @@ int main(void)
         cmocka_unit_test(test_unknown_counters_propagate),
         cmocka_unit_test(test_unusable_tail),
         cmocka_unit_test(test_overlap_and_garbage),
+        cmocka_unit_test(test_classify_in_pieces),
+        cmocka_unit_test(test_classify_holds_open_allocation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

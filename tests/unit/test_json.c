@@ -479,6 +479,41 @@ static void test_layout_many_batches(void **state)
     vm_snapshot_free(s);
 }
 
+/* The writer fed as a live capture feeds it: the regions grow while they are handed out (here by
+ * showing it more and more of them), and the capture may start over (nfinal 0) once; the file it
+ * writes is the one vm_snapshot_write_json writes. */
+static void test_writer_fed_growing_regions(void **state)
+{
+    vm_snapshot *s = build_rich(423);
+    size_t all = s->nregions;
+    const char *dir = make_tmpdir();
+    char whole[512], fed[512];
+    snprintf(whole, sizeof whole, "%s/whole.json", dir);
+    snprintf(fed, sizeof fed, "%s/fed.json", dir);
+    vm_error err = {0};
+    assert_int_equal(vm_snapshot_write_json(s, whole, &err), 0);
+    const size_t steps[] = {1, 100, 255, 256, 257, 700, 1500, 0, 300, 2000, 2047, 4000, 4232};
+    for (int restart = 0; restart < 2; restart++) {
+        vm_json_writer *w = vm_json_writer_new();
+        assert_non_null(w);
+        for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
+            if (!restart && steps[i] == 0)
+                continue;
+            s->nregions = steps[i] ? steps[i] : all; /* at a restart the regions are all there again */
+            vm_json_writer_regions_final(w, s, steps[i]);
+        }
+        s->nregions = all;
+        assert_int_equal(vm_json_writer_finish(w, s, fed, &err), 0);
+        vm_json_writer_free(w);
+        char *a = read_text(whole), *b = read_text(fed);
+        assert_true(strcmp(a, b) == 0);
+        free(a);
+        free(b);
+    }
+    remove_tmpdir();
+    vm_snapshot_free(s);
+}
+
 /* Integers exactly, at the ends of their ranges; addresses as lowercase hex. */
 static void test_json_values(void **state)
 {
@@ -1188,6 +1223,7 @@ int main(void)
         cmocka_unit_test(test_round_trip_small),
         cmocka_unit_test(test_pretty_is_cjson_layout),
         cmocka_unit_test(test_layout_many_batches),
+        cmocka_unit_test(test_writer_fed_growing_regions),
         cmocka_unit_test(test_json_values),
         cmocka_unit_test(test_shape),
         cmocka_unit_test(test_integer_limits),

@@ -104,32 +104,33 @@ static void set_backing(vm_raw_block *rb, const vm_linux_mapping *m, const lx_no
     set_counters(&rb->counters, m, shmem, file);
 }
 
-void lx_block_counters(const vm_linux_mapping *m, vm_counters *out)
+/* Reserved: inaccessible and not charged to commit (guards, arena tails, reservations).  Only
+ * smaps tells: its VmFlags 'ac'. */
+static vm_state block_state(const vm_linux_mapping *m)
 {
-    set_counters(out, m, is_shmem(m), is_file(m));
+    return (!m->r && !m->w && !m->x && !(m->vmflags & VM_LX_AC)) ? VM_STATE_RESERVE : VM_STATE_COMMIT;
 }
 
-vm_state lx_block_state(const vm_linux_mapping *m)
+bool lx_add_blocks(lx_capture *c, vm_facts *facts, size_t i, const vm_linux_mapping *m)
 {
-    /* Reserved: inaccessible and not charged to commit (guards, arena tails, reservations). */
-    return (!m->r && !m->w && !m->x && !(m->vmflags & VM_LX_AC)) ? VM_STATE_RESERVE : VM_STATE_COMMIT;
+    vm_raw_block *rb = vm_facts_add_block(facts);
+    if (!rb)
+        return false;
+    rb->address = m->start;
+    rb->size = m->end - m->start;
+    rb->alloc_base = c->notes[i].alloc_base;
+    rb->protection = (m->r ? VM_PROT_READ : 0) | (m->w ? VM_PROT_WRITE : 0) | (m->x ? VM_PROT_EXEC : 0);
+    rb->state = block_state(m);
+    if (m->name && !(rb->path = vm_strdup(m->name)))
+        return false;
+    set_backing(rb, m, &c->notes[i]);
+    return true;
 }
 
 bool lx_build_blocks(lx_capture *c, vm_facts *facts)
 {
-    for (size_t i = 0; i < c->maps.n; i++) {
-        const vm_linux_mapping *m = &c->maps.v[i];
-        vm_raw_block *rb = vm_facts_add_block(facts);
-        if (!rb)
+    for (size_t i = 0; i < c->maps.n; i++)
+        if (!lx_add_blocks(c, facts, i, &c->maps.v[i]))
             return false;
-        rb->address = m->start;
-        rb->size = m->end - m->start;
-        rb->alloc_base = c->notes[i].alloc_base;
-        rb->protection = (m->r ? VM_PROT_READ : 0) | (m->w ? VM_PROT_WRITE : 0) | (m->x ? VM_PROT_EXEC : 0);
-        rb->state = lx_block_state(m);
-        if (m->name && !(rb->path = vm_strdup(m->name)))
-            return false;
-        set_backing(rb, m, &c->notes[i]);
-    }
     return true;
 }

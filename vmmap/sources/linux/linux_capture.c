@@ -4,16 +4,20 @@
  * /proc/PID/smaps is where every column comes from, and generating it is most of the capture's
  * time (the kernel walks every page table and formats two dozen lines per mapping).  So the
  * capture does not wait for it.  smaps is read on a thread of its own (proc_reader.h); meanwhile
- * the much cheaper /proc/PID/maps is read and every step runs on it, the classifier included,
- * with what only smaps has left out: counters unknown, VmFlags guessed as none.  As smaps comes
- * in, each mapping is checked against the one the steps saw and its counters are put into the
- * block already classified; the regions that are complete go to opt->on_final, so the snapshot
- * writer prints them while the kernel is still at work.
+ * the much cheaper /proc/PID/maps is read and every step runs on it (the "early pass").  The steps
+ * only need the mappings' headers, which maps has too.  As smaps comes in, each mapping is checked
+ * against the one the steps saw, and its blocks are made from the smaps values themselves (their
+ * state included: an inaccessible mapping is committed or reserved by its VmFlags 'ac', which
+ * maps does not show) and classified as soon as their allocation is complete; the regions go to
+ * opt->on_final, so the snapshot writer prints them while the kernel is still at work.  Blocks and
+ * classification are thus exactly the plain pass's; what the early pass adds is only that the
+ * steps ran on maps.
  *
  * The early pass stands when the layout did not change between the two reads and no step needed
- * the VmFlags: only an inaccessible mapping's state (its 'ac': committed or reserved) and the
- * stack-shape fallback use them.  Otherwise everything it did is thrown away and the steps run
- * again on smaps itself, the plain way: slower, never different. */
+ * the VmFlags (the stack-shape fallback does).  Otherwise everything it did is thrown away and the
+ * steps run again on smaps itself, the plain way: slower, never different.  (A layout change
+ * cannot be mended for the mappings it touches alone: the steps are global, a new mapping can be a
+ * new arena heap or thread stack and change what its neighbours are.) */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -106,8 +110,8 @@ static void fill_header(lx_capture *c, int pid)
     s->page_table_known = vm_linux_page_table_bytes(pid, &s->page_table_bytes);
 }
 
-/* The steps, on c->maps: process facts, tasks, images, heaps, stacks, raw blocks. */
-static int run_steps(lx_capture *c, vm_facts *out, vm_error *err)
+/* The steps, on c->maps: process facts, tasks, images, heaps, stacks (the blocks come after). */
+static int run_steps(lx_capture *c, vm_error *err)
 {
     int pid = c->pid;
     int rc = vm_linux_process_info(pid, &c->snap->process, err);
@@ -146,20 +150,22 @@ static int run_steps(lx_capture *c, vm_facts *out, vm_error *err)
 
     if (!vm_linux_process_alive(pid))
         return gone(pid, err);
-    if (!lx_build_blocks(c, out)) {
-        vm_error_set(err, VM_EXIT_ERROR, "out of memory building %zu blocks", c->maps.n);
-        return VM_EXIT_ERROR;
-    }
-    vm_timing_mark("blocks");
     return VM_EXIT_OK;
+}
+
+static int blocks_oom(const lx_capture *c, vm_error *err)
+{
+    vm_error_set(err, VM_EXIT_ERROR, "out of memory building %zu blocks", c->maps.n);
+    return VM_EXIT_ERROR;
 }
 
 /* ---- the early pass ------------------------------------------------------------------------ */
 
 /* Test hook: VMMAP_TEST_EARLY_PASS=off skips the early pass; =mismatch makes the check fail
  * halfway through smaps, after regions were handed out, as a layout change between the two
- * reads would.  Both must give the same snapshot as the early pass (tests/integration). */
-enum { EARLY_ON, EARLY_OFF, EARLY_MISMATCH };
+ * reads would; both must give the same snapshot as the early pass.  =expect fails the capture
+ * (saying why) when the early pass does not stand, so a test knows that it did (tests/integration). */
+enum { EARLY_ON, EARLY_OFF, EARLY_MISMATCH, EARLY_EXPECT };
 
 static int early_mode(void)
 {
@@ -168,6 +174,8 @@ static int early_mode(void)
         return EARLY_OFF;
     if (v && strcmp(v, "mismatch") == 0)
         return EARLY_MISMATCH;
+    if (v && strcmp(v, "expect") == 0)
+        return EARLY_EXPECT;
     return EARLY_ON;
 }
 
@@ -178,52 +186,31 @@ typedef struct early {
     bool tried;          /* it ran (on the first chunk of smaps) */
     bool ok;             /* it succeeded, and every mapping checked so far matched */
     bool moved;          /* a smaps mapping differed from the early pass's: the process is busy */
-    vm_block **block_of; /* per mapping of c->maps: its block in the classified snapshot */
-    size_t checked;      /* smaps mappings checked and put in */
+    const char *why;     /* why it did not stand */
+    size_t checked;      /* smaps mappings checked and made into blocks */
     size_t nfinal;       /* regions handed to on_final */
 } early;
 
-/* Each mapping's block, in order; false unless there is exactly one per mapping. */
-static bool index_blocks(early *e)
-{
-    const lx_capture *c = e->c;
-    e->block_of = calloc(c->maps.n ? c->maps.n : 1, sizeof *e->block_of);
-    if (!e->block_of)
-        return false;
-    size_t j = 0;
-    vm_snapshot *s = c->snap;
-    for (size_t r = 0; r < s->nregions; r++)
-        for (size_t b = 0; b < s->regions[r].nblocks; b++) {
-            vm_block *blk = &s->regions[r].blocks[b];
-            if (blk->state == VM_STATE_FREE)
-                continue; /* a gap the classifier made */
-            if (j >= c->maps.n || blk->address != c->maps.v[j].start ||
-                blk->size != c->maps.v[j].end - c->maps.v[j].start)
-                return false;
-            e->block_of[j++] = blk;
-        }
-    return j == c->maps.n;
-}
-
-/* /proc/PID/maps, then every step and the classifier on it.  Any failure (errors included: the
- * plain pass meets them again and reports them) just means there is no early pass. */
+/* /proc/PID/maps, then every step on it.  Any failure (errors included: the plain pass meets
+ * them again and reports them) just means there is no early pass. */
 static bool early_pass(early *e)
 {
     lx_capture *c = e->c;
     vm_error err;
     vm_error_clear(&err);
+    e->why = "a step failed on /proc/PID/maps";
     if (vm_linux_read_maps(c->pid, &c->maps, &err) != VM_EXIT_OK)
         return false;
     vm_timing_mark("read maps");
     c->vmflags_guessed = true; /* maps has none: every vmflags is 0 */
     c->used_guess = false;
-    if (run_steps(c, e->out, &err) != VM_EXIT_OK || c->used_guess)
+    if (run_steps(c, &err) != VM_EXIT_OK)
         return false;
-    if (e->out->classify(e->out, &err) != VM_EXIT_OK)
+    if (c->used_guess) {
+        e->why = "a step needed smaps' VmFlags (stack-shape fallback)";
         return false;
-    vm_facts_free_blocks(e->out);
-    vm_timing_mark("classify (early)");
-    return index_blocks(e);
+    }
+    return true;
 }
 
 static bool same_header(const vm_linux_mapping *a, const vm_linux_mapping *b)
@@ -234,45 +221,51 @@ static bool same_header(const vm_linux_mapping *a, const vm_linux_mapping *b)
            (a->name && b->name ? strcmp(a->name, b->name) == 0 : a->name == b->name);
 }
 
-static void give_up(early *e)
+static void give_up(early *e, const char *why)
 {
     e->ok = false;
+    e->why = why;
     const vm_capture_options *opt = e->c->opt;
     if (e->nfinal && opt->on_final)
         opt->on_final(opt->on_final_ctx, e->c->snap, 0); /* start over */
     e->nfinal = 0;
 }
 
-/* Checks smaps mappings [e->checked, upto) against the early pass's and puts their counters in;
- * hands on the regions that are now complete. */
-static void check_upto(early *e, const vm_linux_maps *smaps, size_t upto)
+/* Checks smaps mappings [e->checked, upto) against the early pass's and makes their blocks from
+ * the smaps values; classifies what they complete and hands the new regions on.  last: upto is
+ * the end of smaps. */
+static void check_upto(early *e, const vm_linux_maps *smaps, size_t upto, bool last)
 {
     lx_capture *c = e->c;
     for (; e->checked < upto; e->checked++) {
         size_t i = e->checked;
         const vm_linux_mapping *m = &smaps->v[i];
-        vm_block *b = i < c->maps.n ? e->block_of[i] : NULL;
-        if (e->mode == EARLY_MISMATCH && i == c->maps.n / 2)
-            b = NULL;
-        /* The state was derived from guessed VmFlags: it must be what the real ones give. */
-        if (!b || !same_header(&c->maps.v[i], m) || lx_block_state(m) != b->state) {
+        bool mismatch = e->mode == EARLY_MISMATCH && i == c->maps.n / 2;
+        if (i >= c->maps.n || mismatch || !same_header(&c->maps.v[i], m)) {
             e->moved = true;
-            give_up(e);
+            give_up(e, "the layout changed between the maps and smaps reads");
             return;
         }
-        lx_block_counters(m, &b->counters);
+        if (!lx_add_blocks(c, e->out, i, m)) {
+            give_up(e, "out of memory"); /* the plain pass meets it again and says so */
+            return;
+        }
     }
-    /* Complete: every region that ends before the first mapping not yet checked. */
+    if (last && e->checked < c->maps.n) {
+        e->moved = true;
+        give_up(e, "mappings were removed between the maps and smaps reads");
+        return;
+    }
+    vm_error err;
+    vm_error_clear(&err);
+    if (e->out->classify(e->out, last, &err) != VM_EXIT_OK) {
+        give_up(e, "out of memory");
+        return;
+    }
     const vm_snapshot *s = c->snap;
-    bool all = e->checked >= c->maps.n;
-    uint64_t bound = all ? 0 : c->maps.v[e->checked].start;
-    size_t n = e->nfinal;
-    /* end - 1 < bound, as the last region may end at 2^64 */
-    while (n < s->nregions && (all || s->regions[n].address + (s->regions[n].size - 1) < bound))
-        n++;
-    if (n > e->nfinal && c->opt->on_final)
-        c->opt->on_final(c->opt->on_final_ctx, s, n);
-    e->nfinal = n;
+    if (s->nregions > e->nfinal && c->opt->on_final)
+        c->opt->on_final(c->opt->on_final_ctx, s, s->nregions);
+    e->nfinal = s->nregions;
 }
 
 /* Called by the smaps reader after each chunk: the early pass on the first, then checks. */
@@ -282,9 +275,10 @@ static void on_smaps_chunk(void *ctx, const vm_linux_maps *so_far)
     if (!e->tried && e->mode != EARLY_OFF) {
         e->tried = true;
         e->ok = early_pass(e);
+        vm_timing_mark(e->ok ? "early pass: steps on maps" : "early pass: steps on maps (failed)");
     }
     if (e->ok && so_far->n > 1)
-        check_upto(e, so_far, so_far->n - 1); /* the last one's fields may still be coming */
+        check_upto(e, so_far, so_far->n - 1, false); /* the last one's fields may still be coming */
 }
 
 /* Everything the early pass left behind, for the plain pass to start clean. */
@@ -311,23 +305,26 @@ static int capture(lx_capture *c, vm_facts *out, vm_linux_mem *mem, vm_error *er
     lx_reader_test_pause_at_end(0);
     vm_timing_mark("read smaps");
     if (rc == VM_EXIT_OK && e.ok) {
-        check_upto(&e, &smaps, smaps.n);
-        if (e.ok && smaps.n == c->maps.n) {
+        check_upto(&e, &smaps, smaps.n, true);
+        if (e.ok) {
             vm_linux_maps_free(&smaps);
-            free(e.block_of);
             out->classified = true;
             return VM_EXIT_OK;
         }
-        e.moved = true; /* mappings added at the end */
-        give_up(&e);
     }
-    free(e.block_of);
     if (e.tried)
         discard_early(&e, mem);
     if (rc != VM_EXIT_OK) {
         vm_linux_maps_free(&smaps);
         return rc;
     }
+    if (e.mode == EARLY_EXPECT) {
+        vm_linux_maps_free(&smaps);
+        vm_error_set(err, VM_EXIT_ERROR, "the early pass did not stand: %s (VMMAP_TEST_EARLY_PASS=expect)",
+                     e.tried ? e.why : "it did not run");
+        return VM_EXIT_ERROR;
+    }
+    vm_timing_mark(e.why ? e.why : "early pass off");
     if (e.moved) {
         /* The layout changed under us: the process is busy.  Read smaps again, so that the heap
          * walk follows it as closely as in the plain pass.  (When the early pass just could not
@@ -339,7 +336,12 @@ static int capture(lx_capture *c, vm_facts *out, vm_linux_mem *mem, vm_error *er
         vm_timing_mark("read smaps again");
     }
     c->maps = smaps; /* the plain pass, on smaps itself */
-    return run_steps(c, out, err);
+    if ((rc = run_steps(c, err)) != VM_EXIT_OK)
+        return rc;
+    if (!lx_build_blocks(c, out))
+        return blocks_oom(c, err);
+    vm_timing_mark("blocks");
+    return VM_EXIT_OK;
 }
 
 /* The memory reader outlives the capture: steps after classification read through it until

@@ -42,8 +42,10 @@ void lx_find_heaps(lx_capture *c);                             /* linux_heaps.c 
 void lx_find_stacks(lx_capture *c, const vm_linux_task *tasks, size_t ntasks); /* linux_stacks.c */
 bool lx_build_blocks(lx_capture *c, vm_facts *facts);          /* linux_blocks.c */
 
-/* What lx_build_blocks derives from one mapping's smaps values (linux_blocks.c). */
-vm_state lx_block_state(const vm_linux_mapping *m);
-void lx_block_counters(const vm_linux_mapping *m, vm_counters *out);
+/* The raw blocks of mapping i (its header as in c->maps.v[i], its smaps values from m, which may
+ * be another read of the same mapping: the early pass builds them from smaps while c->maps is
+ * /proc/PID/maps), appended to facts.  lx_build_blocks does it for every mapping of c->maps.
+ * False when out of memory. */
+bool lx_add_blocks(lx_capture *c, vm_facts *facts, size_t i, const vm_linux_mapping *m);
 
 #endif
