@@ -465,12 +465,14 @@ static void assert_same_maps(const vm_linux_maps *a, const vm_linux_maps *b)
 typedef struct progress {
     size_t calls, last_n;
     bool decreased;
+    bool first_empty; /* the first call came before anything was parsed */
 } progress;
 
 static void on_parsed(void *ctx, const vm_linux_maps *so_far)
 {
     progress *p = ctx;
-    p->calls++;
+    if (p->calls++ == 0)
+        p->first_empty = so_far->n == 0;
     if (so_far->n < p->last_n)
         p->decreased = true;
     p->last_n = so_far->n;
@@ -489,11 +491,12 @@ static void test_fd_matches_text(void **state)
     assert_int_equal(whole.n, 6000);
     int fd = text_fd(t, len);
     int read_errno = -1;
-    progress pr = {0, 0, false};
+    progress pr = {0, 0, false, false};
     assert_true(vm_linux_parse_smaps_fd(fd, &streamed, on_parsed, &pr, err, sizeof err, &read_errno));
     assert_int_equal(read_errno, 0);
     assert_same_maps(&whole, &streamed);
     assert_true(pr.calls >= 20);        /* called per chunk, while reading */
+    assert_true(pr.first_empty);        /* and first as the reading starts */
     assert_false(pr.decreased);
     assert_int_equal(pr.last_n, 6000);
     close(fd);

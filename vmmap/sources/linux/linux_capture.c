@@ -268,7 +268,8 @@ static void check_upto(early *e, const vm_linux_maps *smaps, size_t upto, bool l
     e->nfinal = s->nregions;
 }
 
-/* Called by the smaps reader after each chunk: the early pass on the first, then checks. */
+/* Called by the smaps reader as it starts (the early pass, while the kernel generates the
+ * text) and after each chunk (checks). */
 static void on_smaps_chunk(void *ctx, const vm_linux_maps *so_far)
 {
     early *e = ctx;

@@ -502,6 +502,8 @@ bool vm_linux_parse_smaps_fd(int fd, vm_linux_maps *out, vm_linux_parsed_fn on_p
         *read_errno = ENOMEM;
         return false;
     }
+    if (on_parsed)
+        on_parsed(ctx, out); /* nothing yet: the caller's turn while the first chunk is read */
     bool parsed = true;
     lx_chunk *c;
     while (parsed && (c = lx_reader_next(rd)) != NULL) {

@@ -74,8 +74,9 @@ bool vm_linux_parse_maps_line(const char *line, size_t len, vm_linux_mapping *ou
  * return true.  Returns false if the line is not of the "Name: value" form. */
 bool vm_linux_parse_smaps_field(const char *line, size_t len, vm_linux_mapping *m);
 
-/* Called while a file is parsed, after each chunk: out->v[0 .. out->n) are the mappings so far
- * (the last one's header is complete, its smaps fields may not be yet). */
+/* Called while a file is parsed: once as the reading starts (so_far empty), then after each
+ * chunk: out->v[0 .. out->n) are the mappings so far (the last one's header is complete, its smaps
+ * fields may not be yet). */
 typedef void (*vm_linux_parsed_fn)(void *ctx, const vm_linux_maps *so_far);
 
 /* A maps or smaps file read from fd to its end on a reader thread (proc_reader.h) and parsed
