@@ -440,6 +440,51 @@ static void test_pretty_is_cjson_layout(void **state)
     vm_snapshot_free(s);
 }
 
+/* The regions are written as text without cJSON (json_region_text.c): every byte value in their
+ * strings, an empty string, no blocks, every link, come out as cJSON prints them. */
+static void test_region_text_every_byte(void **state)
+{
+    vm_snapshot *s = build_rich(1);
+    char all[256];
+    for (int i = 1; i < 256; i++)
+        all[i - 1] = (char)i;
+    all[255] = '\0';
+    vm_region *r = &s->regions[1];
+    free(r->details);
+    r->details = vm_strdup(all);
+    free(r->blocks[0].path);
+    r->blocks[0].path = vm_strdup(all);
+    free(r->blocks[1].details);
+    r->blocks[1].details = vm_strdup("");
+    r->blocks[2].heap_id = 3;
+    r->blocks[2].heap_part = -1;
+    r->blocks[2].thread_id = UINT32_MAX + 1ull; /* exact in the double the layout check parses */
+    r->blocks[2].module = INT32_MAX;
+    r = &s->regions[2];
+    for (size_t j = 0; j < r->nblocks; j++) {
+        free(r->blocks[j].details);
+        free(r->blocks[j].path);
+    }
+    free(r->blocks);
+    r->blocks = NULL;
+    r->nblocks = 0;
+    char *pretty = vm_snapshot_to_json(s, 1), *compact = vm_snapshot_to_json(s, 0);
+    assert_non_null(pretty);
+    assert_non_null(compact);
+    assert_cjson_layout(pretty, compact);
+    assert_non_null(strstr(compact, "\"blocks\":[]"));
+    assert_non_null(strstr(compact, "\\u0001\\u0002"));
+    free(pretty);
+    free(compact);
+    s->regions[1].blocks[0].size = UINT64_MAX;
+    s->regions[1].address = 0xffffffffffffffffull;
+    compact = vm_snapshot_to_json(s, 0);
+    assert_non_null(strstr(compact, "\"address\":\"0xffffffffffffffff\",\"size\":"));
+    assert_non_null(strstr(compact, "\"size\":18446744073709551615,"));
+    free(compact);
+    vm_snapshot_free(s);
+}
+
 /* 4,233 regions: the regions are printed in batches of 256 by several workers and passed on in
  * order; the text is the same whatever the number of threads, is cJSON's layout, and a file
  * written through (vm_snapshot_write_json, with and without VMMAP_FSYNC) holds exactly it. */
@@ -1222,6 +1267,7 @@ int main(void)
         cmocka_unit_test(test_round_trip_empty),
         cmocka_unit_test(test_round_trip_small),
         cmocka_unit_test(test_pretty_is_cjson_layout),
+        cmocka_unit_test(test_region_text_every_byte),
         cmocka_unit_test(test_layout_many_batches),
         cmocka_unit_test(test_writer_fed_growing_regions),
         cmocka_unit_test(test_json_values),

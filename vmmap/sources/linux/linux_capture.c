@@ -135,7 +135,12 @@ static int run_steps(lx_capture *c, vm_error *err)
 
     vm_linux_task *tasks = NULL;
     size_t ntasks = 0;
-    rc = vm_linux_list_tasks(pid, &tasks, &ntasks, c->snap, err);
+    if (c->tasks_ahead) {
+        rc = vm_linux_tasks_wait(c->tasks_ahead, &tasks, &ntasks, c->snap, err);
+        c->tasks_ahead = NULL;
+    } else {
+        rc = vm_linux_list_tasks(pid, &tasks, &ntasks, c->snap, err);
+    }
     if (rc != VM_EXIT_OK)
         return rc == VM_EXIT_TARGET_GONE || !vm_linux_process_alive(pid) ? gone(pid, err) : rc;
 
@@ -292,6 +297,8 @@ static void discard_early(early *e, vm_linux_mem *mem)
     free(c->notes);
     c->notes = NULL;
     c->vmflags_guessed = c->used_guess = false;
+    vm_linux_tasks_discard(c->tasks_ahead);
+    c->tasks_ahead = NULL;
     mem->reads = mem->failed_reads = mem->bytes = 0; /* its reads are not this capture's */
     mem->last_errno = 0;
 }
@@ -302,6 +309,8 @@ static int capture(lx_capture *c, vm_facts *out, vm_linux_mem *mem, vm_error *er
     early e = {.c = c, .out = out, .mode = out->classify ? early_mode() : EARLY_OFF};
     vm_linux_maps smaps = {NULL, 0};
     test_pause_after_maps();
+    if (e.mode != EARLY_OFF)
+        c->tasks_ahead = vm_linux_tasks_start(c->pid); /* beside smaps, from the start */
     int rc = vm_linux_read_smaps_ex(c->pid, &smaps, on_smaps_chunk, &e, err);
     lx_reader_test_pause_at_end(0);
     vm_timing_mark("read smaps");
@@ -313,7 +322,7 @@ static int capture(lx_capture *c, vm_facts *out, vm_linux_mem *mem, vm_error *er
             return VM_EXIT_OK;
         }
     }
-    if (e.tried)
+    if (e.tried || c->tasks_ahead)
         discard_early(&e, mem);
     if (rc != VM_EXIT_OK) {
         vm_linux_maps_free(&smaps);

@@ -28,6 +28,9 @@ typedef struct lx_capture {
      * guessed (none), and a step that relies on them sets used_guess. */
     bool vmflags_guessed;
     bool used_guess;
+    /* The threads, being listed on a thread of their own since the capture started (the early
+     * pass); NULL: list them when the steps need them. */
+    vm_linux_task_list *tasks_ahead;
 } lx_capture;
 
 /* Index of the mapping containing addr, or -1 (binary search over sorted maps). */
