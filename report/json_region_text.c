@@ -18,20 +18,22 @@
 /* Tab depth of a region's members inside the document: top object 1, "regions" array 2. */
 #define REGION_LEVEL 3
 
-/* Text for every protection value (7 bits): formatted once per call of the batch, not per block. */
-typedef struct prot_texts {
+/* What the text of every block shares: its protection's words (7 bits of protection: each
+ * formatted once, not per block) and the counters' key lengths.  Per thread. */
+typedef struct shared_texts {
     bool have[VM_PROT_ALL + 1];
-    char text[VM_PROT_ALL + 1][96];
-} prot_texts;
+    char prot[VM_PROT_ALL + 1][96];
+    size_t counter_len[VM_C_COUNT];
+} shared_texts;
 
-static const char *prot_text(prot_texts *pt, uint32_t prot)
+static const char *prot_text(shared_texts *st, uint32_t prot)
 {
     prot &= VM_PROT_ALL;
-    if (!pt->have[prot]) {
-        vm_prot_format(prot, pt->text[prot], sizeof pt->text[prot]);
-        pt->have[prot] = true;
+    if (!st->have[prot]) {
+        vm_prot_format(prot, st->prot[prot], sizeof st->prot[prot]);
+        st->have[prot] = true;
     }
-    return pt->text[prot];
+    return st->prot[prot];
 }
 
 typedef struct out {
@@ -46,29 +48,23 @@ static inline void put(out *o, const char *s, size_t n)
 }
 #define PUT(o, lit) put(o, lit, sizeof lit - 1)
 
-static inline void tabs(out *o, int n)
+/* The separator from the previous member (none before the first), the indentation, the key. */
+#define MAX_LEVEL 8
+static inline void key_n(out *o, const char *k, size_t n, int level, bool first)
 {
-    while (n-- > 0)
-        *o->p++ = '\t';
-}
-
-/* A member's key, after the separator from the previous member (none before the first). */
-static void key(out *o, const char *k, int level, bool first)
-{
-    if (!first) {
-        *o->p++ = ',';
-        if (o->pretty)
-            *o->p++ = '\n';
-    }
+    static const char sep_tabs[] = ",\n\t\t\t\t\t\t\t\t"; /* "," "\n", then MAX_LEVEL tabs */
     if (o->pretty)
-        tabs(o, level);
+        first ? put(o, sep_tabs + 2, (size_t)level) : put(o, sep_tabs, 2 + (size_t)level);
+    else if (!first)
+        *o->p++ = ',';
     *o->p++ = '"';
-    put(o, k, strlen(k)); /* our own keys: plain ASCII */
+    put(o, k, n); /* our own keys: plain ASCII */
     *o->p++ = '"';
     *o->p++ = ':';
     if (o->pretty)
         *o->p++ = '\t';
 }
+#define KEY(o, lit, level, first) key_n(o, lit, sizeof lit - 1, level, first)
 
 static void open_object(out *o)
 {
@@ -80,10 +76,9 @@ static void open_object(out *o)
 /* After at least one member. */
 static void close_object(out *o, int level)
 {
-    if (o->pretty) {
-        *o->p++ = '\n';
-        tabs(o, level - 1);
-    }
+    static const char nl_tabs[] = "\n\t\t\t\t\t\t\t\t";
+    if (o->pretty)
+        put(o, nl_tabs, (size_t)level); /* "\n" and level - 1 tabs */
     *o->p++ = '}';
 }
 
@@ -91,6 +86,12 @@ static void close_object(out *o, int level)
 static size_t str_room(const char *s)
 {
     return s ? 6 * strlen(s) + 2 : 4;
+}
+
+/* The bytes a string escapes: below 0x20, '"' and '\\'. */
+static bool needs_escape(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\';
 }
 
 static void str(out *o, const char *s)
@@ -101,11 +102,14 @@ static void str(out *o, const char *s)
         return;
     }
     *o->p++ = '"';
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        if (*c > 31 && *c != '"' && *c != '\\') {
-            *o->p++ = (char)*c;
-            continue;
-        }
+    const unsigned char *c = (const unsigned char *)s;
+    for (;;) {
+        const unsigned char *run = c;
+        while (*c && !needs_escape(*c))
+            c++;
+        put(o, (const char *)run, (size_t)(c - run));
+        if (!*c)
+            break;
         *o->p++ = '\\';
         switch (*c) {
         case '"': *o->p++ = '"'; break;
@@ -121,6 +125,7 @@ static void str(out *o, const char *s)
             *o->p++ = hex[*c & 15];
             break;
         }
+        c++;
     }
     *o->p++ = '"';
 }
@@ -162,23 +167,23 @@ static void hex(out *o, uint64_t v)
  * and the heap link's two; generous. */
 #define BLOCK_ROOM 1024
 
-static void block(out *o, const vm_block *b, int level, prot_texts *pt)
+static void block(out *o, const vm_block *b, int level, shared_texts *st)
 {
     open_object(o);
-    key(o, "address", level, true);
+    KEY(o, "address", level, true);
     hex(o, b->address);
-    key(o, "size", level, false);
+    KEY(o, "size", level, false);
     u64(o, b->size);
-    key(o, "state", level, false);
+    KEY(o, "state", level, false);
     str(o, vm_state_name(b->state));
-    key(o, "protection", level, false);
-    str(o, prot_text(pt, b->protection));
-    key(o, "memtype", level, false);
+    KEY(o, "protection", level, false);
+    str(o, prot_text(st, b->protection));
+    KEY(o, "memtype", level, false);
     str(o, vm_memtype_name(b->memtype));
-    key(o, "type", level, false);
+    KEY(o, "type", level, false);
     str(o, vm_kind_name(b->kind));
     for (int c = 0; c < VM_C_COUNT; c++) {
-        key(o, vm_counter_name((vm_counter)c), level, false);
+        key_n(o, vm_counter_name((vm_counter)c), st->counter_len[c], level, false);
         if ((b->counters.known >> c) & 1u)
             u64(o, b->counters.v[c]);
         else
@@ -186,19 +191,19 @@ static void block(out *o, const vm_block *b, int level, prot_texts *pt)
     }
     /* Links: each left out when absent. */
     if (b->details) {
-        key(o, "details", level, false);
+        KEY(o, "details", level, false);
         str(o, b->details);
     }
     if (b->path) {
-        key(o, "path", level, false);
+        KEY(o, "path", level, false);
         str(o, b->path);
     }
     if (b->heap_id >= 0) {
-        key(o, "heap", level, false);
+        KEY(o, "heap", level, false);
         open_object(o);
-        key(o, "id", level + 1, true);
+        KEY(o, "id", level + 1, true);
         i64(o, b->heap_id);
-        key(o, "part", level + 1, false);
+        KEY(o, "part", level + 1, false);
         if (b->heap_part >= 0)
             i64(o, b->heap_part);
         else
@@ -206,11 +211,11 @@ static void block(out *o, const vm_block *b, int level, prot_texts *pt)
         close_object(o, level + 1);
     }
     if (b->thread_id) {
-        key(o, "thread", level, false);
+        KEY(o, "thread", level, false);
         u64(o, b->thread_id);
     }
     if (b->module >= 0) {
-        key(o, "module", level, false);
+        KEY(o, "module", level, false);
         i64(o, b->module);
     }
     close_object(o, level);
@@ -226,27 +231,30 @@ static size_t region_room(const vm_region *r)
 
 void vm_json_region_text(sink *k, const vm_snapshot *s, size_t i, bool pretty)
 {
-    static _Thread_local prot_texts pt; /* formatting is the same every time: keep what was made */
+    static _Thread_local shared_texts st; /* the same every time: kept from call to call */
+    if (!st.counter_len[0])
+        for (int c = 0; c < VM_C_COUNT; c++)
+            st.counter_len[c] = strlen(vm_counter_name((vm_counter)c));
     const vm_region *r = &s->regions[i];
     if (!vm_sink_reserve(k, region_room(r)))
         return;
     out o = {k->buf + k->len, pretty};
     const int level = REGION_LEVEL;
     open_object(&o);
-    key(&o, "address", level, true);
+    KEY(&o, "address", level, true);
     hex(&o, r->address);
-    key(&o, "size", level, false);
+    KEY(&o, "size", level, false);
     u64(&o, r->size);
-    key(&o, "type", level, false);
+    KEY(&o, "type", level, false);
     str(&o, vm_kind_name(r->kind));
-    key(&o, "details", level, false);
+    KEY(&o, "details", level, false);
     str(&o, r->details);
-    key(&o, "blocks", level, false);
+    KEY(&o, "blocks", level, false);
     *o.p++ = '[';
     for (size_t j = 0; j < r->nblocks; j++) {
         if (j)
             pretty ? PUT(&o, ", ") : PUT(&o, ",");
-        block(&o, &r->blocks[j], level + 2, &pt);
+        block(&o, &r->blocks[j], level + 2, &st);
     }
     *o.p++ = ']';
     close_object(&o, level);

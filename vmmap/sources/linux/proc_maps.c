@@ -25,15 +25,28 @@
 
 /* ---- numbers ------------------------------------------------------------------------------- */
 
+/* What each byte is, for the parser's inner loops (one load per byte instead of range tests):
+ * its hex digit value + 1 (0: not a hex digit), and whether it may be part of a field name. */
+enum { CH_NAME = 0x20, CH_HEX_MASK = 0x1f };
+
+static const unsigned char char_class[256] = {
+    ['0'] = CH_NAME | 1, ['1'] = CH_NAME | 2, ['2'] = CH_NAME | 3, ['3'] = CH_NAME | 4, ['4'] = CH_NAME | 5,
+    ['5'] = CH_NAME | 6, ['6'] = CH_NAME | 7, ['7'] = CH_NAME | 8, ['8'] = CH_NAME | 9, ['9'] = CH_NAME | 10,
+    ['a'] = CH_NAME | 11, ['b'] = CH_NAME | 12, ['c'] = CH_NAME | 13, ['d'] = CH_NAME | 14, ['e'] = CH_NAME | 15,
+    ['f'] = CH_NAME | 16, ['A'] = CH_NAME | 11, ['B'] = CH_NAME | 12, ['C'] = CH_NAME | 13, ['D'] = CH_NAME | 14,
+    ['E'] = CH_NAME | 15, ['F'] = CH_NAME | 16,
+    ['g'] = CH_NAME, ['h'] = CH_NAME, ['i'] = CH_NAME, ['j'] = CH_NAME, ['k'] = CH_NAME, ['l'] = CH_NAME,
+    ['m'] = CH_NAME, ['n'] = CH_NAME, ['o'] = CH_NAME, ['p'] = CH_NAME, ['q'] = CH_NAME, ['r'] = CH_NAME,
+    ['s'] = CH_NAME, ['t'] = CH_NAME, ['u'] = CH_NAME, ['v'] = CH_NAME, ['w'] = CH_NAME, ['x'] = CH_NAME,
+    ['y'] = CH_NAME, ['z'] = CH_NAME, ['G'] = CH_NAME, ['H'] = CH_NAME, ['I'] = CH_NAME, ['J'] = CH_NAME,
+    ['K'] = CH_NAME, ['L'] = CH_NAME, ['M'] = CH_NAME, ['N'] = CH_NAME, ['O'] = CH_NAME, ['P'] = CH_NAME,
+    ['Q'] = CH_NAME, ['R'] = CH_NAME, ['S'] = CH_NAME, ['T'] = CH_NAME, ['U'] = CH_NAME, ['V'] = CH_NAME,
+    ['W'] = CH_NAME, ['X'] = CH_NAME, ['Y'] = CH_NAME, ['Z'] = CH_NAME, ['_'] = CH_NAME,
+};
+
 static inline int hexval(unsigned char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    return (int)(char_class[c] & CH_HEX_MASK) - 1;
 }
 
 /* Parses one or more hex digits at *p (< end); rejects values above 64 bits. */
@@ -76,10 +89,23 @@ static bool parse_dec(const char **p, const char *end, uint64_t *out)
 
 static inline const char *skip_spaces(const char *s, const char *end)
 {
-    /* Field values are padded with runs of 5-20 spaces: step over eight at a time first. */
+    /* Field values are padded with runs of 5-20 spaces: eight bytes at a time first. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (end - s >= 8) {
+        uint64_t w;
+        memcpy(&w, s, sizeof w);
+        uint64_t other = w ^ 0x2020202020202020ull; /* 0 bytes where there are spaces */
+        if (other) {
+            s += __builtin_ctzll(other) >> 3; /* up to the first byte that is not a space */
+            break;
+        }
+        s += 8;
+    }
+#else
     static const char eight[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
     while (end - s >= 8 && memcmp(s, eight, 8) == 0)
         s += 8;
+#endif
     while (s < end && (*s == ' ' || *s == '\t'))
         s++;
     return s;
@@ -168,50 +194,76 @@ bool vm_linux_parse_maps_line(const char *line, size_t len, vm_linux_mapping *ou
 
 /* ---- field lines -------------------------------------------------------------------------- */
 
-/* Whether the line starts with lit (a field name with its ':'). */
-static inline bool starts(const char *line, size_t len, const char *lit, size_t litlen)
+/* The counter field "name" (n bytes, before its ':') names, or NULL for names we do not use;
+ * *known when it is one of the names kernels print (so its characters need no checking).
+ * Dispatched on the length first: two dozen lines a mapping, most of them names we skip. */
+static uint64_t *known_counter(const char *name, size_t n, vm_linux_mapping *m, uint32_t *bit, bool *known)
 {
-    return len >= litlen && memcmp(line, lit, litlen) == 0;
-}
-#define STARTS(lit) starts(line, len, lit, sizeof lit - 1)
+#define IS(lit) (n == sizeof lit - 1 && memcmp(name, lit, sizeof lit - 1) == 0)
 #define FIELD(lit, b, member)                                                                     \
     do {                                                                                          \
-        if (STARTS(lit)) {                                                                        \
+        if (IS(lit)) {                                                                            \
             *bit = b;                                                                             \
-            *skip = sizeof lit - 1;                                                               \
+            *known = true;                                                                        \
             return &m->member;                                                                    \
         }                                                                                         \
     } while (0)
-
-/* The counter a line's "Name:" names, matched whole with its colon so that the common lines need
- * no character-by-character scan of the name.  NULL for names we do not use. */
-static uint64_t *known_counter(const char *line, size_t len, vm_linux_mapping *m, uint32_t *bit, size_t *skip)
-{
-    switch (line[0]) {
-    case 'S':
-        FIELD("Size:", VM_LX_HAVE_SIZE, size);
-        FIELD("Shared_Clean:", VM_LX_HAVE_SHARED_CLEAN, shared_clean);
-        FIELD("Shared_Dirty:", VM_LX_HAVE_SHARED_DIRTY, shared_dirty);
-        FIELD("Swap:", VM_LX_HAVE_SWAP, swap);
-        FIELD("SwapPss:", VM_LX_HAVE_SWAP_PSS, swap_pss);
+#define SKIP1(a) (*known = IS(a))
+#define SKIP2(a, b) (*known = IS(a) || IS(b))
+#define SKIP3(a, b, c) (*known = IS(a) || IS(b) || IS(c))
+    switch (n) {
+    case 3:
+        FIELD("Rss", VM_LX_HAVE_RSS, rss);
+        FIELD("Pss", VM_LX_HAVE_PSS, pss);
+        SKIP1("KSM");
         return NULL;
-    case 'R':
-        FIELD("Rss:", VM_LX_HAVE_RSS, rss);
+    case 4:
+        FIELD("Size", VM_LX_HAVE_SIZE, size);
+        FIELD("Swap", VM_LX_HAVE_SWAP, swap);
         return NULL;
-    case 'P':
-        FIELD("Pss:", VM_LX_HAVE_PSS, pss);
-        FIELD("Private_Clean:", VM_LX_HAVE_PRIVATE_CLEAN, private_clean);
-        FIELD("Private_Dirty:", VM_LX_HAVE_PRIVATE_DIRTY, private_dirty);
+    case 6:
+        FIELD("Locked", VM_LX_HAVE_LOCKED, locked);
         return NULL;
-    case 'L':
-        FIELD("Locked:", VM_LX_HAVE_LOCKED, locked);
+    case 7:
+        FIELD("SwapPss", VM_LX_HAVE_SWAP_PSS, swap_pss);
+        SKIP1("VmFlags");
         return NULL;
-    case 'A':
-        FIELD("Anonymous:", VM_LX_HAVE_ANONYMOUS, anonymous);
+    case 8:
+        SKIP3("Pss_Anon", "Pss_File", "LazyFree");
+        return NULL;
+    case 9:
+        FIELD("Anonymous", VM_LX_HAVE_ANONYMOUS, anonymous);
+        SKIP2("Pss_Dirty", "Pss_Shmem");
+        return NULL;
+    case 10:
+        SKIP1("Referenced");
+        return NULL;
+    case 11:
+        SKIP2("MMUPageSize", "THPeligible");
+        return NULL;
+    case 12:
+        FIELD("Shared_Clean", VM_LX_HAVE_SHARED_CLEAN, shared_clean);
+        FIELD("Shared_Dirty", VM_LX_HAVE_SHARED_DIRTY, shared_dirty);
+        return NULL;
+    case 13:
+        FIELD("Private_Clean", VM_LX_HAVE_PRIVATE_CLEAN, private_clean);
+        FIELD("Private_Dirty", VM_LX_HAVE_PRIVATE_DIRTY, private_dirty);
+        SKIP3("AnonHugePages", "FilePmdMapped", "ProtectionKey");
+        return NULL;
+    case 14:
+        SKIP3("KernelPageSize", "ShmemPmdMapped", "Shared_Hugetlb");
+        return NULL;
+    case 15:
+        SKIP1("Private_Hugetlb");
         return NULL;
     default:
         return NULL;
     }
+#undef SKIP3
+#undef SKIP2
+#undef SKIP1
+#undef FIELD
+#undef IS
 }
 
 /* "NNN kB" -> bytes.  Every counter we use is in kB; anything else is malformed. */
@@ -265,14 +317,9 @@ static void parse_vmflags(const char *s, const char *end, vm_linux_mapping *m)
     m->have |= VM_LX_HAVE_VMFLAGS;
 }
 
-/* [A-Za-z0-9_] as two 64-bit masks: this test runs on every byte of every field name. */
 static inline bool is_name_char(unsigned char c)
 {
-    static const uint64_t digits = 0x03ff000000000000ull;  /* '0'..'9' = 48..57 */
-    static const uint64_t letters = 0x07fffffe87fffffeull; /* 'A'..'Z', '_', 'a'..'z', from 64 */
-    if (c < 64)
-        return (digits >> c) & 1;
-    return c < 128 && ((letters >> (c - 64)) & 1);
+    return (char_class[c] & CH_NAME) != 0;
 }
 
 bool vm_linux_parse_smaps_field(const char *line, size_t len, vm_linux_mapping *m)
@@ -280,25 +327,28 @@ bool vm_linux_parse_smaps_field(const char *line, size_t len, vm_linux_mapping *
     if (!line || !m || len == 0)
         return false;
     const char *end = line + len;
+    /* "Name:" first, whatever the name: a line of any other form is malformed.  The name is what
+     * comes before the first ':', made of [A-Za-z0-9_] only. */
+    const char *colon = memchr(line, ':', len);
+    if (!colon || colon == line)
+        return false;
+    size_t n = (size_t)(colon - line);
     uint32_t bit = 0;
-    size_t skip = 0;
-    uint64_t *slot = known_counter(line, len, m, &bit, &skip);
+    bool known = false;
+    uint64_t *slot = known_counter(line, n, m, &bit, &known);
+    for (const char *s = line; !known && s < colon; s++)
+        if (!is_name_char((unsigned char)*s))
+            return false;
     if (slot) {
         uint64_t v;
-        if (!parse_kb(line + skip, end, &v))
+        if (!parse_kb(colon + 1, end, &v))
             return false;
         *slot = v;
         m->have |= bit;
         return true;
     }
-    /* Any other name: check the "Name:" form, then use it only if it is VmFlags. */
-    const char *s = line;
-    while (s < end && is_name_char((unsigned char)*s))
-        s++;
-    if (s == line || s >= end || *s != ':')
-        return false;
-    if (STARTS("VmFlags:"))
-        parse_vmflags(s + 1, end, m);
+    if (n == 7 && memcmp(line, "VmFlags", 7) == 0)
+        parse_vmflags(colon + 1, end, m);
     return true;
 }
 
