@@ -722,7 +722,7 @@ static const struct mutation {
     {B0 ".size", "\"1\"", "t.json: regions[0].blocks[0].size: expected an integer"},
     {B0 ".size", "-1", "t.json: regions[0].blocks[0].size: expected a non-negative integer, found -1"},
     {B0 ".size", "1.5", "t.json: regions[0].blocks[0].size: expected an integer, found 1.5"},
-    {B0 ".size", "1e300", "t.json: regions[0].blocks[0].size: integer 1.0000000000000001e+300 is too large"},
+    {B0 ".size", "1e300", "t.json: regions[0].blocks[0].size: integer 1e+300 is too large"},
     {B0 ".size", NULL, "t.json: regions[0].blocks[0].size: missing"},
     {B0 ".address", "\"0xffffffffffffffff\"", "t.json: regions[0].blocks[0].size: the range 0xffffffffffffffff + 4096 runs past the end"},
     {B0 ".type", "\"Heapp\"", "t.json: regions[0].blocks[0].type: unknown type \"Heapp\""},
@@ -824,6 +824,65 @@ static void test_text_errors(void **state)
     vm_snapshot *s = parse_ok(nested);
     vm_snapshot_free(s);
     free(nested);
+    free(base);
+    assert_int_equal(bad, 0);
+}
+
+/* text with the first occurrence of from replaced by to (from must occur). */
+static char *replaced(const char *text, const char *from, const char *to)
+{
+    const char *at = strstr(text, from);
+    assert_non_null(at);
+    return vm_asprintf("%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+}
+
+/* Why a text is not JSON, when the text says so, and numbers quoted as the file writes them: a
+ * double would print 2^64 as 1.8446744073709552e+19 and -1e400 as -inf. */
+static void test_text_reasons(void **state)
+{
+    char *base = base_text();
+    int bad = 0;
+    static const struct {
+        const char *from, *to, *want;
+    } cases[] = {
+        {"\"version\":1", "\"version\":NaN", "not JSON (error near byte 37, line 1): NaN is not allowed"},
+        {"\"version\":1", "\"version\":-nan", "): NaN is not allowed"},
+        {"\"version\":1", "\"version\":Infinity", "): Infinity is not allowed"},
+        {"\"version\":1", "\"version\":-Infinity", "): -Infinity is not allowed"},
+        {"\"version\":1", "\"version\":Nope", "not JSON (error near byte 37, line 1)"},
+        {"\"size\":4096,\"state\"", "\"size\":18446744073709551616,\"state\"",
+         "regions[0].blocks[0].size: integer 18446744073709551616 is too large (the limit is 2^53 - 1)"},
+        {"\"size\":4096,\"state\"", "\"size\":9007199254740993,\"state\"", "integer 9007199254740993 is too large"},
+        {"\"size\":4096,\"state\"", "\"size\":-1e400,\"state\"", "blocks[0].size: integer -1e400 is too large"},
+        {"\"size\":4096,\"state\"", "\"size\":1.25e1,\"state\"", "blocks[0].size: expected an integer, found 1.25e1"},
+        {"\"size\":4096,\"state\"", "\"size\":-4E3,\"state\"", "expected a non-negative integer, found -4E3"},
+        {"\"version\":1", "\"version\":1e400", "version: integer 1e400 is too large"},
+        {"\"version\":1", "\"version\":3.0e0", "version: unsupported version 3.0e0 (this vmmap reads version 1)"},
+        {"\"bits\":64", "\"bits\":4.8e1", "process.bits: expected 32 or 64, found 4.8e1"},
+        /* numbers inside strings and keys before it are not counted */
+        {"\"bits\":64", "\"1e5\":\"-3 [\\\"5\",\"bits\":65", "process.bits: expected 32 or 64, found 65"},
+        {"\"bits\":64", "\"bits\":64,\"bits\":1", "process.name"}, /* the first of two counts: no error there */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *t = replaced(base, cases[i].from, cases[i].to);
+        if (i == sizeof cases / sizeof cases[0] - 1) { /* make the error come later, at process.name */
+            char *u = replaced(t, "\"name\":\"sample\"", "\"name\":1");
+            free(t);
+            t = u;
+        }
+        if (!fails_with(t, strlen(t), cases[i].want)) {
+            print_error("  (case %zu)\n", i);
+            bad++;
+        }
+        free(t);
+    }
+    /* nesting: cJSON's limit is 1000 arrays and objects inside one another */
+    char *deep = malloc(4000);
+    size_t n = (size_t)snprintf(deep, 4000, "{\"x\":");
+    for (int i = 0; i < 1000; i++)
+        deep[n++] = '[';
+    bad += !fails_with(deep, n, "not JSON (error near byte 1004, line 1): nested too deep (more than 1000");
+    free(deep);
     free(base);
     assert_int_equal(bad, 0);
 }
@@ -1194,6 +1253,7 @@ int main(void)
         cmocka_unit_test(test_lenient_parts),
         cmocka_unit_test(test_validation_errors),
         cmocka_unit_test(test_text_errors),
+        cmocka_unit_test(test_text_reasons),
         cmocka_unit_test(test_file_round_trip),
         cmocka_unit_test(test_read_file_errors),
         cmocka_unit_test(test_atomic_missing_directory),
