@@ -22,6 +22,7 @@
 #define fileno _fileno /* hidden in strict C mode */
 #endif
 
+#include "../vmmap/model/snapshot_check.h"
 #include "../vmmap/util/xalloc.h"
 #include "../vmmap/util/compiler.h"
 
@@ -750,6 +751,17 @@ static bool read_snapshot(reader *rd, const cJSON *root, vm_snapshot *s)
            read_array(rd, root, "regions", read_region, s);
 }
 
+/* What was read must also hang together (vmmap/model/snapshot_check.h): blocks inside their
+ * regions and adding up to them, regions apart, a page size, a user top, a possible time. */
+static bool check_consistent(reader *rd, const vm_snapshot *s)
+{
+    char path[96], problem[256];
+    if (vm_snapshot_check(s, path, sizeof path, problem, sizeof problem))
+        return true;
+    vm_error_set(rd->err, VM_EXIT_BAD_INPUT, "%s: %s: %s", rd->name, path, problem);
+    return false;
+}
+
 /* ---- text -------------------------------------------------------------------------------- */
 
 static size_t line_of(const char *text, size_t offset)
@@ -796,7 +808,7 @@ static vm_snapshot *from_json(const char *text, size_t len, const char *name, vm
         return NULL;
     }
     reader rd = {.name = name, .err = err, .text = text, .len = len, .root = root};
-    bool ok = read_snapshot(&rd, root, s);
+    bool ok = read_snapshot(&rd, root, s) && check_consistent(&rd, s);
     free(rd.heaps);
     cJSON_Delete(root);
     if (!ok) {

@@ -195,6 +195,7 @@ static void add_regions(vm_snapshot *s, unsigned copies)
     r->kind = VM_KIND_UNUSABLE;
     r->address = 0xfffffffffffff000;
     r->size = 4096;
+    add_block(r, r->address, r->size, 6);
 }
 
 /* Every kind, state, memtype and protection; unknown and zero counters; NULL and awkward
@@ -392,9 +393,12 @@ static void test_round_trip_rich(void **state)
     vm_snapshot_free(s);
 }
 
+/* No regions, heaps, threads, modules, warnings or strings: only what every snapshot has. */
 static void test_round_trip_empty(void **state)
 {
     vm_snapshot *s = vm_snapshot_new();
+    s->page_size = s->alloc_granularity = 4096;
+    s->user_top = 0x7ffffffff000;
     round_trip(s, 1);
     round_trip(s, 0);
     vm_snapshot_free(s);
@@ -567,17 +571,17 @@ static void test_shape(void **state)
 static void test_integer_limits(void **state)
 {
     vm_snapshot *s = build_small();
-    s->regions[0].blocks[0].size = ((uint64_t)1 << 53) - 1;
+    s->regions[0].size = s->regions[0].blocks[0].size = ((uint64_t)1 << 53) - 1;
     s->regions[0].address = 0;
     s->regions[0].blocks[0].address = 0;
     round_trip(s, 0);
-    s->regions[0].blocks[0].size = ((uint64_t)1 << 53) + 1;
+    s->regions[0].size = s->regions[0].blocks[0].size = ((uint64_t)1 << 53) + 1;
     char *text = vm_snapshot_to_json(s, 0);
     assert_non_null(strstr(text, "\"size\":9007199254740993"));
     vm_error err;
     vm_error_clear(&err);
     assert_null(vm_snapshot_from_json(text, strlen(text), "t.json", &err));
-    assert_non_null(strstr(err.msg, "t.json: regions[0].blocks[0].size: integer"));
+    assert_non_null(strstr(err.msg, "t.json: regions[0].size: integer 9007199254740993"));
     assert_non_null(strstr(err.msg, "is too large (the limit is 2^53 - 1)"));
     free(text);
     vm_snapshot_free(s);
@@ -691,6 +695,12 @@ static char *base_text(void)
 }
 
 #define B0 "regions[0].blocks[0]"
+/* A block and a region of private data, as JSON text, for the consistency cases. */
+#define BLK(addr, size) \
+    "{\"address\":\"" addr "\",\"size\":" size ",\"state\":\"commit\",\"protection\":\"Read/Write\"," \
+    "\"memtype\":\"private\",\"type\":\"Private Data\"}"
+#define REG(addr, size, blocks) \
+    "{\"address\":\"" addr "\",\"size\":" size ",\"type\":\"Private Data\",\"blocks\":[" blocks "]}"
 
 static const struct mutation {
     const char *path;
@@ -770,6 +780,30 @@ static const struct mutation {
     {"page_table", "-4096", "t.json: page_table: expected a non-negative integer, found -4096"},
     {"summary", "{}", "t.json: summary: expected an array, found an object"},
     {"tool_version", "1", "t.json: tool_version: expected a string or null, found a number"},
+    /* consistency: what no source writes */
+    {"page_size", "0", "t.json: page_size: 0 is not a page size (a power of two)"},
+    {"page_size", "3000", "t.json: page_size: 3000 is not a page size"},
+    {"user_top", "\"0x0\"", "t.json: user_top: must not be 0"},
+    {"taken_at", "\"2026-02-30T03:00:00Z\"", "t.json: taken_at: not a possible RFC 3339 time"},
+    {"taken_at", "\"2026-11-22T24:00:00Z\"", "t.json: taken_at: not a possible RFC 3339 time"},
+    {"taken_at", "\"+026-11-22T03:00:00Z\"", "t.json: taken_at: not a possible RFC 3339 time"},
+    {"taken_at", "\"yesterday\"", "t.json: taken_at: not a possible RFC 3339 time"},
+    {B0 ".address", "\"0x11000\"", "t.json: " B0 ": 0x11000 + 4096 lies outside its region 0x10000 + 4096"},
+    {B0 ".address", "\"0xf000\"", "t.json: " B0 ": 0xf000 + 4096 lies outside its region 0x10000 + 4096"},
+    {B0 ".size", "0", "t.json: " B0 ": size 0: a block holds at least one page"},
+    {"regions[0].size", "8192", "t.json: regions[0].size: 8192 is not the total of its blocks' sizes (4096)"},
+    {"regions[0].size", "0", "t.json: regions[0]: size 0"},
+    {"regions[0].blocks", "[]", "t.json: regions[0].blocks: empty: a region is made of at least one block"},
+    {"regions[0].blocks", "[" BLK("0x10000", "4096") "," BLK("0x10000", "4096") "]",
+     "t.json: regions[0].blocks[1]: 0x10000 + 4096 overlaps the block before it (0x10000 + 4096)"},
+    {"regions", "[" REG("0x10000", "8192", BLK("0x11000", "4096") "," BLK("0x10000", "4096")) "]",
+     "t.json: regions[0].blocks[1]: 0x10000 is below the block before it (0x11000): blocks go in address order"},
+    {"regions", "[" REG("0x10000", "8192", BLK("0x10000", "4096")) "]",
+     "t.json: regions[0].size: 8192 is not the total of its blocks' sizes (4096)"},
+    {"regions", "[" REG("0x10000", "8192", BLK("0x10000", "8192")) "," REG("0x11000", "4096", BLK("0x11000", "4096")) "]",
+     "t.json: regions[1]: 0x11000 + 4096 overlaps regions[0] (0x10000 + 8192): its memory would be counted twice"},
+    {"regions", "[" REG("0x20000", "4096", BLK("0x20000", "4096")) "," REG("0x10000", "4096", BLK("0x10000", "4096")) "]",
+     "t.json: regions[1]: 0x10000 is below the region before it (0x20000): regions go in address order"},
 };
 
 static void test_validation_errors(void **state)
