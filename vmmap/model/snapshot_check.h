@@ -14,6 +14,10 @@
 
 #include "snapshot.h"
 
+/* The largest size (or counter) a snapshot holds: JSON integers are exact up to 2^53 - 1 in every
+ * reader (docs/snapshot-format.md, "Sizes and counts"). */
+#define VM_SNAPSHOT_MAX_SIZE ((UINT64_C(1) << 53) - 1)
+
 bool vm_snapshot_check(const vm_snapshot *s, char *path, size_t pathlen, char *problem, size_t problemlen);
 
 #endif
