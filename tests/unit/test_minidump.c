@@ -732,14 +732,22 @@ static void set_meminfo(uint8_t *d, size_t i, uint64_t base, uint64_t size, uint
 /* MemoryInfoList entries beyond the user address space (a damaged dump): the snapshot said
  * "size 72057594037927936", which vmmap then refused to read.  They are cut at the top of the
  * architecture's user space (Windows x64: 0x7fffffff0000) or left out, with a warning. */
-static void test_meminfo_beyond_user_space(void **state)
+static uint8_t *build_beyond_user_space(size_t *n)
 {
-    size_t n;
-    uint8_t *d = build_dump(&X64_FULL, &n);
+    uint8_t *d = build_dump(&X64_FULL, n);
     mi r[32];
     size_t nr = regions(&X64_FULL, r);
     /* the last entry (free up to the top) becomes a reservation of 2^56 bytes */
     set_meminfo(d, nr - 1, r[nr - 1].base, UINT64_C(1) << 56, 0x2000);
+    return d;
+}
+
+static void test_meminfo_beyond_user_space(void **state)
+{
+    size_t n;
+    uint8_t *d = build_beyond_user_space(&n);
+    mi r[32];
+    size_t nr = regions(&X64_FULL, r);
     vm_snapshot *s = NULL;
     vm_error e = {0};
     assert_int_equal(vm_minidump_capture_buffer(d, n, "huge.dmp", &s, &e), 0);
@@ -814,10 +822,11 @@ static void write_seeds(void)
     if (!dir)
         return;
     const struct { const spec *s; const char *name; } seeds[] = {{&X64_FULL, "synthetic-x64-full.seed"},
-                                                                  {&X86_MEM64_PARTIAL, "synthetic-x86-mem64.seed"}};
+                                                                  {&X86_MEM64_PARTIAL, "synthetic-x86-mem64.seed"},
+                                                                  {NULL, "synthetic-x64-beyond-user-space.seed"}};
     for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
         size_t n;
-        uint8_t *d = build_dump(seeds[i].s, &n);
+        uint8_t *d = seeds[i].s ? build_dump(seeds[i].s, &n) : build_beyond_user_space(&n);
         char path[1024];
         snprintf(path, sizeof path, "%s/%s", dir, seeds[i].name);
         FILE *f = fopen(path, "wb");
