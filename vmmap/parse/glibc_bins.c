@@ -407,7 +407,7 @@ bool gw_looks_like_tcache(const vm_glibc_walker *w, uint64_t chunk, const uint8_
 
 bool gw_is_known_tcache(const vm_glibc_walker *w, uint64_t chunk)
 {
-    return bsearch(&chunk, w->tcaches, w->ntcaches, sizeof *w->tcaches, cmp_u64) != NULL;
+    return w->ntcaches && bsearch(&chunk, w->tcaches, w->ntcaches, sizeof *w->tcaches, cmp_u64) != NULL;
 }
 
 static bool push_u64(uint64_t **arr, size_t *n, uint64_t v)

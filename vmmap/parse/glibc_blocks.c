@@ -195,7 +195,7 @@ static void walk_chunks(walk *k, uint64_t start, uint64_t end, uint64_t top, con
             }
             return;
         }
-        if (size == 0) { /* the last fence post: the heap's end */
+        if (size == 0 && !top) { /* the last fence post: the end of a heap the top left */
             emit(k, pos, end - pos, VM_HBLOCK_OVERHEAD, 0, 0);
             progress(k, end - pos);
             return;
