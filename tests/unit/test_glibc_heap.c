@@ -189,6 +189,57 @@ static void libc_and_brk(image *im, uint64_t main_next)
     range(im, BRK, BRK + BRK_LEN, R | W | BRKH);
 }
 
+/* A main_arena as glibc leaves it: every bin empty (pointing at its own header) but the
+ * unsorted one, which holds one chunk of [heap]; next pointing at itself (no other arena). */
+static void real_main_arena(image *im, uint64_t a, uint64_t top)
+{
+    mstate(im, a, top, a, BRK_LEN);
+    for (uint64_t i = 0; i < 127; i++) {
+        uint64_t header = a + 0x70 + 16 * i - 16;
+        put64(im, a + 0x70 + 16 * i, i == 0 ? BRK + 0x400 : header);
+        put64(im, a + 0x78 + 16 * i, i == 0 ? BRK + 0x400 : header);
+    }
+}
+
+/* Issue 10: a single-threaded process has no arena whose next link leads to main_arena; it is
+ * found in libc's data by its shape (before: address 0, written as "0x0"). */
+static void main_arena_single_threaded(void **state)
+{
+    image *im = image_new();
+    back(im, LIBC_DATA, 0x4000);
+    range(im, LIBC_DATA, LIBC_DATA + 0x4000, R | W | LIBC);
+    back(im, BRK, 0x1000);
+    range(im, BRK, BRK + BRK_LEN, R | W | BRKH);
+    real_main_arena(im, MAIN_ARENA, BRK + 0x800);
+    vm_snapshot *snap = vm_snapshot_new();
+    vm_glibc_heaps h;
+    find(im, 0, &h, snap);
+    print_warnings(snap);
+    assert_int_equal(snap->nwarnings, 0);
+    assert_int_equal(h.narenas, 1);
+    assert_true(h.arenas[0].is_main);
+    assert_int_equal(h.arenas[0].address, MAIN_ARENA);
+    assert_int_equal(h.arenas[0].top, BRK + 0x800);
+    vm_glibc_heaps_free(&h);
+
+    /* A bin pointing outside the heaps: not a malloc_state, so no main arena is named. */
+    put64(im, MAIN_ARENA + 0x70 + 16 * 5, 0x1234560);
+    find(im, 0, &h, snap);
+    assert_int_equal(h.narenas, 1);
+    assert_int_equal(h.arenas[0].address, 0);
+    vm_glibc_heaps_free(&h);
+
+    /* Two places that both look like one: neither is taken. */
+    real_main_arena(im, MAIN_ARENA, BRK + 0x800);
+    real_main_arena(im, MAIN_ARENA + 0x1000, BRK + 0x900);
+    find(im, 0, &h, snap);
+    assert_int_equal(h.arenas[0].address, 0);
+    assert_int_equal(count_warnings(snap, "heap-invalid", "2 places in libc's data look like main_arena"), 1);
+    vm_glibc_heaps_free(&h);
+    vm_snapshot_free(snap);
+    image_free(im);
+}
+
 /* ---- arenas ------------------------------------------------------------------------------ */
 
 static void one_arena_one_heap(void **state)
@@ -1154,6 +1205,7 @@ static void live_threads(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(main_arena_single_threaded),
         cmocka_unit_test(one_arena_one_heap),
         cmocka_unit_test(arena_with_three_heaps),
         cmocka_unit_test(two_arenas),
