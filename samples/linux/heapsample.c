@@ -16,6 +16,9 @@
  *   fast      12 x malloc(40), freed       0x30 chunks: 7 to the tcache bin, 5 to the fastbin
  *   unsorted  5 x malloc(0x500), freed     0x510 chunks (above the tcache's sizes): the unsorted
  *             bin, each kept apart by a busy malloc(16) guard
+ * and in the main thread one malloc(LARGE_SIZE), above the mmap threshold: an mmapped chunk.
+ * The threads are created before the main thread's pattern is made (creating a thread allocates
+ * from the main arena), and start on a barrier.
  *
  * Nothing allocates after malloc_info has run: stdout and the malloc_info stream print into
  * static buffers, the threads block in read(), and the main thread in poll(). */
@@ -39,6 +42,7 @@
 #define UNSORTED_N 5
 #define MAX_THREADS 16
 #define HEAP_MAX ((uintptr_t)64 << 20) /* glibc's HEAP_MAX_SIZE on 64-bit */
+#define LARGE_SIZE (4u << 20)
 
 typedef struct pattern {
     void *busy[BUSY_N];
@@ -122,12 +126,33 @@ static void block_until_released(void)
     }
 }
 
+static pthread_mutex_t g_turn_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_turn_cond = PTHREAD_COND_INITIALIZER;
+static int g_turn = -1; /* one at a time: the worker whose turn it is; concurrent: g_nthreads */
+
+static void wait_turn(int me)
+{
+    pthread_mutex_lock(&g_turn_lock);
+    while (g_turn != me && g_turn != g_nthreads)
+        pthread_cond_wait(&g_turn_cond, &g_turn_lock);
+    pthread_mutex_unlock(&g_turn_lock);
+}
+
+static void give_turn(int who)
+{
+    pthread_mutex_lock(&g_turn_lock);
+    g_turn = who;
+    pthread_cond_broadcast(&g_turn_cond);
+    pthread_mutex_unlock(&g_turn_lock);
+}
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
     w->tid = gettid();
+    wait_turn((int)(w - g_workers));
     if (g_concurrent)
-        pthread_barrier_wait(&g_start);
+        pthread_barrier_wait(&g_start); /* all allocate at once */
     make_pattern(&w->p);
     pthread_barrier_wait(&g_made);
     block_until_released();
@@ -242,19 +267,24 @@ int main(int argc, char **argv)
     pthread_barrier_init(&g_start, NULL, (unsigned)g_nthreads + 1);
     pthread_barrier_init(&g_made, NULL, 2);
 
-    make_pattern(&g_main);
     if (g_concurrent) {
         pthread_barrier_destroy(&g_made);
         pthread_barrier_init(&g_made, NULL, (unsigned)g_nthreads + 1);
-        for (int i = 0; i < g_nthreads; i++)
-            if (pthread_create(&g_workers[i].th, NULL, worker_main, &g_workers[i]) != 0)
-                die("pthread_create");
-        pthread_barrier_wait(&g_start); /* all allocate at once */
+    }
+    for (int i = 0; i < g_nthreads; i++)
+        if (pthread_create(&g_workers[i].th, NULL, worker_main, &g_workers[i]) != 0)
+            die("pthread_create");
+    /* Before the pattern: a large request consolidates the arena's fastbins first. */
+    void *large = must(malloc(LARGE_SIZE));
+    memset(large, 0x11, LARGE_SIZE);
+    make_pattern(&g_main);
+    if (g_concurrent) {
+        give_turn(g_nthreads);
+        pthread_barrier_wait(&g_start);
         pthread_barrier_wait(&g_made);
     } else {
-        for (int i = 0; i < g_nthreads; i++) { /* one at a time: an arena each */
-            if (pthread_create(&g_workers[i].th, NULL, worker_main, &g_workers[i]) != 0)
-                die("pthread_create");
+        for (int i = 0; i < g_nthreads; i++) { /* one at a time */
+            give_turn(i);
             pthread_barrier_wait(&g_made);
         }
     }
@@ -266,7 +296,8 @@ int main(int argc, char **argv)
     malloc_info(0, xml);
     fflush(xml);
     struct mallinfo2 mi = mallinfo2();
-    printf("{\"pid\":%d,\"main_arena\":\"0x%" PRIxPTR "\",\"churn\":%d,", (int)getpid(), g_main.arena, churn);
+    printf("{\"pid\":%d,\"main_arena\":\"0x%" PRIxPTR "\",\"churn\":%d,\"large\":\"0x%" PRIxPTR "\",",
+           (int)getpid(), g_main.arena, churn, (uintptr_t)large - 16);
     put_ring(g_main.arena);
     printf("\"main\":");
     put_pattern(&g_main);
@@ -309,5 +340,6 @@ int main(int argc, char **argv)
     for (int i = 0; i < churn; i++)
         pthread_join(churners[i], NULL);
     fclose(xml);
+    free(large);
     return 0;
 }
