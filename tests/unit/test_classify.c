@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "report/json_reload.h"
+#include "vmmap/classify/bounds.h"
 #include "vmmap/classify/classify.h"
 #include "vmmap/model/snapshot_check.h"
 #include "vmmap/model/summary.h"
@@ -463,6 +464,38 @@ static void test_out_of_range_facts(void **state)
     free_facts(&f);
 }
 
+/* A heap walk's statistics summed from a damaged heap: left out, so the snapshot loads again;
+ * a walk that fits stays. */
+static void test_out_of_range_heap_stats(void **state)
+{
+    (void)state;
+    vm_facts f = {0};
+    vm_snapshot *s = f.snap = vm_snapshot_new();
+    s->page_size = 4096;
+    s->alloc_granularity = 4096;
+    s->user_top = 0x800000000000ull;
+    for (int i = 0; i < 2; i++) {
+        vm_heap *h = vm_snapshot_add_heap(s);
+        h->id = i;
+        h->stats_known = true;
+        h->stats.busy_blocks = 3;
+        h->stats.busy_bytes = i ? UINT64_MAX : 4096; /* saturated sum of sizes read from the target */
+        h->sizes = calloc(1, sizeof *h->sizes);
+        h->nsizes = 1;
+        h->sizes[0] = (vm_heap_size){.size = 32, .busy = 3};
+    }
+    vm_error err = {0};
+    assert_int_equal(vm_classify(&f, &err), VM_EXIT_OK);
+    vm_snapshot_bound_steps(s);
+    assert_true(s->heaps[0].stats_known);
+    assert_int_equal(s->heaps[0].nsizes, 1);
+    assert_false(s->heaps[1].stats_known);
+    assert_int_equal(s->heaps[1].nsizes, 0);
+    assert_true(has_warning(s, "1 heap walk added up to more than any address space"));
+    expect_loads(s);
+    free_facts(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -473,6 +506,7 @@ int main(void)
         cmocka_unit_test(test_unusable_tail),
         cmocka_unit_test(test_overlap_and_garbage),
         cmocka_unit_test(test_out_of_range_facts),
+        cmocka_unit_test(test_out_of_range_heap_stats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

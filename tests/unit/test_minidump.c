@@ -20,6 +20,7 @@
 
 #include "report/json_reload.h"
 #include "vmmap/parse/minidump.h"
+#include "vmmap/capture/capture.h"
 #include "vmmap/sources/minidump/minidump_source.h"
 
 /* ---- a byte buffer and a dump assembler ---- */

@@ -2,6 +2,7 @@
 
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../model/snapshot_check.h"
 
@@ -191,4 +192,41 @@ void vm_facts_bound(vm_facts *f)
     heaps(f->snap);
     modules(f->snap);
     others(f->snap);
+}
+
+static bool stats_fit(const vm_heap *h)
+{
+    const vm_heap_stats *st = &h->stats;
+    const uint64_t v[] = {st->busy_blocks, st->busy_bytes, st->free_blocks, st->free_bytes, st->cached_blocks,
+                          st->cached_bytes, st->largest_free, st->overhead_bytes};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        if (v[i] > VM_SNAPSHOT_MAX_SIZE)
+            return false;
+    for (size_t i = 0; i < h->nsizes; i++) {
+        const vm_heap_size *z = &h->sizes[i];
+        if (z->size > VM_SNAPSHOT_MAX_SIZE || z->busy > VM_SNAPSHOT_MAX_SIZE || z->free > VM_SNAPSHOT_MAX_SIZE ||
+            z->cached > VM_SNAPSHOT_MAX_SIZE)
+            return false;
+    }
+    return true;
+}
+
+void vm_snapshot_bound_steps(vm_snapshot *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->nheaps; i++) {
+        vm_heap *h = &s->heaps[i];
+        if (!h->stats_known || stats_fit(h))
+            continue;
+        h->stats_known = false;
+        memset(&h->stats, 0, sizeof h->stats);
+        free(h->sizes);
+        h->sizes = NULL;
+        h->nsizes = 0;
+        n++;
+    }
+    if (n)
+        vm_snapshot_warn(s, "out-of-range", "%zu heap walk%s added up to more than any address space (the heap's "
+                         "blocks are damaged): %s statistics and size table%s left out", n, n == 1 ? "" : "s",
+                         n == 1 ? "its" : "their", n == 1 ? "" : "s");
 }

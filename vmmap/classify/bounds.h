@@ -15,8 +15,14 @@
 #ifndef VMMAP_CLASSIFY_BOUNDS_H
 #define VMMAP_CLASSIFY_BOUNDS_H
 
-#include "../sources/source.h"
+#include "facts.h"
 
 void vm_facts_bound(vm_facts *facts);
+
+/* The same for what the steps after classification add (capture/capture.h): a heap walk's
+ * statistics or size table holding a value larger than a snapshot holds (sizes read from a
+ * damaged heap, summed) make that heap's walk results unknown, with a warning.  The pipeline
+ * calls it last, before the snapshot is handed out. */
+void vm_snapshot_bound_steps(vm_snapshot *s);
 
 #endif
