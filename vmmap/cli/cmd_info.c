@@ -180,7 +180,7 @@ static int run(int argc, char **argv)
     int rc = describe(argv[optind], &err);
     if (rc != VM_EXIT_OK)
         return vm_error_report(&err);
-    return fflush(stdout) == 0 ? 0 : 1;
+    return 0; /* main() checks that stdout took it all */
 }
 
 const vm_command vm_cmd_info = {"info", "describe a minidump: what it holds, what its map can show", run, help};

@@ -22,6 +22,7 @@
 #include "../../report/json.h"
 #include "../model/timeline.h"
 #include "../util/clock_signal.h"
+#include "../util/output_target.h"
 #include "../util/units.h"
 #include "../util/xalloc.h"
 #include "cli.h"
@@ -162,15 +163,21 @@ static int resolve_pid(const watch_opts *o, int64_t *pid, vm_error *err)
 
 /* ---- output ----------------------------------------------------------------------------------- */
 
-/* DIR must be a directory: created when missing. */
+/* DIR must be a directory we may write into: created when missing.  Said before the first
+ * capture; an output failure is exit 1 like every other (exit 4 is for the target). */
 static int prepare_dir(const char *dir, vm_error *err)
 {
     struct stat st;
-    if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
-        return 0;
+    if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (access(dir, W_OK | X_OK) == 0)
+            return 0;
+        vm_error_set(err, VM_EXIT_ERROR, "cannot write into directory %s: %s", dir, strerror(errno));
+        vm_error_hint(err, "choose a directory you can write to, or check the permissions of %s", dir);
+        return err->code;
+    }
     if (make_dir(dir) == 0)
         return 0;
-    vm_error_set(err, errno == EACCES ? VM_EXIT_ACCESS : VM_EXIT_ERROR, "cannot create directory %s: %s", dir,
+    vm_error_set(err, VM_EXIT_ERROR, "cannot create directory %s: %s", dir,
                  errno == EEXIST ? "a file of that name exists" : strerror(errno));
     vm_error_hint(err, "-o names a directory for one file per sample, or FILE.jsonl for one file");
     return err->code;
@@ -200,16 +207,31 @@ static int trim_torn_tail(FILE *f, size_t *lines, vm_error *err, const char *pat
     return fseek(f, good, SEEK_SET) == 0 ? 0 : VM_EXIT_ERROR;
 }
 
+/* A .jsonl is appended to in place (a link is followed); a FIFO or device gets the lines as they
+ * come; a read-only file, a directory or a disk is refused (util/output_target.h). */
 static int open_output(watch *w, vm_error *err)
 {
     if (!w->o->jsonl)
         return prepare_dir(w->o->output, err);
+    vm_out_target t;
+    if (!vm_out_resolve(w->o->output, &t, err))
+        return err->code;
+    if (t.kind == VM_OUT_STREAM) {
+        int fd = vm_out_open_stream(&t, w->o->output, err);
+        vm_out_target_free(&t);
+        if (fd < 0 || !(w->jsonl = fdopen(fd, "ab"))) {
+            if (fd >= 0)
+                close(fd);
+            return err->code ? err->code : VM_EXIT_ERROR;
+        }
+        return 0;
+    }
+    vm_out_target_free(&t);
     w->jsonl = fopen(w->o->output, "r+b");
     if (!w->jsonl && errno == ENOENT)
         w->jsonl = fopen(w->o->output, "w+b");
     if (!w->jsonl) {
-        vm_error_set(err, errno == EACCES ? VM_EXIT_ACCESS : VM_EXIT_ERROR, "cannot write %s: %s", w->o->output,
-                     strerror(errno));
+        vm_out_error(err, w->o->output, errno);
         return err->code;
     }
     return trim_torn_tail(w->jsonl, &w->jsonl_lines, err, w->o->output);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../util/atomic_file.h"
 #include "../version.h"
 #include "cli.h"
 
@@ -53,7 +54,20 @@ static const vm_command *find_command(const char *name)
     return NULL;
 }
 
+static int dispatch(int argc, char **argv);
+
+/* Whatever a command printed must have reached stdout: a full disk or a closed pipe is an error
+ * the user hears about (exit 1), not a silently short table. */
 int main(int argc, char **argv)
+{
+    int rc = dispatch(argc, argv);
+    vm_error err = {0};
+    if (!vm_stdout_finish(&err) && rc == 0)
+        rc = vm_error_report(&err);
+    return rc;
+}
+
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
