@@ -32,13 +32,13 @@ static int run(int argc, char **argv)
     const char *color = "auto";
     int opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "hq", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":hq", longopts, NULL)) != -1) {
         if (vm_cli_target_option(opt, &t))
             continue;
         switch (opt) {
         case 'h': help(stdout); return 0;
         case 1100: color = optarg; break;
-        default: return vm_cli_usage_error("summary", "unknown option");
+        default: return vm_cli_option_error("summary", opt, argv);
         }
     }
     vm_error err = {0};

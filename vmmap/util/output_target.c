@@ -116,6 +116,7 @@ void vm_out_error(vm_error *err, const char *path, int e)
 
 /* ---- resolving ----------------------------------------------------------------------------- */
 
+#ifndef _WIN32
 /* The kernel's own file systems (/proc, /sys, ...) hold the kernel's files, not reports: writing
  * there fails in confusing ways (ENOENT on create, EINVAL or a truncated write on a file), so it is
  * refused with the real reason first.  The name of the file system, or NULL. */
@@ -155,6 +156,7 @@ static bool refuse_kernel_fs(const char *path, vm_error *err)
     vm_error_hint(err, "give a file name in a directory of your own, e.g. -o ./out.json");
     return true;
 }
+#endif
 
 /* A regular file that the user may not write (or, for root, that nobody may: mode 0444, the
  * file a user protected on purpose) is refused, never replaced. */
