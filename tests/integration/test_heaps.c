@@ -342,6 +342,21 @@ static void test_changing_heaps(void **state)
     }
 }
 
+/* The report checker (tests/report/check_xlsx.py, openpyxl) on an output of the snapshot. */
+static void check_report(const char *mode, const char *snapshot_path, const char *out)
+{
+    const char *py = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+    char *argv[] = {(char *)py, (char *)"tests/report/check_xlsx.py", (char *)mode, (char *)snapshot_path,
+                    (char *)out, NULL};
+    pu_run_result r;
+    memset(&r, 0, sizeof r);
+    if (pu_run(argv, NULL, &r) != 0)
+        fail_msg("cannot run the checker: %s", pu_last_error());
+    if (r.exit_code != 0)
+        fail_msg("check_xlsx.py %s %s:\n%s%s", mode, out, r.out, r.err);
+    pu_run_result_free(&r);
+}
+
 static void test_outputs_and_errors(void **state)
 {
     start_sample("--threads", "1", NULL);
@@ -365,6 +380,17 @@ static void test_outputs_and_errors(void **state)
     assert_non_null(strstr(csv, "\"Heap\",\"Kind\",\"Address\""));
     assert_non_null(strstr(csv, "\"Heap\",\"Size\",\"Busy\",\"Free\",\"Cached\",\"Bytes\""));
     free(csv);
+    /* the workbook's Heaps and Sizes sheets and the heaps CSV, read back against the snapshot */
+    char json[320], out[320];
+    snprintf(json, sizeof json, "%s/heaps.json", fx->dir);
+    snprintf(out, sizeof out, "%s/again.xlsx", fx->dir);
+    run_vmmap("report", json, "-o", out, "-q", NULL);
+    expect_exit(0);
+    check_report("xlsx", json, out);
+    snprintf(out, sizeof out, "%s/again.csv", fx->dir);
+    run_vmmap("heaps", json, "-o", out, "-q", NULL);
+    expect_exit(0);
+    check_report("heapscsv", json, out);
     /* --blocks needs memory: a snapshot file has none */
     snprintf(path, sizeof path, "%s/heaps.json", fx->dir);
     run_vmmap("heaps", path, "--blocks", NULL);
