@@ -409,6 +409,57 @@ static void test_outputs_and_errors(void **state)
     expect_exit(2);
 }
 
+/* A heap whose busy bytes only grow: `diff` shows them changing, `watch --heap-blocks` flags
+ * the heap's busy series GROWING (grower mallocs 256 KiB every 200 ms in its own arena). */
+static void test_busy_growth(void **state)
+{
+    char *grower = pu_build_path("samples/grower");
+    char *argv[] = {grower, NULL};
+    if (pu_sample_start(&fx->child, argv, 10000) != 0)
+        fail_msg("cannot start grower: %s", pu_last_error());
+    free(grower);
+    uint64_t arena = hex_of(fx->child.truth, "arena");
+    char a[320], b[320], d[320], series[320];
+    snprintf(a, sizeof a, "%s/before.json", fx->dir);
+    snprintf(b, sizeof b, "%s/after.json", fx->dir);
+    snprintf(d, sizeof d, "%s/diff.json", fx->dir);
+    run_vmmap("snapshot", pid_arg(), "--heap-blocks", "-o", a, "-q", NULL);
+    expect_exit(0);
+    pu_sleep_ms(700);
+    run_vmmap("snapshot", pid_arg(), "--heap-blocks", "-o", b, "-q", NULL);
+    expect_exit(0);
+    run_vmmap("diff", a, b, "-o", d, "-q", NULL);
+    expect_exit(0);
+    cJSON *j = pu_json_load(d);
+    assert_non_null(j);
+    bool seen = false;
+    const cJSON *h;
+    cJSON_ArrayForEach(h, member(j, "heaps"))
+    {
+        uint64_t addr;
+        const cJSON *nw = cJSON_GetObjectItemCaseSensitive(h, "new");
+        if (!cJSON_IsObject(nw) || pu_json_hex(nw, "address", &addr) != 0 || addr != arena)
+            continue;
+        seen = true;
+        const cJSON *bd = cJSON_GetObjectItemCaseSensitive(h, "busy_delta");
+        expect(cJSON_IsNumber(bd) && bd->valuedouble >= 2 * 256 * 1024, "busy_delta %g >= 512 K",
+               cJSON_IsNumber(bd) ? bd->valuedouble : -1);
+        expect(u64_of(nw, "busy_bytes") > u64_of(member(h, "old"), "busy_bytes"), "busy bytes grew");
+    }
+    cJSON_Delete(j);
+    expect(seen, "the grower's arena 0x%" PRIx64 " is among the heaps that changed", arena);
+    snprintf(series, sizeof series, "%s/w.jsonl", fx->dir);
+    run_vmmap("watch", pid_arg(), "--heap-blocks", "-i", "300ms", "-n", "5", "-o", series, "-q", NULL);
+    expect_exit(0);
+    char want[128];
+    snprintf(want, sizeof want, "heap glibc arena 0x%" PRIx64 " busy", arena);
+    const char *line = strstr(fx->run.out, want);
+    expect(line != NULL, "watch prints the arena's busy series (%s)", want);
+    const char *eol = line ? strchr(line, '\n') : NULL;
+    expect(line && eol && memmem(line, (size_t)(eol - line), "GROWING", 7), "and flags it GROWING:\n%s", fx->run.out);
+    expect_none("busy bytes over time");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -417,6 +468,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_single_threaded_main_arena, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_changing_heaps, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_outputs_and_errors, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(test_busy_growth, per_test_setup, per_test_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
