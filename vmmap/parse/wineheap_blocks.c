@@ -132,7 +132,7 @@ static bool visit_group(wine_bwalk *bw, uint64_t block, uint64_t data_size, bool
 
 /* Why the header at b cannot be a block of this subheap (into why), or NULL. */
 static const char *block_problem(const wine_bwalk *bw, uint64_t b, const wine_block *blk, uint64_t base,
-                                 uint64_t end, bool prev_free)
+                                 uint64_t commit_end, uint64_t end, bool prev_free)
 {
     if (!blk->typed)
         return "has no block type";
@@ -140,7 +140,9 @@ static const char *block_problem(const wine_bwalk *bw, uint64_t b, const wine_bl
         return "has an impossible size";
     if (blk->size > end - b)
         return "runs past the end of its subheap";
-    if (!(blk->flags & FLAG_LFH) && (uint64_t)blk->base_offset * REGION_ALIGN != (b & ~(REGION_ALIGN - 1)) - base)
+    if (blk->state != VM_HBLOCK_FREE && blk->size > commit_end - b)
+        return "is in use but runs past the subheap's committed memory";
+    if ((uint64_t)blk->base_offset * REGION_ALIGN != (b & ~(REGION_ALIGN - 1)) - base)
         return "names another region as its base";
     if (prev_free != ((blk->flags & FLAG_PREV_FREE) != 0))
         return "disagrees with the block before it (free flag)";
@@ -167,7 +169,7 @@ static bool walk_subheap(wine_bwalk *bw, size_t index, const vm_winheap_range *r
             return true;
         }
         decode(bw, h, &blk);
-        const char *why = block_problem(bw, b, &blk, base, end, prev_free);
+        const char *why = block_problem(bw, b, &blk, base, commit_end, end, prev_free);
         if (why) {
             vm_winemit_warn(w, "heap-invalid", "subheap %zu: the block at 0x%" PRIx64 " %s (header %02x%02x%02x%02x"
                             "%02x%02x%02x%02x); the rest of the subheap is not counted", index, b, why,
