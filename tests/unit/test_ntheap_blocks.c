@@ -122,6 +122,8 @@ static uint64_t put_user_block(nt_image *im, uint64_t e, unsigned sub, uint64_t 
     synth_put_ptr(&im->m, o->bits, subseg + o->sub_user_blocks, user);
     synth_put_u16(&im->m, subseg + o->sub_block_size, STRIDE_UNITS);
     synth_put_u16(&im->m, subseg + o->sub_block_count, SLOTS);
+    if (expected)  /* the entry header, _HEAP_USERDATA_HEADER, bitmap, padding */
+        expect(e, user + first - e, 0, 0, VM_HBLOCK_OVERHEAD);
     if (!o->win7) {
         synth_put_u32(&im->m, user + o->ud_encoded, (uint32_t)(first | stride << 16) ^ (uint32_t)user ^ LFH_KEY);
         synth_put_ptr(&im->m, o->bits, user + o->ud_bitmap_size, SLOTS);
@@ -138,7 +140,7 @@ static uint64_t put_user_block(nt_image *im, uint64_t e, unsigned sub, uint64_t 
         if (expected)
             expect(at, stride, at + o->entry_len, busy ? stride - (8 + i) : 0, busy ? VM_HBLOCK_BUSY : VM_HBLOCK_FREE);
     }
-    return first + SLOTS * stride;
+    return first + SLOTS * stride;  /* the tests' user blocks end with their last slot: no tail */
 }
 
 static void put_segment_header(nt_image *im, uint64_t seg, uint32_t pages, uint32_t uncommitted, uint32_t nucr,
@@ -190,9 +192,10 @@ static void build(nt_image *im, const nt_offsets *o, bool encoded)
     uint64_t ucrs[] = {UCRS + o->ucr_entry, UCRS + 0x40 + o->ucr_entry};
     synth_put_list(&im->m, o->bits, HEAP + o->seg_ucr, ucrs, 2);
 
-    /* First committed run. */
+    /* First committed run, after the _HEAP (segment 0's header). */
     const uint64_t u = o->unit, hl = o->entry_len;
     uint64_t e = first, prev = 0;
+    expect(HEAP, first - HEAP, 0, 0, VM_HBLOCK_OVERHEAD);
     put_entry(im, e, 3 * u, 1, prev, 0x18);
     expect(e, 3 * u, e + hl, 3 * u - 0x18, VM_HBLOCK_BUSY);
     prev = 3 * u, e += prev;
@@ -229,6 +232,7 @@ static void build(nt_image *im, const nt_offsets *o, bool encoded)
     put_segment_header(im, SEG1, SEG1_PAGES, 0, 0, s1);
     synth_put_list(&im->m, o->bits, SEG1 + o->seg_ucr, NULL, 0);
     synth_map(&im->m, SEG1 + 0x2000, SEG1_PAGES * 0x1000 - 0x2000);
+    expect(SEG1, s1 - SEG1, 0, 0, VM_HBLOCK_OVERHEAD);
     put_entry(im, s1, 0x100 * u, 1, 0, 0x40);
     expect(s1, 0x100 * u, s1 + hl, 0x100 * u - 0x40, VM_HBLOCK_BUSY);
     put_entry(im, s1 + 0x100 * u, SEG1 + SEG1_PAGES * 0x1000 - (s1 + 0x100 * u), 0x10, 0x100 * u, 0);
@@ -298,6 +302,10 @@ static void check_valid(const nt_offsets *o, bool encoded)
     assert_int_equal(l.count[VM_HBLOCK_BUSY], 12 + 4 + 1);
     assert_int_equal(l.count[VM_HBLOCK_FREE], 8 + 4);
     assert_int_equal(l.count[VM_HBLOCK_CACHED], 0);
+    assert_int_equal(l.count[VM_HBLOCK_OVERHEAD], 2 + 2);  /* two segment headers, two user block headers */
+    /* Every committed byte is a block or overhead. */
+    assert_int_equal(l.bytes[VM_HBLOCK_BUSY] + l.bytes[VM_HBLOCK_FREE] + l.bytes[VM_HBLOCK_OVERHEAD],
+                     2 * RUN + SEG1_PAGES * 0x1000 + 0x21000);
     done(&im, &l);
 }
 
@@ -349,22 +357,24 @@ static void test_lfh_not_found(void **state)
     assert_true(walk(&im, &l, &info));
     assert_false(info.complete);
     assert_non_null(strstr(info.not_counted, "LFH blocks of 1 user block not counted"));
-    /* The first user block is one busy block; the second is still decoded (its slots probed). */
-    assert_int_equal(l.n, NEXPECT - SLOTS + 1);
-    expect_blocks(&l, 0, 2, 0);
-    assert_int_equal(l.blocks[2].address, e1);
-    assert_int_equal(l.blocks[2].state, VM_HBLOCK_BUSY);
-    expect_blocks(&l, 2 + SLOTS, NEXPECT - 2 - SLOTS, 3);
+    /* The first user block is one busy block (no overhead, no slots); the second is still
+     * decoded (its slots probed). */
+    assert_int_equal(l.n, NEXPECT - SLOTS);
+    expect_blocks(&l, 0, 3, 0);
+    assert_int_equal(l.blocks[3].address, e1);
+    assert_int_equal(l.blocks[3].state, VM_HBLOCK_BUSY);
+    expect_blocks(&l, 4 + SLOTS, NEXPECT - 4 - SLOTS, 4);
     done(&im, &l);
 }
 
 /* ---- damaged heaps ---- */
 
-/* The entry after the first LFH user block (the busy 4-unit one): two entries, then the slots. */
+/* The entry after the first LFH user block (the busy 4-unit one): the heap's header, two
+ * entries, the user block's header, its slots. */
 static uint64_t fourth_entry(const nt_offsets *o)
 {
-    assert_int_equal(EXPECT[2 + SLOTS].size, 4 * o->unit);
-    return EXPECT[2 + SLOTS].address;
+    assert_int_equal(EXPECT[4 + SLOTS].size, 4 * o->unit);
+    return EXPECT[4 + SLOTS].address;
 }
 
 /* A damaged entry in the first run: the blocks before it are counted, the segment's walk ends
@@ -383,9 +393,9 @@ static void check_damaged(uint64_t (*damage)(nt_image *), const char *needle)
     size_t before = 0;
     while (EXPECT[before].address < at)
         before++;
-    assert_int_equal(l.n, before + 3);
+    assert_int_equal(l.n, before + 4);
     expect_blocks(&l, 0, before, 0);
-    expect_blocks(&l, NEXPECT - 3, 3, before);
+    expect_blocks(&l, NEXPECT - 4, 4, before);  /* SEG1's header and entries, the large block */
     done(&im, &l);
 }
 

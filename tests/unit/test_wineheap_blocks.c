@@ -95,7 +95,7 @@ typedef struct expect_block {
     vm_hblock_state state;
 } expect_block;
 
-static expect_block EXPECT[8];
+static expect_block EXPECT[10];
 static size_t NEXPECT;
 
 static void build(wine_image *im, const wine_offsets *o)
@@ -118,6 +118,7 @@ static void build(wine_image *im, const wine_offsets *o)
 
     uint64_t b = PH + EMBED + o->sub_block, hdr = 8, end0 = PH + RESERVED0;
     NEXPECT = 0;
+    EXPECT[NEXPECT++] = (expect_block){PH, b - PH, 0, 0, VM_HBLOCK_OVERHEAD};  /* struct heap, SUBHEAP */
     put_block(im, b, B_USED, 0x40, 8, 0, 0);
     EXPECT[NEXPECT++] = (expect_block){b, 0x40, b + hdr, 0x40 - hdr - 8, VM_HBLOCK_BUSY};
     b += 0x40;
@@ -135,6 +136,7 @@ static void build(wine_image *im, const wine_offsets *o)
     EXPECT[NEXPECT++] = (expect_block){b, PH + COMMITTED0 - b, b + hdr, 0, VM_HBLOCK_FREE};
 
     b = SUB1 + o->sub_block;
+    EXPECT[NEXPECT++] = (expect_block){SUB1, o->sub_block, 0, 0, VM_HBLOCK_OVERHEAD};
     put_block(im, b, B_USED, 0x1000, 0, 0, 0);
     EXPECT[NEXPECT++] = (expect_block){b, 0x1000, b + hdr, 0x1000 - hdr, VM_HBLOCK_BUSY};
     b += 0x1000;
@@ -200,6 +202,11 @@ static void check_valid(const wine_offsets *o)
     assert_int_equal(l.count[VM_HBLOCK_BUSY], 4);
     assert_int_equal(l.count[VM_HBLOCK_FREE], 3);
     assert_int_equal(l.count[VM_HBLOCK_CACHED], 1);
+    assert_int_equal(l.count[VM_HBLOCK_OVERHEAD], 2);
+    /* Every committed byte is a block or overhead (the free tails clipped at the committed end). */
+    assert_int_equal(l.bytes[VM_HBLOCK_BUSY] + l.bytes[VM_HBLOCK_FREE] + l.bytes[VM_HBLOCK_CACHED] +
+                         l.bytes[VM_HBLOCK_OVERHEAD],
+                     COMMITTED0 + COMMITTED1 + 0x210000);
     done(&im, &l);
 }
 
@@ -217,9 +224,10 @@ static void test_lfh_group(void **state)
     vm_winheap_walk_info info;
     const wine_offsets *o = &WLATER_X64;
     build(&im, o);
-    /* The embedded subheap's first 0x40 block becomes a group block of 31 x 0x40. */
+    /* The embedded subheap's first 0x40 block becomes a group block of 31 x 0x40, with a tail
+     * (unused bytes at the end of the group block: overhead too). */
     uint64_t g = PH + EMBED + o->sub_block, member = 0x40;
-    uint64_t data = o->group_first + 31 * member, size = (8 + data + 15) / 16 * 16;
+    uint64_t data = o->group_first + 31 * member, size = (8 + data + 0x20 + 15) / 16 * 16;
     /* Moves what followed: rebuild the embedded subheap with the group first. */
     put_block(&im, g, B_USED, size, (unsigned)(size - 8 - data), 0x80, 0);
     for (unsigned i = 0; i < 31; i++)
@@ -230,10 +238,17 @@ static void test_lfh_group(void **state)
     assert_true(walk(&im, &l, &info));
     assert_true(info.complete);
     assert_int_equal(im.snap->nwarnings, 0);
-    /* 31 members, the free rest of the embedded subheap, SUB1's two, the large block. */
-    assert_int_equal(l.n, 31 + 1 + 2 + 1);
+    /* The heap's overhead, the group's, 31 members, the group's tail, the free rest of the
+     * embedded subheap, SUB1's overhead and two blocks, the large block. */
+    assert_int_equal(l.n, 1 + 1 + 31 + 1 + 1 + 4);
+    assert_int_equal(l.blocks[1].address, g);
+    assert_int_equal(l.blocks[1].size, 8 + o->group_first);
+    assert_int_equal(l.blocks[1].state, VM_HBLOCK_OVERHEAD);
+    assert_int_equal(l.blocks[33].address, g + 8 + data);
+    assert_int_equal(l.blocks[33].size, size - 8 - data);
+    assert_int_equal(l.blocks[33].state, VM_HBLOCK_OVERHEAD);
     for (unsigned i = 0; i < 31; i++) {
-        const vm_hblock *b = &l.blocks[i];
+        const vm_hblock *b = &l.blocks[2 + i];
         uint64_t at = g + 8 + o->group_first + i * member;
         assert_int_equal(b->address, at);
         assert_int_equal(b->size, member);
@@ -241,9 +256,9 @@ static void test_lfh_group(void **state)
         assert_int_equal(b->state, i % 2 ? VM_HBLOCK_FREE : VM_HBLOCK_BUSY);
         assert_int_equal(b->user_size, i % 2 ? 0 : member - 8 - 0x10);
     }
-    assert_int_equal(l.blocks[31].address, after);
-    assert_int_equal(l.blocks[31].size, PH + COMMITTED0 - after);
-    expect_blocks(&l, NEXPECT - 3, 3, 32);
+    assert_int_equal(l.blocks[34].address, after);
+    assert_int_equal(l.blocks[34].size, PH + COMMITTED0 - after);
+    expect_blocks(&l, NEXPECT - 4, 4, 35);
     assert_int_equal(l.count[VM_HBLOCK_BUSY], 16 + 2);
     assert_int_equal(l.count[VM_HBLOCK_FREE], 15 + 2);
     done(&im, &l);
@@ -269,10 +284,39 @@ static void test_lfh_group_bad(void **state)
     assert_true(walk(&im, &l, &info));
     assert_false(info.complete);
     assert_non_null(strstr(info.not_counted, "LFH groups"));
-    assert_int_equal(l.blocks[0].address, g);
-    assert_int_equal(l.blocks[0].size, size);
-    assert_int_equal(l.blocks[0].state, VM_HBLOCK_BUSY);
-    assert_int_equal(l.n, 1 + 1 + 2 + 1);
+    assert_int_equal(l.blocks[1].address, g);
+    assert_int_equal(l.blocks[1].size, size);
+    assert_int_equal(l.blocks[1].state, VM_HBLOCK_BUSY);
+    assert_int_equal(l.n, 1 + 1 + 1 + 4);
+    done(&im, &l);
+}
+
+/* A fully committed subheap whose blocks stop one header short of its end (Wine rounds the
+ * block area down to BLOCK_ALIGN): the gap is overhead, and the bytes still add up. */
+static void test_tail_gap(void **state)
+{
+    (void)state;
+    wine_image im;
+    block_log l;
+    vm_winheap_walk_info info;
+    const wine_offsets *o = &W80_X64;
+    build(&im, o);
+    put_subheap(&im, SUB1, COMMITTED1, COMMITTED1);
+    uint64_t b = SUB1 + o->sub_block + 0x1000, end = SUB1 + COMMITTED1;
+    put_block(&im, b, B_FREE, end - 8 - b, 0, 0, 0);
+    assert_true(walk(&im, &l, &info));
+    assert_true(info.complete);
+    assert_int_equal(im.snap->nwarnings, 0);
+    assert_int_equal(l.n, NEXPECT + 1);
+    const vm_hblock *free_block = &l.blocks[NEXPECT - 2], *gap = &l.blocks[NEXPECT - 1];
+    assert_int_equal(free_block->address, b);
+    assert_int_equal(free_block->size, end - 8 - b);
+    assert_int_equal(gap->address, end - 8);
+    assert_int_equal(gap->size, 8);
+    assert_int_equal(gap->state, VM_HBLOCK_OVERHEAD);
+    assert_int_equal(l.bytes[VM_HBLOCK_BUSY] + l.bytes[VM_HBLOCK_FREE] + l.bytes[VM_HBLOCK_CACHED] +
+                         l.bytes[VM_HBLOCK_OVERHEAD],
+                     COMMITTED0 + COMMITTED1 + 0x210000);
     done(&im, &l);
 }
 
@@ -281,7 +325,7 @@ static void test_lfh_group_bad(void **state)
 typedef void (*damage_fn)(wine_image *im);
 
 /* Damages the embedded subheap's third block (the free 0x80 one); SUB1 and the large block
- * are still walked. */
+ * are still walked (the last 4 expected: SUB1's overhead and blocks, the large block). */
 static void check_damaged(const wine_offsets *o, damage_fn damage, const char *code, const char *needle)
 {
     wine_image im;
@@ -292,9 +336,9 @@ static void check_damaged(const wine_offsets *o, damage_fn damage, const char *c
     assert_true(walk(&im, &l, &info));
     assert_false(info.complete);
     assert_true(synth_has_warning(im.snap, code, needle));
-    assert_int_equal(l.n, 2 + 3);
-    expect_blocks(&l, 0, 2, 0);
-    expect_blocks(&l, NEXPECT - 3, 3, 2);
+    assert_int_equal(l.n, 3 + 4);
+    expect_blocks(&l, 0, 3, 0);
+    expect_blocks(&l, NEXPECT - 4, 4, 3);
     done(&im, &l);
 }
 
@@ -333,8 +377,8 @@ static void test_prev_free_flag(void **state)
     assert_true(walk(&im, &l, &info));
     assert_false(info.complete);
     assert_true(synth_has_warning(im.snap, "heap-invalid", "free flag"));
-    assert_int_equal(l.n, 3 + 3);  /* the free block is counted, the dead one and the rest not */
-    expect_blocks(&l, 0, 3, 0);
+    assert_int_equal(l.n, 4 + 4);  /* the free block is counted, the dead one and the rest not */
+    expect_blocks(&l, 0, 4, 0);
     done(&im, &l);
 }
 
@@ -347,18 +391,18 @@ static void test_unreadable(void **state)
     block_log l;
     vm_winheap_walk_info info;
     build(&im, &W80_X64);
-    uint64_t b = EXPECT[4].address;  /* the last free block becomes used, up to the unreadable chunk */
+    uint64_t b = EXPECT[5].address;  /* the last free block becomes used, up to the unreadable chunk */
     put_block(&im, b, B_USED, PH + SPLIT - b, 0, 0, 0);
     synth_unmap(&im.m, PH + SPLIT);
     assert_true(walk(&im, &l, &info));
     assert_false(info.complete);
     assert_true(synth_has_warning(im.snap, "read-failed", "cannot read the block at 0xa02008"));
-    assert_int_equal(l.n, 5 + 3);
-    expect_blocks(&l, 0, 4, 0);
-    assert_int_equal(l.blocks[4].address, b);
-    assert_int_equal(l.blocks[4].size, PH + SPLIT - b);
-    assert_int_equal(l.blocks[4].state, VM_HBLOCK_BUSY);
-    expect_blocks(&l, NEXPECT - 3, 3, 5);
+    assert_int_equal(l.n, 6 + 4);
+    expect_blocks(&l, 0, 5, 0);
+    assert_int_equal(l.blocks[5].address, b);
+    assert_int_equal(l.blocks[5].size, PH + SPLIT - b);
+    assert_int_equal(l.blocks[5].state, VM_HBLOCK_BUSY);
+    expect_blocks(&l, NEXPECT - 4, 4, 6);
     done(&im, &l);
 }
 
@@ -438,7 +482,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wine80_x64),      cmocka_unit_test(test_wine80_x86),
         cmocka_unit_test(test_wine_later_x64),  cmocka_unit_test(test_lfh_group),
-        cmocka_unit_test(test_lfh_group_bad),   cmocka_unit_test(test_bad_type),
+        cmocka_unit_test(test_lfh_group_bad),   cmocka_unit_test(test_tail_gap),
+        cmocka_unit_test(test_bad_type),
         cmocka_unit_test(test_runs_past),       cmocka_unit_test(test_bad_base),
         cmocka_unit_test(test_zero_size),       cmocka_unit_test(test_prev_free_flag),
         cmocka_unit_test(test_unreadable),      cmocka_unit_test(test_unreadable_subheap),

@@ -246,10 +246,15 @@ static bool find_slots(nt_bwalk *bw, uint64_t e, uint64_t size, lfh_slots *s)
     return true;
 }
 
-/* The slots of a user block in its place; false only when the visitor stopped. */
-static bool visit_slots(nt_bwalk *bw, const lfh_slots *s)
+/* The slots of the user block entry [e, e + size) in its place, the entry's header, the
+ * _HEAP_USERDATA_HEADER, bitmap and padding before them and any tail after them as overhead;
+ * false only when the visitor stopped. */
+static bool visit_slots(nt_bwalk *bw, uint64_t e, uint64_t size, const lfh_slots *s)
 {
     const nt_blk_arch *a = bw->a;
+    uint64_t end = s->first + (uint64_t)s->count * s->stride;
+    if (!vm_winemit_block(bw->w, e, s->first - e, 0, 0, VM_HBLOCK_OVERHEAD))
+        return false;
     for (unsigned i = 0; i < s->count; i++) {
         uint64_t at = s->first + i * s->stride;
         uint8_t unused = 0;
@@ -262,7 +267,7 @@ static bool visit_slots(nt_bwalk *bw, const lfh_slots *s)
                               busy ? VM_HBLOCK_BUSY : VM_HBLOCK_FREE))
             return false;
     }
-    return true;
+    return end == e + size || vm_winemit_block(bw->w, end, e + size - end, 0, 0, VM_HBLOCK_OVERHEAD);
 }
 
 /* ---- back-end entries -------------------------------------------------------------------- */
@@ -273,7 +278,7 @@ static bool visit_busy(nt_bwalk *bw, uint64_t e, uint64_t size, const vm_ntheap_
     const nt_blk_arch *a = bw->a;
     lfh_slots s;
     if (bw->lfh && size > a->entry_len && find_slots(bw, e, size, &s))
-        return visit_slots(bw, &s);
+        return visit_slots(bw, e, size, &s);
     if (bw->lfh && size > a->entry_len) {
         /* A user block whose slots were not found still names itself: count it honestly. */
         uint8_t sig[4];
@@ -314,6 +319,9 @@ static bool walk_segment(nt_bwalk *bw, size_t index, const vm_winheap_range *r)
     }
     bw->seg_first = first;
     bw->seg_last = last;
+    /* The segment's own header (for segment 0, the _HEAP) up to its first entry. */
+    if (first > r->address && !vm_winemit_block(w, r->address, first - r->address, 0, 0, VM_HBLOCK_OVERHEAD))
+        return false;
     if (!read_ucrs(bw, seg, (uint32_t)rd(hdr + a->seg_nucr, 4)))
         return false;
     if (bw->ucr_bad)

@@ -108,8 +108,9 @@ static bool group_ok(wine_bwalk *bw, uint64_t group, uint64_t data_size, uint64_
     return true;
 }
 
-/* An LFH group's blocks in place of the group's own block; false only when the visitor stopped. */
-static bool visit_group(wine_bwalk *bw, uint64_t block, uint64_t data_size, bool *counted)
+/* An LFH group's blocks in place of the group's own block [block, block_end); false only when
+ * the visitor stopped. */
+static bool visit_group(wine_bwalk *bw, uint64_t block, uint64_t block_end, uint64_t data_size, bool *counted)
 {
     const wine_arch *a = bw->l->a;
     uint64_t group = block + HEADER, size;
@@ -117,8 +118,12 @@ static bool visit_group(wine_bwalk *bw, uint64_t block, uint64_t data_size, bool
     if (data_size < a->lfh_group_first || !group_ok(bw, group, data_size, &size))
         return true;
     *counted = true;
+    uint64_t first = group + a->lfh_group_first, end = first + GROUP_BLOCKS * size;
+    /* The group block's header and struct group before its blocks, the rest after: overhead. */
+    if (!vm_winemit_block(bw->w, block, first - block, 0, 0, VM_HBLOCK_OVERHEAD))
+        return false;
     for (unsigned i = 0; i < GROUP_BLOCKS; i++) {
-        uint64_t at = group + a->lfh_group_first + i * size;
+        uint64_t at = first + i * size;
         uint8_t h[8];
         wine_block m;
         if (!vm_memwindow_read(&bw->w->win, at, h, sizeof h))
@@ -127,7 +132,7 @@ static bool visit_group(wine_bwalk *bw, uint64_t block, uint64_t data_size, bool
         if (!vm_winemit_block(bw->w, at, size, at + HEADER, user_size(&m), m.state))
             return false;
     }
-    return true;
+    return end >= block_end || vm_winemit_block(bw->w, end, block_end - end, 0, 0, VM_HBLOCK_OVERHEAD);
 }
 
 /* Why the header at b cannot be a block of this subheap (into why), or NULL. */
@@ -159,6 +164,9 @@ static bool walk_subheap(wine_bwalk *bw, size_t index, const vm_winheap_range *r
     bool prev_free = false;
     if (commit_end < b + 2 * HEADER || commit_end > end)
         return true;  /* nothing committed past the header (the map walker checked the sizes) */
+    /* The region's start up to its first block: SUBHEAP, or struct heap for subheap 0. */
+    if (!vm_winemit_block(w, base, b - base, 0, 0, VM_HBLOCK_OVERHEAD))
+        return false;
     for (;;) {
         uint8_t h[8];
         wine_block blk;
@@ -179,7 +187,8 @@ static bool walk_subheap(wine_bwalk *bw, size_t index, const vm_winheap_range *r
         }
         bool counted = false;
         if (blk.state == VM_HBLOCK_BUSY && (blk.flags & FLAG_LFH) && bw->l->blocks == WINE_BLOCKS_9 &&
-            !visit_group(bw, b, blk.size - HEADER - (blk.tail <= blk.size - HEADER ? blk.tail : 0), &counted))
+            !visit_group(bw, b, b + blk.size, blk.size - HEADER - (blk.tail <= blk.size - HEADER ? blk.tail : 0),
+                         &counted))
             return false;
         if (blk.flags & FLAG_LFH && !counted)
             vm_winemit_missing(w, "LFH groups that do not check out counted as one busy block each");
@@ -187,10 +196,12 @@ static bool walk_subheap(wine_bwalk *bw, size_t index, const vm_winheap_range *r
         if (!counted && !vm_winemit_block(w, b, size, b + HEADER, user_size(&blk), blk.state))
             return false;
         prev_free = blk.state == VM_HBLOCK_FREE;
-        /* Wine's next_block: the next header must lie whole before the last header slot. */
+        /* Wine's next_block: the next header must lie whole before the last header slot.  What
+         * is left before the committed end holds no block: alignment, overhead (Wine rounds a
+         * subheap's block area down to BLOCK_ALIGN). */
         uint64_t next = b + blk.size;
         if (next > commit_end - 2 * HEADER)
-            return true;
+            return next >= commit_end || vm_winemit_block(w, next, commit_end - next, 0, 0, VM_HBLOCK_OVERHEAD);
         b = next;
     }
 }
@@ -205,7 +216,7 @@ static bool walk_large(wine_bwalk *bw, const vm_winheap_range *r)
     bool counted = false;
     if (bw->l->blocks == WINE_BLOCKS_9 && vm_memwindow_read(&w->win, block, h, sizeof h)) {
         decode(bw, h, &blk);
-        if ((blk.flags & FLAG_LFH) && !visit_group(bw, block, r->user_size, &counted))
+        if ((blk.flags & FLAG_LFH) && !visit_group(bw, block, r->address + r->size, r->user_size, &counted))
             return false;
         if ((blk.flags & FLAG_LFH) && !counted)
             vm_winemit_missing(w, "LFH groups that do not check out counted as one busy block each");
