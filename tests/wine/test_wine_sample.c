@@ -63,7 +63,7 @@ typedef struct fixture {
     bool offline;               /* VMMAP_WINE_TRUTH / VMMAP_WINE_SNAPSHOT: files, no Wine */
     pu_run_result run;          /* per test */
     /* The minidump test: a second run of the sample writes a full-memory dump of itself. */
-    char *win_build_abs;        /* absolute VMMAP_WIN_BUILD: the dump (~280 MiB) goes there, not /tmp */
+    char *win_build_abs;        /* absolute VMMAP_WIN_BUILD: the dump (~100 MiB) goes there, not /tmp */
     char dump_path[PATH_MAX];   /* Unix path of the dump while it exists */
     char dump_json[2][PATH_MAX];/* the dump mapped by build/vmmap [0] and by vmmap.exe [1], while they exist */
     cJSON *dump_truth;          /* that run's ground truth */
