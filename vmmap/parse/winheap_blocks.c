@@ -109,5 +109,6 @@ bool vm_winheap_blocks(const vm_memreader *mem, int bits, uint64_t heap, uint32_
         return false;
     bool ok = walk(&w);
     vm_memwindow_free(&w.win);
+    info->stopped = w.stopped;
     return ok && !w.stopped;
 }
