@@ -99,7 +99,8 @@ bool vm_winheap_blocks(const vm_memreader *mem, int bits, uint64_t heap, uint32_
     }
     if (!walk) {
         info->complete = false;
-        snprintf(info->not_counted, sizeof info->not_counted, "no blocks: not a heap vmmap can walk");
+        snprintf(info->not_counted, sizeof info->not_counted,
+                 "not walked: neither an NT, a segment nor a Wine heap at this address (or not readable)");
         if (snap)
             vm_snapshot_warn(snap, "heap-invalid", "heap 0x%" PRIx64 ": blocks not walked (neither an NT, a segment "
                              "nor a Wine heap, or not readable)", heap);
