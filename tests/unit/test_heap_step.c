@@ -113,7 +113,7 @@ static void step_fills_every_heap(void **state)
     vm_memreader mem = synth_reader(&m);
     vm_snapshot *s = build_snapshot();
     vm_error err = {0};
-    assert_int_equal(vm_heap_stats_fill(&mem, s, true, &err), VM_EXIT_OK);
+    assert_int_equal(vm_heap_stats_fill(&mem, s, true, NULL, &err), VM_EXIT_OK);
     for (size_t i = 0; i < s->nwarnings; i++)
         print_message("warning %s: %s\n", s->warnings[i].code, s->warnings[i].message);
 
