@@ -158,6 +158,8 @@ static void note_prpsinfo(vm_core *c, const uint8_t *d, size_t n)
     c->ppid = (int64_t)le(d + (is64 ? 28 : 16), 4);
     copy_str(c->fname, sizeof c->fname, d + (is64 ? 40 : 28), 16);
     copy_str(c->psargs, sizeof c->psargs, d + (is64 ? 56 : 44), 80);
+    for (size_t k = strlen(c->psargs); k && c->psargs[k - 1] == ' ';) /* the kernel pads with spaces */
+        c->psargs[--k] = '\0';
 }
 
 static void note_auxv(vm_core *c, const uint8_t *d, size_t n)

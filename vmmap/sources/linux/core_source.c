@@ -114,6 +114,14 @@ static bool name_specials(const vm_core *core, vm_linux_maps *maps, vm_snapshot 
                 heap = (long)i;
         }
     }
+    /* The kernel's data pages for the vDSO ([vvar], [vvar_vclock]) sit right below it: read-only,
+     * anonymous in the core. */
+    for (size_t i = 0; core->at_sysinfo_ehdr && i < maps->n; i++)
+        if (maps->v[i].start == core->at_sysinfo_ehdr)
+            for (size_t k = i; k-- > 0 && !maps->v[k].name && maps->v[k].end == maps->v[k + 1].start &&
+                               maps->v[k].r && !maps->v[k].w && !maps->v[k].x;)
+                if (!(maps->v[k].name = vm_strdup("[vvar]")))
+                    return false;
     if (heap < 0)
         heap = adjacent;
     if (heap >= 0) {
