@@ -33,6 +33,8 @@ typedef struct lx_capture {
     const char *image_path;
     const vm_linux_build_id *ids;
     size_t nids;
+    size_t unsplit;           /* offline: images not split into sections, and the first of them */
+    char first_unsplit[512];
     uint64_t page_size;
     vm_linux_maps maps;
     lx_note *notes;

@@ -160,7 +160,12 @@ static size_t image_from_run(lx_capture *c, size_t first)
                 end = img_end;
         }
     }
-    if (!parsed && !c->opt->skip_sections)
+    if (!parsed && !c->opt->skip_sections && c->offline) {
+        /* Offline most module files are usually elsewhere: one warning for all (linux_offline.c). */
+        if (c->unsplit++ == 0)
+            snprintf(c->first_unsplit, sizeof c->first_unsplit, "%s: %s", m0->name,
+                     err[0] ? err : "no loadable segment at offset 0");
+    } else if (!parsed && !c->opt->skip_sections)
         vm_snapshot_warn(c->snap, "module-unreadable", "%s%s: sections not shown: %s", m0->name,
                          m0->deleted ? " (deleted)" : "", err[0] ? err : "no loadable segment at offset 0");
 

@@ -115,6 +115,10 @@ int vm_linux_offline_facts(const vm_linux_offline *in, const vm_capture_options 
     s->user_top = vm_linux_offline_user_top(highest);
 
     lx_find_images(&c);
+    if (c.unsplit)
+        vm_snapshot_warn(s, "module-unreadable", "%zu image%s not split into sections (no module file with the "
+                         "image's build-id here; --image-path DIR names where they are); the first: %s", c.unsplit,
+                         c.unsplit == 1 ? "" : "s", c.first_unsplit);
     lx_find_heaps(&c);
     lx_find_stacks(&c, in->tasks, in->ntasks);
     bool ok = lx_build_blocks(&c, out);

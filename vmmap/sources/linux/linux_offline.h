@@ -6,6 +6,7 @@
 #define VMMAP_SOURCES_LINUX_OFFLINE_H
 
 #include "../../classify/facts.h"
+#include "../source.h"
 #include "linux_capture.h"
 #include "proc_maps.h"
 #include "proc_process.h"
@@ -28,5 +29,12 @@ int vm_linux_offline_facts(const vm_linux_offline *in, const vm_capture_options 
 /* First address above the user address space for mappings ending at most at highest (4-level
  * paging unless a mapping lies above it), decided from the file alone. */
 uint64_t vm_linux_offline_user_top(uint64_t highest);
+
+/* Minidumps of Linux processes (linux_minidump.c). */
+extern const vm_source vm_source_linux_minidump;
+struct vm_minidump;
+/* The facts of a parsed Linux minidump (the fuzzer's entry; md must outlive the facts). */
+int vm_linux_minidump_gather_parsed(const struct vm_minidump *md, const vm_capture_options *opt, vm_facts *f,
+                                    vm_error *err);
 
 #endif

@@ -294,6 +294,8 @@ static bool threads_in(const vm_minidump *md, md_input *x, bool read_teb)
         o->teb = read_teb ? t->teb : 0;
         o->stack_start = t->stack_start;
         o->stack_size = t->stack_size;
+        if (!vm_md_thread_sp(md, t, &o->sp))
+            o->sp = 0;
         o->name = vm_strdup(t->name);
         if (t->name && !o->name)
             return false;

@@ -545,6 +545,7 @@ static vm_thread *new_thread(ctx *c, const vm_nt_thread *t, uint64_t teb)
         return NULL;
     th->tid = t->tid;
     th->teb = teb;
+    th->sp = t->sp;
     if (t->name && t->name[0] && !(th->name = vm_strdup(t->name)))
         return NULL;
     return th;

@@ -48,6 +48,7 @@ typedef struct vm_nt_thread {
     uint64_t teb;           /* 0: unknown */
     uint64_t stack_start;   /* minidumps: the captured stack memory range; 0: unknown */
     uint64_t stack_size;
+    uint64_t sp;            /* stack pointer from the thread's context; 0: unknown */
     char *name;             /* owned by the input; NULL if none */
 } vm_nt_thread;
 
