@@ -56,8 +56,9 @@ bool vm_cli_target_option(int opt, vm_target *t);
     "  --no-heaps       do not read target memory (no heap walk, no glibc thread list)\n"          \
     "  --no-sections    do not split images into sections (no module file opened,\n"              \
     "                   no image headers read)\n"                                                 \
-    "  --image-path DIR[:DIR...]  where a core's module files are when not at their\n"            \
-    "                   recorded path (matched by build-id, as WinDbg's image path)\n"            \
+    "  --image-path DIR[:DIR...]  where the module files of a core or dump are, for\n"         \
+    "                   images whose headers it lacks (ELF by build-id, PE by size and\n"        \
+    "                   time stamp, as WinDbg's image path; ';' between DIRs on Windows)\n"       \
     "  -q, --quiet      no progress or notes on stderr\n"
 
 /* Sets t->arg from the one remaining positional argument; usage error otherwise. */

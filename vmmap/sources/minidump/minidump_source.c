@@ -275,6 +275,7 @@ static bool modules_in(const vm_minidump *md, md_input *x, vm_snapshot *snap)
         vm_nt_module *o = &x->modules[x->nmodules++];
         o->base = m->base;
         o->size = m->size;
+        o->time_date_stamp = m->time_date_stamp;
         o->path = m->name ? vm_strdup(m->name) : vm_asprintf("[module at 0x%" PRIx64 ", name not captured]", m->base);
         if (!o->path)
             return false;
@@ -476,7 +477,8 @@ static int build(const vm_minidump *md, const vm_capture_options *opt, vm_facts 
                          .regions = x.regions, .nregions = x.nregions, .regions_complete = md->has_memory_info,
                          .modules = x.modules, .nmodules = x.nmodules, .threads = x.threads,
                          .nthreads = x.nthreads, .mem = &mem, .skip_heaps = opt->skip_heaps,
-                         .skip_sections = opt->skip_sections};
+                         .skip_sections = opt->skip_sections,
+                         .image_path = opt->image_path};
     if (!md->has_memory_info)
         note_partial(md, &x, s);
     int rc = vm_nt_build_facts(&x.in, f, err);
