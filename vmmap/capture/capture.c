@@ -51,6 +51,8 @@ int vm_capture_run(vm_gather_fn gather, void *ctx, const vm_capture_options *opt
     vm_facts_free_blocks(&facts);
     if (rc == VM_EXIT_OK)
         rc = vm_run_post_steps(&facts, opt, err);
+    if (rc == VM_EXIT_OK && opt->with_memory)
+        rc = opt->with_memory(opt->with_memory_ctx, &facts, err);
     vm_facts_release(&facts);
     if (rc == VM_EXIT_OK && !facts.snap->tool_version && !(facts.snap->tool_version = vm_strdup(VMMAP_VERSION))) {
         vm_error_set(err, VM_EXIT_ERROR, "out of memory");

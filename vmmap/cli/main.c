@@ -5,7 +5,7 @@
 #include "../version.h"
 #include "cli.h"
 
-static const vm_command *const commands[] = {&vm_cmd_summary, &vm_cmd_show, &vm_cmd_snapshot, &vm_cmd_report,
+static const vm_command *const commands[] = {&vm_cmd_summary, &vm_cmd_show, &vm_cmd_snapshot, &vm_cmd_heaps, &vm_cmd_report,
                                              &vm_cmd_info, &vm_cmd_watch, &vm_cmd_diff};
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
