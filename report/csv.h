@@ -5,10 +5,17 @@
 #ifndef VMMAP_REPORT_CSV_H
 #define VMMAP_REPORT_CSV_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "../vmmap/model/snapshot.h"
 #include "../vmmap/util/error.h"
+
+/* One RFC 4180 field (a comma before it unless first): quoted, inner quotes doubled; prefix (a
+ * block's indent) goes inside the quotes.  And the CRLF that ends a record.  Shared with the
+ * other CSV writers (heaps, diff). */
+void vm_csv_field(FILE *out, bool first, const char *prefix, const char *text);
+void vm_csv_end_line(FILE *out);
 
 /* The whole report to a stream (the caller checks ferror). */
 void vm_csv_write(FILE *out, const vm_snapshot *s);

@@ -6,6 +6,7 @@
  * Unknown keys are ignored, so files from newer writers that only add fields still read. */
 #include "json.h"
 #include "json_arena.h"
+#include "json_text.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -21,6 +22,8 @@
 #define fileno _fileno /* hidden in strict C mode */
 #endif
 
+#include "../vmmap/model/heap_stats.h"
+#include "../vmmap/model/snapshot_check.h"
 #include "../vmmap/util/xalloc.h"
 #include "../vmmap/util/compiler.h"
 
@@ -38,6 +41,10 @@ typedef struct reader {
     char path[256];   /* JSON path of the value being read: "regions[3].blocks[0]" */
     size_t plen;
     struct heap_ref *heaps; /* heaps sorted by id, for block links */
+    int version;            /* the file's format version */
+    const char *text;       /* what root was parsed from: numbers are quoted from it */
+    size_t len;
+    const cJSON *root;
 } reader;
 
 struct heap_ref {
@@ -129,6 +136,16 @@ static const char *json_type_name(const cJSON *v)
     return "an object";
 }
 
+/* A number as the file writes it ("18446744073709551616", "-1e400"), not as the double it
+ * became ("1.8446744073709552e+19", "-inf"). */
+static const char *number_text(const reader *rd, const cJSON *v, char *buf, size_t len)
+{
+    const char *t = vm_json_number_text(rd->text, rd->len, rd->root, v, buf, len);
+    if (!t)
+        snprintf(buf, len, "%.17g", v->valuedouble);
+    return buf;
+}
+
 /* ---- scalar values ----------------------------------------------------------------------- */
 
 /* Field rules. */
@@ -155,12 +172,13 @@ static bool number_value(reader *rd, const char *key, const cJSON *v, double min
     if (!cJSON_IsNumber(v))
         return fail_at(rd, key, "expected an integer, found %s", json_type_name(v));
     double d = v->valuedouble;
+    char t[64];
     if (!(d >= -JSON_MAX_INT && d <= JSON_MAX_INT)) /* also NaN and infinities */
-        return fail_at(rd, key, "integer %.17g is too large (the limit is 2^53 - 1)", d);
+        return fail_at(rd, key, "integer %s is too large (the limit is 2^53 - 1)", number_text(rd, v, t, sizeof t));
     if (d != (double)(int64_t)d) /* no libm: the cast is exact within +-2^53 */
-        return fail_at(rd, key, "expected an integer, found %.17g", d);
+        return fail_at(rd, key, "expected an integer, found %s", number_text(rd, v, t, sizeof t));
     if (d < min)
-        return fail_at(rd, key, "expected a non-negative integer, found %.17g", d);
+        return fail_at(rd, key, "expected a non-negative integer, found %s", number_text(rd, v, t, sizeof t));
     *out = d;
     return true;
 }
@@ -398,7 +416,6 @@ static const field block_fields[] = {
     FIELD(vm_block, "path", FT_STR, F_NULLABLE, path),
 };
 static const field heap_fields[] = {
-    FIELD(vm_heap, "address", FT_HEX, F_REQUIRED, address),
     FIELD(vm_heap, "kind", FT_STR, F_NULLABLE, kind),
     FIELD(vm_heap, "flags", FT_STR, F_NULLABLE, flags),
     FIELD(vm_heap, "class", FT_STR, F_NULLABLE, heap_class),
@@ -498,15 +515,187 @@ static bool read_heap_part(reader *rd, const cJSON *e, void *ctx)
     return p && READ_FIELDS(rd, e, heap_part_fields, p) && check_extent(rd, p->address, p->size);
 }
 
+/* ---- a heap's walk (version 2): stats, sizes, walk_note, owner ---------------------------- */
+
+typedef struct stats_field {
+    const char *key;
+    size_t offset;
+} stats_field;
+
+#define SF(member) {#member, offsetof(vm_heap_stats, member)}
+static const stats_field stats_fields[] = {
+    SF(busy_blocks), SF(busy_bytes), SF(free_blocks), SF(free_bytes), SF(cached_blocks),
+    SF(cached_bytes), SF(largest_free), SF(overhead_bytes),
+};
+
+/* Blocks and bytes of one state must agree: a block is never empty. */
+static bool check_pair(reader *rd, const char *blocks_key, uint64_t blocks, uint64_t bytes)
+{
+    if ((blocks == 0) != (bytes == 0))
+        return fail_at(rd, blocks_key, "%" PRIu64 " blocks of %" PRIu64 " bytes in all", blocks, bytes);
+    return true;
+}
+
+static bool read_stats(reader *rd, const cJSON *st, vm_heap_stats *out)
+{
+    for (size_t i = 0; i < sizeof stats_fields / sizeof stats_fields[0]; i++)
+        if (!get_u64(rd, st, stats_fields[i].key, F_REQUIRED,
+                     (uint64_t *)((char *)out + stats_fields[i].offset), NULL))
+            return false;
+    bool ok;
+    const cJSON *f = member(rd, st, "fragmentation", F_REQUIRED, &ok);
+    if (!f)
+        return false;
+    if (!cJSON_IsNumber(f) || !(f->valuedouble >= 0 && f->valuedouble <= 100))
+        return fail_at(rd, "fragmentation", "expected a percentage from 0 to 100");
+    out->fragmentation = f->valuedouble;
+    if (!check_pair(rd, "busy_blocks", out->busy_blocks, out->busy_bytes) ||
+        !check_pair(rd, "free_blocks", out->free_blocks, out->free_bytes) ||
+        !check_pair(rd, "cached_blocks", out->cached_blocks, out->cached_bytes))
+        return false;
+    if (out->largest_free > out->free_bytes || (out->largest_free == 0) != (out->free_blocks == 0))
+        return fail_at(rd, "largest_free", "%" PRIu64 " does not fit %" PRIu64 " free blocks of %" PRIu64
+                       " bytes", out->largest_free, out->free_blocks, out->free_bytes);
+    double want = vm_heap_fragmentation(out->free_bytes, out->largest_free);
+    if (out->fragmentation < want - 0.01 || out->fragmentation > want + 0.01)
+        return fail_at(rd, "fragmentation", "%.17g, but free_bytes and largest_free give %.2f",
+                       out->fragmentation, want);
+    return true;
+}
+
+typedef struct sizes_ctx {
+    vm_heap *h;
+    uint64_t sum[3];       /* busy, free, cached counts so far */
+    uint64_t bytes[3];     /* and their bytes (saturating) */
+} sizes_ctx;
+
+static uint64_t sat_mul_add(uint64_t acc, uint64_t a, uint64_t b)
+{
+    if (a && b > UINT64_MAX / a)
+        return UINT64_MAX;
+    return acc > UINT64_MAX - a * b ? UINT64_MAX : acc + a * b;
+}
+
+static bool read_size_row(reader *rd, const cJSON *e, void *ctx)
+{
+    sizes_ctx *c = ctx;
+    vm_heap_size z;
+    if (!get_u64(rd, e, "size", F_REQUIRED, &z.size, NULL) || !get_u64(rd, e, "busy", F_REQUIRED, &z.busy, NULL) ||
+        !get_u64(rd, e, "free", F_REQUIRED, &z.free, NULL) || !get_u64(rd, e, "cached", F_REQUIRED, &z.cached, NULL))
+        return false;
+    if (z.size == 0)
+        return fail_at(rd, "size", "a block size must not be 0");
+    if (c->h->nsizes && z.size <= c->h->sizes[c->h->nsizes - 1].size)
+        return fail_at(rd, "size", "%" PRIu64 " is not above the previous row's %" PRIu64 " (rows are by size, each once)",
+                       z.size, c->h->sizes[c->h->nsizes - 1].size);
+    if (z.busy + z.free + z.cached == 0)
+        return fail(rd, "a row without blocks");
+    vm_heap_size *slot = added(rd, vm_array_push((void **)&c->h->sizes, &c->h->nsizes, sizeof *slot));
+    if (!slot)
+        return false;
+    *slot = z;
+    const uint64_t n[3] = {z.busy, z.free, z.cached};
+    for (int k = 0; k < 3; k++) {
+        c->sum[k] = c->sum[k] > UINT64_MAX - n[k] ? UINT64_MAX : c->sum[k] + n[k];
+        c->bytes[k] = sat_mul_add(c->bytes[k], z.size, n[k]);
+    }
+    return true;
+}
+
+/* The size table may leave rows out (a heap of more distinct sizes than vmmap keeps), never
+ * count more than the stats. */
+static bool check_sizes(reader *rd, const sizes_ctx *c, const vm_heap_stats *st)
+{
+    static const char *const what[3] = {"busy", "free", "cached"};
+    const uint64_t blocks[3] = {st->busy_blocks, st->free_blocks, st->cached_blocks};
+    const uint64_t bytes[3] = {st->busy_bytes, st->free_bytes, st->cached_bytes};
+    for (int k = 0; k < 3; k++)
+        if (c->sum[k] > blocks[k] || c->bytes[k] > bytes[k])
+            return fail_at(rd, "sizes", "%" PRIu64 " %s blocks of %" PRIu64 " bytes, more than the stats' %" PRIu64
+                           " of %" PRIu64, c->sum[k], what[k], c->bytes[k], blocks[k], bytes[k]);
+    return true;
+}
+
+static bool read_owner(reader *rd, const cJSON *e, void *ctx)
+{
+    vm_heap_owner *w = added(rd, vm_heap_add_owner(ctx));
+    return w && get_index(rd, e, "module", F_REQUIRED, &w->module) &&
+           get_hex(rd, e, "address", F_REQUIRED, &w->address);
+}
+
+static bool read_heap_walk(reader *rd, const cJSON *e, vm_heap *h)
+{
+    bool ok;
+    const cJSON *st = get_object(rd, e, "stats", F_NULLABLE, &ok);
+    if (!ok)
+        return false;
+    const cJSON *sizes = cJSON_GetObjectItemCaseSensitive(e, "sizes");
+    bool has_sizes = sizes && !cJSON_IsNull(sizes);
+    if (st || has_sizes) {
+        if (!st)
+            return fail_at(rd, "sizes", "a size table without stats");
+        size_t old = push_key(rd, "stats");
+        ok = read_stats(rd, st, &h->stats);
+        pop(rd, old);
+        if (!ok)
+            return false;
+        h->stats_known = true;
+        sizes_ctx c = {h, {0}, {0}};
+        if (!read_array(rd, e, "sizes", read_size_row, &c) || !check_sizes(rd, &c, &h->stats))
+            return false;
+    }
+    if (!get_str(rd, e, "walk_note", F_NULLABLE, &h->walk_note))
+        return false;
+    const cJSON *owner = cJSON_GetObjectItemCaseSensitive(e, "owner");
+    if (owner && !cJSON_IsNull(owner)) {
+        h->owners_known = true;
+        return read_array(rd, e, "owner", read_owner, h);
+    }
+    return true;
+}
+
+/* Owner links name modules, which are read after the heaps. */
+static bool check_owner_links(reader *rd, const vm_snapshot *s)
+{
+    for (size_t i = 0; i < s->nheaps; i++)
+        for (size_t j = 0; j < s->heaps[i].nowners; j++)
+            if ((size_t)s->heaps[i].owners[j].module >= s->nmodules) {
+                size_t old = push_key(rd, "heaps");
+                push_index(rd, i);
+                push_key(rd, "owner");
+                push_index(rd, j);
+                fail_at(rd, "module", "no module with index %d (the snapshot has %" PRIu64 ")",
+                        (int)s->heaps[i].owners[j].module, (uint64_t)s->nmodules);
+                pop(rd, old);
+                return false;
+            }
+    return true;
+}
+
+/* Version 1 requires the address; version 2 writes null for one the source could not find. */
+static bool read_heap_address(reader *rd, const cJSON *e, vm_heap *h)
+{
+    bool ok;
+    const cJSON *v = member(rd, e, "address", rd->version >= 2 ? F_NULLABLE : F_REQUIRED, &ok);
+    if (!ok)
+        return false;
+    h->address_unknown = v == NULL;
+    return v == NULL || get_hex(rd, e, "address", F_REQUIRED, &h->address);
+}
+
 static bool read_heap(reader *rd, const cJSON *e, void *ctx)
 {
     vm_snapshot *s = ctx;
     vm_heap *h = added(rd, vm_snapshot_add_heap(s));
-    if (!h || !get_index(rd, e, "id", F_REQUIRED, &h->id) || !READ_FIELDS(rd, e, heap_fields, h))
+    if (!h || !get_index(rd, e, "id", F_REQUIRED, &h->id) || !read_heap_address(rd, e, h) ||
+        !READ_FIELDS(rd, e, heap_fields, h))
         return false;
     if (!get_u64(rd, e, "largest_free", F_NULLABLE, &h->largest_free, &h->largest_free_known))
         return false;
-    return read_array(rd, e, "parts", read_heap_part, h);
+    if (!read_array(rd, e, "parts", read_heap_part, h))
+        return false;
+    /* Version 1 had no walk: its readers ignored these keys, and so does this path. */
+    return rd->version < 2 || read_heap_walk(rd, e, h);
 }
 
 static bool read_thread(reader *rd, const cJSON *e, void *ctx)
@@ -663,15 +852,18 @@ static bool read_header(reader *rd, const cJSON *root)
         return fail_at(rd, "format", "expected \"%s\", found %s", VM_SNAPSHOT_FORMAT,
                        cJSON_IsString(f) ? quoted(f->valuestring, q, sizeof q) : json_type_name(f));
     double d;
+    char t[64];
     if (!get_number(rd, root, "version", -JSON_MAX_INT, &d))
         return false;
     if (d < 1 || d > VM_SNAPSHOT_VERSION) {
-        fail_at(rd, "version", "unsupported version %.17g (this vmmap reads version%s %d)", d,
+        fail_at(rd, "version", "unsupported version %s (this vmmap reads version%s %d)",
+                number_text(rd, cJSON_GetObjectItemCaseSensitive(root, "version"), t, sizeof t),
                 VM_SNAPSHOT_VERSION > 1 ? "s 1 to" : "", VM_SNAPSHOT_VERSION);
         if (d > VM_SNAPSHOT_VERSION)
             vm_error_hint(rd->err, "the snapshot was written by a newer vmmap; read it with that version");
         return false;
     }
+    rd->version = (int)d;
     return true;
 }
 
@@ -684,8 +876,10 @@ static bool read_process(reader *rd, const cJSON *root, vm_process *p)
         return false;
     size_t old = push_key(rd, "process");
     ok = get_number(rd, o, "pid", -JSON_MAX_INT, &pid) && get_number(rd, o, "bits", 0, &bits);
+    char t[64];
     if (ok && bits != 32 && bits != 64)
-        ok = fail_at(rd, "bits", "expected 32 or 64, found %.17g", bits);
+        ok = fail_at(rd, "bits", "expected 32 or 64, found %s",
+                     number_text(rd, cJSON_GetObjectItemCaseSensitive(o, "bits"), t, sizeof t));
     if (ok) {
         p->pid = (int64_t)pid;
         p->bits = (int)bits;
@@ -726,9 +920,20 @@ static bool read_snapshot(reader *rd, const cJSON *root, vm_snapshot *s)
            get_u64(rd, root, "page_table", F_NULLABLE, &s->page_table_bytes, &s->page_table_known) &&
            check_summary(rd, root) && read_array(rd, root, "heaps", read_heap, s) &&
            index_heaps(rd, s) && read_array(rd, root, "threads", read_thread, s) &&
-           read_array(rd, root, "modules", read_module, s) &&
+           read_array(rd, root, "modules", read_module, s) && check_owner_links(rd, s) &&
            read_array(rd, root, "warnings", read_warning, s) &&
            read_array(rd, root, "regions", read_region, s);
+}
+
+/* What was read must also hang together (vmmap/model/snapshot_check.h): blocks inside their
+ * regions and adding up to them, regions apart, a page size, a user top, a possible time. */
+static bool check_consistent(reader *rd, const vm_snapshot *s)
+{
+    char path[96], problem[256];
+    if (vm_snapshot_check(s, path, sizeof path, problem, sizeof problem))
+        return true;
+    vm_error_set(rd->err, VM_EXIT_BAD_INPUT, "%s: %s: %s", rd->name, path, problem);
+    return false;
 }
 
 /* ---- text -------------------------------------------------------------------------------- */
@@ -758,8 +963,10 @@ static cJSON *parse_text(const char *text, size_t len, const char *name, vm_erro
         cJSON_Delete(root);
     }
     size_t at = (end && end >= text && end <= text + len) ? (size_t)(end - text) : 0;
-    vm_error_set(err, VM_EXIT_BAD_INPUT, "%s: not JSON (error near byte %" PRIu64 ", line %" PRIu64 ")", name,
-                 (uint64_t)at, (uint64_t)line_of(text, at));
+    char why[128];
+    const char *problem = vm_json_parse_problem(text, len, at, why, sizeof why);
+    vm_error_set(err, VM_EXIT_BAD_INPUT, "%s: not JSON (error near byte %" PRIu64 ", line %" PRIu64 ")%s%s", name,
+                 (uint64_t)at, (uint64_t)line_of(text, at), problem ? ": " : "", problem ? problem : "");
     return NULL;
 }
 
@@ -774,8 +981,8 @@ static vm_snapshot *from_json(const char *text, size_t len, const char *name, vm
         vm_error_set(err, VM_EXIT_ERROR, "%s: out of memory", name);
         return NULL;
     }
-    reader rd = {.name = name, .err = err};
-    bool ok = read_snapshot(&rd, root, s);
+    reader rd = {.name = name, .err = err, .text = text, .len = len, .root = root};
+    bool ok = read_snapshot(&rd, root, s) && check_consistent(&rd, s);
     free(rd.heaps);
     cJSON_Delete(root);
     if (!ok) {

@@ -17,6 +17,7 @@ typedef struct sink {
     char *buf;
     size_t len, cap;
     int err;
+    int write_errno; /* errno of the first failed write: later library calls may overwrite errno */
 } sink;
 
 /* Room for more bytes (and a NUL) at the end of the buffer; false (err set) when out of memory. */

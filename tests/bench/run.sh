@@ -231,7 +231,11 @@ bench_minidump() { tests/bench/minidump.sh "$BUILD"; }
 
 bench_diff() { tests/bench/diff.sh "$BUILD"; }
 
-SECTIONS=(${BENCH_SECTIONS:-bench_shapes bench_scaling bench_report bench_minidump bench_diff})
+bench_heaps() { tests/bench/heaps.sh "$BUILD"; }
+
+bench_core() { tests/bench/core.sh "$BUILD"; }
+
+SECTIONS=(${BENCH_SECTIONS:-bench_shapes bench_scaling bench_report bench_minidump bench_diff bench_heaps bench_core})
 
 status=0
 for section in "${SECTIONS[@]}"; do

@@ -5,9 +5,13 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "report/json_reload.h"
+#include "vmmap/classify/bounds.h"
 #include "vmmap/classify/classify.h"
+#include "vmmap/model/snapshot_check.h"
 #include "vmmap/model/summary.h"
 #include "vmmap/util/xalloc.h"
 
@@ -334,8 +338,10 @@ static void test_overlap_and_garbage(void **state)
     vm_snapshot *s = f.snap;
     vm_error err = {0};
     assert_int_equal(vm_classify(&f, &err), VM_EXIT_OK);
-    assert_int_equal(s->nwarnings, 1);
-    assert_string_equal(s->warnings[0].code, "overlap");
+    assert_int_equal(s->nwarnings, 2);
+    assert_string_equal(s->warnings[0].code, "out-of-range"); /* the heap part that wraps: left out */
+    assert_int_equal(s->heaps[0].nparts, 0);
+    assert_string_equal(s->warnings[1].code, "overlap");
     uint64_t cursor = 0;
     for (size_t i = 0; i < s->nregions; i++) {
         assert_int_equal(s->regions[i].address, cursor);
@@ -343,6 +349,47 @@ static void test_overlap_and_garbage(void **state)
     }
     assert_int_equal(cursor, s->user_top);
     free_facts(&f);
+}
+
+/* Facts outside what a snapshot holds (out-of-range tests, and the classifier in pieces). */
+static void build_out_of_range(vm_facts *fp)
+{
+    vm_snapshot *s = fp->snap = vm_snapshot_new();
+    s->page_size = 4096;
+    s->alloc_granularity = 4096;
+    s->user_top = 0x800000000000ull;
+    raw(fp, 0x10000, 0x1000, 0x10000, VM_STATE_COMMIT, VM_PROT_READ, VM_MEMTYPE_PRIVATE, 0, NULL);
+    raw(fp, 0x7fff00000000, 0x0100000000000000ull, 0x7fff00000000, VM_STATE_RESERVE, 0, VM_MEMTYPE_PRIVATE, 0,
+        NULL); /* 2^56 bytes: crosses the top */
+    raw(fp, 0x900000000000, 0x1000, 0x900000000000, VM_STATE_COMMIT, VM_PROT_READ, VM_MEMTYPE_PRIVATE, 0, NULL);
+    raw(fp, 0xffffffffff600000, 0x1000, 0xffffffffff600000, VM_STATE_COMMIT, VM_PROT_READ | VM_PROT_EXEC,
+        VM_MEMTYPE_IMAGE, VM_RAW_KERNEL, "[vsyscall]");
+    raw(fp, 0xfffffffffffff000, 0x2000, 0xfffffffffffff000, VM_STATE_COMMIT, VM_PROT_READ, VM_MEMTYPE_PRIVATE,
+        VM_RAW_KERNEL, NULL); /* wraps */
+    fp->blocks[0].counters.v[VM_C_PSS] = UINT64_MAX;
+    vm_heap *h = vm_snapshot_add_heap(s);
+    h->id = 0;
+    h->largest_free = UINT64_MAX;
+    h->largest_free_known = true;
+    vm_heap_part *p = vm_heap_add_part(h);
+    p->address = 0x10000;
+    p->size = 0x1000;
+    p->committed = 0x100000000000ull; /* more than its size */
+    p = vm_heap_add_part(h);
+    p->address = 0x7ffffffff000;
+    p->size = 0x10000000; /* crosses the top */
+    p = vm_heap_add_part(h);
+    p->address = 0x900000000000; /* above it */
+    p->size = 0x1000;
+    vm_module *m = vm_snapshot_add_module(s);
+    m->base = 0x7fffffffe000;
+    m->size = 0x10000;
+    vm_section *sec = vm_module_add_section(m);
+    sec->address = 0x10;
+    sec->size = UINT64_MAX;
+    vm_snapshot_add_thread(s)->guard_size = UINT64_MAX;
+    s->page_table_known = true;
+    s->page_table_bytes = UINT64_MAX;
 }
 
 /* ---- classification in pieces ---------------------------------------------------------- */
@@ -374,24 +421,29 @@ static bool same_region(const vm_region *a, const vm_region *b)
 
 typedef void (*build_fn)(vm_facts *f);
 
-/* The blocks given `step` at a time: after every call, the regions so far are the first regions
- * of the whole classification, exactly; at the end, everything is, warnings included. */
+/* The blocks given `step` at a time, as a source adds them: after every call, the regions so far
+ * are the first regions of the whole classification, exactly; at the end, everything is, warnings
+ * included (the classifier may have left out blocks beyond the address space meanwhile). */
 static void check_pieces(build_fn build, size_t step)
 {
-    vm_facts whole = {0}, part = {0};
+    vm_facts whole = {0}, src = {0}, part = {0};
     build(&whole);
-    build(&part);
+    build(&src);
+    part.snap = src.snap;
     vm_error err = {0};
     assert_int_equal(vm_classify(&whole, &err), VM_EXIT_OK);
-    size_t all = part.nblocks;
-    for (size_t given = 0; given < all; given += step) {
-        part.nblocks = given; /* the classifier reads blocks [0, nblocks) only */
+    for (size_t given = 0; given < src.nblocks;) {
+        for (size_t k = 0; k < step && given < src.nblocks; k++) {
+            vm_raw_block *rb = vm_facts_add_block(&part);
+            assert_non_null(rb);
+            *rb = src.blocks[given++]; /* its strings go with it */
+        }
         assert_int_equal(vm_classify_more(&part, false, &err), VM_EXIT_OK);
         assert_true(part.snap->nregions <= whole.snap->nregions);
         for (size_t r = 0; r < part.snap->nregions; r++)
             assert_true(same_region(&part.snap->regions[r], &whole.snap->regions[r]));
     }
-    part.nblocks = all;
+    free(src.blocks);
     assert_int_equal(vm_classify_more(&part, true, &err), VM_EXIT_OK);
     assert_null(part.classify_state);
     assert_int_equal(part.snap->nregions, whole.snap->nregions);
@@ -409,7 +461,7 @@ static void check_pieces(build_fn build, size_t step)
 static void test_classify_in_pieces(void **state)
 {
     (void)state;
-    const build_fn builds[] = {build_linux_like, build_windows_like, build_overlapping};
+    const build_fn builds[] = {build_linux_like, build_windows_like, build_overlapping, build_out_of_range};
     for (size_t b = 0; b < sizeof builds / sizeof *builds; b++)
         for (size_t step = 1; step <= 5; step++)
             check_pieces(builds[b], step);
@@ -437,6 +489,131 @@ static void test_classify_holds_open_allocation(void **state)
     assert_null(f.classify_state);
 }
 
+static bool has_warning(const vm_snapshot *s, const char *text)
+{
+    for (size_t i = 0; i < s->nwarnings; i++)
+        if (strcmp(s->warnings[i].code, "out-of-range") == 0 && strstr(s->warnings[i].message, text))
+            return true;
+    return false;
+}
+
+static void expect_loads(const vm_snapshot *s)
+{
+    char why[512];
+    if (!vm_snapshot_reloads(s, why, sizeof why))
+        fail_msg("the snapshot written does not load again: %s", why);
+}
+
+/* Values outside the user address space (a damaged dump, a heap header read from the target):
+ * cut at user_top or left out with a warning, so that the snapshot loads again; the kernel's
+ * page above it stays.  A 5-level address space's free gap (over 2^53 bytes) and allocations
+ * adding up to more than that are written as several regions. */
+static void test_out_of_range_facts(void **state)
+{
+    (void)state;
+    vm_facts f = {0};
+    build_out_of_range(&f);
+    vm_snapshot *s = f.snap;
+    vm_heap *h = &s->heaps[0];
+    vm_module *m = &s->modules[0];
+    vm_error err = {0};
+    assert_int_equal(vm_classify(&f, &err), VM_EXIT_OK);
+
+    assert_true(has_warning(s, "2 blocks beyond the user address space (it ends at 0x800000000000)"));
+    assert_true(has_warning(s, "1 block reaching past the top of the user address space (0x800000000000): cut"));
+    assert_true(has_warning(s, "1 block counter larger than any address space: made unknown"));
+    assert_true(has_warning(s, "1 heap part beyond"));
+    assert_true(has_warning(s, "1 heap part reaching past"));
+    assert_true(has_warning(s, "2 heap parts committing more than their size"));
+    assert_true(has_warning(s, "1 module reaching past"));
+    assert_true(has_warning(s, "1 module section reaching past"));
+    assert_true(has_warning(s, "2 thread guard sizes or page-table size"));
+    const vm_region *r;
+    const vm_block *b = block_at(s, 0x7fffffff0000, &r);
+    assert_non_null(b);
+    assert_int_equal(b->address, 0x7fff00000000);
+    assert_int_equal(b->size, 0x100000000);
+    assert_null(block_at(s, 0x900000000000, NULL));
+    assert_non_null(block_at(s, 0xffffffffff600000, NULL)); /* the kernel's page stays */
+    assert_null(block_at(s, 0xfffffffffffff000, NULL));
+    assert_false(block_at(s, 0x10000, NULL)->counters.known >> VM_C_PSS & 1u);
+    assert_int_equal(h->nparts, 2);
+    assert_int_equal(h->parts[0].committed, 0x1000);
+    assert_int_equal(h->parts[1].size, 0x1000);
+    assert_false(h->largest_free_known);
+    assert_int_equal(m->size, 0x2000);
+    assert_int_equal(m->nsections, 1);
+    expect_loads(s);
+    free_facts(&f);
+
+    /* 5-level paging: 2^56 bytes of user space, a free gap of nearly all of it, and three
+     * contiguous 2^52-byte reservations of one allocation (3 * 2^52 > 2^53). */
+    memset(&f, 0, sizeof f);
+    s = f.snap = vm_snapshot_new();
+    s->page_size = 4096;
+    s->alloc_granularity = 4096;
+    s->user_top = 0x00fffffffffff000ull;
+    for (uint64_t k = 0; k < 3; k++)
+        raw(&f, 0x0080000000000000ull + (k << 52), 1ull << 52, 0x0080000000000000ull, VM_STATE_RESERVE, 0,
+            VM_MEMTYPE_PRIVATE, 0, NULL);
+    raw(&f, 0x00c0000000000000ull, 1ull << 54, 0x00c0000000000000ull, VM_STATE_RESERVE, 0, VM_MEMTYPE_PRIVATE, 0,
+        NULL); /* inside the address space, but one allocation of 2^54 bytes: more than a snapshot holds */
+    raw(&f, 0x00fffffffff00000ull, 0x1000, 0x00fffffffff00000ull, VM_STATE_COMMIT, VM_PROT_READ, VM_MEMTYPE_PRIVATE,
+        0, NULL);
+    assert_int_equal(vm_classify(&f, &err), VM_EXIT_OK);
+    assert_int_equal(s->nwarnings, 1);
+    assert_true(has_warning(s, "1 block beyond the user address space (it ends at 0xfffffffffff000), wrapping around "
+                               "2^64 or larger than any address space: left out"));
+    assert_int_equal(block_at(s, 0x00c0000000000000ull, NULL)->kind, VM_KIND_FREE);
+    for (uint64_t k = 0; k < 3; k++) { /* one allocation, three regions of 2^52 bytes */
+        const vm_region *in;
+        assert_non_null(block_at(s, 0x0080000000000000ull + (k << 52), &in));
+        assert_int_equal(in->address, 0x0080000000000000ull + (k << 52));
+        assert_int_equal(in->size, 1ull << 52);
+    }
+    uint64_t cursor = 0;
+    for (size_t i = 0; i < s->nregions; i++) {
+        assert_int_equal(s->regions[i].address, cursor);
+        assert_true(s->regions[i].size <= VM_SNAPSHOT_MAX_SIZE);
+        cursor += s->regions[i].size;
+    }
+    assert_int_equal(cursor, s->user_top);
+    expect_loads(s);
+    free_facts(&f);
+}
+
+/* A heap walk's statistics summed from a damaged heap: left out, so the snapshot loads again;
+ * a walk that fits stays. */
+static void test_out_of_range_heap_stats(void **state)
+{
+    (void)state;
+    vm_facts f = {0};
+    vm_snapshot *s = f.snap = vm_snapshot_new();
+    s->page_size = 4096;
+    s->alloc_granularity = 4096;
+    s->user_top = 0x800000000000ull;
+    for (int i = 0; i < 2; i++) {
+        vm_heap *h = vm_snapshot_add_heap(s);
+        h->id = i;
+        h->stats_known = true;
+        h->stats.busy_blocks = 3;
+        h->stats.busy_bytes = i ? UINT64_MAX : 4096; /* saturated sum of sizes read from the target */
+        h->sizes = calloc(1, sizeof *h->sizes);
+        h->nsizes = 1;
+        h->sizes[0] = (vm_heap_size){.size = 32, .busy = 3};
+    }
+    vm_error err = {0};
+    assert_int_equal(vm_classify(&f, &err), VM_EXIT_OK);
+    vm_snapshot_bound_steps(s);
+    assert_true(s->heaps[0].stats_known);
+    assert_int_equal(s->heaps[0].nsizes, 1);
+    assert_false(s->heaps[1].stats_known);
+    assert_int_equal(s->heaps[1].nsizes, 0);
+    assert_true(has_warning(s, "1 heap walk added up to more than any address space"));
+    expect_loads(s);
+    free_facts(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -448,6 +625,8 @@ int main(void)
         cmocka_unit_test(test_overlap_and_garbage),
         cmocka_unit_test(test_classify_in_pieces),
         cmocka_unit_test(test_classify_holds_open_allocation),
+        cmocka_unit_test(test_out_of_range_facts),
+        cmocka_unit_test(test_out_of_range_heap_stats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

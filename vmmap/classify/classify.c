@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../model/snapshot_check.h"
 #include "../util/xalloc.h"
+#include "bounds.h"
 #include "interval_index.h"
 
 typedef struct lookup {
@@ -217,9 +219,17 @@ static vm_region *new_region(vm_snapshot *s, uint64_t address)
     return r;
 }
 
-/* A gap region (Free or Unusable) with one block. */
+/* A gap region (Free or Unusable) with one block.  A gap too large for a snapshot to hold (5-level
+ * paging gives 2^56 bytes of user space) is several, split at multiples of 2^52. */
 static bool add_gap(vm_snapshot *s, uint64_t start, uint64_t end, vm_kind kind)
 {
+    const uint64_t piece = UINT64_C(1) << 52;
+    while (end > start && end - start > VM_SNAPSHOT_MAX_SIZE) {
+        uint64_t cut = (start | (piece - 1)) + 1;
+        if (!add_gap(s, start, cut, kind))
+            return false;
+        start = cut;
+    }
     if (end <= start)
         return true;
     vm_region *r = new_region(s, start);
@@ -284,6 +294,7 @@ static void oom(vm_error *err)
 /* Where a classification given its blocks in pieces stands between two calls. */
 struct vm_classify_state {
     lookup lk;
+    vm_bound_state bound; /* the facts brought inside what a snapshot holds (bounds.h) */
     size_t next;      /* the first block not classified yet */
     uint64_t cursor;  /* end of what has been emitted */
     bool after_alloc; /* the last thing emitted was an allocation (the gap after it may be Unusable) */
@@ -304,9 +315,12 @@ static size_t allocation_end(const vm_facts *facts, size_t i)
     size_t j = i + 1;
     while (j < facts->nblocks) {
         const vm_raw_block *rb = &facts->blocks[j], *prev = &facts->blocks[j - 1];
+        uint64_t so_far = prev->address + prev->size - first->address;
         if (rb->alloc_base != first->alloc_base || rb->state == VM_STATE_FREE || rb->size == 0 ||
             rb->address != prev->address + prev->size)
             break;
+        if (rb->size > VM_SNAPSHOT_MAX_SIZE - so_far)
+            break; /* more than a snapshot holds in one region: the rest is another */
         j++;
     }
     return j;
@@ -357,9 +371,13 @@ int vm_classify_more(vm_facts *facts, bool last, vm_error *err)
     struct vm_classify_state *cs = facts->classify_state;
     if (!cs) {
         cs = facts->classify_state = calloc(1, sizeof *cs);
-        if (!cs || !build_lookup(s, &cs->lk))
+        if (!cs)
+            goto out_of_memory;
+        vm_facts_bound_begin(facts, &cs->bound);
+        if (!build_lookup(s, &cs->lk))
             goto out_of_memory;
     }
+    vm_facts_bound_blocks(facts, &cs->bound);
     size_t i = cs->next;
     while (i < facts->nblocks) {
         const vm_raw_block *first = &facts->blocks[i];
@@ -383,6 +401,7 @@ int vm_classify_more(vm_facts *facts, bool last, vm_error *err)
         uint64_t top = s->user_top;
         if (top > cs->cursor && !add_gaps(s, cs->cursor, top, cs->after_alloc))
             goto out_of_memory;
+        vm_facts_bound_end(facts, &cs->bound);
         vm_classify_state_free(facts);
     }
     return VM_EXIT_OK;

@@ -95,6 +95,9 @@ typedef struct vm_capture_options {
     bool skip_sections;  /* --no-sections: do not split images into sections (no module file
                             opened, no image headers read) */
     bool quiet;          /* no progress on stderr */
+    const char *image_path; /* --image-path DIR[:DIR...]: where to look for module files of a
+                            core or dump (matched by build-id for ELF, size and time stamp for
+                            PE); NULL: only where the file names them */
     /* Steps after classification (capture/post_steps.c); default false, run only when asked: */
     bool heap_blocks;    /* heap statistics from a walk of every heap block (issue 11) */
     bool objects;        /* the object census (issue 12) */
@@ -103,6 +106,11 @@ typedef struct vm_capture_options {
      * prints them meanwhile (report/json.h, vm_json_writer). */
     vm_final_fn on_final;
     void *on_final_ctx;
+    /* Optional: called once after the post-classify steps, while the target's memory can still
+     * be read (facts->mem; mem.read NULL when the source has none), e.g. to list every heap
+     * block (vmmap heaps --blocks).  A code other than VM_EXIT_OK ends the capture with it. */
+    int (*with_memory)(void *ctx, vm_facts *facts, vm_error *err);
+    void *with_memory_ctx;
 } vm_capture_options;
 
 #endif

@@ -192,6 +192,7 @@ typedef struct early {
     bool ok;             /* it succeeded, and every mapping checked so far matched */
     bool moved;          /* a smaps mapping differed from the early pass's: the process is busy */
     const char *why;     /* why it did not stand */
+    lx_part_ranges parts; /* the heap parts, where mappings are cut into pieces (linux_split.c) */
     size_t checked;      /* smaps mappings checked and made into blocks */
     size_t nfinal;       /* regions handed to on_final */
 } early;
@@ -213,6 +214,10 @@ static bool early_pass(early *e)
         return false;
     if (c->used_guess) {
         e->why = "a step needed smaps' VmFlags (stack-shape fallback)";
+        return false;
+    }
+    if (!lx_part_ranges_build(c->snap, c->page_size, &e->parts)) {
+        e->why = "out of memory";
         return false;
     }
     return true;
@@ -251,7 +256,7 @@ static void check_upto(early *e, const vm_linux_maps *smaps, size_t upto, bool l
             give_up(e, "the layout changed between the maps and smaps reads");
             return;
         }
-        if (!lx_add_blocks(c, e->out, i, m)) {
+        if (!lx_add_blocks(c, e->out, i, m, &e->parts)) {
             give_up(e, "out of memory"); /* the plain pass meets it again and says so */
             return;
         }
@@ -299,14 +304,19 @@ static void discard_early(early *e, vm_linux_mem *mem)
     c->vmflags_guessed = c->used_guess = false;
     vm_linux_tasks_discard(c->tasks_ahead);
     c->tasks_ahead = NULL;
+    c->split_moved = 0;
+    c->pagemap.error = 0;
     mem->reads = mem->failed_reads = mem->bytes = 0; /* its reads are not this capture's */
     mem->last_errno = 0;
 }
 
 static int capture(lx_capture *c, vm_facts *out, vm_linux_mem *mem, vm_error *err)
 {
-    /* The early pass needs the classifier, which the pipeline hands in (facts.h). */
-    early e = {.c = c, .out = out, .mode = out->classify ? early_mode() : EARLY_OFF};
+    /* The early pass needs the classifier, which the pipeline hands in (facts.h).  Not for vmmap
+     * itself (--self): its own threads, the smaps reader's included, would be listed among the
+     * target's; the plain pass lists them once that one has ended. */
+    bool self = c->pid == getpid();
+    early e = {.c = c, .out = out, .mode = out->classify && !self ? early_mode() : EARLY_OFF};
     vm_linux_maps smaps = {NULL, 0};
     test_pause_after_maps();
     if (e.mode != EARLY_OFF)
@@ -314,13 +324,13 @@ static int capture(lx_capture *c, vm_facts *out, vm_linux_mem *mem, vm_error *er
     int rc = vm_linux_read_smaps_ex(c->pid, &smaps, on_smaps_chunk, &e, err);
     lx_reader_test_pause_at_end(0);
     vm_timing_mark("read smaps");
-    if (rc == VM_EXIT_OK && e.ok) {
+    if (rc == VM_EXIT_OK && e.ok)
         check_upto(&e, &smaps, smaps.n, true);
-        if (e.ok) {
-            vm_linux_maps_free(&smaps);
-            out->classified = true;
-            return VM_EXIT_OK;
-        }
+    lx_part_ranges_free(&e.parts);
+    if (rc == VM_EXIT_OK && e.ok) {
+        vm_linux_maps_free(&smaps);
+        out->classified = true;
+        return VM_EXIT_OK;
     }
     if (e.tried || c->tasks_ahead)
         discard_early(&e, mem);
@@ -352,6 +362,18 @@ static int capture(lx_capture *c, vm_facts *out, vm_linux_mem *mem, vm_error *er
         return blocks_oom(c, err);
     vm_timing_mark("blocks");
     return VM_EXIT_OK;
+}
+
+/* What the mappings cut at heap parts could not be given exactly (linux_split.c). */
+static void warn_split(lx_capture *c)
+{
+    if (c->pagemap.error)
+        vm_snapshot_warn(c->snap, "split-counters", "/proc/%d/pagemap cannot be read (%s): the counters of mappings "
+                         "cut at heap parts are unknown", c->pid, strerror(c->pagemap.error));
+    else if (c->split_moved)
+        vm_snapshot_warn(c->snap, "split-counters", "%zu counters of mappings cut at heap parts changed between the "
+                         "smaps and the pagemap reads (the process was running): the largest piece of each mapping "
+                         "carries its whole smaps total less the other pieces', cut to its size", c->split_moved);
 }
 
 /* The memory reader outlives the capture: steps after classification read through it until
@@ -388,10 +410,14 @@ int vm_platform_capture(int64_t pid64, const vm_capture_options *opt, vm_facts *
     out->mem = c.mem;
     out->source_ctx = mem;
     out->release = release_memreader;
+    vm_linux_pagemap_init(&c.pagemap, c.pid);
     int rc = capture(&c, out, mem, err);
     if (rc == VM_EXIT_OK && mem->failed_reads)
         vm_snapshot_warn(c.snap, "read-failed", "%" PRIu64 " of %" PRIu64 " reads of target memory failed (last: %s)",
                          mem->failed_reads, mem->reads, strerror(mem->last_errno));
+    if (rc == VM_EXIT_OK)
+        warn_split(&c);
+    vm_linux_pagemap_close(&c.pagemap);
     vm_linux_maps_free(&c.maps);
     free(c.notes);
     return rc;
