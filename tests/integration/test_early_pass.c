@@ -1,6 +1,7 @@
 /* The early pass on the shapes that used to defeat it: PROT_NONE guard pages inside accountable
  * mappings (committed or reserved is known only from smaps' VmFlags) and many threads, in the
- * crowd sample (samples/linux/crowd.c).
+ * crowd sample (samples/linux/crowd.c); and on mappings cut into pieces at heap parts, each
+ * piece's counters from pagemap (samples/linux/merged.c).
  *
  * The early pass must stand there (VMMAP_TEST_EARLY_PASS=expect fails the capture when it does
  * not) and give exactly the snapshot of the plain pass (=off) and of an early pass abandoned
@@ -27,7 +28,7 @@
 #define GUARDED "4000"
 
 typedef struct fixture {
-    pu_child crowd;
+    pu_child crowd, merged;
     char dir[128];
 } fixture;
 
@@ -36,13 +37,18 @@ static int setup(void **state)
     fixture *f = calloc(1, sizeof *f);
     if (!f)
         return -1;
-    char *crowd = pu_build_path("samples/crowd");
-    char *argv[] = {crowd, THREADS, GUARDED, NULL};
+    f->crowd.stdin_fd = f->crowd.stdout_fd = f->merged.stdin_fd = f->merged.stdout_fd = -1;
+    char *crowd = pu_build_path("samples/crowd"), *merged = pu_build_path("samples/merged");
+    char *argv[] = {crowd, THREADS, GUARDED, NULL}, *argv2[] = {merged, NULL};
     int rc = pu_sample_start(&f->crowd, argv, 30000);
+    if (rc == 0)
+        rc = pu_sample_start(&f->merged, argv2, 30000);
     free(crowd);
+    free(merged);
     if (rc != 0 || pu_tempdir(f->dir, sizeof f->dir) != 0) {
         print_error("%s\n", pu_last_error());
         pu_child_kill(&f->crowd);
+        pu_child_kill(&f->merged);
         free(f);
         return -1;
     }
@@ -54,17 +60,18 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     pu_child_stop(&f->crowd, 5000);
+    pu_child_stop(&f->merged, 5000);
     pu_tempdir_remove(f->dir);
     free(f);
     return 0;
 }
 
 /* `vmmap snapshot PID` with VMMAP_TEST_EARLY_PASS=mode, loaded; the test fails when it fails. */
-static cJSON *snapshot(fixture *f, const char *mode)
+static cJSON *snapshot(fixture *f, const pu_child *target, const char *mode)
 {
     char *vmmap = pu_build_path("vmmap");
     char pidbuf[32], out[256];
-    snprintf(pidbuf, sizeof pidbuf, "%d", (int)f->crowd.pid);
+    snprintf(pidbuf, sizeof pidbuf, "%d", (int)target->pid);
     snprintf(out, sizeof out, "%s/%s.json", f->dir, mode);
     char *argv[] = {vmmap, "snapshot", pidbuf, "-o", out, "-q", NULL};
     pu_run_opts opts = {.env_name = "VMMAP_TEST_EARLY_PASS", .env_value = mode, .timeout_ms = RUN_MS};
@@ -83,28 +90,40 @@ static cJSON *snapshot(fixture *f, const char *mode)
     return snap;
 }
 
-static void test_same_snapshot_every_pass(void **state)
+/* off, expect and mismatch give the same snapshot of target. */
+static void same_every_pass(fixture *f, const pu_child *target, const char *what)
 {
-    fixture *f = *state;
     g_errors = 0;
     /* vmmap's first look changes the target a little, once: its reads of [vdso] and its heap
      * probes of never-touched anonymous pages map pages there (Rss, page tables).  Compare the
      * captures after that one. */
-    cJSON_Delete(snapshot(f, "off"));
+    cJSON_Delete(snapshot(f, target, "off"));
     const char *modes[] = {"off", "expect", "mismatch"};
     char *text[3];
     for (int i = 0; i < 3; i++) {
-        cJSON *snap = snapshot(f, modes[i]);
+        cJSON *snap = snapshot(f, target, modes[i]);
         pu_snapshot_drop_volatile(snap);
         text[i] = cJSON_Print(snap);
         assert_non_null(text[i]);
         cJSON_Delete(snap);
     }
-    expect(strcmp(text[0], text[1]) == 0, "the early pass and the plain pass differ");
-    expect(strcmp(text[0], text[2]) == 0, "an abandoned early pass and the plain pass differ");
+    expect(strcmp(text[0], text[1]) == 0, "%s: the early pass and the plain pass differ", what);
+    expect(strcmp(text[0], text[2]) == 0, "%s: an abandoned early pass and the plain pass differ", what);
     for (int i = 0; i < 3; i++)
         cJSON_free(text[i]);
-    expect_none("early pass vs plain pass on the crowd sample");
+    expect_none("early pass vs plain pass");
+}
+
+static void test_same_snapshot_every_pass(void **state)
+{
+    fixture *f = *state;
+    same_every_pass(f, &f->crowd, "the crowd sample");
+}
+
+static void test_same_snapshot_with_pieces(void **state)
+{
+    fixture *f = *state;
+    same_every_pass(f, &f->merged, "the merged sample");
 }
 
 /* Each listed guard page is one block of its own: state as the kernel charges it, no access. */
@@ -142,7 +161,7 @@ static void test_guards_and_threads_right(void **state)
     fixture *f = *state;
     g_errors = 0;
     const cJSON *truth = f->crowd.truth;
-    cJSON *snap = snapshot(f, "expect");
+    cJSON *snap = snapshot(f, &f->crowd, "expect");
     int64_t page = int_or(truth, "page_size", 4096);
     check_guards(snap, cJSON_GetObjectItemCaseSensitive(truth, "charged"), "commit", page);
     check_guards(snap, cJSON_GetObjectItemCaseSensitive(truth, "uncharged"), "reserve", page);
@@ -163,6 +182,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_snapshot_every_pass),
+        cmocka_unit_test(test_same_snapshot_with_pieces),
         cmocka_unit_test(test_guards_and_threads_right),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
