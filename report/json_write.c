@@ -388,6 +388,7 @@ typedef struct array_job {
     sink *batch;          /* one buffer per batch */
     atomic_bool *ready;   /* batch[b] is complete */
     atomic_size_t next;   /* the next batch nobody has taken */
+    atomic_size_t last_len; /* the text of the last batch printed: room for the next one */
     sink *doc;            /* worker 0 only */
     size_t passed;        /* batches passed on to doc so far (worker 0 only) */
 } array_job;
@@ -423,6 +424,7 @@ static bool job_init(array_job *job, const vm_snapshot *s, size_t n, element_fn 
     job->text = text;
     job->pretty = pretty;
     atomic_init(&job->next, 0);
+    atomic_init(&job->last_len, 0);
     return job_grow(job, n);
 }
 
@@ -481,8 +483,14 @@ static void render_one(array_job *job, size_t b, scratch *sc)
     /* Filled in a local and stored whole: batch sinks sit side by side in memory, and updating
      * them in place from two cores made each wait for the other's cache line. */
     sink k = {0};
+    /* Room for as much as the last batch took, and some: a buffer grown by doubling from 4 KiB
+     * copied each batch's text several times over. */
+    size_t guess = atomic_load_explicit(&job->last_len, memory_order_relaxed);
+    if (guess)
+        vm_sink_reserve(&k, guess + guess / 8);
     render_batch(job, &k, lo, hi, sc);
     vm_json_arena_rewind(); /* drops the batch's items: the arena frees nothing one by one */
+    atomic_store_explicit(&job->last_len, k.len, memory_order_relaxed);
     job->batch[b] = k;
     atomic_store(&job->ready[b], true);
 }

@@ -288,8 +288,8 @@ static void on_smaps_chunk(void *ctx, const vm_linux_maps *so_far)
         e->ok = early_pass(e);
         vm_timing_mark(e->ok ? "early pass: steps on maps" : "early pass: steps on maps (failed)");
     }
-    if (e->ok && so_far->n > 1)
-        check_upto(e, so_far, so_far->n - 1, false); /* the last one's fields may still be coming */
+    if (e->ok && so_far->n > e->checked)
+        check_upto(e, so_far, so_far->n, false); /* each one handed on is complete */
 }
 
 /* Everything the early pass left behind, for the plain pass to start clean. */

@@ -355,7 +355,9 @@ bool vm_linux_parse_smaps_field(const char *line, size_t len, vm_linux_mapping *
 /* ---- whole files ---------------------------------------------------------------------------- */
 
 typedef struct parser {
-    vm_linux_maps *out;
+    vm_linux_maps *out;   /* where each mapping goes once complete */
+    vm_linux_mapping cur; /* the last mapping so far: its fields may still come */
+    bool have_cur;
     size_t line;   /* number of the line being parsed, from 1 */
     char *err;
     size_t errlen;
@@ -385,6 +387,21 @@ static bool looks_like_header(const char *line, size_t len)
     return i > 0 && i < len && line[i] == '-';
 }
 
+/* The mapping in progress, complete now, goes to out. */
+static bool push_cur(parser *p)
+{
+    if (!p->have_cur)
+        return true;
+    vm_linux_mapping *slot = vm_array_push((void **)&p->out->v, &p->out->n, sizeof *p->out->v);
+    if (!slot) {
+        p->nomem = true;
+        return parse_fail(p, "out of memory");
+    }
+    *slot = p->cur;
+    p->have_cur = false;
+    return true;
+}
+
 static bool parse_line(parser *p, const char *line, size_t len)
 {
     p->line++;
@@ -401,20 +418,27 @@ static bool parse_line(parser *p, const char *line, size_t len)
         }
         if (rc != HDR_OK)
             return parse_fail(p, "malformed mapping line");
-        vm_linux_mapping *slot = vm_array_push((void **)&p->out->v, &p->out->n, sizeof *p->out->v);
-        if (!slot) {
+        if (!push_cur(p)) {
             free(m.name);
-            p->nomem = true;
-            return parse_fail(p, "out of memory");
+            return false;
         }
-        *slot = m;
+        p->cur = m;
+        p->have_cur = true;
         return true;
     }
-    if (p->out->n == 0)
+    if (!p->have_cur)
         return parse_fail(p, "expected a mapping line");
-    if (!vm_linux_parse_smaps_field(line, len, &p->out->v[p->out->n - 1]))
+    if (!vm_linux_parse_smaps_field(line, len, &p->cur))
         return parse_fail(p, "malformed field line");
     return true;
+}
+
+/* After a failure: what the parser held that out does not. */
+static void parser_drop(parser *p)
+{
+    if (p->have_cur)
+        free(p->cur.name);
+    p->have_cur = false;
 }
 
 void vm_linux_maps_free(vm_linux_maps *m)
@@ -434,16 +458,22 @@ bool vm_linux_parse_smaps_text(const char *text, size_t len, vm_linux_maps *out,
     out->n = 0;
     if (err && errlen)
         err[0] = '\0';
-    parser p = {out, 0, err, errlen, false};
+    parser p = {.out = out, .err = err, .errlen = errlen};
     const char *s = text, *end = text ? text + len : text;
     while (s < end) {
         const char *nl = memchr(s, '\n', (size_t)(end - s));
         const char *eol = nl ? nl : end; /* a last line without '\n' still counts */
         if (!parse_line(&p, s, (size_t)(eol - s))) {
+            parser_drop(&p);
             vm_linux_maps_free(out);
             return false;
         }
         s = nl ? nl + 1 : end;
+    }
+    if (!push_cur(&p)) {
+        parser_drop(&p);
+        vm_linux_maps_free(out);
+        return false;
     }
     return true;
 }
@@ -535,6 +565,46 @@ static bool feed(parser *p, carry *cy, const char *data, size_t len)
     return true;
 }
 
+/* The parse of a file as the reader thread does it, chunk by chunk (proc_reader.h): each chunk's
+ * lines go into a batch of its own, handed to the caller with the chunk; the mapping still in
+ * progress at its end (its fields may go on in the next chunk) stays in the parser. */
+typedef struct stream {
+    parser p;
+    carry cy;
+    bool failed; /* a line did not parse, or no memory: the reading stopped there */
+} stream;
+
+static bool parse_chunk(void *ctx, lx_chunk *c)
+{
+    stream *st = ctx;
+    vm_linux_maps *batch = calloc(1, sizeof *batch);
+    if (!batch) {
+        st->p.nomem = true;
+        parse_fail(&st->p, "out of memory");
+        st->failed = true;
+        return false;
+    }
+    c->result = batch;
+    st->p.out = batch;
+    if (!feed(&st->p, &st->cy, c->data, c->len)) {
+        st->failed = true;
+        return false;
+    }
+    return true;
+}
+
+/* A batch's mappings onto the end of out (their names go with them); false when out of memory
+ * (the batch's are freed then). */
+static bool take_batch(vm_linux_maps *out, vm_linux_maps *batch)
+{
+    bool ok = vm_array_append((void **)&out->v, &out->n, sizeof *out->v, batch->v, batch->n);
+    if (!ok)
+        vm_linux_maps_free(batch);
+    free(batch->v);
+    free(batch);
+    return ok;
+}
+
 bool vm_linux_parse_smaps_fd(int fd, vm_linux_maps *out, vm_linux_parsed_fn on_parsed, void *ctx, char *err,
                              size_t errlen, int *read_errno)
 {
@@ -543,36 +613,53 @@ bool vm_linux_parse_smaps_fd(int fd, vm_linux_maps *out, vm_linux_parsed_fn on_p
     *read_errno = 0;
     if (err && errlen)
         err[0] = '\0';
-    parser p = {out, 0, err, errlen, false};
-    carry cy = {malloc(VM_LX_MAX_LINE), 0};
-    lx_reader *rd = cy.buf ? lx_reader_start(fd) : NULL;
+    stream st = {.p = {.err = err, .errlen = errlen}, .cy = {malloc(VM_LX_MAX_LINE), 0}};
+    /* Lines are parsed on the reader thread, right after they are read: its chunk buffers are used
+     * again at once (still in cache), and the parse runs beside the caller's work on the mappings
+     * it already has. */
+    lx_reader *rd = st.cy.buf ? lx_reader_start_with(fd, parse_chunk, &st) : NULL;
     if (!rd) {
-        free(cy.buf);
-        parse_fail(&p, "out of memory");
+        free(st.cy.buf);
+        parse_fail(&st.p, "out of memory");
         *read_errno = ENOMEM;
         return false;
     }
     if (on_parsed)
         on_parsed(ctx, out); /* nothing yet: the caller's turn while the first chunk is read */
-    bool parsed = true;
+    bool taken = true;
     lx_chunk *c;
-    while (parsed && (c = lx_reader_next(rd)) != NULL) {
-        parsed = feed(&p, &cy, c->data, c->len);
+    while ((c = lx_reader_next(rd)) != NULL) {
+        vm_linux_maps *batch = c->result;
+        c->result = NULL;
         lx_reader_recycle(rd, c);
-        if (parsed && on_parsed)
+        if (batch && !take_batch(out, batch))
+            taken = false;
+        if (taken && batch && on_parsed)
             on_parsed(ctx, out);
     }
-    *read_errno = lx_reader_finish(rd);
+    *read_errno = lx_reader_finish(rd); /* the parser is ours again */
+    parser *p = &st.p;
+    p->out = out;
+    bool parsed = !st.failed && taken;
+    if (!taken) {
+        p->nomem = true;
+        parse_fail(p, "out of memory");
+    }
     /* The kernel ends every line with '\n': a leftover is a truncated last line. */
-    if (parsed && !*read_errno && cy.have)
-        parsed = parse_line(&p, cy.buf, cy.have);
-    if (!parsed && p.nomem)
+    if (parsed && !*read_errno && st.cy.have)
+        parsed = parse_line(p, st.cy.buf, st.cy.have);
+    if (parsed && !*read_errno)
+        parsed = push_cur(p);
+    if (!parsed && p->nomem)
         *read_errno = ENOMEM; /* not the text's fault */
-    free(cy.buf);
+    free(st.cy.buf);
+    parser_drop(p);
     if (!parsed || *read_errno) {
         vm_linux_maps_free(out);
         return false;
     }
+    if (on_parsed && out->n && p->line) /* the last mapping, complete only at the end */
+        on_parsed(ctx, out);
     return true;
 }
 

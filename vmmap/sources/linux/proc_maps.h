@@ -74,16 +74,16 @@ bool vm_linux_parse_maps_line(const char *line, size_t len, vm_linux_mapping *ou
  * return true.  Returns false if the line is not of the "Name: value" form. */
 bool vm_linux_parse_smaps_field(const char *line, size_t len, vm_linux_mapping *m);
 
-/* Called while a file is parsed: once as the reading starts (so_far empty), then after each
- * chunk: out->v[0 .. out->n) are the mappings so far (the last one's header is complete, its smaps
- * fields may not be yet). */
+/* Called while a file is parsed: once as the reading starts (so_far empty), then after each chunk
+ * and once at the end: out->v[0 .. out->n) are the mappings so far, each complete (the one still
+ * being read is added with the next chunk, the last one at the end). */
 typedef void (*vm_linux_parsed_fn)(void *ctx, const vm_linux_maps *so_far);
 
-/* A maps or smaps file read from fd to its end on a reader thread (proc_reader.h) and parsed
- * chunk by chunk as it arrives, on_parsed (may be NULL) called after each chunk.  Gives the same
- * result as vm_linux_parse_smaps_text on the whole text.  False on a malformed line ("line N:
- * what" in err, *read_errno 0), a failed read (*read_errno set) or no memory (*read_errno
- * ENOMEM); out is then empty. */
+/* A maps or smaps file read from fd to its end and parsed chunk by chunk as it arrives, both on a
+ * reader thread (proc_reader.h), on_parsed (may be NULL) called on the caller's thread as the
+ * mappings come.  Gives the same result as vm_linux_parse_smaps_text on the whole text.  False on
+ * a malformed line ("line N: what" in err, *read_errno 0), a failed read (*read_errno set) or no
+ * memory (*read_errno ENOMEM); out is then empty. */
 bool vm_linux_parse_smaps_fd(int fd, vm_linux_maps *out, vm_linux_parsed_fn on_parsed, void *ctx, char *err,
                              size_t errlen, int *read_errno);
 
