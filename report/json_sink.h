@@ -1,4 +1,4 @@
-/* Where the snapshot JSON text goes (json_write.c, json_region_text.c): straight to a file, or
+/* Where the snapshot JSON text goes (json_write.c, json_elements.c): straight to a file, or
  * into a growing buffer.  Internal to report/. */
 #ifndef VMMAP_REPORT_JSON_SINK_H
 #define VMMAP_REPORT_JSON_SINK_H
@@ -25,9 +25,11 @@ bool vm_sink_reserve(sink *k, size_t more);
 void vm_sink_put(sink *k, const char *s, size_t n);
 void vm_sink_str(sink *k, const char *s);
 
-/* One region (s->regions[i]) as cJSON prints it as an element of the document's "regions" array:
- * pretty as cJSON_Print lays it out there, or compact as cJSON_PrintUnformatted does, byte for
- * byte, without building cJSON items (json_region_text.c). */
+/* One element of the document's "regions", "modules" or "threads" array (s->regions[i], ...) as
+ * cJSON prints it there: pretty as cJSON_Print lays it out, or compact as cJSON_PrintUnformatted
+ * does, byte for byte, without building cJSON items (json_elements.c). */
 void vm_json_region_text(sink *k, const vm_snapshot *s, size_t i, bool pretty);
+void vm_json_module_text(sink *k, const vm_snapshot *s, size_t i, bool pretty);
+void vm_json_thread_text(sink *k, const vm_snapshot *s, size_t i, bool pretty);
 
 #endif

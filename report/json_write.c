@@ -4,7 +4,8 @@
  * nodes.  The small top-level fields form one tree; the big arrays (regions, heaps, threads,
  * modules, warnings) are printed in batches of 256 elements, on as many threads as there are
  * CPUs, and the batches are passed on in order to a buffer or a file.  The regions, nearly all of
- * the text, are written straight as text in cJSON's layout (json_region_text.c); the other arrays'
+ * the text, and the modules and threads are written straight as text in cJSON's layout
+ * (json_elements.c); the other arrays'
  * elements are built as cJSON items, with nodes taken from a per-thread arena, and printed into a
  * reused buffer (json_arena.h).  Pretty
  * output is byte-for-byte what cJSON_Print would give for the whole tree, compact output what
@@ -61,12 +62,6 @@ static cJSON *finished(cJSON *o, bool ok)
     return NULL;
 }
 
-/* Address where 0 means "none": null. */
-static cJSON *json_hex_or_null(uint64_t v)
-{
-    return v ? vm_json_hex(v) : cJSON_CreateNull();
-}
-
 static cJSON *json_str(const char *s)
 {
     return s ? cJSON_CreateString(s) : cJSON_CreateNull();
@@ -75,13 +70,6 @@ static cJSON *json_str(const char *s)
 static cJSON *json_known(uint64_t v, bool known)
 {
     return known ? vm_json_u64(v) : cJSON_CreateNull();
-}
-
-static cJSON *json_prot(uint32_t prot)
-{
-    char buf[96];
-    vm_prot_format(prot, buf, sizeof buf);
-    return cJSON_CreateString(buf);
 }
 
 static void put_counters(cJSON *o, const vm_counters *c, bool *ok)
@@ -259,45 +247,6 @@ static cJSON *heap_json(const vm_snapshot *s, size_t i, bool *ok)
     return o;
 }
 
-static cJSON *thread_json(const vm_snapshot *s, size_t i, bool *ok)
-{
-    const vm_thread *t = &s->threads[i];
-    cJSON *o = cJSON_CreateObject();
-    put(o, "tid", vm_json_u64(t->tid), ok);
-    put(o, "name", json_str(t->name), ok);
-    put(o, "stack_base", vm_json_hex(t->stack_base), ok);
-    put(o, "stack_limit", vm_json_hex(t->stack_limit), ok);
-    put(o, "reserve_base", vm_json_hex(t->reserve_base), ok);
-    put(o, "guard_address", json_hex_or_null(t->guard_address), ok);
-    put(o, "guard_size", vm_json_u64(t->guard_size), ok);
-    put(o, "teb", json_hex_or_null(t->teb), ok);
-    put(o, "sp", json_hex_or_null(t->sp), ok);
-    put(o, "found_by", json_str(t->found_by), ok);
-    return o;
-}
-
-static cJSON *section_json(const void *item, bool *ok)
-{
-    const vm_section *sec = item;
-    cJSON *o = cJSON_CreateObject();
-    put(o, "name", json_str(sec->name), ok);
-    put(o, "address", vm_json_hex(sec->address), ok);
-    put(o, "size", vm_json_u64(sec->size), ok);
-    put(o, "protection", json_prot(sec->protection), ok);
-    return o;
-}
-
-static cJSON *module_json(const vm_snapshot *s, size_t i, bool *ok)
-{
-    const vm_module *m = &s->modules[i];
-    cJSON *o = cJSON_CreateObject();
-    put(o, "path", json_str(m->path), ok);
-    put(o, "base", vm_json_hex(m->base), ok);
-    put(o, "size", vm_json_u64(m->size), ok);
-    put_array(o, "sections", m->sections, m->nsections, sizeof *m->sections, section_json, ok);
-    return o;
-}
-
 static cJSON *warning_json(const vm_snapshot *s, size_t i, bool *ok)
 {
     cJSON *o = cJSON_CreateObject();
@@ -368,7 +317,7 @@ static void emit_key(sink *k, const char *key, bool first, bool pretty)
 }
 
 typedef cJSON *(*element_fn)(const vm_snapshot *s, size_t i, bool *ok);
-/* An element written straight as text, in cJSON's layout (the regions: json_region_text.c). */
+/* An element written straight as text, in cJSON's layout (json_elements.c). */
 typedef void (*text_fn)(sink *k, const vm_snapshot *s, size_t i, bool pretty);
 
 /* Elements printed per cJSON call, and the unit of work the workers take. */
@@ -575,8 +524,8 @@ static void emit_snapshot(sink *k, const vm_snapshot *s, bool pretty, array_job 
     vm_json_arena_rewind();
     emit_array(k, "regions", s, s->nregions, NULL, vm_json_region_text, pretty, started);
     emit_array(k, "heaps", s, s->nheaps, heap_json, NULL, pretty, NULL);
-    emit_array(k, "threads", s, s->nthreads, thread_json, NULL, pretty, NULL);
-    emit_array(k, "modules", s, s->nmodules, module_json, NULL, pretty, NULL);
+    emit_array(k, "threads", s, s->nthreads, NULL, vm_json_thread_text, pretty, NULL);
+    emit_array(k, "modules", s, s->nmodules, NULL, vm_json_module_text, pretty, NULL);
     emit_array(k, "warnings", s, s->nwarnings, warning_json, NULL, pretty, NULL);
     vm_sink_str(k, pretty ? "\n}\n" : "}\n");
     vm_json_arena_end();

@@ -92,10 +92,25 @@ static char *heap_details(const vm_heap *h, const vm_heap_part *p)
     return vm_asprintf("Heap %d [%s] %s", (int)h->id, tags, p->what ? p->what : "");
 }
 
-/* ".text, .fini of /lib/libc.so.6": the sections that overlap the block. */
+/* a, b and c joined, malloc'd (NULL when out of memory). */
+static char *concat3(const char *a, const char *b, const char *c)
+{
+    size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+    char *r = malloc(la + lb + lc + 1);
+    if (r) {
+        memcpy(r, a, la);
+        memcpy(r + la, b, lb);
+        memcpy(r + la + lb, c, lc + 1);
+    }
+    return r;
+}
+
+/* ".text, .fini of /lib/libc.so.6": the sections that overlap the block.  (Joined by hand: an
+ * image block is classified for every mapping of hundreds of libraries.) */
 static char *image_details(const vm_module *m, const vm_raw_block *rb)
 {
     char names[512];
+    const size_t cap = sizeof names;
     size_t used = 0;
     names[0] = '\0';
     uint64_t end = rb->address + rb->size;
@@ -105,19 +120,27 @@ static char *image_details(const vm_module *m, const vm_raw_block *rb)
             continue;
         if (sec->address >= end || sec->address + sec->size <= rb->address)
             continue;
-        int n = snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", sec->name);
-        if (n < 0 || (size_t)n >= sizeof names - used) {
-            /* Too many to list: say so rather than cut a name in half. */
-            if (sizeof names - used > 6)
-                snprintf(names + used, sizeof names - used, ", ...");
+        size_t ls = used ? 2 : 0, ln = strlen(sec->name);
+        if (ls + ln >= cap - used) {
+            /* Too many to list: say so rather than cut a name in half (with no room even for
+             * that, what fits of the name stays, as snprintf would have left it). */
+            size_t room = cap - used - 1, k = ls < room ? ls : room;
+            memcpy(names + used, ", ", k);
+            memcpy(names + used + k, sec->name, room - k);
+            names[used + room] = '\0';
+            if (cap - used > 6)
+                memcpy(names + used, ", ...", 6);
             break;
         }
-        used += (size_t)n;
+        memcpy(names + used, ", ", ls);
+        memcpy(names + used + ls, sec->name, ln + 1);
+        used += ls + ln;
     }
+    const char *path = m->path ? m->path : "image";
     if (used)
-        return vm_asprintf("%s of %s", names, m->path ? m->path : "image");
+        return concat3(names, " of ", path);
     if (rb->state == VM_STATE_RESERVE)
-        return vm_asprintf("Reserved gap in %s", m->path ? m->path : "image");
+        return concat3("Reserved gap in ", path, "");
     return vm_strdup(m->path ? m->path : rb->path);
 }
 

@@ -1,8 +1,10 @@
-/* A region's JSON written straight as text, in cJSON's own layout (json_sink.h).
+/* The big arrays' elements (regions, modules, threads) written straight as text, in cJSON's own
+ * layout (json_sink.h).
  *
  * Regions are nearly all of a snapshot's text (60,000 regions: ~30 MB), and building each as
  * cJSON items (a dozen nodes and strings per block) and printing them cost more than the rest of
- * the writer together.  The text is cJSON's, byte for byte (tests/unit/test_json.c checks it
+ * the writer together; modules with their sections (hundreds of libraries) and threads (thousands)
+ * are the next.  The text is cJSON's, byte for byte (tests/unit/test_json.c checks it
  * against cJSON_Print and cJSON_PrintUnformatted of the same document):
  *   - pretty: an object is "{\n", its members one per line indented by tabs ("\t\"key\":\tvalue"),
  *     separated by ",\n", then "\n", one tab fewer and "}"; an array is "[", its elements
@@ -15,8 +17,8 @@
 
 #include "json_sink.h"
 
-/* Tab depth of a region's members inside the document: top object 1, "regions" array 2. */
-#define REGION_LEVEL 3
+/* Tab depth of an element's members inside the document: top object 1, its arrays 2. */
+#define ELEMENT_LEVEL 3
 
 /* What the text of every block shares: its protection's words (7 bits of protection: each
  * formatted once, not per block) and the counters' key lengths.  Per thread. */
@@ -229,17 +231,32 @@ static size_t region_room(const vm_region *r)
     return n;
 }
 
-void vm_json_region_text(sink *k, const vm_snapshot *s, size_t i, bool pretty)
+/* This thread's shared texts: the same every time, kept from call to call. */
+static shared_texts *texts(void)
 {
-    static _Thread_local shared_texts st; /* the same every time: kept from call to call */
+    static _Thread_local shared_texts st;
     if (!st.counter_len[0])
         for (int c = 0; c < VM_C_COUNT; c++)
             st.counter_len[c] = strlen(vm_counter_name((vm_counter)c));
+    return &st;
+}
+
+static void hex_or_null(out *o, uint64_t v)
+{
+    if (v)
+        hex(o, v);
+    else
+        PUT(o, "null");
+}
+
+void vm_json_region_text(sink *k, const vm_snapshot *s, size_t i, bool pretty)
+{
+    shared_texts *st = texts();
     const vm_region *r = &s->regions[i];
     if (!vm_sink_reserve(k, region_room(r)))
         return;
     out o = {k->buf + k->len, pretty};
-    const int level = REGION_LEVEL;
+    const int level = ELEMENT_LEVEL;
     open_object(&o);
     KEY(&o, "address", level, true);
     hex(&o, r->address);
@@ -254,9 +271,83 @@ void vm_json_region_text(sink *k, const vm_snapshot *s, size_t i, bool pretty)
     for (size_t j = 0; j < r->nblocks; j++) {
         if (j)
             pretty ? PUT(&o, ", ") : PUT(&o, ",");
-        block(&o, &r->blocks[j], level + 2, &st);
+        block(&o, &r->blocks[j], level + 2, st);
     }
     *o.p++ = ']';
+    close_object(&o, level);
+    k->len = (size_t)(o.p - k->buf);
+    k->buf[k->len] = '\0';
+}
+
+void vm_json_module_text(sink *k, const vm_snapshot *s, size_t i, bool pretty)
+{
+    shared_texts *st = texts();
+    const vm_module *m = &s->modules[i];
+    size_t room = 256 + str_room(m->path);
+    for (size_t j = 0; j < m->nsections; j++)
+        room += 256 + str_room(m->sections[j].name);
+    if (!vm_sink_reserve(k, room))
+        return;
+    out o = {k->buf + k->len, pretty};
+    const int level = ELEMENT_LEVEL;
+    open_object(&o);
+    KEY(&o, "path", level, true);
+    str(&o, m->path);
+    KEY(&o, "base", level, false);
+    hex(&o, m->base);
+    KEY(&o, "size", level, false);
+    u64(&o, m->size);
+    KEY(&o, "sections", level, false);
+    *o.p++ = '[';
+    for (size_t j = 0; j < m->nsections; j++) {
+        const vm_section *sec = &m->sections[j];
+        if (j)
+            pretty ? PUT(&o, ", ") : PUT(&o, ",");
+        open_object(&o);
+        KEY(&o, "name", level + 2, true);
+        str(&o, sec->name);
+        KEY(&o, "address", level + 2, false);
+        hex(&o, sec->address);
+        KEY(&o, "size", level + 2, false);
+        u64(&o, sec->size);
+        KEY(&o, "protection", level + 2, false);
+        str(&o, prot_text(st, sec->protection));
+        close_object(&o, level + 2);
+    }
+    *o.p++ = ']';
+    close_object(&o, level);
+    k->len = (size_t)(o.p - k->buf);
+    k->buf[k->len] = '\0';
+}
+
+void vm_json_thread_text(sink *k, const vm_snapshot *s, size_t i, bool pretty)
+{
+    const vm_thread *t = &s->threads[i];
+    if (!vm_sink_reserve(k, 512 + str_room(t->name) + str_room(t->found_by)))
+        return;
+    out o = {k->buf + k->len, pretty};
+    const int level = ELEMENT_LEVEL;
+    open_object(&o);
+    KEY(&o, "tid", level, true);
+    u64(&o, t->tid);
+    KEY(&o, "name", level, false);
+    str(&o, t->name);
+    KEY(&o, "stack_base", level, false);
+    hex(&o, t->stack_base);
+    KEY(&o, "stack_limit", level, false);
+    hex(&o, t->stack_limit);
+    KEY(&o, "reserve_base", level, false);
+    hex(&o, t->reserve_base);
+    KEY(&o, "guard_address", level, false);
+    hex_or_null(&o, t->guard_address);
+    KEY(&o, "guard_size", level, false);
+    u64(&o, t->guard_size);
+    KEY(&o, "teb", level, false);
+    hex_or_null(&o, t->teb);
+    KEY(&o, "sp", level, false);
+    hex_or_null(&o, t->sp);
+    KEY(&o, "found_by", level, false);
+    str(&o, t->found_by);
     close_object(&o, level);
     k->len = (size_t)(o.p - k->buf);
     k->buf[k->len] = '\0';
