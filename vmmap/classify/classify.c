@@ -388,6 +388,23 @@ static bool emit_allocation(vm_facts *facts, struct vm_classify_state *cs, size_
     return true;
 }
 
+/* Between calls in pieces: the blocks classified are of no more use; dropping them keeps the
+ * blocks of a 60,000-mapping capture from all being in memory at once. */
+static void drop_classified(vm_facts *facts, struct vm_classify_state *cs)
+{
+    size_t done = cs->next;
+    if (done == 0)
+        return;
+    for (size_t j = 0; j < done; j++) {
+        free(facts->blocks[j].path);
+        free(facts->blocks[j].note);
+    }
+    memmove(facts->blocks, facts->blocks + done, (facts->nblocks - done) * sizeof *facts->blocks);
+    facts->nblocks -= done; /* shrinking is safe with vm_array_push (capacity follows the count up) */
+    cs->bound.bounded -= done;
+    cs->next = 0;
+}
+
 int vm_classify_more(vm_facts *facts, bool last, vm_error *err)
 {
     vm_snapshot *s = facts->snap;
@@ -420,6 +437,8 @@ int vm_classify_more(vm_facts *facts, bool last, vm_error *err)
         i = end;
     }
     cs->next = i;
+    if (!last)
+        drop_classified(facts, cs);
     if (last) {
         uint64_t top = s->user_top;
         if (top > cs->cursor && !add_gaps(s, cs->cursor, top, cs->after_alloc))

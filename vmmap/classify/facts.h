@@ -45,8 +45,8 @@ typedef struct vm_facts vm_facts;
 
 /* The classifier (classify.h's vm_classify_more), as the pipeline hands it to a source: it
  * classifies the blocks given so far as far as they make whole allocations, so every region it
- * adds to snap is final; last: the rest, and the free space up to the top.  Threads, heaps and
- * modules must be complete before the first call. */
+ * adds to snap is final, and drops those blocks from facts->blocks; last: the rest, and the free
+ * space up to the top.  Threads, heaps and modules must be complete before the first call. */
 typedef int (*vm_classify_fn)(vm_facts *facts, bool last, vm_error *err);
 typedef struct vm_classify_state vm_classify_state;
 
