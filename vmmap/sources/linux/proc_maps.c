@@ -273,6 +273,10 @@ static bool parse_kb(const char *s, const char *end, uint64_t *out)
     s = skip_spaces(s, end);
     if (!parse_dec(&s, end, &v))
         return false;
+    if (end - s == 3 && s[0] == ' ' && s[1] == 'k' && s[2] == 'B' && v <= UINT64_MAX / 1024) {
+        *out = v * 1024; /* the kernel's own form: no more spaces to skip */
+        return true;
+    }
     s = skip_spaces(s, end);
     if (end - s < 2 || s[0] != 'k' || s[1] != 'B')
         return false;
@@ -354,10 +358,28 @@ bool vm_linux_parse_smaps_field(const char *line, size_t len, vm_linux_mapping *
 
 /* ---- whole files ---------------------------------------------------------------------------- */
 
+/* A field name as the first mapping of the file showed it, and what the field is. */
+enum { FIELD_SKIP, FIELD_COUNTER, FIELD_VMFLAGS };
+typedef struct known_field {
+    char name[32];
+    size_t len;       /* of the name, without its ':' */
+    int kind;         /* FIELD_* */
+    size_t offset;    /* FIELD_COUNTER: of the value in vm_linux_mapping */
+    uint32_t bit;     /* FIELD_COUNTER: its VM_LX_HAVE_* */
+} known_field;
+
+#define MAX_KNOWN_FIELDS 48
+
 typedef struct parser {
     vm_linux_maps *out;   /* where each mapping goes once complete */
     vm_linux_mapping cur; /* the last mapping so far: its fields may still come */
     bool have_cur;
+    /* The kernel prints every mapping's fields in the same order: the first mapping's, learned,
+     * let each later line be matched against the one name expected there. */
+    known_field seq[MAX_KNOWN_FIELDS];
+    size_t nseq;
+    size_t pos;           /* field lines of the current mapping so far */
+    size_t mappings;      /* headers seen */
     size_t line;   /* number of the line being parsed, from 1 */
     char *err;
     size_t errlen;
@@ -402,6 +424,50 @@ static bool push_cur(parser *p)
     return true;
 }
 
+/* Learns the name of a field line of the first mapping (its form already checked). */
+static void learn_field(parser *p, const char *line, size_t len)
+{
+    if (p->nseq >= MAX_KNOWN_FIELDS)
+        return;
+    known_field *f = &p->seq[p->nseq++];
+    memset(f, 0, sizeof *f);
+    const char *colon = memchr(line, ':', len);
+    size_t n = colon ? (size_t)(colon - line) : 0;
+    if (!colon || n >= sizeof f->name)
+        return; /* an empty name: its position never matches, later lines there go the general way */
+    memcpy(f->name, line, n);
+    f->name[n] = '\0';
+    f->len = n;
+    vm_linux_mapping probe;
+    bool known = false;
+    uint64_t *slot = known_counter(line, n, &probe, &f->bit, &known);
+    if (slot) {
+        f->kind = FIELD_COUNTER;
+        f->offset = (size_t)((char *)slot - (char *)&probe);
+    } else {
+        f->kind = n == 7 && memcmp(line, "VmFlags", 7) == 0 ? FIELD_VMFLAGS : FIELD_SKIP;
+    }
+}
+
+/* A field line whose name is the one learned for this position: what vm_linux_parse_smaps_field
+ * does with it, without finding its name again.  -1: not that name (parse it the general way). */
+static int known_field_line(const known_field *f, const char *line, size_t len, vm_linux_mapping *m)
+{
+    if (len <= f->len || line[f->len] != ':' || memcmp(line, f->name, f->len) != 0)
+        return -1;
+    const char *value = line + f->len + 1, *end = line + len;
+    if (f->kind == FIELD_COUNTER) {
+        uint64_t v;
+        if (!parse_kb(value, end, &v))
+            return 0;
+        memcpy((char *)m + f->offset, &v, sizeof v);
+        m->have |= f->bit;
+    } else if (f->kind == FIELD_VMFLAGS) {
+        parse_vmflags(value, end, m);
+    }
+    return 1;
+}
+
 static bool parse_line(parser *p, const char *line, size_t len)
 {
     p->line++;
@@ -424,12 +490,22 @@ static bool parse_line(parser *p, const char *line, size_t len)
         }
         p->cur = m;
         p->have_cur = true;
+        p->mappings++;
+        p->pos = 0;
         return true;
     }
     if (!p->have_cur)
         return parse_fail(p, "expected a mapping line");
+    size_t at = p->pos++;
+    if (p->mappings > 1 && at < p->nseq) {
+        int known = known_field_line(&p->seq[at], line, len, &p->cur);
+        if (known >= 0)
+            return known ? true : parse_fail(p, "malformed field line");
+    }
     if (!vm_linux_parse_smaps_field(line, len, &p->cur))
         return parse_fail(p, "malformed field line");
+    if (p->mappings == 1)
+        learn_field(p, line, len);
     return true;
 }
 
