@@ -194,6 +194,7 @@ typedef struct early {
     const char *why;     /* why it did not stand */
     lx_part_ranges parts; /* the heap parts, where mappings are cut into pieces (linux_split.c) */
     size_t checked;      /* smaps mappings checked and made into blocks */
+    bool took;           /* it took smaps mappings from the reader: the smaps in hand lacks them */
     size_t nfinal;       /* regions handed to on_final */
 } early;
 
@@ -241,26 +242,25 @@ static void give_up(early *e, const char *why)
     e->nfinal = 0;
 }
 
-/* Checks smaps mappings [e->checked, upto) against the early pass's and makes their blocks from
- * the smaps values; classifies what they complete and hands the new regions on.  last: upto is
- * the end of smaps. */
-static void check_upto(early *e, const vm_linux_maps *smaps, size_t upto, bool last)
+/* Checks smaps mappings v[0, n) (the next ones, in order) against the early pass's and makes their
+ * blocks from the smaps values; classifies what they complete and hands the new regions on.
+ * last: these are the end of smaps. */
+static void check_mappings(early *e, const vm_linux_mapping *v, size_t n, bool last)
 {
     lx_capture *c = e->c;
-    for (; e->checked < upto; e->checked++) {
+    for (size_t k = 0; k < n && e->ok; k++, e->checked++) {
         size_t i = e->checked;
-        const vm_linux_mapping *m = &smaps->v[i];
+        const vm_linux_mapping *m = &v[k];
         bool mismatch = e->mode == EARLY_MISMATCH && i == c->maps.n / 2;
         if (i >= c->maps.n || mismatch || !same_header(&c->maps.v[i], m)) {
             e->moved = true;
             give_up(e, "the layout changed between the maps and smaps reads");
-            return;
-        }
-        if (!lx_add_blocks(c, e->out, i, m, &e->parts)) {
+        } else if (!lx_add_blocks(c, e->out, i, m, &e->parts)) {
             give_up(e, "out of memory"); /* the plain pass meets it again and says so */
-            return;
         }
     }
+    if (!e->ok)
+        return;
     if (last && e->checked < c->maps.n) {
         e->moved = true;
         give_up(e, "mappings were removed between the maps and smaps reads");
@@ -278,18 +278,27 @@ static void check_upto(early *e, const vm_linux_maps *smaps, size_t upto, bool l
     e->nfinal = s->nregions;
 }
 
-/* Called by the smaps reader as it starts (the early pass, while the kernel generates the
- * text) and after each chunk (checks). */
-static void on_smaps_chunk(void *ctx, const vm_linux_maps *so_far)
+/* Called by the smaps reader as it starts (the early pass, while the kernel generates the text)
+ * and with the mappings as they come (checks).  It takes them: once checked they are of no more
+ * use, and not keeping a second copy of every mapping saves its memory.  (So once it took some,
+ * a plain pass after all needs smaps read again.) */
+static bool on_smaps(void *ctx, vm_linux_maps *batch, const vm_linux_maps *so_far)
 {
+    (void)so_far;
     early *e = ctx;
     if (!e->tried && e->mode != EARLY_OFF) {
         e->tried = true;
         e->ok = early_pass(e);
         vm_timing_mark(e->ok ? "early pass: steps on maps" : "early pass: steps on maps (failed)");
     }
-    if (e->ok && so_far->n > e->checked)
-        check_upto(e, so_far, so_far->n, false); /* each one handed on is complete */
+    if (!e->ok && !e->took)
+        return false; /* no early pass: the plain pass takes smaps as it is */
+    if (e->ok && batch->n)
+        check_mappings(e, batch->v, batch->n, false);
+    for (size_t k = 0; k < batch->n; k++)
+        free(batch->v[k].name);
+    e->took = e->took || batch->n > 0;
+    return true;
 }
 
 /* Everything the early pass left behind, for the plain pass to start clean. */
@@ -321,11 +330,11 @@ static int capture(lx_capture *c, vm_facts *out, vm_linux_mem *mem, vm_error *er
     test_pause_after_maps();
     if (e.mode != EARLY_OFF)
         c->tasks_ahead = vm_linux_tasks_start(c->pid); /* beside smaps, from the start */
-    int rc = vm_linux_read_smaps_ex(c->pid, &smaps, on_smaps_chunk, &e, err);
+    int rc = vm_linux_read_smaps_ex(c->pid, &smaps, on_smaps, &e, err);
     lx_reader_test_pause_at_end(0);
     vm_timing_mark("read smaps");
     if (rc == VM_EXIT_OK && e.ok)
-        check_upto(&e, &smaps, smaps.n, true);
+        check_mappings(&e, NULL, 0, true);
     lx_part_ranges_free(&e.parts);
     if (rc == VM_EXIT_OK && e.ok) {
         vm_linux_maps_free(&smaps);
@@ -345,11 +354,12 @@ static int capture(lx_capture *c, vm_facts *out, vm_linux_mem *mem, vm_error *er
         return VM_EXIT_ERROR;
     }
     vm_timing_mark(e.why ? e.why : "early pass off");
-    if (e.moved) {
+    if (e.moved || e.took) {
         /* The layout changed under us: the process is busy.  Read smaps again, so that the heap
-         * walk follows it as closely as in the plain pass.  (When the early pass just could not
-         * stand, e.g. a step needed the VmFlags, the smaps in hand is as fresh as the plain
-         * pass's would be.) */
+         * walk follows it as closely as in the plain pass (and the early pass took what it had
+         * checked of the smaps in hand).  When the early pass just could not stand, e.g. a step
+         * needed the VmFlags, the smaps in hand is whole and as fresh as the plain pass's would
+         * be. */
         vm_linux_maps_free(&smaps);
         if ((rc = vm_linux_read_smaps(c->pid, &smaps, err)) != VM_EXIT_OK)
             return rc;

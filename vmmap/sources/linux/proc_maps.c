@@ -677,8 +677,21 @@ static bool take_batch(vm_linux_maps *out, vm_linux_maps *batch)
     if (!ok)
         vm_linux_maps_free(batch);
     free(batch->v);
-    free(batch);
+    batch->v = NULL;
+    batch->n = 0;
     return ok;
+}
+
+/* A batch to the caller, who may take it; else onto out. */
+static bool hand_over(vm_linux_maps *out, vm_linux_maps *batch, vm_linux_parsed_fn on_parsed, void *ctx)
+{
+    if (on_parsed && on_parsed(ctx, batch, out)) {
+        free(batch->v); /* the mappings (and their names) are the caller's now */
+        batch->v = NULL;
+        batch->n = 0;
+        return true;
+    }
+    return take_batch(out, batch);
 }
 
 bool vm_linux_parse_smaps_fd(int fd, vm_linux_maps *out, vm_linux_parsed_fn on_parsed, void *ctx, char *err,
@@ -700,22 +713,26 @@ bool vm_linux_parse_smaps_fd(int fd, vm_linux_maps *out, vm_linux_parsed_fn on_p
         *read_errno = ENOMEM;
         return false;
     }
+    vm_linux_maps none = {NULL, 0};
     if (on_parsed)
-        on_parsed(ctx, out); /* nothing yet: the caller's turn while the first chunk is read */
+        on_parsed(ctx, &none, out); /* nothing yet: the caller's turn while the first chunk is read */
     bool taken = true;
     lx_chunk *c;
     while ((c = lx_reader_next(rd)) != NULL) {
         vm_linux_maps *batch = c->result;
         c->result = NULL;
         lx_reader_recycle(rd, c);
-        if (batch && !take_batch(out, batch))
+        if (!batch)
+            continue;
+        if (taken && !hand_over(out, batch, on_parsed, ctx))
             taken = false;
-        if (taken && batch && on_parsed)
-            on_parsed(ctx, out);
+        vm_linux_maps_free(batch); /* what was not handed over (after running out of memory) */
+        free(batch);
     }
     *read_errno = lx_reader_finish(rd); /* the parser is ours again */
     parser *p = &st.p;
-    p->out = out;
+    vm_linux_maps last = {NULL, 0}; /* the mapping still in progress at the end */
+    p->out = &last;
     bool parsed = !st.failed && taken;
     if (!taken) {
         p->nomem = true;
@@ -730,12 +747,15 @@ bool vm_linux_parse_smaps_fd(int fd, vm_linux_maps *out, vm_linux_parsed_fn on_p
         *read_errno = ENOMEM; /* not the text's fault */
     free(st.cy.buf);
     parser_drop(p);
+    if (parsed && !*read_errno && last.n && !hand_over(out, &last, on_parsed, ctx)) {
+        parsed = false;
+        *read_errno = ENOMEM;
+    }
+    vm_linux_maps_free(&last);
     if (!parsed || *read_errno) {
         vm_linux_maps_free(out);
         return false;
     }
-    if (on_parsed && out->n && p->line) /* the last mapping, complete only at the end */
-        on_parsed(ctx, out);
     return true;
 }
 

@@ -74,10 +74,11 @@ bool vm_linux_parse_maps_line(const char *line, size_t len, vm_linux_mapping *ou
  * return true.  Returns false if the line is not of the "Name: value" form. */
 bool vm_linux_parse_smaps_field(const char *line, size_t len, vm_linux_mapping *m);
 
-/* Called while a file is parsed: once as the reading starts (so_far empty), then after each chunk
- * and once at the end: out->v[0 .. out->n) are the mappings so far, each complete (the one still
- * being read is added with the next chunk, the last one at the end). */
-typedef void (*vm_linux_parsed_fn)(void *ctx, const vm_linux_maps *so_far);
+/* Called while a file is parsed, on the caller's thread: once as the reading starts (batch empty),
+ * then with each batch of mappings as they come, complete and in order; so_far holds those before
+ * them that were not taken.  Returning true takes the batch's mappings (the callee frees their
+ * names; they will not be in out); false leaves them to be appended to out. */
+typedef bool (*vm_linux_parsed_fn)(void *ctx, vm_linux_maps *batch, const vm_linux_maps *so_far);
 
 /* A maps or smaps file read from fd to its end and parsed chunk by chunk as it arrives, both on a
  * reader thread (proc_reader.h), on_parsed (may be NULL) called on the caller's thread as the
@@ -95,8 +96,8 @@ bool vm_linux_parse_smaps_text(const char *text, size_t len, vm_linux_maps *out,
  * mappings).  Returns VM_EXIT_OK, or NOT_FOUND / ACCESS (with the reason) / ERROR. */
 int vm_linux_read_smaps(int pid, vm_linux_maps *out, vm_error *err);
 
-/* The same, calling on_parsed(ctx, out) after each chunk of the file is parsed, while the next
- * is still being read. */
+/* The same, calling on_parsed as the mappings come, while the rest is still being read (out holds
+ * those not taken). */
 int vm_linux_read_smaps_ex(int pid, vm_linux_maps *out, vm_linux_parsed_fn on_parsed, void *ctx, vm_error *err);
 
 /* /proc/PID/maps: the same mappings without the smaps values (have 0), for a tenth of the
