@@ -95,8 +95,8 @@ static void same_every_pass(fixture *f, const pu_child *target, const char *what
 {
     g_errors = 0;
     /* vmmap's first look changes the target a little, once: its reads of [vdso] and its heap
-     * probes of never-touched anonymous pages map pages there (Rss, page tables).  Compare the
-     * captures after that one. */
+     * probes of small never-touched anonymous mappings map pages there (Rss, page tables).
+     * Compare the captures after that one. */
     cJSON_Delete(snapshot(f, target, "off"));
     const char *modes[] = {"off", "expect", "mismatch"};
     char *text[3];
@@ -178,11 +178,55 @@ static void test_guards_and_threads_right(void **state)
     expect_none("guard pages and threads of the crowd sample");
 }
 
+/* Whether the page at addr of pid is resident or swapped out (its /proc/PID/pagemap entry). */
+static bool page_backed(pid_t pid, uint64_t addr, bool *backed)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/pagemap", (int)pid);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    uint64_t e = 0;
+    bool ok = fseek(f, (long)(addr / 4096 * 8), SEEK_SET) == 0 && fread(&e, sizeof e, 1, f) == 1;
+    fclose(f);
+    *backed = (e >> 62) & 3; /* bit 63 present, bit 62 swapped */
+    return ok;
+}
+
+/* vmmap looks without touching: the lowest page of a sleeping thread's 8 MiB stack was never
+ * used, and after snapshots it is still not there (reading a chunk header from it would have made
+ * the kernel map one, in the target). */
+static void test_stacks_left_untouched(void **state)
+{
+    fixture *f = *state;
+    g_errors = 0;
+    cJSON *snap = snapshot(f, &f->crowd, "expect");
+    const cJSON *t;
+    int checked = 0, touched = 0;
+    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(snap, "threads"))
+    {
+        uint64_t limit = 0, base = 0, guard = 0;
+        bool backed = false;
+        if (pu_json_hex(t, "stack_limit", &limit) != 0 || pu_json_hex(t, "stack_base", &base) != 0 ||
+            pu_json_hex(t, "guard_address", &guard) != 0 || !guard || base - limit < 4 * 1024 * 1024)
+            continue; /* the main thread (no guard), small stacks */
+        if (!page_backed(f->crowd.pid, limit, &backed))
+            fail_msg("cannot read the pagemap of %d", (int)f->crowd.pid);
+        checked++;
+        touched += backed;
+    }
+    expect(checked >= atoi(THREADS), "%d thread stacks checked, want %s", checked, THREADS);
+    expect(touched == 0, "%d of %d untouched stack bottoms were backed after vmmap looked", touched, checked);
+    cJSON_Delete(snap);
+    expect_none("stacks left untouched");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_snapshot_every_pass),
         cmocka_unit_test(test_same_snapshot_with_pieces),
+        cmocka_unit_test(test_stacks_left_untouched),
         cmocka_unit_test(test_guards_and_threads_right),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
