@@ -76,4 +76,8 @@ bool vm_cli_color(const char *mode, FILE *out);
 
 int vm_cli_usage_error(const char *cmd, const char *fmt, ...) VM_PRINTF(2, 3);
 
+/* getopt returned '?' (unknown option) or ':' (missing value; optstrings start with ':'): one
+ * usage error naming the option.  Returns VM_EXIT_USAGE. */
+int vm_cli_option_error(const char *cmd, int opt, char **argv);
+
 #endif
