@@ -241,11 +241,23 @@ static void test_other_process(void **state)
     pu_run_result r = run_vmmap("diff", fx->before, "--self", "-o", out, NULL);
     expect_ok(&r);
     assert_non_null(strstr(r.err, "different processes"));
+    assert_non_null(strstr(r.err, "vmmap: wrote ")); /* -o says where it wrote, as snapshot does */
     pu_run_result_free(&r);
     cJSON *j = pu_json_load(out);
     assert_non_null(j);
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "different_process")));
     cJSON_Delete(j);
+
+    /* On the terminal the warning is said once (it was on stdout and stderr). */
+    r = run_vmmap("diff", fx->before, "--self", "--color=never", NULL);
+    expect_ok(&r);
+    size_t n = 0;
+    for (const char *p = r.out; (p = strstr(p, "different processes")); p++)
+        n++;
+    for (const char *p = r.err; (p = strstr(p, "different processes")); p++)
+        n++;
+    assert_int_equal(n, 1);
+    pu_run_result_free(&r);
 }
 
 static void test_formats(void **state)

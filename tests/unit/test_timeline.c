@@ -233,6 +233,46 @@ static void test_steady_series_not_flagged(void **state)
     vm_timeline_free(tl);
 }
 
+/* Issue 11: a heap whose busy bytes only grow while its committed memory stays put is flagged
+ * on its busy series; samples without the walk leave the series out (never zeros).  Issue 10:
+ * a heap whose address is unknown is named so, not "0x0". */
+static void test_busy_bytes_series(void **state)
+{
+    vm_timeline *tl = vm_timeline_new();
+    vm_error err = {0};
+    char when[32];
+    for (int i = 0; i < 6; i++) {
+        snprintf(when, sizeof when, "2026-01-01T00:00:%02dZ", i * 2);
+        vm_snapshot *s = make_snapshot(when, 64 * 4096, 0x7000, 1);
+        vm_heap *h = &s->heaps[0];
+        h->stats_known = i != 2; /* one sample without the walk */
+        h->stats.busy_blocks = 10 + (uint64_t)i;
+        h->stats.busy_bytes = 1000 * (uint64_t)(i + 1);
+        vm_heap *u = vm_snapshot_add_heap(s);
+        u->id = 1;
+        u->kind = strdup("glibc main arena");
+        u->address_unknown = true;
+        assert_int_equal(vm_timeline_add(tl, s, NULL, 0, &err), 0);
+        vm_snapshot_free(s);
+    }
+    vm_timeline_finish(tl);
+    assert_int_equal(tl->nheaps, 2);
+    const vm_tl_heap *h = &tl->heaps[0];
+    assert_false(h->growth.flagged); /* committed: steady */
+    assert_int_equal(h->nwalked, 5);
+    assert_false(h->walked[2]);
+    assert_int_equal(h->busy[5], 6000);
+    assert_int_equal(h->busy_growth.n, 5);
+    assert_true(h->busy_growth.flagged);
+    char name[80];
+    vm_timeline_heap_name(&tl->heaps[1], name, sizeof name);
+    assert_string_equal(name, "glibc main arena (address unknown)");
+    vm_timeline_heap_name(h, name, sizeof name);
+    assert_string_equal(name, "glibc arena 0x7000");
+    assert_int_equal(tl->heaps[1].nwalked, 0);
+    vm_timeline_free(tl);
+}
+
 static void test_needs_taken_at(void **state)
 {
     vm_timeline *tl = vm_timeline_new();
@@ -402,6 +442,7 @@ int main(void)
         cmocka_unit_test(test_rfc3339),
         cmocka_unit_test(test_rows_sorted_and_heaps_matched),
         cmocka_unit_test(test_steady_series_not_flagged),
+        cmocka_unit_test(test_busy_bytes_series),
         cmocka_unit_test(test_needs_taken_at),
         cmocka_unit_test(test_jsonl_with_torn_line),
         cmocka_unit_test(test_directory),
