@@ -512,6 +512,8 @@ static void test_take_snapshot(void **state)
     f->snap = pu_json_load(f->snap_path);
     if (!f->snap)
         fail_msg("snapshot %s: %s", f->snap_path, pu_last_error());
+    char why[512];
+    expect(loads_again(f->snap_path, why, sizeof why), "vmmap.exe snapshot: it does not load again: %s", why);
 
     const cJSON *s = f->snap;
     const cJSON *proc = cJSON_GetObjectItemCaseSensitive(s, "process");
@@ -1191,6 +1193,8 @@ static cJSON *map_dump(fixture *f, char *const argv[], const char *json, const c
     pu_run_result_free(&f->run);
     cJSON *snap = ran ? pu_json_load(json) : NULL;
     expect(!ran || snap, "%s: %s", who, pu_last_error());
+    char why[512];
+    expect(!snap || loads_again(json, why, sizeof why), "%s: the snapshot does not load again: %s", who, why);
     return snap;
 }
 

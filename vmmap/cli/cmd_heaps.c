@@ -177,7 +177,7 @@ static int run(int argc, char **argv)
     const char *output = NULL, *color = "auto";
     int opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "ho:q", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":ho:q", longopts, NULL)) != -1) {
         if (vm_cli_target_option(opt, &t))
             continue;
         char *end;
@@ -199,7 +199,7 @@ static int run(int argc, char **argv)
         }
         case O_BLOCKS: blocks = true; break;
         case O_COLOR: color = optarg; break;
-        default: return vm_cli_usage_error("heaps", "unknown option");
+        default: return vm_cli_option_error("heaps", opt, argv);
         }
     }
     vm_error err = {0};
@@ -242,8 +242,7 @@ static int run(int argc, char **argv)
                     s->source && strcmp(s->source, "live-linux") == 0
                         ? ""
                         : "; a snapshot file shows what `vmmap snapshot --heap-blocks` saved");
-        if (fflush(stdout) != 0)
-            rc = 1;
+        /* main() checks that stdout took it all, and says so when it did not */
     }
     vm_snapshot_free(s);
     return rc;

@@ -8,6 +8,7 @@
 #include "../../report/json.h"
 #include "../../report/output.h"
 #include "../util/timings.h"
+#include "../util/units.h"
 #include "cli.h"
 
 static void help(FILE *out)
@@ -56,8 +57,9 @@ void vm_cli_default_output(const vm_snapshot *s, const char *ext, char *buf, siz
 void vm_cli_report_written(const vm_snapshot *s, const char *path, bool quiet)
 {
     if (strcmp(path, "-") != 0 && !quiet)
-        fprintf(stderr, "vmmap: wrote %s (%zu regions, %zu threads, %zu heaps, %zu warnings)\n", path,
-                s->nregions, s->nthreads, s->nheaps, s->nwarnings);
+        fprintf(stderr, "vmmap: wrote %s (%zu region%s, %zu thread%s, %zu heap%s, %zu warning%s)\n", path,
+                s->nregions, vm_plural(s->nregions), s->nthreads, vm_plural(s->nthreads), s->nheaps,
+                vm_plural(s->nheaps), s->nwarnings, vm_plural(s->nwarnings));
 }
 
 static int run(int argc, char **argv)
@@ -69,14 +71,14 @@ static int run(int argc, char **argv)
     const char *output = NULL;
     int opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "ho:q", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":ho:q", longopts, NULL)) != -1) {
         if (vm_cli_target_option(opt, &t))
             continue;
         switch (opt) {
         case 'h': help(stdout); return 0;
         case 'o': output = optarg; break;
         case 1100: t.capture.heap_blocks = true; break;
-        default: return vm_cli_usage_error("snapshot", "unknown option");
+        default: return vm_cli_option_error("snapshot", opt, argv);
         }
     }
     vm_error err = {0};

@@ -114,7 +114,7 @@ static bool prepare_glibc(vm_heap_walker *w)
         w->tls[ntls++] = (vm_glibc_tls_range){lo, t->stack_base};
     }
     vm_glibc_walk_opts o = {.tls = w->tls, .ntls = ntls, .progress = w->opt.progress,
-                            .progress_ctx = w->opt.progress_ctx};
+                            .progress_ctx = w->opt.progress_ctx, .read_ahead = w->opt.read_ahead};
     w->glibc = vm_glibc_walker_new(w->mem, w->descs, w->ndescs, &o, w->snap);
     return w->glibc != NULL;
 }
