@@ -52,18 +52,24 @@ static inline int hexval(unsigned char c)
 /* Parses one or more hex digits at *p (< end); rejects values above 64 bits. */
 static bool parse_hex(const char **p, const char *end, uint64_t *out)
 {
-    const char *s = *p;
+    const unsigned char *s = (const unsigned char *)*p, *e = (const unsigned char *)end;
     uint64_t v = 0;
-    int d;
-    if (s >= end || (d = hexval((unsigned char)*s)) < 0)
+    unsigned d;
+    if (s >= e || !(d = char_class[*s] & CH_HEX_MASK))
         return false;
+    /* Sixteen digits cannot overflow: check from the seventeenth on (leading zeros are fine). */
+    const unsigned char *unchecked = e - s > 16 ? s + 16 : e;
     do {
+        v = v << 4 | (d - 1);
+        s++;
+    } while (s < unchecked && (d = char_class[*s] & CH_HEX_MASK));
+    while (s < e && (d = char_class[*s] & CH_HEX_MASK)) {
         if (v >> 60)
             return false; /* the next shift would lose bits */
-        v = v << 4 | (uint64_t)d;
+        v = v << 4 | (d - 1);
         s++;
-    } while (s < end && (d = hexval((unsigned char)*s)) >= 0);
-    *p = s;
+    }
+    *p = (const char *)s;
     *out = v;
     return true;
 }
@@ -451,9 +457,25 @@ static void learn_field(parser *p, const char *line, size_t len)
 
 /* A field line whose name is the one learned for this position: what vm_linux_parse_smaps_field
  * does with it, without finding its name again.  -1: not that name (parse it the general way). */
+/* a[0, n) == b[0, n), eight bytes at a time (names are short: no library call). */
+static inline bool same_bytes(const char *a, const char *b, size_t n)
+{
+    for (; n >= 8; a += 8, b += 8, n -= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y)
+            return false;
+    }
+    for (; n; a++, b++, n--)
+        if (*a != *b)
+            return false;
+    return true;
+}
+
 static int known_field_line(const known_field *f, const char *line, size_t len, vm_linux_mapping *m)
 {
-    if (len <= f->len || line[f->len] != ':' || memcmp(line, f->name, f->len) != 0)
+    if (len <= f->len || line[f->len] != ':' || !same_bytes(line, f->name, f->len))
         return -1;
     const char *value = line + f->len + 1, *end = line + len;
     if (f->kind == FIELD_COUNTER) {
