@@ -22,10 +22,19 @@
 
 /* What the text of every block shares: its protection's words (7 bits of protection: each
  * formatted once, not per block) and the counters' key lengths.  Per thread. */
+/* A name from the model's small vocabularies (states, memory types, kinds, protections), kept as
+ * it is written: quoted and escaped, with its length. */
+typedef struct word {
+    bool have;
+    size_t len;
+    char text[128];
+} word;
+
 typedef struct shared_texts {
     bool have[VM_PROT_ALL + 1];
     char prot[VM_PROT_ALL + 1][96];
     size_t counter_len[VM_C_COUNT];
+    word prot_words[VM_PROT_ALL + 1], states[VM_STATE_COUNT], memtypes[VM_MEMTYPE_COUNT], kinds[VM_KIND_COUNT];
 } shared_texts;
 
 static const char *prot_text(shared_texts *st, uint32_t prot)
@@ -132,6 +141,22 @@ static void str(out *o, const char *s)
     *o->p++ = '"';
 }
 
+/* A vocabulary name (w: its slot, written on first use) as a JSON string. */
+static void word_str(out *o, word *w, const char *name)
+{
+    if (!w->have) {
+        out t = {w->text, false};
+        if (str_room(name) > sizeof w->text) {
+            str(o, name); /* no name of ours is that long; stay right if one ever is */
+            return;
+        }
+        str(&t, name);
+        w->len = (size_t)(t.p - w->text);
+        w->have = true;
+    }
+    put(o, w->text, w->len);
+}
+
 static void u64(out *o, uint64_t v)
 {
     char buf[24], *q = buf + sizeof buf;
@@ -165,6 +190,14 @@ static void hex(out *o, uint64_t v)
     *o->p++ = '"';
 }
 
+static void kind_str(out *o, shared_texts *st, vm_kind k)
+{
+    if ((unsigned)k < VM_KIND_COUNT)
+        word_str(o, &st->kinds[k], vm_kind_name(k));
+    else
+        str(o, vm_kind_name(k));
+}
+
 /* Longest block text apart from its strings: 16 members of at most ~40 bytes (key, tabs, value)
  * and the heap link's two; generous. */
 #define BLOCK_ROOM 1024
@@ -177,13 +210,19 @@ static void block(out *o, const vm_block *b, int level, shared_texts *st)
     KEY(o, "size", level, false);
     u64(o, b->size);
     KEY(o, "state", level, false);
-    str(o, vm_state_name(b->state));
+    if ((unsigned)b->state < VM_STATE_COUNT)
+        word_str(o, &st->states[b->state], vm_state_name(b->state));
+    else
+        str(o, vm_state_name(b->state));
     KEY(o, "protection", level, false);
-    str(o, prot_text(st, b->protection));
+    word_str(o, &st->prot_words[b->protection & VM_PROT_ALL], prot_text(st, b->protection));
     KEY(o, "memtype", level, false);
-    str(o, vm_memtype_name(b->memtype));
+    if ((unsigned)b->memtype < VM_MEMTYPE_COUNT)
+        word_str(o, &st->memtypes[b->memtype], vm_memtype_name(b->memtype));
+    else
+        str(o, vm_memtype_name(b->memtype));
     KEY(o, "type", level, false);
-    str(o, vm_kind_name(b->kind));
+    kind_str(o, st, b->kind);
     for (int c = 0; c < VM_C_COUNT; c++) {
         key_n(o, vm_counter_name((vm_counter)c), st->counter_len[c], level, false);
         if ((b->counters.known >> c) & 1u)
@@ -263,7 +302,7 @@ void vm_json_region_text(sink *k, const vm_snapshot *s, size_t i, bool pretty)
     KEY(&o, "size", level, false);
     u64(&o, r->size);
     KEY(&o, "type", level, false);
-    str(&o, vm_kind_name(r->kind));
+    kind_str(&o, st, r->kind);
     KEY(&o, "details", level, false);
     str(&o, r->details);
     KEY(&o, "blocks", level, false);
