@@ -81,9 +81,12 @@ static region_key *ordered_regions(const vm_snapshot *s, const vm_detail_options
     *oom = keys == NULL;
     if (!keys)
         return NULL;
+    /* A view sorted by size would open with the Free gaps (a 64-bit space is mostly Free):
+     * they are left out unless --type free asks for them. */
+    bool skip_free = opt->sort != VM_SORT_ADDRESS && !(opt->kinds & (1u << VM_KIND_FREE));
     for (size_t i = 0; i < s->nregions; i++) {
         const vm_region *r = &s->regions[i];
-        if (!region_selected(r, opt))
+        if (!region_selected(r, opt) || (skip_free && r->kind == VM_KIND_FREE))
             continue;
         keys[(*n)++] = (region_key){sort_key(r, opt->sort), r->address, i};
     }
@@ -431,6 +434,19 @@ static int print_warnings(FILE *out, const vm_snapshot *s)
     return 0;
 }
 
+/* What a narrow terminal gives up first; Address, Type, Size, Committed, Private WS and Details
+ * stay (Details cut with an ellipsis). */
+static const char *const detail_drop[] = {"Locked WS", "Shared WS", "Shareable WS", "Swap", "Blocks", "Pss",
+                                          "Private", "Protection", "Total WS", NULL};
+
+static void print_table(FILE *out, const vm_ttable *t, const vm_detail_options *opt)
+{
+    char dropped[256];
+    vm_ttable_fit fit = {opt->width, detail_drop, "Details"};
+    vm_ttable_print_fit(t, out, opt->color, &fit, dropped, sizeof dropped);
+    vm_text_fit_note(out, dropped, opt->width);
+}
+
 static int print_address(FILE *out, const vm_snapshot *s, const vm_detail_options *opt)
 {
     const vm_region *r = find_region(s, opt->address);
@@ -441,7 +457,7 @@ static int print_address(FILE *out, const vm_snapshot *s, const vm_detail_option
     vm_ttable *t = new_table(&row, linux_cols);
     bool ok = t && add_region(t, &row, r, s->process.bits, linux_cols, opt->regions_only);
     if (ok)
-        vm_ttable_print(t, out, opt->color);
+        print_table(out, t, opt);
     vm_ttable_free(t);
     if (!ok)
         return -1;
@@ -461,7 +477,9 @@ static int print_regions(FILE *out, const vm_snapshot *s, const vm_detail_option
         ok = add_region(t, &row, &s->regions[keys[i].index], s->process.bits, linux_cols,
                         opt->regions_only);
     if (ok)
-        vm_ttable_print(t, out, opt->color);
+        print_table(out, t, opt);
+    if (ok && opt->sort != VM_SORT_ADDRESS && !(opt->kinds & (1u << VM_KIND_FREE)))
+        fputs("(Free gaps are left out of a sorted view; --type free shows them)\n", out);
     vm_ttable_free(t);
     free(keys);
     return ok ? 0 : -1;

@@ -21,7 +21,9 @@
 /* One column of a timeline sheet. */
 typedef struct tl_col {
     char title[96];
-    int tint;               /* a vm_kind or XW_PLAIN: row tint and chart colour */
+    int tint;               /* a vm_kind or XW_PLAIN: row tint */
+    uint32_t line;          /* the chart line's colour (0xRRGGBB); 0: the chart's own */
+    uint8_t dash;           /* lxw_chart_line_dash_type, when colours repeat */
     bool bytes;             /* committed bytes (K) or a count */
     bool charted;
     const vm_growth *growth;
@@ -154,8 +156,8 @@ static void add_series(tl_sheet *t, lxw_chart *chart, size_t i, size_t n)
     chart_series_set_categories(s, t->name, 1, 2, (lxw_row_t)n, 2);
     chart_series_set_values(s, t->name, 1, c, (lxw_row_t)n, c);
     chart_series_set_name_range(s, t->name, 0, c);
-    if (t->cols[i].tint != XW_PLAIN) {
-        lxw_chart_line line = {.color = xw_kind_colours[t->cols[i].tint].strong, .width = 2.25};
+    if (t->cols[i].line) {
+        lxw_chart_line line = {.color = t->cols[i].line, .width = 2.25, .dash_type = t->cols[i].dash};
         chart_series_set_line(s, &line);
     }
 }
@@ -212,6 +214,7 @@ static void series_sheet(tl_sheet *t, const char *title)
         return;
     }
     write_header(t);
+    xw_print_setup(t->b, t->ws, 0);
     write_rows(t);
     uint32_t row = write_growth(t, (uint32_t)t->tl->nrows + 2);
     insert_chart(t, row, title);
@@ -227,6 +230,7 @@ static size_t type_columns(const vm_timeline *tl, tl_col *cols)
         tl_col *c = &cols[n++];
         snprintf(c->title, sizeof c->title, "%s", vm_timeline_series_name(k));
         c->tint = k < VM_KIND_COUNT ? k : XW_PLAIN;
+        c->line = k < VM_KIND_COUNT ? xw_kind_colours[k].strong : 0;
         c->bytes = k != VM_TL_THREADS;
         c->growth = &tl->growth[k];
         c->series = k;
@@ -235,13 +239,25 @@ static size_t type_columns(const vm_timeline *tl, tl_col *cols)
     return n;
 }
 
+/* Heaps are one type, so their lines cannot take the type's colour: each its own, from a palette
+ * of colours told apart also when printed; past the palette they repeat dashed, then dotted. */
+static const uint32_t heap_palette[] = {
+    0xD32F2F, 0x1976D2, 0x388E3C, 0xF57C00, 0x7B1FA2, 0x00838F,
+    0xC2185B, 0x5D4037, 0x455A64, 0x9E9D24, 0x512DA8, 0x00695C,
+};
+#define NPALETTE (sizeof heap_palette / sizeof heap_palette[0])
+
 static void heap_columns(const vm_timeline *tl, tl_col *cols)
 {
+    static const uint8_t dashes[] = {LXW_CHART_LINE_DASH_SOLID, LXW_CHART_LINE_DASH_DASH,
+                                     LXW_CHART_LINE_DASH_ROUND_DOT};
     for (size_t h = 0; h < tl->nheaps; h++) {
         tl_col *c = &cols[h];
         snprintf(c->title, sizeof c->title, "%s 0x%" PRIx64, tl->heaps[h].kind ? tl->heaps[h].kind : "heap",
                  tl->heaps[h].address);
         c->tint = VM_KIND_HEAP;
+        c->line = heap_palette[h % NPALETTE];
+        c->dash = dashes[(h / NPALETTE) % (sizeof dashes / sizeof dashes[0])];
         c->bytes = true;
         c->growth = &tl->heaps[h].growth;
         c->series = -1;
