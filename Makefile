@@ -114,7 +114,7 @@ test-valgrind: all $(UNIT_BIN)
 
 # ThreadSanitizer (clang) over the unit tests that run threads: the smaps reader thread, the JSON
 # printing workers, util/parallel, the task list.
-TSAN_TESTS := test_parallel test_json test_proc_maps test_proc_process
+TSAN_TESTS := test_parallel test_json test_proc_maps test_proc_process test_read_ahead test_heap_step
 test-tsan:
 	@$(MAKE) --no-print-directory BUILD=build-tsan CC=clang OPT=-O1 SANITIZE=-fsanitize=thread tsan-run
 
@@ -138,4 +138,4 @@ clean:
 # Windows cross-build (vmmap.exe) and the Wine tests live in their own makefile fragments.
 -include mk/*.mk
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/obj/vmmap/cli/main.d
+-include $(LIB_OBJ:.o=.d) $(TEST_SUPPORT_OBJ:.o=.d) $(BUILD)/obj/vmmap/cli/main.d

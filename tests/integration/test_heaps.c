@@ -342,6 +342,21 @@ static void test_changing_heaps(void **state)
     }
 }
 
+/* The report checker (tests/report/check_xlsx.py, openpyxl) on an output of the snapshot. */
+static void check_report(const char *mode, const char *snapshot_path, const char *out)
+{
+    const char *py = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+    char *argv[] = {(char *)py, (char *)"tests/report/check_xlsx.py", (char *)mode, (char *)snapshot_path,
+                    (char *)out, NULL};
+    pu_run_result r;
+    memset(&r, 0, sizeof r);
+    if (pu_run(argv, NULL, &r) != 0)
+        fail_msg("cannot run the checker: %s", pu_last_error());
+    if (r.exit_code != 0)
+        fail_msg("check_xlsx.py %s %s:\n%s%s", mode, out, r.out, r.err);
+    pu_run_result_free(&r);
+}
+
 static void test_outputs_and_errors(void **state)
 {
     start_sample("--threads", "1", NULL);
@@ -365,6 +380,17 @@ static void test_outputs_and_errors(void **state)
     assert_non_null(strstr(csv, "\"Heap\",\"Kind\",\"Address\""));
     assert_non_null(strstr(csv, "\"Heap\",\"Size\",\"Busy\",\"Free\",\"Cached\",\"Bytes\""));
     free(csv);
+    /* the workbook's Heaps and Sizes sheets and the heaps CSV, read back against the snapshot */
+    char json[320], out[320];
+    snprintf(json, sizeof json, "%s/heaps.json", fx->dir);
+    snprintf(out, sizeof out, "%s/again.xlsx", fx->dir);
+    run_vmmap("report", json, "-o", out, "-q", NULL);
+    expect_exit(0);
+    check_report("xlsx", json, out);
+    snprintf(out, sizeof out, "%s/again.csv", fx->dir);
+    run_vmmap("heaps", json, "-o", out, "-q", NULL);
+    expect_exit(0);
+    check_report("heapscsv", json, out);
     /* --blocks needs memory: a snapshot file has none */
     snprintf(path, sizeof path, "%s/heaps.json", fx->dir);
     run_vmmap("heaps", path, "--blocks", NULL);
@@ -383,6 +409,57 @@ static void test_outputs_and_errors(void **state)
     expect_exit(2);
 }
 
+/* A heap whose busy bytes only grow: `diff` shows them changing, `watch --heap-blocks` flags
+ * the heap's busy series GROWING (grower mallocs 256 KiB every 200 ms in its own arena). */
+static void test_busy_growth(void **state)
+{
+    char *grower = pu_build_path("samples/grower");
+    char *argv[] = {grower, NULL};
+    if (pu_sample_start(&fx->child, argv, 10000) != 0)
+        fail_msg("cannot start grower: %s", pu_last_error());
+    free(grower);
+    uint64_t arena = hex_of(fx->child.truth, "arena");
+    char a[320], b[320], d[320], series[320];
+    snprintf(a, sizeof a, "%s/before.json", fx->dir);
+    snprintf(b, sizeof b, "%s/after.json", fx->dir);
+    snprintf(d, sizeof d, "%s/diff.json", fx->dir);
+    run_vmmap("snapshot", pid_arg(), "--heap-blocks", "-o", a, "-q", NULL);
+    expect_exit(0);
+    pu_sleep_ms(700);
+    run_vmmap("snapshot", pid_arg(), "--heap-blocks", "-o", b, "-q", NULL);
+    expect_exit(0);
+    run_vmmap("diff", a, b, "-o", d, "-q", NULL);
+    expect_exit(0);
+    cJSON *j = pu_json_load(d);
+    assert_non_null(j);
+    bool seen = false;
+    const cJSON *h;
+    cJSON_ArrayForEach(h, member(j, "heaps"))
+    {
+        uint64_t addr;
+        const cJSON *nw = cJSON_GetObjectItemCaseSensitive(h, "new");
+        if (!cJSON_IsObject(nw) || pu_json_hex(nw, "address", &addr) != 0 || addr != arena)
+            continue;
+        seen = true;
+        const cJSON *bd = cJSON_GetObjectItemCaseSensitive(h, "busy_delta");
+        expect(cJSON_IsNumber(bd) && bd->valuedouble >= 2 * 256 * 1024, "busy_delta %g >= 512 K",
+               cJSON_IsNumber(bd) ? bd->valuedouble : -1);
+        expect(u64_of(nw, "busy_bytes") > u64_of(member(h, "old"), "busy_bytes"), "busy bytes grew");
+    }
+    cJSON_Delete(j);
+    expect(seen, "the grower's arena 0x%" PRIx64 " is among the heaps that changed", arena);
+    snprintf(series, sizeof series, "%s/w.jsonl", fx->dir);
+    run_vmmap("watch", pid_arg(), "--heap-blocks", "-i", "300ms", "-n", "5", "-o", series, "-q", NULL);
+    expect_exit(0);
+    char want[128];
+    snprintf(want, sizeof want, "heap glibc arena 0x%" PRIx64 " busy", arena);
+    const char *line = strstr(fx->run.out, want);
+    expect(line != NULL, "watch prints the arena's busy series (%s)", want);
+    const char *eol = line ? strchr(line, '\n') : NULL;
+    expect(line && eol && memmem(line, (size_t)(eol - line), "GROWING", 7), "and flags it GROWING:\n%s", fx->run.out);
+    expect_none("busy bytes over time");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -391,6 +468,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_single_threaded_main_arena, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_changing_heaps, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_outputs_and_errors, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(test_busy_growth, per_test_setup, per_test_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

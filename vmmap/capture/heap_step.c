@@ -11,6 +11,7 @@
 #include "../parse/heap_owner.h"
 #include "../parse/heap_walk.h"
 #include "../util/clock_signal.h"
+#include "../util/parallel.h"
 #include "../util/timings.h"
 
 #define PROGRESS_AFTER 1.0 /* seconds of walking before the first progress line */
@@ -98,7 +99,9 @@ int vm_heap_stats_fill(const vm_memreader *mem, vm_snapshot *snap, bool quiet, c
     for (size_t i = 0; i < snap->nheaps; i++)
         for (size_t j = 0; j < snap->heaps[i].nparts; j++)
             p.total += snap->heaps[i].parts[j].committed;
-    vm_heap_walk_opts o = {.progress = show, .progress_ctx = &p};
+    /* The statistics read no target memory: the walk may read ahead, on a second CPU
+     * (VMMAP_THREADS=1: none).  The tee (--blocks printing) reads none either. */
+    vm_heap_walk_opts o = {.progress = show, .progress_ctx = &p, .read_ahead = vm_cpu_count() > 1};
     vm_heap_walker *w = vm_heap_walker_new(mem, snap, &o);
     if (!w) {
         vm_error_set(err, VM_EXIT_ERROR, "out of memory");

@@ -1,12 +1,15 @@
-/* vmmap info DUMP: what a minidump holds and, because of it, what its map can and cannot show. */
+/* vmmap info DUMP|CORE: what a minidump or a core holds and, because of it, what its map can and
+ * cannot show.  Cores: info_core.c. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <string.h>
 
 #include "../parse/minidump.h"
 #include "../capture/capture.h"
+#include "../sources/input/unpack.h"
 #include "../sources/minidump/minidump_source.h"
 #include "../util/units.h"
+#include "info.h"
 #include "cli.h"
 
 /* MINIDUMP_TYPE bits worth naming. */
@@ -15,18 +18,21 @@ enum { MD_WITH_FULL_MEMORY = 0x2, MD_WITH_FULL_MEMORY_INFO = 0x800 };
 static void help(FILE *out)
 {
     fprintf(out,
-            "Usage: vmmap info DUMP [OPTIONS]\n"
+            "Usage: vmmap info DUMP|CORE [OPTIONS]\n"
             "\n"
-            "Describes a Windows minidump (.dmp, .mdmp, .dmp.xz): architecture, OS build, process id,\n"
-            "when it was written, its streams, how much memory it captured, whether it has a region\n"
-            "list (MemoryInfoList) and full memory, and what the map (`vmmap DUMP`) can and cannot\n"
-            "show because of that.  docs/minidumps.md has the details.\n"
+            "Describes a Windows minidump: architecture, OS build, process id, when it was written,\n"
+            "its streams, how much memory it captured, whether it has a region list\n"
+            "(MemoryInfoList) and full memory, and what the map (`vmmap DUMP`) can and cannot show\n"
+            "because of that (docs/minidumps.md).  Or a Linux ELF core: who wrote it (the kernel or\n"
+            "gdb's gcore), the process, the signal, the threads, the memory present against the\n"
+            "memory mapped, and what its map can and cannot show (docs/cores.md).  Either may be\n"
+            "gzip/xz/bzip2-compressed.\n"
             "\n"
             "Options:\n"
             "  -h, --help       this help\n"
             "\n"
-            "Exit codes: 0 ok, 3 no such file, 5 not a minidump / nothing in it to map,\n"
-            "            7 .xz in a build without liblzma\n");
+            "Exit codes: 0 ok, 3 no such file, 5 not a minidump or core / nothing in it to map,\n"
+            "            7 a packing or a core this build cannot read\n");
 }
 
 static void human(uint64_t b, char *buf, size_t len)
@@ -137,8 +143,20 @@ static void print_can(FILE *out, const vm_minidump *md, const vm_snapshot *s)
     fputc('\n', out);
 }
 
+static bool is_core(const char *path)
+{
+    uint8_t h[20];
+    size_t n = 0;
+    vm_packing p;
+    vm_error e = {0};
+    return vm_unpack_head(path, h, sizeof h, &n, &p, &e) == VM_EXIT_OK && n >= 18 && memcmp(h, "\x7f" "ELF", 4) == 0 &&
+           h[16] == 4 && h[17] == 0;
+}
+
 static int describe(const char *path, vm_error *err)
 {
+    if (is_core(path))
+        return vm_info_core(path, err);
     vm_md_file f;
     int rc = vm_md_file_load(path, &f, err);
     if (rc != VM_EXIT_OK)
@@ -182,7 +200,7 @@ static int run(int argc, char **argv)
         }
     }
     if (argc - optind != 1)
-        return vm_cli_usage_error("info", "one minidump file expected");
+        return vm_cli_usage_error("info", "one minidump or core file expected");
     vm_error err = {0};
     int rc = describe(argv[optind], &err);
     if (rc != VM_EXIT_OK)
@@ -190,4 +208,5 @@ static int run(int argc, char **argv)
     return 0; /* main() checks that stdout took it all */
 }
 
-const vm_command vm_cmd_info = {"info", "describe a minidump: what it holds, what its map can show", run, help};
+const vm_command vm_cmd_info = {"info", "describe a minidump or a core: what it holds, what its map can show", run,
+                                help};

@@ -32,7 +32,8 @@ static void help(FILE *out)
             "  --heap-blocks      walk every block of every heap too: each heap gets its busy,\n"
             "                     free and cached blocks and bytes, largest free block,\n"
             "                     fragmentation, overhead, size table and owner (as `vmmap\n"
-            "                     heaps`; glibc heaps; Windows heaps not yet).  Reads all heap\n"
+            "                     heaps`: glibc, NT, Wine heaps; of a segment heap only its\n"
+            "                     large allocations, said in its walk note).  Reads all heap\n"
             "                     memory: slower on big heaps (progress on a terminal)\n"
             "  -h, --help         this help\n"
             "\n%s",

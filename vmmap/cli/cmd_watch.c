@@ -39,6 +39,9 @@ static void help(FILE *out)
             "  -n, --count N      stop after N samples\n"
             "  -d, --duration T   stop after T (the last sample is at or before T)\n"
             "  -o, --output P     where to write (required: DIR or FILE.jsonl)\n"
+            "  --heap-blocks      walk every heap block in each sample (as `vmmap heaps`): the\n"
+            "                     growth analysis then has each heap's busy bytes too, so a leak\n"
+            "                     inside memory already committed is flagged (slower samples)\n"
             "  -h, --help         this help\n"
             "Without --count or --duration it runs until Ctrl-C (or SIGTERM), which stops it\n"
             "cleanly: the snapshot being taken is finished, everything written stays intact.  The\n"
@@ -96,6 +99,7 @@ static int parse_options(int argc, char **argv, watch_opts *o)
                                              {"count", required_argument, NULL, 'n'},
                                              {"duration", required_argument, NULL, 'd'},
                                              {"output", required_argument, NULL, 'o'},
+                                             {"heap-blocks", no_argument, NULL, 1100},
                                              {"help", no_argument, NULL, 'h'},
                                              {0}};
     int opt;
@@ -118,6 +122,7 @@ static int parse_options(int argc, char **argv, watch_opts *o)
                 return vm_cli_usage_error("watch", "--count %s: expected a whole number of samples, at least 1", optarg);
             break;
         case 'o': o->output = optarg; break;
+        case 1100: o->t.capture.heap_blocks = true; break;
         default: return vm_cli_option_error("watch", opt, argv);
         }
     }
@@ -250,9 +255,21 @@ static size_t print_series(const vm_timeline *tl)
         char name[96];
         if (!worth_a_line(&hp->growth))
             continue;
-        snprintf(name, sizeof name, "heap %s 0x%" PRIx64, hp->kind ? hp->kind : "?", hp->address);
+        char heap[80];
+        vm_timeline_heap_name(hp, heap, sizeof heap);
+        snprintf(name, sizeof name, "heap %s", heap);
         growth_line(name, &hp->growth, true);
         flagged += hp->growth.flagged;
+    }
+    for (size_t h = 0; h < tl->nheaps; h++) { /* busy bytes, from samples taken with --heap-blocks */
+        const vm_tl_heap *hp = &tl->heaps[h];
+        char name[96], heap[80];
+        if (hp->nwalked == 0 || !worth_a_line(&hp->busy_growth))
+            continue;
+        vm_timeline_heap_name(hp, heap, sizeof heap);
+        snprintf(name, sizeof name, "heap %s busy", heap);
+        growth_line(name, &hp->busy_growth, true);
+        flagged += hp->busy_growth.flagged;
     }
     return flagged;
 }
