@@ -102,12 +102,12 @@ typedef struct vm_ttable_fit {
     const char *clip;        /* title of the column cut to fit, or NULL */
 } vm_ttable_fit;
 
-/* Prints the table fitted; the titles of the dropped columns go to dropped ("Locked WS, Shared
- * WS"), "" when none was. */
+/* Prints the table fitted (as a last resort the size cells in --human's units); what the fit did
+ * goes to dropped ("hidden Locked WS, Shared WS; sizes abbreviated"), "" when nothing. */
 void vm_ttable_print_fit(const vm_ttable *t, FILE *out, bool color, const vm_ttable_fit *fit, char *dropped,
                          size_t len);
-/* The line that tells what the fit hid: "(columns hidden to fit 80 columns: ...; --wide shows
- * all)"; nothing when nothing was. */
+/* The note that tells what the fit did, "(to fit 80 columns: hidden ...; --wide shows
+ * everything)" in lines of at most width; nothing when it did nothing. */
 void vm_text_fit_note(FILE *out, const char *dropped, size_t width);
 void vm_ttable_free(vm_ttable *t);
 

@@ -199,10 +199,29 @@ static void print_cell(FILE *out, const char *s, const char *color)
 /* The columns as printed: which are shown, how wide, and which one is cut to fit. */
 typedef struct layout {
     bool shown[VM_TEXT_MAXCOLS];
+    bool abbrev[VM_TEXT_MAXCOLS]; /* size cells "92,437,684,512 K" shown as "86 T" */
     size_t width[VM_TEXT_MAXCOLS];
     int clip;        /* column cut to width[clip] with an ellipsis, -1 none */
     const char *ellipsis;
 } layout;
+
+/* A size cell ("1,234 K") in --human's units ("1.2 M"), in buf; other cells as they are. */
+static const char *abbreviated(const char *cell, char *buf, size_t len)
+{
+    size_t n = strlen(cell);
+    if (n < 3 || strcmp(cell + n - 2, " K") != 0)
+        return cell;
+    uint64_t kb = 0;
+    for (size_t i = 0; i + 2 < n; i++) {
+        if (cell[i] == ',')
+            continue;
+        if (cell[i] < '0' || cell[i] > '9' || kb > UINT64_MAX / 10 / 1024)
+            return cell;
+        kb = kb * 10 + (uint64_t)(cell[i] - '0');
+    }
+    vm_format_kb_short(kb * 1024, buf, len);
+    return buf;
+}
 
 /* The byte length of the first w code points of s. */
 static size_t prefix_bytes(const char *s, size_t w)
@@ -234,10 +253,12 @@ static void print_row(const vm_ttable *t, const layout *lay, FILE *out, const ch
         if (lay->shown[c] && *cells[c])
             last = c;
     bool first = true;
+    char shorter[VM_UNITS_BUFSZ];
     for (size_t c = 0; c <= last; c++) {
         if (!lay->shown[c])
             continue;
-        size_t w = text_width(cells[c]);
+        const char *text = lay->abbrev[c] ? abbreviated(cells[c], shorter, sizeof shorter) : cells[c];
+        size_t w = text_width(text);
         size_t gap = lay->width[c] > w ? lay->width[c] - w : 0;
         bool right = (t->right >> c) & 1u;
         if (!first)
@@ -246,9 +267,9 @@ static void print_row(const vm_ttable *t, const layout *lay, FILE *out, const ch
         if (right)
             pad(out, gap);
         if ((int)c == lay->clip)
-            print_clipped(out, cells[c], lay->width[c], lay->ellipsis);
+            print_clipped(out, text, lay->width[c], lay->ellipsis);
         else
-            print_cell(out, cells[c], (int)c == t->color_col ? color : NULL);
+            print_cell(out, text, (int)c == t->color_col ? color : NULL);
         if (!right && c < last)
             pad(out, gap);
     }
@@ -307,7 +328,7 @@ void vm_ttable_print(const vm_ttable *t, FILE *out, bool color)
 
 /* The clip column keeps at least this much before other columns are dropped for it. */
 #define CLIP_ROOM 40
-#define CLIP_MIN 8
+#define CLIP_MIN 4 /* three characters and the ellipsis */
 
 static int column_titled(const vm_ttable *t, const char *title)
 {
@@ -346,7 +367,53 @@ static const char *ellipsis_for_locale(void)
 static void append_title(char *dropped, size_t len, const char *title)
 {
     size_t used = strlen(dropped);
-    snprintf(dropped + used, len - used, "%s%s", used ? ", " : "", title);
+    snprintf(dropped + used, len - used, "%s%s", used ? ", " : "hidden ", title);
+}
+
+
+/* Abbreviates the size columns, shown or not, and sets their widths from the shorter cells. */
+static void abbreviate_sizes(const vm_ttable *t, layout *lay)
+{
+    char buf[VM_UNITS_BUFSZ];
+    for (size_t c = 0; c < t->ncols; c++)
+        if ((t->right >> c) & 1u) {
+            lay->abbrev[c] = true;
+            lay->width[c] = 0;
+        }
+    const char *p = t->text;
+    for (size_t r = 0; r < t->nrows; r++)
+        for (size_t c = 0; c < t->ncols; c++, p += strlen(p) + 1)
+            if (lay->abbrev[c]) {
+                size_t w = text_width(abbreviated(p, buf, sizeof buf));
+                if (w > lay->width[c])
+                    lay->width[c] = w;
+            }
+}
+
+/* Hides columns in drop order until the rest fits with room for the clip column. */
+static void drop_columns(const vm_ttable *t, layout *lay, const vm_ttable_fit *fit, int clip, size_t room)
+{
+    for (size_t i = 0; fit->drop && fit->drop[i] && shown_width(t, lay, clip) + room > fit->width; i++) {
+        int c = column_titled(t, fit->drop[i]);
+        if (c >= 0)
+            lay->shown[c] = false;
+    }
+}
+
+/* After abbreviating, shows again the most wanted of the hidden columns that now fit. */
+static void show_again(const vm_ttable *t, layout *lay, const vm_ttable_fit *fit, int clip, size_t room)
+{
+    size_t n = 0;
+    while (fit->drop && fit->drop[n])
+        n++;
+    for (size_t i = n; i-- > 0;) {
+        int c = column_titled(t, fit->drop[i]);
+        if (c < 0 || lay->shown[c])
+            continue;
+        lay->shown[c] = true;
+        if (shown_width(t, lay, clip) + room > fit->width)
+            lay->shown[c] = false;
+    }
 }
 
 void vm_ttable_print_fit(const vm_ttable *t, FILE *out, bool color, const vm_ttable_fit *fit, char *dropped,
@@ -362,12 +429,22 @@ void vm_ttable_print_fit(const vm_ttable *t, FILE *out, bool color, const vm_tta
     }
     int clip = column_titled(t, fit->clip);
     size_t room = clip >= 0 ? (t->width[clip] < CLIP_ROOM ? t->width[clip] : CLIP_ROOM) : 0;
-    for (size_t i = 0; fit->drop && fit->drop[i] && shown_width(t, &lay, clip) + room > fit->width; i++) {
+    drop_columns(t, &lay, fit, clip, room);
+    /* Still too wide for what is kept: the sizes in short units (Free's alone takes 17
+     * characters), and then what fits again of what was hidden. */
+    bool abbreviated_sizes = shown_width(t, &lay, clip) + room > fit->width;
+    if (abbreviated_sizes) {
+        abbreviate_sizes(t, &lay);
+        show_again(t, &lay, fit, clip, room);
+    }
+    for (size_t i = 0; fit->drop && fit->drop[i]; i++) {
         int c = column_titled(t, fit->drop[i]);
-        if (c < 0 || !lay.shown[c])
-            continue;
-        lay.shown[c] = false;
-        append_title(dropped, len, fit->drop[i]);
+        if (c >= 0 && !lay.shown[c])
+            append_title(dropped, len, fit->drop[i]);
+    }
+    if (abbreviated_sizes) {
+        size_t used = strlen(dropped);
+        snprintf(dropped + used, len - used, "%ssizes abbreviated", used ? "; " : "");
     }
     if (clip >= 0) {
         size_t rest = shown_width(t, &lay, clip);
@@ -380,10 +457,29 @@ void vm_ttable_print_fit(const vm_ttable *t, FILE *out, bool color, const vm_tta
     print_laid_out(t, &lay, out, color);
 }
 
+/* The note, broken into lines of at most width columns (at spaces). */
 void vm_text_fit_note(FILE *out, const char *dropped, size_t width)
 {
-    if (dropped && *dropped)
-        fprintf(out, "(hidden to fit %zu columns: %s; --wide shows every column)\n", width, dropped);
+    if (!dropped || !*dropped)
+        return;
+    char note[512];
+    snprintf(note, sizeof note, "(to fit %zu columns: %s; --wide shows everything)", width, dropped);
+    size_t col = 0;
+    for (const char *p = note; *p;) {
+        size_t word = strcspn(p, " ");
+        if (col && width && col + 1 + word > width) {
+            fputc('\n', out);
+            col = 0;
+        } else if (col) {
+            fputc(' ', out);
+            col++;
+        }
+        fwrite(p, 1, word, out);
+        col += word;
+        p += word;
+        p += strspn(p, " ");
+    }
+    fputc('\n', out);
 }
 
 void vm_ttable_free(vm_ttable *t)
@@ -530,8 +626,7 @@ static void print_memory(FILE *out, const vm_snapshot *s)
     fprintf(out, "%-11s%s committed, %s resident (Total WS)\n", "Memory:", has_c ? committed : "?",
             has_r ? resident : "?");
     if (s->source && strcmp(s->source, "live-linux") == 0)
-        fprintf(out, "%-11s%s\n", "", "on Linux, committed also counts reserved memory not yet touched, such as "
-                                     "thread stacks (docs/columns.md)");
+        fprintf(out, "%-11s%s\n", "", "(Linux: committed counts untouched reservations, e.g. thread stacks)");
 }
 
 static const char *const summary_drop[] = {"Locked WS", "Shared WS", "Shareable WS", "Swap", "Largest", "Blocks",
