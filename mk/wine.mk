@@ -42,24 +42,24 @@ wine-samples: wine-tools $(WIN_SAMPLE_EXE) $(WIN_SAMPLE_DLL)
 
 $(WIN_BUILD)/samples/obj/%.c.o: samples/windows/%.c
 	@mkdir -p $(dir $@)
-	$(MINGW_CC) -std=c11 -Wstrict-prototypes $(WIN_SAMPLE_FLAGS) -c $< -o $@
+	$(Q)$(MINGW_CC) -std=c11 -Wstrict-prototypes $(WIN_SAMPLE_FLAGS) -c $< -o $@
 
 $(WIN_BUILD)/samples/obj/%.cpp.o: samples/windows/%.cpp
 	@mkdir -p $(dir $@)
-	$(MINGW_CXX) -std=c++17 $(filter-out -Wstrict-prototypes,$(WIN_SAMPLE_FLAGS)) -c $< -o $@
+	$(Q)$(MINGW_CXX) -std=c++17 $(filter-out -Wstrict-prototypes,$(WIN_SAMPLE_FLAGS)) -c $< -o $@
 
 # Statically linked (libgcc, libstdc++, winpthread): only Windows' own DLLs at run time.
 $(WIN_SAMPLE_EXE): $(WIN_SAMPLE_OBJ)
 	@mkdir -p $(dir $@)
-	$(MINGW_CXX) -static -s -o $@ $^ $(WIN_SAMPLE_LIBS)
+	$(Q)$(MINGW_CXX) -static -s -o $@ $^ $(WIN_SAMPLE_LIBS)
 
 $(WIN_SAMPLE_DLL): samples/windows/dll/sample_heapdll.c
 	@mkdir -p $(dir $@)
-	$(MINGW_CC) -std=c11 -Wstrict-prototypes $(WIN_SAMPLE_FLAGS) -shared -static-libgcc -s -o $@ $<
+	$(Q)$(MINGW_CC) -std=c11 -Wstrict-prototypes $(WIN_SAMPLE_FLAGS) -shared -static-libgcc -s -o $@ $<
 
 $(WINE_TEST_BIN): tests/wine/test_wine_sample.c $(LIB) $(TEST_SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIB) $(LIBS) $(TESTLIBS)
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIB) $(LIBS) $(TESTLIBS)
 
 test-wine: wine-tools
 	@test -n "$(WINE64)" && test -x "$(WINE64)" && test -n "$(WINESERVER)" || { \
