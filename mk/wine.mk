@@ -66,7 +66,7 @@ test-wine: wine-tools
 	    echo "vmmap: error: 64-bit Wine is not installed (no wine64 on PATH nor /usr/lib/wine/wine64, or no wineserver)" >&2; \
 	    echo "vmmap: hint: apt-get install wine64 wine (or: make deps)" >&2; \
 	    exit 1; }
-	@$(MAKE) --no-print-directory $(WIN_SAMPLE_EXE) $(WIN_SAMPLE_DLL) $(BIN) $(WINE_TEST_BIN)
+	@$(MAKE) -s --no-print-directory $(WIN_SAMPLE_EXE) $(WIN_SAMPLE_DLL) $(BIN) $(WINE_TEST_BIN)
 	@$(MAKE) --no-print-directory windows || { \
 	    echo "vmmap: error: \`make windows\` failed: the Wine test needs $(WIN_BUILD)/vmmap.exe" >&2; exit 1; }
 	@mkdir -p $(WIN_BUILD)
