@@ -33,10 +33,8 @@ static int teardown(void **state)
 
 static pu_run_result shell(const char *cmd)
 {
-    char *argv[] = {"/bin/sh", "-c", (char *)cmd, NULL};
     pu_run_result r;
-    memset(&r, 0, sizeof r);
-    if (pu_run(argv, NULL, &r) != 0)
+    if (pu_run_shell(cmd, &r) != 0)
         fail_msg("cannot run sh -c %s: %s", cmd, pu_last_error());
     return r;
 }

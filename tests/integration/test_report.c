@@ -109,15 +109,9 @@ static int setup(void **state)
     if (pu_tempdir(tmpdir, sizeof tmpdir) != 0)
         return -1;
     path_in_tmp(snap, sizeof snap, "self.json");
-    char *bin = pu_build_path("vmmap");
-    char *argv[] = {bin, (char *)"snapshot", (char *)"--self", (char *)"-q", (char *)"-o", snap, NULL};
-    pu_run_result r;
-    memset(&r, 0, sizeof r);
-    int rc = pu_run(argv, NULL, &r) == 0 && r.exit_code == 0 ? 0 : -1;
+    int rc = pu_snapshot_self(snap);
     if (rc)
-        fprintf(stderr, "setup: cannot snapshot vmmap itself: %s\n", r.err ? r.err : pu_last_error());
-    pu_run_result_free(&r);
-    free(bin);
+        fprintf(stderr, "setup: cannot snapshot vmmap itself: %s\n", pu_last_error());
     return rc;
 }
 

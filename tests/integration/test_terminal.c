@@ -128,14 +128,7 @@ static int setup(void **state)
     if (pu_tempdir(tmpdir, sizeof tmpdir) != 0)
         return -1;
     snprintf(snap, sizeof snap, "%s/self.json", tmpdir);
-    char *bin = pu_build_path("vmmap");
-    char *argv[] = {bin, "snapshot", "--self", "-q", "-o", snap, NULL};
-    pu_run_result r;
-    memset(&r, 0, sizeof r);
-    int rc = pu_run(argv, NULL, &r) == 0 && r.exit_code == 0 ? 0 : -1;
-    pu_run_result_free(&r);
-    free(bin);
-    return rc;
+    return pu_snapshot_self(snap);
 }
 
 static int teardown(void **state)
