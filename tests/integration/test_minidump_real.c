@@ -548,6 +548,13 @@ static void check_linux_dump(const fact *x)
                   total, data_files);
     cJSON_Delete(s);
     pu_run_result_free(&r);
+    r = run_vmmap("info", dump_path(x), NULL, NULL, NULL);
+    expect(r.exit_code == 0, "%s: info exit %d", x->file, r.exit_code);
+    char list[96];
+    snprintf(list, sizeof list, "region list: LinuxMaps, %zu mappings", maps.n);
+    expect(strstr(r.out, list) && strstr(r.out, "as a Linux process") && !strstr(r.out, "Linux 0.0.0"),
+           "%s: info does not describe a Linux process's dump (want \"%s\"):\n%s", x->file, list, r.out);
+    pu_run_result_free(&r);
     vm_linux_maps_free(&maps);
     unload(&l);
 }
