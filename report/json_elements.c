@@ -221,6 +221,15 @@ static void block(out *o, const vm_block *b, int level, shared_texts *st)
         word_str(o, &st->memtypes[b->memtype], vm_memtype_name(b->memtype));
     else
         str(o, vm_memtype_name(b->memtype));
+    /* Only where it says something: a Linux mapped block ('p' or 's'), or a shared one of another
+     * memtype.  Private and image blocks of a Linux snapshot are private (snapshot-format.md). */
+    if (b->sharing == VM_SHARING_SHARED || (b->sharing == VM_SHARING_PRIVATE && b->memtype == VM_MEMTYPE_MAPPED)) {
+        KEY(o, "shared", level, false);
+        if (b->sharing == VM_SHARING_SHARED)
+            PUT(o, "true");
+        else
+            PUT(o, "false");
+    }
     KEY(o, "type", level, false);
     kind_str(o, st, b->kind);
     for (int c = 0; c < VM_C_COUNT; c++) {
