@@ -3,8 +3,9 @@
  *
  * /proc/PID/smaps is where every column comes from, and generating it is most of the capture's
  * time (the kernel walks every page table and formats two dozen lines per mapping).  So the
- * capture does not wait for it.  smaps is read on a thread of its own (proc_reader.h); meanwhile
- * the much cheaper /proc/PID/maps is read and every step runs on it (the "early pass").  The steps
+ * capture does not wait for it.  smaps is read and parsed on a thread of its own (proc_reader.h),
+ * the threads are listed on another; meanwhile the much cheaper /proc/PID/maps is read and every
+ * step runs on it (the "early pass").  The steps
  * only need the mappings' headers, which maps has too.  As smaps comes in, each mapping is checked
  * against the one the steps saw, and its blocks are made from the smaps values themselves (their
  * state included: an inaccessible mapping is committed or reserved by its VmFlags 'ac', which
@@ -15,7 +16,8 @@
  *
  * The early pass stands when the layout did not change between the two reads and no step needed
  * the VmFlags (the stack-shape fallback does).  Otherwise everything it did is thrown away and the
- * steps run again on smaps itself, the plain way: slower, never different.  (A layout change
+ * steps run again on smaps itself, the plain way (smaps read again if the early pass had taken
+ * some of it): slower, never different.  (A layout change
  * cannot be mended for the mappings it touches alone: the steps are global, a new mapping can be a
  * new arena heap or thread stack and change what its neighbours are.) */
 #include <errno.h>
@@ -188,7 +190,7 @@ typedef struct early {
     lx_capture *c;
     vm_facts *out;
     int mode;            /* early_mode() */
-    bool tried;          /* it ran (on the first chunk of smaps) */
+    bool tried;          /* it ran (as the smaps read started) */
     bool ok;             /* it succeeded, and every mapping checked so far matched */
     bool moved;          /* a smaps mapping differed from the early pass's: the process is busy */
     const char *why;     /* why it did not stand */
