@@ -101,7 +101,7 @@ static const struct {
     const char *word;
 } flag_words[] = {
     {VM_DIFF_F_SIZE, "size"}, {VM_DIFF_F_COMMITTED, "committed"}, {VM_DIFF_F_PROTECTION, "protection"},
-    {VM_DIFF_F_TYPE, "type"}, {VM_DIFF_F_MOVED, "moved"},
+    {VM_DIFF_F_TYPE, "type"}, {VM_DIFF_F_MOVED, "moved"}, {VM_DIFF_F_START, "start"},
 };
 
 static cJSON *side_json(jb *b, const vm_diff_side *s)

@@ -26,10 +26,16 @@ void vm_heap_owner_text(const vm_snapshot *s, const vm_heap *h, char *buf, size_
 {
     size_t used = 0;
     buf[0] = '\0';
+    /* A Windows process's default heap (PEB.ProcessHeap, which nt_heaps.c marks with this class)
+     * belongs to the process, whatever modules also keep its handle (ntdll, kernelbase). */
+    if (h->heap_class && strcmp(h->heap_class, "process heap") == 0) {
+        int k = snprintf(buf, len, "process default heap");
+        used = k < 0 ? 0 : (size_t)k < len ? (size_t)k : len - 1;
+    }
     for (size_t i = 0; i < h->nowners && used + 1 < len; i++) {
         int32_t m = h->owners[i].module;
         const char *name = m >= 0 && (size_t)m < s->nmodules ? file_name(s->modules[m].path) : "?";
-        int k = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", name);
+        int k = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", name);
         if (k < 0)
             break;
         used += (size_t)k < len - used ? (size_t)k : len - used - 1;

@@ -378,7 +378,7 @@ static void test_outputs_and_errors(void **state)
     char *csv = pu_read_file(path, NULL);
     assert_non_null(csv);
     assert_non_null(strstr(csv, "\"Heap\",\"Kind\",\"Address\""));
-    assert_non_null(strstr(csv, "\"Heap\",\"Size\",\"Busy\",\"Free\",\"Cached\",\"Bytes\""));
+    assert_non_null(strstr(csv, "\"Heap\",\"Block size (bytes)\",\"Busy\",\"Free\",\"Cached\",\"Bytes\""));
     free(csv);
     /* the workbook's Heaps and Sizes sheets and the heaps CSV, read back against the snapshot */
     char json[320], out[320];

@@ -330,6 +330,48 @@ static void test_every_change(void **state)
 }
 
 /* Biggest |committed change| first. */
+/* Regions that grow or shrink at one end: an mmap area growing down (the kernel merges each new
+ * mapping into the one above it, so the start moves and the end stays), the same area giving
+ * memory back at its low end, and the brk heap growing at its top.  Each is one grown / shrunk
+ * change, not a region added and another removed. */
+static void test_one_end(void **state)
+{
+    (void)state;
+    vm_snapshot *a = snap(100, "/usr/bin/app"), *b = snap(100, "/usr/bin/app");
+    region(a, 0x555555559000, 132 * K, VM_KIND_HEAP, "[heap]", RW, 132 * K);
+    region(b, 0x555555559000, 264 * K, VM_KIND_HEAP, "[heap]", RW, 264 * K);
+    region(a, 0x7f0000100000, 1 * M, VM_KIND_PRIVATE_DATA, NULL, RW, 1 * M);
+    region(b, 0x7f0000000000, 2 * M, VM_KIND_PRIVATE_DATA, NULL, RW, 2 * M);
+    region(a, 0x7f1000000000, 2 * M, VM_KIND_PRIVATE_DATA, NULL, RW, 2 * M);
+    region(b, 0x7f1000100000, 1 * M, VM_KIND_PRIVATE_DATA, NULL, RW, 1 * M);
+    vm_diff *d = diff_of(a, b);
+    assert_int_equal(d->nregions, 3);
+
+    const vm_diff_region *r = find_region(d, 0x7f0000000000);
+    assert_non_null(r);
+    assert_int_equal(r->what, VM_DIFF_GROWN);
+    assert_int_equal(r->before.address, 0x7f0000100000);
+    assert_int_equal(r->size_delta, (int64_t)M);
+    assert_int_equal(r->committed_delta, (int64_t)M);
+    assert_true(r->flags & VM_DIFF_F_START);
+    assert_false(r->flags & VM_DIFF_F_MOVED);
+    assert_non_null(strstr(r->details, "start 0x7f0000100000 -> 0x7f0000000000, the end stayed"));
+
+    r = find_region(d, 0x7f1000100000);
+    assert_non_null(r);
+    assert_int_equal(r->what, VM_DIFF_SHRUNK);
+    assert_int_equal(r->before.address, 0x7f1000000000);
+    assert_int_equal(r->size_delta, -(int64_t)M);
+    assert_true(r->flags & VM_DIFF_F_START);
+
+    r = find_region(d, 0x555555559000);
+    assert_non_null(r);
+    assert_int_equal(r->what, VM_DIFF_GROWN);
+    assert_int_equal(r->size_delta, (int64_t)(132 * K));
+    assert_false(r->flags & (VM_DIFF_F_START | VM_DIFF_F_MOVED));
+    vm_diff_free(d);
+}
+
 static void test_sorted(void **state)
 {
     (void)state;
@@ -549,7 +591,9 @@ static void test_csv(void **state)
     assert_true(vm_diff_csv(out, d, NULL));
     fclose(out);
     assert_non_null(strstr(buf, "\"Section\",\"Change\",\"Address\""));
-    assert_non_null(strstr(buf, "\"Allocations\",\"added\",\"0x90000000\",\"Private Data\",\"\",\"1048576\""));
+    /* The report CSV's convention: K without separators, VMMap's 16-digit addresses. */
+    assert_non_null(strstr(buf, "\"Old Size\",\"New Size\",\"Old Committed\",\"New Committed\",\"Committed Change\""));
+    assert_non_null(strstr(buf, "\"Allocations\",\"added\",\"0000000090000000\",\"Private Data\",\"\",\"1024\""));
     assert_non_null(strstr(buf, "\"Threads\",\"started\""));
     int lines = 0;
     for (const char *p = buf; (p = strstr(p, "\r\n")); p += 2)
@@ -651,6 +695,7 @@ int main(void)
         cmocka_unit_test(test_reordered),
         cmocka_unit_test(test_empty),
         cmocka_unit_test(test_every_change),
+        cmocka_unit_test(test_one_end),
         cmocka_unit_test(test_sorted),
         cmocka_unit_test(test_image_occurrences),
         cmocka_unit_test(test_heap_busy_bytes),

@@ -116,9 +116,15 @@ static void test_rfc3339(void **state)
     assert_true(vm_parse_rfc3339("2026-11-22T04:00:00+01:00", &b));
     assert_true(b == a);
     assert_true(vm_parse_rfc3339("2000-02-29T12:00:00-00:30", &b));
+    assert_true(vm_parse_rfc3339("2024-02-29T23:59:60Z", &b)); /* a leap day, a leap second */
     static const char *const bad[] = {"", "2026-11-22", "2026-11-22T03:00:00", "2026-13-01T00:00:00Z",
                                       "2026-11-22T03:00:00.Z", "2026-11-22T03:00:00Zx", "x2026-11-22T03:00:00Z",
-                                      "2026-11-22T03:00:00+0100"};
+                                      "2026-11-22T03:00:00+0100",
+                                      /* dates and times that do not exist, signs and spaces in fields */
+                                      "2026-02-29T00:00:00Z", "1900-02-29T00:00:00Z", "2026-04-31T00:00:00Z",
+                                      "2026-11-22T24:00:00Z", "2026-11-22T03:60:00Z", "2026-11-22T03:00:61Z",
+                                      "2026-00-22T03:00:00Z", "+026-11-22T03:00:00Z", "2026-1 -22T03:00:00Z",
+                                      "2026-11-+2T03:00:00Z"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (vm_parse_rfc3339(bad[i], &b))
             fail_msg("accepted \"%s\"", bad[i]);
@@ -138,6 +144,7 @@ static vm_snapshot *make_snapshot(const char *when, uint64_t heap, uint64_t heap
     s->process.name = strdup("app");
     s->process.bits = 64;
     s->page_size = 4096;
+    s->user_top = 0x7ffffffff000; /* every snapshot has one (the loader insists) */
     vm_heap *h = vm_snapshot_add_heap(s);
     h->id = 0;
     h->address = heap_addr;

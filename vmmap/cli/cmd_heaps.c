@@ -26,7 +26,10 @@ static void help(FILE *out)
             "one row per heap, biggest committed first:\n"
             "  Heap, Kind, Address   as in `vmmap show` (glibc main arena / arena / mmap chunks)\n"
             "  Owner                 the modules whose writable data (.data, .bss) holds the\n"
-            "                        heap's address (libc for glibc's arenas); several: all\n"
+            "                        heap's address (libc for glibc's arenas; msvcrt.dll for\n"
+            "                        its CRT heap; a DLL with a static CRT for its own);\n"
+            "                        several: all.  \"process default heap\": GetProcessHeap's\n"
+            "                        (PEB.ProcessHeap)\n"
             "  Committed             the heap's committed memory\n"
             "  Busy, Busy size       blocks in use by the program\n"
             "  Free, Free size       free as the allocator counts it (glibc: fastbins, the bins\n"
@@ -41,9 +44,12 @@ static void help(FILE *out)
             "sizes are the allocator's, header included; sizes in K (1 K = 1,024 bytes).\n"
             "\n"
             "Walked: glibc's heaps (x86-64, glibc 2.26 and later, safe-linking detected), on a\n"
-            "live process.  Not walked, and said so per heap: Windows heaps (NT, segment, Wine:\n"
-            "their block walkers are not in this build yet), other allocators, and any target\n"
-            "without memory (a snapshot file shows what `vmmap snapshot --heap-blocks` saved).\n"
+            "live process; Windows heaps on a live process or a full-memory minidump: NT heaps\n"
+            "(Windows 7 and 8-11, x64 and x86: back-end blocks, LFH slots, VirtualAlloc'd\n"
+            "blocks), Wine's heaps, and of a segment heap its large allocations (its VS and\n"
+            "LFH blocks are encoded with ntdll's keys: not counted, said in the heap's note).\n"
+            "Not walked, and said so per heap: other allocators, and any target without memory\n"
+            "(a snapshot file shows what `vmmap snapshot --heap-blocks` saved).\n"
             "Memory that changes while it is read ends a heap part's walk with a warning\n"
             "(`vmmap show TARGET --warnings`); the rest is still counted.  Reading every heap\n"
             "byte takes time on big heaps: progress is shown on a terminal after a second.\n"
@@ -57,7 +63,7 @@ static void help(FILE *out)
             "  -o, --output FILE  write instead of showing: FILE.json a snapshot whose heaps carry\n"
             "                   stats, sizes and owner (docs/snapshot-format.md); FILE.xlsx the\n"
             "                   review workbook (Heaps sheet with these columns, Sizes sheet);\n"
-            "                   FILE.csv the heaps table and the size tables, in bytes; '-'\n"
+            "                   FILE.csv the heaps table and the size tables (memory in K); '-'\n"
             "                   writes JSON to stdout.  The file appears whole or not at all.\n"
             "  --color=WHEN     auto (default), always, never\n"
             "  -h, --help       this help\n"
@@ -171,7 +177,7 @@ static int run(int argc, char **argv)
     const char *output = NULL, *color = "auto";
     int opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "ho:q", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":ho:q", longopts, NULL)) != -1) {
         if (vm_cli_target_option(opt, &t))
             continue;
         char *end;
@@ -193,7 +199,7 @@ static int run(int argc, char **argv)
         }
         case O_BLOCKS: blocks = true; break;
         case O_COLOR: color = optarg; break;
-        default: return vm_cli_usage_error("heaps", "unknown option");
+        default: return vm_cli_option_error("heaps", opt, argv);
         }
     }
     vm_error err = {0};
@@ -236,8 +242,7 @@ static int run(int argc, char **argv)
                     s->source && strcmp(s->source, "live-linux") == 0
                         ? ""
                         : "; a snapshot file shows what `vmmap snapshot --heap-blocks` saved");
-        if (fflush(stdout) != 0)
-            rc = 1;
+        /* main() checks that stdout took it all, and says so when it did not */
     }
     vm_snapshot_free(s);
     return rc;

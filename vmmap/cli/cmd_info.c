@@ -1,11 +1,15 @@
-/* vmmap info DUMP: what a minidump holds and, because of it, what its map can and cannot show. */
+/* vmmap info DUMP|CORE: what a minidump or a core holds and, because of it, what its map can and
+ * cannot show.  Cores: info_core.c. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <string.h>
 
 #include "../parse/minidump.h"
 #include "../capture/capture.h"
+#include "../sources/input/unpack.h"
 #include "../sources/minidump/minidump_source.h"
+#include "../util/units.h"
+#include "info.h"
 #include "cli.h"
 
 /* MINIDUMP_TYPE bits worth naming. */
@@ -14,18 +18,21 @@ enum { MD_WITH_FULL_MEMORY = 0x2, MD_WITH_FULL_MEMORY_INFO = 0x800 };
 static void help(FILE *out)
 {
     fprintf(out,
-            "Usage: vmmap info DUMP [OPTIONS]\n"
+            "Usage: vmmap info DUMP|CORE [OPTIONS]\n"
             "\n"
-            "Describes a Windows minidump (.dmp, .mdmp, .dmp.xz): architecture, OS build, process id,\n"
-            "when it was written, its streams, how much memory it captured, whether it has a region\n"
-            "list (MemoryInfoList) and full memory, and what the map (`vmmap DUMP`) can and cannot\n"
-            "show because of that.  docs/minidumps.md has the details.\n"
+            "Describes a Windows minidump: architecture, OS build, process id, when it was written,\n"
+            "its streams, how much memory it captured, whether it has a region list\n"
+            "(MemoryInfoList) and full memory, and what the map (`vmmap DUMP`) can and cannot show\n"
+            "because of that (docs/minidumps.md).  Or a Linux ELF core: who wrote it (the kernel or\n"
+            "gdb's gcore), the process, the signal, the threads, the memory present against the\n"
+            "memory mapped, and what its map can and cannot show (docs/cores.md).  Either may be\n"
+            "gzip/xz/bzip2-compressed.\n"
             "\n"
             "Options:\n"
             "  -h, --help       this help\n"
             "\n"
-            "Exit codes: 0 ok, 3 no such file, 5 not a minidump / nothing in it to map,\n"
-            "            7 .xz in a build without liblzma\n");
+            "Exit codes: 0 ok, 3 no such file, 5 not a minidump or core / nothing in it to map,\n"
+            "            7 a packing or a core this build cannot read\n");
 }
 
 static void human(uint64_t b, char *buf, size_t len)
@@ -82,7 +89,7 @@ static void print_contents(FILE *out, const vm_minidump *md)
     bool full = (md->header.flags & MD_WITH_FULL_MEMORY) != 0;
     fprintf(out, "  threads %zu (%zu named), modules %zu (%zu unloaded)\n", md->nthreads, md->nthread_names,
             md->nmodules, md->nunloaded);
-    fprintf(out, "  memory captured: %zu ranges, %s (%s%s%s)%s\n", md->nranges, cap,
+    fprintf(out, "  memory captured: %zu range%s, %s (%s%s%s)%s\n", md->nranges, vm_plural(md->nranges), cap,
             md->has_memory_list ? "MemoryList" : "", md->has_memory_list && md->has_memory64_list ? " + " : "",
             md->has_memory64_list ? "Memory64List" : (md->has_memory_list ? "" : "no memory lists"),
             full ? ", full memory" : ", not full memory");
@@ -113,13 +120,17 @@ static void print_can(FILE *out, const vm_minidump *md, const vm_snapshot *s)
     for (size_t i = 0; i < s->nmodules; i++)
         with_sections += s->modules[i].nsections > 0;
     size_t missing = heaps_not_captured(s);
-    fprintf(out, "  the map shows: %zu regions; %s; %zu of %zu images split into sections; stacks of %zu threads; "
-                 "%zu heaps%s\n",
-            s->nregions,
+    /* The heap count is the summary's (every heap listed); how many of them were walked follows. */
+    char walked[64] = "";
+    if (missing)
+        snprintf(walked, sizeof walked, " (%zu walked, %zu not captured)", s->nheaps - missing, missing);
+    fprintf(out, "  the map shows: %zu region%s; %s; %zu of %zu image%s split into sections; stacks of %zu thread%s; "
+                 "%zu heap%s%s\n",
+            s->nregions, vm_plural(s->nregions),
             md->has_memory_info ? "every region's state, protection and type as VirtualQueryEx saw them"
                                 : "only modules, stacks and captured ranges (protections assumed)",
-            with_sections, s->nmodules, s->nthreads, s->nheaps - missing,
-            missing ? " walked" : "");
+            with_sections, s->nmodules, vm_plural(s->nmodules), s->nthreads, vm_plural(s->nthreads), s->nheaps,
+            vm_plural(s->nheaps), walked);
     fprintf(out, "  it cannot show: working-set counters (not in dumps)");
     if (!md->has_memory_info)
         fprintf(out, "; reserved memory, mapped files, free space");
@@ -127,12 +138,25 @@ static void print_can(FILE *out, const vm_minidump *md, const vm_snapshot *s)
         fprintf(out, "; %s (heap memory not captured)",
                 s->nheaps ? "the contents of some heaps" : "heaps");
     if (with_sections < s->nmodules)
-        fprintf(out, "; sections of %zu images (PE headers not captured)", s->nmodules - with_sections);
+        fprintf(out, "; sections of %zu image%s (PE headers not captured)", s->nmodules - with_sections,
+                vm_plural(s->nmodules - with_sections));
     fputc('\n', out);
+}
+
+static bool is_core(const char *path)
+{
+    uint8_t h[20];
+    size_t n = 0;
+    vm_packing p;
+    vm_error e = {0};
+    return vm_unpack_head(path, h, sizeof h, &n, &p, &e) == VM_EXIT_OK && n >= 18 && memcmp(h, "\x7f" "ELF", 4) == 0 &&
+           h[16] == 4 && h[17] == 0;
 }
 
 static int describe(const char *path, vm_error *err)
 {
+    if (is_core(path))
+        return vm_info_core(path, err);
     vm_md_file f;
     int rc = vm_md_file_load(path, &f, err);
     if (rc != VM_EXIT_OK)
@@ -169,19 +193,20 @@ static int run(int argc, char **argv)
     static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {0}};
     int opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'h': help(stdout); return 0;
-        default: return vm_cli_usage_error("info", "unknown option");
+        default: return vm_cli_option_error("info", opt, argv);
         }
     }
     if (argc - optind != 1)
-        return vm_cli_usage_error("info", "one minidump file expected");
+        return vm_cli_usage_error("info", "one minidump or core file expected");
     vm_error err = {0};
     int rc = describe(argv[optind], &err);
     if (rc != VM_EXIT_OK)
         return vm_error_report(&err);
-    return fflush(stdout) == 0 ? 0 : 1;
+    return 0; /* main() checks that stdout took it all */
 }
 
-const vm_command vm_cmd_info = {"info", "describe a minidump: what it holds, what its map can show", run, help};
+const vm_command vm_cmd_info = {"info", "describe a minidump or a core: what it holds, what its map can show", run,
+                                help};

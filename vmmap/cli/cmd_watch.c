@@ -104,7 +104,7 @@ static int parse_options(int argc, char **argv, watch_opts *o)
                                              {0}};
     int opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "hi:n:d:o:q", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":hi:n:d:o:q", longopts, NULL)) != -1) {
         if (vm_cli_target_option(opt, &o->t))
             continue;
         switch (opt) {
@@ -123,7 +123,7 @@ static int parse_options(int argc, char **argv, watch_opts *o)
             break;
         case 'o': o->output = optarg; break;
         case 1100: o->t.capture.heap_blocks = true; break;
-        default: return vm_cli_usage_error("watch", "unknown option");
+        default: return vm_cli_option_error("watch", opt, argv);
         }
     }
     if (!o->output)
@@ -277,9 +277,9 @@ static size_t print_series(const vm_timeline *tl)
 static void print_growth(const vm_timeline *tl)
 {
     const vm_growth *t = &tl->growth[VM_TL_THREADS];
-    printf("\nGrowth over %zu samples, %.1f s (committed; slope by least squares; GROWING when it only\n"
+    printf("\nGrowth over %zu sample%s, %.1f s (committed; slope by least squares; GROWING when it only\n"
            "went up: >= %d samples, never down, up overall, R² >= %.2f):\n",
-           t->n, t->span_min * 60, VM_GROWTH_MIN_SAMPLES, VM_GROWTH_MIN_R2);
+           t->n, vm_plural(t->n), t->span_min * 60, VM_GROWTH_MIN_SAMPLES, VM_GROWTH_MIN_R2);
     printf("  %-40s %14s %14s    R² %11s\n", "Series", "Change", "Per minute", "Steps up"); /* R² is 3 bytes */
     size_t flagged = print_series(tl);
     if (flagged == 0)

@@ -1,7 +1,9 @@
 /* vmmap: maps a process's virtual memory and explains it.  Dispatches to one file per command. */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "../util/atomic_file.h"
 #include "../version.h"
 #include "cli.h"
 
@@ -39,7 +41,8 @@ static void usage(FILE *out)
             "\n"
             "Environment: VMMAP_THREADS=N (at most N threads; default one per CPU),\n"
             "             VMMAP_FSYNC=1 (sync output files to disk before renaming them into place),\n"
-            "             VMMAP_TIMINGS=1 (print how long each phase took, on stderr)\n"
+            "             VMMAP_TIMINGS=1 (print how long each phase took, on stderr),\n"
+            "             VMMAP_DIFF_TIMINGS=1 (vmmap diff: load, diff and write times, on stderr)\n"
             "\n"
             "`vmmap COMMAND --help` describes each command; docs/ in the source tree has the details\n"
             "(column meanings per platform, snapshot format).\n",
@@ -54,7 +57,21 @@ static const vm_command *find_command(const char *name)
     return NULL;
 }
 
+static int dispatch(int argc, char **argv);
+
+/* Whatever a command printed must have reached stdout: a full disk or a closed pipe is an error
+ * the user hears about (exit 1), not a silently short table. */
 int main(int argc, char **argv)
+{
+    opterr = 0; /* the commands name a bad option themselves (vm_cli_option_error): one message */
+    int rc = dispatch(argc, argv);
+    vm_error err = {0};
+    if (!vm_stdout_finish(&err) && rc == 0)
+        rc = vm_error_report(&err);
+    return rc;
+}
+
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);

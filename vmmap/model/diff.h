@@ -38,6 +38,7 @@ enum {
     VM_DIFF_F_PROTECTION = 0x04, /* some page's protection changed */
     VM_DIFF_F_TYPE = 0x08,       /* the type (vm_kind) changed */
     VM_DIFF_F_MOVED = 0x10,      /* an image / mapped file matched by path at another address */
+    VM_DIFF_F_START = 0x20,      /* the start moved, the end stayed: grown or shrunk at its low end */
 };
 
 /* "added", "removed", "grown", "shrunk", "protection", "type", "changed". */

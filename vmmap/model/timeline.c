@@ -88,15 +88,37 @@ static bool parse_zone(const char *z, double *offset)
     return true;
 }
 
+/* The number in the n digits at s, or -1 when they are not all digits. */
+static int digits(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int DAYS[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : DAYS[m - 1];
+}
+
+/* "YYYY-MM-DDTHH:MM:SS", every field its digits and a date that exists (no 2026-02-30). */
 bool vm_parse_rfc3339(const char *s, double *out)
 {
-    int y, mo, d, h, mi, sec, used = 0;
-    if (!s || sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &used) != 6 ||
-        used != 19)
+    if (!s || strnlen(s, 19) < 19 || s[4] != '-' || s[7] != '-' || !strchr("Tt ", s[10]) || s[13] != ':' ||
+        s[16] != ':')
         return false;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+    int y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2), h = digits(s + 11, 2),
+        mi = digits(s + 14, 2), sec = digits(s + 17, 2);
+    if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h < 0 || h > 23 || mi < 0 ||
+        mi > 59 || sec < 0 || sec > 60)
         return false;
-    const char *p = s + used;
+    const char *p = s + 19;
     double frac = 0, scale = 0.1, offset;
     if (*p == '.') {
         if (!(p[1] >= '0' && p[1] <= '9'))
