@@ -9,10 +9,8 @@
 #include "heap_view.h"
 #include "tabular.h"
 
-static const char *const heap_titles[] = {
-    "Heap", "Kind", "Address", "Flags", "Owner", "Reserved", "Committed", "Busy blocks", "Busy",
-    "Free blocks", "Free", "Cached blocks", "Cached", "Largest free", "Fragmentation %", "Overhead", "Note",
-};
+/* The heap's own fields; then the walk's (heap_view.h), then Note. */
+static const char *const heap_titles[] = {"Heap", "Kind", "Address", "Flags", "Owner", "Reserved", "Committed"};
 static const char *const size_titles[] = {"Heap", "Block size (bytes)", "Busy", "Free", "Cached", "Bytes"};
 
 static void titles(FILE *out, const char *const *t, size_t n)
@@ -48,21 +46,22 @@ static void heap_record(FILE *out, const vm_snapshot *s, const vm_heap_view_row 
     vm_csv_field(out, false, "", h->owners_known ? r->owner : "");
     kb(out, r->reserved);
     kb(out, r->committed);
-    if (h->stats_known) {
-        const vm_heap_stats *st = &h->stats;
-        num(out, st->busy_blocks);
-        kb(out, st->busy_bytes);
-        num(out, st->free_blocks);
-        kb(out, st->free_bytes);
-        num(out, st->cached_blocks);
-        kb(out, st->cached_bytes);
-        kb(out, st->largest_free);
-        snprintf(b, sizeof b, "%.2f", st->fragmentation);
-        vm_csv_field(out, false, "", b);
-        kb(out, st->overhead_bytes);
-    } else {
-        for (int i = 0; i < 9; i++)
+    for (size_t c = 0; c < VM_HEAP_STAT_COLS; c++) {
+        uint64_t n;
+        double pct;
+        if (!h->stats_known) {
             vm_csv_field(out, false, "", "");
+            continue;
+        }
+        vm_heap_stat_value(&h->stats, c, &n, &pct);
+        if (vm_heap_stat_cols[c].kind == VM_HSTAT_PERCENT) {
+            snprintf(b, sizeof b, "%.2f", pct);
+            vm_csv_field(out, false, "", b);
+        } else if (vm_heap_stat_cols[c].kind == VM_HSTAT_BYTES) {
+            kb(out, n);
+        } else {
+            num(out, n);
+        }
     }
     vm_csv_field(out, false, "", h->walk_note ? h->walk_note : "");
     vm_csv_end_line(out);
@@ -76,7 +75,14 @@ void vm_heaps_csv(FILE *out, const vm_snapshot *s, int64_t only)
         fputs("out of memory\r\n", out);
         return;
     }
-    titles(out, heap_titles, sizeof heap_titles / sizeof heap_titles[0]);
+    size_t nt = sizeof heap_titles / sizeof heap_titles[0];
+    for (size_t i = 0; i < nt; i++)
+        vm_csv_field(out, i == 0, "", heap_titles[i]);
+    for (size_t c = 0; c < VM_HEAP_STAT_COLS; c++)
+        vm_csv_field(out, false, "", vm_heap_stat_cols[c].kind == VM_HSTAT_PERCENT ? "Fragmentation %"
+                                                                                   : vm_heap_stat_cols[c].title);
+    vm_csv_field(out, false, "", "Note");
+    vm_csv_end_line(out);
     for (size_t i = 0; i < n; i++)
         heap_record(out, s, &rows[i]);
     vm_csv_end_line(out);
