@@ -189,23 +189,15 @@ int main(int argc, char **argv)
     uintptr_t span = ((size_t *)user)[-1] & ~(uintptr_t)7;
     if (!(((size_t *)user)[-1] & 2))
         die("the 4 MiB malloc is not an mmapped chunk");
-    if ((uintptr_t)other != chunk + span) {
-        /* Somewhere else: put the other memory right above the chunk or, when something already
-         * lies there (the layout of the moment decides), right below it: the kernel merges
-         * either way. */
+    if ((uintptr_t)other != chunk + span) { /* somewhere else: put the other memory right above */
         munmap(other, OTHER_SIZE);
         other = mmap((void *)(chunk + span), OTHER_SIZE, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-        if (other == MAP_FAILED && errno == EEXIST)
-            other = mmap((void *)(chunk - OTHER_SIZE), OTHER_SIZE, PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
         if (other == MAP_FAILED)
-            die("mmap beside the chunk");
+            die("mmap above the chunk");
     }
-    uintptr_t lo = (uintptr_t)other < chunk ? (uintptr_t)other : chunk;
-    uintptr_t hi = (uintptr_t)other < chunk ? chunk + span : (uintptr_t)other + OTHER_SIZE;
     uintptr_t vs = 0, ve = 0;
-    bool chunk_merged = vma_of(chunk, &vs, &ve) && vs == lo && ve == hi;
+    bool chunk_merged = vma_of(chunk, &vs, &ve) && vs == chunk && ve == (uintptr_t)other + OTHER_SIZE;
     /* Small pages only, whatever the system's THP setting: the counts below are of 4 KiB pages.
      * (The whole VMA, so that it stays one.) */
     if (chunk_merged && madvise((void *)vs, ve - vs, MADV_NOHUGEPAGE) != 0)
