@@ -128,6 +128,12 @@ int vm_text_heaps(FILE *out, const vm_snapshot *s, const vm_heaps_view_options *
         free(rows);
         return 1;
     }
+    if (n == 0) {
+        fprintf(out, "No heaps in the snapshot of %s (PID %lld)%s.\n", s->process.name ? s->process.name : "?",
+                (long long)s->process.pid, s->nwarnings ? " (`vmmap show TARGET --warnings` says what could not be read)" : "");
+        free(rows);
+        return 0;
+    }
     size_t walked = count_walked(rows, n);
     fprintf(out, "Heaps of %s (PID %lld): %zu heap%s, %zu walked block by block%s\n",
             s->process.name ? s->process.name : "?", (long long)s->process.pid, n, n == 1 ? "" : "s", walked,
