@@ -3,12 +3,14 @@
  * beyond), and the whole map is built from it through the capture pipeline (mappings, the
  * offline Linux steps: images, glibc heap walk over the core's memory, stacks, classification).
  * Any input must give a map or a clear error, never a crash, a hang, a leak or an out-of-bounds
- * read.  Seeds: the real cores in ../shared/testdata/cores when present (scripts/fuzz.sh). */
+ * read, and a map must load again once written (vm_snapshot_reloads).  Seeds: the real cores in ../shared/testdata/cores when present (scripts/fuzz.sh). */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/json_reload.h"
 #include "vmmap/capture/capture.h"
 #include "vmmap/parse/elfcore.h"
 #include "vmmap/sources/linux/core_source.h"
@@ -62,6 +64,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (rc == 0) {
             if (!s || strcmp(s->source, "core") != 0)
                 __builtin_trap();
+            char why[512];
+            if (!vm_snapshot_reloads(s, why, sizeof why)) { /* every snapshot vmmap writes loads again */
+                fprintf(stderr, "the map of this core does not load again: %s\n", why);
+                __builtin_trap();
+            }
             vm_snapshot_free(s);
         } else if (s || e.msg[0] == '\0') {
             __builtin_trap();

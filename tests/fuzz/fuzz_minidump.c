@@ -2,10 +2,11 @@
  * captured range is read back through the memory reader (plus reads straddling and beyond the
  * ranges), and the full map is built from it (vm_minidump_capture_buffer: regions, NT facts, PE
  * headers, TEB/PEB, heap walks, classification).  Any input must give a map or a clear error,
- * never a crash, a hang, a leak or an out-of-bounds read; and a map must be a snapshot that,
- * written as JSON, loads again (vm_snapshot_reloads).  Every dump is also mapped the Linux
- * way (vm_linux_minidump_gather_parsed: the Linux streams), whatever its platform.  Seeds: tests/fuzz/corpus/fuzz_minidump
- * (written by tests/unit/test_minidump with VMMAP_MINIDUMP_SEEDS=DIR). */
+ * never a crash, a hang, a leak or an out-of-bounds read.  Every dump is also mapped the Linux
+ * way (vm_linux_minidump_gather_parsed: the Linux streams), whatever its platform; each map must
+ * be a snapshot that, written as JSON, loads again (vm_snapshot_reloads).  Seeds:
+ * tests/fuzz/corpus/fuzz_minidump (written by tests/unit/test_minidump with
+ * VMMAP_MINIDUMP_SEEDS=DIR). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,6 +44,16 @@ static void read_back(const vm_minidump *md)
     r.read(r.ctx, UINT64_MAX - 8, buf, sizeof buf);
 }
 
+/* Every snapshot vmmap writes loads again. */
+static void expect_reloads(const vm_snapshot *s, const char *what)
+{
+    char why[512];
+    if (!vm_snapshot_reloads(s, why, sizeof why)) {
+        fprintf(stderr, "%s does not load again: %s\n", what, why);
+        __builtin_trap();
+    }
+}
+
 /* The Linux reading of the same dump: LinuxMaps through the maps parser, LinuxProcStatus,
  * LinuxCmdLine, CSD, contexts, CodeView build-ids, the offline Linux steps. */
 static int gather_linux(void *ctx, const vm_capture_options *opt, vm_facts *f, vm_error *err)
@@ -62,6 +73,7 @@ static void map_as_linux(const vm_minidump *md, size_t size)
         for (size_t i = 0; i < s->nthreads; i++)
             if (s->threads[i].stack_base < s->threads[i].stack_limit)
                 __builtin_trap();
+        expect_reloads(s, "the Linux map of this dump");
         vm_snapshot_free(s);
     } else if (s || e.msg[0] == '\0') {
         __builtin_trap();
@@ -87,11 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == 0) {
         if (!s || strcmp(s->source, "minidump") != 0)
             __builtin_trap();
-        char why[512];
-        if (!vm_snapshot_reloads(s, why, sizeof why)) { /* every snapshot vmmap writes loads again */
-            fprintf(stderr, "the map of this dump does not load again: %s\n", why);
-            __builtin_trap();
-        }
+        expect_reloads(s, "the map of this dump");
         vm_snapshot_free(s);
     } else if (s || e.msg[0] == '\0') {
         __builtin_trap();

@@ -6,7 +6,10 @@
  *   - without one: the map is marked partial and stacks and modules are still labelled;
  *   - the small invalid dumps give a clear error or a partial map;
  *   - truncated copies of every dump (50 lengths each) give exit code 0 or 5 from the binary;
- *   - the command line: `show X --type stack`, `info X`, `snapshot X -o -`.
+ *   - the command line: `show X --type stack`, `info X`, `snapshot X -o -`;
+ *   - the NT heap block walker on real bytes: the x86 Windows 10 dump's process heap header and
+ *     first pages are captured, and its walk decodes every captured entry (checksum, PreviousSize,
+ *     sizes) up to the very end of the captured bytes, where it stops unable to read.
  * The library is used for counts, the vmmap binary for the command-line paths. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -307,6 +310,88 @@ static pu_run_result run_vmmap(const char *a0, const char *a1, const char *a2, c
     return r;
 }
 
+/* The process heap of the x86 Firefox dump (Windows 10 19041): only its first pages are in the
+ * dump.  The block walk must decode entry after entry there, each starting where the one before
+ * it ends (an error in the x86 layout, the Encoding or the checksum rule would stop it with
+ * heap-invalid), and end a segment only where the next entry's header is not in the dump. */
+static void test_heap_blocks_real(void **state)
+{
+    if (skip_if_absent())
+        return;
+    const fact *x = NULL;
+    for (size_t i = 0; i < nfacts && !x; i++)
+        if (strcmp(facts[i].file, "minidump-stackwalk__windows-x86.dmp.xz") == 0)
+            x = &facts[i];
+    if (!x) {
+        print_message("SKIP: minidump-stackwalk__windows-x86.dmp.xz not in FACTS.tsv\n");
+        return;
+    }
+    pu_run_result r = run_vmmap("snapshot", dump_path(x), "--heap-blocks", "-o", "-");
+    assert_int_equal(r.exit_code, 0);
+    cJSON *j = cJSON_Parse(r.out);
+    pu_run_result_free(&r);
+    assert_non_null(j);
+    const cJSON *h = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "heaps"), 0);
+    assert_non_null(h);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(h, "kind")->valuestring, "NT");
+    assert_true(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(h, "stats")));
+
+    /* The blocks, in walk order: heap, address, size, state. */
+    r = run_vmmap("heaps", dump_path(x), "--blocks", NULL, NULL);
+    assert_int_equal(r.exit_code, 0);
+    uint64_t addr[64], size[64];
+    size_t n = 0;
+    for (char *save = NULL, *line = strtok_r(r.out, "\n", &save); line && n < 64; line = strtok_r(NULL, "\n", &save)) {
+        char state_word[16];
+        unsigned long long a, z;
+        int id;
+        if (sscanf(line, "%d\t%llx\t%llu\t%15s", &id, &a, &z, state_word) == 4 && id == 0) {
+            addr[n] = a;
+            size[n++] = z;
+        }
+    }
+    pu_run_result_free(&r);
+    assert_true(n >= 2);
+
+    loaded l;
+    assert_true(load(x, &l) && l.parsed);
+    vm_memreader mem = vm_md_memreader(&l.md);
+    size_t edges = 0;
+    const cJSON *w;
+    cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(j, "warnings"))
+    {
+        const char *code = cJSON_GetObjectItemCaseSensitive(w, "code")->valuestring;
+        const char *msg = cJSON_GetObjectItemCaseSensitive(w, "message")->valuestring;
+        if (!strstr(msg, "NT heap "))
+            continue;
+        if (strcmp(code, "heap-invalid") == 0)
+            fail_msg("the NT heap walk met a damaged entry in real bytes: %s", msg);
+        const char *at = strstr(msg, "cannot read the entry at 0x");
+        if (!at)
+            continue;
+        uint64_t e = strtoull(at + strlen("cannot read the entry at "), NULL, 16);
+        uint8_t b[8];
+        assert_false(vm_read_exact(&mem, e, b, sizeof b));  /* x86: the header is the entry's first 8 bytes */
+        /* The entries before e were decoded back to back, their headers in the dump. */
+        size_t k = 0;
+        while (k < n && addr[k] + size[k] != e)
+            k++;
+        assert_true(k < n);
+        size_t chain = 1;
+        while (k > 0 && addr[k - 1] + size[k - 1] == addr[k]) {
+            assert_true(vm_read_exact(&mem, addr[k], b, sizeof b));
+            k--, chain++;
+        }
+        assert_true(vm_read_exact(&mem, addr[k], b, sizeof b));
+        print_message("NT heap of the x86 dump: %zu entries decoded back to back up to 0x%" PRIx64
+                      ", where the dump's bytes end\n", chain, e);
+        edges++;
+    }
+    assert_true(edges >= 1);
+    unload(&l);
+    cJSON_Delete(j);
+}
+
 static void test_cli(void **state)
 {
     if (skip_if_absent())
@@ -463,6 +548,13 @@ static void check_linux_dump(const fact *x)
                   total, data_files);
     cJSON_Delete(s);
     pu_run_result_free(&r);
+    r = run_vmmap("info", dump_path(x), NULL, NULL, NULL);
+    expect(r.exit_code == 0, "%s: info exit %d", x->file, r.exit_code);
+    char list[96];
+    snprintf(list, sizeof list, "region list: LinuxMaps, %zu mappings", maps.n);
+    expect(strstr(r.out, list) && strstr(r.out, "as a Linux process") && !strstr(r.out, "Linux 0.0.0"),
+           "%s: info does not describe a Linux process's dump (want \"%s\"):\n%s", x->file, list, r.out);
+    pu_run_result_free(&r);
     vm_linux_maps_free(&maps);
     unload(&l);
 }
@@ -550,6 +642,7 @@ int main(void)
         cmocka_unit_test(test_linux_dumps),
         cmocka_unit_test(test_missing_and_not_a_dump),
         cmocka_unit_test(test_truncated_copies),
+        cmocka_unit_test(test_heap_blocks_real),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

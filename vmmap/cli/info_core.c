@@ -5,23 +5,12 @@
 #include <string.h>
 
 #include "../capture/capture.h"
+#include "../util/units.h"
 #include "cli.h"
 #include "info.h"
 
 #ifndef _WIN32
 #include "../sources/linux/core_source.h"
-
-static void human(uint64_t b, char *buf, size_t len)
-{
-    static const char *const UNIT[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double v = (double)b;
-    size_t u = 0;
-    while (v >= 1024 && u + 1 < sizeof UNIT / sizeof UNIT[0]) {
-        v /= 1024;
-        u++;
-    }
-    snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", v, UNIT[u]);
-}
 
 static void print_core(FILE *out, const char *path, const vm_core *c, const vm_spool *sp)
 {
@@ -46,8 +35,8 @@ static void print_core(FILE *out, const char *path, const vm_core *c, const vm_s
         fprintf(out, "%s %" PRIu64 " (sp 0x%" PRIx64 ")", i ? "," : "", c->threads[i].tid, c->threads[i].sp);
     fprintf(out, "%s\n", c->nthreads > 16 ? ", ..." : "");
     char mapped[32], present[32];
-    human(c->bytes_mapped, mapped, sizeof mapped);
-    human(c->bytes_present, present, sizeof present);
+    vm_format_human(c->bytes_mapped, mapped, sizeof mapped);
+    vm_format_human(c->bytes_present, present, sizeof present);
     fprintf(out, "  mappings: %zu segments (%zu not dumped whole), %zu file mappings named (NT_FILE)\n", c->nsegs,
             c->nsegs_partial, c->nfiles);
     fprintf(out, "  memory: %s present of %s mapped\n", present, mapped);

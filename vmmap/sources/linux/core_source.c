@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "../../util/units.h"
 #include "../../util/xalloc.h"
 #include "linux_offline.h"
 
@@ -363,18 +364,6 @@ static bool fill_header(const vm_core *core, const char *name, vm_snapshot *s)
     return s->source && s->os && s->arch;
 }
 
-static void human(uint64_t b, char *buf, size_t len)
-{
-    static const char *const UNIT[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double v = (double)b;
-    size_t u = 0;
-    while (v >= 1024 && u + 1 < sizeof UNIT / sizeof UNIT[0]) {
-        v /= 1024;
-        u++;
-    }
-    snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", v, UNIT[u]);
-}
-
 static void note_core(const vm_core *core, vm_snapshot *s)
 {
     for (size_t i = 0; i < core->nwarnings; i++)
@@ -384,8 +373,8 @@ static void note_core(const vm_core *core, vm_snapshot *s)
     vm_snapshot_warn(s, "core", "a core holds no smaps: Committed, Private and the working-set columns are unknown");
     if (core->nsegs_partial) {
         char mapped[32], present[32];
-        human(core->bytes_mapped, mapped, sizeof mapped);
-        human(core->bytes_present, present, sizeof present);
+        vm_format_human(core->bytes_mapped, mapped, sizeof mapped);
+        vm_format_human(core->bytes_present, present, sizeof present);
         vm_snapshot_warn(s, "core", "%zu of %zu mappings are not in the core whole (%s of %s mapped is): the "
                          "coredump_filter or gcore left them out, so their memory cannot be read",
                          core->nsegs_partial, core->nsegs, present, mapped);
