@@ -91,6 +91,10 @@ int pu_proc_collect(pu_proc *p, int timeout_ms, pu_run_result *r);
 /* spawn + collect. */
 int pu_run(char *const argv[], const pu_run_opts *opts, pu_run_result *r);
 void pu_run_result_free(pu_run_result *r);
+/* /bin/sh -c cmd, for redirections (`vmmap show X > full-device`). */
+int pu_run_shell(const char *cmd, pu_run_result *r);
+/* `build/vmmap snapshot --self -q -o path`: a snapshot for a test to read; 0 when it was written. */
+int pu_snapshot_self(const char *path);
 
 /* ---- JSON ---- */
 /* Reads and parses a JSON file; NULL on failure (see pu_last_error). */
