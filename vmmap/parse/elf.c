@@ -8,22 +8,14 @@
 #include "elf.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
 
-#ifdef _WIN32
-#include <io.h>
-#else
-#include <unistd.h>
-#endif
-
-#include "../util/xalloc.h"
 #include "../util/compiler.h"
+#include "../util/file_io.h"
+#include "../util/xalloc.h"
 
 /* ---- Constants (from the System V gABI; <elf.h> is not available under MinGW) ---- */
 
@@ -669,19 +661,7 @@ static size_t file_read(void *ctx, uint64_t addr, void *buf, size_t len)
         uint64_t pos = addr + done;
         if (pos < addr || pos > (uint64_t)INT64_MAX)
             break;
-        size_t want = len - done;
-        if (want > (1u << 30))
-            want = 1u << 30;
-#ifdef _WIN32
-        /* No pread: seek then read.  Fine for the single-threaded readers we build on it. */
-        if (_lseeki64(fr->fd, (long long)pos, SEEK_SET) < 0)
-            break;
-        int n = _read(fr->fd, (char *)buf + done, (unsigned)want);
-#else
-        ssize_t n = pread(fr->fd, (char *)buf + done, want, (off_t)pos);
-#endif
-        if (n < 0 && errno == EINTR)
-            continue;
+        int64_t n = vm_file_pread(fr->fd, (char *)buf + done, len - done, pos);
         if (n <= 0)
             break;  /* end of file (the prefix read so far is what there is) or an error */
         done += (size_t)n;
@@ -693,28 +673,18 @@ bool vm_file_reader_open(vm_file_reader *fr, const char *path, char *err, size_t
 {
     fr->fd = -1;
     fr->size = 0;
-#ifdef _WIN32
-    int fd = _open(path, _O_RDONLY | _O_BINARY);
-    struct _stati64 st;
-    bool stat_ok = fd >= 0 && _fstati64(fd, &st) == 0;
-#else
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    bool stat_ok = fd >= 0 && fstat(fd, &st) == 0;
-#endif
+    int fd = vm_file_open_read(path);
     if (fd < 0)
         return fail(err, errlen, "cannot open %s: %s", path, strerror(errno));
-    if (!stat_ok || (st.st_mode & S_IFMT) == S_IFDIR) {
-        int e = stat_ok ? EISDIR : errno;
-#ifdef _WIN32
-        _close(fd);
-#else
-        close(fd);
-#endif
+    uint64_t size = 0;
+    bool is_dir = false;
+    if (!vm_file_info(fd, &size, &is_dir) || is_dir) {
+        int e = is_dir ? EISDIR : errno;
+        vm_file_close(fd);
         return fail(err, errlen, "cannot read %s: %s", path, strerror(e));
     }
     fr->fd = fd;
-    fr->size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
+    fr->size = size;
     return true;
 }
 
@@ -728,10 +698,6 @@ void vm_file_reader_close(vm_file_reader *fr)
 {
     if (!fr || fr->fd < 0)
         return;
-#ifdef _WIN32
-    _close(fr->fd);
-#else
-    close(fr->fd);
-#endif
+    vm_file_close(fr->fd);
     fr->fd = -1;
 }

@@ -53,7 +53,8 @@ bool vm_elf_find_symbol(const vm_memreader *file, const vm_elf *e, const char *n
 bool vm_elf_load_bias(const vm_elf *e, uint64_t map_start, uint64_t map_offset, uint64_t page_size,
                       uint64_t *bias);
 
-/* A file on disk as a vm_memreader (pread).  Opened read-only; size from fstat. */
+/* A file on disk as a vm_memreader (positioned reads: util/file_io.h, safe from several threads).
+ * Opened read-only; size from fstat. */
 typedef struct vm_file_reader {
     int fd;
     uint64_t size;

@@ -4,52 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#ifdef _WIN32
-#include <io.h>
-#endif
-
-static int temp_fd(char *where, size_t len, vm_error *err)
-{
-#ifdef _WIN32
-    FILE *f = tmpfile();
-    snprintf(where, len, "a temporary file");
-    if (!f) {
-        vm_error_set(err, VM_EXIT_ERROR, "cannot create a temporary file: %s", strerror(errno));
-        return -1;
-    }
-    return _dup(_fileno(f)); /* the FILE leaks its small buffer until exit: tmpfile deletes on close */
-#else
-    const char *dir = getenv("TMPDIR");
-    if (!dir || !*dir)
-        dir = "/tmp";
-    snprintf(where, len, "%s/vmmap-unpacked-XXXXXX", dir);
-    int fd = mkstemp(where);
-    if (fd < 0) {
-        vm_error_set(err, VM_EXIT_ERROR, "cannot create a temporary file in %s: %s", dir, strerror(errno));
-        vm_error_hint(err, "set TMPDIR to a directory with room for the decompressed file, or decompress it yourself");
-        return -1;
-    }
-    unlink(where); /* gone when closed, whatever happens */
-    return fd;
-#endif
-}
-
-static bool write_all(int fd, const uint8_t *b, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, b, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return false;
-        b += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
+#include "../../util/file_io.h"
 
 /* Decompresses path into a temporary; s->file gets it. */
 static int unpack_to_temp(const char *path, vm_spool *s, vm_error *err)
@@ -59,7 +15,13 @@ static int unpack_to_temp(const char *path, vm_spool *s, vm_error *err)
     if (rc != VM_EXIT_OK)
         return rc;
     char where[4200];
-    int fd = temp_fd(where, sizeof where, err);
+    int fd = vm_file_temp(where, sizeof where);
+    if (fd < 0) {
+        vm_error_set(err, VM_EXIT_ERROR, "cannot create a temporary file in %s: %s", where[0] ? where : "the temporary "
+                     "folder", strerror(errno));
+        vm_error_hint(err, "set " VM_TEMP_DIR_VARIABLE " to a folder with room for the decompressed file, or "
+                           "decompress it yourself");
+    }
     uint8_t *buf = fd >= 0 ? malloc(VM_SPOOL_BLOCK * 4) : NULL;
     if (fd >= 0 && !buf) {
         vm_error_set(err, VM_EXIT_ERROR, "out of memory");
@@ -79,18 +41,17 @@ static int unpack_to_temp(const char *path, vm_spool *s, vm_error *err)
                          VM_SPOOL_MAX_RATIO);
             vm_error_hint(err, "decompress it yourself if it is genuine, and pass the result");
             rc = VM_EXIT_BAD_INPUT;
-        } else if (!write_all(fd, buf, got)) {
+        } else if (!vm_file_write_all(fd, buf, got)) {
             vm_error_set(err, VM_EXIT_ERROR, "cannot write the decompressed %s to %s: %s", path, where,
                          strerror(errno ? errno : ENOSPC));
-            vm_error_hint(err, "set TMPDIR to a directory with room for it, or decompress it yourself");
+            vm_error_hint(err, "set " VM_TEMP_DIR_VARIABLE " to a folder with room for it, or decompress it yourself");
             rc = VM_EXIT_ERROR;
         }
     }
     free(buf);
     vm_unpack_close(u);
     if (rc != VM_EXIT_OK) {
-        if (fd >= 0)
-            close(fd);
+        vm_file_close(fd);
         return rc;
     }
     s->file.fd = fd;
@@ -109,8 +70,9 @@ int vm_spool_open(const char *path, vm_spool *s, vm_error *err)
     if (rc != VM_EXIT_OK)
         return rc;
     s->packing = packing;
-    struct stat st;
-    s->packed_size = stat(path, &st) == 0 && st.st_size > 0 ? (uint64_t)st.st_size : 0;
+    bool is_dir = false;
+    if (!vm_path_info(path, &s->packed_size, &is_dir))
+        s->packed_size = 0;
     if (packing != VM_PACK_NONE) {
         rc = unpack_to_temp(path, s, err);
     } else {

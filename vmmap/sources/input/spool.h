@@ -1,7 +1,8 @@
 /* A file's content as something to read at any offset without holding it in memory: the file
  * itself when it is plain, or, when it is packed (gzip, xz, bzip2), its content decompressed as
- * a stream into an unlinked temporary file (in $TMPDIR, else /tmp).  Either way reads are pread
- * through a small cache, so the peak resident memory does not grow with the file's size. */
+ * a stream into a temporary file that is gone once closed (util/file_io.h: in $TMPDIR, else /tmp;
+ * on Windows in the user's temp folder).  Either way reads are positioned reads through a small
+ * cache, so the peak resident memory does not grow with the file's size. */
 #ifndef VMMAP_SOURCES_INPUT_SPOOL_H
 #define VMMAP_SOURCES_INPUT_SPOOL_H
 
@@ -29,12 +30,11 @@ typedef struct vm_spool {
     uint64_t tag[VM_SPOOL_CACHE_BLOCKS];
     uint32_t len[VM_SPOOL_CACHE_BLOCKS];
     bool valid[VM_SPOOL_CACHE_BLOCKS];
-    uint64_t reads;           /* pread calls made */
+    uint64_t reads;           /* positioned reads made */
 } vm_spool;
 
 /* Opens path (NOT_FOUND, ACCESS, BAD_INPUT for a directory or corrupt/too expansive packing,
- * UNSUPPORTED for a packing this build cannot open, ERROR when the temporary cannot be written:
- * the message says where and why). */
+ * ERROR when the temporary cannot be written: the message says where and why). */
 int vm_spool_open(const char *path, vm_spool *s, vm_error *err);
 /* The content, addresses being offsets; valid until vm_spool_close. */
 vm_memreader vm_spool_reader(vm_spool *s);

@@ -1,5 +1,5 @@
-/* Getting a dump's bytes: mmap on POSIX (any size, nothing copied), read whole elsewhere or when
- * the file cannot be mapped (capped), and a packed dump (.dmp.gz, .dmp.xz, .dmp.bz2: recognised by
+/* Getting a dump's bytes: mapped (util/file_io.h: mmap, or a file mapping view on Windows; any
+ * size, nothing copied), read whole when the file cannot be mapped (capped), and a packed dump (.dmp.gz, .dmp.xz, .dmp.bz2: recognised by
  * content, sources/input/unpack.h) decompressed into memory (capped in size and in expansion
  * ratio).  Kept apart from minidump_source.c, which maps dumps from memory. */
 #include "minidump_source.h"
@@ -10,14 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#ifndef _WIN32
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <unistd.h>
-#endif
-
+#include "../../util/file_io.h"
 #include "../input/unpack.h"
 
 static int open_error(const char *path, int e, vm_error *err)
@@ -133,37 +127,31 @@ static int maybe_packed(const char *path, vm_md_file *f, vm_error *err)
 int vm_md_file_load(const char *path, vm_md_file *f, vm_error *err)
 {
     memset(f, 0, sizeof *f);
-#ifndef _WIN32
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = vm_file_open_read(path);
     if (fd < 0)
         return open_error(path, errno, err);
-    struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-        close(fd);
+    uint64_t size = 0;
+    bool is_dir = false;
+    bool known = vm_file_info(fd, &size, &is_dir);
+    if (known && is_dir) {
+        vm_file_close(fd);
         vm_error_set(err, VM_EXIT_BAD_INPUT, "%s: is a directory, not a minidump", path);
         return VM_EXIT_BAD_INPUT;
     }
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && (uint64_t)st.st_size <= SIZE_MAX) {
-        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (p != MAP_FAILED) {
-            close(fd);
-            f->data = p;
-            f->size = (size_t)st.st_size;
-            f->mapped = true;
-            return maybe_packed(path, f, err);
-        }
+    void *p = known && size > 0 ? vm_file_map(fd, size) : NULL;
+    if (p) {
+        vm_file_close(fd);
+        f->data = p;
+        f->size = (size_t)size;
+        f->mapped = true;
+        return maybe_packed(path, f, err);
     }
-    FILE *fp = fdopen(fd, "rb");
+    FILE *fp = fdopen(fd, "rb"); /* not a regular file, or not mappable: read it */
     if (!fp) {
         int e = errno;
-        close(fd);
+        vm_file_close(fd);
         return open_error(path, e, err);
     }
-#else
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return open_error(path, errno, err);
-#endif
     int rc = read_whole(fp, path, f, err);
     fclose(fp);
     return rc == VM_EXIT_OK ? maybe_packed(path, f, err) : rc;
@@ -176,11 +164,9 @@ void vm_md_file_close(vm_md_file *f)
             memset(f, 0, sizeof *f);
         return;
     }
-#ifndef _WIN32
     if (f->mapped)
-        munmap(f->data, f->size);
+        vm_file_unmap(f->data, f->size);
     else
-#endif
         free(f->data);
     memset(f, 0, sizeof *f);
 }

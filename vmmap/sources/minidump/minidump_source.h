@@ -23,12 +23,12 @@
 typedef struct vm_md_file {
     uint8_t *data;
     size_t size;
-    bool mapped;       /* munmap rather than free */
+    bool mapped;       /* vm_file_unmap rather than free */
     bool decompressed; /* it was packed (gzip, xz, bzip2) */
 } vm_md_file;
 
 /* Loads path.  VM_EXIT_NOT_FOUND (no such file), VM_EXIT_ACCESS, VM_EXIT_BAD_INPUT (corrupt packing,
- * too large), VM_EXIT_UNSUPPORTED (a packing this build cannot open) or VM_EXIT_ERROR. */
+ * too large) or VM_EXIT_ERROR. */
 int vm_md_file_load(const char *path, vm_md_file *f, vm_error *err);
 void vm_md_file_close(vm_md_file *f);
 
