@@ -3,7 +3,7 @@
 # folder instead of the Linux one.  Included by the main Makefile; the build itself is the main
 # Makefile's own rules, run again by a recursive make with the cross compiler and build-win/.
 #
-# cJSON and libxlsxwriter for MinGW are built from Debian's source packages by
+# cJSON, libxlsxwriter, liblzma and libbz2 for MinGW are built from Debian's source packages by
 # scripts/build-mingw-deps.sh into $(WIN_BUILD)/deps (once; later runs do nothing); zlib comes
 # from libz-mingw-w64-dev.
 
@@ -16,10 +16,12 @@ WIN_EXE      := $(WIN_BUILD)/vmmap.exe
 # __USE_MINGW_ANSI_STDIO: C99 printf (%zu, %llu) instead of msvcrt's (util/compiler.h).
 # _WIN32_WINNT 0x0A00: Windows 10 declarations (QueryWorkingSetEx as K32*, protection levels).
 # _POSIX_THREAD_SAFE_FUNCTIONS: MinGW declares gmtime_r only under it (used by the CLI).
-WIN_DEFS     := -D__USE_MINGW_ANSI_STDIO=1 -D_WIN32_WINNT=0x0A00 -D_POSIX_THREAD_SAFE_FUNCTIONS=200112L
+# LZMA_API_STATIC: lzma.h declares dllimport functions unless told the library is static.
+WIN_DEFS     := -D__USE_MINGW_ANSI_STDIO=1 -D_WIN32_WINNT=0x0A00 -D_POSIX_THREAD_SAFE_FUNCTIONS=200112L \
+                -DLZMA_API_STATIC
 WIN_CFLAGS   := $(WIN_DEFS) -I$(WIN_DEPS)/include
 WIN_SYSLIBS  := -lz -lpsapi -lm -lpthread
-WIN_LIBS     := -static -L$(WIN_DEPS)/lib -lxlsxwriter -lcjson $(WIN_SYSLIBS)
+WIN_LIBS     := -static -L$(WIN_DEPS)/lib -lxlsxwriter -lcjson -llzma -lbz2 $(WIN_SYSLIBS)
 
 .PHONY: windows windows-deps windows-native clean-windows
 
@@ -36,7 +38,7 @@ windows-deps:
 # (README.md, "Building on Windows").  Not exercised here: the cross build above is.
 windows-native:
 	@$(MAKE) --no-print-directory CC=gcc BUILD=$(WIN_BUILD) PLATFORM_DIR=vmmap/sources/windows \
-	    BIN=$(WIN_EXE) CFLAGS="$(WIN_DEFS) $(CFLAGS)" LIBS="-static -lxlsxwriter -lcjson $(WIN_SYSLIBS)" $(WIN_EXE)
+	    BIN=$(WIN_EXE) CFLAGS="$(WIN_DEFS) $(CFLAGS)" LIBS="-static -lxlsxwriter -lcjson -llzma -lbz2 $(WIN_SYSLIBS)" $(WIN_EXE)
 
 clean-windows:
 	rm -rf $(WIN_BUILD)/obj $(WIN_BUILD)/libvmmap.a $(WIN_EXE)

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Builds cJSON and libxlsxwriter for MinGW-w64 (x86_64) from Debian's own source packages, so the
-# Windows vmmap.exe links the same library versions as the Linux build.  zlib comes ready-made from
+# Builds cJSON, libxlsxwriter, liblzma (xz-utils) and libbz2 (bzip2) for MinGW-w64 (x86_64) from
+# Debian's own source packages, so the Windows vmmap.exe links the same library versions as the
+# Linux build and reads the same packed cores and dumps (.xz, .bz2).  zlib comes ready-made from
 # libz-mingw-w64-dev.
 #
 #   scripts/build-mingw-deps.sh [BUILD_DIR]     (default build-win)
 #
-# Result: BUILD_DIR/deps/{include,lib} with libcjson.a and libxlsxwriter.a.  Each library has a
-# stamp file; a second run with both stamps present does nothing (not even apt-get).
+# Result: BUILD_DIR/deps/{include,lib} with libcjson.a, libxlsxwriter.a, liblzma.a and libbz2.a,
+# all static.  Each library has a stamp file; a second run with every stamp present does nothing
+# (not even apt-get).
 # Called by `make windows` (mk/windows.mk).
 set -eu
 
@@ -21,11 +23,13 @@ CXX_W=${MINGW_CXX:-$HOST-g++}   # libxlsxwriter's CMakeLists enables C++ (nothin
 AR_W=${MINGW_AR:-$HOST-ar}
 STAMP_CJSON=$PREFIX/.cjson.stamp
 STAMP_XLSX=$PREFIX/.libxlsxwriter.stamp
+STAMP_LZMA=$PREFIX/.liblzma.stamp
+STAMP_BZ2=$PREFIX/.libbz2.stamp
 
 say() { echo "build-mingw-deps: $*"; }
 die() { echo "build-mingw-deps: error: $*" >&2; exit 1; }
 
-if [ -f "$STAMP_CJSON" ] && [ -f "$STAMP_XLSX" ]; then
+if [ -f "$STAMP_CJSON" ] && [ -f "$STAMP_XLSX" ] && [ -f "$STAMP_LZMA" ] && [ -f "$STAMP_BZ2" ]; then
     exit 0
 fi
 
@@ -117,6 +121,44 @@ EOF
     touch "$STAMP_XLSX"
 }
 
+# liblzma alone from xz-utils' release tarball (configure included): static, decoders only (vmmap
+# never compresses; the encoders' match finder also calls an MSVC intrinsic MinGW lacks), no
+# programs, no threads (vmmap decodes one stream on one thread), no translations.  Windows needs
+# LZMA_API_STATIC when compiling against the static library (mk/windows.mk defines it).
+build_lzma() {
+    local dir=$1
+    say "building liblzma from $(basename "$dir")"
+    local obj=$BUILD_DIR/obj-deps/lzma
+    rm -rf "$obj"
+    mkdir -p "$obj"
+    (cd "$obj" && "$dir/configure" --host=$HOST --prefix="$PREFIX" CC="$CC_W" AR="$AR_W" \
+        --enable-static --disable-shared --disable-encoders --disable-threads --disable-nls --disable-doc --disable-scripts \
+        --disable-xz --disable-xzdec --disable-lzmadec --disable-lzmainfo --disable-lzma-links >/dev/null) \
+        || die "liblzma: configure failed"
+    make -C "$obj/src/liblzma" -j"$(nproc 2>/dev/null || echo 2)" >/dev/null || die "liblzma: build failed"
+    make -C "$obj/src/liblzma" install >/dev/null || die "liblzma: install failed"
+    [ -f "$PREFIX/lib/liblzma.a" ] && [ -f "$PREFIX/include/lzma.h" ] || die "liblzma.a / lzma.h not installed"
+    touch "$STAMP_LZMA"
+}
+
+# libbz2: bzip2's library sources compiled directly (its Makefile builds the programs too, with
+# the host compiler).
+build_bz2() {
+    local dir=$1
+    say "building libbz2 from $(basename "$dir")"
+    local obj=$BUILD_DIR/obj-deps/bz2 f objs=()
+    rm -rf "$obj"
+    mkdir -p "$obj" "$PREFIX/include" "$PREFIX/lib"
+    for f in blocksort huffman crctable randtable compress decompress bzlib; do
+        "$CC_W" -O2 -Wall -D_FILE_OFFSET_BITS=64 -c "$dir/$f.c" -o "$obj/$f.o" || die "libbz2: $f.c failed"
+        objs+=("$obj/$f.o")
+    done
+    rm -f "$PREFIX/lib/libbz2.a"
+    "$AR_W" rcs "$PREFIX/lib/libbz2.a" "${objs[@]}"
+    cp "$dir/bzlib.h" "$PREFIX/include/bzlib.h"
+    touch "$STAMP_BZ2"
+}
+
 mkdir -p "$SRC" "$PREFIX"
 ensure_deb_src
 if [ ! -f "$STAMP_CJSON" ]; then
@@ -124,5 +166,11 @@ if [ ! -f "$STAMP_CJSON" ]; then
 fi
 if [ ! -f "$STAMP_XLSX" ]; then
     build_xlsxwriter "$(fetch_source libxlsxwriter)"
+fi
+if [ ! -f "$STAMP_LZMA" ]; then
+    build_lzma "$(fetch_source xz-utils)"
+fi
+if [ ! -f "$STAMP_BZ2" ]; then
+    build_bz2 "$(fetch_source bzip2)"
 fi
 say "done: $PREFIX"

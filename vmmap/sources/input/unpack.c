@@ -4,14 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <zlib.h>
-
-#ifndef _WIN32
 #include <bzlib.h>
 #include <lzma.h>
-#define VM_HAVE_XZ 1
-#define VM_HAVE_BZIP2 1
-#endif
+#include <zlib.h>
 
 #define IN_CHUNK (64 * 1024)
 
@@ -38,21 +33,6 @@ const char *vm_packing_name(vm_packing p)
     }
 }
 
-bool vm_packing_supported(vm_packing p)
-{
-    switch (p) {
-    case VM_PACK_NONE:
-    case VM_PACK_GZIP: return true;
-#ifdef VM_HAVE_XZ
-    case VM_PACK_XZ: return true;
-#endif
-#ifdef VM_HAVE_BZIP2
-    case VM_PACK_BZIP2: return true;
-#endif
-    default: return false;
-    }
-}
-
 struct vm_unpack {
     FILE *fp;
     const char *path;
@@ -62,12 +42,8 @@ struct vm_unpack {
     uint8_t in[IN_CHUNK];
     size_t in_len, in_pos; /* bytes of in[] not yet given to the decoder */
     z_stream gz;
-#ifdef VM_HAVE_XZ
     lzma_stream xz;
-#endif
-#ifdef VM_HAVE_BZIP2
     bz_stream bz;
-#endif
 };
 
 static int open_error(const char *path, int e, vm_error *err)
@@ -119,7 +95,6 @@ static int start_decoder(vm_unpack *u, vm_error *err)
         if (inflateInit2(&u->gz, 15 + 32) != Z_OK) /* 32: gzip or zlib header, detected */
             return corrupt(u, "zlib could not start", err);
         return VM_EXIT_OK;
-#ifdef VM_HAVE_XZ
     case VM_PACK_XZ: {
         lzma_stream init = LZMA_STREAM_INIT;
         u->xz = init;
@@ -127,14 +102,11 @@ static int start_decoder(vm_unpack *u, vm_error *err)
             return corrupt(u, "liblzma could not start", err);
         return VM_EXIT_OK;
     }
-#endif
-#ifdef VM_HAVE_BZIP2
     case VM_PACK_BZIP2:
         memset(&u->bz, 0, sizeof u->bz);
         if (BZ2_bzDecompressInit(&u->bz, 0, 0) != BZ_OK)
             return corrupt(u, "libbz2 could not start", err);
         return VM_EXIT_OK;
-#endif
     default: return VM_EXIT_OK;
     }
 }
@@ -166,14 +138,6 @@ int vm_unpack_open(const char *path, vm_unpack **out, vm_error *err)
         return open_error(path, io, err);
     }
     u->packing = vm_packing_of(u->in, u->in_len);
-    if (!vm_packing_supported(u->packing)) {
-        vm_error_set(err, VM_EXIT_UNSUPPORTED, "%s: %s-compressed, which this build cannot decompress", path,
-                     vm_packing_name(u->packing));
-        vm_error_hint(err, "decompress it first (%s -dk FILE) and pass the result",
-                      u->packing == VM_PACK_XZ ? "xz" : "bzip2");
-        vm_unpack_close(u);
-        return VM_EXIT_UNSUPPORTED;
-    }
     int rc = start_decoder(u, err);
     if (rc != VM_EXIT_OK) {
         vm_unpack_close(u);
@@ -213,7 +177,6 @@ static int step(vm_unpack *u, uint8_t *buf, size_t len, size_t *produced, bool a
             return corrupt(u, r == Z_MEM_ERROR ? "out of memory" : "the compressed data is corrupt", err);
         return VM_EXIT_OK;
     }
-#ifdef VM_HAVE_XZ
     case VM_PACK_XZ: {
         u->xz.next_in = u->in + u->in_pos;
         u->xz.avail_in = avail;
@@ -232,8 +195,6 @@ static int step(vm_unpack *u, uint8_t *buf, size_t len, size_t *produced, bool a
             return corrupt(u, r == LZMA_MEM_ERROR ? "out of memory" : "the compressed data is corrupt", err);
         return VM_EXIT_OK;
     }
-#endif
-#ifdef VM_HAVE_BZIP2
     case VM_PACK_BZIP2: {
         u->bz.next_in = (char *)(u->in + u->in_pos);
         u->bz.avail_in = (unsigned)avail;
@@ -260,7 +221,6 @@ static int step(vm_unpack *u, uint8_t *buf, size_t len, size_t *produced, bool a
             return corrupt(u, r == BZ_MEM_ERROR ? "out of memory" : "the compressed data is corrupt", err);
         return VM_EXIT_OK;
     }
-#endif
     default: return corrupt(u, "unknown packing", err);
     }
 }
@@ -315,12 +275,8 @@ void vm_unpack_close(vm_unpack *u)
     if (u->started) {
         switch (u->packing) {
         case VM_PACK_GZIP: inflateEnd(&u->gz); break;
-#ifdef VM_HAVE_XZ
         case VM_PACK_XZ: lzma_end(&u->xz); break;
-#endif
-#ifdef VM_HAVE_BZIP2
         case VM_PACK_BZIP2: BZ2_bzDecompressEnd(&u->bz); break;
-#endif
         default: break;
         }
     }

@@ -1,8 +1,9 @@
 /* Reading a file's content whatever it is packed in: plain, gzip, xz or bzip2, recognised by
  * their magic bytes (never by the name), decompressed as a stream with a fixed-size buffer, so
  * reading the first bytes of a 4 GB core.xz costs a few kilobytes, and reading all of it never
- * holds more than a buffer.  Which packings a build can open: gzip everywhere (zlib), xz and
- * bzip2 where liblzma and libbz2 are linked (Linux builds). */
+ * holds more than a buffer.  Every build opens all three: zlib, liblzma and libbz2 are linked
+ * into the Linux build from Debian's packages and into the Windows one from Debian's sources
+ * (scripts/build-mingw-deps.sh). */
 #ifndef VMMAP_SOURCES_INPUT_UNPACK_H
 #define VMMAP_SOURCES_INPUT_UNPACK_H
 
@@ -24,14 +25,12 @@ typedef enum vm_packing {
 vm_packing vm_packing_of(const uint8_t *head, size_t n);
 /* "gzip", "xz", "bzip2"; "uncompressed" for VM_PACK_NONE. */
 const char *vm_packing_name(vm_packing p);
-/* Whether this build can decompress p. */
-bool vm_packing_supported(vm_packing p);
 
 /* A stream of a file's content: plain bytes, or decompressed.  Reads the file with stdio. */
 typedef struct vm_unpack vm_unpack;
 
-/* Opens path.  Errors: NOT_FOUND, ACCESS, BAD_INPUT (a directory), UNSUPPORTED (a packing this
- * build cannot open: the message names it and the hint says how to decompress it), ERROR. */
+/* Opens path.  Errors: NOT_FOUND, ACCESS, BAD_INPUT (a directory, or a packed start that is
+ * corrupt), ERROR. */
 int vm_unpack_open(const char *path, vm_unpack **out, vm_error *err);
 /* Reads up to len bytes of content into buf; *got 0 at the end.  BAD_INPUT when the compressed
  * data is corrupt or truncated (named as such), ERROR on a read error. */
