@@ -19,6 +19,19 @@
 /* One read or write moves at most this much: Windows counts bytes in a DWORD. */
 #define MAX_IO ((size_t)1 << 30)
 
+const char *vm_path_list_next(const char **rest, size_t *len)
+{
+    const char *d = *rest;
+    if (!d || !*d) {
+        *rest = NULL;
+        return NULL;
+    }
+    const char *sep = strchr(d, VM_PATH_LIST_SEPARATOR);
+    *len = sep ? (size_t)(sep - d) : strlen(d);
+    *rest = sep ? sep + 1 : NULL;
+    return d;
+}
+
 #ifdef _WIN32
 
 int vm_file_open_read(const char *path)

@@ -22,6 +22,18 @@
 #define VM_TEMP_DIR_VARIABLE "TMPDIR"
 #endif
 
+/* Lists of folders (--image-path): separated by ':' on POSIX and by ';' on Windows, where
+ * C:\dir has a colon of its own. */
+#ifdef _WIN32
+#define VM_PATH_LIST_SEPARATOR ';'
+#else
+#define VM_PATH_LIST_SEPARATOR ':'
+#endif
+
+/* The first folder of the list *rest: its length in *len, *rest moved past it (NULL after the
+ * last).  Returns its start, NULL when *rest is NULL or empty. */
+const char *vm_path_list_next(const char **rest, size_t *len);
+
 /* Opens path read-only (binary, not inherited by children).  -1 with errno set on failure. */
 int vm_file_open_read(const char *path);
 void vm_file_close(int fd);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../../parse/elf_buildid.h"
+#include "../../util/file_io.h"
 #include "../../util/xalloc.h"
 
 uint64_t vm_linux_offline_user_top(uint64_t highest)
@@ -60,17 +61,14 @@ bool lx_open_image_by_build_id(lx_capture *c, uint64_t base, const char *path, v
     bool seen = false;
     if (try_candidate(path, want, wlen, fr, &seen))
         return true;
-    const char *dirs = c->image_path;
-    while (dirs && *dirs) {
-        const char *colon = strchr(dirs, ':');
-        size_t n = colon ? (size_t)(colon - dirs) : strlen(dirs);
+    size_t n;
+    for (const char *rest = c->image_path, *dir; (dir = vm_path_list_next(&rest, &n)) != NULL;) {
         char cand[4096];
         if (n && n < 2048) {
-            snprintf(cand, sizeof cand, "%.*s/%s", (int)n, dirs, base_name(path));
+            snprintf(cand, sizeof cand, "%.*s/%s", (int)n, dir, base_name(path));
             if (try_candidate(cand, want, wlen, fr, &seen))
                 return true;
         }
-        dirs = colon ? colon + 1 : NULL;
     }
     char hex[2 * VM_BUILD_ID_MAX + 1];
     vm_build_id_hex(want, wlen, hex, sizeof hex);

@@ -13,6 +13,7 @@
 #include "../../parse/elf.h"
 #include "../../parse/nt_heaps.h"
 #include "../../parse/pe.h"
+#include "../../util/file_io.h"
 #include "../../util/xalloc.h"
 
 #define PAGE_GUARD_BIT 0x100u
@@ -355,12 +356,9 @@ static bool pe_from_image_path(const vm_nt_input *in, const char *path, uint64_t
     for (; name[ln] && ln + 1 < sizeof lower; ln++)
         lower[ln] = (char)(name[ln] >= 'A' && name[ln] <= 'Z' ? name[ln] - 'A' + 'a' : name[ln]);
     lower[ln] = '\0';
-    for (const char *d = in->image_path; d && *d;) {
-        const char *colon = strchr(d, ':');
-#ifdef _WIN32
-        colon = strchr(d, ';'); /* C:\dir is a path here: directories are separated by ';' */
-#endif
-        int n = (int)(colon ? (size_t)(colon - d) : strlen(d));
+    size_t dlen;
+    for (const char *rest = in->image_path, *d; (d = vm_path_list_next(&rest, &dlen)) != NULL;) {
+        int n = dlen > 4096 ? 4096 : (int)dlen;
         char cands[3][1024];
         snprintf(cands[0], sizeof cands[0], "%.*s/%s", n, d, name);
         snprintf(cands[1], sizeof cands[1], "%.*s/%s", n, d, lower);
@@ -379,7 +377,6 @@ static bool pe_from_image_path(const vm_nt_input *in, const char *path, uint64_t
             if (ok)
                 vm_pe_free(pe);
         }
-        d = colon ? colon + 1 : NULL;
     }
     return false;
 }
