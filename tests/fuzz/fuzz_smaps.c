@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vmmap/sources/linux/proc_maps.h"
+#include "vmmap/sources/linux/proc_smaps.h"
 #include "vmmap/sources/linux/proc_reader.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "vmmap/sources/linux/proc_maps.h"
+#include "vmmap/sources/linux/proc_smaps.h"
 #include "vmmap/sources/linux/proc_reader.h"
 
 /* ---- helpers ---------------------------------------------------------------------------------- */

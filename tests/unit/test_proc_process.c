@@ -22,7 +22,7 @@
 
 #include "vmmap/model/snapshot.h"
 #include "vmmap/sources/linux/linux_memreader.h"
-#include "vmmap/sources/linux/proc_maps.h"
+#include "vmmap/sources/linux/proc_smaps.h"
 #include "vmmap/sources/linux/proc_process.h"
 
 static int g_argc;

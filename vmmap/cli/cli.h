@@ -49,8 +49,8 @@ bool vm_cli_target_option(int opt, vm_target *t);
     "  NAME             a running process by executable name (must be unique)\n"                   \
     "  --self           vmmap itself (useful to try the tool)\n"                                   \
     "  FILE.json        a snapshot written by `vmmap snapshot` (on any platform)\n"                \
-    "  FILE.dmp         a Windows minidump (any platform; also gzip/xz/bzip2-compressed)\n"        \
-    "  CORE             a Linux ELF core, kernel-written or gcore (Linux builds; also packed)\n"   \
+    "  FILE.dmp         a minidump of a Windows or Linux process (any platform; also packed)\n"   \
+    "  CORE             a Linux ELF core, kernel-written or gcore (any platform; also packed)\n"   \
     "                   Files are told by their content, not their name; a bare NAME that\n"     \
     "                   is also a directory means the process (NAME/ the directory)\n"            \
     "Capture options:\n"                                                                           \

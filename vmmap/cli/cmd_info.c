@@ -10,9 +10,7 @@
 #include "../sources/minidump/minidump_source.h"
 #include "../util/units.h"
 #include "info.h"
-#ifndef _WIN32
 #include "../sources/linux/linux_offline.h"
-#endif
 #include "cli.h"
 
 /* MINIDUMP_TYPE bits worth naming. */
@@ -35,7 +33,7 @@ static void help(FILE *out)
             "  -h, --help       this help\n"
             "\n"
             "Exit codes: 0 ok, 3 no such file, 5 not a minidump or core / nothing in it to map,\n"
-            "            7 a packing or a core this build cannot read\n");
+            "            7 a core of a kind vmmap cannot read (big-endian)\n");
 }
 
 static void human(uint64_t b, char *buf, size_t len)
@@ -211,11 +209,9 @@ static int describe(const char *path, vm_error *err)
     vm_snapshot *s = NULL;
     vm_error map_err = {0};
     int map_rc;
-#ifndef _WIN32
     if (is_linux(&md))
         map_rc = vm_capture_source(&vm_source_linux_minidump, path, NULL, &s, &map_err);
     else
-#endif
         map_rc = vm_minidump_capture_buffer(f.data, f.size, path, &s, &map_err);
     print_header(stdout, path, &md, s);
     print_streams(stdout, &md);

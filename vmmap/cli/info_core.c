@@ -9,7 +9,6 @@
 #include "cli.h"
 #include "info.h"
 
-#ifndef _WIN32
 #include "../sources/linux/core_source.h"
 
 static void print_core(FILE *out, const char *path, const vm_core *c, const vm_spool *sp)
@@ -84,14 +83,3 @@ int vm_info_core(const char *path, vm_error *err)
         *err = map_err;
     return map_rc;
 }
-
-#else
-
-int vm_info_core(const char *path, vm_error *err)
-{
-    vm_error_set(err, VM_EXIT_UNSUPPORTED, "%s: an ELF core: this build cannot read cores", path);
-    vm_error_hint(err, "use a Linux build of vmmap for cores");
-    return VM_EXIT_UNSUPPORTED;
-}
-
-#endif

@@ -31,23 +31,10 @@
 #include "../../util/timings.h"
 #include "../../util/xalloc.h"
 #include "linux_capture.h"
+#include "proc_process.h"
 #include "proc_reader.h"
+#include "proc_smaps.h"
 #include "linux_memreader.h"
-
-long lx_find_mapping(const lx_capture *c, uint64_t addr)
-{
-    size_t lo = 0, hi = c->maps.n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (c->maps.v[mid].end <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo < c->maps.n && c->maps.v[lo].start <= addr && addr < c->maps.v[lo].end)
-        return (long)lo;
-    return -1;
-}
 
 int64_t vm_platform_self_pid(void)
 {

@@ -1,14 +1,17 @@
-/* Shared state of one live-Linux capture, passed between the steps (images, heaps, stacks,
- * blocks) that each live in their own file. */
+/* Shared state of one capture of a Linux process, live (linux_capture.c) or from a file
+ * (linux_offline.c: cores, Linux minidumps), passed between the steps (images, heaps, stacks,
+ * blocks) that each live in their own file.  The steps are the portable Linux model: every build
+ * compiles them (the Makefile's LINUX_MODEL_SRC); what only a live process has (/proc, pagemap,
+ * the early pass) they reach through this state and never ask offline. */
 #ifndef VMMAP_SOURCES_LINUX_CAPTURE_H
 #define VMMAP_SOURCES_LINUX_CAPTURE_H
 
 #include "../../parse/elf.h"
 #include "../../parse/memreader.h"
 #include "../source.h"
+#include "linux_task.h"
 #include "proc_maps.h"
 #include "proc_pagemap.h"
-#include "proc_process.h"
 
 /* What the steps learned about each mapping (parallel to maps.v). */
 typedef struct lx_note {
@@ -51,7 +54,7 @@ typedef struct lx_capture {
     size_t split_moved; /* counters of pieces that did not fit: the pages moved between reads */
     /* The threads, being listed on a thread of their own since the capture started (the early
      * pass); NULL: list them when the steps need them. */
-    vm_linux_task_list *tasks_ahead;
+    struct vm_linux_task_list *tasks_ahead;
 } lx_capture;
 
 /* Every heap part of snap, [start, end) sorted by start (linux_split.c). */

@@ -8,8 +8,8 @@
 #include "../../classify/facts.h"
 #include "../source.h"
 #include "linux_capture.h"
+#include "linux_task.h"
 #include "proc_maps.h"
-#include "proc_process.h"
 
 typedef struct vm_linux_offline {
     int64_t pid;              /* the process (its main thread's tid); 0 when unknown */

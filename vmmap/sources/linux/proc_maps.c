@@ -6,18 +6,13 @@
  * Everything is bounded by the line length we were given: the text is untrusted. */
 #include "proc_maps.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "proc_process.h"
-#include "proc_reader.h"
-#include "vmmap/util/xalloc.h"
 #include "../../util/compiler.h"
+#include "../../util/xalloc.h"
 
 /* Longest line we accept.  Paths are at most PATH_MAX (4096) bytes, escaped; 64 KiB leaves room
  * for anything a future kernel prints while still catching garbage that has no newline. */
@@ -576,38 +571,7 @@ bool vm_linux_parse_smaps_text(const char *text, size_t len, vm_linux_maps *out,
     return true;
 }
 
-/* ---- streaming /proc/PID/smaps ------------------------------------------------------------- */
-
-static int open_error(int pid, const char *file, int e, vm_error *err)
-{
-    if (e == ENOENT || e == ESRCH) {
-        vm_error_set(err, VM_EXIT_NOT_FOUND, "no process with PID %d", pid);
-        vm_error_hint(err, "list processes with: ps -e -o pid,comm");
-        return VM_EXIT_NOT_FOUND;
-    }
-    if (e == EACCES || e == EPERM) {
-        vm_linux_explain_access(pid, "read the memory map", err);
-        return VM_EXIT_ACCESS;
-    }
-    vm_error_set(err, VM_EXIT_ERROR, "cannot open /proc/%d/%s: %s", pid, file, strerror(e));
-    return VM_EXIT_ERROR;
-}
-
-/* A read that fails, or a file that ends early, is most often the process exiting under us:
- * say so when it is gone, instead of reporting an I/O error or a silently short map. */
-static int read_error(int pid, const char *file, int e, vm_error *err)
-{
-    if (!vm_linux_process_alive(pid)) {
-        vm_error_set(err, VM_EXIT_TARGET_GONE, "process %d exited during the scan", pid);
-        return VM_EXIT_TARGET_GONE;
-    }
-    if (e == EACCES || e == EPERM) {
-        vm_linux_explain_access(pid, "read the memory map", err);
-        return VM_EXIT_ACCESS;
-    }
-    vm_error_set(err, VM_EXIT_ERROR, "cannot read /proc/%d/%s: %s", pid, file, strerror(e));
-    return VM_EXIT_ERROR;
-}
+/* ---- text in pieces ------------------------------------------------------------------------- */
 
 /* Parses the complete lines in buf[0, len); returns how many bytes were consumed (the rest is
  * a partial line to carry over), or (size_t)-1 on a parse error. */
@@ -663,184 +627,61 @@ static bool feed(parser *p, carry *cy, const char *data, size_t len)
     return true;
 }
 
-/* The parse of a file as the reader thread does it, chunk by chunk (proc_reader.h): each chunk's
- * lines go into a batch of its own, handed to the caller with the chunk; the mapping still in
- * progress at its end (its fields may go on in the next chunk) stays in the parser. */
-typedef struct stream {
+struct vm_linux_maps_stream {
     parser p;
     carry cy;
-    bool failed; /* a line did not parse, or no memory: the reading stopped there */
-} stream;
+};
 
-static bool parse_chunk(void *ctx, lx_chunk *c)
+vm_linux_maps_stream *vm_linux_maps_stream_new(char *err, size_t errlen)
 {
-    stream *st = ctx;
-    vm_linux_maps *batch = calloc(1, sizeof *batch);
-    if (!batch) {
-        st->p.nomem = true;
-        parse_fail(&st->p, "out of memory");
-        st->failed = true;
-        return false;
-    }
-    c->result = batch;
-    st->p.out = batch;
-    if (!feed(&st->p, &st->cy, c->data, c->len)) {
-        st->failed = true;
-        return false;
-    }
-    return true;
-}
-
-/* A batch's mappings onto the end of out (their names go with them); false when out of memory
- * (the batch's are freed then). */
-static bool take_batch(vm_linux_maps *out, vm_linux_maps *batch)
-{
-    bool ok = vm_array_append((void **)&out->v, &out->n, sizeof *out->v, batch->v, batch->n);
-    if (!ok)
-        vm_linux_maps_free(batch);
-    free(batch->v);
-    batch->v = NULL;
-    batch->n = 0;
-    return ok;
-}
-
-/* A batch to the caller, who may take it; else onto out. */
-static bool hand_over(vm_linux_maps *out, vm_linux_maps *batch, vm_linux_parsed_fn on_parsed, void *ctx)
-{
-    if (on_parsed && on_parsed(ctx, batch, out)) {
-        free(batch->v); /* the mappings (and their names) are the caller's now */
-        batch->v = NULL;
-        batch->n = 0;
-        return true;
-    }
-    return take_batch(out, batch);
-}
-
-bool vm_linux_parse_smaps_fd(int fd, vm_linux_maps *out, vm_linux_parsed_fn on_parsed, void *ctx, char *err,
-                             size_t errlen, int *read_errno)
-{
-    out->v = NULL;
-    out->n = 0;
-    *read_errno = 0;
     if (err && errlen)
         err[0] = '\0';
-    stream st = {.p = {.err = err, .errlen = errlen}, .cy = {malloc(VM_LX_MAX_LINE), 0}};
-    /* Lines are parsed on the reader thread, right after they are read: its chunk buffers are used
-     * again at once (still in cache), and the parse runs beside the caller's work on the mappings
-     * it already has. */
-    lx_reader *rd = st.cy.buf ? lx_reader_start_with(fd, parse_chunk, &st) : NULL;
-    if (!rd) {
-        free(st.cy.buf);
-        parse_fail(&st.p, "out of memory");
-        *read_errno = ENOMEM;
-        return false;
+    vm_linux_maps_stream *st = calloc(1, sizeof *st);
+    if (st && !(st->cy.buf = malloc(VM_LX_MAX_LINE))) {
+        free(st);
+        st = NULL;
     }
-    vm_linux_maps none = {NULL, 0};
-    if (on_parsed)
-        on_parsed(ctx, &none, out); /* nothing yet: the caller's turn while the first chunk is read */
-    bool taken = true;
-    lx_chunk *c;
-    while ((c = lx_reader_next(rd)) != NULL) {
-        vm_linux_maps *batch = c->result;
-        c->result = NULL;
-        lx_reader_recycle(rd, c);
-        if (!batch)
-            continue;
-        if (taken && !hand_over(out, batch, on_parsed, ctx))
-            taken = false;
-        vm_linux_maps_free(batch); /* what was not handed over (after running out of memory) */
-        free(batch);
+    if (!st && err && errlen)
+        snprintf(err, errlen, "out of memory");
+    if (st) {
+        st->p.err = err;
+        st->p.errlen = errlen;
     }
-    *read_errno = lx_reader_finish(rd); /* the parser is ours again */
-    parser *p = &st.p;
-    vm_linux_maps last = {NULL, 0}; /* the mapping still in progress at the end */
-    p->out = &last;
-    bool parsed = !st.failed && taken;
-    if (!taken) {
-        p->nomem = true;
-        parse_fail(p, "out of memory");
-    }
+    return st;
+}
+
+bool vm_linux_maps_stream_feed(vm_linux_maps_stream *st, const char *data, size_t len, vm_linux_maps *batch)
+{
+    st->p.out = batch;
+    return feed(&st->p, &st->cy, data, len);
+}
+
+bool vm_linux_maps_stream_end(vm_linux_maps_stream *st, vm_linux_maps *last)
+{
+    st->p.out = last;
     /* The kernel ends every line with '\n': a leftover is a truncated last line. */
-    if (parsed && !*read_errno && st.cy.have)
-        parsed = parse_line(p, st.cy.buf, st.cy.have);
-    if (parsed && !*read_errno)
-        parsed = push_cur(p);
-    if (!parsed && p->nomem)
-        *read_errno = ENOMEM; /* not the text's fault */
-    free(st.cy.buf);
-    parser_drop(p);
-    if (parsed && !*read_errno && last.n && !hand_over(out, &last, on_parsed, ctx)) {
-        parsed = false;
-        *read_errno = ENOMEM;
-    }
-    vm_linux_maps_free(&last);
-    if (!parsed || *read_errno) {
-        vm_linux_maps_free(out);
+    if (st->cy.have && !parse_line(&st->p, st->cy.buf, st->cy.have))
         return false;
-    }
-    return true;
+    st->cy.have = 0;
+    return push_cur(&st->p);
 }
 
-/* Reads the open smaps fd to the end (vm_linux_parse_smaps_fd), turning failures into the
- * capture's errors.  Returns VM_EXIT_*. */
-static int stream_smaps(int pid, const char *file, int fd, vm_linux_maps *out, vm_linux_parsed_fn on_parsed,
-                        void *ctx, vm_error *err)
+void vm_linux_maps_stream_fail_nomem(vm_linux_maps_stream *st)
 {
-    char perr[200];
-    int read_errno = 0;
-    if (vm_linux_parse_smaps_fd(fd, out, on_parsed, ctx, perr, sizeof perr, &read_errno))
-        return VM_EXIT_OK;
-    if (read_errno)
-        return read_error(pid, file, read_errno, err);
-    /* A half-written record from a process that died mid-read is not a parse bug. */
-    if (!vm_linux_process_alive(pid)) {
-        vm_error_set(err, VM_EXIT_TARGET_GONE, "process %d exited during the scan", pid);
-        return VM_EXIT_TARGET_GONE;
-    }
-    vm_error_set(err, VM_EXIT_ERROR, "cannot parse /proc/%d/%s: %s", pid, file, perr);
-    return VM_EXIT_ERROR;
+    st->p.nomem = true;
+    parse_fail(&st->p, "out of memory");
 }
 
-int vm_linux_read_smaps(int pid, vm_linux_maps *out, vm_error *err)
+bool vm_linux_maps_stream_nomem(const vm_linux_maps_stream *st)
 {
-    return vm_linux_read_smaps_ex(pid, out, NULL, NULL, err);
+    return st->p.nomem;
 }
 
-/* /proc/PID/FILE (maps or smaps), read and parsed. */
-static int read_proc_maps(int pid, const char *file, vm_linux_maps *out, vm_linux_parsed_fn on_parsed, void *ctx,
-                          vm_error *err)
+void vm_linux_maps_stream_free(vm_linux_maps_stream *st)
 {
-    out->v = NULL;
-    out->n = 0;
-    if (pid <= 0) {
-        vm_error_set(err, VM_EXIT_NOT_FOUND, "no process with PID %d", pid);
-        return VM_EXIT_NOT_FOUND;
-    }
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/%s", pid, file);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return open_error(pid, file, errno, err);
-    int rc = stream_smaps(pid, file, fd, out, on_parsed, ctx, err);
-    close(fd);
-    /* When the mm goes away the kernel just ends the file early, which looks like success: an
-     * empty or short map from a process that is no longer there is a vanished target.  A live
-     * process with no mappings (a kernel thread) is fine. */
-    if (rc == VM_EXIT_OK && !vm_linux_process_alive(pid)) {
-        vm_error_set(err, VM_EXIT_TARGET_GONE, "process %d exited during the scan", pid);
-        rc = VM_EXIT_TARGET_GONE;
-    }
-    if (rc != VM_EXIT_OK)
-        vm_linux_maps_free(out);
-    return rc;
-}
-
-int vm_linux_read_smaps_ex(int pid, vm_linux_maps *out, vm_linux_parsed_fn on_parsed, void *ctx, vm_error *err)
-{
-    return read_proc_maps(pid, "smaps", out, on_parsed, ctx, err);
-}
-
-int vm_linux_read_maps(int pid, vm_linux_maps *out, vm_error *err)
-{
-    return read_proc_maps(pid, "maps", out, NULL, NULL, err);
+    if (!st)
+        return;
+    parser_drop(&st->p);
+    free(st->cy.buf);
+    free(st);
 }

@@ -1,4 +1,5 @@
-/* /proc/PID/maps and /proc/PID/smaps, parsed.
+/* The text of /proc/PID/maps and /proc/PID/smaps, parsed: from a live process (proc_smaps.h
+ * reads it), a Linux minidump's LinuxMaps stream, or a fuzzer's buffer.  Portable: every build.
  *
  * Header lines are "start-end perms offset dev inode   pathname"; smaps adds "Key:  N kB" lines
  * and "VmFlags: rd wr ...".  Fields are parsed by name, never by position: kernels add, drop and
@@ -74,35 +75,26 @@ bool vm_linux_parse_maps_line(const char *line, size_t len, vm_linux_mapping *ou
  * return true.  Returns false if the line is not of the "Name: value" form. */
 bool vm_linux_parse_smaps_field(const char *line, size_t len, vm_linux_mapping *m);
 
-/* Called while a file is parsed, on the caller's thread: once as the reading starts (batch empty),
- * then with each batch of mappings as they come, complete and in order; so_far holds those before
- * them that were not taken.  Returning true takes the batch's mappings (the callee frees their
- * names; they will not be in out); false leaves them to be appended to out. */
-typedef bool (*vm_linux_parsed_fn)(void *ctx, vm_linux_maps *batch, const vm_linux_maps *so_far);
-
-/* A maps or smaps file read from fd to its end and parsed chunk by chunk as it arrives, both on a
- * reader thread (proc_reader.h), on_parsed (may be NULL) called on the caller's thread as the
- * mappings come.  Gives the same result as vm_linux_parse_smaps_text on the whole text.  False on
- * a malformed line ("line N: what" in err, *read_errno 0), a failed read (*read_errno set) or no
- * memory (*read_errno ENOMEM); out is then empty. */
-bool vm_linux_parse_smaps_fd(int fd, vm_linux_maps *out, vm_linux_parsed_fn on_parsed, void *ctx, char *err,
-                             size_t errlen, int *read_errno);
-
 /* Whole text of a maps or smaps file, as one buffer.  On a malformed line returns false and
  * writes "line N: what" to err. */
 bool vm_linux_parse_smaps_text(const char *text, size_t len, vm_linux_maps *out, char *err, size_t errlen);
 
-/* Reads and parses /proc/PID/smaps, streaming (the file can be tens of MB for 60,000
- * mappings).  Returns VM_EXIT_OK, or NOT_FOUND / ACCESS (with the reason) / ERROR. */
-int vm_linux_read_smaps(int pid, vm_linux_maps *out, vm_error *err);
-
-/* The same, calling on_parsed as the mappings come, while the rest is still being read (out holds
- * those not taken). */
-int vm_linux_read_smaps_ex(int pid, vm_linux_maps *out, vm_linux_parsed_fn on_parsed, void *ctx, vm_error *err);
-
-/* /proc/PID/maps: the same mappings without the smaps values (have 0), for a tenth of the
- * kernel's work. */
-int vm_linux_read_maps(int pid, vm_linux_maps *out, vm_error *err);
+/* The same parse over text that comes in pieces (a file read chunk by chunk, proc_smaps.h): each
+ * piece's complete mappings go to the batch given with it; the mapping still in progress at a
+ * piece's end (its fields may go on in the next piece) stays in the stream until _end, which also
+ * parses a last line without its '\n' and puts the last mapping into last.  A line may be cut
+ * anywhere between two pieces.  feed and end return false on a malformed line ("line N: what" in
+ * err) or no memory (_nomem says which); the stream is done then.  _new returns NULL when out of
+ * memory. */
+typedef struct vm_linux_maps_stream vm_linux_maps_stream;
+vm_linux_maps_stream *vm_linux_maps_stream_new(char *err, size_t errlen);
+bool vm_linux_maps_stream_feed(vm_linux_maps_stream *st, const char *data, size_t len, vm_linux_maps *batch);
+bool vm_linux_maps_stream_end(vm_linux_maps_stream *st, vm_linux_maps *last);
+/* Marks the stream failed for want of memory (err "line N: out of memory"). */
+void vm_linux_maps_stream_fail_nomem(vm_linux_maps_stream *st);
+bool vm_linux_maps_stream_nomem(const vm_linux_maps_stream *st);
+/* Frees the stream and the mapping it still held. */
+void vm_linux_maps_stream_free(vm_linux_maps_stream *st);
 
 void vm_linux_maps_free(vm_linux_maps *m);
 

@@ -8,6 +8,7 @@
 
 #include "../../model/snapshot.h"
 #include "../../util/error.h"
+#include "linux_task.h"
 
 /* name (comm), exe (readlink /proc/PID/exe, may stay NULL without permission), cmdline
  * (NUL-separated args joined with spaces), bits (from the exe's ELF class, default 64). */
@@ -15,14 +16,6 @@ int vm_linux_process_info(int pid, vm_process *out, vm_error *err);
 
 /* VmPTE from /proc/PID/status, in bytes. */
 bool vm_linux_page_table_bytes(int pid, uint64_t *out);
-
-typedef struct vm_linux_task {
-    uint64_t tid;
-    char name[32];      /* /proc/PID/task/TID/comm */
-    uint64_t sp;        /* from /proc/PID/task/TID/syscall, when blocked */
-    bool sp_known;
-    bool running;       /* syscall said "running": no sp available */
-} vm_linux_task;
 
 /* Lists threads with their stack pointers.  Unreadable syscall files degrade to sp_known=false
  * (and a warning in snap); a missing task dir means the process is gone (TARGET_GONE). */

@@ -1,0 +1,32 @@
+/* The Linux steps (sources/linux/linux_capture.h) may ask a live Linux process's pagemap which of
+ * its pages are there (proc_pagemap.h).  A Windows build reads Linux processes only from files
+ * (cores, Linux minidumps), which have no pagemap, and the steps never ask offline; should they,
+ * the answer is that pagemap cannot be read (ENOSYS), which they take as "not known", as on
+ * Linux when /proc/PID/pagemap is unreadable. */
+#include <errno.h>
+#include <string.h>
+
+#include "../linux/proc_pagemap.h"
+
+void vm_linux_pagemap_init(vm_linux_pagemap *pm, int pid)
+{
+    pm->pid = pid;
+    pm->fd = -1;
+    pm->error = ENOSYS;
+}
+
+bool vm_linux_pagemap_count(vm_linux_pagemap *pm, uint64_t start, uint64_t end, uint64_t page,
+                            vm_linux_page_counts *out)
+{
+    (void)start;
+    (void)end;
+    (void)page;
+    memset(out, 0, sizeof *out);
+    pm->error = ENOSYS;
+    return false;
+}
+
+void vm_linux_pagemap_close(vm_linux_pagemap *pm)
+{
+    pm->fd = -1;
+}
