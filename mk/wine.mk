@@ -29,6 +29,10 @@ WIN_SAMPLE_DLL   := $(WIN_BUILD)/samples/sample_heapdll.dll
 WIN_SAMPLE_FLAGS := $(WARN) -O1 -D_WIN32_WINNT=0x0601
 WIN_SAMPLE_LIBS  := -lole32 -ldbghelp -lshell32
 WINE_TEST_BIN    := $(BUILD)/tests/wine/test_wine_sample
+# Linux cores and minidumps mapped by both builds, compared (tests/wine/test_wine_offline.c).
+WINE_OFFLINE_BIN := $(BUILD)/tests/wine/test_wine_offline
+WINE_EXTRA_PREREQS += $(WINE_OFFLINE_BIN)
+WINE_EXTRA_TESTS   += $(WINE_OFFLINE_BIN)
 
 .PHONY: wine-samples test-wine wine-tools
 
@@ -61,12 +65,16 @@ $(WINE_TEST_BIN): tests/wine/test_wine_sample.c $(LIB) $(TEST_SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIB) $(LIBS) $(TESTLIBS)
 
+$(WINE_OFFLINE_BIN): tests/wine/test_wine_offline.c $(TEST_SUPPORT_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIB) $(LIBS) $(TESTLIBS)
+
 test-wine: wine-tools
 	@test -n "$(WINE64)" && test -x "$(WINE64)" && test -n "$(WINESERVER)" || { \
 	    echo "vmmap: error: 64-bit Wine is not installed (no wine64 on PATH nor /usr/lib/wine/wine64, or no wineserver)" >&2; \
 	    echo "vmmap: hint: apt-get install wine64 wine (or: make deps)" >&2; \
 	    exit 1; }
-	@$(MAKE) -s --no-print-directory $(WIN_SAMPLE_EXE) $(WIN_SAMPLE_DLL) $(BIN) $(WINE_TEST_BIN)
+	@$(MAKE) -s --no-print-directory $(WIN_SAMPLE_EXE) $(WIN_SAMPLE_DLL) $(BIN) $(WINE_TEST_BIN) $(WINE_EXTRA_PREREQS)
 	@$(MAKE) --no-print-directory windows || { \
 	    echo "vmmap: error: \`make windows\` failed: the Wine test needs $(WIN_BUILD)/vmmap.exe" >&2; exit 1; }
 	@mkdir -p $(WIN_BUILD)
@@ -78,7 +86,7 @@ test-wine: wine-tools
 	@rc=0; \
 	WINEPREFIX="$(WINE_TEST_PREFIX)" WINEDEBUG=-all WINE64="$(WINE64)" WINESERVER="$(WINESERVER)" \
 	    VMMAP_WIN_BUILD="$(WIN_BUILD)" \
-	    tests/run.sh --label wine --build $(BUILD) $(WINE_TEST_BIN) || rc=$$?; \
+	    tests/run.sh --label wine --build $(BUILD) $(WINE_TEST_BIN) $(WINE_EXTRA_TESTS) || rc=$$?; \
 	[ $$rc -ne 0 ] || grep -E '^  note:|^\[  ' $(BUILD)/logs/test_wine_sample.log 2>/dev/null || true; \
 	WINEPREFIX="$(WINE_TEST_PREFIX)" "$(WINESERVER)" -k 2>/dev/null || true; \
 	exit $$rc
