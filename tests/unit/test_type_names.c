@@ -136,9 +136,9 @@ static void test_itanium_refusals(void **state)
     memcpy(deep, "1A", 2);
     expect_refused(deep);
     /* A name that does not fit the caller's buffer is refused, not cut. */
-    char small[8];
-    assert_false(vm_itanium_type_name("N2ns4NameE", small, sizeof small));
-    assert_true(vm_itanium_type_name("N2ns4NameE", small, 9));
+    char small[9];
+    assert_false(vm_itanium_type_name("N2ns4NameE", small, 8));
+    assert_true(vm_itanium_type_name("N2ns4NameE", small, sizeof small));
     assert_string_equal(small, "ns::Name");
 }
 
