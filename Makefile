@@ -10,12 +10,13 @@ SANITIZE  ?=
 CFLAGS    ?=
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 BASEFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) $(OPT) -g $(SANITIZE) -I.
-LIBS      := -lxlsxwriter -lcjson -llzma -lm -pthread
+LIBS      := -lxlsxwriter -lcjson -llzma -lbz2 -lz -lm -pthread
 TESTLIBS  := -lcmocka
 
 PLATFORM_DIR := vmmap/sources/linux
 LIB_SRC := $(sort $(wildcard vmmap/*.c vmmap/model/*.c vmmap/util/*.c vmmap/parse/*.c \
-             vmmap/classify/*.c vmmap/sources/*.c vmmap/sources/nt/*.c vmmap/sources/minidump/*.c \
+             vmmap/classify/*.c vmmap/capture/*.c vmmap/series/*.c vmmap/sources/*.c vmmap/sources/input/*.c \
+             vmmap/sources/nt/*.c vmmap/sources/minidump/*.c \
              $(PLATFORM_DIR)/*.c vmmap/cli/*.c report/*.c))
 LIB_SRC := $(filter-out vmmap/cli/main.c,$(LIB_SRC))
 LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC))

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "vmmap/parse/minidump.h"
+#include "vmmap/capture/capture.h"
 #include "vmmap/sources/minidump/minidump_source.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

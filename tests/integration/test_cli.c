@@ -6,9 +6,13 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tests/support/proc_util.h"
 
@@ -285,6 +289,88 @@ static void test_bad_snapshot_file(void **state)
     pu_run_result_free(&r);
 }
 
+/* A file is told by its first bytes, and only those are read: a 256 MiB ELF core (sparse) is
+ * named for what it is, never loaded whole (it was: "not JSON (error near byte 0)" after reading
+ * all of it into memory). */
+static void test_file_kind_from_first_bytes(void **state)
+{
+    (void)state;
+    char core[512];
+    path_in_tmp(core, sizeof core, "big.core");
+    int fd = open(core, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    unsigned char eh[64] = {0x7f, 'E', 'L', 'F', 2, 1, 1};
+    eh[16] = 4;  /* e_type ET_CORE */
+    eh[18] = 62; /* e_machine x86-64 */
+    eh[20] = 1;  /* e_version */
+    eh[52] = 64; /* e_ehsize */
+    eh[54] = 56; /* e_phentsize; e_phnum 0 */
+    assert_int_equal(write(fd, eh, sizeof eh), (ssize_t)sizeof eh);
+    assert_int_equal(ftruncate(fd, (off_t)256 << 20), 0);
+    close(fd);
+    pu_run_result r = vmmap("show", core, NULL);
+    assert_true(r.exit_code == 5 || r.exit_code == 7);
+    assert_non_null(strstr(r.err, "ELF core"));
+    assert_null(strstr(r.err, "not JSON"));
+    assert_non_null(strstr(r.err, "vmmap: hint:"));
+    if (r.max_rss_kb >= 64 * 1024)
+        fail_msg("peak RSS %ld KiB for a 256 MiB file: it was read whole", r.max_rss_kb);
+    pu_run_result_free(&r);
+    remove(core);
+
+    char *bin = pu_build_path("vmmap"); /* a program, not a process */
+    r = vmmap(bin, NULL);
+    assert_int_equal(r.exit_code, 5);
+    assert_non_null(strstr(r.err, "an ELF"));
+    assert_non_null(strstr(r.err, "PID"));
+    pu_run_result_free(&r);
+    free(bin);
+
+    char text[512];
+    path_in_tmp(text, sizeof text, "notes.txt");
+    FILE *f = fopen(text, "w");
+    assert_non_null(f);
+    fputs("hello, this is not a snapshot\n", f);
+    fclose(f);
+    r = vmmap(text, NULL);
+    assert_int_equal(r.exit_code, 5);
+    assert_non_null(strstr(r.err, "a text file"));
+    pu_run_result_free(&r);
+    remove(text);
+}
+
+/* `vmmap adir` and `vmmap adir/` for an existing directory: the same answer, the same exit code
+ * (it was "no process named adir", exit 3, against "is a directory", exit 5). */
+static void test_directory_target(void **state)
+{
+    (void)state;
+    char dir[512], here[PATH_MAX], bin[PATH_MAX];
+    path_in_tmp(dir, sizeof dir, "adir");
+    assert_int_equal(mkdir(dir, 0755), 0);
+    char *rel = pu_build_path("vmmap");
+    assert_non_null(realpath(rel, bin));
+    free(rel);
+    assert_non_null(getcwd(here, sizeof here));
+    assert_int_equal(chdir(tmpdir), 0);
+    pu_run_result a, b;
+    char *argv_a[] = {bin, "adir", NULL}, *argv_b[] = {bin, "adir/", NULL};
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    int ra = pu_run(argv_a, NULL, &a), rb = pu_run(argv_b, NULL, &b);
+    assert_int_equal(chdir(here), 0);
+    assert_int_equal(ra, 0);
+    assert_int_equal(rb, 0);
+    assert_int_equal(a.exit_code, 5);
+    assert_int_equal(b.exit_code, a.exit_code);
+    assert_non_null(strstr(a.err, "adir: is a directory"));
+    assert_non_null(strstr(b.err, "adir/: is a directory"));
+    assert_non_null(strstr(a.err, "vmmap report")); /* what directories are for */
+    assert_non_null(strstr(b.err, "vmmap report"));
+    pu_run_result_free(&a);
+    pu_run_result_free(&b);
+    rmdir(dir);
+}
+
 static void test_unwritable_output(void **state)
 {
     (void)state;
@@ -306,6 +392,8 @@ int main(void)
         cmocka_unit_test(test_show_filters_and_address),
         cmocka_unit_test(test_bad_snapshot_file),
         cmocka_unit_test(test_unwritable_output),
+        cmocka_unit_test(test_file_kind_from_first_bytes),
+        cmocka_unit_test(test_directory_target),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -22,6 +22,7 @@
 
 #include "tests/support/proc_util.h"
 #include "vmmap/parse/minidump.h"
+#include "vmmap/capture/capture.h"
 #include "vmmap/sources/minidump/minidump_source.h"
 
 #define DATA "../shared/testdata"
@@ -318,6 +319,28 @@ static void test_cli(void **state)
     }
 }
 
+/* Capture options reach the minidump source: --no-heaps walks no heap (the dump's own heap is
+ * listed without it), the same as for a live process.  (They were ignored.) */
+static void test_options_honoured(void **state)
+{
+    if (skip_if_absent())
+        return;
+    char p[600];
+    snprintf(p, sizeof p, "%s/minidumps/breakpad__tiny-exe-with-cet-xsave.dmp", DATA);
+    size_t heaps[2];
+    for (int k = 0; k < 2; k++) {
+        pu_run_result r = run_vmmap("snapshot", p, "-o", "-", k ? "--no-heaps" : NULL);
+        assert_int_equal(r.exit_code, 0);
+        cJSON *j = cJSON_Parse(r.out);
+        assert_non_null(j);
+        heaps[k] = (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "heaps"));
+        cJSON_Delete(j);
+        pu_run_result_free(&r);
+    }
+    assert_true(heaps[0] > 0);
+    assert_int_equal(heaps[1], 0);
+}
+
 static void test_missing_and_not_a_dump(void **state)
 {
     pu_run_result r = run_vmmap("/nonexistent/crash.dmp", NULL, NULL, NULL, NULL);
@@ -381,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_counts_match_facts),
         cmocka_unit_test(test_maps),
         cmocka_unit_test(test_cli),
+        cmocka_unit_test(test_options_honoured),
         cmocka_unit_test(test_missing_and_not_a_dump),
         cmocka_unit_test(test_truncated_copies),
     };

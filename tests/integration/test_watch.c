@@ -21,6 +21,7 @@
 #include "report/json.h"
 #include "tests/support/proc_util.h"
 #include "vmmap/model/timeline.h"
+#include "vmmap/series/series.h"
 
 #define CHECKER "tests/report/check_timeline_xlsx.py"
 #define SAMPLES "8"

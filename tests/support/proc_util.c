@@ -16,6 +16,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -80,11 +81,12 @@ static void close_fd(int *fd)
     }
 }
 
-/* waitpid with a deadline; 1 = reaped, 0 = still running at the deadline, -1 = error. */
-static int wait_deadline(pid_t pid, int *status, int64_t deadline_ms)
+/* waitpid with a deadline; 1 = reaped, 0 = still running at the deadline, -1 = error.  ru (may
+ * be NULL) gets the child's resource usage. */
+static int wait_deadline_ru(pid_t pid, int *status, int64_t deadline_ms, struct rusage *ru)
 {
     for (;;) {
-        pid_t r = waitpid(pid, status, WNOHANG);
+        pid_t r = wait4(pid, status, WNOHANG, ru);
         if (r == pid)
             return 1;
         if (r < 0 && errno != EINTR)
@@ -93,6 +95,11 @@ static int wait_deadline(pid_t pid, int *status, int64_t deadline_ms)
             return 0;
         pu_sleep_ms(5);
     }
+}
+
+static int wait_deadline(pid_t pid, int *status, int64_t deadline_ms)
+{
+    return wait_deadline_ru(pid, status, deadline_ms, NULL);
 }
 
 static void reap_blocking(pid_t pid, int *status)
@@ -479,7 +486,10 @@ int pu_proc_collect(pu_proc *p, int timeout_ms, pu_run_result *r)
     close_fd(&p->err_fd);
 
     int status = 0;
-    int w = r->timed_out ? 0 : wait_deadline(p->pid, &status, deadline);
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
+    int w = r->timed_out ? 0 : wait_deadline_ru(p->pid, &status, deadline, &ru);
+    r->max_rss_kb = ru.ru_maxrss;
     if (w == 0) {
         r->timed_out = true;
         kill(p->pid, SIGKILL);

@@ -81,6 +81,7 @@ typedef struct pu_run_result {
     size_t out_len;
     char *err;              /* NUL-terminated stderr */
     size_t err_len;
+    long max_rss_kb;        /* the program's peak resident set (ru_maxrss), 0 when not reaped */
 } pu_run_result;
 
 /* Starts argv (argv[0] a path) with stdout/stderr captured; pair with pu_proc_collect. */

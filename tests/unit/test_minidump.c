@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "vmmap/parse/minidump.h"
+#include "vmmap/capture/capture.h"
 #include "vmmap/sources/minidump/minidump_source.h"
 
 /* ---- a byte buffer and a dump assembler ---- */

@@ -564,6 +564,23 @@ static void test_module_unreadable(void **state)
     done(&f);
 }
 
+/* --no-sections: the image stays whole, its headers are not read, nothing to warn about. */
+static void test_skip_sections(void **state)
+{
+    (void)state;
+    fixture f;
+    x64_space(&f);
+    f.in.skip_sections = true;
+    build(&f);
+    vm_snapshot *s = f.facts.snap;
+    assert_int_equal(s->nmodules, 1);
+    assert_int_equal(s->modules[0].nsections, 0);
+    assert_false(has_warning(s, "module-unreadable"));
+    classify(&f);
+    assert_int_equal(region_at(s, IMG)->kind, VM_KIND_IMAGE);
+    done(&f);
+}
+
 static void test_partial_and_hostile_regions(void **state)
 {
     (void)state;
@@ -617,6 +634,7 @@ int main(void)
         cmocka_unit_test(test_x86_layout),
         cmocka_unit_test(test_wow64),
         cmocka_unit_test(test_module_unreadable),
+        cmocka_unit_test(test_skip_sections),
         cmocka_unit_test(test_partial_and_hostile_regions),
         cmocka_unit_test(test_empty_input),
     };

@@ -16,6 +16,7 @@
 
 #include "report/json.h"
 #include "vmmap/model/timeline.h"
+#include "vmmap/series/series.h"
 
 #define V1_FIXTURE "tests/fixtures/snapshot-v1-minimal.json"
 #define MiB (1024.0 * 1024.0)

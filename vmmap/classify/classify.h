@@ -7,10 +7,10 @@
 #ifndef VMMAP_CLASSIFY_CLASSIFY_H
 #define VMMAP_CLASSIFY_CLASSIFY_H
 
-#include "../sources/source.h"
+#include "facts.h"
 
 /* Builds facts->snap->regions from facts->blocks (which it leaves in place).  Returns
- * VM_EXIT_OK or VM_EXIT_ERROR (out of memory) with err filled. */
+ * VM_EXIT_OK or VM_EXIT_ERROR (out of memory) with err filled.  (A vm_classify_fn.) */
 int vm_classify(vm_facts *facts, vm_error *err);
 
 #endif

@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #include "../model/snapshot.h"
-#include "../sources/source.h"
+#include "../classify/facts.h"
 #include "../util/error.h"
 #include "../util/compiler.h"
 
@@ -47,10 +47,13 @@ bool vm_cli_target_option(int opt, vm_target *t);
     "  NAME             a running process by executable name (must be unique)\n"                   \
     "  --self           vmmap itself (useful to try the tool)\n"                                   \
     "  FILE.json        a snapshot written by `vmmap snapshot` (on any platform)\n"                \
-    "  FILE.dmp         a Windows minidump (.dmp, .mdmp, .dmp.xz; any platform)\n"                 \
+    "  FILE.dmp         a Windows minidump (any platform; also gzip/xz/bzip2-compressed)\n"        \
+    "                   Files are told by their content, not their name; a bare NAME that\n"     \
+    "                   is also a directory means the process (NAME/ the directory)\n"            \
     "Capture options:\n"                                                                           \
     "  --no-heaps       do not read target memory (no heap walk, no glibc thread list)\n"          \
-    "  --no-sections    do not open module files to split images into sections\n"                  \
+    "  --no-sections    do not split images into sections (no module file opened,\n"              \
+    "                   no image headers read)\n"                                                 \
     "  -q, --quiet      no progress or notes on stderr\n"
 
 /* Sets t->arg from the one remaining positional argument; usage error otherwise. */
@@ -59,7 +62,7 @@ bool vm_cli_take_target(vm_target *t, int argc, char **argv, int optind_, const 
 /* Captures or loads the target into a snapshot (classified, with header filled). */
 int vm_load_target(const vm_target *t, vm_snapshot **out, vm_error *err);
 
-/* Captures a live process: source facts, classification, tool version and time. */
+/* Captures a live process through the pipeline (the live source on PID). */
 int vm_capture_snapshot(int64_t pid, const vm_capture_options *opt, vm_snapshot **out, vm_error *err);
 
 /* Colour on stdout: --color=auto|always|never, NO_COLOR, TERM=dumb, isatty. */

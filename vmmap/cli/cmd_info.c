@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../parse/minidump.h"
+#include "../capture/capture.h"
 #include "../sources/minidump/minidump_source.h"
 #include "cli.h"
 

@@ -7,6 +7,7 @@
 #include "../../report/timeline_xlsx.h"
 #include "../model/diff.h"
 #include "../model/timeline.h"
+#include "../series/series.h"
 #include "cli.h"
 
 static void help(FILE *out)

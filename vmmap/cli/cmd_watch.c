@@ -7,20 +7,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <unistd.h>
-
-#ifdef _WIN32
-#include <direct.h>
-#define make_dir(p) _mkdir(p)
-#else
-#define make_dir(p) mkdir(p, 0777)
-#endif
 
 #include "../../report/diff_report.h"
-#include "../../report/json.h"
 #include "../model/timeline.h"
+#include "../series/series.h"
+#include "../sources/source.h"
 #include "../util/clock_signal.h"
 #include "../util/units.h"
 #include "../util/xalloc.h"
@@ -74,7 +65,6 @@ typedef struct watch_opts {
     double interval, duration; /* seconds; duration 0: none */
     uint64_t count;            /* 0: no limit */
     const char *output;
-    bool jsonl;
 } watch_opts;
 
 typedef struct watch {
@@ -84,8 +74,7 @@ typedef struct watch {
     size_t samples;
     double start;
     bool tty;
-    FILE *jsonl;
-    size_t jsonl_lines; /* lines in the file, for the rows' line numbers */
+    vm_series_writer *series; /* the directory or .jsonl being written */
     char prefix[256];   /* NAME-PID, file-name safe */
 } watch;
 
@@ -134,8 +123,6 @@ static int parse_options(int argc, char **argv, watch_opts *o)
     }
     if (!o->output)
         return vm_cli_usage_error("watch", "no output given: -o DIR or -o FILE.jsonl");
-    size_t n = strlen(o->output);
-    o->jsonl = n > 6 && strcmp(o->output + n - 6, ".jsonl") == 0;
     return 0;
 }
 
@@ -162,83 +149,6 @@ static int resolve_pid(const watch_opts *o, int64_t *pid, vm_error *err)
 
 /* ---- output ----------------------------------------------------------------------------------- */
 
-/* DIR must be a directory: created when missing. */
-static int prepare_dir(const char *dir, vm_error *err)
-{
-    struct stat st;
-    if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
-        return 0;
-    if (make_dir(dir) == 0)
-        return 0;
-    vm_error_set(err, errno == EACCES ? VM_EXIT_ACCESS : VM_EXIT_ERROR, "cannot create directory %s: %s", dir,
-                 errno == EEXIST ? "a file of that name exists" : strerror(errno));
-    vm_error_hint(err, "-o names a directory for one file per sample, or FILE.jsonl for one file");
-    return err->code;
-}
-
-/* Counts the complete lines of an existing .jsonl and cuts off a torn last line (a crash while it
- * was appended), so that new lines start on a line of their own. */
-static int trim_torn_tail(FILE *f, size_t *lines, vm_error *err, const char *path)
-{
-    long good = 0, pos = 0;
-    int c;
-    rewind(f);
-    while ((c = fgetc(f)) != EOF) {
-        pos++;
-        if (c == '\n') {
-            good = pos;
-            ++*lines;
-        }
-    }
-    if (pos != good && ftruncate(fileno(f), good) != 0) {
-        vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: %s", path, strerror(errno));
-        return err->code;
-    }
-    if (pos != good)
-        fprintf(stderr, "vmmap: note: %s ended with a torn line (%ld bytes); cut off before appending\n", path,
-                pos - good);
-    return fseek(f, good, SEEK_SET) == 0 ? 0 : VM_EXIT_ERROR;
-}
-
-static int open_output(watch *w, vm_error *err)
-{
-    if (!w->o->jsonl)
-        return prepare_dir(w->o->output, err);
-    w->jsonl = fopen(w->o->output, "r+b");
-    if (!w->jsonl && errno == ENOENT)
-        w->jsonl = fopen(w->o->output, "w+b");
-    if (!w->jsonl) {
-        vm_error_set(err, errno == EACCES ? VM_EXIT_ACCESS : VM_EXIT_ERROR, "cannot write %s: %s", w->o->output,
-                     strerror(errno));
-        return err->code;
-    }
-    return trim_torn_tail(w->jsonl, &w->jsonl_lines, err, w->o->output);
-}
-
-/* One line, written with one fwrite and flushed; on failure the partial line is cut off again. */
-static int append_line(watch *w, const vm_snapshot *s, vm_error *err)
-{
-    char *text = vm_snapshot_to_json(s, 0); /* one line, ending in '\n' */
-    if (!text) {
-        vm_error_set(err, VM_EXIT_ERROR, "out of memory");
-        return err->code;
-    }
-    long before = ftell(w->jsonl);
-    size_t len = strlen(text);
-    errno = 0;
-    bool ok = fwrite(text, 1, len, w->jsonl) == len && fflush(w->jsonl) == 0;
-    free(text);
-    if (ok) {
-        w->jsonl_lines++;
-        return 0;
-    }
-    vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: %s", w->o->output, errno ? strerror(errno) : "write error");
-    clearerr(w->jsonl);
-    if (before >= 0 && ftruncate(fileno(w->jsonl), before) == 0)
-        fseek(w->jsonl, before, SEEK_SET);
-    return err->code;
-}
-
 /* NAME-PID from the default output name NAME-PID-YYYYMMDD-HHMMSS.json (file-name safe). */
 static void set_prefix(watch *w, const vm_snapshot *s)
 {
@@ -254,25 +164,18 @@ static void set_prefix(watch *w, const vm_snapshot *s)
     memcpy(w->prefix, name, sizeof w->prefix);
 }
 
-/* Writes the sample; its file (or the .jsonl and line) goes into the timeline row. */
+/* Writes the sample into the series; where it went (file, or .jsonl and line) goes into the
+ * timeline row. */
 static int write_sample(watch *w, const vm_snapshot *s, const char *stamp, vm_error *err)
 {
-    if (w->o->jsonl) {
-        int rc = append_line(w, s, err);
-        return rc ? rc : vm_timeline_add(w->tl, s, w->o->output, w->jsonl_lines, err);
-    }
     if (!w->prefix[0])
         set_prefix(w, s);
-    char *path = vm_asprintf("%s/%s-%04zu-%s.json", w->o->output, w->prefix, w->samples + 1, stamp);
-    if (!path) {
-        vm_error_set(err, VM_EXIT_ERROR, "out of memory");
-        return err->code;
-    }
-    int rc = vm_snapshot_write_json(s, path, err) == 0 ? 0 : err->code;
-    if (rc == 0)
-        rc = vm_timeline_add(w->tl, s, path, 0, err);
-    free(path);
-    return rc;
+    char name[sizeof w->prefix + 64];
+    snprintf(name, sizeof name, "%s-%04zu-%s.json", w->prefix, w->samples + 1, stamp);
+    const char *source;
+    size_t line;
+    int rc = vm_series_write(w->series, s, name, &source, &line, err);
+    return rc ? rc : vm_timeline_add(w->tl, s, source, line, err);
 }
 
 /* ---- progress --------------------------------------------------------------------------------- */
@@ -449,14 +352,15 @@ static void say_end(const watch *w, const char *why)
 static int watch_process(watch *w, vm_error *err)
 {
     const char *why = "done";
-    int rc = open_output(w, err);
+    int rc = vm_series_writer_open(w->o->output, &w->series, err);
     if (rc == 0)
         rc = loop(w, &why, err);
-    if (w->jsonl && fclose(w->jsonl) != 0 && rc == 0) {
-        vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: %s", w->o->output, strerror(errno));
+    vm_error close_err = {0};
+    if (vm_series_writer_close(w->series, &close_err) != 0 && rc == 0) {
+        *err = close_err;
         rc = err->code;
     }
-    w->jsonl = NULL;
+    w->series = NULL;
     if (w->samples == 0)
         return rc;
     say_end(w, why);

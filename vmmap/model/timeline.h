@@ -96,16 +96,10 @@ void vm_timeline_free(vm_timeline *tl);
 int vm_timeline_add(vm_timeline *tl, const vm_snapshot *s, const char *source, size_t line,
                     vm_error *err);
 
-/* Reads snapshots into tl: each path is a snapshot .json, a .jsonl file (one snapshot per line;
- * blank lines and a torn final line without a newline are skipped) or a directory (every *.json
- * in it, not recursive).  Each snapshot is reduced and freed before the next is read. */
-int vm_timeline_load(vm_timeline *tl, const char *const *paths, size_t npaths, vm_error *err);
+/* Reading series of snapshots into a timeline (vm_timeline_load, vm_timeline_reload): series/series.h. */
 
 /* Sorts the rows (taken_at, then order), builds the heap series and the growth analysis. */
 void vm_timeline_finish(vm_timeline *tl);
-
-/* Reads the snapshot behind row i again (for a diff of the first and last). */
-int vm_timeline_reload(const vm_timeline *tl, size_t i, vm_snapshot **out, vm_error *err);
 
 /* The value of series k (a kind, VM_TL_TOTAL or VM_TL_THREADS) in row r; false when unknown. */
 bool vm_timeline_value(const vm_tl_row *r, int k, double *out);

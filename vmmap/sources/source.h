@@ -1,78 +1,53 @@
-/* The seam between platforms and the engine (htop's Platform.h, for memory maps).
+/* The one source interface: how vmmap reads a target, whatever it is.
  *
- * A source only gathers facts: the regions as the OS reports them, threads, modules, heaps and
- * warnings.  It does not decide what memory "is"; the classifier does that once, for every
- * platform (classify/classify.h).  Each platform folder (sources/linux, sources/windows)
- * implements the vm_platform_* functions below; exactly one is linked into a build. */
+ * A source gathers facts (classify/facts.h): regions as the OS or the file reports them,
+ * threads, modules, heaps, warnings, and a reader of the target's memory.  It never classifies
+ * (it does not include classify.h); the capture pipeline (capture/capture.h) runs every source
+ * the same way: gather -> classify -> post-classify steps -> header -> release.
+ *
+ * The sources form a table (capture/source_table.c), asked in order which one claims a target:
+ * files by their content (their first bytes, read through gzip/xz/bzip2 when packed), never by
+ * their name; the live source claims what is not a file (a PID, a process name, --self).  A
+ * snapshot .json is not a source: it is loaded beside them, already classified. */
 #ifndef VMMAP_SOURCES_SOURCE_H
 #define VMMAP_SOURCES_SOURCE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "../classify/facts.h"
 #include "../model/snapshot.h"
 #include "../util/error.h"
 
-/* Raw-block flags: facts the classifier needs beyond state/protection/memtype. */
-enum {
-    VM_RAW_SHARED = 0x01,  /* shareable between processes (MAP_SHARED, section object) */
-    VM_RAW_FILE = 0x02,    /* backed by a named file on disk */
-    VM_RAW_SHMEM = 0x04,   /* shared-memory object (SysV/POSIX shm, memfd, /dev/zero shared) */
-    VM_RAW_DELETED = 0x08, /* the backing file was unlinked */
-    VM_RAW_KERNEL = 0x10,  /* provided by the kernel ([vdso], [vvar], [vsyscall]) */
-};
+/* How many first bytes of a file the claims see (fewer when the file is shorter). */
+#define VM_SOURCE_HEAD_BYTES 4096
 
-/* A block as the OS reports it.  Blocks are sorted by address and do not overlap.  Blocks with
- * the same alloc_base form one region (an allocation); they must be contiguous in the array. */
-typedef struct vm_raw_block {
-    uint64_t address;
-    uint64_t size;
-    uint64_t alloc_base;
-    vm_state state;
-    uint32_t protection;
-    vm_memtype memtype;
-    uint32_t flags;   /* VM_RAW_* */
-    char *path;       /* file path or pseudo-name; owned */
-    char *note;       /* what the source knows this is ("TEB of thread 4120", "PEB"), shown in the
-                         details when no stronger rule (stack, heap, image, file) claims it; owned */
-    vm_counters counters;
-} vm_raw_block;
+typedef struct vm_source {
+    const char *name; /* "live", "minidump", ...: for messages and tests */
+    /* True when this source reads the target.  arg: the command-line argument (NULL for --self);
+     * head: the first nhead bytes of the file arg names, decompressed when it is packed, or NULL
+     * (nhead 0) when arg names no file. */
+    bool (*claims)(const char *arg, const uint8_t *head, size_t nhead);
+    /* Gathers facts about arg into facts (facts->snap exists, its header empty but for taken_at
+     * and tool_version, which the source may overwrite).  Returns VM_EXIT_OK or a VM_EXIT_* code
+     * with err filled; on failure the pipeline still calls vm_facts_release. */
+    int (*gather)(const char *arg, const vm_capture_options *opt, vm_facts *facts, vm_error *err);
+} vm_source;
 
-/* Everything a source gathered.  snap holds the metadata, threads, heaps (with their parts),
- * modules (with sections) and warnings; its regions are empty until the classifier runs.
- * classified: the source ran the classifier itself (the live Linux source does, so that it can
- * hand out final regions while it is still reading; see vm_capture_options.on_final), and snap's
- * regions are complete: the caller must not classify again. */
-typedef struct vm_facts {
-    vm_snapshot *snap;
-    vm_raw_block *blocks;
-    size_t nblocks;
-    bool classified;
-} vm_facts;
+/* The build's own platform (sources/linux or sources/windows): a running process by PID
+ * ("1234"), by unique name ("nginx"), or vmmap itself (arg NULL). */
+extern const vm_source vm_source_live;
+/* Windows minidumps, on every platform (sources/minidump). */
+extern const vm_source vm_source_minidump;
 
-vm_raw_block *vm_facts_add_block(vm_facts *f);
-void vm_facts_free_blocks(vm_facts *f);
-
-/* Regions [0, nfinal) of snap are final: classified, every counter in place; they will not
- * change (nfinal only grows).  nfinal 0 after a larger value means the regions were built again
- * from scratch: forget what was done with them. */
-typedef void (*vm_final_fn)(void *ctx, const vm_snapshot *snap, size_t nfinal);
-
-typedef struct vm_capture_options {
-    bool skip_heaps;     /* do not read target memory to walk heaps */
-    bool skip_sections;  /* do not open module files to split images into sections */
-    bool quiet;          /* no progress on stderr */
-    /* Optional: told about regions as they become final, while the capture is still going (the
-     * live Linux source, which classifies early; others never call it).  The snapshot writer
-     * prints them meanwhile (report/json.h, vm_json_writer). */
-    vm_final_fn on_final;
-    void *on_final_ctx;
-} vm_capture_options;
+/* ---- the live platform's helpers (one implementation per platform folder) ---- */
 
 /* Gathers facts about a live process.  On failure returns a VM_EXIT_* code and fills err:
  * VM_EXIT_NOT_FOUND (no such process), VM_EXIT_ACCESS (say why: ptrace_scope, other user,
  * protected process), VM_EXIT_TARGET_GONE (exited during the scan).  Partial information that
- * does not prevent a map (an unreadable heap, a missing module file) becomes a warning. */
+ * does not prevent a map (an unreadable heap, a missing module file) becomes a warning.  The
+ * memory reader left in out->mem reads the process until vm_facts_release. */
 int vm_platform_capture(int64_t pid, const vm_capture_options *opt, vm_facts *out, vm_error *err);
 
 /* Resolves a process name (executable base name or comm) to one PID.  No match: NOT_FOUND;

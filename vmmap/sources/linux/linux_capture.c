@@ -22,7 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../classify/classify.h"
 #include "../../util/timings.h"
 #include "../../util/xalloc.h"
 #include "linux_capture.h"
@@ -220,7 +219,7 @@ static bool early_pass(early *e)
     c->used_guess = false;
     if (run_steps(c, e->out, &err) != VM_EXIT_OK || c->used_guess)
         return false;
-    if (vm_classify(e->out, &err) != VM_EXIT_OK)
+    if (e->out->classify(e->out, &err) != VM_EXIT_OK)
         return false;
     vm_facts_free_blocks(e->out);
     vm_timing_mark("classify (early)");
@@ -304,7 +303,8 @@ static void discard_early(early *e, vm_linux_mem *mem)
 
 static int capture(lx_capture *c, vm_facts *out, vm_linux_mem *mem, vm_error *err)
 {
-    early e = {.c = c, .out = out, .mode = early_mode()};
+    /* The early pass needs the classifier, which the pipeline hands in (facts.h). */
+    early e = {.c = c, .out = out, .mode = out->classify ? early_mode() : EARLY_OFF};
     vm_linux_maps smaps = {NULL, 0};
     test_pause_after_maps();
     int rc = vm_linux_read_smaps_ex(c->pid, &smaps, on_smaps_chunk, &e, err);
@@ -342,12 +342,27 @@ static int capture(lx_capture *c, vm_facts *out, vm_linux_mem *mem, vm_error *er
     return run_steps(c, out, err);
 }
 
+/* The memory reader outlives the capture: steps after classification read through it until
+ * the pipeline releases the facts. */
+static void release_memreader(vm_facts *f)
+{
+    vm_linux_mem *mem = f->source_ctx;
+    if (mem)
+        vm_linux_memreader_close(mem);
+    free(mem);
+}
+
 int vm_platform_capture(int64_t pid64, const vm_capture_options *opt, vm_facts *out, vm_error *err)
 {
     static const vm_capture_options defaults = {0};
     if (pid64 <= 0 || pid64 > 0x7fffffff) {
         vm_error_set(err, VM_EXIT_NOT_FOUND, "no process with PID %" PRId64, pid64);
         return VM_EXIT_NOT_FOUND;
+    }
+    vm_linux_mem *mem = malloc(sizeof *mem);
+    if (!mem) {
+        vm_error_set(err, VM_EXIT_ERROR, "out of memory");
+        return VM_EXIT_ERROR;
     }
     lx_capture c;
     memset(&c, 0, sizeof c);
@@ -357,13 +372,14 @@ int vm_platform_capture(int64_t pid64, const vm_capture_options *opt, vm_facts *
     c.page_size = ps > 0 ? (uint64_t)ps : 4096;
     c.snap = out->snap;
 
-    vm_linux_mem mem;
-    c.mem = vm_linux_memreader_open(&mem, c.pid);
-    int rc = capture(&c, out, &mem, err);
-    if (rc == VM_EXIT_OK && mem.failed_reads)
+    c.mem = vm_linux_memreader_open(mem, c.pid);
+    out->mem = c.mem;
+    out->source_ctx = mem;
+    out->release = release_memreader;
+    int rc = capture(&c, out, mem, err);
+    if (rc == VM_EXIT_OK && mem->failed_reads)
         vm_snapshot_warn(c.snap, "read-failed", "%" PRIu64 " of %" PRIu64 " reads of target memory failed (last: %s)",
-                         mem.failed_reads, mem.reads, strerror(mem.last_errno));
-    vm_linux_memreader_close(&mem);
+                         mem->failed_reads, mem->reads, strerror(mem->last_errno));
     vm_linux_maps_free(&c.maps);
     free(c.notes);
     return rc;

@@ -1,8 +1,10 @@
 /* Getting a dump's bytes: mmap on POSIX (any size, nothing copied), read whole elsewhere or when
- * the file cannot be mapped (capped), and .dmp.xz decompressed into memory with liblzma (Linux
- * builds only; capped in size and in expansion ratio).  Kept apart from minidump_source.c so
- * code that maps dumps from memory (tests, the fuzzer) does not need liblzma. */
+ * the file cannot be mapped (capped), and a packed dump (.dmp.gz, .dmp.xz, .dmp.bz2: recognised by
+ * content, sources/input/unpack.h) decompressed into memory (capped in size and in expansion
+ * ratio).  Kept apart from minidump_source.c, which maps dumps from memory. */
 #include "minidump_source.h"
+
+#include "../source.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,19 +14,11 @@
 
 #ifndef _WIN32
 #include <fcntl.h>
-#include <lzma.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#define VM_MD_HAVE_XZ 1
 #endif
 
-static const uint8_t XZ_MAGIC[6] = {0xfd, '7', 'z', 'X', 'Z', 0x00};
-
-static bool ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
+#include "../input/unpack.h"
 
 static int open_error(const char *path, int e, vm_error *err)
 {
@@ -77,84 +71,63 @@ static int read_whole(FILE *fp, const char *path, vm_md_file *f, vm_error *err)
     return VM_EXIT_ERROR;
 }
 
-#ifdef VM_MD_HAVE_XZ
-static int xz_fail(const char *path, const char *what, vm_error *err)
+/* A packed dump (gzip, xz, bzip2: sources/input/unpack.h) decompressed into memory, bounded by
+ * VM_MD_MAX_LOAD and VM_MD_MAX_XZ_RATIO. */
+static int load_packed(const char *path, uint64_t packed_size, vm_md_file *f, vm_error *err)
 {
-    vm_error_set(err, VM_EXIT_BAD_INPUT, "%s: cannot decompress: %s", path, what);
-    vm_error_hint(err, "check the download (`xz -t FILE`), or decompress it yourself and pass the .dmp");
-    return VM_EXIT_BAD_INPUT;
-}
-
-/* in[0 .. n) -> f, bounded by VM_MD_MAX_LOAD and VM_MD_MAX_XZ_RATIO. */
-static int xz_decompress(const uint8_t *in, size_t n, const char *path, vm_md_file *f, vm_error *err)
-{
-    uint64_t limit = (uint64_t)n * VM_MD_MAX_XZ_RATIO + (UINT64_C(64) << 20);
-    if (limit > VM_MD_MAX_LOAD)
+    vm_unpack *u;
+    int rc = vm_unpack_open(path, &u, err);
+    if (rc != VM_EXIT_OK)
+        return rc;
+    uint64_t limit = packed_size * VM_MD_MAX_XZ_RATIO + (UINT64_C(64) << 20);
+    if (limit > VM_MD_MAX_LOAD || packed_size > VM_MD_MAX_LOAD)
         limit = VM_MD_MAX_LOAD;
-    lzma_stream s = LZMA_STREAM_INIT;
-    if (lzma_stream_decoder(&s, UINT64_MAX, LZMA_CONCATENATED) != LZMA_OK)
-        return xz_fail(path, "liblzma could not start", err);
-    size_t cap = 1 << 20;
+    size_t cap = 1 << 20, n = 0;
     uint8_t *out = malloc(cap);
-    s.next_in = in;
-    s.avail_in = n;
-    lzma_ret r = LZMA_OK;
-    while (out && r == LZMA_OK) {
-        if (s.total_out == cap) {
+    while (out && rc == VM_EXIT_OK) {
+        if (n == cap) {
             if (cap >= limit) {
-                free(out);
-                lzma_end(&s);
-                return xz_fail(path, "it expands beyond the size limit (4 GiB, or 10000 times the compressed "
-                               "size)", err);
+                vm_error_set(err, VM_EXIT_BAD_INPUT, "%s: cannot decompress: it expands beyond the size limit (4 GiB, "
+                             "or 10000 times the compressed size)", path);
+                vm_error_hint(err, "decompress it yourself and pass the .dmp");
+                rc = VM_EXIT_BAD_INPUT;
+                break;
             }
-            size_t ncap = cap * 2 > limit ? (size_t)limit : cap * 2;
+            size_t ncap = (uint64_t)cap * 2 > limit ? (size_t)limit : cap * 2;
             uint8_t *nb = realloc(out, ncap);
             if (!nb)
                 break;
             out = nb;
             cap = ncap;
         }
-        s.next_out = out + s.total_out;
-        s.avail_out = cap - (size_t)s.total_out;
-        r = lzma_code(&s, LZMA_FINISH);
+        size_t got;
+        rc = vm_unpack_read(u, out + n, cap - n, &got, err);
+        if (rc == VM_EXIT_OK && got == 0)
+            break;
+        n += got;
     }
-    size_t total = (size_t)s.total_out;
-    lzma_end(&s);
-    if (!out || (r != LZMA_OK && r != LZMA_STREAM_END)) {
+    vm_unpack_close(u);
+    if (rc == VM_EXIT_OK && !out) {
+        vm_error_set(err, VM_EXIT_ERROR, "%s: out of memory decompressing the dump", path);
+        rc = VM_EXIT_ERROR;
+    }
+    if (rc != VM_EXIT_OK) {
         free(out);
-        if (!out || r == LZMA_MEM_ERROR)
-            return xz_fail(path, "out of memory", err);
-        return xz_fail(path, r == LZMA_BUF_ERROR ? "the compressed data is truncated" : "the compressed data is corrupt",
-                       err);
+        return rc;
     }
     f->data = out;
-    f->size = total;
+    f->size = n;
     f->decompressed = true;
     return VM_EXIT_OK;
 }
-#endif
 
-static bool has_xz_magic(const uint8_t *p, size_t n)
+static int maybe_packed(const char *path, vm_md_file *f, vm_error *err)
 {
-    return n >= sizeof XZ_MAGIC && memcmp(p, XZ_MAGIC, sizeof XZ_MAGIC) == 0;
-}
-
-static int maybe_xz(const char *path, vm_md_file *f, vm_error *err)
-{
-    if (!has_xz_magic(f->data, f->size))
+    if (vm_packing_of(f->data, f->size) == VM_PACK_NONE)
         return VM_EXIT_OK;
-#ifdef VM_MD_HAVE_XZ
-    vm_md_file raw = *f;
-    memset(f, 0, sizeof *f);
-    int rc = xz_decompress(raw.data, raw.size, path, f, err);
-    vm_md_file_close(&raw);
-    return rc;
-#else
+    uint64_t size = f->size;
     vm_md_file_close(f);
-    vm_error_set(err, VM_EXIT_UNSUPPORTED, "%s: .xz not supported in this build", path);
-    vm_error_hint(err, "decompress it first (xz -d, 7-Zip) and pass the .dmp");
-    return VM_EXIT_UNSUPPORTED;
-#endif
+    return load_packed(path, size, f, err);
 }
 
 int vm_md_file_load(const char *path, vm_md_file *f, vm_error *err)
@@ -177,7 +150,7 @@ int vm_md_file_load(const char *path, vm_md_file *f, vm_error *err)
             f->data = p;
             f->size = (size_t)st.st_size;
             f->mapped = true;
-            return maybe_xz(path, f, err);
+            return maybe_packed(path, f, err);
         }
     }
     FILE *fp = fdopen(fd, "rb");
@@ -193,7 +166,7 @@ int vm_md_file_load(const char *path, vm_md_file *f, vm_error *err)
 #endif
     int rc = read_whole(fp, path, f, err);
     fclose(fp);
-    return rc == VM_EXIT_OK ? maybe_xz(path, f, err) : rc;
+    return rc == VM_EXIT_OK ? maybe_packed(path, f, err) : rc;
 }
 
 void vm_md_file_close(vm_md_file *f)
@@ -212,27 +185,10 @@ void vm_md_file_close(vm_md_file *f)
     memset(f, 0, sizeof *f);
 }
 
-bool vm_md_file_sniff(const char *path)
+static bool md_claims(const char *arg, const uint8_t *head, size_t nhead)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return false;
-    uint8_t b[6] = {0};
-    size_t n = fread(b, 1, sizeof b, fp);
-    fclose(fp);
-    if (n >= 4 && memcmp(b, "MDMP", 4) == 0)
-        return true;
-    return has_xz_magic(b, n) && (ends_with(path, ".dmp.xz") || ends_with(path, ".mdmp.xz"));
+    (void)arg;
+    return head && nhead >= 4 && memcmp(head, "MDMP", 4) == 0;
 }
 
-int vm_minidump_capture(const char *path, vm_snapshot **out, vm_error *err)
-{
-    vm_md_file f;
-    *out = NULL;
-    int rc = vm_md_file_load(path, &f, err);
-    if (rc != VM_EXIT_OK)
-        return rc;
-    rc = vm_minidump_capture_buffer(f.data, f.size, path, out, err);
-    vm_md_file_close(&f);
-    return rc;
-}
+const vm_source vm_source_minidump = {"minidump", md_claims, vm_minidump_gather};

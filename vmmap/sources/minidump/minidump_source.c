@@ -1,4 +1,4 @@
-/* Minidump -> NT facts -> classified snapshot.
+/* Minidump -> NT facts (the pipeline classifies them).
  *
  * Regions come from the MemoryInfoList (the VirtualQueryEx view, complete); without it they are
  * rebuilt from the modules, the thread stacks and the captured memory ranges, and the result is
@@ -13,10 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../classify/classify.h"
 #include "../../parse/minidump.h"
 #include "../../util/xalloc.h"
-#include "../../version.h"
 #include "../nt/nt_facts.h"
 
 #define MD_PAGE UINT64_C(0x1000)
@@ -356,9 +354,9 @@ static bool fill_header(const vm_minidump *md, vm_snapshot *s)
     char os[96];
     vm_md_os_string(md, os, sizeof os);
     const char *arch = md->has_system_info ? vm_md_arch_name(md->sys.processor_architecture) : NULL;
-    s->tool_version = vm_strdup(VMMAP_VERSION);
     char when[32];
     vm_md_format_time(md->header.time_date_stamp, when, sizeof when);
+    free(s->taken_at); /* the dump's time, not the pipeline's */
     s->taken_at = vm_strdup(when);
     s->source = vm_strdup("minidump");
     s->os = os[0] ? vm_strdup(os) : NULL;
@@ -372,7 +370,7 @@ static bool fill_header(const vm_minidump *md, vm_snapshot *s)
         if (!s->process.exe || !s->process.name)
             return false;
     }
-    return s->tool_version && s->taken_at && s->source && s->arch && (!os[0] || s->os);
+    return s->taken_at && s->source && s->arch && (!os[0] || s->os);
 }
 
 static void note_unloaded(const vm_minidump *md, vm_snapshot *s)
@@ -447,7 +445,7 @@ static int oom(vm_error *err)
 }
 
 /* Builds the NT input and facts into f->snap; md's warnings are copied first. */
-static int build(const vm_minidump *md, vm_facts *f, vm_error *err)
+static int build(const vm_minidump *md, const vm_capture_options *opt, vm_facts *f, vm_error *err)
 {
     vm_snapshot *s = f->snap;
     md_input x = {0};
@@ -480,7 +478,8 @@ static int build(const vm_minidump *md, vm_facts *f, vm_error *err)
                          .os_build = md->has_system_info && windows ? md->sys.build_number : 0,
                          .regions = x.regions, .nregions = x.nregions, .regions_complete = md->has_memory_info,
                          .modules = x.modules, .nmodules = x.nmodules, .threads = x.threads,
-                         .nthreads = x.nthreads, .mem = &mem};
+                         .nthreads = x.nthreads, .mem = &mem, .skip_heaps = opt->skip_heaps,
+                         .skip_sections = opt->skip_sections};
     if (!md->has_memory_info)
         note_partial(md, &x, s);
     int rc = vm_nt_build_facts(&x.in, f, err);
@@ -492,35 +491,69 @@ static int build(const vm_minidump *md, vm_facts *f, vm_error *err)
     return rc;
 }
 
-int vm_minidump_capture_buffer(const uint8_t *data, size_t size, const char *name, vm_snapshot **out,
-                               vm_error *err)
-{
-    *out = NULL;
+/* What the facts' memory reader reads until the pipeline releases them: the parsed dump (its
+ * ranges point into the file's bytes) and, when the source loaded it, the file. */
+typedef struct md_state {
     vm_minidump md;
+    vm_md_file file; /* empty when the caller owns the bytes */
+} md_state;
+
+static void release_dump(vm_facts *f)
+{
+    md_state *st = f->source_ctx;
+    if (!st)
+        return;
+    vm_md_free(&st->md);
+    vm_md_file_close(&st->file);
+    free(st);
+}
+
+/* Parses the dump in st->file's bytes or data[0 .. size) into facts; st becomes the facts'. */
+static int gather_into(md_state *st, const uint8_t *data, size_t size, const char *name,
+                       const vm_capture_options *opt, vm_facts *f, vm_error *err)
+{
+    static const vm_capture_options defaults = {0};
     char msg[512];
-    if (!vm_md_parse(data, size, &md, msg, sizeof msg))
+    if (!opt)
+        opt = &defaults;
+    f->source_ctx = st;
+    f->release = release_dump;
+    vm_minidump *md = &st->md;
+    if (!vm_md_parse(data, size, md, msg, sizeof msg))
         return parse_error(name, msg, err);
-    if (nothing_to_map(&md)) {
+    if (nothing_to_map(md)) {
         snprintf(msg, sizeof msg, "nothing to map: no threads, modules, captured memory or MemoryInfoList%s%s",
-                 md.nwarnings ? " (" : "", md.nwarnings ? md.warnings[0] : "");
-        if (md.nwarnings)
+                 md->nwarnings ? " (" : "", md->nwarnings ? md->warnings[0] : "");
+        if (md->nwarnings)
             strncat(msg, ")", sizeof msg - strlen(msg) - 1);
-        vm_md_free(&md);
         return parse_error(name, msg, err);
     }
-    vm_facts f = {0};
-    f.snap = vm_snapshot_new();
-    int rc = f.snap && fill_header(&md, f.snap) ? VM_EXIT_OK : oom(err);
+    if (!fill_header(md, f->snap))
+        return oom(err);
+    int rc = build(md, opt, f, err);
     if (rc == VM_EXIT_OK)
-        rc = build(&md, &f, err);
-    if (rc == VM_EXIT_OK)
-        rc = vm_classify(&f, err);
-    vm_facts_free_blocks(&f);
-    vm_md_free(&md);
+        f->mem = vm_md_memreader(md);
+    return rc;
+}
+
+int vm_minidump_gather_buffer(const uint8_t *data, size_t size, const char *name, const vm_capture_options *opt,
+                              vm_facts *f, vm_error *err)
+{
+    md_state *st = calloc(1, sizeof *st);
+    if (!st)
+        return oom(err);
+    return gather_into(st, data, size, name, opt, f, err);
+}
+
+int vm_minidump_gather(const char *path, const vm_capture_options *opt, vm_facts *f, vm_error *err)
+{
+    md_state *st = calloc(1, sizeof *st);
+    if (!st)
+        return oom(err);
+    int rc = vm_md_file_load(path, &st->file, err);
     if (rc != VM_EXIT_OK) {
-        vm_snapshot_free(f.snap);
+        free(st);
         return rc;
     }
-    *out = f.snap;
-    return VM_EXIT_OK;
+    return gather_into(st, st->file.data, st->file.size, path, opt, f, err);
 }

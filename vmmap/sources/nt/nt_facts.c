@@ -346,6 +346,8 @@ static bool add_module(ctx *c, const char *path, uint64_t base, uint64_t size)
     m->size = size;
     if (path && !(m->path = vm_strdup(path)))
         return false;
+    if (c->in->skip_sections)
+        return true; /* asked not to: the image stays whole */
     vm_pe pe;
     char why[160];
     memset(&pe, 0, sizeof pe);

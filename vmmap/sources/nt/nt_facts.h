@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "../../parse/memreader.h"
-#include "../source.h"
+#include "../../classify/facts.h"
 
 /* MEMORY_BASIC_INFORMATION64 (and MINIDUMP_MEMORY_INFO), Windows constants as they come. */
 enum {
@@ -68,6 +68,7 @@ typedef struct vm_nt_input {
     const vm_nt_thread *threads; size_t nthreads;
     const vm_memreader *mem;   /* target memory; reads may fail (minidump: not captured) */
     bool skip_heaps;           /* --no-heaps: do not walk heaps (the PEB is still labelled) */
+    bool skip_sections;        /* --no-sections: do not read PE headers to split images */
 } vm_nt_input;
 
 /* Fills out (out->snap must exist: its header is left to the caller, except page_size,

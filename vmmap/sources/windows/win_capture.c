@@ -161,7 +161,7 @@ static int oom(vm_error *err)
     return VM_EXIT_ERROR;
 }
 
-static int capture(win_capture *c, vm_facts *out, vm_error *err)
+static int capture(win_capture *c, win_mem *mem, vm_facts *out, vm_error *err)
 {
     int rc = open_target(c, err);
     if (rc != VM_EXIT_OK)
@@ -175,8 +175,8 @@ static int capture(win_capture *c, vm_facts *out, vm_error *err)
     if (!win_read_regions(c))
         return oom(err);
     refine_wow64_top(c);
-    win_mem mem;
-    vm_memreader reader = win_memreader_make(&mem, c->process, c->user_top);
+    vm_memreader reader = win_memreader_make(mem, c->process, c->user_top);
+    out->mem = reader;
     win_read_process_info(c, &reader);
     if (!win_read_modules(c) || !win_read_threads(c))
         return oom(err);
@@ -189,16 +189,27 @@ static int capture(win_capture *c, vm_facts *out, vm_error *err)
 
     vm_nt_input in = {
         .bits = c->bits, .page_size = c->page_size, .alloc_granularity = c->granularity, .user_top = c->user_top,
-        .peb = c->peb, .skip_heaps = c->opt->skip_heaps, .os_build = win_os_build(),
+        .peb = c->peb, .skip_heaps = c->opt->skip_heaps, .skip_sections = c->opt->skip_sections,
+        .os_build = win_os_build(),
         .regions = c->regions, .nregions = c->nregions, .regions_complete = true,
         .modules = c->modules, .nmodules = c->nmodules, .threads = c->threads, .nthreads = c->nthreads,
         .mem = &reader,
     };
     rc = vm_nt_build_facts(&in, out, err);
-    if (rc == VM_EXIT_OK && mem.failed)
+    if (rc == VM_EXIT_OK && mem->failed)
         vm_snapshot_warn(s, "read-failed", "%" PRIu64 " of %" PRIu64 " reads of target memory failed (last: error %lu)",
-                         mem.failed, mem.reads, (unsigned long)mem.last_error);
+                         mem->failed, mem->reads, (unsigned long)mem->last_error);
     return rc;
+}
+
+/* The process handle and the reader on it outlive the capture: steps after classification read
+ * through them until the pipeline releases the facts. */
+static void release_process(vm_facts *f)
+{
+    win_mem *mem = f->source_ctx;
+    if (mem && mem->process)
+        CloseHandle(mem->process);
+    free(mem);
 }
 
 int vm_platform_capture(int64_t pid, const vm_capture_options *opt, vm_facts *out, vm_error *err)
@@ -209,12 +220,19 @@ int vm_platform_capture(int64_t pid, const vm_capture_options *opt, vm_facts *ou
         vm_error_set(err, VM_EXIT_NOT_FOUND, "no process with PID %" PRId64, pid);
         return VM_EXIT_NOT_FOUND;
     }
+    win_mem *mem = calloc(1, sizeof *mem);
+    if (!mem)
+        return oom(err);
     win_capture c;
     memset(&c, 0, sizeof c);
     c.pid = (DWORD)pid;
     c.opt = opt ? opt : &defaults;
     c.snap = out->snap;
-    int rc = capture(&c, out, err);
+    out->source_ctx = mem;
+    out->release = release_process;
+    int rc = capture(&c, mem, out, err);
+    mem->process = c.process; /* now mem's: closed by release_process */
+    c.process = NULL;
     win_capture_free(&c);
     return rc;
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "../nt/nt_facts.h"
+#include "../source.h"
 
 typedef struct win_capture {
     HANDLE process;

@@ -1,7 +1,9 @@
+#include "facts.h"
+
 #include <stdlib.h>
+#include <string.h>
 
 #include "../util/xalloc.h"
-#include "source.h"
 
 vm_raw_block *vm_facts_add_block(vm_facts *f)
 {
@@ -17,4 +19,14 @@ void vm_facts_free_blocks(vm_facts *f)
     free(f->blocks);
     f->blocks = NULL;
     f->nblocks = 0;
+}
+
+void vm_facts_release(vm_facts *f)
+{
+    void (*release)(vm_facts *) = f->release;
+    f->release = NULL;
+    if (release)
+        release(f);
+    memset(&f->mem, 0, sizeof f->mem);
+    f->source_ctx = NULL;
 }
