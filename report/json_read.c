@@ -21,6 +21,7 @@
 #define fileno _fileno /* hidden in strict C mode */
 #endif
 
+#include "../vmmap/model/heap_stats.h"
 #include "../vmmap/util/xalloc.h"
 #include "../vmmap/util/compiler.h"
 
@@ -38,6 +39,7 @@ typedef struct reader {
     char path[256];   /* JSON path of the value being read: "regions[3].blocks[0]" */
     size_t plen;
     struct heap_ref *heaps; /* heaps sorted by id, for block links */
+    int version;            /* the file's format version */
 } reader;
 
 struct heap_ref {
@@ -398,7 +400,6 @@ static const field block_fields[] = {
     FIELD(vm_block, "path", FT_STR, F_NULLABLE, path),
 };
 static const field heap_fields[] = {
-    FIELD(vm_heap, "address", FT_HEX, F_REQUIRED, address),
     FIELD(vm_heap, "kind", FT_STR, F_NULLABLE, kind),
     FIELD(vm_heap, "flags", FT_STR, F_NULLABLE, flags),
     FIELD(vm_heap, "class", FT_STR, F_NULLABLE, heap_class),
@@ -498,15 +499,187 @@ static bool read_heap_part(reader *rd, const cJSON *e, void *ctx)
     return p && READ_FIELDS(rd, e, heap_part_fields, p) && check_extent(rd, p->address, p->size);
 }
 
+/* ---- a heap's walk (version 2): stats, sizes, walk_note, owner ---------------------------- */
+
+typedef struct stats_field {
+    const char *key;
+    size_t offset;
+} stats_field;
+
+#define SF(member) {#member, offsetof(vm_heap_stats, member)}
+static const stats_field stats_fields[] = {
+    SF(busy_blocks), SF(busy_bytes), SF(free_blocks), SF(free_bytes), SF(cached_blocks),
+    SF(cached_bytes), SF(largest_free), SF(overhead_bytes),
+};
+
+/* Blocks and bytes of one state must agree: a block is never empty. */
+static bool check_pair(reader *rd, const char *blocks_key, uint64_t blocks, uint64_t bytes)
+{
+    if ((blocks == 0) != (bytes == 0))
+        return fail_at(rd, blocks_key, "%" PRIu64 " blocks of %" PRIu64 " bytes in all", blocks, bytes);
+    return true;
+}
+
+static bool read_stats(reader *rd, const cJSON *st, vm_heap_stats *out)
+{
+    for (size_t i = 0; i < sizeof stats_fields / sizeof stats_fields[0]; i++)
+        if (!get_u64(rd, st, stats_fields[i].key, F_REQUIRED,
+                     (uint64_t *)((char *)out + stats_fields[i].offset), NULL))
+            return false;
+    bool ok;
+    const cJSON *f = member(rd, st, "fragmentation", F_REQUIRED, &ok);
+    if (!f)
+        return false;
+    if (!cJSON_IsNumber(f) || !(f->valuedouble >= 0 && f->valuedouble <= 100))
+        return fail_at(rd, "fragmentation", "expected a percentage from 0 to 100");
+    out->fragmentation = f->valuedouble;
+    if (!check_pair(rd, "busy_blocks", out->busy_blocks, out->busy_bytes) ||
+        !check_pair(rd, "free_blocks", out->free_blocks, out->free_bytes) ||
+        !check_pair(rd, "cached_blocks", out->cached_blocks, out->cached_bytes))
+        return false;
+    if (out->largest_free > out->free_bytes || (out->largest_free == 0) != (out->free_blocks == 0))
+        return fail_at(rd, "largest_free", "%" PRIu64 " does not fit %" PRIu64 " free blocks of %" PRIu64
+                       " bytes", out->largest_free, out->free_blocks, out->free_bytes);
+    double want = vm_heap_fragmentation(out->free_bytes, out->largest_free);
+    if (out->fragmentation < want - 0.01 || out->fragmentation > want + 0.01)
+        return fail_at(rd, "fragmentation", "%.17g, but free_bytes and largest_free give %.2f",
+                       out->fragmentation, want);
+    return true;
+}
+
+typedef struct sizes_ctx {
+    vm_heap *h;
+    uint64_t sum[3];       /* busy, free, cached counts so far */
+    uint64_t bytes[3];     /* and their bytes (saturating) */
+} sizes_ctx;
+
+static uint64_t sat_mul_add(uint64_t acc, uint64_t a, uint64_t b)
+{
+    if (a && b > UINT64_MAX / a)
+        return UINT64_MAX;
+    return acc > UINT64_MAX - a * b ? UINT64_MAX : acc + a * b;
+}
+
+static bool read_size_row(reader *rd, const cJSON *e, void *ctx)
+{
+    sizes_ctx *c = ctx;
+    vm_heap_size z;
+    if (!get_u64(rd, e, "size", F_REQUIRED, &z.size, NULL) || !get_u64(rd, e, "busy", F_REQUIRED, &z.busy, NULL) ||
+        !get_u64(rd, e, "free", F_REQUIRED, &z.free, NULL) || !get_u64(rd, e, "cached", F_REQUIRED, &z.cached, NULL))
+        return false;
+    if (z.size == 0)
+        return fail_at(rd, "size", "a block size must not be 0");
+    if (c->h->nsizes && z.size <= c->h->sizes[c->h->nsizes - 1].size)
+        return fail_at(rd, "size", "%" PRIu64 " is not above the previous row's %" PRIu64 " (rows are by size, each once)",
+                       z.size, c->h->sizes[c->h->nsizes - 1].size);
+    if (z.busy + z.free + z.cached == 0)
+        return fail(rd, "a row without blocks");
+    vm_heap_size *slot = added(rd, vm_array_push((void **)&c->h->sizes, &c->h->nsizes, sizeof *slot));
+    if (!slot)
+        return false;
+    *slot = z;
+    const uint64_t n[3] = {z.busy, z.free, z.cached};
+    for (int k = 0; k < 3; k++) {
+        c->sum[k] = c->sum[k] > UINT64_MAX - n[k] ? UINT64_MAX : c->sum[k] + n[k];
+        c->bytes[k] = sat_mul_add(c->bytes[k], z.size, n[k]);
+    }
+    return true;
+}
+
+/* The size table may leave rows out (a heap of more distinct sizes than vmmap keeps), never
+ * count more than the stats. */
+static bool check_sizes(reader *rd, const sizes_ctx *c, const vm_heap_stats *st)
+{
+    static const char *const what[3] = {"busy", "free", "cached"};
+    const uint64_t blocks[3] = {st->busy_blocks, st->free_blocks, st->cached_blocks};
+    const uint64_t bytes[3] = {st->busy_bytes, st->free_bytes, st->cached_bytes};
+    for (int k = 0; k < 3; k++)
+        if (c->sum[k] > blocks[k] || c->bytes[k] > bytes[k])
+            return fail_at(rd, "sizes", "%" PRIu64 " %s blocks of %" PRIu64 " bytes, more than the stats' %" PRIu64
+                           " of %" PRIu64, c->sum[k], what[k], c->bytes[k], blocks[k], bytes[k]);
+    return true;
+}
+
+static bool read_owner(reader *rd, const cJSON *e, void *ctx)
+{
+    vm_heap_owner *w = added(rd, vm_heap_add_owner(ctx));
+    return w && get_index(rd, e, "module", F_REQUIRED, &w->module) &&
+           get_hex(rd, e, "address", F_REQUIRED, &w->address);
+}
+
+static bool read_heap_walk(reader *rd, const cJSON *e, vm_heap *h)
+{
+    bool ok;
+    const cJSON *st = get_object(rd, e, "stats", F_NULLABLE, &ok);
+    if (!ok)
+        return false;
+    const cJSON *sizes = cJSON_GetObjectItemCaseSensitive(e, "sizes");
+    bool has_sizes = sizes && !cJSON_IsNull(sizes);
+    if (st || has_sizes) {
+        if (!st)
+            return fail_at(rd, "sizes", "a size table without stats");
+        size_t old = push_key(rd, "stats");
+        ok = read_stats(rd, st, &h->stats);
+        pop(rd, old);
+        if (!ok)
+            return false;
+        h->stats_known = true;
+        sizes_ctx c = {h, {0}, {0}};
+        if (!read_array(rd, e, "sizes", read_size_row, &c) || !check_sizes(rd, &c, &h->stats))
+            return false;
+    }
+    if (!get_str(rd, e, "walk_note", F_NULLABLE, &h->walk_note))
+        return false;
+    const cJSON *owner = cJSON_GetObjectItemCaseSensitive(e, "owner");
+    if (owner && !cJSON_IsNull(owner)) {
+        h->owners_known = true;
+        return read_array(rd, e, "owner", read_owner, h);
+    }
+    return true;
+}
+
+/* Owner links name modules, which are read after the heaps. */
+static bool check_owner_links(reader *rd, const vm_snapshot *s)
+{
+    for (size_t i = 0; i < s->nheaps; i++)
+        for (size_t j = 0; j < s->heaps[i].nowners; j++)
+            if ((size_t)s->heaps[i].owners[j].module >= s->nmodules) {
+                size_t old = push_key(rd, "heaps");
+                push_index(rd, i);
+                push_key(rd, "owner");
+                push_index(rd, j);
+                fail_at(rd, "module", "no module with index %d (the snapshot has %" PRIu64 ")",
+                        (int)s->heaps[i].owners[j].module, (uint64_t)s->nmodules);
+                pop(rd, old);
+                return false;
+            }
+    return true;
+}
+
+/* Version 1 requires the address; version 2 writes null for one the source could not find. */
+static bool read_heap_address(reader *rd, const cJSON *e, vm_heap *h)
+{
+    bool ok;
+    const cJSON *v = member(rd, e, "address", rd->version >= 2 ? F_NULLABLE : F_REQUIRED, &ok);
+    if (!ok)
+        return false;
+    h->address_unknown = v == NULL;
+    return v == NULL || get_hex(rd, e, "address", F_REQUIRED, &h->address);
+}
+
 static bool read_heap(reader *rd, const cJSON *e, void *ctx)
 {
     vm_snapshot *s = ctx;
     vm_heap *h = added(rd, vm_snapshot_add_heap(s));
-    if (!h || !get_index(rd, e, "id", F_REQUIRED, &h->id) || !READ_FIELDS(rd, e, heap_fields, h))
+    if (!h || !get_index(rd, e, "id", F_REQUIRED, &h->id) || !read_heap_address(rd, e, h) ||
+        !READ_FIELDS(rd, e, heap_fields, h))
         return false;
     if (!get_u64(rd, e, "largest_free", F_NULLABLE, &h->largest_free, &h->largest_free_known))
         return false;
-    return read_array(rd, e, "parts", read_heap_part, h);
+    if (!read_array(rd, e, "parts", read_heap_part, h))
+        return false;
+    /* Version 1 had no walk: its readers ignored these keys, and so does this path. */
+    return rd->version < 2 || read_heap_walk(rd, e, h);
 }
 
 static bool read_thread(reader *rd, const cJSON *e, void *ctx)
@@ -775,6 +948,7 @@ static bool read_header(reader *rd, const cJSON *root)
             vm_error_hint(rd->err, "the snapshot was written by a newer vmmap; read it with that version");
         return false;
     }
+    rd->version = (int)d;
     return true;
 }
 
@@ -829,7 +1003,7 @@ static bool read_snapshot(reader *rd, const cJSON *root, vm_snapshot *s)
            get_u64(rd, root, "page_table", F_NULLABLE, &s->page_table_bytes, &s->page_table_known) &&
            check_summary(rd, root) && read_array(rd, root, "heaps", read_heap, s) &&
            index_heaps(rd, s) && read_array(rd, root, "threads", read_thread, s) &&
-           read_array(rd, root, "modules", read_module, s) &&
+           read_array(rd, root, "modules", read_module, s) && check_owner_links(rd, s) &&
            read_array(rd, root, "warnings", read_warning, s) &&
            read_array(rd, root, "regions", read_region, s) && read_census(rd, root, s);
 }

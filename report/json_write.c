@@ -253,18 +253,71 @@ static cJSON *heap_part_json(const void *item, bool *ok)
     return o;
 }
 
+static cJSON *heap_size_json(const void *item, bool *ok)
+{
+    const vm_heap_size *z = item;
+    cJSON *o = cJSON_CreateObject();
+    put(o, "size", vm_json_u64(z->size), ok);
+    put(o, "busy", vm_json_u64(z->busy), ok);
+    put(o, "free", vm_json_u64(z->free), ok);
+    put(o, "cached", vm_json_u64(z->cached), ok);
+    return o;
+}
+
+static cJSON *heap_owner_json(const void *item, bool *ok)
+{
+    const vm_heap_owner *w = item;
+    cJSON *o = cJSON_CreateObject();
+    put(o, "module", vm_json_i64(w->module), ok);
+    put(o, "address", vm_json_hex(w->address), ok);
+    return o;
+}
+
+static cJSON *heap_stats_json(const vm_heap_stats *st, bool *ok)
+{
+    cJSON *o = cJSON_CreateObject();
+    put(o, "busy_blocks", vm_json_u64(st->busy_blocks), ok);
+    put(o, "busy_bytes", vm_json_u64(st->busy_bytes), ok);
+    put(o, "free_blocks", vm_json_u64(st->free_blocks), ok);
+    put(o, "free_bytes", vm_json_u64(st->free_bytes), ok);
+    put(o, "cached_blocks", vm_json_u64(st->cached_blocks), ok);
+    put(o, "cached_bytes", vm_json_u64(st->cached_bytes), ok);
+    put(o, "largest_free", vm_json_u64(st->largest_free), ok);
+    put(o, "overhead_bytes", vm_json_u64(st->overhead_bytes), ok);
+    put(o, "fragmentation", cJSON_CreateNumber(st->fragmentation), ok);
+    return o;
+}
+
+/* The walk's results (format version 2): null when the heap was not walked. */
+static void put_heap_walk(cJSON *o, const vm_heap *h, bool *ok)
+{
+    if (h->stats_known) {
+        put(o, "stats", heap_stats_json(&h->stats, ok), ok);
+        put_array(o, "sizes", h->sizes, h->nsizes, sizeof *h->sizes, heap_size_json, ok);
+    } else {
+        put(o, "stats", cJSON_CreateNull(), ok);
+        put(o, "sizes", cJSON_CreateNull(), ok);
+    }
+    put(o, "walk_note", json_str(h->walk_note), ok);
+    if (h->owners_known)
+        put_array(o, "owner", h->owners, h->nowners, sizeof *h->owners, heap_owner_json, ok);
+    else
+        put(o, "owner", cJSON_CreateNull(), ok);
+}
+
 static cJSON *heap_json(const vm_snapshot *s, size_t i, bool *ok)
 {
     const vm_heap *h = &s->heaps[i];
     cJSON *o = cJSON_CreateObject();
     put(o, "id", vm_json_i64(h->id), ok);
-    put(o, "address", vm_json_hex(h->address), ok);
+    put(o, "address", h->address_unknown ? cJSON_CreateNull() : vm_json_hex(h->address), ok);
     put(o, "kind", json_str(h->kind), ok);
     put(o, "flags", json_str(h->flags), ok);
     put(o, "class", json_str(h->heap_class), ok);
     put(o, "front_end", json_str(h->front_end), ok);
     put(o, "largest_free", json_known(h->largest_free, h->largest_free_known), ok);
     put_array(o, "parts", h->parts, h->nparts, sizeof *h->parts, heap_part_json, ok);
+    put_heap_walk(o, h, ok);
     return o;
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tests/support/self_mem.h"
 #include "vmmap/parse/glibc_heap.h"
 
 #define MIB64 0x4000000ull
@@ -186,6 +187,57 @@ static void libc_and_brk(image *im, uint64_t main_next)
     range(im, LIBC_DATA, LIBC_DATA + 0x4000, R | W | LIBC);
     mstate(im, MAIN_ARENA, BRK + 0x1000, main_next, BRK_LEN);
     range(im, BRK, BRK + BRK_LEN, R | W | BRKH);
+}
+
+/* A main_arena as glibc leaves it: every bin empty (pointing at its own header) but the
+ * unsorted one, which holds one chunk of [heap]; next pointing at itself (no other arena). */
+static void real_main_arena(image *im, uint64_t a, uint64_t top)
+{
+    mstate(im, a, top, a, BRK_LEN);
+    for (uint64_t i = 0; i < 127; i++) {
+        uint64_t header = a + 0x70 + 16 * i - 16;
+        put64(im, a + 0x70 + 16 * i, i == 0 ? BRK + 0x400 : header);
+        put64(im, a + 0x78 + 16 * i, i == 0 ? BRK + 0x400 : header);
+    }
+}
+
+/* Issue 10: a single-threaded process has no arena whose next link leads to main_arena; it is
+ * found in libc's data by its shape (before: address 0, written as "0x0"). */
+static void main_arena_single_threaded(void **state)
+{
+    image *im = image_new();
+    back(im, LIBC_DATA, 0x4000);
+    range(im, LIBC_DATA, LIBC_DATA + 0x4000, R | W | LIBC);
+    back(im, BRK, 0x1000);
+    range(im, BRK, BRK + BRK_LEN, R | W | BRKH);
+    real_main_arena(im, MAIN_ARENA, BRK + 0x800);
+    vm_snapshot *snap = vm_snapshot_new();
+    vm_glibc_heaps h;
+    find(im, 0, &h, snap);
+    print_warnings(snap);
+    assert_int_equal(snap->nwarnings, 0);
+    assert_int_equal(h.narenas, 1);
+    assert_true(h.arenas[0].is_main);
+    assert_int_equal(h.arenas[0].address, MAIN_ARENA);
+    assert_int_equal(h.arenas[0].top, BRK + 0x800);
+    vm_glibc_heaps_free(&h);
+
+    /* A bin pointing outside the heaps: not a malloc_state, so no main arena is named. */
+    put64(im, MAIN_ARENA + 0x70 + 16 * 5, 0x1234560);
+    find(im, 0, &h, snap);
+    assert_int_equal(h.narenas, 1);
+    assert_int_equal(h.arenas[0].address, 0);
+    vm_glibc_heaps_free(&h);
+
+    /* Two places that both look like one: neither is taken. */
+    real_main_arena(im, MAIN_ARENA, BRK + 0x800);
+    real_main_arena(im, MAIN_ARENA + 0x1000, BRK + 0x900);
+    find(im, 0, &h, snap);
+    assert_int_equal(h.arenas[0].address, 0);
+    assert_int_equal(count_warnings(snap, "heap-invalid", "2 places in libc's data look like main_arena"), 1);
+    vm_glibc_heaps_free(&h);
+    vm_snapshot_free(snap);
+    image_free(im);
 }
 
 /* ---- arenas ------------------------------------------------------------------------------ */
@@ -969,80 +1021,6 @@ static void thread_list_bad_input(void **state)
 
 /* ---- live: this process ------------------------------------------------------------------ */
 
-typedef struct live_maps {
-    vm_glibc_range *ranges;
-    size_t n;
-} live_maps;
-
-static void read_self_maps(live_maps *m)
-{
-    FILE *f = fopen("/proc/self/maps", "r");
-    assert_non_null(f);
-    char line[4096];
-    m->ranges = NULL;
-    m->n = 0;
-    size_t cap = 0;
-    while (fgets(line, sizeof line, f)) {
-        unsigned long long s, e;
-        char perms[8];
-        int off = 0;
-        if (sscanf(line, "%llx-%llx %7s %*s %*s %*s %n", &s, &e, perms, &off) < 3)
-            continue;
-        char *path = line + off;
-        path[strcspn(path, "\n")] = '\0';
-        if (m->n == cap) {
-            cap = cap ? cap * 2 : 256;
-            m->ranges = realloc(m->ranges, cap * sizeof *m->ranges);
-            assert_non_null(m->ranges);
-        }
-        vm_glibc_range *r = &m->ranges[m->n++];
-        memset(r, 0, sizeof *r);
-        r->start = s;
-        r->end = e;
-        r->r = perms[0] == 'r';
-        r->w = perms[1] == 'w';
-        r->x = perms[2] == 'x';
-        r->anon_private = perms[3] == 'p' && (path[0] == '\0' || strncmp(path, "[anon:", 6) == 0);
-        r->is_brk_heap = strcmp(path, "[heap]") == 0;
-        r->in_libc_data = r->w && strstr(path, "libc.so") != NULL;
-        if (strncmp(path, "[vvar", 5) == 0)  /* some vvar pages fault when read */
-            r->r = false;
-    }
-    fclose(f);
-}
-
-/* Copies from our own memory, but only inside readable mappings, one byte at a time through a
- * volatile pointer: no sanitizer interceptor, no fault on a hostile address. */
-__attribute__((no_sanitize_address)) static size_t self_read(void *ctx, uint64_t addr, void *buf,
-                                                             size_t len)
-{
-    const live_maps *m = ctx;
-    for (size_t i = 0; i < m->n; i++) {
-        const vm_glibc_range *r = &m->ranges[i];
-        if (r->r && addr >= r->start && addr < r->end) {
-            size_t n = r->end - addr < len ? (size_t)(r->end - addr) : len;
-            const volatile uint8_t *src = (const volatile uint8_t *)(uintptr_t)addr;
-            uint8_t *dst = buf;
-            for (size_t k = 0; k < n; k++)
-                dst[k] = src[k];
-            return n;
-        }
-    }
-    return 0;
-}
-
-/* ASan and valgrind replace malloc: then there are no glibc arenas to find.  ASan interposes
- * the symbol; valgrind redirects libc's own malloc and announces itself through LD_PRELOAD. */
-static bool glibc_malloc_in_use(void)
-{
-    Dl_info info;
-    void *m = dlsym(RTLD_DEFAULT, "malloc");
-    const char *preload = getenv("LD_PRELOAD");
-    if (preload && strstr(preload, "vgpreload"))
-        return false;
-    return m && dladdr(m, &info) && info.dli_fname && strstr(info.dli_fname, "libc.so");
-}
-
 #define LIVE_THREADS 2
 #define LIVE_BLOCKS 1000
 
@@ -1084,7 +1062,7 @@ static const vm_glibc_arena *arena_holding(const vm_glibc_heaps *h, const void *
 
 static void live_heaps(void **state)
 {
-    if (!glibc_malloc_in_use() || getenv("MALLOC_ARENA_MAX")) {
+    if (!self_glibc_malloc_in_use() || getenv("MALLOC_ARENA_MAX")) {
         print_message("skipped: malloc is not glibc's here (sanitizer or valgrind)\n");
         skip();
     }
@@ -1103,9 +1081,9 @@ static void live_heaps(void **state)
     char *big = malloc(8u << 20);
     assert_non_null(big);
 
-    live_maps m;
-    read_self_maps(&m);
-    vm_memreader mem = {.read = self_read, .ctx = &m};
+    self_maps m;
+    assert_true(self_maps_read(&m));
+    vm_memreader mem = self_reader(&m);
     vm_snapshot *snap = vm_snapshot_new();
     vm_glibc_heaps h;
     assert_true(vm_glibc_find_heaps(&mem, m.ranges, m.n, 0, &h, snap));
@@ -1139,7 +1117,7 @@ static void live_heaps(void **state)
 
     vm_glibc_heaps_free(&h);
     vm_snapshot_free(snap);
-    free(m.ranges);
+    self_maps_free(&m);
     free(big);
     assert_int_equal(write(pipefd[1], "xx", LIVE_THREADS), LIVE_THREADS);
     for (int i = 0; i < LIVE_THREADS; i++)
@@ -1199,9 +1177,9 @@ static void live_threads(void **state)
     }
     pthread_barrier_wait(&ready);
 
-    live_maps m;
-    read_self_maps(&m);
-    vm_memreader mem = {.read = self_read, .ctx = &m};
+    self_maps m;
+    assert_true(self_maps_read(&m));
+    vm_memreader mem = self_reader(&m);
     vm_snapshot *snap = vm_snapshot_new();
     vm_glibc_thread *t;
     size_t n;
@@ -1214,7 +1192,7 @@ static void live_threads(void **state)
     assert_true(has_thread(t, n, (uint64_t)getpid(), (uint64_t)pthread_self()));
     free(t);
     vm_snapshot_free(snap);
-    free(m.ranges);
+    self_maps_free(&m);
 
     assert_int_equal(write(pipefd[1], "xxx", N), N);
     for (int i = 0; i < N; i++)
@@ -1227,6 +1205,7 @@ static void live_threads(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(main_arena_single_threaded),
         cmocka_unit_test(one_arena_one_heap),
         cmocka_unit_test(arena_with_three_heaps),
         cmocka_unit_test(two_arenas),

@@ -24,6 +24,7 @@
 
 #include "report/json.h"
 #include "report/json_values.h"
+#include "vmmap/model/heap_stats.h"
 #include "vmmap/model/snapshot.h"
 #include "vmmap/util/atomic_file.h"
 #include "vmmap/util/xalloc.h"
@@ -84,6 +85,22 @@ static void add_heaps(vm_snapshot *s)
     p->committed = 0;
     p->what = NULL;
 
+    h->stats_known = true;
+    h->stats = (vm_heap_stats){.busy_blocks = 100, .busy_bytes = 6400, .free_blocks = 2,
+                               .free_bytes = 123456 + 48, .cached_blocks = 7, .cached_bytes = 7 * 80,
+                               .largest_free = 123456, .overhead_bytes = 0};
+    h->stats.fragmentation = vm_heap_fragmentation(h->stats.free_bytes, h->stats.largest_free);
+    h->sizes = calloc(3, sizeof *h->sizes);
+    h->nsizes = 3;
+    h->sizes[0] = (vm_heap_size){48, 0, 1, 0};
+    h->sizes[1] = (vm_heap_size){64, 100, 0, 0};
+    h->sizes[2] = (vm_heap_size){80, 0, 0, 7};
+    h->walk_note = vm_strdup("a note \"quoted\"");
+    h->owners_known = true;
+    vm_heap_owner *w = vm_heap_add_owner(h);
+    w->module = 0;
+    w->address = 0x7ffff7e19c80;
+
     h = vm_snapshot_add_heap(s);
     h->id = 7;
     h->address = 0x7fffe8000020;
@@ -93,6 +110,14 @@ static void add_heaps(vm_snapshot *s)
     p->size = 67108864;
     p->committed = 139264;
     p->what = vm_strdup("arena heap 1");
+    h->owners_known = true; /* looked for, none found: an empty list */
+    h->stats_known = true;   /* walked and empty */
+
+    h = vm_snapshot_add_heap(s);
+    h->id = 8;
+    h->address_unknown = true;
+    h->kind = vm_strdup("glibc main arena");
+    h->walk_note = vm_strdup("not walked: the main arena's address is unknown");
 }
 
 static void add_threads(vm_snapshot *s, int n)
@@ -259,6 +284,22 @@ static vm_snapshot *build_small(void)
         p->size = 0x1000;
         p->committed = 0x1000;
         p->what = vm_strdup("arena heap 1");
+        h->walk_note = vm_strdup("a note");
+        h->owners_known = true;
+        vm_heap_owner *w = vm_heap_add_owner(h);
+        w->module = 0;
+        w->address = 0x7f0000001000;
+        if (id == 4)
+            continue;
+        h->stats_known = true;
+        h->stats = (vm_heap_stats){.busy_blocks = 2, .busy_bytes = 96, .free_blocks = 2, .free_bytes = 48,
+                                   .cached_blocks = 1, .cached_bytes = 32, .largest_free = 32,
+                                   .overhead_bytes = 16};
+        h->stats.fragmentation = vm_heap_fragmentation(48, 32);
+        h->sizes = calloc(2, sizeof *h->sizes);
+        h->nsizes = 2;
+        h->sizes[0] = (vm_heap_size){16, 0, 1, 0};
+        h->sizes[1] = (vm_heap_size){32, 1, 1, 1};
     }
     add_threads(t, 1); /* the one with every field */
     vm_module *m = vm_snapshot_add_module(t);
@@ -522,7 +563,7 @@ static void test_shape(void **state)
     cJSON *doc = cJSON_Parse(text);
     assert_non_null(doc);
     assert_string_equal(at(doc, "format")->valuestring, "vmmap-snapshot");
-    assert_int_equal(at(doc, "version")->valueint, 1);
+    assert_int_equal(at(doc, "version")->valueint, 2);
     assert_string_equal(at(doc, "user_top")->valuestring, "0x7ffffffff000");
     assert_true(cJSON_IsNull(at(at(doc, "host"), "os")));
     assert_int_equal(at(doc, "page_table")->valueint, 12288);
@@ -557,6 +598,19 @@ static void test_shape(void **state)
                 cJSON_IsNull(at(t1, "sp")) && cJSON_IsNull(at(t1, "name")));
     assert_string_equal(at(cJSON_GetArrayItem(at(doc, "threads"), 0), "teb")->valuestring, "0x7ffde000");
     assert_true(cJSON_IsNull(at(cJSON_GetArrayItem(at(doc, "heaps"), 1), "largest_free")));
+    /* heaps: the walk's results; walked and empty is zeros, not walked is null; unknown address */
+    const cJSON *heaps = at(doc, "heaps");
+    const cJSON *st0 = at(cJSON_GetArrayItem(heaps, 0), "stats");
+    assert_int_equal(at(st0, "busy_bytes")->valueint, 6400);
+    assert_true(cJSON_IsNumber(at(st0, "fragmentation")) && at(st0, "fragmentation")->valuedouble == 0.04);
+    assert_int_equal(cJSON_GetArraySize(at(cJSON_GetArrayItem(heaps, 0), "sizes")), 3);
+    assert_int_equal(at(cJSON_GetArrayItem(at(cJSON_GetArrayItem(heaps, 0), "owner"), 0), "module")->valueint, 0);
+    assert_int_equal(at(at(cJSON_GetArrayItem(heaps, 1), "stats"), "busy_blocks")->valueint, 0);
+    assert_int_equal(cJSON_GetArraySize(at(cJSON_GetArrayItem(heaps, 1), "owner")), 0);
+    const cJSON *h2 = cJSON_GetArrayItem(heaps, 2);
+    assert_true(cJSON_IsNull(at(h2, "address")) && cJSON_IsNull(at(h2, "stats")) &&
+                cJSON_IsNull(at(h2, "sizes")) && cJSON_IsNull(at(h2, "owner")));
+    assert_string_equal(at(h2, "walk_note")->valuestring, "not walked: the main arena's address is unknown");
     cJSON_Delete(doc);
     free(text);
     vm_snapshot_free(s);
@@ -700,7 +754,7 @@ static const struct mutation {
     {"format", "\"foo\"", "t.json: format: expected \"vmmap-snapshot\", found \"foo\""},
     {"format", NULL, "t.json: format: missing"},
     {"format", "3", "t.json: format: expected \"vmmap-snapshot\", found a number"},
-    {"version", "7", "t.json: version: unsupported version 7 (this vmmap reads version 1)"},
+    {"version", "7", "t.json: version: unsupported version 7 (this vmmap reads versions 1 to 2)"},
     {"version", "0", "t.json: version: unsupported version 0"},
     {"version", "\"1\"", "t.json: version: expected an integer"},
     {"version", "1.5", "t.json: version: expected an integer, found 1.5"},
@@ -752,6 +806,31 @@ static const struct mutation {
     {"heaps[0].class", "{}", "t.json: heaps[0].class: expected a string or null, found an object"},
     {"heaps[0].parts[0].committed", NULL, "t.json: heaps[0].parts[0].committed: missing"},
     {"heaps[0].parts[0]", "\"x\"", "t.json: heaps[0].parts[0]: expected an object, found a string"},
+    {"heaps[0].address", "7", "t.json: heaps[0].address: expected a hex string"},
+    {"heaps[0].stats", "[]", "t.json: heaps[0].stats: expected an object, found an array"},
+    {"heaps[0].stats.busy_bytes", NULL, "t.json: heaps[0].stats.busy_bytes: missing"},
+    {"heaps[0].stats.busy_bytes", "0", "t.json: heaps[0].stats.busy_blocks: 2 blocks of 0 bytes in all"},
+    {"heaps[0].stats.cached_blocks", "0", "t.json: heaps[0].stats.cached_blocks: 0 blocks of 32 bytes"},
+    {"heaps[0].stats.free_bytes", "-48", "t.json: heaps[0].stats.free_bytes: expected a non-negative integer"},
+    {"heaps[0].stats.largest_free", "49", "t.json: heaps[0].stats.largest_free: 49 does not fit 2 free blocks"},
+    {"heaps[0].stats.largest_free", "0", "t.json: heaps[0].stats.largest_free: 0 does not fit 2 free blocks"},
+    {"heaps[0].stats.fragmentation", "\"33\"", "t.json: heaps[0].stats.fragmentation: expected a percentage"},
+    {"heaps[0].stats.fragmentation", "101", "t.json: heaps[0].stats.fragmentation: expected a percentage"},
+    {"heaps[0].stats.fragmentation", "50", "t.json: heaps[0].stats.fragmentation: 50, but free_bytes and largest_free give 33.33"},
+    {"heaps[0].stats.fragmentation", NULL, "t.json: heaps[0].stats.fragmentation: missing"},
+    {"heaps[0].sizes", NULL, "t.json: heaps[0].sizes: missing"},
+    {"heaps[0].sizes", "{}", "t.json: heaps[0].sizes: expected an array, found an object"},
+    {"heaps[0].sizes[0].size", "0", "t.json: heaps[0].sizes[0].size: a block size must not be 0"},
+    {"heaps[0].sizes[1].size", "16", "t.json: heaps[0].sizes[1].size: 16 is not above the previous row's 16"},
+    {"heaps[0].sizes[1].busy", "3", "t.json: heaps[0].sizes: 3 busy blocks of 96 bytes, more than the stats' 2 of 96"},
+    {"heaps[0].sizes[1].cached", NULL, "t.json: heaps[0].sizes[1].cached: missing"},
+    {"heaps[0].sizes[0].free", "0", "t.json: heaps[0].sizes[0]: a row without blocks"},
+    {"heaps[1].sizes", "[]", "t.json: heaps[1].sizes: a size table without stats"},
+    {"heaps[0].walk_note", "3", "t.json: heaps[0].walk_note: expected a string or null, found a number"},
+    {"heaps[0].owner", "{}", "t.json: heaps[0].owner: expected an array, found an object"},
+    {"heaps[0].owner[0].module", "1", "t.json: heaps[0].owner[0].module: no module with index 1 (the snapshot has 1)"},
+    {"heaps[0].owner[0].module", NULL, "t.json: heaps[0].owner[0].module: missing"},
+    {"heaps[0].owner[0].address", "null", "t.json: heaps[0].owner[0].address: must not be null"},
     {"threads[0].tid", "-1", "t.json: threads[0].tid: expected a non-negative integer, found -1"},
     {"threads[0].guard_address", "0", "t.json: threads[0].guard_address: expected a hex string"},
     {"threads[0].stack_base", "null", "t.json: threads[0].stack_base: must not be null"},
@@ -790,6 +869,49 @@ static void test_validation_errors(void **state)
     }
     free(base);
     assert_int_equal(bad, 0);
+}
+
+/* Version 2 (issue 11) added the walk and a nullable heap address; version 1 files keep their
+ * own rules: the address is required and walk keys (which no version-1 writer wrote) are not
+ * read. */
+static void test_version_paths(void **state)
+{
+    char *base = base_text();
+    cJSON *doc = cJSON_Parse(base);
+    assert_int_equal(at(doc, "version")->valueint, 2);
+    mutate(doc, "heaps[0].address", "null");
+    char *text = cJSON_PrintUnformatted(doc);
+    vm_error err;
+    vm_error_clear(&err);
+    vm_snapshot *s = vm_snapshot_from_json(text, strlen(text), "t.json", &err);
+    assert_non_null(s);
+    assert_true(s->heaps[0].address_unknown);
+    assert_true(s->heaps[0].stats_known);
+    assert_int_equal(s->heaps[0].nsizes, 2);
+    assert_int_equal(s->heaps[0].nowners, 1);
+    assert_false(s->heaps[1].stats_known);
+    assert_true(s->heaps[1].owners_known);
+    assert_string_equal(s->heaps[1].walk_note, "a note");
+    vm_snapshot_free(s);
+    cJSON_free(text);
+
+    mutate(doc, "version", "1");
+    text = cJSON_PrintUnformatted(doc);
+    assert_true(fails_with(text, strlen(text), "t.json: heaps[0].address: must not be null"));
+    cJSON_free(text);
+    mutate(doc, "heaps[0].address", "\"0x1000\"");
+    mutate(doc, "heaps[0].owner[0].module", "99"); /* not a version-1 key: not read */
+    text = cJSON_PrintUnformatted(doc);
+    s = vm_snapshot_from_json(text, strlen(text), "t.json", &err);
+    assert_non_null(s);
+    assert_false(s->heaps[0].address_unknown);
+    assert_false(s->heaps[0].stats_known);
+    assert_false(s->heaps[0].owners_known);
+    assert_null(s->heaps[0].walk_note);
+    vm_snapshot_free(s);
+    cJSON_free(text);
+    cJSON_Delete(doc);
+    free(base);
 }
 
 static void test_text_errors(void **state)
@@ -919,7 +1041,7 @@ static void test_read_file_errors(void **state)
     write_text(path, "{\"format\": \"vmmap-snapshot\", \"version\": 99}");
     assert_null(vm_snapshot_read_json(path, &err));
     char want[600];
-    snprintf(want, sizeof want, "%s: version: unsupported version 99 (this vmmap reads version 1)", path);
+    snprintf(want, sizeof want, "%s: version: unsupported version 99 (this vmmap reads versions 1 to 2)", path);
     assert_string_equal(err.msg, want);
     assert_true(err.hint[0] != '\0');
     remove_tmpdir();
@@ -1147,6 +1269,9 @@ static void test_schema_matches_reader(void **state)
         {B0 ".heap", "heap_link"},
         {"heaps[0]", "heap"},
         {"heaps[0].parts[0]", "heap_part"},
+        {"heaps[0].stats", "heap_stats"},
+        {"heaps[0].sizes[0]", "heap_size"},
+        {"heaps[0].owner[0]", "heap_owner"},
         {"threads[0]", "thread"},
         {"modules[0]", "module"},
         {"modules[0].sections[0]", "section"},
@@ -1162,6 +1287,13 @@ static void test_schema_matches_reader(void **state)
         const cJSON *def = objects[i].def ? at(at(schema, "$defs"), objects[i].def) : schema;
         const cJSON *want = cJSON_GetObjectItemCaseSensitive(def, "required");
         cJSON *got = reader_required(base, objects[i].path);
+        /* Keys required together ("dependentRequired": stats and sizes) are each required
+         * once the other is there, which is what deleting one from the base shows. */
+        const cJSON *dep = cJSON_GetObjectItemCaseSensitive(def, "dependentRequired");
+        for (const cJSON *d = dep ? dep->child : NULL; d; d = d->next)
+            for (int k = cJSON_GetArraySize(got) - 1; k >= 0; k--)
+                if (strcmp(cJSON_GetArrayItem(got, k)->valuestring, d->string) == 0)
+                    cJSON_DeleteItemFromArray(got, k);
         cJSON *none = cJSON_CreateArray();
         if (!same_key_set(want ? want : none, got)) {
             char *w = want ? cJSON_PrintUnformatted(want) : NULL, *g = cJSON_PrintUnformatted(got);
@@ -1193,6 +1325,7 @@ int main(void)
         cmocka_unit_test(test_integer_limits),
         cmocka_unit_test(test_lenient_parts),
         cmocka_unit_test(test_validation_errors),
+        cmocka_unit_test(test_version_paths),
         cmocka_unit_test(test_text_errors),
         cmocka_unit_test(test_file_round_trip),
         cmocka_unit_test(test_read_file_errors),

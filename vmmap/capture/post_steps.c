@@ -9,8 +9,10 @@
 
 #include <stddef.h>
 
+#include "heap_step.h"
+
 const vm_post_step vm_post_steps[] = {
-    /* issue 11, heap statistics: {"heap blocks", <opt->heap_blocks>, <its step>}, */
+    {"heap blocks", vm_heap_step_wanted, vm_heap_step_run}, /* issue 11: heap statistics */
     /* issue 12, object census:   {"objects", <opt->objects>, <its step>}, */
     {NULL, NULL, NULL},
 };

@@ -53,6 +53,8 @@ void vm_snapshot_clear_captured(vm_snapshot *s)
         for (size_t j = 0; j < h->nparts; j++)
             free(h->parts[j].what);
         free(h->parts);
+        vm_heap_clear_walk(h);
+        free(h->owners);
         free(h->kind);
         free(h->flags);
         free(h->heap_class);
@@ -123,6 +125,22 @@ vm_heap *vm_snapshot_add_heap(vm_snapshot *s)
 vm_heap_part *vm_heap_add_part(vm_heap *h)
 {
     return vm_array_push((void **)&h->parts, &h->nparts, sizeof *h->parts);
+}
+
+vm_heap_owner *vm_heap_add_owner(vm_heap *h)
+{
+    return vm_array_push((void **)&h->owners, &h->nowners, sizeof *h->owners);
+}
+
+void vm_heap_clear_walk(vm_heap *h)
+{
+    free(h->sizes);
+    free(h->walk_note);
+    h->sizes = NULL;
+    h->nsizes = 0;
+    h->walk_note = NULL;
+    h->stats_known = false;
+    memset(&h->stats, 0, sizeof h->stats);
 }
 
 vm_thread *vm_snapshot_add_thread(vm_snapshot *s)
@@ -197,6 +215,20 @@ static bool block_equal(const vm_block *a, const vm_block *b)
            a->thread_id == b->thread_id && a->module == b->module && str_eq(a->path, b->path);
 }
 
+static bool heap_walk_equal(const vm_heap *a, const vm_heap *b)
+{
+    if (a->stats_known != b->stats_known)
+        return false;
+    if (!a->stats_known)
+        return true;
+    const vm_heap_stats *x = &a->stats, *y = &b->stats;
+    return x->busy_blocks == y->busy_blocks && x->busy_bytes == y->busy_bytes &&
+           x->free_blocks == y->free_blocks && x->free_bytes == y->free_bytes &&
+           x->cached_blocks == y->cached_blocks && x->cached_bytes == y->cached_bytes &&
+           x->largest_free == y->largest_free && x->overhead_bytes == y->overhead_bytes &&
+           x->fragmentation == y->fragmentation;
+}
+
 bool vm_snapshot_equal(const vm_snapshot *a, const vm_snapshot *b, char *why, size_t whylen)
 {
     DIFF(str_eq(a->tool_version, b->tool_version), "tool_version");
@@ -242,6 +274,22 @@ bool vm_snapshot_equal(const vm_snapshot *a, const vm_snapshot *b, char *why, si
                      pa->committed == pb->committed && str_eq(pa->what, pb->what),
                  "heaps[%zu].parts[%zu]", i, j);
         }
+        DIFF(ha->address_unknown == hb->address_unknown, "heaps[%zu].address", i);
+        DIFF(heap_walk_equal(ha, hb), "heaps[%zu].stats", i);
+        DIFF(str_eq(ha->walk_note, hb->walk_note), "heaps[%zu].walk_note", i);
+        DIFF(ha->nsizes == hb->nsizes, "heaps[%zu].sizes: count", i);
+        for (size_t j = 0; j < ha->nsizes; j++) {
+            const vm_heap_size *za = &ha->sizes[j], *zb = &hb->sizes[j];
+            DIFF(za->size == zb->size && za->busy == zb->busy && za->free == zb->free &&
+                     za->cached == zb->cached,
+                 "heaps[%zu].sizes[%zu]", i, j);
+        }
+        DIFF(ha->owners_known == hb->owners_known && ha->nowners == hb->nowners,
+             "heaps[%zu].owner", i);
+        for (size_t j = 0; j < ha->nowners; j++)
+            DIFF(ha->owners[j].module == hb->owners[j].module &&
+                     ha->owners[j].address == hb->owners[j].address,
+                 "heaps[%zu].owner[%zu]", i, j);
     }
     DIFF(a->nthreads == b->nthreads, "threads: count");
     for (size_t i = 0; i < a->nthreads; i++) {

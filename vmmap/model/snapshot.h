@@ -13,7 +13,7 @@
 #include "../util/compiler.h"
 
 #define VM_SNAPSHOT_FORMAT "vmmap-snapshot"
-#define VM_SNAPSHOT_VERSION 1
+#define VM_SNAPSHOT_VERSION 2
 
 /* VMMap's memory types, in VMMap's order. */
 typedef enum vm_kind {
@@ -110,9 +110,38 @@ typedef struct vm_heap_part {
     char *what;         /* "segment 1", "large block", "arena heap 2", "brk heap" */
 } vm_heap_part;
 
+/* What a walk of every block of a heap found (parse/heap_blocks.h, model/heap_stats.h).  Block
+ * sizes are the allocator's, header included; overhead is what the allocator keeps for itself
+ * outside every block (heap and segment headers, an arena's malloc_state, fence posts, alignment
+ * gaps), so busy + free + cached + overhead bytes = what the heap holds from the system as far as
+ * it was walked (glibc: the arena's system_mem, malloc_info's "current"). */
+typedef struct vm_heap_stats {
+    uint64_t busy_blocks, busy_bytes;     /* in use by the program */
+    uint64_t free_blocks, free_bytes;     /* free as the allocator counts it */
+    uint64_t cached_blocks, cached_bytes; /* held by a front-end cache (glibc tcache) */
+    uint64_t largest_free;                /* bytes of the largest free block, 0 when none */
+    uint64_t overhead_bytes;
+    double fragmentation; /* free bytes outside the largest free block, in % of free bytes (0 when
+                             nothing is free) */
+} vm_heap_stats;
+
+/* One row of a heap's size table (WinDbg's `!heap -stat`): blocks of one allocator size. */
+typedef struct vm_heap_size {
+    uint64_t size;
+    uint64_t busy, free, cached; /* block counts */
+} vm_heap_size;
+
+/* A module whose writable data refers to the heap (parse/heap_owner.h). */
+typedef struct vm_heap_owner {
+    int32_t module;   /* index into snapshot modules */
+    uint64_t address; /* where: the pointer-sized reference, or the heap's own structure when it
+                         lies inside the module (glibc's main_arena in libc's .data) */
+} vm_heap_owner;
+
 typedef struct vm_heap {
     int32_t id;
-    uint64_t address;   /* heap handle / malloc_state address */
+    uint64_t address;   /* heap handle / malloc_state address (0 with address_unknown) */
+    bool address_unknown; /* the source could not find it (JSON null; said in a warning) */
     char *kind;         /* "glibc main arena", "glibc arena", "glibc mmap chunks", "NT", "segment", "Wine" */
     char *flags;        /* e.g. "growable" */
     char *heap_class;   /* e.g. "process heap", "private" */
@@ -121,6 +150,15 @@ typedef struct vm_heap {
     bool largest_free_known;
     vm_heap_part *parts;
     size_t nparts;
+    /* The block walk (absent unless asked for: vmmap heaps, snapshot --heap-blocks). */
+    bool stats_known;      /* stats and sizes hold a walk's results */
+    vm_heap_stats stats;
+    vm_heap_size *sizes;   /* by size, ascending */
+    size_t nsizes;
+    char *walk_note;       /* why the heap was not walked, or what its walk could not count */
+    bool owners_known;     /* the owner step ran on this heap */
+    vm_heap_owner *owners;
+    size_t nowners;
 } vm_heap;
 
 typedef struct vm_thread {
@@ -231,6 +269,9 @@ vm_region *vm_snapshot_add_region(vm_snapshot *s);
 vm_block *vm_region_add_block(vm_region *r);
 vm_heap *vm_snapshot_add_heap(vm_snapshot *s);
 vm_heap_part *vm_heap_add_part(vm_heap *h);
+vm_heap_owner *vm_heap_add_owner(vm_heap *h);
+/* Forgets a heap's walk results (stats, sizes, note), e.g. before walking it again. */
+void vm_heap_clear_walk(vm_heap *h);
 vm_thread *vm_snapshot_add_thread(vm_snapshot *s);
 vm_module *vm_snapshot_add_module(vm_snapshot *s);
 vm_section *vm_module_add_section(vm_module *m);

@@ -607,6 +607,86 @@ static uint64_t discover_main(scan *s, size_t layout)
     return 0;
 }
 
+/* ---- main_arena in libc's data ----------------------------------------------------------- */
+
+/* Without other arenas (a single-threaded process) no next link leads to main_arena, and libc
+ * does not export it.  It is found by what only a malloc_state has: a ring of bins whose empty
+ * members point at their own header, the rest at chunks in the heaps; a top chunk in the brk heap
+ * (or, never used, at its own unsorted bin); and a next link to itself or to a known arena. */
+#define MSTATE_BINS_OFF(l) ((l)->top + 0x10)  /* bins follow top and last_remainder */
+#define NBIN_PAIRS 127
+#define LIBC_SCAN_MAX (16u << 20)             /* bytes of libc data read */
+
+static bool in_heap_memory(scan *s, const vm_glibc_heaps *out, uint64_t p)
+{
+    if (p % 16)
+        return false;
+    if (out->brk_end && p >= out->brk_start && p < out->brk_end)
+        return true;
+    uint64_t base = p & ~(HEAP_MAX_SIZE - 1);
+    const cand *c = find_cand(s, base);
+    return c && c->state == C_RESOLVED && p - base < (c->reserved > c->rw_len ? c->reserved : c->rw_len);
+}
+
+/* Whether the bytes at off of buf (the libc data at addr) are a main_arena under layout l. */
+static bool looks_like_main_arena(scan *s, const vm_glibc_heaps *out, const uint8_t *buf, size_t len,
+                                  size_t off, uint64_t addr, const mstate_layout *l)
+{
+    if (off + l->system_mem + 8 > len)
+        return false;
+    uint64_t next = le64(buf + off + l->next);
+    if (next != addr && !find_arena(s, next))
+        return false;
+    uint64_t top = le64(buf + off + l->top);
+    if (top != addr + l->top && !(out->brk_end && top >= out->brk_start && top < out->brk_end && top % 16 == 0))
+        return false;
+    unsigned empty = 0;
+    for (unsigned i = 0; i < NBIN_PAIRS; i++) {
+        size_t at = off + MSTATE_BINS_OFF(l) + 16u * i;
+        uint64_t header = addr + MSTATE_BINS_OFF(l) + 16u * i - 16, fd = le64(buf + at), bk = le64(buf + at + 8);
+        if (fd == header && bk == header)
+            empty++;
+        else if (!in_heap_memory(s, out, fd) || !in_heap_memory(s, out, bk))
+            return false;
+    }
+    return empty > 0;
+}
+
+static uint64_t scan_libc_data(scan *s, const vm_glibc_heaps *out, size_t layout)
+{
+    uint64_t found = 0;
+    size_t hits = 0, budget = LIBC_SCAN_MAX;
+    const mstate_layout *l = &layouts[layout];
+    for (size_t i = 0; i < s->nranges && budget; i++) {
+        const vm_glibc_range *r = &s->ranges[i];
+        if (!r->in_libc_data || !r->r || r->end <= r->start)
+            continue;
+        size_t len = r->end - r->start > budget ? budget : (size_t)(r->end - r->start);
+        uint8_t *buf = malloc(len);
+        if (!buf) {
+            s->oom = true;
+            return 0;
+        }
+        budget -= len;
+        len = s->mem->read(s->mem->ctx, r->start, buf, len);
+        for (size_t off = 0; off + l->system_mem + 8 <= len; off += 8) {
+            uint64_t addr = r->start + off;
+            if (le64(buf + off + l->next) != addr && !find_arena(s, le64(buf + off + l->next)))
+                continue; /* cheap test first: the next link */
+            if (looks_like_main_arena(s, out, buf, len, off, addr, l)) {
+                found = addr;
+                hits++;
+            }
+        }
+        free(buf);
+    }
+    if (hits > 1) {
+        warn(&s->w, W_HEAP, "%zu places in libc's data look like main_arena: none taken", hits);
+        return 0;
+    }
+    return found;
+}
+
 /* ---- building the result ----------------------------------------------------------------- */
 
 static void find_brk(const vm_glibc_range *ranges, size_t n, vm_glibc_heaps *out)
@@ -753,6 +833,8 @@ static bool build_result(scan *s, uint64_t main_arena, vm_glibc_heaps *out)
         }
     if (main_arena == 0)
         main_arena = discover_main(s, layout);
+    if (main_arena == 0)
+        main_arena = scan_libc_data(s, out, layout);
     if (!add_main_arena(s, main_arena, layout, out))
         return false;
     for (size_t i = 0; i < s->narenas; i++) {  /* address order */

@@ -17,6 +17,10 @@ typedef enum vm_hblock_state {
     VM_HBLOCK_FREE,   /* free as the allocator counts it (glibc: fastbins, bins, top) */
     VM_HBLOCK_CACHED, /* held by a front-end cache (glibc tcache): in use for the allocator,
                          free for the program */
+    VM_HBLOCK_OVERHEAD, /* not a block: the allocator's own bytes between blocks (heap and
+                           segment headers, glibc's heap_info and malloc_state, fence posts,
+                           alignment gaps); user and user_size are 0.  Visitors of program
+                           blocks skip it; the statistics count it as overhead. */
     VM_HBLOCK_STATE_COUNT
 } vm_hblock_state;
 

@@ -85,6 +85,12 @@ static void model_main_arena(lx_capture *c, const vm_glibc_heaps *gh)
     vm_heap *h = new_heap(c, main_arena ? main_arena->address : 0, "glibc main arena");
     if (!h)
         return;
+    if (h->address == 0) { /* unknown, never "0x0" (issue 10) */
+        h->address_unknown = true;
+        vm_snapshot_warn(c->snap, "heap-invalid",
+                         "the glibc main arena's malloc_state was not found (not through the arenas' next "
+                         "links, not in libc's data): its address is unknown");
+    }
     if (gh->brk_start) {
         add_part(h, gh->brk_start, gh->brk_end - gh->brk_start, gh->brk_end - gh->brk_start,
                  vm_strdup("[heap] (brk)"));
