@@ -138,4 +138,4 @@ clean:
 # Windows cross-build (vmmap.exe) and the Wine tests live in their own makefile fragments.
 -include mk/*.mk
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/obj/vmmap/cli/main.d
+-include $(LIB_OBJ:.o=.d) $(TEST_SUPPORT_OBJ:.o=.d) $(BUILD)/obj/vmmap/cli/main.d

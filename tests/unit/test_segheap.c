@@ -11,8 +11,10 @@
 
 #include <string.h>
 
+#include "tests/support/block_log.h"
 #include "tests/support/synth_mem.h"
 #include "vmmap/parse/segheap.h"
+#include "vmmap/parse/winheap_blocks.h"
 
 typedef struct sh_offsets {
     int bits;
@@ -137,6 +139,38 @@ static void check_valid(const sh_offsets *o, uint32_t build_no)
         assert_string_equal(vh->parts[i].what, names[i]);
     done(&im, &h);
 }
+
+/* The block walk: each large allocation one busy block (its pages; asked for: the pages less the
+ * UnusedBytes in VirtualAddress's low bits); the page segments' blocks said not counted. */
+static void check_blocks(const sh_offsets *o)
+{
+    sh_image im;
+    block_log l = {0};
+    vm_winheap_walk_info info;
+    build(&im, o);
+    assert_true(vm_winheap_blocks(&im.r, o->bits, HEAP, 0, 4, block_log_visit, &l, im.snap, &info));
+    assert_string_equal(info.kind, "segment");
+    assert_false(info.complete);
+    assert_non_null(strstr(info.not_counted, "VS and LFH blocks of the segment heap's 3 page segments not counted"));
+    assert_int_equal(im.snap->nwarnings, 0);
+    assert_int_equal(l.n, 3);
+    const uint64_t addr[] = {BIG, BIG + 0x100000, BIG + 0x200000}, size[] = {0x20000, 0x10000, 0x100000};
+    const uint64_t asked[] = {0x20000 - 0x123, 0x10000, 0x100000 - 0xFFFF};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(l.blocks[i].address, addr[i]);
+        assert_int_equal(l.blocks[i].size, size[i]);
+        assert_int_equal(l.blocks[i].user, addr[i]);
+        assert_int_equal(l.blocks[i].user_size, asked[i]);
+        assert_int_equal(l.blocks[i].state, VM_HBLOCK_BUSY);
+        assert_int_equal(l.blocks[i].heap_id, 4);
+    }
+    block_log_free(&l);
+    vm_snapshot_free(im.snap);
+    synth_free(&im.m);
+}
+
+static void test_blocks_win10_x64(void **state) { (void)state; check_blocks(&WIN10_X64); }
+static void test_blocks_win10_x86(void **state) { (void)state; check_blocks(&WIN10_X86); }
 
 static void test_valid_win10_x64(void **state) { (void)state; check_valid(&WIN10_X64, 0); }
 static void test_valid_win11_x64(void **state) { (void)state; check_valid(&WIN11_X64, 0); }
@@ -335,6 +369,8 @@ int main(void)
         cmocka_unit_test(test_tree_deep_chain),
         cmocka_unit_test(test_tree_bad_nodes),
         cmocka_unit_test(test_tree_encoded_and_totals),
+        cmocka_unit_test(test_blocks_win10_x64),
+        cmocka_unit_test(test_blocks_win10_x86),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -225,16 +225,19 @@ typedef struct nt_layout {
     const nt_arch *arch;
     uint16_t signature, valloc, seglist;
     fe_candidate fe[3];  /* oldest build first; off 0 ends the list */
+    bool win7;
 } nt_layout;
 
 /* Within one bitness the newer layout comes first: it is tried first. */
 static const nt_layout LAYOUTS[] = {
-    {"Win8-11 x64", &ARCH64, 0x98, 0x110, 0x120, {{0x17A, 9200}, {0x182, 10240}, {0x1A2, 19041}}},
-    {"Win7 x64", &ARCH64, 0xA0, 0x118, 0x128, {{0x182, 7600}}},
-    {"Win8-10 x86", &ARCH32, 0x60, 0x9C, 0xA4, {{0xD6, 9200}, {0xDA, 10240}, {0xEA, 19041}}},
-    {"Win7 x86", &ARCH32, 0x64, 0xA0, 0xA8, {{0xDA, 7600}}},
+    {"Win8-11 x64", &ARCH64, 0x98, 0x110, 0x120, {{0x17A, 9200}, {0x182, 10240}, {0x1A2, 19041}}, false},
+    {"Win7 x64", &ARCH64, 0xA0, 0x118, 0x128, {{0x182, 7600}}, true},
+    {"Win8-10 x86", &ARCH32, 0x60, 0x9C, 0xA4, {{0xD6, 9200}, {0xDA, 10240}, {0xEA, 19041}}, false},
+    {"Win7 x86", &ARCH32, 0x64, 0xA0, 0xA8, {{0xDA, 7600}}, true},
 };
 #define NLAYOUTS (sizeof LAYOUTS / sizeof LAYOUTS[0])
+
+static const nt_layout *find_layout(const vm_memreader *mem, int bits, uint64_t heap, bool *readable);
 
 static const nt_arch *arch_for(int bits)
 {
@@ -245,6 +248,12 @@ bool vm_ntheap_probe(const vm_memreader *mem, int bits, uint64_t heap)
 {
     uint32_t sig;
     return vm_read_u32(mem, heap + arch_for(bits)->seg_sig, &sig) && sig == VM_NTHEAP_SEGMENT_SIGNATURE;
+}
+
+bool vm_ntheap_has_signature(const vm_memreader *mem, int bits, uint64_t heap)
+{
+    bool readable;
+    return vm_ntheap_probe(mem, bits, heap) && find_layout(mem, bits, heap, &readable) != NULL;
 }
 
 /* ---- the walk ---------------------------------------------------------------------------- */
@@ -343,6 +352,7 @@ static vm_winlist_step add_segment(nt_walk *w, uint64_t seg, uint64_t link)
     r->size = s.pages * PAGE;
     r->committed = (s.pages - s.uncommitted) * PAGE;
     r->committed_known = true;
+    r->header = seg;
     check_first_entry(w, seg, &s);
     return VM_WINLIST_NEXT;
 }
@@ -383,6 +393,7 @@ static vm_winlist_step visit_large(void *ctx, uint64_t link)
     r->size = reserve;
     r->committed = commit;
     r->committed_known = true;
+    r->header = link;
     return VM_WINLIST_NEXT;
 }
 
@@ -467,6 +478,7 @@ vm_winheap_status vm_ntheap_walk(const vm_memreader *mem, int bits, uint64_t hea
     out->address = heap;
     out->kind = "NT";
     out->layout = l->name;
+    out->nt_win7 = l->win7;
     out->part_word = "segment";
     if (!read_heap_fields(&w, l, os_build))
         return VM_WINHEAP_UNREADABLE;

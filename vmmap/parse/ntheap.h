@@ -24,6 +24,9 @@ typedef struct vm_winheap_range {
     uint64_t size;        /* reserved bytes */
     uint64_t committed;   /* committed bytes, when committed_known */
     bool committed_known;
+    uint64_t header;      /* the part's own header, for the block walkers: NT _HEAP_SEGMENT or
+                             _HEAP_VIRTUAL_ALLOC_ENTRY, Wine SUBHEAP or ARENA_LARGE; 0 none */
+    uint64_t user_size;   /* large blocks: the bytes the program asked for; 0 unknown */
 } vm_winheap_range;
 
 typedef struct vm_winheap {
@@ -36,6 +39,7 @@ typedef struct vm_winheap {
     char flags[192];         /* e.g. "growable, no-serialize"; "" when none */
     uint32_t raw_flags;      /* _HEAP.Flags / GlobalFlags / Wine flags */
     bool encoded;            /* NT: heap entry headers are XOR-encoded with encoding[] */
+    bool nt_win7;            /* NT: the Windows 7 layout (LFH without bitmaps) */
     uint8_t encoding[8];
     bool has_header;         /* segment heap: the _SEGMENT_HEAP itself, listed as part "heap" */
     vm_winheap_range header;
@@ -88,6 +92,9 @@ bool vm_winlist_walk(const vm_memreader *mem, int bits, uint64_t head, size_t ma
 
 /* SegmentSignature at heap+0x10 (x64) / +0x08 (x86): true for NT heaps and Wine heaps alike. */
 bool vm_ntheap_probe(const vm_memreader *mem, int bits, uint64_t heap);
+/* SegmentSignature and _HEAP.Signature (0xEEFFEEFF at one of the known layouts' offsets): an NT
+ * heap, not a Wine heap. */
+bool vm_ntheap_has_signature(const vm_memreader *mem, int bits, uint64_t heap);
 
 /* Walks the NT heap at `heap` into out (zeroed first): layout (Win8-11 or Win7, chosen by which
  * offset holds _HEAP.Signature), Flags, class, flag words, FrontEndHeapType, header encoding,

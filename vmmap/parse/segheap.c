@@ -153,7 +153,7 @@ typedef struct tree_item {
 } tree_item;
 
 typedef struct tree_node {
-    uint64_t left, right, parent, address, pages;
+    uint64_t left, right, parent, address, pages, unused;
 } tree_node;
 
 static bool read_node(const seg_walk *w, uint64_t at, tree_node *n)
@@ -166,6 +166,7 @@ static bool read_node(const seg_walk *w, uint64_t at, tree_node *n)
     n->right = vm_winheap_le(b + a->ptr, a->ptr);
     n->parent = vm_winheap_le(b + a->node_parent, a->ptr) & ~UINT64_C(3);  /* low bits: Red / Balance */
     n->address = vm_winheap_le(b + a->node_va, a->ptr) & ~LARGE_ALIGN_MASK;
+    n->unused = vm_winheap_le(b + a->node_va, a->ptr) & LARGE_ALIGN_MASK;
     n->pages = vm_winheap_le(b + a->node_pages, a->node_pages_len) >> 12;
     return true;
 }
@@ -222,7 +223,8 @@ static bool walk_large_tree(seg_walk *w, const seg_layout *l)
         vm_winheap_range *r = push_range(&w->out->large, &w->out->nlarge);
         if (!r)
             return false;
-        *r = (vm_winheap_range){n.address, n.pages * PAGE, n.pages * PAGE, true};
+        *r = (vm_winheap_range){n.address, n.pages * PAGE, n.pages * PAGE, true, n.address,
+                                n.unused < n.pages * PAGE ? n.pages * PAGE - n.unused : 0};
         total_pages += n.pages;
         if ((n.left || n.right) && it.depth == VM_SEGHEAP_MAX_DEPTH) {
             warn(w, "heap-invalid", "large allocation tree deeper than %d levels, walk stopped", VM_SEGHEAP_MAX_DEPTH);
@@ -254,7 +256,7 @@ vm_winheap_status vm_segheap_walk(const vm_memreader *mem, int bits, uint64_t he
     out->kind = "segment";
     out->part_word = "segment";
     out->has_header = true;
-    out->header = (vm_winheap_range){heap, PAGE, PAGE, true};
+    out->header = (vm_winheap_range){heap, PAGE, PAGE, true, heap, 0};
     uint32_t global_flags;
     if (vm_read_u32(mem, heap + w.a->signature + 4, &global_flags))
         out->raw_flags = global_flags;

@@ -8,20 +8,12 @@
 #include <string.h>
 
 #include "../util/xalloc.h"
+#include "wineheap_layout.h"
 
 #define REGION_MASK UINT64_C(0xFFFF)  /* subheaps are 64 KiB-aligned regions */
 #define PAGE UINT64_C(0x1000)
 #define LARGE_TYPE_BYTE 0x4C          /* 'L': low byte of the block type of a large block */
 #define LARGE_TYPE_OLD 0x6752614Cu    /* the same type as a 32-bit magic, in earlier versions */
-
-/* What depends only on the bitness: SUBHEAP, ARENA_LARGE, and where Flags sits. */
-typedef struct wine_arch {
-    int bits;
-    uint8_t ptr, flags;
-    uint8_t sub_block_size, sub_data_size, sub_entry, sub_owner, sub_block, sub_len;
-    uint8_t large_entry, large_data_size, large_block_size, large_block, large_len;
-    uint64_t size_limit;
-} wine_arch;
 
 static const wine_arch ARCH64 = {
     .bits = 64, .ptr = 8, .flags = 0x70,
@@ -29,6 +21,7 @@ static const wine_arch ARCH64 = {
     .sub_block = 0x38, .sub_len = 0x40,
     .large_entry = 0x10, .large_data_size = 0x20, .large_block_size = 0x28, .large_block = 0x38,
     .large_len = 0x40, .size_limit = UINT64_C(1) << 47,
+    .block_align = 16, .lfh_free_bits = 0x10, .lfh_group_first = 0x18,
 };
 
 static const wine_arch ARCH32 = {
@@ -37,25 +30,19 @@ static const wine_arch ARCH32 = {
     .sub_block = 0x18, .sub_len = 0x20,
     .large_entry = 0x4, .large_data_size = 0xC, .large_block_size = 0x10, .large_block = 0x18,
     .large_len = 0x20, .size_limit = UINT64_C(1) << 32,
+    .block_align = 8, .lfh_free_bits = 0x4, .lfh_group_first = 0x10,
 };
 
-/* struct heap after the Windows-compatible head.  compat 0: the layout has no compat_info. */
-typedef struct wine_layout {
-    const char *name;
-    const wine_arch *a;
-    uint8_t entry, subheaps, large, magic, compat;
-} wine_layout;
-
 static const wine_layout LAYOUTS[] = {
-    {"Wine 8.0 x64", &ARCH64, 0x78, 0x88, 0x98, 0xB8, 0},
-    {"Wine >8.0 x64", &ARCH64, 0x80, 0x90, 0xA0, 0xC0, 0x78},
-    {"Wine 8.0 x86", &ARCH32, 0x48, 0x50, 0x58, 0x68, 0},
-    {"Wine >8.0 x86", &ARCH32, 0x4C, 0x54, 0x5C, 0x6C, 0x48},
+    {"Wine 8.0 x64", &ARCH64, 0x78, 0x88, 0x98, 0xB8, 0, WINE_BLOCKS_8},
+    {"Wine >8.0 x64", &ARCH64, 0x80, 0x90, 0xA0, 0xC0, 0x78, WINE_BLOCKS_9},
+    {"Wine 8.0 x86", &ARCH32, 0x48, 0x50, 0x58, 0x68, 0, WINE_BLOCKS_8},
+    {"Wine >8.0 x86", &ARCH32, 0x4C, 0x54, 0x5C, 0x6C, 0x48, WINE_BLOCKS_9},
 };
 #define NLAYOUTS (sizeof LAYOUTS / sizeof LAYOUTS[0])
 
 /* The layout whose magic is in place; *readable tells an unreadable heap from a foreign one. */
-static const wine_layout *find_layout(const vm_memreader *mem, int bits, uint64_t heap, bool *readable)
+const wine_layout *vm_wineheap_layout(const vm_memreader *mem, int bits, uint64_t heap, bool *readable)
 {
     *readable = false;
     for (size_t i = 0; i < NLAYOUTS; i++) {
@@ -72,7 +59,7 @@ static const wine_layout *find_layout(const vm_memreader *mem, int bits, uint64_
 bool vm_wineheap_probe(const vm_memreader *mem, int bits, uint64_t heap)
 {
     bool readable;
-    return find_layout(mem, bits, heap, &readable) != NULL;
+    return vm_wineheap_layout(mem, bits, heap, &readable) != NULL;
 }
 
 typedef struct wine_walk {
@@ -120,7 +107,7 @@ static vm_winlist_step visit_subheap(void *ctx, uint64_t link)
     vm_winheap_range *r = push_range(&w->out->segments, &w->out->nsegments);
     if (!r)
         return VM_WINLIST_OOM;
-    *r = (vm_winheap_range){base, block_size + overhead, committed, true};
+    *r = (vm_winheap_range){base, block_size + overhead, committed, true, hdr, 0};
     return VM_WINLIST_NEXT;
 }
 
@@ -152,7 +139,7 @@ static vm_winlist_step visit_large(void *ctx, uint64_t link)
     /* block_size counts from the block header; the reservation also holds ARENA_LARGE's fields
      * in front of it (checked against VirtualQuery under Wine 8: 0x38 bytes on x64). */
     uint64_t span = block_size + a->large_block;
-    *r = (vm_winheap_range){arena, span, span, true};
+    *r = (vm_winheap_range){arena, span, span, true, arena, data_size};
     return VM_WINLIST_NEXT;
 }
 
@@ -187,7 +174,7 @@ vm_winheap_status vm_wineheap_walk(const vm_memreader *mem, int bits, uint64_t h
 {
     bool readable;
     memset(out, 0, sizeof *out);
-    const wine_layout *l = find_layout(mem, bits, heap, &readable);
+    const wine_layout *l = vm_wineheap_layout(mem, bits, heap, &readable);
     if (!l)
         return readable ? VM_WINHEAP_NOT_THIS : VM_WINHEAP_UNREADABLE;
     wine_walk w = {.mem = mem, .l = l, .heap = heap, .out = out, .snap = snap};
@@ -234,7 +221,7 @@ bool vm_wineheap_list(const vm_memreader *mem, int bits, uint64_t process_heap,
     bool readable;
     *heaps = NULL;
     *n = 0;
-    const wine_layout *l = find_layout(mem, bits, process_heap, &readable);
+    const wine_layout *l = vm_wineheap_layout(mem, bits, process_heap, &readable);
     if (!l)
         return true;
     wine_walk w = {.mem = mem, .l = l, .heap = process_heap, .snap = snap};
