@@ -161,6 +161,16 @@ void vm_csv_write(FILE *out, const vm_snapshot *s)
     details(out, s, linux_cols);
 }
 
+void vm_csv_field(FILE *out, bool first, const char *text)
+{
+    field(out, first, "", text ? text : "");
+}
+
+void vm_csv_end_line(FILE *out)
+{
+    end_line(out);
+}
+
 int vm_report_write_csv(const vm_snapshot *s, const char *path, vm_error *err)
 {
     vm_atomic_file af;

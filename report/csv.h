@@ -5,6 +5,7 @@
 #ifndef VMMAP_REPORT_CSV_H
 #define VMMAP_REPORT_CSV_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "../vmmap/model/snapshot.h"
@@ -15,5 +16,10 @@ void vm_csv_write(FILE *out, const vm_snapshot *s);
 
 /* Writes to path atomically ("-" is stdout); 0, or an exit code with err set. */
 int vm_report_write_csv(const vm_snapshot *s, const char *path, vm_error *err);
+
+/* One field as this report writes them (quoted, quotes doubled; a comma before it unless
+ * first), and the line end: for other CSV tables (report/objects_table.c). */
+void vm_csv_field(FILE *out, bool first, const char *text);
+void vm_csv_end_line(FILE *out);
 
 #endif

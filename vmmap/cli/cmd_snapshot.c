@@ -32,6 +32,9 @@ static void help(FILE *out)
             "                     fragmentation, overhead, size table and owner (as `vmmap\n"
             "                     heaps`; glibc heaps; Windows heaps not yet).  Reads all heap\n"
             "                     memory: slower on big heaps (progress on a terminal)\n"
+            "  --objects          the C++ object census too (as `vmmap objects`): types, counts\n"
+            "                     and bytes by vtable; `vmmap diff` of two such snapshots shows\n"
+            "                     which types grew.  Reads all heap memory\n"
             "  -h, --help         this help\n"
             "\n%s",
             VM_CLI_TARGET_HELP);
@@ -63,6 +66,7 @@ static int run(int argc, char **argv)
 {
     static const struct option longopts[] = {
         VM_CLI_TARGET_LONGOPTS, {"output", required_argument, NULL, 'o'}, {"heap-blocks", no_argument, NULL, 1100},
+        {"objects", no_argument, NULL, 1101},
         {"help", no_argument, NULL, 'h'}, {0}};
     vm_target t = {0};
     const char *output = NULL;
@@ -75,6 +79,7 @@ static int run(int argc, char **argv)
         case 'h': help(stdout); return 0;
         case 'o': output = optarg; break;
         case 1100: t.capture.heap_blocks = true; break;
+        case 1101: t.capture.objects = true; break;
         default: return vm_cli_usage_error("snapshot", "unknown option");
         }
     }

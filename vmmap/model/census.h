@@ -50,6 +50,17 @@ typedef struct vm_census_instance {
     int where;         /* -1 in a heap block, else a vm_object_where */
 } vm_census_instance;
 
+/* What a caller of the census step asks beyond the counts (vm_capture_options.objects_request),
+ * and what it gets back. */
+typedef struct vm_census_request {
+    const char *type_pattern;   /* as vm_census_options */
+    bool all;                   /* as vm_census_options */
+    bool want_instances;        /* copy the instance list out */
+    bool ran;                   /* out: the census ran on the target (not loaded from a file) */
+    vm_census_instance *instances; /* out: malloc'd, the caller frees */
+    size_t ninstances;
+} vm_census_request;
+
 typedef struct vm_census vm_census;
 
 /* A census of snap's process, reading its memory through mem (valid until vm_census_free).

@@ -1,0 +1,100 @@
+/* The object census step of census_step.h: the heap walk dispatcher drives the census visitor
+ * over each heap, reading through the census's own windows so that each heap byte is read from
+ * the target once, for the walk and the census alike. */
+#include "census_step.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../parse/heap_walk.h"
+#include "../util/clock_signal.h"
+#include "../util/timings.h"
+
+int vm_census_fill(const vm_memreader *mem, vm_snapshot *snap, vm_census_request *req, const char *module_root,
+                   bool quiet, vm_error *err)
+{
+    vm_census_options co = {0};
+    if (req) {
+        co.type_pattern = req->type_pattern;
+        co.all = req->all;
+    }
+    co.module_root = module_root;
+    co.progress = !quiet && vm_is_terminal(stderr);
+    vm_census *c = vm_census_new(snap, mem, &co);
+    if (!c) {
+        vm_error_set(err, VM_EXIT_ERROR, "out of memory for the object census");
+        return VM_EXIT_ERROR;
+    }
+    vm_memreader through = vm_census_reader(c);
+    vm_heap_walker *w = vm_heap_walker_new(&through, snap, NULL);
+    if (!w) {
+        vm_census_free(c);
+        vm_error_set(err, VM_EXIT_ERROR, "out of memory for the object census");
+        return VM_EXIT_ERROR;
+    }
+    int rc = VM_EXIT_OK;
+    for (size_t i = 0; i < snap->nheaps && rc == VM_EXIT_OK; i++) {
+        char note[512];
+        vm_heap_walk_status st = vm_heap_walk(w, i, vm_census_visit, c, note, sizeof note);
+        if (st == VM_HEAP_WALK_OOM || st == VM_HEAP_WALK_STOPPED) {
+            vm_error_set(err, VM_EXIT_ERROR, "out of memory walking heap %d for the object census",
+                         (int)snap->heaps[i].id);
+            rc = VM_EXIT_ERROR;
+        } else if (st == VM_HEAP_WALK_NONE || st == VM_HEAP_WALK_PARTIAL) {
+            /* Objects there are not counted: the census says so rather than under-count quietly. */
+            vm_snapshot_warn(snap, "census-heap", "objects: heap %d (%s) %s%s%s", (int)snap->heaps[i].id,
+                             snap->heaps[i].kind ? snap->heaps[i].kind : "?",
+                             st == VM_HEAP_WALK_NONE ? "not counted" : "partly counted",
+                             note[0] ? ": " : "", note);
+        }
+    }
+    vm_heap_walker_free(w);
+    vm_timing_mark("census: heaps");
+    if (rc == VM_EXIT_OK) {
+        vm_census_scan_outside(c);
+        if (!vm_census_finish(c, snap)) {
+            vm_error_set(err, VM_EXIT_ERROR, "out of memory for the object census");
+            rc = VM_EXIT_ERROR;
+        }
+    }
+    if (rc == VM_EXIT_OK && req)
+        req->ran = true;
+    if (rc == VM_EXIT_OK && req && req->want_instances) {
+        size_t n;
+        const vm_census_instance *in = vm_census_instances(c, &n);
+        req->instances = n ? malloc(n * sizeof *in) : NULL;
+        if (n && !req->instances) {
+            vm_error_set(err, VM_EXIT_ERROR, "out of memory for the instance list");
+            rc = VM_EXIT_ERROR;
+        } else {
+            if (n)
+                memcpy(req->instances, in, n * sizeof *in);
+            req->ninstances = n;
+        }
+    }
+    vm_census_free(c);
+    vm_timing_mark("census");
+    return rc;
+}
+
+bool vm_census_step_wanted(const vm_capture_options *opt)
+{
+    return opt->objects;
+}
+
+int vm_census_step_run(vm_facts *facts, const vm_capture_options *opt, vm_error *err)
+{
+    /* A live Linux process's module files are read for their _ZTV symbols, through its own view
+     * of the file system.  Other sources' files may not be the ones that were mapped: the
+     * census then goes by RTTI alone. */
+    char root[64];
+    const char *module_root = NULL;
+    const vm_snapshot *s = facts->snap;
+    if (s->source && strcmp(s->source, "live-linux") == 0 && s->process.pid > 0) {
+        snprintf(root, sizeof root, "/proc/%" PRId64 "/root", s->process.pid);
+        module_root = root;
+    }
+    return vm_census_fill(&facts->mem, facts->snap, opt->objects_request, module_root, opt->quiet, err);
+}
