@@ -24,3 +24,4 @@ $(BUILD)/samples/%: samples/linux/%.cpp samples/linux/lib/census_plugin.h $(CENS
 	$(CXX) $(SAMPLE_CXX_FLAGS) -o $@ $< -L$(BUILD)/samples -lcensus_plugin -Wl,-rpath,'$$ORIGIN'
 
 $(BUILD)/tests/unit/test_type_names: TESTLIBS += -lstdc++
+$(BUILD)/tests/integration/test_census_sample: TESTLIBS += -lstdc++
