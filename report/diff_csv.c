@@ -4,6 +4,8 @@
 #include <stdio.h>
 
 #include "diff_lines.h"
+#include "diff_objects.h"
+#include "diff_objects.h"
 
 static const char *const csv_titles[] = {
     "Section", "Change", "Address", "Type", "Old Size (bytes)", "New Size (bytes)",
@@ -60,5 +62,5 @@ bool vm_diff_csv(FILE *out, const vm_diff *d, const vm_diff_filter *f)
     for (size_t i = 0; i < NTITLES; i++)
         field(out, i == 0, csv_titles[i]);
     fputs("\r\n", out);
-    return vm_diff_lines(d, f, NULL, csv_line, out);
+    return vm_diff_lines(d, f, NULL, csv_line, out) && vm_diff_objects_csv(out, d, f);
 }
