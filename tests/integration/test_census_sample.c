@@ -352,6 +352,41 @@ static void test_snapshot_files(void **state)
     unlink(csv);
 }
 
+/* The review workbook of a census snapshot has a Types sheet equal to the snapshot's census
+ * (tests/report/check_types_xlsx.py reads it back with openpyxl); one without a census has none. */
+static void check_workbook(fixture *f, const char *snap_path, const char *xlsx_path)
+{
+    vmmap(f, 0, "report", snap_path, "-q", "-o", xlsx_path, (char *)NULL);
+    const char *py = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+    char *argv[] = {(char *)py, "tests/report/check_types_xlsx.py", (char *)snap_path, (char *)xlsx_path, NULL};
+    pu_run_result r = {0};
+    int rc = pu_run(argv, &(pu_run_opts){.timeout_ms = RUN_MS}, &r);
+    if (rc != 0 || r.exit_code != 0)
+        fail_msg("check_types_xlsx %s: exit %d\n%s", xlsx_path, r.exit_code, r.err ? r.err : pu_last_error());
+    pu_run_result_free(&r);
+}
+
+static void test_workbook(void **state)
+{
+    fixture *f = *state;
+    char pidbuf[32], json[128], xlsx[128];
+    snprintf(pidbuf, sizeof pidbuf, "%d", (int)f->census.pid);
+    snprintf(json, sizeof json, "%s/w.json", f->dir);
+    snprintf(xlsx, sizeof xlsx, "%s/w.xlsx", f->dir);
+    static const char *const variants[][2] = {{"--objects", NULL}, {"--objects", "--all"}, {"-q", NULL}};
+    for (size_t i = 0; i < 3; i++) {
+        if (i == 1)
+            vmmap(f, 0, "objects", pidbuf, "--all", "-q", "-o", json, (char *)NULL);
+        else
+            vmmap(f, 0, "snapshot", pidbuf, variants[i][0], "-q", "-o", json, (char *)NULL);
+        check_workbook(f, json, xlsx);
+    }
+    /* -o FILE.xlsx on the command itself writes the same workbook */
+    vmmap(f, 0, "objects", pidbuf, "-q", "-o", xlsx, (char *)NULL);
+    unlink(json);
+    unlink(xlsx);
+}
+
 static void test_c_program_has_none(void **state)
 {
     fixture *f = *state;
@@ -471,6 +506,7 @@ int main(void)
         cmocka_unit_test_teardown(test_sample_type_list, per_test_teardown),
         cmocka_unit_test_teardown(test_sample_text, per_test_teardown),
         cmocka_unit_test_teardown(test_snapshot_files, per_test_teardown),
+        cmocka_unit_test_teardown(test_workbook, per_test_teardown),
         cmocka_unit_test_teardown(test_c_program_has_none, per_test_teardown),
         cmocka_unit_test_teardown(test_real_gdb, per_test_teardown),
         cmocka_unit_test_teardown(test_real_cmake, per_test_teardown),
