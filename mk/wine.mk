@@ -1,6 +1,7 @@
 # Windows samples and the Wine integration test (docs/testing-windows.md).
 #
-#   make wine-samples   cross-compile samples/windows/ into $(WIN_BUILD)/samples/ (MinGW-w64, static)
+#   make wine-samples   cross-compile samples/windows/ into $(WIN_BUILD)/samples/ (MinGW-w64, static):
+#                       sample.exe from samples/windows/*.c *.cpp, sample_heapdll.dll from dll/
 #   make test-wine      wine-samples + `$(MAKE) windows` (vmmap.exe) + build/vmmap + the host test
 #                       tests/wine/test_wine_sample.c, run under a private WINEPREFIX; always ends
 #                       with `wineserver -k` for that prefix.  On success the notes (what Wine
@@ -23,6 +24,8 @@ WIN_SAMPLE_C     := $(sort $(wildcard samples/windows/*.c))
 WIN_SAMPLE_CXX   := $(sort $(wildcard samples/windows/*.cpp))
 WIN_SAMPLE_OBJ   := $(patsubst samples/windows/%,$(WIN_BUILD)/samples/obj/%.o,$(WIN_SAMPLE_C) $(WIN_SAMPLE_CXX))
 WIN_SAMPLE_EXE   := $(WIN_BUILD)/samples/sample.exe
+# A DLL the sample loads from its own folder: a heap of its own, its handle in the DLL's .bss.
+WIN_SAMPLE_DLL   := $(WIN_BUILD)/samples/sample_heapdll.dll
 WIN_SAMPLE_FLAGS := $(WARN) -O1 -D_WIN32_WINNT=0x0601
 WIN_SAMPLE_LIBS  := -lole32 -ldbghelp -lshell32
 WINE_TEST_BIN    := $(BUILD)/tests/wine/test_wine_sample
@@ -35,7 +38,7 @@ wine-tools:
 	    echo "vmmap: hint: apt-get install gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 (or: make deps)" >&2; \
 	    exit 1; }
 
-wine-samples: wine-tools $(WIN_SAMPLE_EXE)
+wine-samples: wine-tools $(WIN_SAMPLE_EXE) $(WIN_SAMPLE_DLL)
 
 $(WIN_BUILD)/samples/obj/%.c.o: samples/windows/%.c
 	@mkdir -p $(dir $@)
@@ -50,6 +53,10 @@ $(WIN_SAMPLE_EXE): $(WIN_SAMPLE_OBJ)
 	@mkdir -p $(dir $@)
 	$(MINGW_CXX) -static -s -o $@ $^ $(WIN_SAMPLE_LIBS)
 
+$(WIN_SAMPLE_DLL): samples/windows/dll/sample_heapdll.c
+	@mkdir -p $(dir $@)
+	$(MINGW_CC) -std=c11 -Wstrict-prototypes $(WIN_SAMPLE_FLAGS) -shared -static-libgcc -s -o $@ $<
+
 $(WINE_TEST_BIN): tests/wine/test_wine_sample.c $(LIB) $(TEST_SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIB) $(LIBS) $(TESTLIBS)
@@ -59,7 +66,7 @@ test-wine: wine-tools
 	    echo "vmmap: error: 64-bit Wine is not installed (no wine64 on PATH nor /usr/lib/wine/wine64, or no wineserver)" >&2; \
 	    echo "vmmap: hint: apt-get install wine64 wine (or: make deps)" >&2; \
 	    exit 1; }
-	@$(MAKE) --no-print-directory $(WIN_SAMPLE_EXE) $(BIN) $(WINE_TEST_BIN)
+	@$(MAKE) --no-print-directory $(WIN_SAMPLE_EXE) $(WIN_SAMPLE_DLL) $(BIN) $(WINE_TEST_BIN)
 	@$(MAKE) --no-print-directory windows || { \
 	    echo "vmmap: error: \`make windows\` failed: the Wine test needs $(WIN_BUILD)/vmmap.exe" >&2; exit 1; }
 	@mkdir -p $(WIN_BUILD)

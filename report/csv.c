@@ -48,8 +48,7 @@ typedef struct csv_table {
     bool linux_cols;
 } csv_table;
 
-/* One RFC 4180 field: quoted, inner quotes doubled; prefix (block indent) goes inside. */
-static void field(FILE *out, bool first, const char *prefix, const char *text)
+void vm_csv_field(FILE *out, bool first, const char *prefix, const char *text)
 {
     if (!first)
         fputc(',', out);
@@ -67,21 +66,22 @@ static void field(FILE *out, bool first, const char *prefix, const char *text)
     fputc('"', out);
 }
 
-static void end_line(FILE *out)
+void vm_csv_end_line(FILE *out)
 {
     fputs("\r\n", out);
 }
+
 
 static void cell_field(FILE *out, bool first, const vm_cell *c, const char *prefix)
 {
     char num[32];
     switch (c->kind) {
-    case VM_CELL_TEXT: field(out, first, prefix, c->text); return;
+    case VM_CELL_TEXT: vm_csv_field(out, first, prefix, c->text); return;
     case VM_CELL_BYTES: snprintf(num, sizeof num, "%" PRIu64, vm_tab_kb(c->value)); break;
     case VM_CELL_COUNT: snprintf(num, sizeof num, "%" PRIu64, c->value); break;
     default: num[0] = '\0'; break;
     }
-    field(out, first, "", num);
+    vm_csv_field(out, first, "", num);
 }
 
 static void header(FILE *out, const csv_table *t)
@@ -90,10 +90,10 @@ static void header(FILE *out, const csv_table *t)
     for (size_t i = 0; i < t->ncols; i++) {
         if (!vm_col_shown(t->cols[i], t->linux_cols))
             continue;
-        field(out, first, "", vm_col_title(t->cols[i]));
+        vm_csv_field(out, first, "", vm_col_title(t->cols[i]));
         first = false;
     }
-    end_line(out);
+    vm_csv_end_line(out);
 }
 
 /* Block rows carry VMMap's two-space indent on their address. */
@@ -107,7 +107,7 @@ static void row(FILE *out, const csv_table *t, const vm_tab_row *r)
         cell_field(out, first, &r->cell[c], c == VM_COL_ADDRESS && r->level ? "  " : "");
         first = false;
     }
-    end_line(out);
+    vm_csv_end_line(out);
 }
 
 static void facts(FILE *out, const vm_snapshot *s)
@@ -115,9 +115,9 @@ static void facts(FILE *out, const vm_snapshot *s)
     vm_facts f;
     vm_tab_facts(s, &f);
     for (size_t i = 0; i < f.n; i++) {
-        field(out, true, "", f.fact[i].label);
-        field(out, false, "", f.fact[i].value);
-        end_line(out);
+        vm_csv_field(out, true, "", f.fact[i].label);
+        vm_csv_field(out, false, "", f.fact[i].value);
+        vm_csv_end_line(out);
     }
 }
 
@@ -155,20 +155,10 @@ void vm_csv_write(FILE *out, const vm_snapshot *s)
 {
     bool linux_cols = vm_tab_linux_columns(s);
     facts(out, s);
-    end_line(out);
+    vm_csv_end_line(out);
     summary(out, s, linux_cols);
-    end_line(out);
+    vm_csv_end_line(out);
     details(out, s, linux_cols);
-}
-
-void vm_csv_field(FILE *out, bool first, const char *text)
-{
-    field(out, first, "", text ? text : "");
-}
-
-void vm_csv_end_line(FILE *out)
-{
-    end_line(out);
 }
 
 int vm_report_write_csv(const vm_snapshot *s, const char *path, vm_error *err)

@@ -11,15 +11,16 @@
 #include "../vmmap/model/snapshot.h"
 #include "../vmmap/util/error.h"
 
+/* One RFC 4180 field (a comma before it unless first): quoted, inner quotes doubled; prefix (a
+ * block's indent) goes inside the quotes.  And the CRLF that ends a record.  Shared with the
+ * other CSV writers (heaps, diff). */
+void vm_csv_field(FILE *out, bool first, const char *prefix, const char *text);
+void vm_csv_end_line(FILE *out);
+
 /* The whole report to a stream (the caller checks ferror). */
 void vm_csv_write(FILE *out, const vm_snapshot *s);
 
 /* Writes to path atomically ("-" is stdout); 0, or an exit code with err set. */
 int vm_report_write_csv(const vm_snapshot *s, const char *path, vm_error *err);
-
-/* One field as this report writes them (quoted, quotes doubled; a comma before it unless
- * first), and the line end: for other CSV tables (report/objects_table.c). */
-void vm_csv_field(FILE *out, bool first, const char *text);
-void vm_csv_end_line(FILE *out);
 
 #endif

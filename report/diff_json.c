@@ -102,7 +102,7 @@ static const struct {
     const char *word;
 } flag_words[] = {
     {VM_DIFF_F_SIZE, "size"}, {VM_DIFF_F_COMMITTED, "committed"}, {VM_DIFF_F_PROTECTION, "protection"},
-    {VM_DIFF_F_TYPE, "type"}, {VM_DIFF_F_MOVED, "moved"},
+    {VM_DIFF_F_TYPE, "type"}, {VM_DIFF_F_MOVED, "moved"}, {VM_DIFF_F_START, "start"},
 };
 
 static cJSON *side_json(jb *b, const vm_diff_side *s)
@@ -162,10 +162,16 @@ static cJSON *heap_side_json(jb *b, const vm_diff_heap_side *s)
         return cJSON_CreateNull();
     cJSON *o = cJSON_CreateObject();
     put(b, o, "id", vm_json_i64(s->id));
-    put(b, o, "address", vm_json_hex(s->address));
+    put(b, o, "address", s->address_unknown ? cJSON_CreateNull() : vm_json_hex(s->address));
     put(b, o, "size", vm_json_u64(s->size));
     put(b, o, "committed", vm_json_u64(s->committed));
     put(b, o, "parts", vm_json_u64(s->nparts));
+    /* the block walk's figures, null when the snapshot has none */
+    put(b, o, "busy_blocks", s->walked ? vm_json_u64(s->busy_blocks) : cJSON_CreateNull());
+    put(b, o, "busy_bytes", s->walked ? vm_json_u64(s->busy_bytes) : cJSON_CreateNull());
+    put(b, o, "free_blocks", s->walked ? vm_json_u64(s->free_blocks) : cJSON_CreateNull());
+    put(b, o, "free_bytes", s->walked ? vm_json_u64(s->free_bytes) : cJSON_CreateNull());
+    put(b, o, "cached_bytes", s->walked ? vm_json_u64(s->cached_bytes) : cJSON_CreateNull());
     return o;
 }
 
@@ -176,6 +182,8 @@ static cJSON *heap_json(jb *b, const vm_diff_heap *h)
     put(b, o, "kind", jstr(h->kind));
     put(b, o, "committed_delta", vm_json_i64(h->committed_delta));
     put(b, o, "size_delta", vm_json_i64(h->size_delta));
+    put(b, o, "busy_delta", h->walked_both ? vm_json_i64(h->busy_delta) : cJSON_CreateNull());
+    put(b, o, "free_delta", h->walked_both ? vm_json_i64(h->free_delta) : cJSON_CreateNull());
     put(b, o, "old", heap_side_json(b, &h->before));
     put(b, o, "new", heap_side_json(b, &h->after));
     put(b, o, "parts_added", parts_json(b, h->parts_added, h->nparts_added));

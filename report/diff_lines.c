@@ -103,6 +103,20 @@ static void describe_parts(char *buf, size_t len, const char *verb, const vm_dif
     }
 }
 
+/* "busy +1,024 K (to 5,120 K), free -512 K (to 64 K)" when both snapshots walked the heap. */
+static void describe_walk(char *buf, size_t len, const vm_diff_heap *h)
+{
+    if (!h->walked_both)
+        return;
+    char d1[VM_UNITS_BUFSZ], t1[VM_UNITS_BUFSZ], d2[VM_UNITS_BUFSZ], t2[VM_UNITS_BUFSZ];
+    vm_format_kb(vm_diff_magnitude(h->busy_delta), d1, sizeof d1);
+    vm_format_kb(h->after.busy_bytes, t1, sizeof t1);
+    vm_format_kb(vm_diff_magnitude(h->free_delta), d2, sizeof d2);
+    vm_format_kb(h->after.free_bytes, t2, sizeof t2);
+    snprintf(buf, len, "busy %s%s (to %s), free %s%s (to %s)", h->busy_delta < 0 ? "-" : "+", d1, t1,
+             h->free_delta < 0 ? "-" : "+", d2, t2);
+}
+
 static void heap_line(vm_diff_line *l, const vm_diff *d, size_t i)
 {
     const vm_diff_heap *h = &d->heaps[i];
@@ -118,6 +132,7 @@ static void heap_line(vm_diff_line *l, const vm_diff *d, size_t i)
     l->new_committed = h->after.committed;
     l->delta = h->committed_delta;
     l->text[0] = '\0';
+    describe_walk(l->text, sizeof l->text, h);
     describe_parts(l->text, sizeof l->text, "added", h->parts_added, h->nparts_added);
     describe_parts(l->text, sizeof l->text, "freed", h->parts_freed, h->nparts_freed);
     l->details = l->text[0] ? l->text : NULL;

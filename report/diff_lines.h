@@ -38,8 +38,6 @@ typedef bool (*vm_dl_begin_fn)(void *ctx, vm_dl_section s, size_t shown, size_t 
 bool vm_diff_lines(const vm_diff *d, const vm_diff_filter *f, vm_dl_begin_fn begin, vm_dl_fn fn,
                    void *ctx);
 
-/* Total shown lines over every section. */
-size_t vm_diff_lines_count(const vm_diff *d, const vm_diff_filter *f);
 
 /* The workbook (diff_xlsx.c), for vm_diff_write: 0 or an exit code with err set. */
 int vm_diff_write_xlsx(const vm_diff *d, const vm_diff_filter *f, const char *path, vm_error *err);

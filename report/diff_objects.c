@@ -120,7 +120,7 @@ bool vm_diff_objects_csv(FILE *out, const vm_diff *d, const vm_diff_filter *f)
                                          "Count delta", "Old bytes", "New bytes", "Bytes delta", "Estimated"};
     vm_csv_end_line(out);
     for (size_t i = 0; i < sizeof titles / sizeof titles[0]; i++)
-        vm_csv_field(out, i == 0, titles[i]);
+        vm_objects_csv_field(out, i == 0, titles[i]);
     vm_csv_end_line(out);
     for (size_t k = 0; k < n; k++) {
         const vm_diff_object *o = &d->objects[idx[k]];
@@ -131,12 +131,12 @@ bool vm_diff_objects_csv(FILE *out, const vm_diff *d, const vm_diff_filter *f)
         snprintf(v[3], sizeof v[3], "%" PRIu64, o->old_bytes);
         snprintf(v[4], sizeof v[4], "%" PRIu64, o->new_bytes);
         snprintf(v[5], sizeof v[5], "%" PRId64, o->bytes_delta);
-        vm_csv_field(out, true, vm_diff_change_name(o->what));
-        vm_csv_field(out, false, o->type);
-        vm_csv_field(out, false, o->module);
+        vm_objects_csv_field(out, true, vm_diff_change_name(o->what));
+        vm_objects_csv_field(out, false, o->type);
+        vm_objects_csv_field(out, false, o->module);
         for (int i = 0; i < 6; i++)
-            vm_csv_field(out, false, v[i]);
-        vm_csv_field(out, false, o->estimated ? "yes" : "no");
+            vm_objects_csv_field(out, false, v[i]);
+        vm_objects_csv_field(out, false, o->estimated ? "yes" : "no");
         vm_csv_end_line(out);
     }
     free(idx);

@@ -29,6 +29,9 @@ vm_diff_format vm_diff_format_named(const char *name);
 /* By the file's extension (.txt is text); VM_DIFF_OUT_UNKNOWN for other names and "-". */
 vm_diff_format vm_diff_format_of_path(const char *path);
 
+/* The changes a filter shows (the lines of the text view, the rows of CSV and Changes sheet). */
+size_t vm_diff_lines_count(const vm_diff *d, const vm_diff_filter *f);
+
 /* "+1,024 K", "-512 K", "0 K"; "?" when !known (VM_UNITS_BUFSZ is enough). */
 void vm_diff_format_kb(int64_t delta, bool known, char *buf, size_t len);
 /* "+3", "-1", "0"; "?" when !known. */

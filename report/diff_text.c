@@ -13,8 +13,9 @@ static void side_header(FILE *out, const char *label, const vm_diff_process *p)
 {
     char n[VM_UNITS_BUFSZ];
     vm_format_count(p->nregions, n, sizeof n);
-    fprintf(out, "%s %s (PID %lld)  %s  %s, %s allocations\n", label, p->name ? p->name : "?",
-            (long long)p->pid, p->taken_at ? p->taken_at : "?", p->source ? p->source : "?", n);
+    fprintf(out, "%s %s (PID %lld)  %s  %s, %s allocation%s\n", label, p->name ? p->name : "?",
+            (long long)p->pid, p->taken_at ? p->taken_at : "?", p->source ? p->source : "?", n,
+            vm_plural(p->nregions));
 }
 
 /* ---- per-type deltas --------------------------------------------------------------------------- */

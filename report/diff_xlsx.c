@@ -138,8 +138,8 @@ static uint32_t write_side(xw_book *b, lxw_worksheet *ws, uint32_t row, const ch
 {
     char text[512], n[VM_UNITS_BUFSZ];
     vm_format_count(p->nregions, n, sizeof n);
-    snprintf(text, sizeof text, "%s (PID %lld), %s, %s, %s allocations", p->name ? p->name : "?",
-             (long long)p->pid, p->taken_at ? p->taken_at : "?", p->source ? p->source : "?", n);
+    snprintf(text, sizeof text, "%s (PID %lld), %s, %s, %s allocation%s", p->name ? p->name : "?",
+             (long long)p->pid, p->taken_at ? p->taken_at : "?", p->source ? p->source : "?", n, vm_plural(p->nregions));
     xw_check(b, worksheet_write_string(ws, row, 0, label, b->label));
     xw_text_as(b, ws, row, 1, text, b->value);
     return row + 1;

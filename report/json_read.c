@@ -6,6 +6,7 @@
  * Unknown keys are ignored, so files from newer writers that only add fields still read. */
 #include "json.h"
 #include "json_arena.h"
+#include "json_text.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -22,6 +23,7 @@
 #endif
 
 #include "../vmmap/model/heap_stats.h"
+#include "../vmmap/model/snapshot_check.h"
 #include "../vmmap/util/xalloc.h"
 #include "../vmmap/util/compiler.h"
 
@@ -40,6 +42,9 @@ typedef struct reader {
     size_t plen;
     struct heap_ref *heaps; /* heaps sorted by id, for block links */
     int version;            /* the file's format version */
+    const char *text;       /* what root was parsed from: numbers are quoted from it */
+    size_t len;
+    const cJSON *root;
 } reader;
 
 struct heap_ref {
@@ -131,6 +136,16 @@ static const char *json_type_name(const cJSON *v)
     return "an object";
 }
 
+/* A number as the file writes it ("18446744073709551616", "-1e400"), not as the double it
+ * became ("1.8446744073709552e+19", "-inf"). */
+static const char *number_text(const reader *rd, const cJSON *v, char *buf, size_t len)
+{
+    const char *t = vm_json_number_text(rd->text, rd->len, rd->root, v, buf, len);
+    if (!t)
+        snprintf(buf, len, "%.17g", v->valuedouble);
+    return buf;
+}
+
 /* ---- scalar values ----------------------------------------------------------------------- */
 
 /* Field rules. */
@@ -157,12 +172,13 @@ static bool number_value(reader *rd, const char *key, const cJSON *v, double min
     if (!cJSON_IsNumber(v))
         return fail_at(rd, key, "expected an integer, found %s", json_type_name(v));
     double d = v->valuedouble;
+    char t[64];
     if (!(d >= -JSON_MAX_INT && d <= JSON_MAX_INT)) /* also NaN and infinities */
-        return fail_at(rd, key, "integer %.17g is too large (the limit is 2^53 - 1)", d);
+        return fail_at(rd, key, "integer %s is too large (the limit is 2^53 - 1)", number_text(rd, v, t, sizeof t));
     if (d != (double)(int64_t)d) /* no libm: the cast is exact within +-2^53 */
-        return fail_at(rd, key, "expected an integer, found %.17g", d);
+        return fail_at(rd, key, "expected an integer, found %s", number_text(rd, v, t, sizeof t));
     if (d < min)
-        return fail_at(rd, key, "expected a non-negative integer, found %.17g", d);
+        return fail_at(rd, key, "expected a non-negative integer, found %s", number_text(rd, v, t, sizeof t));
     *out = d;
     return true;
 }
@@ -939,10 +955,12 @@ static bool read_header(reader *rd, const cJSON *root)
         return fail_at(rd, "format", "expected \"%s\", found %s", VM_SNAPSHOT_FORMAT,
                        cJSON_IsString(f) ? quoted(f->valuestring, q, sizeof q) : json_type_name(f));
     double d;
+    char t[64];
     if (!get_number(rd, root, "version", -JSON_MAX_INT, &d))
         return false;
     if (d < 1 || d > VM_SNAPSHOT_VERSION) {
-        fail_at(rd, "version", "unsupported version %.17g (this vmmap reads version%s %d)", d,
+        fail_at(rd, "version", "unsupported version %s (this vmmap reads version%s %d)",
+                number_text(rd, cJSON_GetObjectItemCaseSensitive(root, "version"), t, sizeof t),
                 VM_SNAPSHOT_VERSION > 1 ? "s 1 to" : "", VM_SNAPSHOT_VERSION);
         if (d > VM_SNAPSHOT_VERSION)
             vm_error_hint(rd->err, "the snapshot was written by a newer vmmap; read it with that version");
@@ -961,8 +979,10 @@ static bool read_process(reader *rd, const cJSON *root, vm_process *p)
         return false;
     size_t old = push_key(rd, "process");
     ok = get_number(rd, o, "pid", -JSON_MAX_INT, &pid) && get_number(rd, o, "bits", 0, &bits);
+    char t[64];
     if (ok && bits != 32 && bits != 64)
-        ok = fail_at(rd, "bits", "expected 32 or 64, found %.17g", bits);
+        ok = fail_at(rd, "bits", "expected 32 or 64, found %s",
+                     number_text(rd, cJSON_GetObjectItemCaseSensitive(o, "bits"), t, sizeof t));
     if (ok) {
         p->pid = (int64_t)pid;
         p->bits = (int)bits;
@@ -1008,6 +1028,17 @@ static bool read_snapshot(reader *rd, const cJSON *root, vm_snapshot *s)
            read_array(rd, root, "regions", read_region, s) && read_census(rd, root, s);
 }
 
+/* What was read must also hang together (vmmap/model/snapshot_check.h): blocks inside their
+ * regions and adding up to them, regions apart, a page size, a user top, a possible time. */
+static bool check_consistent(reader *rd, const vm_snapshot *s)
+{
+    char path[96], problem[256];
+    if (vm_snapshot_check(s, path, sizeof path, problem, sizeof problem))
+        return true;
+    vm_error_set(rd->err, VM_EXIT_BAD_INPUT, "%s: %s: %s", rd->name, path, problem);
+    return false;
+}
+
 /* ---- text -------------------------------------------------------------------------------- */
 
 static size_t line_of(const char *text, size_t offset)
@@ -1035,8 +1066,10 @@ static cJSON *parse_text(const char *text, size_t len, const char *name, vm_erro
         cJSON_Delete(root);
     }
     size_t at = (end && end >= text && end <= text + len) ? (size_t)(end - text) : 0;
-    vm_error_set(err, VM_EXIT_BAD_INPUT, "%s: not JSON (error near byte %" PRIu64 ", line %" PRIu64 ")", name,
-                 (uint64_t)at, (uint64_t)line_of(text, at));
+    char why[128];
+    const char *problem = vm_json_parse_problem(text, len, at, why, sizeof why);
+    vm_error_set(err, VM_EXIT_BAD_INPUT, "%s: not JSON (error near byte %" PRIu64 ", line %" PRIu64 ")%s%s", name,
+                 (uint64_t)at, (uint64_t)line_of(text, at), problem ? ": " : "", problem ? problem : "");
     return NULL;
 }
 
@@ -1051,8 +1084,8 @@ static vm_snapshot *from_json(const char *text, size_t len, const char *name, vm
         vm_error_set(err, VM_EXIT_ERROR, "%s: out of memory", name);
         return NULL;
     }
-    reader rd = {.name = name, .err = err};
-    bool ok = read_snapshot(&rd, root, s);
+    reader rd = {.name = name, .err = err, .text = text, .len = len, .root = root};
+    bool ok = read_snapshot(&rd, root, s) && check_consistent(&rd, s);
     free(rd.heaps);
     cJSON_Delete(root);
     if (!ok) {

@@ -407,6 +407,7 @@ typedef struct sink {
     char *buf;
     size_t len, cap;
     int err;
+    int write_errno; /* errno of the first failed write: later library calls may overwrite errno */
 } sink;
 
 static bool sink_reserve(sink *k, size_t more)
@@ -435,8 +436,8 @@ static bool sink_reserve(sink *k, size_t more)
 static void sink_put(sink *k, const char *s, size_t n)
 {
     if (k->fp) {
-        if (n && !ferror(k->fp))
-            fwrite(s, 1, n, k->fp);
+        if (n && !ferror(k->fp) && fwrite(s, 1, n, k->fp) != n && !k->write_errno)
+            k->write_errno = errno;
         return;
     }
     if (n == 0 || !sink_reserve(k, n))
@@ -773,6 +774,7 @@ int vm_json_writer_finish(vm_json_writer *w, const vm_snapshot *s, const char *p
     }
     /* A short write left the stream in error state: commit reports it (ENOSPC, EIO...) and
      * removes the temporary. */
+    af.write_errno = k.write_errno;
     bool ok = vm_atomic_commit(&af, err);
     vm_timing_mark("commit json");
     return ok ? 0 : -1;

@@ -168,11 +168,16 @@ void vm_objects_print_instances(FILE *out, const vm_snapshot *s, const vm_census
     }
 }
 
+void vm_objects_csv_field(FILE *out, bool first, const char *text)
+{
+    vm_csv_field(out, first, "", text ? text : "");
+}
+
 static void csv_u64(FILE *f, uint64_t v)
 {
     char buf[24];
     snprintf(buf, sizeof buf, "%" PRIu64, v);
-    vm_csv_field(f, false, buf);
+    vm_objects_csv_field(f, false, buf);
 }
 
 int vm_objects_write_csv(const vm_snapshot *s, const vm_objects_view *v, const char *path, vm_error *err)
@@ -194,25 +199,25 @@ int vm_objects_write_csv(const vm_snapshot *s, const vm_objects_view *v, const c
                                        "Heaps", "Stack", "Private Data", "Image data"};
     size_t ncols = s->census.all ? sizeof cols / sizeof cols[0] : sizeof cols / sizeof cols[0] - VM_OBJ_WHERE_COUNT;
     for (size_t c = 0; c < ncols; c++)
-        vm_csv_field(f, c == 0, cols[c]);
+        vm_objects_csv_field(f, c == 0, cols[c]);
     vm_csv_end_line(f);
     for (size_t i = 0; i < n; i++) {
         const vm_object_type *o = &s->objects[rows[i]];
         char num[24], vt[24], heaps[256];
         snprintf(num, sizeof num, "%" PRIu64, o->count);
-        vm_csv_field(f, true, num);
+        vm_objects_csv_field(f, true, num);
         csv_u64(f, o->bytes);
         csv_u64(f, o->bytes_estimated);
-        vm_csv_field(f, false, o->type);
-        vm_csv_field(f, false, o->module);
+        vm_objects_csv_field(f, false, o->type);
+        vm_objects_csv_field(f, false, o->module);
         snprintf(vt, sizeof vt, "0x%" PRIx64, o->vtable);
-        vm_csv_field(f, false, vt);
-        vm_csv_field(f, false, o->abi);
+        vm_objects_csv_field(f, false, vt);
+        vm_objects_csv_field(f, false, o->abi);
         size_t len = 0;
         heaps[0] = 0;
         for (size_t k = 0; k < o->nheaps && len + 16 < sizeof heaps; k++)
             len += (size_t)snprintf(heaps + len, sizeof heaps - len, "%s%d", k ? " " : "", (int)o->heaps[k]);
-        vm_csv_field(f, false, heaps);
+        vm_objects_csv_field(f, false, heaps);
         if (s->census.all)
             for (int w = 0; w < VM_OBJ_WHERE_COUNT; w++)
                 csv_u64(f, o->outside[w]);

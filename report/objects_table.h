@@ -42,6 +42,9 @@ void vm_objects_print(FILE *out, const vm_snapshot *s, const vm_objects_view *v)
 /* The instance list of --type: one line per instance (address, type, where, block). */
 void vm_objects_print_instances(FILE *out, const vm_snapshot *s, const vm_census_instance *in, size_t n);
 
+/* One CSV field as report/csv.c writes them; NULL text is an empty field. */
+void vm_objects_csv_field(FILE *out, bool first, const char *text);
+
 /* The rows as CSV (RFC 4180, as report/csv.c), to path atomically ("-" stdout). */
 int vm_objects_write_csv(const vm_snapshot *s, const vm_objects_view *v, const char *path, vm_error *err);
 

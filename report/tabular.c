@@ -187,8 +187,9 @@ void vm_tab_facts(const vm_snapshot *s, vm_facts *f)
     snprintf(f->buf[1], sizeof f->buf[1], "%d-bit", s->process.bits);
     vm_format_kb(s->page_size, page, sizeof page);
     snprintf(f->buf[2], sizeof f->buf[2], "%s", s->page_size ? page : "");
-    snprintf(f->buf[3], sizeof f->buf[3], "%zu regions, %zu threads, %zu modules, %zu heaps",
-             s->nregions, s->nthreads, s->nmodules, s->nheaps);
+    snprintf(f->buf[3], sizeof f->buf[3], "%zu region%s, %zu thread%s, %zu module%s, %zu heap%s", s->nregions,
+             vm_plural(s->nregions), s->nthreads, vm_plural(s->nthreads), s->nmodules, vm_plural(s->nmodules),
+             s->nheaps, vm_plural(s->nheaps));
     snprintf(f->buf[4], sizeof f->buf[4], "%zu", s->nwarnings);
 
     add_fact(f, "Process:", s->process.name);

@@ -38,10 +38,14 @@ typedef struct vm_detail_options {
 void vm_text_summary(FILE *out, const vm_snapshot *s, const vm_text_options *opt);
 
 /* One row per region (sums of its blocks) with its blocks indented beneath.  A region is shown
- * when its kind or one of its blocks' kinds is selected and it is at least min_size.  Returns 0;
- * 1 when has_address and the address is in no region (the free gap, or "outside the user
- * address space", is printed); -1 when out of memory. */
+ * when its kind or one of its blocks' kinds is selected and it is at least min_size.  Returns 0
+ * (with has_address: the region holding it explained, or the free gap it is in); 2 when the
+ * address lies outside the user address space (nothing printed: the caller reports it); -1 when
+ * out of memory. */
 int vm_text_detail(FILE *out, const vm_snapshot *s, const vm_detail_options *opt);
+
+/* True when a lies at or above the end of the user address space (*top) and in no region. */
+bool vm_text_address_outside(const vm_snapshot *s, uint64_t a, uint64_t *top);
 
 /* ---- shared by the two views (internal to report/text_*.c) ---------------------------------- */
 

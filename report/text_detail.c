@@ -359,19 +359,33 @@ static void explain(FILE *out, const vm_snapshot *s, const vm_region *r, uint64_
         fputs("  but in none of the region's blocks\n", out);
 }
 
-/* Where an address that no region holds lies; always returns 1. */
+/* The end of the user address space, 0 when unknown. */
+static uint64_t user_top(const vm_snapshot *s)
+{
+    return s->user_top ? s->user_top : (s->process.bits == 32 ? (uint64_t)1 << 32 : 0);
+}
+
+bool vm_text_address_outside(const vm_snapshot *s, uint64_t a, uint64_t *top)
+{
+    *top = user_top(s);
+    if (!*top || a < *top)
+        return false;
+    for (size_t i = 0; i < s->nregions; i++) /* [vsyscall] lies above the top on x86-64 */
+        if (contains(s->regions[i].address, s->regions[i].size, a))
+            return false;
+    return true;
+}
+
+/* Where an address that no region holds lies: a free gap, an answer (returns 0); or outside the
+ * user address space (returns 2: the caller says so as an error). */
 static int explain_gap(FILE *out, const vm_snapshot *s, uint64_t a)
 {
     char addr[VM_UNITS_BUFSZ], lo[VM_UNITS_BUFSZ], hi[VM_UNITS_BUFSZ], size[VM_UNITS_BUFSZ];
     int bits = s->process.bits;
-    uint64_t top = s->user_top ? s->user_top : (bits == 32 ? (uint64_t)1 << 32 : 0);
+    uint64_t top;
+    if (vm_text_address_outside(s, a, &top))
+        return 2;
     vm_format_address(a, bits, addr, sizeof addr);
-    if (top && a >= top) {
-        vm_format_address(top, bits, hi, sizeof hi);
-        fprintf(out, "Address %s is outside the user address space (which ends at %s).\n", addr,
-                hi);
-        return 1;
-    }
     uint64_t start = 0, end = top;
     for (size_t i = 0; i < s->nregions; i++) {
         const vm_region *r = &s->regions[i];
@@ -385,13 +399,13 @@ static int explain_gap(FILE *out, const vm_snapshot *s, uint64_t a)
     if (end == 0) {
         fprintf(out, "Address %s is in no region: free space from %s to the end of the address "
                      "space.\n", addr, lo);
-        return 1;
+        return 0;
     }
     vm_format_address(end, bits, hi, sizeof hi);
     vm_format_kb(end - start, size, sizeof size);
-    fprintf(out, "Address %s is in no region: it is in the free gap %s-%s (%s).\n", addr, lo, hi,
+    fprintf(out, "Address %s is in no region: it is in the free gap %s-%s (%s), Free.\n", addr, lo, hi,
             size);
-    return 1;
+    return 0;
 }
 
 static const vm_region *find_region(const vm_snapshot *s, uint64_t a)

@@ -275,8 +275,9 @@ static void print_sizes_and_counts(FILE *out, const vm_snapshot *s)
         fprintf(out, "%-11s%s (allocation granularity %s)\n", "Page size:", page, gran);
     else
         field(out, "Page size:", s->page_size ? page : NULL);
-    fprintf(out, "%-11s%zu regions, %zu threads, %zu modules, %zu heaps\n", "Contents:",
-            s->nregions, s->nthreads, s->nmodules, s->nheaps);
+    fprintf(out, "%-11s%zu region%s, %zu thread%s, %zu module%s, %zu heap%s\n", "Contents:", s->nregions,
+            vm_plural(s->nregions), s->nthreads, vm_plural(s->nthreads), s->nmodules, vm_plural(s->nmodules),
+            s->nheaps, vm_plural(s->nheaps));
     if (s->nwarnings)
         fprintf(out, "%-11s%zu (see: vmmap show --warnings)\n", "Warnings:", s->nwarnings);
     else

@@ -27,6 +27,7 @@ typedef struct tl_col {
     const vm_growth *growth;
     int series;             /* vm_timeline series (kind, Total, Threads), or -1 for a heap */
     size_t heap;            /* index into tl->heaps when series is -1 */
+    bool busy;              /* the heap's busy bytes (walked samples), not its committed memory */
 } tl_col;
 
 typedef struct tl_sheet {
@@ -46,6 +47,10 @@ static bool col_value(const vm_timeline *tl, const tl_col *c, size_t row, double
     if (c->series >= 0)
         return vm_timeline_value(&tl->rows[row], c->series, v);
     const vm_tl_heap *h = &tl->heaps[c->heap];
+    if (c->busy) {
+        *v = (double)h->busy[row];
+        return h->walked[row];
+    }
     *v = (double)h->committed[row];
     return h->present[row];
 }
@@ -235,19 +240,28 @@ static size_t type_columns(const vm_timeline *tl, tl_col *cols)
     return n;
 }
 
-static void heap_columns(const vm_timeline *tl, tl_col *cols)
+/* Each heap's committed memory, then the busy bytes of the heaps some sample walked; at most max
+ * columns.  Returns how many. */
+static size_t heap_columns(const vm_timeline *tl, tl_col *cols, size_t max)
 {
-    for (size_t h = 0; h < tl->nheaps; h++) {
-        tl_col *c = &cols[h];
-        snprintf(c->title, sizeof c->title, "%s 0x%" PRIx64, tl->heaps[h].kind ? tl->heaps[h].kind : "heap",
-                 tl->heaps[h].address);
-        c->tint = VM_KIND_HEAP;
-        c->bytes = true;
-        c->growth = &tl->heaps[h].growth;
-        c->series = -1;
-        c->heap = h;
-        c->charted = true;
-    }
+    size_t n = 0;
+    for (int busy = 0; busy < 2; busy++)
+        for (size_t h = 0; h < tl->nheaps && n < max; h++) {
+            if (busy && tl->heaps[h].nwalked == 0)
+                continue;
+            tl_col *c = &cols[n++];
+            char name[80];
+            vm_timeline_heap_name(&tl->heaps[h], name, sizeof name);
+            snprintf(c->title, sizeof c->title, "%s%s", name, busy ? " busy" : "");
+            c->tint = VM_KIND_HEAP;
+            c->bytes = true;
+            c->growth = busy ? &tl->heaps[h].busy_growth : &tl->heaps[h].growth;
+            c->series = -1;
+            c->heap = h;
+            c->busy = busy;
+            c->charted = true;
+        }
+    return n;
 }
 
 static void write_sheets(xw_book *b, const vm_timeline *tl, const vm_diff *changes)
@@ -257,18 +271,19 @@ static void write_sheets(xw_book *b, const vm_timeline *tl, const vm_diff *chang
     formats(b, &t);
     t.ncols = type_columns(tl, types);
     series_sheet(&t, "Committed memory by type (K)");
-    size_t nheaps = tl->nheaps < LXW_COL_MAX - FIRST_SERIES_COL ? tl->nheaps : LXW_COL_MAX - FIRST_SERIES_COL;
-    tl_col *heaps = calloc(nheaps ? nheaps : 1, sizeof *heaps);
+    size_t max = 2 * tl->nheaps < LXW_COL_MAX - FIRST_SERIES_COL ? 2 * tl->nheaps : LXW_COL_MAX - FIRST_SERIES_COL;
+    tl_col *heaps = calloc(max ? max : 1, sizeof *heaps);
     if (!heaps) {
         xw_check(b, LXW_ERROR_MEMORY_MALLOC_FAILED);
         return;
     }
-    heap_columns(tl, heaps);
+    size_t nheaps = heap_columns(tl, heaps, max);
     t.name = "Heap timeline";
     t.cols = heaps;
     t.ncols = nheaps;
     if (xw_ok(b))
-        series_sheet(&t, "Committed memory per heap (K)");
+        series_sheet(&t, nheaps > tl->nheaps ? "Committed memory, and busy bytes of walked heaps, per heap (K)"
+                                             : "Committed memory per heap (K)");
     free(heaps);
     if (changes && xw_ok(b))
         vm_xlsx_changes_sheet(b, changes, NULL, "Changes");

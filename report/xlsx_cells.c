@@ -24,6 +24,7 @@ static const char *const number_formats[XW_STYLE_COUNT] = {
     [XW_KB] = "#,##0 \"K\"",
     [XW_KB_FINE] = "#,##0.00 \"K\"",
     [XW_COUNT] = "#,##0",
+    [XW_PERCENT] = "0.00 \"%\"",
 };
 
 #define XW_GRID 0xD9D9D9   /* cell borders */
@@ -239,6 +240,11 @@ void xw_count(xw_book *b, lxw_worksheet *ws, uint32_t row, uint16_t col, uint64_
               xw_variant v)
 {
     xw_check(b, worksheet_write_number(ws, row, col, (double)n, fmt(b, tint, v, XW_COUNT)));
+}
+
+void xw_percent(xw_book *b, lxw_worksheet *ws, uint32_t row, uint16_t col, double pct, int tint, xw_variant v)
+{
+    xw_check(b, worksheet_write_number(ws, row, col, pct, fmt(b, tint, v, XW_PERCENT)));
 }
 
 void xw_blank(xw_book *b, lxw_worksheet *ws, uint32_t row, uint16_t col, int tint, xw_variant v)

@@ -23,6 +23,7 @@ typedef enum xw_style {
     XW_KB,      /* bytes shown in KB: "8,192 K" */
     XW_KB_FINE, /* bytes shown in KB with two decimals (section sizes) */
     XW_COUNT,   /* a count: "1,234" */
+    XW_PERCENT, /* a percentage with two decimals: "8.78 %" */
     XW_STYLE_COUNT
 } xw_style;
 
@@ -94,6 +95,8 @@ void xw_bytes(xw_book *b, lxw_worksheet *ws, uint32_t row, uint16_t col, uint64_
 void xw_count(xw_book *b, lxw_worksheet *ws, uint32_t row, uint16_t col, uint64_t n, int tint,
               xw_variant v);
 void xw_blank(xw_book *b, lxw_worksheet *ws, uint32_t row, uint16_t col, int tint, xw_variant v);
+/* A percentage (8.78 for 8.78 %), in XW_PERCENT. */
+void xw_percent(xw_book *b, lxw_worksheet *ws, uint32_t row, uint16_t col, double pct, int tint, xw_variant v);
 /* A report cell (tabular.h) in the style its column calls for. */
 void xw_cell(xw_book *b, lxw_worksheet *ws, uint32_t row, uint16_t col, const vm_cell *c,
              vm_col which, int tint, xw_variant v);
@@ -105,6 +108,7 @@ void xw_address(xw_book *b, lxw_worksheet *ws, uint32_t row, uint16_t col, const
 void xw_summary_sheet(xw_book *b, const vm_snapshot *s);
 void xw_regions_sheet(xw_book *b, const vm_snapshot *s);
 void xw_heaps_sheet(xw_book *b, const vm_snapshot *s);
+void xw_sizes_sheet(xw_book *b, const vm_snapshot *s);
 void xw_types_sheet(xw_book *b, const vm_snapshot *s); /* the object census, when taken */
 void xw_threads_sheet(xw_book *b, const vm_snapshot *s);
 void xw_modules_sheet(xw_book *b, const vm_snapshot *s);

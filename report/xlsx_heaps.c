@@ -1,9 +1,13 @@
 /* The Heaps sheet: one row per heap (NT, segment, Wine, glibc arena ...) with its parts (segments,
- * arena heaps, large blocks) beneath it as outline rows. */
+ * arena heaps, large blocks) beneath it as outline rows; when the heaps were walked (vmmap heaps,
+ * snapshot --heap-blocks), each heap's owner and statistics.  Empty cells: not known (a heap not
+ * walked, its note says why), never zero. */
+#include "heap_view.h"
 #include "xlsx_common.h"
 
-enum { H_ID, H_ADDRESS, H_KIND, H_FLAGS, H_CLASS, H_FRONT_END, H_PARTS, H_RESERVED, H_COMMITTED,
-       H_LARGEST_FREE, H_NCOLS };
+enum { H_ID, H_ADDRESS, H_KIND, H_FLAGS, H_CLASS, H_FRONT_END, H_OWNER, H_PARTS, H_RESERVED, H_COMMITTED,
+       H_BUSY, H_BUSY_B, H_FREE, H_FREE_B, H_CACHED, H_CACHED_B, H_LARGEST_FREE, H_FRAG, H_OVERHEAD, H_NOTE,
+       H_NCOLS };
 
 static const xw_column heap_cols[H_NCOLS] = {
     [H_ID] = {"Heap", 7, true},
@@ -12,11 +16,40 @@ static const xw_column heap_cols[H_NCOLS] = {
     [H_FLAGS] = {"Flags", 14, false},
     [H_CLASS] = {"Class", 14, false},
     [H_FRONT_END] = {"Front end", 11, false},
+    [H_OWNER] = {"Owner", 22, false},
     [H_PARTS] = {"Parts", 7, true},
     [H_RESERVED] = {"Reserved", 12, true},
     [H_COMMITTED] = {"Committed", 12, true},
-    [H_LARGEST_FREE] = {"Largest free", 12, true},
+    [H_BUSY] = {"Busy blocks", 12, true},
+    [H_BUSY_B] = {"Busy", 12, true},
+    [H_FREE] = {"Free blocks", 12, true},
+    [H_FREE_B] = {"Free", 12, true},
+    [H_CACHED] = {"Cached blocks", 14, true},
+    [H_CACHED_B] = {"Cached", 12, true},
+    [H_LARGEST_FREE] = {"Largest free", 13, true},
+    [H_FRAG] = {"Fragmentation", 14, true},
+    [H_OVERHEAD] = {"Overhead", 12, true},
+    [H_NOTE] = {"Note", 40, false},
 };
+
+static void write_stats(xw_book *b, lxw_worksheet *ws, uint32_t row, const vm_heap *h, int t, xw_variant v)
+{
+    if (!h->stats_known) {
+        for (uint16_t c = H_BUSY; c <= H_OVERHEAD; c++)
+            xw_blank(b, ws, row, c, t, v);
+        return;
+    }
+    const vm_heap_stats *st = &h->stats;
+    xw_count(b, ws, row, H_BUSY, st->busy_blocks, t, v);
+    xw_bytes(b, ws, row, H_BUSY_B, st->busy_bytes, t, v, XW_KB);
+    xw_count(b, ws, row, H_FREE, st->free_blocks, t, v);
+    xw_bytes(b, ws, row, H_FREE_B, st->free_bytes, t, v, XW_KB);
+    xw_count(b, ws, row, H_CACHED, st->cached_blocks, t, v);
+    xw_bytes(b, ws, row, H_CACHED_B, st->cached_bytes, t, v, XW_KB);
+    xw_bytes(b, ws, row, H_LARGEST_FREE, st->largest_free, t, v, XW_KB);
+    xw_percent(b, ws, row, H_FRAG, st->fragmentation, t, v);
+    xw_bytes(b, ws, row, H_OVERHEAD, st->overhead_bytes, t, v, XW_KB);
+}
 
 static void write_heap(xw_book *b, lxw_worksheet *ws, uint32_t row, const vm_snapshot *s,
                        const vm_heap *h)
@@ -30,18 +63,26 @@ static void write_heap(xw_book *b, lxw_worksheet *ws, uint32_t row, const vm_sna
     }
     xw_row(b, ws, row, v);
     xw_count(b, ws, row, H_ID, (uint64_t)(h->id < 0 ? 0 : h->id), t, v);
-    xw_address(b, ws, row, H_ADDRESS, s, h->address, t, v);
+    if (h->address_unknown)
+        xw_blank(b, ws, row, H_ADDRESS, t, v);
+    else
+        xw_address(b, ws, row, H_ADDRESS, s, h->address, t, v);
     xw_text(b, ws, row, H_KIND, h->kind, t, v, XW_TEXT);
     xw_text(b, ws, row, H_FLAGS, h->flags, t, v, XW_TEXT);
     xw_text(b, ws, row, H_CLASS, h->heap_class, t, v, XW_TEXT);
     xw_text(b, ws, row, H_FRONT_END, h->front_end, t, v, XW_TEXT);
+    if (h->owners_known) {
+        char owner[192];
+        vm_heap_owner_text(s, h, owner, sizeof owner);
+        xw_text(b, ws, row, H_OWNER, owner[0] ? owner : "none found", t, v, XW_TEXT);
+    } else {
+        xw_blank(b, ws, row, H_OWNER, t, v);
+    }
     xw_count(b, ws, row, H_PARTS, h->nparts, t, v);
     xw_bytes(b, ws, row, H_RESERVED, reserved, t, v, XW_KB);
     xw_bytes(b, ws, row, H_COMMITTED, committed, t, v, XW_KB);
-    if (h->largest_free_known)
-        xw_bytes(b, ws, row, H_LARGEST_FREE, h->largest_free, t, v, XW_KB);
-    else
-        xw_blank(b, ws, row, H_LARGEST_FREE, t, v);
+    write_stats(b, ws, row, h, t, v);
+    xw_text(b, ws, row, H_NOTE, h->walk_note, t, v, XW_TEXT);
 }
 
 static void write_part(xw_book *b, lxw_worksheet *ws, uint32_t row, const vm_snapshot *s,
@@ -57,7 +98,8 @@ static void write_part(xw_book *b, lxw_worksheet *ws, uint32_t row, const vm_sna
         xw_blank(b, ws, row, c, t, v);
     xw_bytes(b, ws, row, H_RESERVED, p->size, t, v, XW_KB);
     xw_bytes(b, ws, row, H_COMMITTED, p->committed, t, v, XW_KB);
-    xw_blank(b, ws, row, H_LARGEST_FREE, t, v);
+    for (uint16_t c = H_BUSY; c < H_NCOLS; c++)
+        xw_blank(b, ws, row, c, t, v);
 }
 
 void xw_heaps_sheet(xw_book *b, const vm_snapshot *s)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds every libFuzzer target (clang, ASan+UBSan) and runs each for SECONDS.
 #   scripts/fuzz.sh SECONDS tests/fuzz/fuzz_*.c
-# Seeds come from tests/fuzz/corpus/NAME/ when present; the working corpus goes to build-fuzz/.
+# Seeds come from tests/fuzz/corpus/NAME/ when present, a libFuzzer dictionary from
+# tests/fuzz/NAME.dict; the working corpus goes to build-fuzz/.
 # A crash, leak, timeout or sanitizer report fails the run and leaves the input in build-fuzz/.
 set -u
 secs=$1; shift
@@ -18,9 +19,10 @@ for src in "$@"; do
             -o "$bin" "$src" $B/libvmmap.a -lxlsxwriter -lcjson -llzma -lbz2 -lz -lm -pthread; then
         echo "fuzz: $name: build failed"; failed=$((failed + 1)); continue
     fi
-    seeds=()
+    seeds=() dict=()
     [ -d "tests/fuzz/corpus/$name" ] && seeds+=("tests/fuzz/corpus/$name")
-    if "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=0 \
+    [ -f "tests/fuzz/$name.dict" ] && dict+=("-dict=tests/fuzz/$name.dict")
+    if "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=0 "${dict[@]}" \
             -artifact_prefix=$B/artifacts/ "$B/corpus/$name" "${seeds[@]}" > "$B/$name.log" 2>&1; then
         echo "fuzz: $name: ok ($(grep -c . "$B/$name.log") log lines, $(ls "$B/corpus/$name" | wc -l) corpus inputs)"
         passed=$((passed + 1))

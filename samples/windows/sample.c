@@ -6,11 +6,15 @@
  *   sample.exe --seconds N        wait N seconds instead of reading stdin
  *   sample.exe --tempdir DIR      create the temp files (file mapping, data-file DLL copy) in DIR
  *                                 instead of GetTempPath(); the test passes a Z:\ path it removes
- *   sample.exe --dump FILE        after printing the ground truth, write a full-memory minidump of
- *                                 this process to FILE with dbghelp's MiniDumpWriteDump
+ *   sample.exe --dump FILE        after printing the ground truth, have a full-memory minidump of
+ *                                 this process written to FILE with dbghelp's MiniDumpWriteDump
  *                                 (MiniDumpWithFullMemory | MiniDumpWithFullMemoryInfo |
  *                                 MiniDumpWithThreadInfo, falling back to MiniDumpWithFullMemory
- *                                 alone), print a second JSON line
+ *                                 alone) by a second instance of the sample, started suspended
+ *                                 before the heaps are walked (sample.exe --dump-of PID FILE:
+ *                                 MiniDumpWriteDump allocates from the heaps of the process that
+ *                                 calls it, so the dump shows the heaps exactly as the ground
+ *                                 truth describes them), print a second JSON line
  *                                 {"dump": "FILE", "ok": true|false, "flags": "0x...", "error": N}
  *                                 and keep waiting.  The ground truth line says which addresses
  *                                 the dump must explain, so a minidump reader test can compare
@@ -24,11 +28,18 @@
  *                     ("heap", "in": "region" or "large") and the heap the API is expected to use
  *   private_heap      HeapCreate(0, 0, 0) filled with 6 MiB of 4000-byte blocks: more than one
  *                     segment (Windows) / subheap (Wine)
+ *   dll               sample_heapdll.dll (dll/, loaded from the exe's folder): a heap it created
+ *                     when loaded, its handle in the DLL's .bss (handle_address), 50 blocks of
+ *                     1000 bytes allocated from it; the sample keeps no heap handle in its own
+ *                     image's data (vmmap names a heap's owner after the modules that do)
  *   heaps[]           GetProcessHeaps(), each heap's HeapWalk region list (lpData, cbData,
  *                     Region.dwCommittedSize, dwUnCommittedSize, lpFirstBlock, lpLastBlock) and its
  *                     busy blocks outside every region (large blocks, own reservations);
  *                     for each, its allocation [AllocationBase, end) and committed bytes as
- *                     VirtualQuery sees them
+ *                     VirtualQuery sees them; "walk": HeapWalk's own sums (cbData and cbOverhead
+ *                     of the busy entries inside regions, cbData of the large ones, of the free
+ *                     entries) and every free entry with the region it was listed under, for
+ *                     vmmap's per-heap statistics (docs/testing-windows.md maps one onto the other)
  *   reservation       VirtualAlloc MEM_RESERVE 64 MiB, first 1 MiB committed
  *   small_virtual     VirtualAlloc 12 KiB: the rest of its 64 KiB granule is Unusable
  *   threads[]         main + 3 threads created with STACK_SIZE_PARAM_IS_A_RESERVATION 256 KiB,
@@ -86,6 +97,9 @@
 #define MAX_REGIONS 128
 #define MAX_LARGE 64
 #define MAX_ALLOCS 32
+#define MAX_FREES 256
+#define DLL_BLOCKS 50
+#define DLL_BLOCK_SIZE 1000
 #define OUT_SIZE (1 * MiB)
 
 /* TEB offsets (x64): windows-internals.md section 1. */
@@ -93,6 +107,12 @@
 #define TEB_STACK_LIMIT 0x10
 #define TEB_PEB 0x60
 #define TEB_DEALLOCATION_STACK 0x1478
+
+/* The DLL with a heap of its own (dll/sample_heapdll.c), loaded from the exe's folder. */
+#define HEAPDLL_NAME L"sample_heapdll.dll"
+typedef HANDLE(WINAPI *heapdll_handle_fn)(void);
+typedef HANDLE *(WINAPI *heapdll_slot_fn)(void);
+typedef void *(WINAPI *heapdll_alloc_fn)(int count, SIZE_T size);
 
 /* C++ part (sample_cpp.cpp). */
 void *cpp_allocate(int count, size_t big_size, void **big_out);
@@ -187,8 +207,15 @@ typedef struct region_info {
 typedef struct large_info {
     uint64_t address, size;
     uint64_t alloc_base, alloc_end, vq_committed;
-    unsigned flags;
+    unsigned flags, overhead;
 } large_info;
+
+/* A free entry as HeapWalk gives it, and the region it was listed under (its index). */
+typedef struct free_info {
+    uint64_t address, size;
+    unsigned overhead;
+    int region;
+} free_info;
 
 typedef struct heap_info {
     HANDLE handle;
@@ -197,11 +224,20 @@ typedef struct heap_info {
     large_info large[MAX_LARGE];
     int nlarge;
     unsigned long busy, free_blocks, uncommitted_ranges, entries;
+    /* HeapWalk's own sums: cbData and cbOverhead of the busy entries inside regions, cbData of the
+     * busy entries outside every region (large blocks), of the free entries; the free entries. */
+    uint64_t busy_data, busy_overhead, large_data, free_data, free_overhead, uncommitted_bytes;
+    free_info frees[MAX_FREES];
+    int nfrees;
+    bool frees_all;
     bool walk_ok;
     unsigned long walk_error;
 } heap_info;
 
-static heap_info g_heaps[MAX_HEAPS];
+/* Every heap handle the sample keeps lives in VirtualAlloc'd memory (these arrays, allocated by
+ * main), never in the exe's .data/.bss: vmmap names a heap's owner after the modules whose
+ * writable data holds its handle, and the sample must not own every heap it looks at. */
+static heap_info *g_heaps;
 static int g_nheaps;
 
 /* The end of a region as HeapWalk describes it: its committed + uncommitted span from lpData,
@@ -240,17 +276,25 @@ static void walk_heap(heap_info *h)
             }
         } else if (e.wFlags & PROCESS_HEAP_UNCOMMITTED_RANGE) {
             h->uncommitted_ranges++;
+            h->uncommitted_bytes += e.cbData;
         } else if (e.wFlags & PROCESS_HEAP_ENTRY_BUSY) {
             h->busy++;
+            h->busy_data += e.cbData;
+            h->busy_overhead += e.cbOverhead;
             /* Only blocks of at least 64 KiB can be their own reservation: keep those. */
             if (e.cbData >= 64 * KiB && nbusy_outside < (int)(sizeof busy_outside / sizeof *busy_outside)) {
                 large_info *l = &busy_outside[nbusy_outside++];
                 l->address = (uintptr_t)e.lpData;
                 l->size = e.cbData;
                 l->flags = e.wFlags;
+                l->overhead = e.cbOverhead;
             }
         } else {
             h->free_blocks++;
+            h->free_data += e.cbData;
+            h->free_overhead += e.cbOverhead;
+            if (h->nfrees < MAX_FREES)
+                h->frees[h->nfrees++] = (free_info){(uintptr_t)e.lpData, e.cbData, e.cbOverhead, h->nregions - 1};
         }
     }
     DWORD err = GetLastError();
@@ -259,14 +303,19 @@ static void walk_heap(heap_info *h)
         h->walk_ok = false;
         h->walk_error = err;
     }
+    h->frees_all = h->nfrees == (int)h->free_blocks;
     /* Pass 2: a busy block outside every region is a large block (its own reservation). */
     for (int i = 0; i < nbusy_outside && h->nlarge < MAX_LARGE; i++) {
         bool inside = false;
         for (int r = 0; r < h->nregions && !inside; r++)
             inside = busy_outside[i].address >= h->regions[r].address &&
                      busy_outside[i].address < region_end(&h->regions[r]);
-        if (!inside)
+        if (!inside) {
             h->large[h->nlarge++] = busy_outside[i];
+            h->busy_data -= busy_outside[i].size;
+            h->busy_overhead -= busy_outside[i].overhead;
+            h->large_data += busy_outside[i].size;
+        }
     }
     for (int r = 0; r < h->nregions; r++) {
         region_info *ri = &h->regions[r];
@@ -326,7 +375,7 @@ typedef struct alloc_info {
     HANDLE api_heap; /* the heap this API is expected to allocate from */
 } alloc_info;
 
-static alloc_info g_allocs[MAX_ALLOCS];
+static alloc_info *g_allocs;  /* MAX_ALLOCS, VirtualAlloc'd (see g_heaps) */
 static int g_nallocs;
 
 static void track(const char *what, void *p, uint64_t size, HANDLE api_heap)
@@ -476,29 +525,69 @@ static void write_all(HANDLE h, const char *buf, size_t len)
     }
 }
 
-static bool write_dump(const wchar_t *path, DWORD *flags_used, DWORD *error)
+static const DWORD DUMP_TRIES[] = {
+    MiniDumpWithFullMemory | MiniDumpWithFullMemoryInfo | MiniDumpWithThreadInfo,
+    MiniDumpWithFullMemory,
+};
+#define DUMP_FAILED 100  /* exit code of the dumper: index into DUMP_TRIES, or this + GetLastError's low bits */
+
+/* The dumper (sample.exe --dump-of PID FILE): writes a full-memory minidump of process pid to
+ * path.  Exit code: the index of the DUMP_TRIES flags that worked, else DUMP_FAILED and up. */
+static int dump_other(DWORD pid, const wchar_t *path)
 {
+    HANDLE proc = OpenProcess(PROCESS_QUERY_INFORMATION | PROCESS_VM_READ | PROCESS_DUP_HANDLE, FALSE, pid);
+    if (!proc)
+        return DUMP_FAILED + (int)(GetLastError() & 0xff);
     HANDLE f = CreateFileW(path, GENERIC_READ | GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
-    if (f == INVALID_HANDLE_VALUE) {
-        *error = GetLastError();
-        return false;
-    }
-    static const DWORD tries[] = {
-        MiniDumpWithFullMemory | MiniDumpWithFullMemoryInfo | MiniDumpWithThreadInfo,
-        MiniDumpWithFullMemory,
-    };
-    bool ok = false;
-    for (size_t i = 0; i < sizeof tries / sizeof *tries && !ok; i++) {
+    if (f == INVALID_HANDLE_VALUE)
+        return DUMP_FAILED + (int)(GetLastError() & 0xff);
+    int rc = DUMP_FAILED;
+    for (size_t i = 0; i < sizeof DUMP_TRIES / sizeof *DUMP_TRIES && rc == DUMP_FAILED; i++) {
         SetFilePointer(f, 0, NULL, FILE_BEGIN);
         SetEndOfFile(f);
-        *flags_used = tries[i];
-        ok = MiniDumpWriteDump(GetCurrentProcess(), GetCurrentProcessId(), f, (MINIDUMP_TYPE)tries[i], NULL, NULL,
-                               NULL) != FALSE;
-        if (!ok)
-            *error = GetLastError();
+        if (MiniDumpWriteDump(proc, pid, f, (MINIDUMP_TYPE)DUMP_TRIES[i], NULL, NULL, NULL))
+            rc = (int)i;
+        else if (i + 1 == sizeof DUMP_TRIES / sizeof *DUMP_TRIES)
+            rc = DUMP_FAILED + (int)(GetLastError() & 0xff);
     }
     CloseHandle(f);
-    return ok;
+    CloseHandle(proc);
+    return rc;
+}
+
+/* The dump is written by a second instance of the sample, started suspended before the heaps are
+ * walked: MiniDumpWriteDump allocates from the heaps of the process that calls it, so a sample
+ * dumping itself would show heaps that are no longer those its ground truth describes. */
+static bool start_dumper(const wchar_t *dump_path, PROCESS_INFORMATION *pi)
+{
+    static wchar_t cmd[3 * MAX_PATH];
+    wchar_t exe[MAX_PATH];
+    STARTUPINFOW si;
+    DWORD n = GetModuleFileNameW(NULL, exe, MAX_PATH);
+    if (n == 0 || n >= MAX_PATH)
+        return false;
+    _snwprintf(cmd, sizeof cmd / sizeof *cmd, L"\"%ls\" --dump-of %lu \"%ls\"", exe,
+               (unsigned long)GetCurrentProcessId(), dump_path);
+    cmd[sizeof cmd / sizeof *cmd - 1] = L'\0';
+    memset(&si, 0, sizeof si);
+    si.cb = sizeof si;
+    return CreateProcessW(exe, cmd, NULL, NULL, FALSE, CREATE_SUSPENDED, NULL, NULL, &si, pi) != FALSE;
+}
+
+static bool run_dumper(PROCESS_INFORMATION *pi, DWORD *flags_used, DWORD *error)
+{
+    DWORD code = DUMP_FAILED;
+    ResumeThread(pi->hThread);
+    if (WaitForSingleObject(pi->hProcess, 600000) != WAIT_OBJECT_0 || !GetExitCodeProcess(pi->hProcess, &code))
+        code = DUMP_FAILED;
+    CloseHandle(pi->hThread);
+    CloseHandle(pi->hProcess);
+    if (code < sizeof DUMP_TRIES / sizeof *DUMP_TRIES) {
+        *flags_used = DUMP_TRIES[code];
+        return true;
+    }
+    *error = code;
+    return false;
 }
 
 int main(void)
@@ -516,6 +605,8 @@ int main(void)
             tempdir_arg = argv[++i];
         else if (wcscmp(argv[i], L"--dump") == 0 && i + 1 < argc)
             dump_path = argv[++i];
+        else if (wcscmp(argv[i], L"--dump-of") == 0 && i + 2 < argc)
+            return dump_other((DWORD)wcstoul(argv[i + 1], NULL, 10), argv[i + 2]);
         else {
             fprintf(stderr, "usage: sample.exe [--seconds N] [--tempdir DIR] [--dump FILE]\n");
             return 2;
@@ -526,6 +617,29 @@ int main(void)
     GetSystemInfo(&si);
     HANDLE process_heap = GetProcessHeap();
     HANDLE crt_heap = (HANDLE)_get_heap_handle();
+    g_heaps = VirtualAlloc(NULL, MAX_HEAPS * sizeof *g_heaps, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+    g_allocs = VirtualAlloc(NULL, MAX_ALLOCS * sizeof *g_allocs, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+    if (!g_heaps || !g_allocs)
+        die("VirtualAlloc(sample state)");
+
+    /* ---- a DLL with a heap of its own (its handle in the DLL's .bss, as a static CRT keeps it) ---- */
+    wchar_t dll_file[MAX_PATH];
+    DWORD dl = GetModuleFileNameW(NULL, dll_file, MAX_PATH);
+    wchar_t *slash = dl && dl < MAX_PATH ? wcsrchr(dll_file, L'\\') : NULL;
+    if (!slash || (size_t)(slash - dll_file) + 1 + wcslen(HEAPDLL_NAME) >= MAX_PATH)
+        die("GetModuleFileName(exe)");
+    wcscpy(slash + 1, HEAPDLL_NAME);
+    HMODULE heapdll = LoadLibraryW(dll_file);
+    if (!heapdll)
+        die("LoadLibrary(sample_heapdll.dll)");
+    heapdll_handle_fn heapdll_handle = (heapdll_handle_fn)(void (*)(void))GetProcAddress(heapdll, "heapdll_handle");
+    heapdll_slot_fn heapdll_slot = (heapdll_slot_fn)(void (*)(void))GetProcAddress(heapdll, "heapdll_handle_slot");
+    heapdll_alloc_fn heapdll_alloc = (heapdll_alloc_fn)(void (*)(void))GetProcAddress(heapdll, "heapdll_allocate");
+    if (!heapdll_handle || !heapdll_slot || !heapdll_alloc || !heapdll_handle())
+        die("sample_heapdll.dll exports");
+    void *dll_first = heapdll_alloc(DLL_BLOCKS, DLL_BLOCK_SIZE);
+    if (!dll_first)
+        die("heapdll_allocate");
 
     /* ---- heap allocations ---- */
     static void *small[SMALL_COUNT];
@@ -573,6 +687,7 @@ int main(void)
             die("HeapAlloc(private heap)");
         memset(priv[i], 3, PRIV_PIECE);
     }
+    track("dll heap first", dll_first, DLL_BLOCK_SIZE, heapdll_handle());
     track("private heap first", priv[0], PRIV_PIECE, priv_heap);
     track("private heap last", priv[PRIV_COUNT - 1], PRIV_PIECE, priv_heap);
 
@@ -676,6 +791,9 @@ int main(void)
         die("waiting for the threads");
 
     /* ---- walk the heaps (nothing is allocated from a heap after this) ---- */
+    PROCESS_INFORMATION dumper;
+    if (dump_path && !start_dumper(dump_path, &dumper))
+        die("CreateProcess(dumper)");
     walk_all_heaps();
     g_out = VirtualAlloc(NULL, OUT_SIZE, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
     if (!g_out)
@@ -708,11 +826,23 @@ int main(void)
         const heap_info *h = &g_heaps[i];
         out("%s{", i ? "," : "");
         out_hex("handle", (uintptr_t)h->handle);
-        out(",\"process_heap\":%s,\"crt_heap\":%s,\"private_heap\":%s,\"walk_ok\":%s,\"walk_error\":%lu,"
-            "\"entries\":%lu,\"busy\":%lu,\"free\":%lu,\"uncommitted_ranges\":%lu,\"regions\":[",
+        out(",\"process_heap\":%s,\"crt_heap\":%s,\"private_heap\":%s,\"dll_heap\":%s,\"walk_ok\":%s,"
+            "\"walk_error\":%lu,\"entries\":%lu,\"busy\":%lu,\"free\":%lu,\"uncommitted_ranges\":%lu,",
             h->handle == process_heap ? "true" : "false", h->handle == crt_heap ? "true" : "false",
-            h->handle == priv_heap ? "true" : "false", h->walk_ok ? "true" : "false", h->walk_error, h->entries,
-            h->busy, h->free_blocks, h->uncommitted_ranges);
+            h->handle == priv_heap ? "true" : "false", h->handle == heapdll_handle() ? "true" : "false",
+            h->walk_ok ? "true" : "false", h->walk_error, h->entries, h->busy, h->free_blocks, h->uncommitted_ranges);
+        out("\"walk\":{\"busy_data\":%llu,\"busy_overhead\":%llu,\"large\":%d,\"large_data\":%llu,"
+            "\"free_data\":%llu,\"free_overhead\":%llu,\"uncommitted_bytes\":%llu,\"frees_all\":%s,\"frees\":[",
+            (unsigned long long)h->busy_data, (unsigned long long)h->busy_overhead, h->nlarge,
+            (unsigned long long)h->large_data, (unsigned long long)h->free_data, (unsigned long long)h->free_overhead,
+            (unsigned long long)h->uncommitted_bytes, h->frees_all ? "true" : "false");
+        for (int f = 0; f < h->nfrees; f++) {
+            out("%s{", f ? "," : "");
+            out_hex("address", h->frees[f].address);
+            out(",\"size\":%llu,\"overhead\":%u,\"region\":%d}", (unsigned long long)h->frees[f].size,
+                h->frees[f].overhead, h->frees[f].region);
+        }
+        out("]},\"regions\":[");
         for (int r = 0; r < h->nregions; r++) {
             const region_info *ri = &h->regions[r];
             out("%s{", r ? "," : "");
@@ -764,7 +894,21 @@ int main(void)
     for (int i = 0; i < g_nheaps; i++)
         if (g_heaps[i].handle == priv_heap)
             priv_regions = g_heaps[i].nregions;
-    out("],\"private_heap\":{");
+    out("],\"dll\":{");
+    {
+        wchar_t wdll[MAX_PATH];
+        if (!GetModuleFileNameW(heapdll, wdll, MAX_PATH))
+            wdll[0] = L'\0';
+        out_str("path", utf8(wdll, buf, sizeof buf));
+    }
+    out(",");
+    out_hex("base", (uintptr_t)heapdll);
+    out(",");
+    out_hex("heap", (uintptr_t)heapdll_handle());
+    out(",");
+    out_hex("handle_address", (uintptr_t)heapdll_slot());
+    out(",\"blocks\":%d,\"block_size\":%d},", DLL_BLOCKS, DLL_BLOCK_SIZE);
+    out("\"private_heap\":{");
     out_hex("handle", (uintptr_t)priv_heap);
     out(",\"count\":%u,\"piece\":%u,\"regions\":%d},", (unsigned)PRIV_COUNT, (unsigned)PRIV_PIECE, priv_regions);
 
@@ -835,7 +979,7 @@ int main(void)
 
     if (dump_path) {
         DWORD flags = 0, error = 0;
-        bool ok = write_dump(dump_path, &flags, &error);
+        bool ok = run_dumper(&dumper, &flags, &error);
         g_len = 0;
         out("{");
         out_str("dump", utf8(dump_path, buf, sizeof buf));
@@ -874,6 +1018,7 @@ int main(void)
     VirtualFree(small_va, 0, MEM_RELEASE);
     VirtualFree(resv, 0, MEM_RELEASE);
     VirtualFree(g_out, 0, MEM_RELEASE);
+    FreeLibrary(heapdll);
     for (SIZE_T i = 0; i < PRIV_COUNT; i++)
         HeapFree(priv_heap, 0, priv[i]);
     HeapDestroy(priv_heap);

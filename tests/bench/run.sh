@@ -133,7 +133,9 @@ bench_minidump() { tests/bench/minidump.sh "$BUILD"; }
 
 bench_diff() { tests/bench/diff.sh "$BUILD"; }
 
-SECTIONS=(${BENCH_SECTIONS:-bench_many_maps bench_report bench_minidump bench_diff})  # BENCH_SECTIONS="..." runs some
+bench_heaps() { tests/bench/heaps.sh "$BUILD"; }
+
+SECTIONS=(${BENCH_SECTIONS:-bench_many_maps bench_report bench_minidump bench_diff bench_heaps})  # BENCH_SECTIONS="..." runs some
 
 status=0
 for section in "${SECTIONS[@]}"; do

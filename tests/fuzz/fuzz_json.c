@@ -1,8 +1,9 @@
 /* libFuzzer target: the snapshot JSON reader.
  *
  * Any input must either fail with a message (code VM_EXIT_BAD_INPUT) or give a snapshot; a
- * snapshot, written (pretty and compact) and read again, must be equal to itself: the reader
- * accepts nothing the writer cannot reproduce.  Seeds: tests/fuzz/corpus/fuzz_json/. */
+ * snapshot (which the reader has checked to be consistent: vmmap/model/snapshot_check.h),
+ * written (pretty and compact) and read again, must be equal to itself: the reader accepts
+ * nothing the writer cannot reproduce.  Seeds: tests/fuzz/corpus/fuzz_json/. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

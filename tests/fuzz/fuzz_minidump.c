@@ -2,13 +2,16 @@
  * captured range is read back through the memory reader (plus reads straddling and beyond the
  * ranges), and the full map is built from it (vm_minidump_capture_buffer: regions, NT facts, PE
  * headers, TEB/PEB, heap walks, classification).  Any input must give a map or a clear error,
- * never a crash, a hang, a leak or an out-of-bounds read.  Seeds: tests/fuzz/corpus/fuzz_minidump
+ * never a crash, a hang, a leak or an out-of-bounds read; and a map must be a snapshot that,
+ * written as JSON, loads again (vm_snapshot_reloads).  Seeds: tests/fuzz/corpus/fuzz_minidump
  * (written by tests/unit/test_minidump with VMMAP_MINIDUMP_SEEDS=DIR). */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/json_reload.h"
 #include "vmmap/parse/minidump.h"
 #include "vmmap/capture/capture.h"
 #include "vmmap/sources/minidump/minidump_source.h"
@@ -56,6 +59,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == 0) {
         if (!s || strcmp(s->source, "minidump") != 0)
             __builtin_trap();
+        char why[512];
+        if (!vm_snapshot_reloads(s, why, sizeof why)) { /* every snapshot vmmap writes loads again */
+            fprintf(stderr, "the map of this dump does not load again: %s\n", why);
+            __builtin_trap();
+        }
         vm_snapshot_free(s);
     } else if (s || e.msg[0] == '\0') {
         __builtin_trap();

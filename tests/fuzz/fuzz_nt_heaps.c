@@ -2,10 +2,14 @@
  * nt_heaps: the input is target memory mapped at a fixed base.  Byte 0 picks the bitness (bit 0)
  * and whether a PEB is read (bit 1); bytes 1..6 place the heap handles (or the PEB) inside the
  * input; bytes 7..8 an OS build hint.  Whatever the bytes, the walk must end, without a crash,
- * a leak or a part that wraps around the address space. */
+ * a leak or a part that wraps around the address space, and the heaps, made into a snapshot as a
+ * source would (vm_classify), must give one that loads again (vm_snapshot_reloads). */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include "report/json_reload.h"
+#include "vmmap/classify/classify.h"
 #include "vmmap/model/snapshot.h"
 #include "vmmap/parse/memreader.h"
 #include "vmmap/parse/nt_heaps.h"
@@ -46,6 +50,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (p->address + p->size < p->address || p->committed > p->size || !p->what)
                 __builtin_trap();
         }
+    /* The heaps made into a snapshot, as a source would: it must load again. */
+    snap->page_size = 4096;
+    snap->alloc_granularity = 65536;
+    snap->user_top = bits == 32 ? UINT64_C(0xffff0000) : UINT64_C(0x7fffffff0000);
+    snap->process.bits = bits;
+    vm_facts facts = {.snap = snap};
+    vm_error err;
+    vm_error_clear(&err);
+    char why[512];
+    if (vm_classify(&facts, &err) == VM_EXIT_OK && !vm_snapshot_reloads(snap, why, sizeof why)) {
+        fprintf(stderr, "a snapshot of these heaps does not load again: %s\n", why);
+        __builtin_trap();
+    }
+    vm_facts_free_blocks(&facts);
     vm_snapshot_free(snap);
     return 0;
 }

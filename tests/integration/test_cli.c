@@ -380,6 +380,158 @@ static void test_unwritable_output(void **state)
     pu_run_result_free(&r);
 }
 
+static size_t occurrences(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* `vmmap -5`: one message for one mistake (getopt's own "invalid option" was a second one). */
+static void test_one_message_per_mistake(void **state)
+{
+    (void)state;
+    static const char *const cases[][3] = {
+        {"-5", NULL, "unknown option -5"},
+        {"show", "--bogus", "unknown option --bogus"},
+        {"show", "--type", "option --type needs a value"},
+        {"watch", "-o", "option -o needs a value"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pu_run_result r = cases[i][1] ? vmmap(cases[i][0], "--self", cases[i][1], NULL) : vmmap(cases[i][0], NULL);
+        if (r.exit_code != 2 || !strstr(r.err, cases[i][2]) || occurrences(r.err, "error") != 1 ||
+            strstr(r.err, "invalid option"))
+            fail_msg("%s %s: exit %d, stderr: %s", cases[i][0], cases[i][1] ? cases[i][1] : "", r.exit_code, r.err);
+        assert_memory_equal(r.err, "vmmap: error: ", 14);
+        assert_non_null(strstr(r.err, "vmmap: hint: "));
+        pu_run_result_free(&r);
+    }
+}
+
+/* `vmmap 123 456`: one target is expected, and diff compares two. */
+static void test_two_targets_point_at_diff(void **state)
+{
+    (void)state;
+    pu_run_result r = vmmap("123", "456", NULL);
+    assert_int_equal(r.exit_code, 2);
+    assert_non_null(strstr(r.err, "one target expected"));
+    assert_non_null(strstr(r.err, "vmmap: hint: to compare two processes or snapshots: vmmap diff 123 456"));
+    pu_run_result_free(&r);
+}
+
+/* --address beyond the user address space is an error in our format (stderr, exit 2); a free
+ * gap is an answer (stdout, exit 0). */
+static void test_address_outside_user_space(void **state)
+{
+    (void)state;
+    char a[512];
+    path_in_tmp(a, sizeof a, "addr.json");
+    pu_run_result r = vmmap("snapshot", "--self", "-q", "-o", a, NULL);
+    assert_int_equal(r.exit_code, 0);
+    pu_run_result_free(&r);
+    r = vmmap("show", a, "--address", "0xffffffffffffffff", NULL);
+    if (r.exit_code != 2 || r.out_len != 0 || strncmp(r.err, "vmmap: error: --address FFFFFFFFFFFFFFFF: outside the user "
+                                                             "address space", 68) != 0)
+        fail_msg("exit %d; stdout: %s; stderr: %s", r.exit_code, r.out, r.err);
+    assert_non_null(strstr(r.err, "vmmap: hint: "));
+    pu_run_result_free(&r);
+    r = vmmap("show", a, "--address", "0x1000", NULL); /* below every mapping: Free */
+    assert_int_equal(r.exit_code, 0);
+    assert_non_null(strstr(r.out, "Free"));
+    pu_run_result_free(&r);
+}
+
+/* A 131,000-character argument: the message keeps its reason (it was cut at about 780 bytes). */
+static void test_huge_argument_keeps_the_reason(void **state)
+{
+    (void)state;
+    size_t n = 131000;
+    char *huge = malloc(n + 1), *path = malloc(n + 16);
+    assert_non_null(huge);
+    assert_non_null(path);
+    memset(huge, 'a', n);
+    huge[n] = '\0';
+    snprintf(path, n + 16, "%s/%s", tmpdir, huge);
+    pu_run_result r = vmmap("show", "--self", "--type", huge, NULL);
+    assert_int_equal(r.exit_code, 2);
+    assert_true(r.err_len < 1000);
+    assert_non_null(strstr(r.err, "...(131001 bytes)...")); /* the word is the argument and its colon */
+    assert_non_null(strstr(r.err, ": unknown type"));
+    pu_run_result_free(&r);
+    r = vmmap("snapshot", "--self", "-o", path, NULL);
+    assert_int_equal(r.exit_code, 1);
+    assert_true(r.err_len < 1000);
+    assert_non_null(strstr(r.err, "the file name is too long"));
+    pu_run_result_free(&r);
+    free(huge);
+    free(path);
+}
+
+/* --help says what the commands do: show's columns include Pss and Swap and its --type the
+ * pagetable that diff accepts; the general help lists every environment variable. */
+static void test_help_is_complete(void **state)
+{
+    (void)state;
+    pu_run_result r = vmmap("show", "--help", NULL);
+    assert_int_equal(r.exit_code, 0);
+    assert_non_null(strstr(r.out, "Pss"));
+    assert_non_null(strstr(r.out, "Swap"));
+    assert_non_null(strstr(r.out, "pagetable"));
+    pu_run_result_free(&r);
+    r = vmmap("show", "--self", "--type", "pagetable", NULL);
+    assert_int_equal(r.exit_code, 0);
+    pu_run_result_free(&r);
+    r = vmmap("--help", NULL);
+    const char *const vars[] = {"VMMAP_THREADS", "VMMAP_FSYNC", "VMMAP_TIMINGS", "VMMAP_DIFF_TIMINGS"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        if (!strstr(r.out, vars[i]))
+            fail_msg("vmmap --help does not mention %s", vars[i]);
+    pu_run_result_free(&r);
+}
+
+/* Counted nouns agree with their count: "1 thread", "Growth over 1 sample". */
+static void test_grammar(void **state)
+{
+    (void)state;
+    char a[512], dir[512];
+    path_in_tmp(a, sizeof a, "one.json");
+    pu_run_result r = vmmap("snapshot", "--self", "-o", a, NULL);
+    assert_int_equal(r.exit_code, 0);
+    assert_non_null(strstr(r.err, " 1 thread,"));
+    pu_run_result_free(&r);
+    r = vmmap("summary", a, NULL);
+    assert_non_null(strstr(r.out, " 1 thread,"));
+    assert_null(strstr(r.out, " 1 threads"));
+    pu_run_result_free(&r);
+    path_in_tmp(dir, sizeof dir, "one-sample");
+    r = vmmap("watch", "--self", "-n", "1", "-q", "-o", dir, NULL);
+    assert_int_equal(r.exit_code, 0);
+    assert_non_null(strstr(r.out, "Growth over 1 sample,"));
+    pu_run_result_free(&r);
+    char rm[600];
+    snprintf(rm, sizeof rm, "%s", dir);
+    pu_tempdir_remove(rm);
+}
+
+/* info counts heaps as the summary does: every heap listed, then how many were walked. */
+static void test_info_heap_count_matches_summary(void **state)
+{
+    (void)state;
+    const char *dump = "../shared/testdata/minidumps/breakpad__tiny-exe-with-cet-xsave.dmp";
+    if (!pu_file_exists(dump)) {
+        print_message("[ SKIP     ] %s is missing\n", dump);
+        skip();
+    }
+    pu_run_result r = vmmap("info", dump, NULL);
+    assert_int_equal(r.exit_code, 0);
+    assert_non_null(strstr(r.out, "; 1 heap (0 walked, 1 not captured)"));
+    pu_run_result_free(&r);
+    r = vmmap(dump, NULL);
+    assert_non_null(strstr(r.out, ", 1 heap\n"));
+    pu_run_result_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -392,6 +544,13 @@ int main(void)
         cmocka_unit_test(test_show_filters_and_address),
         cmocka_unit_test(test_bad_snapshot_file),
         cmocka_unit_test(test_unwritable_output),
+        cmocka_unit_test(test_one_message_per_mistake),
+        cmocka_unit_test(test_two_targets_point_at_diff),
+        cmocka_unit_test(test_address_outside_user_space),
+        cmocka_unit_test(test_huge_argument_keeps_the_reason),
+        cmocka_unit_test(test_help_is_complete),
+        cmocka_unit_test(test_grammar),
+        cmocka_unit_test(test_info_heap_count_matches_summary),
         cmocka_unit_test(test_file_kind_from_first_bytes),
         cmocka_unit_test(test_directory_target),
     };

@@ -1,7 +1,7 @@
 /* Integration test of `vmmap diff` with the binary: the Linux sample snapshotted, then compared
  * with itself live after doing nothing (few or no changes); a saved snapshot compared with a copy
- * mutated with cJSON (a region added: reported as added, nothing else), with a shuffled copy (no
- * change), and with another process (allowed, warned); every output format; usage errors.
+ * mutated with cJSON (a region added: reported as added, nothing else), with a shuffled copy
+ * (refused: regions go in address order), and with another process (allowed, warned); every output format; usage errors.
  * Binaries come from $VMMAP_BUILD (default "build"): vmmap and samples/sample. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -144,8 +144,29 @@ static void save(const cJSON *j, const char *path)
     free(text);
 }
 
-/* A copy of the first Private Data region with one block, moved to a free address. */
-static cJSON *new_region(const cJSON *regions, const char *address)
+static uint64_t hex_of(const cJSON *o, const char *key)
+{
+    const char *v = pu_json_str(o, key);
+    assert_non_null(v);
+    return strtoull(v, NULL, 16);
+}
+
+static void set_hex(cJSON *o, const char *key, uint64_t v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)v);
+    cJSON_ReplaceItemInObject(o, key, cJSON_CreateString(buf));
+}
+
+static void set_size(cJSON *o, uint64_t v)
+{
+    cJSON_ReplaceItemInObject(o, "size", cJSON_CreateNumber((double)v));
+}
+
+/* A copy of the first Private Data region with one block, moved to the start of the first Free
+ * region big enough for it, which gives up that room (the loader refuses overlapping regions).
+ * Returns the new region's address. */
+static uint64_t add_region(cJSON *regions)
 {
     const cJSON *r;
     cJSON_ArrayForEach(r, regions)
@@ -155,42 +176,60 @@ static cJSON *new_region(const cJSON *regions, const char *address)
             break;
     }
     assert_non_null(r);
+    uint64_t size = (uint64_t)cJSON_GetObjectItem(r, "size")->valuedouble;
+    int at = 0;
+    cJSON *gap;
+    cJSON_ArrayForEach(gap, regions)
+    {
+        const char *type = pu_json_str(gap, "type");
+        if (type && strcmp(type, "Free") == 0 && cJSON_GetObjectItem(gap, "size")->valuedouble > 2.0 * (double)size)
+            break;
+        at++;
+    }
+    assert_non_null(gap);
+    uint64_t address = hex_of(gap, "address"), rest = (uint64_t)cJSON_GetObjectItem(gap, "size")->valuedouble - size;
+    cJSON *gap_block = cJSON_GetArrayItem(cJSON_GetObjectItem(gap, "blocks"), 0);
+    set_hex(gap, "address", address + size);
+    set_hex(gap_block, "address", address + size);
+    set_size(gap, rest);
+    set_size(gap_block, rest);
     cJSON *copy = cJSON_Duplicate(r, 1);
-    cJSON_ReplaceItemInObject(copy, "address", cJSON_CreateString(address));
-    cJSON *b = cJSON_GetArrayItem(cJSON_GetObjectItem(copy, "blocks"), 0);
-    cJSON_ReplaceItemInObject(b, "address", cJSON_CreateString(address));
-    return copy;
+    set_hex(copy, "address", address);
+    set_hex(cJSON_GetArrayItem(cJSON_GetObjectItem(copy, "blocks"), 0), "address", address);
+    cJSON_InsertItemInArray(regions, at, copy);
+    return address;
 }
 
 static void test_saved_added_region(void **state)
 {
-    char mutated[320], shuffled[320];
+    char mutated[320], shuffled[320], want[32];
     in_dir(mutated, sizeof mutated, "mutated.json");
     in_dir(shuffled, sizeof shuffled, "shuffled.json");
     cJSON *snap = pu_json_load(fx->before);
     assert_non_null(snap);
     cJSON *regions = cJSON_GetObjectItem(snap, "regions");
-    cJSON_AddItemToArray(regions, new_region(regions, "0x100000000"));
+    snprintf(want, sizeof want, "0x%llx", (unsigned long long)add_region(regions));
     save(snap, mutated);
 
     cJSON *j = diff_json(fx->before, mutated);
     assert_int_equal(count(j, "changes"), 1);
     cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "changes"), 0);
     assert_string_equal(pu_json_str(c, "change"), "added");
-    assert_string_equal(pu_json_str(c, "address"), "0x100000000");
+    assert_string_equal(pu_json_str(c, "address"), want);
     assert_string_equal(pu_json_str(c, "type"), "Private Data");
     cJSON_Delete(j);
 
-    /* The same regions in reverse order: nothing changed. */
+    /* The same regions in reverse order: refused, as no source writes that. */
     cJSON *rev = cJSON_CreateArray();
     while (cJSON_GetArraySize(regions) > 0)
         cJSON_AddItemToArray(rev, cJSON_DetachItemFromArray(regions, cJSON_GetArraySize(regions) - 1));
     cJSON_ReplaceItemInObject(snap, "regions", rev);
     save(snap, shuffled);
-    j = diff_json(mutated, shuffled);
-    assert_int_equal(count(j, "changes"), 0);
-    assert_int_equal(count(j, "heaps"), 0);
-    cJSON_Delete(j);
+    pu_run_result r = run_vmmap("diff", mutated, shuffled, NULL);
+    assert_int_equal(r.exit_code, 5);
+    assert_non_null(strstr(r.err, "shuffled.json: regions[1]: "));
+    assert_non_null(strstr(r.err, "regions go in address order"));
+    pu_run_result_free(&r);
     cJSON_Delete(snap);
 }
 
@@ -202,11 +241,23 @@ static void test_other_process(void **state)
     pu_run_result r = run_vmmap("diff", fx->before, "--self", "-o", out, NULL);
     expect_ok(&r);
     assert_non_null(strstr(r.err, "different processes"));
+    assert_non_null(strstr(r.err, "vmmap: wrote ")); /* -o says where it wrote, as snapshot does */
     pu_run_result_free(&r);
     cJSON *j = pu_json_load(out);
     assert_non_null(j);
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "different_process")));
     cJSON_Delete(j);
+
+    /* On the terminal the warning is said once (it was on stdout and stderr). */
+    r = run_vmmap("diff", fx->before, "--self", "--color=never", NULL);
+    expect_ok(&r);
+    size_t n = 0;
+    for (const char *p = r.out; (p = strstr(p, "different processes")); p++)
+        n++;
+    for (const char *p = r.err; (p = strstr(p, "different processes")); p++)
+        n++;
+    assert_int_equal(n, 1);
+    pu_run_result_free(&r);
 }
 
 static void test_formats(void **state)

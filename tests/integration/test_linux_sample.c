@@ -208,6 +208,9 @@ static void take_snapshot_early(fixture *f, pid_t pid, const char *name, const c
     f->snap = pu_json_load(out);
     if (!f->snap)
         fail_msg("snapshot: %s", pu_last_error());
+    char why[512];
+    if (!loads_again(out, why, sizeof why))
+        fail_msg("the snapshot vmmap wrote does not load again: %s", why);
     unlink(out);
     const cJSON *proc = cJSON_GetObjectItemCaseSensitive(f->snap, "process");
     assert_int_equal(int_or(proc, "pid", -1), pid);
@@ -252,6 +255,9 @@ static void take_snapshot_reading_kernel(fixture *f, pid_t pid, const char *name
     f->snap = pu_json_load(out);
     if (!f->snap)
         fail_msg("snapshot: %s", pu_last_error());
+    char why[512];
+    if (!loads_again(out, why, sizeof why))
+        fail_msg("the snapshot vmmap wrote does not load again: %s", why);
     unlink(out);
 }
 

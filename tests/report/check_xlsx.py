@@ -3,6 +3,7 @@
 
     check_xlsx.py xlsx SNAPSHOT.json REPORT.xlsx   the workbook against the snapshot
     check_xlsx.py csv  SNAPSHOT.json REPORT.csv    the CSV against the snapshot
+    check_xlsx.py heapscsv SNAPSHOT.json HEAPS.csv  `vmmap heaps -o HEAPS.csv` against the snapshot
     check_xlsx.py live REPORT.xlsx                 a workbook of a live process: structure, and
                                                    Summary totals against its own Regions sheet
 
@@ -283,8 +284,52 @@ def check_lists(wb, snap):
         r += 1 + len(m["sections"])
 
 
-def check_sheets(wb, warnings):
-    want = SHEETS + (["Warnings"] if warnings else [])
+# The Heaps sheet's walk columns (issue 11): (stats key, column title, unit).
+HEAP_STATS = [("busy_blocks", "Busy blocks", 1), ("busy_bytes", "Busy", 1024), ("free_blocks", "Free blocks", 1),
+              ("free_bytes", "Free", 1024), ("cached_blocks", "Cached blocks", 1), ("cached_bytes", "Cached", 1024),
+              ("largest_free", "Largest free", 1024), ("overhead_bytes", "Overhead", 1024)]
+
+
+def check_heap_stats(wb, snap):
+    """Each heap row's statistics against the snapshot's; empty cells for a heap not walked."""
+    ws = wb["Heaps"]
+    cols = header_map(ws, 1)
+    r = 2
+    for h in snap["heaps"]:
+        st = h.get("stats")
+        for key, title, unit in HEAP_STATS:
+            check_number(f"Heaps row {r} {title}", ws.cell(r, cols[title]), st[key] if st else None, unit)
+        frag = ws.cell(r, cols["Fragmentation"]).value
+        if (frag is None) != (st is None) or (st and abs(frag - st["fragmentation"]) > 1e-9):
+            problem(f"Heaps row {r} Fragmentation: {frag!r}, expected {st and st['fragmentation']!r}")
+        r += 1 + len(h["parts"])
+
+
+def check_sizes_sheet(wb, snap):
+    """Every walked heap's size table, biggest bytes first within a heap."""
+    ws = wb["Sizes"]
+    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
+    want = []
+    for h in snap["heaps"]:
+        if h.get("stats") is None:
+            continue
+        zs = sorted(h["sizes"], key=lambda z: (-(z["size"] * (z["busy"] + z["free"] + z["cached"])), z["size"]))
+        want += [[h["id"], h["kind"], z["size"], z["busy"], z["free"], z["cached"]] for z in zs]
+    got = [row[:6] for row in rows]
+    if got != want:
+        problem(f"Sizes: rows {got[:5]}... expected {want[:5]}... ({len(got)} rows, expected {len(want)})")
+    for i, (row, w) in enumerate(zip(rows, want)):
+        if abs(row[6] * 1024 - w[2] * (w[3] + w[4] + w[5])) > 1e-6:
+            problem(f"Sizes row {i + 2} Bytes: {row[6]!r} K, expected {w[2] * (w[3] + w[4] + w[5])} bytes")
+
+
+def walked(snap):
+    return any(h.get("stats") is not None for h in snap["heaps"])
+
+
+def check_sheets(wb, warnings, snap=None):
+    sheets = SHEETS[:3] + (["Sizes"] if snap and walked(snap) else []) + SHEETS[3:]
+    want = sheets + (["Warnings"] if warnings else [])
     if wb.sheetnames != want:
         problem(f"sheets {wb.sheetnames}, expected {want}")
     if warnings and "Warnings" in wb.sheetnames:
@@ -298,13 +343,17 @@ def check_sheets(wb, warnings):
 def check_xlsx(snap_path, path):
     snap = json.load(open(snap_path))
     wb = load_workbook(path)
-    check_sheets(wb, snap["warnings"])
+    check_sheets(wb, snap["warnings"], snap)
     if "Summary" in wb.sheetnames:
         check_summary(wb, snap)
     if "Regions" in wb.sheetnames:
         check_regions(wb, snap)
     if not problems:
         check_lists(wb, snap)
+    if not problems:
+        check_heap_stats(wb, snap)
+    if not problems and walked(snap):
+        check_sizes_sheet(wb, snap)
     finish(path)
 
 
@@ -438,11 +487,51 @@ def check_csv(snap_path, path):
     finish(path)
 
 
+def check_heaps_csv(snap_path, path):
+    """`vmmap heaps -o FILE.csv`: the heaps table (bytes, not K) and the size tables."""
+    snap = json.load(open(snap_path))
+    tables = csv_tables(path)
+    if len(tables) != 2:
+        problem(f"heaps CSV: {len(tables)} tables, expected 2 (heaps, sizes)")
+        finish(path)
+    heaps, sizes = tables
+    head = heaps[0]
+    by_id = {str(h["id"]): h for h in snap["heaps"]}
+    if len(heaps) - 1 != len(snap["heaps"]):
+        problem(f"heaps CSV: {len(heaps) - 1} heaps, expected {len(snap['heaps'])}")
+    for row in heaps[1:]:
+        h = by_id.get(row[0])
+        if not h:
+            problem(f"heaps CSV: heap {row[0]} is not in the snapshot")
+            continue
+        got = dict(zip(head, row))
+        st = h.get("stats")
+        for key, title in [("busy_blocks", "Busy blocks"), ("busy_bytes", "Busy bytes"), ("free_blocks", "Free blocks"),
+                           ("free_bytes", "Free bytes"), ("cached_blocks", "Cached blocks"),
+                           ("cached_bytes", "Cached bytes"), ("largest_free", "Largest free"),
+                           ("overhead_bytes", "Overhead bytes")]:
+            want = str(st[key]) if st else ""
+            if got.get(title) != want:
+                problem(f"heaps CSV heap {row[0]} {title}: {got.get(title)!r}, expected {want!r}")
+        committed = sum(p["committed"] for p in h["parts"])
+        if got.get("Committed") != str(committed):
+            problem(f"heaps CSV heap {row[0]} Committed: {got.get('Committed')!r}, expected {committed}")
+    want = [[str(h["id"]), str(z["size"]), str(z["busy"]), str(z["free"]), str(z["cached"]),
+             str(z["size"] * (z["busy"] + z["free"] + z["cached"]))]
+            for h in sorted(snap["heaps"], key=lambda h: (-sum(p["committed"] for p in h["parts"]), h["id"]))
+            if h.get("stats") is not None for z in h["sizes"]]
+    if sizes[0] != ["Heap", "Size", "Busy", "Free", "Cached", "Bytes"] or sizes[1:] != want:
+        problem(f"heaps CSV sizes: {sizes[:4]}..., expected {want[:3]}... ({len(sizes) - 1} rows, expected {len(want)})")
+    finish(path)
+
+
 def main(argv):
     if len(argv) == 4 and argv[1] == "xlsx":
         check_xlsx(argv[2], argv[3])
     elif len(argv) == 4 and argv[1] == "csv":
         check_csv(argv[2], argv[3])
+    elif len(argv) == 4 and argv[1] == "heapscsv":
+        check_heaps_csv(argv[2], argv[3])
     elif len(argv) == 3 and argv[1] == "live":
         check_live(argv[2])
     print(__doc__)

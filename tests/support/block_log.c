@@ -1,5 +1,6 @@
 #include "block_log.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -29,4 +30,26 @@ void block_log_free(block_log *l)
     free(l->blocks);
     l->blocks = NULL;
     l->n = l->cap = 0;
+}
+
+bool block_log_matches(const block_log *l, size_t at, const block_expect *want, size_t n, int32_t heap_id,
+                       char *why, size_t whylen)
+{
+    if (at > l->n || n > l->n - at) {
+        snprintf(why, whylen, "%zu blocks logged, want %zu from %zu on", l->n, n, at);
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const vm_hblock *b = &l->blocks[at + i];
+        const block_expect *e = &want[i];
+        if (b->address != e->address || b->size != e->size || b->state != e->state || b->user != e->user ||
+            b->user_size != e->user_size || b->heap_id != heap_id) {
+            snprintf(why, whylen, "block %zu: 0x%" PRIx64 " +0x%" PRIx64 " state %d user 0x%" PRIx64 " +0x%" PRIx64
+                     " heap %d; want 0x%" PRIx64 " +0x%" PRIx64 " state %d user 0x%" PRIx64 " +0x%" PRIx64 " heap %d",
+                     at + i, b->address, b->size, (int)b->state, b->user, b->user_size, (int)b->heap_id, e->address,
+                     e->size, (int)e->state, e->user, e->user_size, (int)heap_id);
+            return false;
+        }
+    }
+    return true;
 }

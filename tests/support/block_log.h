@@ -20,4 +20,15 @@ typedef struct block_log {
 bool block_log_visit(void *ctx, const vm_hblock *b);
 void block_log_free(block_log *l);
 
+/* A block a test expects. */
+typedef struct block_expect {
+    uint64_t address, size, user, user_size;
+    vm_hblock_state state;
+} block_expect;
+
+/* Whether blocks at .. at+n of the log are want[0 .. n), each of heap heap_id; when not, why
+ * says the first difference. */
+bool block_log_matches(const block_log *l, size_t at, const block_expect *want, size_t n, int32_t heap_id,
+                       char *why, size_t whylen);
+
 #endif

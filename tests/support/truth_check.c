@@ -10,8 +10,27 @@
 #include <string.h>
 
 #include "proc_util.h"
+#include "report/json.h"
+#include "report/json_reload.h"
 
 int g_errors;
+
+bool loads_again(const char *path, char *why, size_t len)
+{
+    vm_error err;
+    vm_error_clear(&err);
+    vm_snapshot *s = vm_snapshot_read_json(path, &err);
+    if (!s) {
+        snprintf(why, len, "%s", err.msg);
+        return false;
+    }
+    char again[400];
+    bool ok = vm_snapshot_reloads(s, again, sizeof again);
+    if (!ok)
+        snprintf(why, len, "written again, it %s", again);
+    vm_snapshot_free(s);
+    return ok;
+}
 
 void expect(bool ok, const char *fmt, ...)
 {

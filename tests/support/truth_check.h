@@ -5,6 +5,7 @@
 #define VMMAP_TESTS_SUPPORT_TRUTH_CHECK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
@@ -14,6 +15,10 @@ extern int g_errors;
 
 /* Records a failed expectation ("  MISMATCH: ..." on stderr) without stopping the test. */
 void expect(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Whether the snapshot file at path, as vmmap wrote it, loads again with vmmap's own reader
+ * (every check it makes included) and is the same written again: the promise every snapshot
+ * keeps.  why says what failed. */
+bool loads_again(const char *path, char *why, size_t len);
 /* Fails the test when any expectation failed. */
 void expect_none(const char *what);
 

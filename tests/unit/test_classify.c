@@ -5,9 +5,13 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "report/json_reload.h"
+#include "vmmap/classify/bounds.h"
 #include "vmmap/classify/classify.h"
+#include "vmmap/model/snapshot_check.h"
 #include "vmmap/model/summary.h"
 #include "vmmap/util/xalloc.h"
 
@@ -322,14 +326,173 @@ static void test_overlap_and_garbage(void **state)
     t->stack_base = 0; /* stack not found */
     vm_error err = {0};
     assert_int_equal(vm_classify(&f, &err), VM_EXIT_OK);
-    assert_int_equal(s->nwarnings, 1);
-    assert_string_equal(s->warnings[0].code, "overlap");
+    assert_int_equal(s->nwarnings, 2);
+    assert_string_equal(s->warnings[0].code, "out-of-range"); /* the heap part that wraps: left out */
+    assert_int_equal(h->nparts, 0);
+    assert_string_equal(s->warnings[1].code, "overlap");
     uint64_t cursor = 0;
     for (size_t i = 0; i < s->nregions; i++) {
         assert_int_equal(s->regions[i].address, cursor);
         cursor += s->regions[i].size;
     }
     assert_int_equal(cursor, s->user_top);
+    free_facts(&f);
+}
+
+static bool has_warning(const vm_snapshot *s, const char *text)
+{
+    for (size_t i = 0; i < s->nwarnings; i++)
+        if (strcmp(s->warnings[i].code, "out-of-range") == 0 && strstr(s->warnings[i].message, text))
+            return true;
+    return false;
+}
+
+static void expect_loads(const vm_snapshot *s)
+{
+    char why[512];
+    if (!vm_snapshot_reloads(s, why, sizeof why))
+        fail_msg("the snapshot written does not load again: %s", why);
+}
+
+/* Values outside the user address space (a damaged dump, a heap header read from the target):
+ * cut at user_top or left out with a warning, so that the snapshot loads again; the kernel's
+ * page above it stays.  A 5-level address space's free gap (over 2^53 bytes) and allocations
+ * adding up to more than that are written as several regions. */
+static void test_out_of_range_facts(void **state)
+{
+    (void)state;
+    vm_facts f = {0};
+    vm_snapshot *s = f.snap = vm_snapshot_new();
+    s->page_size = 4096;
+    s->alloc_granularity = 4096;
+    s->user_top = 0x800000000000ull;
+    raw(&f, 0x10000, 0x1000, 0x10000, VM_STATE_COMMIT, VM_PROT_READ, VM_MEMTYPE_PRIVATE, 0, NULL);
+    raw(&f, 0x7fff00000000, 0x0100000000000000ull, 0x7fff00000000, VM_STATE_RESERVE, 0, VM_MEMTYPE_PRIVATE, 0,
+        NULL); /* 2^56 bytes: crosses the top */
+    raw(&f, 0x900000000000, 0x1000, 0x900000000000, VM_STATE_COMMIT, VM_PROT_READ, VM_MEMTYPE_PRIVATE, 0, NULL);
+    raw(&f, 0xffffffffff600000, 0x1000, 0xffffffffff600000, VM_STATE_COMMIT, VM_PROT_READ | VM_PROT_EXEC,
+        VM_MEMTYPE_IMAGE, VM_RAW_KERNEL, "[vsyscall]");
+    raw(&f, 0xfffffffffffff000, 0x2000, 0xfffffffffffff000, VM_STATE_COMMIT, VM_PROT_READ, VM_MEMTYPE_PRIVATE,
+        VM_RAW_KERNEL, NULL); /* wraps */
+    f.blocks[0].counters.v[VM_C_PSS] = UINT64_MAX;
+    vm_heap *h = vm_snapshot_add_heap(s);
+    h->id = 0;
+    h->largest_free = UINT64_MAX;
+    h->largest_free_known = true;
+    vm_heap_part *p = vm_heap_add_part(h);
+    p->address = 0x10000;
+    p->size = 0x1000;
+    p->committed = 0x100000000000ull; /* more than its size */
+    p = vm_heap_add_part(h);
+    p->address = 0x7ffffffff000;
+    p->size = 0x10000000; /* crosses the top */
+    p = vm_heap_add_part(h);
+    p->address = 0x900000000000; /* above it */
+    p->size = 0x1000;
+    vm_module *m = vm_snapshot_add_module(s);
+    m->base = 0x7fffffffe000;
+    m->size = 0x10000;
+    vm_section *sec = vm_module_add_section(m);
+    sec->address = 0x10;
+    sec->size = UINT64_MAX;
+    vm_snapshot_add_thread(s)->guard_size = UINT64_MAX;
+    s->page_table_known = true;
+    s->page_table_bytes = UINT64_MAX;
+    vm_error err = {0};
+    assert_int_equal(vm_classify(&f, &err), VM_EXIT_OK);
+
+    assert_true(has_warning(s, "2 blocks beyond the user address space (it ends at 0x800000000000)"));
+    assert_true(has_warning(s, "1 block reaching past the top of the user address space (0x800000000000): cut"));
+    assert_true(has_warning(s, "1 block counter larger than any address space: made unknown"));
+    assert_true(has_warning(s, "1 heap part beyond"));
+    assert_true(has_warning(s, "1 heap part reaching past"));
+    assert_true(has_warning(s, "2 heap parts committing more than their size"));
+    assert_true(has_warning(s, "1 module reaching past"));
+    assert_true(has_warning(s, "1 module section reaching past"));
+    assert_true(has_warning(s, "2 thread guard sizes or page-table size"));
+    const vm_region *r;
+    const vm_block *b = block_at(s, 0x7fffffff0000, &r);
+    assert_non_null(b);
+    assert_int_equal(b->address, 0x7fff00000000);
+    assert_int_equal(b->size, 0x100000000);
+    assert_null(block_at(s, 0x900000000000, NULL));
+    assert_non_null(block_at(s, 0xffffffffff600000, NULL)); /* the kernel's page stays */
+    assert_null(block_at(s, 0xfffffffffffff000, NULL));
+    assert_false(block_at(s, 0x10000, NULL)->counters.known >> VM_C_PSS & 1u);
+    assert_int_equal(h->nparts, 2);
+    assert_int_equal(h->parts[0].committed, 0x1000);
+    assert_int_equal(h->parts[1].size, 0x1000);
+    assert_false(h->largest_free_known);
+    assert_int_equal(m->size, 0x2000);
+    assert_int_equal(m->nsections, 1);
+    expect_loads(s);
+    free_facts(&f);
+
+    /* 5-level paging: 2^56 bytes of user space, a free gap of nearly all of it, and three
+     * contiguous 2^52-byte reservations of one allocation (3 * 2^52 > 2^53). */
+    memset(&f, 0, sizeof f);
+    s = f.snap = vm_snapshot_new();
+    s->page_size = 4096;
+    s->alloc_granularity = 4096;
+    s->user_top = 0x00fffffffffff000ull;
+    for (uint64_t k = 0; k < 3; k++)
+        raw(&f, 0x0080000000000000ull + (k << 52), 1ull << 52, 0x0080000000000000ull, VM_STATE_RESERVE, 0,
+            VM_MEMTYPE_PRIVATE, 0, NULL);
+    raw(&f, 0x00c0000000000000ull, 1ull << 54, 0x00c0000000000000ull, VM_STATE_RESERVE, 0, VM_MEMTYPE_PRIVATE, 0,
+        NULL); /* inside the address space, but one allocation of 2^54 bytes: more than a snapshot holds */
+    raw(&f, 0x00fffffffff00000ull, 0x1000, 0x00fffffffff00000ull, VM_STATE_COMMIT, VM_PROT_READ, VM_MEMTYPE_PRIVATE,
+        0, NULL);
+    assert_int_equal(vm_classify(&f, &err), VM_EXIT_OK);
+    assert_int_equal(s->nwarnings, 1);
+    assert_true(has_warning(s, "1 block beyond the user address space (it ends at 0xfffffffffff000), wrapping around "
+                               "2^64 or larger than any address space: left out"));
+    assert_int_equal(block_at(s, 0x00c0000000000000ull, NULL)->kind, VM_KIND_FREE);
+    for (uint64_t k = 0; k < 3; k++) { /* one allocation, three regions of 2^52 bytes */
+        const vm_region *in;
+        assert_non_null(block_at(s, 0x0080000000000000ull + (k << 52), &in));
+        assert_int_equal(in->address, 0x0080000000000000ull + (k << 52));
+        assert_int_equal(in->size, 1ull << 52);
+    }
+    uint64_t cursor = 0;
+    for (size_t i = 0; i < s->nregions; i++) {
+        assert_int_equal(s->regions[i].address, cursor);
+        assert_true(s->regions[i].size <= VM_SNAPSHOT_MAX_SIZE);
+        cursor += s->regions[i].size;
+    }
+    assert_int_equal(cursor, s->user_top);
+    expect_loads(s);
+    free_facts(&f);
+}
+
+/* A heap walk's statistics summed from a damaged heap: left out, so the snapshot loads again;
+ * a walk that fits stays. */
+static void test_out_of_range_heap_stats(void **state)
+{
+    (void)state;
+    vm_facts f = {0};
+    vm_snapshot *s = f.snap = vm_snapshot_new();
+    s->page_size = 4096;
+    s->alloc_granularity = 4096;
+    s->user_top = 0x800000000000ull;
+    for (int i = 0; i < 2; i++) {
+        vm_heap *h = vm_snapshot_add_heap(s);
+        h->id = i;
+        h->stats_known = true;
+        h->stats.busy_blocks = 3;
+        h->stats.busy_bytes = i ? UINT64_MAX : 4096; /* saturated sum of sizes read from the target */
+        h->sizes = calloc(1, sizeof *h->sizes);
+        h->nsizes = 1;
+        h->sizes[0] = (vm_heap_size){.size = 32, .busy = 3};
+    }
+    vm_error err = {0};
+    assert_int_equal(vm_classify(&f, &err), VM_EXIT_OK);
+    vm_snapshot_bound_steps(s);
+    assert_true(s->heaps[0].stats_known);
+    assert_int_equal(s->heaps[0].nsizes, 1);
+    assert_false(s->heaps[1].stats_known);
+    assert_int_equal(s->heaps[1].nsizes, 0);
+    assert_true(has_warning(s, "1 heap walk added up to more than any address space"));
+    expect_loads(s);
     free_facts(&f);
 }
 
@@ -342,6 +505,8 @@ int main(void)
         cmocka_unit_test(test_unknown_counters_propagate),
         cmocka_unit_test(test_unusable_tail),
         cmocka_unit_test(test_overlap_and_garbage),
+        cmocka_unit_test(test_out_of_range_facts),
+        cmocka_unit_test(test_out_of_range_heap_stats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -330,6 +330,48 @@ static void test_every_change(void **state)
 }
 
 /* Biggest |committed change| first. */
+/* Regions that grow or shrink at one end: an mmap area growing down (the kernel merges each new
+ * mapping into the one above it, so the start moves and the end stays), the same area giving
+ * memory back at its low end, and the brk heap growing at its top.  Each is one grown / shrunk
+ * change, not a region added and another removed. */
+static void test_one_end(void **state)
+{
+    (void)state;
+    vm_snapshot *a = snap(100, "/usr/bin/app"), *b = snap(100, "/usr/bin/app");
+    region(a, 0x555555559000, 132 * K, VM_KIND_HEAP, "[heap]", RW, 132 * K);
+    region(b, 0x555555559000, 264 * K, VM_KIND_HEAP, "[heap]", RW, 264 * K);
+    region(a, 0x7f0000100000, 1 * M, VM_KIND_PRIVATE_DATA, NULL, RW, 1 * M);
+    region(b, 0x7f0000000000, 2 * M, VM_KIND_PRIVATE_DATA, NULL, RW, 2 * M);
+    region(a, 0x7f1000000000, 2 * M, VM_KIND_PRIVATE_DATA, NULL, RW, 2 * M);
+    region(b, 0x7f1000100000, 1 * M, VM_KIND_PRIVATE_DATA, NULL, RW, 1 * M);
+    vm_diff *d = diff_of(a, b);
+    assert_int_equal(d->nregions, 3);
+
+    const vm_diff_region *r = find_region(d, 0x7f0000000000);
+    assert_non_null(r);
+    assert_int_equal(r->what, VM_DIFF_GROWN);
+    assert_int_equal(r->before.address, 0x7f0000100000);
+    assert_int_equal(r->size_delta, (int64_t)M);
+    assert_int_equal(r->committed_delta, (int64_t)M);
+    assert_true(r->flags & VM_DIFF_F_START);
+    assert_false(r->flags & VM_DIFF_F_MOVED);
+    assert_non_null(strstr(r->details, "start 0x7f0000100000 -> 0x7f0000000000, the end stayed"));
+
+    r = find_region(d, 0x7f1000100000);
+    assert_non_null(r);
+    assert_int_equal(r->what, VM_DIFF_SHRUNK);
+    assert_int_equal(r->before.address, 0x7f1000000000);
+    assert_int_equal(r->size_delta, -(int64_t)M);
+    assert_true(r->flags & VM_DIFF_F_START);
+
+    r = find_region(d, 0x555555559000);
+    assert_non_null(r);
+    assert_int_equal(r->what, VM_DIFF_GROWN);
+    assert_int_equal(r->size_delta, (int64_t)(132 * K));
+    assert_false(r->flags & (VM_DIFF_F_START | VM_DIFF_F_MOVED));
+    vm_diff_free(d);
+}
+
 static void test_sorted(void **state)
 {
     (void)state;
@@ -549,7 +591,9 @@ static void test_csv(void **state)
     assert_true(vm_diff_csv(out, d, NULL));
     fclose(out);
     assert_non_null(strstr(buf, "\"Section\",\"Change\",\"Address\""));
-    assert_non_null(strstr(buf, "\"Allocations\",\"added\",\"0x90000000\",\"Private Data\",\"\",\"1048576\""));
+    /* The report CSV's convention: K without separators, VMMap's 16-digit addresses. */
+    assert_non_null(strstr(buf, "\"Old Size\",\"New Size\",\"Old Committed\",\"New Committed\",\"Committed Change\""));
+    assert_non_null(strstr(buf, "\"Allocations\",\"added\",\"0000000090000000\",\"Private Data\",\"\",\"1024\""));
     assert_non_null(strstr(buf, "\"Threads\",\"started\""));
     int lines = 0;
     for (const char *p = buf; (p = strstr(p, "\r\n")); p += 2)
@@ -599,6 +643,51 @@ static void test_xlsx(void **state)
     assert_int_equal(status, 0);
 }
 
+/* Issue 11: heaps walked on both sides show their busy and free bytes changing, and a heap whose
+ * busy bytes changed inside the same committed memory is listed as changed. */
+static void test_heap_busy_bytes(void **state)
+{
+    vm_snapshot *a = process(false), *b = process(false);
+    for (int side = 0; side < 2; side++) {
+        vm_heap *h = &(side ? b : a)->heaps[0];
+        h->stats_known = true;
+        h->stats.busy_blocks = side ? 300 : 100;
+        h->stats.busy_bytes = side ? 30 * K : 10 * K;
+        h->stats.free_blocks = 2;
+        h->stats.free_bytes = side ? 4 * K : 24 * K;
+        h->stats.largest_free = 2 * K;
+    }
+    vm_diff *d = diff_of(a, b);
+    assert_int_equal(d->nheaps, 1);
+    const vm_diff_heap *h = &d->heaps[0];
+    assert_int_equal(h->what, VM_DIFF_CHANGED);
+    assert_true(h->walked_both);
+    assert_int_equal(h->busy_delta, 20 * K);
+    assert_int_equal(h->free_delta, -20 * (int64_t)K);
+    assert_int_equal(h->committed_delta, 0);
+    assert_int_equal(vm_diff_heap_weight(h), 20 * K);
+    char *text = capture_text(d, NULL);
+    assert_non_null(strstr(text, "busy +20 K (to 30 K), free -20 K (to 4 K)"));
+    free(text);
+    char *jt = vm_diff_to_json(d, NULL, 0);
+    cJSON *j = cJSON_Parse(jt);
+    free(jt);
+    assert_non_null(j);
+    const cJSON *jh = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "heaps"), 0);
+    assert_int_equal(cJSON_GetObjectItem(jh, "busy_delta")->valuedouble, 20 * K);
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(jh, "new"), "busy_bytes")->valuedouble, 30 * K);
+    cJSON_Delete(j);
+    vm_diff_free(d);
+    /* one side not walked: no busy figures, and no change */
+    a = process(false);
+    b = process(false);
+    b->heaps[0].stats_known = true;
+    b->heaps[0].stats.busy_bytes = 30 * K;
+    d = diff_of(a, b);
+    assert_int_equal(d->nheaps, 0);
+    vm_diff_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -606,8 +695,10 @@ int main(void)
         cmocka_unit_test(test_reordered),
         cmocka_unit_test(test_empty),
         cmocka_unit_test(test_every_change),
+        cmocka_unit_test(test_one_end),
         cmocka_unit_test(test_sorted),
         cmocka_unit_test(test_image_occurrences),
+        cmocka_unit_test(test_heap_busy_bytes),
         cmocka_unit_test(test_different_process),
         cmocka_unit_test(test_unknown_counters),
         cmocka_unit_test(test_hostile_values),

@@ -113,7 +113,7 @@ static void step_fills_every_heap(void **state)
     vm_memreader mem = synth_reader(&m);
     vm_snapshot *s = build_snapshot();
     vm_error err = {0};
-    assert_int_equal(vm_heap_stats_fill(&mem, s, true, &err), VM_EXIT_OK);
+    assert_int_equal(vm_heap_stats_fill(&mem, s, true, NULL, &err), VM_EXIT_OK);
     for (size_t i = 0; i < s->nwarnings; i++)
         print_message("warning %s: %s\n", s->warnings[i].code, s->warnings[i].message);
 
@@ -147,10 +147,10 @@ static void step_fills_every_heap(void **state)
     assert_int_equal(h->stats.busy_bytes, 0x2000);
     assert_false(h->owners_known); /* no handle to look for */
 
-    h = &s->heaps[3]; /* no walker in this build: not walked, no zeros */
+    h = &s->heaps[3]; /* said NT, but no NT heap at its address: not walked, no zeros */
     assert_false(h->stats_known);
     assert_non_null(strstr(h->walk_note, "not walked"));
-    assert_non_null(strstr(h->walk_note, "Windows"));
+    assert_non_null(strstr(h->walk_note, "neither an NT"));
     h = &s->heaps[4];
     assert_false(h->stats_known);
     assert_non_null(strstr(h->walk_note, "no block walker for this kind"));
@@ -256,7 +256,9 @@ static void dispatcher_kinds(void **state)
     assert_int_equal(vm_heap_walk(w, 3, count_visit, n, note, sizeof note), VM_HEAP_WALK_NONE);
     assert_int_equal(vm_heap_walk(w, 99, count_visit, n, note, sizeof note), VM_HEAP_WALK_NONE);
     assert_true(vm_heap_kind_walkable("glibc arena"));
-    assert_false(vm_heap_kind_walkable("NT"));
+    assert_true(vm_heap_kind_walkable("NT"));
+    assert_true(vm_heap_kind_walkable("Wine"));
+    assert_false(vm_heap_kind_walkable("jemalloc"));
     vm_heap_walker_free(w);
     vm_snapshot_free(s);
     synth_free(&m);

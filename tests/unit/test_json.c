@@ -220,6 +220,7 @@ static void add_regions(vm_snapshot *s, unsigned copies)
     r->kind = VM_KIND_UNUSABLE;
     r->address = 0xfffffffffffff000;
     r->size = 4096;
+    add_block(r, r->address, r->size, 6);
 }
 
 /* Every kind, state, memtype and protection; unknown and zero counters; NULL and awkward
@@ -433,9 +434,12 @@ static void test_round_trip_rich(void **state)
     vm_snapshot_free(s);
 }
 
+/* No regions, heaps, threads, modules, warnings or strings: only what every snapshot has. */
 static void test_round_trip_empty(void **state)
 {
     vm_snapshot *s = vm_snapshot_new();
+    s->page_size = s->alloc_granularity = 4096;
+    s->user_top = 0x7ffffffff000;
     round_trip(s, 1);
     round_trip(s, 0);
     vm_snapshot_free(s);
@@ -621,17 +625,17 @@ static void test_shape(void **state)
 static void test_integer_limits(void **state)
 {
     vm_snapshot *s = build_small();
-    s->regions[0].blocks[0].size = ((uint64_t)1 << 53) - 1;
+    s->regions[0].size = s->regions[0].blocks[0].size = ((uint64_t)1 << 53) - 1;
     s->regions[0].address = 0;
     s->regions[0].blocks[0].address = 0;
     round_trip(s, 0);
-    s->regions[0].blocks[0].size = ((uint64_t)1 << 53) + 1;
+    s->regions[0].size = s->regions[0].blocks[0].size = ((uint64_t)1 << 53) + 1;
     char *text = vm_snapshot_to_json(s, 0);
     assert_non_null(strstr(text, "\"size\":9007199254740993"));
     vm_error err;
     vm_error_clear(&err);
     assert_null(vm_snapshot_from_json(text, strlen(text), "t.json", &err));
-    assert_non_null(strstr(err.msg, "t.json: regions[0].blocks[0].size: integer"));
+    assert_non_null(strstr(err.msg, "t.json: regions[0].size: integer 9007199254740993"));
     assert_non_null(strstr(err.msg, "is too large (the limit is 2^53 - 1)"));
     free(text);
     vm_snapshot_free(s);
@@ -745,6 +749,12 @@ static char *base_text(void)
 }
 
 #define B0 "regions[0].blocks[0]"
+/* A block and a region of private data, as JSON text, for the consistency cases. */
+#define BLK(addr, size) \
+    "{\"address\":\"" addr "\",\"size\":" size ",\"state\":\"commit\",\"protection\":\"Read/Write\"," \
+    "\"memtype\":\"private\",\"type\":\"Private Data\"}"
+#define REG(addr, size, blocks) \
+    "{\"address\":\"" addr "\",\"size\":" size ",\"type\":\"Private Data\",\"blocks\":[" blocks "]}"
 
 static const struct mutation {
     const char *path;
@@ -776,7 +786,7 @@ static const struct mutation {
     {B0 ".size", "\"1\"", "t.json: regions[0].blocks[0].size: expected an integer"},
     {B0 ".size", "-1", "t.json: regions[0].blocks[0].size: expected a non-negative integer, found -1"},
     {B0 ".size", "1.5", "t.json: regions[0].blocks[0].size: expected an integer, found 1.5"},
-    {B0 ".size", "1e300", "t.json: regions[0].blocks[0].size: integer 1.0000000000000001e+300 is too large"},
+    {B0 ".size", "1e300", "t.json: regions[0].blocks[0].size: integer 1e+300 is too large"},
     {B0 ".size", NULL, "t.json: regions[0].blocks[0].size: missing"},
     {B0 ".address", "\"0xffffffffffffffff\"", "t.json: regions[0].blocks[0].size: the range 0xffffffffffffffff + 4096 runs past the end"},
     {B0 ".type", "\"Heapp\"", "t.json: regions[0].blocks[0].type: unknown type \"Heapp\""},
@@ -849,6 +859,30 @@ static const struct mutation {
     {"page_table", "-4096", "t.json: page_table: expected a non-negative integer, found -4096"},
     {"summary", "{}", "t.json: summary: expected an array, found an object"},
     {"tool_version", "1", "t.json: tool_version: expected a string or null, found a number"},
+    /* consistency: what no source writes */
+    {"page_size", "0", "t.json: page_size: 0 is not a page size (a power of two)"},
+    {"page_size", "3000", "t.json: page_size: 3000 is not a page size"},
+    {"user_top", "\"0x0\"", "t.json: user_top: must not be 0"},
+    {"taken_at", "\"2026-02-30T03:00:00Z\"", "t.json: taken_at: not a possible RFC 3339 time"},
+    {"taken_at", "\"2026-11-22T24:00:00Z\"", "t.json: taken_at: not a possible RFC 3339 time"},
+    {"taken_at", "\"+026-11-22T03:00:00Z\"", "t.json: taken_at: not a possible RFC 3339 time"},
+    {"taken_at", "\"yesterday\"", "t.json: taken_at: not a possible RFC 3339 time"},
+    {B0 ".address", "\"0x11000\"", "t.json: " B0 ": 0x11000 + 4096 lies outside its region 0x10000 + 4096"},
+    {B0 ".address", "\"0xf000\"", "t.json: " B0 ": 0xf000 + 4096 lies outside its region 0x10000 + 4096"},
+    {B0 ".size", "0", "t.json: " B0 ": size 0: a block holds at least one page"},
+    {"regions[0].size", "8192", "t.json: regions[0].size: 8192 is not the total of its blocks' sizes (4096)"},
+    {"regions[0].size", "0", "t.json: regions[0]: size 0"},
+    {"regions[0].blocks", "[]", "t.json: regions[0].blocks: empty: a region is made of at least one block"},
+    {"regions[0].blocks", "[" BLK("0x10000", "4096") "," BLK("0x10000", "4096") "]",
+     "t.json: regions[0].blocks[1]: 0x10000 + 4096 overlaps the block before it (0x10000 + 4096)"},
+    {"regions", "[" REG("0x10000", "8192", BLK("0x11000", "4096") "," BLK("0x10000", "4096")) "]",
+     "t.json: regions[0].blocks[1]: 0x10000 is below the block before it (0x11000): blocks go in address order"},
+    {"regions", "[" REG("0x10000", "8192", BLK("0x10000", "4096")) "]",
+     "t.json: regions[0].size: 8192 is not the total of its blocks' sizes (4096)"},
+    {"regions", "[" REG("0x10000", "8192", BLK("0x10000", "8192")) "," REG("0x11000", "4096", BLK("0x11000", "4096")) "]",
+     "t.json: regions[1]: 0x11000 + 4096 overlaps regions[0] (0x10000 + 8192): its memory would be counted twice"},
+    {"regions", "[" REG("0x20000", "4096", BLK("0x20000", "4096")) "," REG("0x10000", "4096", BLK("0x10000", "4096")) "]",
+     "t.json: regions[1]: 0x10000 is below the region before it (0x20000): regions go in address order"},
 };
 
 static void test_validation_errors(void **state)
@@ -946,6 +980,65 @@ static void test_text_errors(void **state)
     vm_snapshot *s = parse_ok(nested);
     vm_snapshot_free(s);
     free(nested);
+    free(base);
+    assert_int_equal(bad, 0);
+}
+
+/* text with the first occurrence of from replaced by to (from must occur). */
+static char *replaced(const char *text, const char *from, const char *to)
+{
+    const char *at = strstr(text, from);
+    assert_non_null(at);
+    return vm_asprintf("%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+}
+
+/* Why a text is not JSON, when the text says so, and numbers quoted as the file writes them: a
+ * double would print 2^64 as 1.8446744073709552e+19 and -1e400 as -inf. */
+static void test_text_reasons(void **state)
+{
+    char *base = base_text();
+    int bad = 0;
+    static const struct {
+        const char *from, *to, *want;
+    } cases[] = {
+        {"\"version\":", "\"version\":NaN,\"v0\":", "not JSON (error near byte 37, line 1): NaN is not allowed"},
+        {"\"version\":", "\"version\":-nan,\"v0\":", "): NaN is not allowed"},
+        {"\"version\":", "\"version\":Infinity,\"v0\":", "): Infinity is not allowed"},
+        {"\"version\":", "\"version\":-Infinity,\"v0\":", "): -Infinity is not allowed"},
+        {"\"version\":", "\"version\":Nope,\"v0\":", "not JSON (error near byte 37, line 1)"},
+        {"\"size\":4096,\"state\"", "\"size\":18446744073709551616,\"state\"",
+         "regions[0].blocks[0].size: integer 18446744073709551616 is too large (the limit is 2^53 - 1)"},
+        {"\"size\":4096,\"state\"", "\"size\":9007199254740993,\"state\"", "integer 9007199254740993 is too large"},
+        {"\"size\":4096,\"state\"", "\"size\":-1e400,\"state\"", "blocks[0].size: integer -1e400 is too large"},
+        {"\"size\":4096,\"state\"", "\"size\":1.25e1,\"state\"", "blocks[0].size: expected an integer, found 1.25e1"},
+        {"\"size\":4096,\"state\"", "\"size\":-4E3,\"state\"", "expected a non-negative integer, found -4E3"},
+        {"\"version\":", "\"version\":1e400,\"v0\":", "version: integer 1e400 is too large"},
+        {"\"version\":", "\"version\":3.0e0,\"v0\":", "version: unsupported version 3.0e0 (this vmmap reads version"},
+        {"\"bits\":64", "\"bits\":4.8e1", "process.bits: expected 32 or 64, found 4.8e1"},
+        /* numbers inside strings and keys before it are not counted */
+        {"\"bits\":64", "\"1e5\":\"-3 [\\\"5\",\"bits\":65", "process.bits: expected 32 or 64, found 65"},
+        {"\"bits\":64", "\"bits\":64,\"bits\":1", "process.name"}, /* the first of two counts: no error there */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *t = replaced(base, cases[i].from, cases[i].to);
+        if (i == sizeof cases / sizeof cases[0] - 1) { /* make the error come later, at process.name */
+            char *u = replaced(t, "\"name\":\"sample\"", "\"name\":1");
+            free(t);
+            t = u;
+        }
+        if (!fails_with(t, strlen(t), cases[i].want)) {
+            print_error("  (case %zu)\n", i);
+            bad++;
+        }
+        free(t);
+    }
+    /* nesting: cJSON's limit is 1000 arrays and objects inside one another */
+    char *deep = malloc(4000);
+    size_t n = (size_t)snprintf(deep, 4000, "{\"x\":");
+    for (int i = 0; i < 1000; i++)
+        deep[n++] = '[';
+    bad += !fails_with(deep, n, "not JSON (error near byte 1004, line 1): nested too deep (more than 1000");
+    free(deep);
     free(base);
     assert_int_equal(bad, 0);
 }
@@ -1079,7 +1172,7 @@ static void test_atomic_permission_denied(void **state)
         char want[700];
         snprintf(want, sizeof want, "cannot write %s: permission denied", path);
         assert_string_equal(err.msg, want);
-        assert_int_equal(err.code, VM_EXIT_ACCESS);
+        assert_int_equal(err.code, VM_EXIT_ERROR); /* an output failure is exit 1; 4 is for the target */
         assert_int_equal(count_entries(ro), 0);
     }
     vm_snapshot_free(s);
@@ -1327,6 +1420,7 @@ int main(void)
         cmocka_unit_test(test_validation_errors),
         cmocka_unit_test(test_version_paths),
         cmocka_unit_test(test_text_errors),
+        cmocka_unit_test(test_text_reasons),
         cmocka_unit_test(test_file_round_trip),
         cmocka_unit_test(test_read_file_errors),
         cmocka_unit_test(test_atomic_missing_directory),

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/json_reload.h"
 #include "vmmap/parse/minidump.h"
 #include "vmmap/capture/capture.h"
 #include "vmmap/sources/minidump/minidump_source.h"
@@ -711,7 +712,63 @@ static void test_nothing_to_map(void **state)
     free(p);
 }
 
-/* Every prefix of every synthetic dump: a clear error or a (partial) map, never a crash. */
+/* What every map made from a dump must be: a snapshot that loads again (and is freed here). */
+static void expect_reloads(vm_snapshot *s, const char *what)
+{
+    char why[512];
+    if (!vm_snapshot_reloads(s, why, sizeof why))
+        fail_msg("%s: the snapshot does not load again: %s", what, why);
+    vm_snapshot_free(s);
+}
+
+static void set_meminfo(uint8_t *d, size_t i, uint64_t base, uint64_t size, uint32_t state)
+{
+    uint8_t *e = stream_of(d, VM_MD_STREAM_MEMORY_INFO_LIST) + 16 + 48 * i;
+    set_le(e, base, 8);
+    set_le(e + 8, base, 8);
+    set_le(e + 24, size, 8);
+    set_le(e + 32, state, 4);
+}
+
+/* MemoryInfoList entries beyond the user address space (a damaged dump): the snapshot said
+ * "size 72057594037927936", which vmmap then refused to read.  They are cut at the top of the
+ * architecture's user space (Windows x64: 0x7fffffff0000) or left out, with a warning. */
+static uint8_t *build_beyond_user_space(size_t *n)
+{
+    uint8_t *d = build_dump(&X64_FULL, n);
+    mi r[32];
+    size_t nr = regions(&X64_FULL, r);
+    /* the last entry (free up to the top) becomes a reservation of 2^56 bytes */
+    set_meminfo(d, nr - 1, r[nr - 1].base, UINT64_C(1) << 56, 0x2000);
+    return d;
+}
+
+static void test_meminfo_beyond_user_space(void **state)
+{
+    size_t n;
+    uint8_t *d = build_beyond_user_space(&n);
+    mi r[32];
+    size_t nr = regions(&X64_FULL, r);
+    vm_snapshot *s = NULL;
+    vm_error e = {0};
+    assert_int_equal(vm_minidump_capture_buffer(d, n, "huge.dmp", &s, &e), 0);
+    assert_int_equal(s->user_top, UINT64_C(0x7fffffff0000));
+    assert_true(snap_warning(s, "1 block reaching past the top of the user address space (0x7fffffff0000): cut"));
+    const vm_block *b = block_at(s, UINT64_C(0x7ffffffe0000));
+    assert_non_null(b);
+    assert_int_equal(b->address + b->size, UINT64_C(0x7fffffff0000));
+    expect_reloads(s, "huge.dmp");
+    /* the same entry moved above the top: left out */
+    set_meminfo(d, nr - 1, UINT64_C(0x7fff00000000000), 0x10000, 0x1000);
+    assert_int_equal(vm_minidump_capture_buffer(d, n, "high.dmp", &s, &e), 0);
+    assert_int_equal(s->user_top, UINT64_C(0x7fffffff0000));
+    assert_true(snap_warning(s, "1 block beyond the user address space (it ends at 0x7fffffff0000)"));
+    expect_reloads(s, "high.dmp");
+    free(d);
+}
+
+/* Every prefix of every synthetic dump: a clear error or a (partial) map that loads again, never a
+ * crash. */
 static void test_truncated_everywhere(void **state)
 {
     const spec *specs[] = {&X64_FULL, &X86_MEM64_PARTIAL};
@@ -726,7 +783,7 @@ static void test_truncated_everywhere(void **state)
             int rc = vm_minidump_capture_buffer(copy, len, "cut.dmp", &s, &e);
             if (rc == 0) {
                 assert_non_null(s);
-                vm_snapshot_free(s);
+                expect_reloads(s, "cut.dmp");
             } else {
                 assert_int_equal(rc, VM_EXIT_BAD_INPUT);
                 assert_true(strlen(e.msg) > 10);
@@ -737,7 +794,7 @@ static void test_truncated_everywhere(void **state)
     }
 }
 
-/* Byte flips all over a valid dump: parse and map must hold. */
+/* Byte flips all over a valid dump: parse and map must hold, and the map load again. */
 static void test_corrupted_bytes(void **state)
 {
     size_t n;
@@ -754,7 +811,7 @@ static void test_corrupted_bytes(void **state)
         vm_snapshot *s = NULL;
         vm_error e = {0};
         if (vm_minidump_capture_buffer(copy, n, "flip.dmp", &s, &e) == 0)
-            vm_snapshot_free(s);
+            expect_reloads(s, "flip.dmp");
         free(copy);
     }
     free(d);
@@ -766,10 +823,11 @@ static void write_seeds(void)
     if (!dir)
         return;
     const struct { const spec *s; const char *name; } seeds[] = {{&X64_FULL, "synthetic-x64-full.seed"},
-                                                                  {&X86_MEM64_PARTIAL, "synthetic-x86-mem64.seed"}};
+                                                                  {&X86_MEM64_PARTIAL, "synthetic-x86-mem64.seed"},
+                                                                  {NULL, "synthetic-x64-beyond-user-space.seed"}};
     for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
         size_t n;
-        uint8_t *d = build_dump(seeds[i].s, &n);
+        uint8_t *d = seeds[i].s ? build_dump(seeds[i].s, &n) : build_beyond_user_space(&n);
         char path[1024];
         snprintf(path, sizeof path, "%s/%s", dir, seeds[i].name);
         FILE *f = fopen(path, "wb");
@@ -800,6 +858,7 @@ int main(void)
         cmocka_unit_test(test_entry_sizes),
         cmocka_unit_test(test_strings),
         cmocka_unit_test(test_nothing_to_map),
+        cmocka_unit_test(test_meminfo_beyond_user_space),
         cmocka_unit_test(test_truncated_everywhere),
         cmocka_unit_test(test_corrupted_bytes),
     };

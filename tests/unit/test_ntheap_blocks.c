@@ -78,17 +78,12 @@ typedef struct nt_image {
     vm_snapshot *snap;
 } nt_image;
 
-typedef struct expect_block {
-    uint64_t address, size, user, user_size;
-    vm_hblock_state state;
-} expect_block;
-
-static expect_block EXPECT[64];
+static block_expect EXPECT[64];
 static size_t NEXPECT;
 
 static void expect(uint64_t address, uint64_t size, uint64_t user, uint64_t user_size, vm_hblock_state st)
 {
-    EXPECT[NEXPECT++] = (expect_block){address, size, user, user_size, st};
+    EXPECT[NEXPECT++] = (block_expect){address, size, user, user_size, st};
 }
 
 /* A _HEAP_ENTRY at e: size in bytes, flags (1 busy, 0x10 last), previous size in bytes,
@@ -270,17 +265,9 @@ static bool walk(nt_image *im, block_log *l, vm_winheap_walk_info *info)
 
 static void expect_blocks(const block_log *l, size_t from, size_t n, size_t at)
 {
-    assert_true(at + n <= l->n);
-    for (size_t i = 0; i < n; i++) {
-        const vm_hblock *b = &l->blocks[at + i];
-        const expect_block *e = &EXPECT[from + i];
-        assert_int_equal(b->address, e->address);
-        assert_int_equal(b->size, e->size);
-        assert_int_equal(b->state, e->state);
-        assert_int_equal(b->user, e->user);
-        assert_int_equal(b->user_size, e->user_size);
-        assert_int_equal(b->heap_id, 3);
-    }
+    char why[320];
+    if (!block_log_matches(l, at, EXPECT + from, n, 3, why, sizeof why))
+        fail_msg("%s", why);
 }
 
 /* ---- valid heaps ---- */

@@ -26,6 +26,9 @@ typedef struct sh_offsets {
 static const sh_offsets WIN10_X64 = {64, 8, 0x10, 0x48, 0x58, 0x100, 0xC0, 0x8, 0x38, 0x48, 0x10, 0x18, 0x20, "Win10 x64"};
 static const sh_offsets WIN11_X64 = {64, 8, 0x10, 0x48, 0x58, 0x140, 0xC0, 0x8, 0x38, 0x48, 0x10, 0x18, 0x20, "Win11 x64"};
 static const sh_offsets WIN10_X86 = {32, 4, 0x08, 0x44, 0x4C, 0x100, 0x80, 0x4, 0x24, 0x44, 0x8, 0xC, 0x10, "Win10 x86"};
+/* Windows 10 1903 (10.0.18362): SegContexts[0].Heap lands where the 2004 layout has its own. */
+static const sh_offsets WIN10_1903_X64 = {64, 8, 0x10, 0x88, 0x98, 0xA8, 0x98, 0x8, 0x90, 0x20, 0x10, 0x18, 0x20,
+                                          "Win10 1903 x64"};
 
 #define HEAP 0x00B00000u
 #define NODES 0x00C00000u   /* tree nodes, 0x40 apart */
@@ -171,15 +174,19 @@ static void check_blocks(const sh_offsets *o)
 
 static void test_blocks_win10_x64(void **state) { (void)state; check_blocks(&WIN10_X64); }
 static void test_blocks_win10_x86(void **state) { (void)state; check_blocks(&WIN10_X86); }
+static void test_blocks_win10_1903_x64(void **state) { (void)state; check_blocks(&WIN10_1903_X64); }
 
 static void test_valid_win10_x64(void **state) { (void)state; check_valid(&WIN10_X64, 0); }
 static void test_valid_win11_x64(void **state) { (void)state; check_valid(&WIN11_X64, 0); }
 static void test_valid_win10_x86(void **state) { (void)state; check_valid(&WIN10_X86, 0); }
+static void test_valid_win10_1903_x64(void **state) { (void)state; check_valid(&WIN10_1903_X64, 0); }
 static void test_valid_by_build(void **state)
 {
     (void)state;
     check_valid(&WIN10_X64, 19045);
     check_valid(&WIN11_X64, 22631);
+    check_valid(&WIN10_1903_X64, 18362);
+    check_valid(&WIN10_1903_X64, 19045);  /* a later build, the older layout in memory: found all the same */
 }
 
 static void test_wrong_signature_and_unreadable(void **state)
@@ -358,6 +365,7 @@ int main(void)
         cmocka_unit_test(test_valid_win10_x64),
         cmocka_unit_test(test_valid_win11_x64),
         cmocka_unit_test(test_valid_win10_x86),
+        cmocka_unit_test(test_valid_win10_1903_x64),
         cmocka_unit_test(test_valid_by_build),
         cmocka_unit_test(test_wrong_signature_and_unreadable),
         cmocka_unit_test(test_no_layout_matches),
@@ -371,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_tree_encoded_and_totals),
         cmocka_unit_test(test_blocks_win10_x64),
         cmocka_unit_test(test_blocks_win10_x86),
+        cmocka_unit_test(test_blocks_win10_1903_x64),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -116,9 +116,15 @@ static void test_rfc3339(void **state)
     assert_true(vm_parse_rfc3339("2026-11-22T04:00:00+01:00", &b));
     assert_true(b == a);
     assert_true(vm_parse_rfc3339("2000-02-29T12:00:00-00:30", &b));
+    assert_true(vm_parse_rfc3339("2024-02-29T23:59:60Z", &b)); /* a leap day, a leap second */
     static const char *const bad[] = {"", "2026-11-22", "2026-11-22T03:00:00", "2026-13-01T00:00:00Z",
                                       "2026-11-22T03:00:00.Z", "2026-11-22T03:00:00Zx", "x2026-11-22T03:00:00Z",
-                                      "2026-11-22T03:00:00+0100"};
+                                      "2026-11-22T03:00:00+0100",
+                                      /* dates and times that do not exist, signs and spaces in fields */
+                                      "2026-02-29T00:00:00Z", "1900-02-29T00:00:00Z", "2026-04-31T00:00:00Z",
+                                      "2026-11-22T24:00:00Z", "2026-11-22T03:60:00Z", "2026-11-22T03:00:61Z",
+                                      "2026-00-22T03:00:00Z", "+026-11-22T03:00:00Z", "2026-1 -22T03:00:00Z",
+                                      "2026-11-+2T03:00:00Z"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (vm_parse_rfc3339(bad[i], &b))
             fail_msg("accepted \"%s\"", bad[i]);
@@ -138,6 +144,7 @@ static vm_snapshot *make_snapshot(const char *when, uint64_t heap, uint64_t heap
     s->process.name = strdup("app");
     s->process.bits = 64;
     s->page_size = 4096;
+    s->user_top = 0x7ffffffff000; /* every snapshot has one (the loader insists) */
     vm_heap *h = vm_snapshot_add_heap(s);
     h->id = 0;
     h->address = heap_addr;
@@ -223,6 +230,46 @@ static void test_steady_series_not_flagged(void **state)
         assert_false(tl->growth[k].flagged);
     assert_false(tl->heaps[0].growth.flagged);
     assert_int_equal(tl->heaps[0].growth.steps_up, 0);
+    vm_timeline_free(tl);
+}
+
+/* Issue 11: a heap whose busy bytes only grow while its committed memory stays put is flagged
+ * on its busy series; samples without the walk leave the series out (never zeros).  Issue 10:
+ * a heap whose address is unknown is named so, not "0x0". */
+static void test_busy_bytes_series(void **state)
+{
+    vm_timeline *tl = vm_timeline_new();
+    vm_error err = {0};
+    char when[32];
+    for (int i = 0; i < 6; i++) {
+        snprintf(when, sizeof when, "2026-01-01T00:00:%02dZ", i * 2);
+        vm_snapshot *s = make_snapshot(when, 64 * 4096, 0x7000, 1);
+        vm_heap *h = &s->heaps[0];
+        h->stats_known = i != 2; /* one sample without the walk */
+        h->stats.busy_blocks = 10 + (uint64_t)i;
+        h->stats.busy_bytes = 1000 * (uint64_t)(i + 1);
+        vm_heap *u = vm_snapshot_add_heap(s);
+        u->id = 1;
+        u->kind = strdup("glibc main arena");
+        u->address_unknown = true;
+        assert_int_equal(vm_timeline_add(tl, s, NULL, 0, &err), 0);
+        vm_snapshot_free(s);
+    }
+    vm_timeline_finish(tl);
+    assert_int_equal(tl->nheaps, 2);
+    const vm_tl_heap *h = &tl->heaps[0];
+    assert_false(h->growth.flagged); /* committed: steady */
+    assert_int_equal(h->nwalked, 5);
+    assert_false(h->walked[2]);
+    assert_int_equal(h->busy[5], 6000);
+    assert_int_equal(h->busy_growth.n, 5);
+    assert_true(h->busy_growth.flagged);
+    char name[80];
+    vm_timeline_heap_name(&tl->heaps[1], name, sizeof name);
+    assert_string_equal(name, "glibc main arena (address unknown)");
+    vm_timeline_heap_name(h, name, sizeof name);
+    assert_string_equal(name, "glibc arena 0x7000");
+    assert_int_equal(tl->heaps[1].nwalked, 0);
     vm_timeline_free(tl);
 }
 
@@ -395,6 +442,7 @@ int main(void)
         cmocka_unit_test(test_rfc3339),
         cmocka_unit_test(test_rows_sorted_and_heaps_matched),
         cmocka_unit_test(test_steady_series_not_flagged),
+        cmocka_unit_test(test_busy_bytes_series),
         cmocka_unit_test(test_needs_taken_at),
         cmocka_unit_test(test_jsonl_with_torn_line),
         cmocka_unit_test(test_directory),

@@ -90,12 +90,7 @@ static void put_subheap(wine_image *im, uint64_t hdr, uint64_t reserved, uint64_
 /* The valid heap every test starts from.  Embedded subheap: used 0x40 (tail 8), used 0x100
  * (tail 0x10), free 0x80, a delayed free (dead) 0x60, then one free block to the end of the
  * region (past the committed end).  SUB1: used 0x1000, free to the end.  One large block. */
-typedef struct expect_block {
-    uint64_t address, size, user, user_size;
-    vm_hblock_state state;
-} expect_block;
-
-static expect_block EXPECT[10];
+static block_expect EXPECT[10];
 static size_t NEXPECT;
 
 static void build(wine_image *im, const wine_offsets *o)
@@ -118,30 +113,30 @@ static void build(wine_image *im, const wine_offsets *o)
 
     uint64_t b = PH + EMBED + o->sub_block, hdr = 8, end0 = PH + RESERVED0;
     NEXPECT = 0;
-    EXPECT[NEXPECT++] = (expect_block){PH, b - PH, 0, 0, VM_HBLOCK_OVERHEAD};  /* struct heap, SUBHEAP */
+    EXPECT[NEXPECT++] = (block_expect){PH, b - PH, 0, 0, VM_HBLOCK_OVERHEAD};  /* struct heap, SUBHEAP */
     put_block(im, b, B_USED, 0x40, 8, 0, 0);
-    EXPECT[NEXPECT++] = (expect_block){b, 0x40, b + hdr, 0x40 - hdr - 8, VM_HBLOCK_BUSY};
+    EXPECT[NEXPECT++] = (block_expect){b, 0x40, b + hdr, 0x40 - hdr - 8, VM_HBLOCK_BUSY};
     b += 0x40;
     put_block(im, b, B_USED, 0x100, 0x10, 0, 0);
-    EXPECT[NEXPECT++] = (expect_block){b, 0x100, b + hdr, 0x100 - hdr - 0x10, VM_HBLOCK_BUSY};
+    EXPECT[NEXPECT++] = (block_expect){b, 0x100, b + hdr, 0x100 - hdr - 0x10, VM_HBLOCK_BUSY};
     b += 0x100;
     put_block(im, b, B_FREE, 0x80, 0, 0, 0);
-    EXPECT[NEXPECT++] = (expect_block){b, 0x80, b + hdr, 0, VM_HBLOCK_FREE};
+    EXPECT[NEXPECT++] = (block_expect){b, 0x80, b + hdr, 0, VM_HBLOCK_FREE};
     b += 0x80;
     put_block(im, b, B_DEAD, 0x60, 0x20, 2, 0);
-    EXPECT[NEXPECT++] = (expect_block){b, 0x60, b + hdr, 0x60 - hdr - 0x20, VM_HBLOCK_CACHED};
+    EXPECT[NEXPECT++] = (block_expect){b, 0x60, b + hdr, 0x60 - hdr - 0x20, VM_HBLOCK_CACHED};
     b += 0x60;
     /* Free to the end of the region: its size needs the high bits in tail_size. */
     put_block(im, b, B_FREE, end0 - b, 0, 0, 0);
-    EXPECT[NEXPECT++] = (expect_block){b, PH + COMMITTED0 - b, b + hdr, 0, VM_HBLOCK_FREE};
+    EXPECT[NEXPECT++] = (block_expect){b, PH + COMMITTED0 - b, b + hdr, 0, VM_HBLOCK_FREE};
 
     b = SUB1 + o->sub_block;
-    EXPECT[NEXPECT++] = (expect_block){SUB1, o->sub_block, 0, 0, VM_HBLOCK_OVERHEAD};
+    EXPECT[NEXPECT++] = (block_expect){SUB1, o->sub_block, 0, 0, VM_HBLOCK_OVERHEAD};
     put_block(im, b, B_USED, 0x1000, 0, 0, 0);
-    EXPECT[NEXPECT++] = (expect_block){b, 0x1000, b + hdr, 0x1000 - hdr, VM_HBLOCK_BUSY};
+    EXPECT[NEXPECT++] = (block_expect){b, 0x1000, b + hdr, 0x1000 - hdr, VM_HBLOCK_BUSY};
     b += 0x1000;
     put_block(im, b, B_FREE, SUB1 + RESERVED1 - b, 0, 0, 0);
-    EXPECT[NEXPECT++] = (expect_block){b, SUB1 + COMMITTED1 - b, b + hdr, 0, VM_HBLOCK_FREE};
+    EXPECT[NEXPECT++] = (block_expect){b, SUB1 + COMMITTED1 - b, b + hdr, 0, VM_HBLOCK_FREE};
 
     synth_put_ptr(&im->m, o->bits, BIG + o->large_data_size, 0x200000);
     synth_put_ptr(&im->m, o->bits, BIG + o->large_block_size, 0x210000 - o->large_block);
@@ -152,7 +147,7 @@ static void build(wine_image *im, const wine_offsets *o)
         synth_put_u8(&im->m, BIG + o->large_block + 6, 'L');
     uint64_t bigs[] = {BIG + o->large_entry};
     synth_put_list(&im->m, o->bits, PH + o->large, bigs, 1);
-    EXPECT[NEXPECT++] = (expect_block){BIG, 0x210000, BIG + o->large_block + hdr, 0x200000, VM_HBLOCK_BUSY};
+    EXPECT[NEXPECT++] = (block_expect){BIG, 0x210000, BIG + o->large_block + hdr, 0x200000, VM_HBLOCK_BUSY};
 }
 
 static void done(wine_image *im, block_log *l)
@@ -171,17 +166,9 @@ static bool walk(wine_image *im, block_log *l, vm_winheap_walk_info *info)
 /* Blocks at..at+n of the log are EXPECT[from..from+n). */
 static void expect_blocks(const block_log *l, size_t from, size_t n, size_t at)
 {
-    assert_true(at + n <= l->n);
-    for (size_t i = 0; i < n; i++) {
-        const vm_hblock *b = &l->blocks[at + i];
-        const expect_block *e = &EXPECT[from + i];
-        assert_int_equal(b->address, e->address);
-        assert_int_equal(b->size, e->size);
-        assert_int_equal(b->state, e->state);
-        assert_int_equal(b->user, e->user);
-        assert_int_equal(b->user_size, e->user_size);
-        assert_int_equal(b->heap_id, 7);
-    }
+    char why[320];
+    if (!block_log_matches(l, at, EXPECT + from, n, 7, why, sizeof why))
+        fail_msg("%s", why);
 }
 
 /* ---- valid heaps ---- */

@@ -63,7 +63,7 @@ typedef struct fixture {
     bool offline;               /* VMMAP_WINE_TRUTH / VMMAP_WINE_SNAPSHOT: files, no Wine */
     pu_run_result run;          /* per test */
     /* The minidump test: a second run of the sample writes a full-memory dump of itself. */
-    char *win_build_abs;        /* absolute VMMAP_WIN_BUILD: the dump (~280 MiB) goes there, not /tmp */
+    char *win_build_abs;        /* absolute VMMAP_WIN_BUILD: the dump (~100 MiB) goes there, not /tmp */
     char dump_path[PATH_MAX];   /* Unix path of the dump while it exists */
     char dump_json[2][PATH_MAX];/* the dump mapped by build/vmmap [0] and by vmmap.exe [1], while they exist */
     cJSON *dump_truth;          /* that run's ground truth */
@@ -501,7 +501,7 @@ static void test_take_snapshot(void **state)
     snprintf(pid, sizeof pid, "%" PRId64, int_or(f->sample.truth, "pid", -1));
     snprintf(f->snap_path, sizeof f->snap_path, "%s/snap.json", f->dir);
     snprintf(winout, sizeof winout, "%s\\snap.json", f->windir);
-    char *argv[] = {f->wine64, f->vmmap_exe, "snapshot", pid, "-o", winout, NULL};
+    char *argv[] = {f->wine64, f->vmmap_exe, "snapshot", pid, "--heap-blocks", "-o", winout, NULL};
     int rc = pu_run(argv, &(pu_run_opts){.timeout_ms = RUN_MS}, &f->run);
     if (rc != 0 || f->run.exit_code != 0)
         fail_msg("wine64 vmmap.exe snapshot %s -o %s: exit %d%s (%s)\nstdout:\n%s\nstderr:\n%s", pid, winout,
@@ -512,6 +512,8 @@ static void test_take_snapshot(void **state)
     f->snap = pu_json_load(f->snap_path);
     if (!f->snap)
         fail_msg("snapshot %s: %s", f->snap_path, pu_last_error());
+    char why[512];
+    expect(loads_again(f->snap_path, why, sizeof why), "vmmap.exe snapshot: it does not load again: %s", why);
 
     const cJSON *s = f->snap;
     const cJSON *proc = cJSON_GetObjectItemCaseSensitive(s, "process");
@@ -655,6 +657,181 @@ static void test_heaps(void **state)
              "unit tests over synthetic memory (test_ntheap, test_segheap)");
     }
     expect_none("heaps");
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Every block of every heap against HeapWalk (docs/testing-windows.md, "Heap blocks")            */
+
+/* Wine 8.0 x64: a free block's header and free-list links lie before HeapWalk's lpData (8 + 16
+ * bytes; HeapWalk's cbOverhead says 32); a free block crossing its subheap's committed end is
+ * given a cbData 4 * BLOCK_ALIGN short of that end. */
+#define WINE_FREE_HEADER 24
+#define WINE_CLIPPED_GAP 64
+
+typedef struct heap_expect {
+    uint64_t busy_blocks, busy_bytes, free_blocks, free_bytes, largest_free, committed;
+} heap_expect;
+
+/* vmmap's statistics of one heap, from the sample's HeapWalk of it. */
+static heap_expect expected_stats(const cJSON *th)
+{
+    heap_expect e = {0};
+    const cJSON *w = member(th, "walk"), *regions = member(th, "regions"), *r;
+    e.busy_blocks = u64_of(th, "busy");
+    e.free_blocks = u64_of(th, "free");
+    /* Busy inside a region: header and unused tail (cbOverhead) + the program's bytes (cbData). */
+    e.busy_bytes = u64_of(w, "busy_data") + u64_of(w, "busy_overhead");
+    /* A large block spans its whole reservation, ARENA_LARGE header included. */
+    cJSON_ArrayForEach(r, member(th, "large_blocks"))
+    {
+        uint64_t span = hex_of(r, "allocation_end") - hex_of(r, "allocation_base");
+        e.busy_bytes += span;
+        e.committed += span;
+    }
+    cJSON_ArrayForEach(r, regions)
+        e.committed += u64_of(r, "committed");
+    const cJSON *fe;
+    cJSON_ArrayForEach(fe, member(w, "frees"))
+    {
+        const cJSON *reg = cJSON_GetArrayItem(regions, (int)int_or(fe, "region", -1));
+        uint64_t data = hex_of(fe, "address"), n = u64_of(fe, "size"), size = n + WINE_FREE_HEADER;
+        expect(reg != NULL, "heap 0x%" PRIx64 ": a free entry listed under no region", hex_of(th, "handle"));
+        if (reg) {
+            uint64_t commit_end = hex_of(reg, "address") + u64_of(reg, "committed");
+            /* Only the last block of a subheap with an uncommitted tail crosses its committed end:
+             * vmmap counts its committed part. */
+            if (u64_of(reg, "uncommitted") > 0 && data + n + WINE_CLIPPED_GAP == commit_end)
+                size = commit_end - (data - WINE_FREE_HEADER);
+        }
+        e.free_bytes += size;
+        if (size > e.largest_free)
+            e.largest_free = size;
+    }
+    expect(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(w, "frees_all")), "heap 0x%" PRIx64 ": the sample listed "
+           "only some of its free entries", hex_of(th, "handle"));
+    return e;
+}
+
+static uint64_t stat_of(const cJSON *stats, const char *key)
+{
+    uint64_t v = 0;
+    expect(pu_json_u64(stats, key, &v) == 0, "stats.%s missing", key);
+    return v;
+}
+
+/* The statistics of every GetProcessHeaps heap equal what HeapWalk saw, exactly. */
+static void check_heap_stats(const cJSON *snap, const cJSON *t, const char *who)
+{
+    const cJSON *th;
+    cJSON_ArrayForEach(th, member(t, "heaps"))
+    {
+        uint64_t handle = hex_of(th, "handle");
+        const cJSON *sh = snap_heap_at(snap, handle);
+        expect(sh != NULL, "%s: heap 0x%" PRIx64 " not in heaps[]", who, handle);
+        const cJSON *st = sh ? cJSON_GetObjectItemCaseSensitive(sh, "stats") : NULL;
+        expect(cJSON_IsObject(st), "%s: heap 0x%" PRIx64 ": no stats (walk note: %s)", who, handle,
+               sh ? str_or(sh, "walk_note") : "");
+        if (!cJSON_IsObject(st))
+            continue;
+        const cJSON *wn = cJSON_GetObjectItemCaseSensitive(sh, "walk_note");
+        expect(!cJSON_IsString(wn) || !*wn->valuestring, "%s: heap 0x%" PRIx64 ": walk incomplete: %s", who, handle,
+               str_or(sh, "walk_note"));
+        heap_expect e = expected_stats(th);
+        uint64_t busy = stat_of(st, "busy_blocks"), busy_bytes = stat_of(st, "busy_bytes");
+        uint64_t cached = stat_of(st, "cached_blocks"), cached_bytes = stat_of(st, "cached_bytes");
+        uint64_t nfree = stat_of(st, "free_blocks"), free_bytes = stat_of(st, "free_bytes");
+        uint64_t largest = stat_of(st, "largest_free"), overhead = stat_of(st, "overhead_bytes");
+        /* HeapWalk counts Wine's delayed frees (cached for vmmap) as busy. */
+        expect(busy + cached == e.busy_blocks, "%s: heap 0x%" PRIx64 ": %" PRIu64 " busy + %" PRIu64 " cached blocks, "
+               "HeapWalk: %" PRIu64 " busy", who, handle, busy, cached, e.busy_blocks);
+        expect(busy_bytes + cached_bytes == e.busy_bytes, "%s: heap 0x%" PRIx64 ": %" PRIu64 " + %" PRIu64 " busy and "
+               "cached bytes, HeapWalk: %" PRIu64, who, handle, busy_bytes, cached_bytes, e.busy_bytes);
+        expect(nfree == e.free_blocks, "%s: heap 0x%" PRIx64 ": %" PRIu64 " free blocks, HeapWalk: %" PRIu64, who,
+               handle, nfree, e.free_blocks);
+        expect(free_bytes == e.free_bytes, "%s: heap 0x%" PRIx64 ": %" PRIu64 " free bytes, HeapWalk: %" PRIu64, who,
+               handle, free_bytes, e.free_bytes);
+        expect(largest == e.largest_free, "%s: heap 0x%" PRIx64 ": largest free %" PRIu64 ", HeapWalk: %" PRIu64, who,
+               handle, largest, e.largest_free);
+        /* Nothing lost, nothing counted twice: every committed byte is a block or overhead. */
+        expect(busy_bytes + cached_bytes + free_bytes + overhead == e.committed, "%s: heap 0x%" PRIx64 ": busy %"
+               PRIu64 " + cached %" PRIu64 " + free %" PRIu64 " + overhead %" PRIu64 " bytes != %" PRIu64 " committed",
+               who, handle, busy_bytes, cached_bytes, free_bytes, overhead, e.committed);
+        uint64_t hundredths = free_bytes ? ((free_bytes - largest) * 10000 + free_bytes / 2) / free_bytes : 0;
+        const cJSON *frag = cJSON_GetObjectItemCaseSensitive(st, "fragmentation");
+        expect(cJSON_IsNumber(frag) && (uint64_t)(frag->valuedouble * 100 + 0.5) == hundredths, "%s: heap 0x%" PRIx64
+               ": fragmentation %g%%, want %" PRIu64 ".%02" PRIu64 "%%", who, handle, cJSON_IsNumber(frag) ?
+               frag->valuedouble : -1.0, hundredths / 100, hundredths % 100);
+        if (cached)
+            note("%s: heap 0x%" PRIx64 ": %" PRIu64 " delayed frees (cached)", who, handle, cached);
+        note("%s: heap 0x%" PRIx64 ": HeapWalk %" PRIu64 " busy (%" PRIu64 " bytes mapped), %" PRIu64 " free (%"
+             PRIu64 "); vmmap busy %" PRIu64 "/%" PRIu64 ", cached %" PRIu64 "/%" PRIu64 ", free %" PRIu64 "/%" PRIu64
+             ", largest %" PRIu64 ", overhead %" PRIu64 ", committed %" PRIu64, who, handle, e.busy_blocks, e.busy_bytes,
+             e.free_blocks, e.free_bytes, busy, busy_bytes, cached, cached_bytes, nfree, free_bytes, largest, overhead,
+             e.committed);
+    }
+}
+
+/* The owner modules of heap h (the snapshot's), by file name: whether name is one of them, and
+ * where it keeps the handle. */
+static bool owned_by(const cJSON *snap, const cJSON *sh, const char *name, uint64_t *where)
+{
+    const cJSON *o, *mods = cJSON_GetObjectItemCaseSensitive(snap, "modules");
+    cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(sh, "owner"))
+    {
+        const cJSON *m = cJSON_GetArrayItem(mods, (int)int_or(o, "module", -1));
+        if (m && same_base_name(pu_json_str(m, "path"), name)) {
+            if (where)
+                pu_json_hex(o, "address", where);
+            return true;
+        }
+    }
+    return false;
+}
+
+static void check_heap_owners(const cJSON *snap, const cJSON *t, const char *who, bool wine)
+{
+    const cJSON *dll = member(t, "dll");
+    uint64_t dll_heap = hex_of(dll, "heap"), where = 0;
+    const cJSON *sh = snap_heap_at(snap, dll_heap);
+    expect(sh && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(sh, "owner")), "%s: the DLL's heap 0x%" PRIx64
+           " has no owner list", who, dll_heap);
+    if (sh) {
+        expect(owned_by(snap, sh, "sample_heapdll.dll", &where), "%s: the DLL's heap 0x%" PRIx64 " is not owned by "
+               "sample_heapdll.dll", who, dll_heap);
+        expect(where == hex_of(dll, "handle_address"), "%s: sample_heapdll.dll keeps the handle at 0x%" PRIx64
+               ", vmmap found it at 0x%" PRIx64, who, hex_of(dll, "handle_address"), where);
+    }
+    sh = snap_heap_at(snap, hex_of(t, "crt_heap"));
+    if (sh && wine)  /* Wine's msvcrt makes a heap of its own and keeps its handle in its data */
+        expect(owned_by(snap, sh, "msvcrt.dll", NULL), "%s: the CRT heap 0x%" PRIx64 " is not owned by msvcrt.dll",
+               who, hex_of(t, "crt_heap"));
+    sh = snap_heap_at(snap, hex_of(t, "process_heap"));
+    if (sh) {
+        expect(str_is(sh, "class", "process heap"), "%s: the process heap's class is %s", who, str_or(sh, "class"));
+        if (wine)  /* ntdll's process_heap global */
+            expect(owned_by(snap, sh, "ntdll.dll", NULL), "%s: the process heap is not referenced by ntdll.dll", who);
+    }
+    /* The sample keeps the private heap's handle on its stack only: no module owns it. */
+    sh = snap_heap_at(snap, hex_of(member(t, "private_heap"), "handle"));
+    if (sh)
+        expect(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(sh, "owner")) == 0, "%s: the private heap has "
+               "owners, but no module keeps its handle", who);
+}
+
+static void test_heap_blocks(void **state)
+{
+    fixture *f = *state;
+    const cJSON *snap = need_snapshot(f), *t = f->sample.truth;
+    bool wine = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(t, "wine"));
+    if (!wine)
+        fail_msg("HeapWalk's entries map onto vmmap's blocks as docs/testing-windows.md says for Wine 8.0; on "
+                 "Windows the mapping is not written yet");
+    check_heap_stats(snap, t, "live");
+    check_heap_owners(snap, t, "live", wine);
+    note("heap blocks: every GetProcessHeaps heap's busy/free/cached blocks and bytes, largest free, fragmentation "
+         "and overhead equal HeapWalk's (mapped as docs/testing-windows.md says); owners: the DLL at its handle's "
+         "address, msvcrt.dll, ntdll.dll (the process heap, class \"process heap\")");
+    expect_none("heap blocks");
 }
 
 static void test_threads(void **state)
@@ -1016,6 +1193,8 @@ static cJSON *map_dump(fixture *f, char *const argv[], const char *json, const c
     pu_run_result_free(&f->run);
     cJSON *snap = ran ? pu_json_load(json) : NULL;
     expect(!ran || snap, "%s: %s", who, pu_last_error());
+    char why[512];
+    expect(!snap || loads_again(json, why, sizeof why), "%s: the snapshot does not load again: %s", who, why);
     return snap;
 }
 
@@ -1060,11 +1239,11 @@ static void test_dump_write_and_map(void **state)
     note("minidump: %.0f MiB at %s (deleted after mapping)", (double)st.st_size / (double)MiB, f->dump_path);
 
     snprintf(f->dump_json[0], sizeof f->dump_json[0], "%s/dump-linux.json", f->dir);
-    char *lx[] = {f->vmmap_linux, "snapshot", f->dump_path, "-o", f->dump_json[0], NULL};
+    char *lx[] = {f->vmmap_linux, "snapshot", f->dump_path, "--heap-blocks", "-o", f->dump_json[0], NULL};
     f->dump_snap[0] = map_dump(f, lx, f->dump_json[0], DUMP_WHO[0]);
     snprintf(f->dump_json[1], sizeof f->dump_json[1], "%s/dump-win.json", f->dir);
     snprintf(winjson, sizeof winjson, "%s\\dump-win.json", f->windir);
-    char *wx[] = {f->wine64, f->vmmap_exe, "snapshot", windump, "-o", winjson, NULL};
+    char *wx[] = {f->wine64, f->vmmap_exe, "snapshot", windump, "--heap-blocks", "-o", winjson, NULL};
     f->dump_snap[1] = map_dump(f, wx, f->dump_json[1], DUMP_WHO[1]);
     unlink(f->dump_path);
     f->dump_path[0] = '\0';
@@ -1192,6 +1371,22 @@ static void test_dump_heaps(void **state)
     note("dump: a heap part's reserved extent comes from its header (no MemoryInfoList): asserted equal to the "
          "live allocation; its uncaptured pages show as reserved");
     expect_none("heaps from the dump");
+}
+
+/* The dump was written from outside the sample, after its HeapWalk: its heaps, block for block,
+ * are the ground truth's. */
+static void test_dump_heap_blocks(void **state)
+{
+    fixture *f = *state;
+    if (f->offline)
+        skip();
+    for (int i = 0; i < 2; i++)
+        if (f->dump_snap[i]) {
+            check_heap_stats(f->dump_snap[i], f->dump_truth, DUMP_WHO[i]);
+            check_heap_owners(f->dump_snap[i], f->dump_truth, DUMP_WHO[i], true);
+        }
+    expect(f->dump_snap[0] || f->dump_snap[1], "no snapshot of the dump (see test_dump_write_and_map)");
+    expect_none("heap blocks from the dump");
 }
 
 static void check_dump_thread(const cJSON *snap, const cJSON *th, const char *who)
@@ -1327,6 +1522,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ground_truth, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_take_snapshot, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_heaps, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(test_heap_blocks, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_threads, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_virtual_and_mappings, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_images, per_test_setup, per_test_teardown),
@@ -1334,6 +1530,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_linux_reads_windows_snapshot, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_dump_write_and_map, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_dump_heaps, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(test_dump_heap_blocks, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_dump_threads, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_dump_images_and_limits, per_test_setup, per_test_teardown),
     };

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "../../report/json.h"
+#include "../classify/bounds.h"
 #include "../classify/classify.h"
 #include "../sources/input/unpack.h"
 #include "../sources/minidump/minidump_source.h"
@@ -51,6 +52,10 @@ int vm_capture_run(vm_gather_fn gather, void *ctx, const vm_capture_options *opt
     vm_facts_free_blocks(&facts);
     if (rc == VM_EXIT_OK)
         rc = vm_run_post_steps(&facts, opt, err);
+    if (rc == VM_EXIT_OK && opt->with_memory)
+        rc = opt->with_memory(opt->with_memory_ctx, &facts, err);
+    if (rc == VM_EXIT_OK)
+        vm_snapshot_bound_steps(facts.snap); /* every snapshot loads again (classify/bounds.h) */
     vm_facts_release(&facts);
     if (rc == VM_EXIT_OK && !facts.snap->tool_version && !(facts.snap->tool_version = vm_strdup(VMMAP_VERSION))) {
         vm_error_set(err, VM_EXIT_ERROR, "out of memory");

@@ -11,6 +11,7 @@
 #include "../parse/heap_owner.h"
 #include "../parse/heap_walk.h"
 #include "../util/clock_signal.h"
+#include "../util/parallel.h"
 #include "../util/timings.h"
 
 #define PROGRESS_AFTER 1.0 /* seconds of walking before the first progress line */
@@ -42,8 +43,25 @@ static void finish(progress *p)
         fprintf(stderr, "\r%60s\r", "");
 }
 
+/* The statistics and, when it wants this heap, the tee: one walk feeds both. */
+typedef struct both {
+    vm_heap_stats_acc *acc;
+    const vm_heap_tee *tee;
+    bool tee_stopped;
+} both;
+
+static bool visit_both(void *ctx, const vm_hblock *b)
+{
+    both *x = ctx;
+    if (!vm_heap_stats_visit(x->acc, b))
+        return false;
+    if (x->tee && !x->tee_stopped && !x->tee->visit(x->tee->ctx, b))
+        x->tee_stopped = true; /* the statistics still want the rest */
+    return true;
+}
+
 /* One heap: walked into fresh stats, or left without them and said why. */
-static int walk_heap(vm_heap_walker *w, vm_snapshot *snap, size_t i, vm_error *err)
+static int walk_heap(vm_heap_walker *w, vm_snapshot *snap, size_t i, const vm_heap_tee *tee, vm_error *err)
 {
     vm_heap *h = &snap->heaps[i];
     vm_heap_clear_walk(h);
@@ -53,7 +71,8 @@ static int walk_heap(vm_heap_walker *w, vm_snapshot *snap, size_t i, vm_error *e
         return VM_EXIT_ERROR;
     }
     char note[512];
-    vm_heap_walk_status st = vm_heap_walk(w, i, vm_heap_stats_visit, acc, note, sizeof note);
+    both x = {acc, tee && (tee->heap_id < 0 || tee->heap_id == h->id) ? tee : NULL, false};
+    vm_heap_walk_status st = vm_heap_walk(w, i, visit_both, &x, note, sizeof note);
     if (st == VM_HEAP_WALK_OOM || st == VM_HEAP_WALK_STOPPED) { /* the visitor stops only when out of memory */
         vm_heap_stats_discard(acc);
         vm_error_set(err, VM_EXIT_ERROR, "out of memory walking heap %d", (int)h->id);
@@ -73,13 +92,16 @@ static int walk_heap(vm_heap_walker *w, vm_snapshot *snap, size_t i, vm_error *e
     return VM_EXIT_OK;
 }
 
-int vm_heap_stats_fill(const vm_memreader *mem, vm_snapshot *snap, bool quiet, vm_error *err)
+int vm_heap_stats_fill(const vm_memreader *mem, vm_snapshot *snap, bool quiet, const vm_heap_tee *tee,
+                       vm_error *err)
 {
     progress p = {.on = !quiet && vm_is_terminal(stderr), .start = vm_clock_now()};
     for (size_t i = 0; i < snap->nheaps; i++)
         for (size_t j = 0; j < snap->heaps[i].nparts; j++)
             p.total += snap->heaps[i].parts[j].committed;
-    vm_heap_walk_opts o = {.progress = show, .progress_ctx = &p};
+    /* The statistics read no target memory: the walk may read ahead, on a second CPU
+     * (VMMAP_THREADS=1: none).  The tee (--blocks printing) reads none either. */
+    vm_heap_walk_opts o = {.progress = show, .progress_ctx = &p, .read_ahead = vm_cpu_count() > 1};
     vm_heap_walker *w = vm_heap_walker_new(mem, snap, &o);
     if (!w) {
         vm_error_set(err, VM_EXIT_ERROR, "out of memory");
@@ -87,7 +109,7 @@ int vm_heap_stats_fill(const vm_memreader *mem, vm_snapshot *snap, bool quiet, v
     }
     int rc = VM_EXIT_OK;
     for (size_t i = 0; i < snap->nheaps && rc == VM_EXIT_OK; i++)
-        rc = walk_heap(w, snap, i, err);
+        rc = walk_heap(w, snap, i, tee, err);
     vm_heap_walker_free(w);
     finish(&p);
     vm_timing_mark("heap blocks");
@@ -106,5 +128,5 @@ bool vm_heap_step_wanted(const vm_capture_options *opt)
 
 int vm_heap_step_run(vm_facts *facts, const vm_capture_options *opt, vm_error *err)
 {
-    return vm_heap_stats_fill(&facts->mem, facts->snap, opt->quiet, err);
+    return vm_heap_stats_fill(&facts->mem, facts->snap, opt->quiet, NULL, err);
 }

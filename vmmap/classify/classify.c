@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../model/snapshot_check.h"
 #include "../util/xalloc.h"
+#include "bounds.h"
 #include "interval_index.h"
 
 typedef struct lookup {
@@ -217,9 +219,17 @@ static vm_region *new_region(vm_snapshot *s, uint64_t address)
     return r;
 }
 
-/* A gap region (Free or Unusable) with one block. */
+/* A gap region (Free or Unusable) with one block.  A gap too large for a snapshot to hold (5-level
+ * paging gives 2^56 bytes of user space) is several, split at multiples of 2^52. */
 static bool add_gap(vm_snapshot *s, uint64_t start, uint64_t end, vm_kind kind)
 {
+    const uint64_t piece = UINT64_C(1) << 52;
+    while (end > start && end - start > VM_SNAPSHOT_MAX_SIZE) {
+        uint64_t cut = (start | (piece - 1)) + 1;
+        if (!add_gap(s, start, cut, kind))
+            return false;
+        start = cut;
+    }
     if (end <= start)
         return true;
     vm_region *r = new_region(s, start);
@@ -284,6 +294,7 @@ static void oom(vm_error *err)
 int vm_classify(vm_facts *facts, vm_error *err)
 {
     vm_snapshot *s = facts->snap;
+    vm_facts_bound(facts);
     lookup lk;
     if (!build_lookup(s, &lk)) {
         free_lookup(&lk);
@@ -321,6 +332,8 @@ int vm_classify(vm_facts *facts, vm_error *err)
                 break;
             if (r->nblocks && rb->address != r->address + r->size)
                 break; /* not contiguous: a new allocation even with the same base */
+            if (r->nblocks && rb->size > VM_SNAPSHOT_MAX_SIZE - r->size)
+                break; /* more than a snapshot holds in one region: the rest is another */
             verdict v;
             classify_block(s, &lk, rb, &v);
             vm_block *b = vm_region_add_block(r);

@@ -99,6 +99,11 @@ typedef struct vm_capture_options {
      * prints them meanwhile (report/json.h, vm_json_writer). */
     vm_final_fn on_final;
     void *on_final_ctx;
+    /* Optional: called once after the post-classify steps, while the target's memory can still
+     * be read (facts->mem; mem.read NULL when the source has none), e.g. to list every heap
+     * block (vmmap heaps --blocks).  A code other than VM_EXIT_OK ends the capture with it. */
+    int (*with_memory)(void *ctx, vm_facts *facts, vm_error *err);
+    void *with_memory_ctx;
 } vm_capture_options;
 
 #endif

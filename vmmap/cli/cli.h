@@ -23,6 +23,7 @@ extern const vm_command vm_cmd_report;
 extern const vm_command vm_cmd_info;
 extern const vm_command vm_cmd_watch;
 extern const vm_command vm_cmd_diff;
+extern const vm_command vm_cmd_heaps;
 extern const vm_command vm_cmd_objects;
 
 /* The default output file name: NAME-PID-YYYYMMDD-HHMMSS.EXT (UTC), file-name safe. */
@@ -70,5 +71,9 @@ int vm_capture_snapshot(int64_t pid, const vm_capture_options *opt, vm_snapshot 
 bool vm_cli_color(const char *mode, FILE *out);
 
 int vm_cli_usage_error(const char *cmd, const char *fmt, ...) VM_PRINTF(2, 3);
+
+/* getopt returned '?' (unknown option) or ':' (missing value; optstrings start with ':'): one
+ * usage error naming the option.  Returns VM_EXIT_USAGE. */
+int vm_cli_option_error(const char *cmd, int opt, char **argv);
 
 #endif

@@ -76,7 +76,7 @@ typedef struct diff_args {
     const char *output, *format, *color;
 } diff_args;
 
-static int parse_option(int opt, diff_args *a)
+static int parse_option(int opt, diff_args *a, char **argv)
 {
     vm_target t = {.capture = a->capture};
     if (vm_cli_target_option(opt, &t)) {
@@ -101,7 +101,7 @@ static int parse_option(int opt, diff_args *a)
         if (!vm_parse_size(optarg, &a->filter.min_change))
             return vm_cli_usage_error("diff", "--min-change %s: expected a size such as 64K or 1M", optarg);
         return 0;
-    default: return vm_cli_usage_error("diff", "unknown option");
+    default: return vm_cli_option_error("diff", opt, argv);
     }
 }
 
@@ -121,12 +121,12 @@ static int parse_args(int argc, char **argv, diff_args *a)
             argv[i] = (char *)self_word;
     int opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "ho:f:q", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":ho:f:q", longopts, NULL)) != -1) {
         if (opt == 'h') {
             help(stdout);
             return -1;
         }
-        int rc = parse_option(opt, a);
+        int rc = parse_option(opt, a, argv);
         if (rc)
             return rc;
     }
@@ -198,12 +198,27 @@ static int compute(const diff_args *a, vm_diff **out, double times[3], vm_error 
     return rc;
 }
 
+/* "vmmap: wrote FILE (...)" as snapshot and report say it; not for stdout. */
+static void say_written(const diff_args *a, const vm_diff *d)
+{
+    if (a->capture.quiet || !a->output || strcmp(a->output, "-") == 0)
+        return;
+    size_t n = vm_diff_lines_count(d, &a->filter);
+    fprintf(stderr, "vmmap: wrote %s (%zu change%s)\n", a->output, n, n == 1 ? "" : "s");
+}
+
 static int emit(const diff_args *a, const vm_diff *d, vm_diff_format f, vm_error *err)
 {
-    if (d->warning && !a->capture.quiet)
+    /* The text view prints the warning in its header; on stderr too would say it twice. */
+    bool text_on_stdout = f == VM_DIFF_OUT_TEXT && (!a->output || strcmp(a->output, "-") == 0);
+    if (d->warning && !a->capture.quiet && !text_on_stdout)
         fprintf(stderr, "vmmap: warning: %s\n", d->warning);
-    if (a->output || f != VM_DIFF_OUT_TEXT)
-        return vm_diff_write(d, &a->filter, a->output ? a->output : "-", f, err);
+    if (a->output || f != VM_DIFF_OUT_TEXT) {
+        int rc = vm_diff_write(d, &a->filter, a->output ? a->output : "-", f, err);
+        if (rc == 0)
+            say_written(a, d);
+        return rc;
+    }
     vm_diff_text_options opt = {.color = vm_cli_color(a->color ? a->color : "auto", stdout)};
     if (vm_diff_text(stdout, d, &a->filter, &opt) != 0) {
         vm_error_set(err, VM_EXIT_ERROR, "out of memory");

@@ -6,6 +6,7 @@
 #include "../parse/minidump.h"
 #include "../capture/capture.h"
 #include "../sources/minidump/minidump_source.h"
+#include "../util/units.h"
 #include "cli.h"
 
 /* MINIDUMP_TYPE bits worth naming. */
@@ -82,7 +83,7 @@ static void print_contents(FILE *out, const vm_minidump *md)
     bool full = (md->header.flags & MD_WITH_FULL_MEMORY) != 0;
     fprintf(out, "  threads %zu (%zu named), modules %zu (%zu unloaded)\n", md->nthreads, md->nthread_names,
             md->nmodules, md->nunloaded);
-    fprintf(out, "  memory captured: %zu ranges, %s (%s%s%s)%s\n", md->nranges, cap,
+    fprintf(out, "  memory captured: %zu range%s, %s (%s%s%s)%s\n", md->nranges, vm_plural(md->nranges), cap,
             md->has_memory_list ? "MemoryList" : "", md->has_memory_list && md->has_memory64_list ? " + " : "",
             md->has_memory64_list ? "Memory64List" : (md->has_memory_list ? "" : "no memory lists"),
             full ? ", full memory" : ", not full memory");
@@ -113,13 +114,17 @@ static void print_can(FILE *out, const vm_minidump *md, const vm_snapshot *s)
     for (size_t i = 0; i < s->nmodules; i++)
         with_sections += s->modules[i].nsections > 0;
     size_t missing = heaps_not_captured(s);
-    fprintf(out, "  the map shows: %zu regions; %s; %zu of %zu images split into sections; stacks of %zu threads; "
-                 "%zu heaps%s\n",
-            s->nregions,
+    /* The heap count is the summary's (every heap listed); how many of them were walked follows. */
+    char walked[64] = "";
+    if (missing)
+        snprintf(walked, sizeof walked, " (%zu walked, %zu not captured)", s->nheaps - missing, missing);
+    fprintf(out, "  the map shows: %zu region%s; %s; %zu of %zu image%s split into sections; stacks of %zu thread%s; "
+                 "%zu heap%s%s\n",
+            s->nregions, vm_plural(s->nregions),
             md->has_memory_info ? "every region's state, protection and type as VirtualQueryEx saw them"
                                 : "only modules, stacks and captured ranges (protections assumed)",
-            with_sections, s->nmodules, s->nthreads, s->nheaps - missing,
-            missing ? " walked" : "");
+            with_sections, s->nmodules, vm_plural(s->nmodules), s->nthreads, vm_plural(s->nthreads), s->nheaps,
+            vm_plural(s->nheaps), walked);
     fprintf(out, "  it cannot show: working-set counters (not in dumps)");
     if (!md->has_memory_info)
         fprintf(out, "; reserved memory, mapped files, free space");
@@ -127,7 +132,8 @@ static void print_can(FILE *out, const vm_minidump *md, const vm_snapshot *s)
         fprintf(out, "; %s (heap memory not captured)",
                 s->nheaps ? "the contents of some heaps" : "heaps");
     if (with_sections < s->nmodules)
-        fprintf(out, "; sections of %zu images (PE headers not captured)", s->nmodules - with_sections);
+        fprintf(out, "; sections of %zu image%s (PE headers not captured)", s->nmodules - with_sections,
+                vm_plural(s->nmodules - with_sections));
     fputc('\n', out);
 }
 
@@ -169,10 +175,10 @@ static int run(int argc, char **argv)
     static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {0}};
     int opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'h': help(stdout); return 0;
-        default: return vm_cli_usage_error("info", "unknown option");
+        default: return vm_cli_option_error("info", opt, argv);
         }
     }
     if (argc - optind != 1)
@@ -181,7 +187,7 @@ static int run(int argc, char **argv)
     int rc = describe(argv[optind], &err);
     if (rc != VM_EXIT_OK)
         return vm_error_report(&err);
-    return fflush(stdout) == 0 ? 0 : 1;
+    return 0; /* main() checks that stdout took it all */
 }
 
 const vm_command vm_cmd_info = {"info", "describe a minidump: what it holds, what its map can show", run, help};

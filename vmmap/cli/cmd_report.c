@@ -8,6 +8,7 @@
 #include "../model/diff.h"
 #include "../model/timeline.h"
 #include "../series/series.h"
+#include "../util/units.h"
 #include "cli.h"
 
 static void help(FILE *out)
@@ -90,6 +91,8 @@ static bool choose_format(const char *format_opt, const char *output, vm_output_
     *f = named != VM_OUTPUT_UNKNOWN ? named : by_ext;
     if (*f == VM_OUTPUT_UNKNOWN && !output)
         *f = VM_OUTPUT_XLSX;
+    if (*f == VM_OUTPUT_UNKNOWN && strcmp(output, "-") == 0)
+        *f = VM_OUTPUT_CSV; /* as --help says: '-' writes CSV to stdout */
     if (*f == VM_OUTPUT_UNKNOWN) {
         vm_error_set(err, VM_EXIT_USAGE, "%s: cannot tell the report format from the name", output);
         vm_error_hint(err, "name it .xlsx or .csv, or add --format xlsx|csv");
@@ -138,8 +141,9 @@ static int write_timeline(const vm_timeline *tl, const char *output, bool quiet,
     if (rc == 0)
         rc = vm_report_write_timeline_xlsx(tl, d, output ? output : fallback, err);
     if (rc == 0 && !quiet)
-        fprintf(stderr, "vmmap: wrote %s (%zu snapshots, %zu heaps%s)\n", output ? output : fallback, tl->nrows,
-                tl->nheaps, tl->mixed_pids ? "; warning: more than one process" : "");
+        fprintf(stderr, "vmmap: wrote %s (%zu snapshot%s, %zu heap%s%s)\n", output ? output : fallback, tl->nrows,
+                vm_plural(tl->nrows), tl->nheaps, vm_plural(tl->nheaps),
+                tl->mixed_pids ? "; warning: more than one process" : "");
     vm_diff_free(d);
     return rc;
 }
@@ -178,14 +182,14 @@ static int run(int argc, char **argv)
     const char *output = NULL, *format_opt = NULL;
     int opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "ho:f:q", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":ho:f:q", longopts, NULL)) != -1) {
         if (vm_cli_target_option(opt, &t))
             continue;
         switch (opt) {
         case 'h': help(stdout); return 0;
         case 'o': output = optarg; break;
         case 'f': format_opt = optarg; break;
-        default: return vm_cli_usage_error("report", "unknown option");
+        default: return vm_cli_option_error("report", opt, argv);
         }
     }
     if (!t.self && is_timeline(argc, argv, optind))

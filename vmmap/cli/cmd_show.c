@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "../../report/text.h"
+#include "../model/diff.h"
 #include "../util/units.h"
 #include "cli.h"
 
@@ -14,11 +15,14 @@ static void help(FILE *out)
             "One row per allocation (Windows: one AllocationBase; Linux: the mappings that belong\n"
             "together, e.g. a thread stack and its guard page, or all mappings of one ELF file),\n"
             "its blocks indented beneath it.  Columns: Address, Type, Size, Committed, Private,\n"
-            "Total WS, Private WS, Shareable WS, Shared WS, Locked WS, Blocks, Protection, Details.\n"
+            "Total WS, Private WS, Shareable WS, Shared WS, Locked WS, on Linux Pss and Swap, Blocks,\n"
+            "Protection, Details.  In Linux words: Total WS is RSS, Private WS is USS, Pss is PSS\n"
+            "(as pmap -X and smaps say them); docs/columns.md defines every column.\n"
             "\n"
             "Options:\n"
             "  --type LIST      only these types, comma-separated: image, mapped, shareable, heap,\n"
-            "                   managed, stack, private, unusable, free (or VMMap's names)\n"
+            "                   managed, stack, private, pagetable, unusable, free (or VMMap's\n"
+            "                   names; Page Table has no regions: its size is in the summary)\n"
             "  --min-size SIZE  only allocations at least this big (4096, 64K, 1M, 1.5G)\n"
             "  --address ADDR   explain the one region holding ADDR (hex, 0x optional, WinDbg ` ok)\n"
             "  --sort KEY       address (default), size or committed (largest first)\n"
@@ -28,21 +32,6 @@ static void help(FILE *out)
             "  -h, --help       this help\n"
             "\n%s",
             VM_CLI_TARGET_HELP);
-}
-
-static bool parse_types(const char *list, uint32_t *kinds)
-{
-    char buf[256];
-    if (strlen(list) >= sizeof buf)
-        return false;
-    strcpy(buf, list);
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        vm_kind k;
-        if (!vm_kind_parse(tok, &k))
-            return false;
-        *kinds |= 1u << k;
-    }
-    return *kinds != 0;
 }
 
 static bool parse_sort(const char *s, vm_detail_options *o)
@@ -77,13 +66,13 @@ static int run(int argc, char **argv)
     const char *color = "auto";
     int opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "hq", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":hq", longopts, NULL)) != -1) {
         if (vm_cli_target_option(opt, &t))
             continue;
         switch (opt) {
         case 'h': help(stdout); return 0;
         case O_TYPE:
-            if (!parse_types(optarg, &o.kinds))
+            if (!vm_diff_parse_kinds(optarg, &o.kinds))
                 return vm_cli_usage_error("show", "--type %s: unknown type (try: heap,stack,image,private)", optarg);
             break;
         case O_MIN:
@@ -102,7 +91,7 @@ static int run(int argc, char **argv)
         case O_REGIONS: o.regions_only = true; break;
         case O_WARN: o.warnings = true; break;
         case O_COLOR: color = optarg; break;
-        default: return vm_cli_usage_error("show", "unknown option");
+        default: return vm_cli_option_error("show", opt, argv);
         }
     }
     vm_error err = {0};
@@ -112,11 +101,25 @@ static int run(int argc, char **argv)
     if (vm_load_target(&t, &s, &err) != 0)
         return vm_error_report(&err);
     o.color = vm_cli_color(color, stdout);
+    uint64_t top;
+    if (o.has_address && vm_text_address_outside(s, o.address, &top)) {
+        char a[VM_UNITS_BUFSZ], t_[VM_UNITS_BUFSZ];
+        vm_format_address(o.address, s->process.bits, a, sizeof a);
+        vm_format_address(top, s->process.bits, t_, sizeof t_);
+        vm_error_set(&err, VM_EXIT_USAGE, "--address %s: outside the user address space of %s (PID %lld), "
+                                          "which ends at %s", a, s->process.name ? s->process.name : "the process",
+                     (long long)s->process.pid, t_);
+        vm_error_hint(&err, "addresses at or above %s are the kernel's; a user-space pointer is below it", t_);
+        vm_snapshot_free(s);
+        return vm_error_report(&err);
+    }
     int rc = vm_text_detail(stdout, s, &o);
     vm_snapshot_free(s);
-    if (fflush(stdout) != 0)
-        return 1;
-    return rc;
+    if (rc < 0) {
+        vm_error_set(&err, VM_EXIT_ERROR, "out of memory");
+        return vm_error_report(&err);
+    }
+    return rc; /* main() checks that stdout took it all */
 }
 
 const vm_command vm_cmd_show = {"show", "the detail view: allocations and their blocks", run, help};

@@ -8,6 +8,7 @@
 #include "../../report/json.h"
 #include "../../report/output.h"
 #include "../util/timings.h"
+#include "../util/units.h"
 #include "cli.h"
 
 static void help(FILE *out)
@@ -30,7 +31,8 @@ static void help(FILE *out)
             "  --heap-blocks      walk every block of every heap too: each heap gets its busy,\n"
             "                     free and cached blocks and bytes, largest free block,\n"
             "                     fragmentation, overhead, size table and owner (as `vmmap\n"
-            "                     heaps`; glibc heaps; Windows heaps not yet).  Reads all heap\n"
+            "                     heaps`: glibc, NT, Wine heaps; of a segment heap only its\n"
+            "                     large allocations, said in its walk note).  Reads all heap\n"
             "                     memory: slower on big heaps (progress on a terminal)\n"
             "  --objects          the C++ object census too (as `vmmap objects`): types, counts\n"
             "                     and bytes by vtable; `vmmap diff` of two such snapshots shows\n"
@@ -58,8 +60,9 @@ void vm_cli_default_output(const vm_snapshot *s, const char *ext, char *buf, siz
 void vm_cli_report_written(const vm_snapshot *s, const char *path, bool quiet)
 {
     if (strcmp(path, "-") != 0 && !quiet)
-        fprintf(stderr, "vmmap: wrote %s (%zu regions, %zu threads, %zu heaps, %zu warnings)\n", path,
-                s->nregions, s->nthreads, s->nheaps, s->nwarnings);
+        fprintf(stderr, "vmmap: wrote %s (%zu region%s, %zu thread%s, %zu heap%s, %zu warning%s)\n", path,
+                s->nregions, vm_plural(s->nregions), s->nthreads, vm_plural(s->nthreads), s->nheaps,
+                vm_plural(s->nheaps), s->nwarnings, vm_plural(s->nwarnings));
 }
 
 static int run(int argc, char **argv)
@@ -72,7 +75,7 @@ static int run(int argc, char **argv)
     const char *output = NULL;
     int opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "ho:q", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":ho:q", longopts, NULL)) != -1) {
         if (vm_cli_target_option(opt, &t))
             continue;
         switch (opt) {
@@ -80,7 +83,7 @@ static int run(int argc, char **argv)
         case 'o': output = optarg; break;
         case 1100: t.capture.heap_blocks = true; break;
         case 1101: t.capture.objects = true; break;
-        default: return vm_cli_usage_error("snapshot", "unknown option");
+        default: return vm_cli_option_error("snapshot", opt, argv);
         }
     }
     vm_error err = {0};

@@ -39,6 +39,9 @@ static void help(FILE *out)
             "  -n, --count N      stop after N samples\n"
             "  -d, --duration T   stop after T (the last sample is at or before T)\n"
             "  -o, --output P     where to write (required: DIR or FILE.jsonl)\n"
+            "  --heap-blocks      walk every heap block in each sample (as `vmmap heaps`): the\n"
+            "                     growth analysis then has each heap's busy bytes too, so a leak\n"
+            "                     inside memory already committed is flagged (slower samples)\n"
             "  -h, --help         this help\n"
             "Without --count or --duration it runs until Ctrl-C (or SIGTERM), which stops it\n"
             "cleanly: the snapshot being taken is finished, everything written stays intact.  The\n"
@@ -96,11 +99,12 @@ static int parse_options(int argc, char **argv, watch_opts *o)
                                              {"count", required_argument, NULL, 'n'},
                                              {"duration", required_argument, NULL, 'd'},
                                              {"output", required_argument, NULL, 'o'},
+                                             {"heap-blocks", no_argument, NULL, 1100},
                                              {"help", no_argument, NULL, 'h'},
                                              {0}};
     int opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "hi:n:d:o:q", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":hi:n:d:o:q", longopts, NULL)) != -1) {
         if (vm_cli_target_option(opt, &o->t))
             continue;
         switch (opt) {
@@ -118,7 +122,8 @@ static int parse_options(int argc, char **argv, watch_opts *o)
                 return vm_cli_usage_error("watch", "--count %s: expected a whole number of samples, at least 1", optarg);
             break;
         case 'o': o->output = optarg; break;
-        default: return vm_cli_usage_error("watch", "unknown option");
+        case 1100: o->t.capture.heap_blocks = true; break;
+        default: return vm_cli_option_error("watch", opt, argv);
         }
     }
     if (!o->output)
@@ -250,9 +255,21 @@ static size_t print_series(const vm_timeline *tl)
         char name[96];
         if (!worth_a_line(&hp->growth))
             continue;
-        snprintf(name, sizeof name, "heap %s 0x%" PRIx64, hp->kind ? hp->kind : "?", hp->address);
+        char heap[80];
+        vm_timeline_heap_name(hp, heap, sizeof heap);
+        snprintf(name, sizeof name, "heap %s", heap);
         growth_line(name, &hp->growth, true);
         flagged += hp->growth.flagged;
+    }
+    for (size_t h = 0; h < tl->nheaps; h++) { /* busy bytes, from samples taken with --heap-blocks */
+        const vm_tl_heap *hp = &tl->heaps[h];
+        char name[96], heap[80];
+        if (hp->nwalked == 0 || !worth_a_line(&hp->busy_growth))
+            continue;
+        vm_timeline_heap_name(hp, heap, sizeof heap);
+        snprintf(name, sizeof name, "heap %s busy", heap);
+        growth_line(name, &hp->busy_growth, true);
+        flagged += hp->busy_growth.flagged;
     }
     return flagged;
 }
@@ -260,9 +277,9 @@ static size_t print_series(const vm_timeline *tl)
 static void print_growth(const vm_timeline *tl)
 {
     const vm_growth *t = &tl->growth[VM_TL_THREADS];
-    printf("\nGrowth over %zu samples, %.1f s (committed; slope by least squares; GROWING when it only\n"
+    printf("\nGrowth over %zu sample%s, %.1f s (committed; slope by least squares; GROWING when it only\n"
            "went up: >= %d samples, never down, up overall, R² >= %.2f):\n",
-           t->n, t->span_min * 60, VM_GROWTH_MIN_SAMPLES, VM_GROWTH_MIN_R2);
+           t->n, vm_plural(t->n), t->span_min * 60, VM_GROWTH_MIN_SAMPLES, VM_GROWTH_MIN_R2);
     printf("  %-40s %14s %14s    R² %11s\n", "Series", "Change", "Per minute", "Steps up"); /* R² is 3 bytes */
     size_t flagged = print_series(tl);
     if (flagged == 0)

@@ -1,12 +1,15 @@
 /* vmmap: maps a process's virtual memory and explains it.  Dispatches to one file per command. */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "../util/atomic_file.h"
 #include "../version.h"
 #include "cli.h"
 
-static const vm_command *const commands[] = {&vm_cmd_summary, &vm_cmd_show, &vm_cmd_snapshot, &vm_cmd_report,
-                                             &vm_cmd_info, &vm_cmd_watch, &vm_cmd_diff, &vm_cmd_objects};
+static const vm_command *const commands[] = {&vm_cmd_summary, &vm_cmd_show, &vm_cmd_snapshot, &vm_cmd_heaps,
+                                             &vm_cmd_objects, &vm_cmd_report, &vm_cmd_info, &vm_cmd_watch,
+                                             &vm_cmd_diff};
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *out)
@@ -39,7 +42,8 @@ static void usage(FILE *out)
             "\n"
             "Environment: VMMAP_THREADS=N (at most N threads; default one per CPU),\n"
             "             VMMAP_FSYNC=1 (sync output files to disk before renaming them into place),\n"
-            "             VMMAP_TIMINGS=1 (print how long each phase took, on stderr)\n"
+            "             VMMAP_TIMINGS=1 (print how long each phase took, on stderr),\n"
+            "             VMMAP_DIFF_TIMINGS=1 (vmmap diff: load, diff and write times, on stderr)\n"
             "\n"
             "`vmmap COMMAND --help` describes each command; docs/ in the source tree has the details\n"
             "(column meanings per platform, snapshot format).\n",
@@ -54,7 +58,21 @@ static const vm_command *find_command(const char *name)
     return NULL;
 }
 
+static int dispatch(int argc, char **argv);
+
+/* Whatever a command printed must have reached stdout: a full disk or a closed pipe is an error
+ * the user hears about (exit 1), not a silently short table. */
 int main(int argc, char **argv)
+{
+    opterr = 0; /* the commands name a bad option themselves (vm_cli_option_error): one message */
+    int rc = dispatch(argc, argv);
+    vm_error err = {0};
+    if (!vm_stdout_finish(&err) && rc == 0)
+        rc = vm_error_report(&err);
+    return rc;
+}
+
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);

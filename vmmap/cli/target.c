@@ -24,14 +24,13 @@ bool vm_cli_target_option(int opt, vm_target *t)
 
 int vm_cli_usage_error(const char *cmd, const char *fmt, ...)
 {
-    char msg[512];
+    vm_error e;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vm_error_vset(&e, VM_EXIT_USAGE, fmt, ap); /* long arguments shortened, the reason kept */
     va_end(ap);
-    fprintf(stderr, "vmmap: error: %s\n", msg);
-    fprintf(stderr, "vmmap: hint: see `vmmap %s%s--help`\n", cmd ? cmd : "", cmd ? " " : "");
-    return VM_EXIT_USAGE;
+    vm_error_hint(&e, "see `vmmap %s%s--help`", cmd ? cmd : "", cmd ? " " : "");
+    return vm_error_report(&e);
 }
 
 bool vm_cli_take_target(vm_target *t, int argc, char **argv, int optind_, const char *cmd, vm_error *err)
@@ -43,11 +42,16 @@ bool vm_cli_take_target(vm_target *t, int argc, char **argv, int optind_, const 
         t->arg = argv[optind_];
         return true;
     }
-    if (left == 0)
+    if (left == 0) {
         vm_error_set(err, VM_EXIT_USAGE, "%s: no target given", cmd);
-    else
-        vm_error_set(err, VM_EXIT_USAGE, "%s: one target expected, got %s%s", cmd, t->self ? "--self and " : "",
-                     argv[optind_]);
+    } else if (left + t->self == 2) {
+        const char *a = t->self ? "--self" : argv[optind_], *b = argv[optind_ + !t->self];
+        vm_error_set(err, VM_EXIT_USAGE, "%s: one target expected, got two (%s and %s)", cmd, a, b);
+        vm_error_hint(err, "to compare two processes or snapshots: vmmap diff %s %s", a, b);
+        return false;
+    } else {
+        vm_error_set(err, VM_EXIT_USAGE, "%s: one target expected, got %d", cmd, left + t->self);
+    }
     vm_error_hint(err, "vmmap %s PID|NAME|--self|SNAPSHOT.json|DUMP.dmp  (see `vmmap %s --help`)", cmd, cmd);
     return false;
 }

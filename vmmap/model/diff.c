@@ -375,7 +375,13 @@ uint64_t vm_diff_region_weight(const vm_diff_region *r)
 
 uint64_t vm_diff_heap_weight(const vm_diff_heap *h)
 {
-    return vm_diff_magnitude(h->committed_delta);
+    uint64_t w = vm_diff_magnitude(h->committed_delta);
+    if (h->walked_both) { /* busy bytes that grow inside the same committed memory count too */
+        uint64_t b = vm_diff_magnitude(h->busy_delta), f = vm_diff_magnitude(h->free_delta);
+        w = w > b ? w : b;
+        w = w > f ? w : f;
+    }
+    return w;
 }
 
 static bool big_enough(const vm_diff_filter *f, uint64_t weight)

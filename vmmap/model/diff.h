@@ -38,6 +38,7 @@ enum {
     VM_DIFF_F_PROTECTION = 0x04, /* some page's protection changed */
     VM_DIFF_F_TYPE = 0x08,       /* the type (vm_kind) changed */
     VM_DIFF_F_MOVED = 0x10,      /* an image / mapped file matched by path at another address */
+    VM_DIFF_F_START = 0x20,      /* the start moved, the end stayed: grown or shrunk at its low end */
 };
 
 /* "added", "removed", "grown", "shrunk", "protection", "type", "changed". */
@@ -125,6 +126,9 @@ typedef struct vm_diff_heap_side {
     uint64_t size;      /* sum of parts' reserved bytes */
     uint64_t committed; /* sum of parts' committed bytes */
     size_t nparts;
+    bool address_unknown;
+    bool walked;        /* the snapshot has the heap's block walk (--heap-blocks, vmmap heaps) */
+    uint64_t busy_blocks, busy_bytes, free_blocks, free_bytes, cached_bytes; /* when walked */
 } vm_diff_heap_side;
 
 /* A heap that changed.  Heaps are matched by kind + address; "glibc main arena" by kind alone
@@ -135,6 +139,10 @@ typedef struct vm_diff_heap {
     vm_diff_heap_side before, after;
     int64_t committed_delta;
     int64_t size_delta;
+    /* New - old busy and free bytes, when both sides were walked (walked_both): a heap whose
+     * busy bytes grow inside the same committed memory is "changed". */
+    bool walked_both;
+    int64_t busy_delta, free_delta;
     vm_diff_part *parts_added; size_t nparts_added; /* in the new heap only */
     vm_diff_part *parts_freed; size_t nparts_freed; /* in the old heap only */
 } vm_diff_heap;

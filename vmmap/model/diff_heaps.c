@@ -46,7 +46,16 @@ static void fill_side(vm_diff_heap_side *s, const vm_heap *h, const vm_snapshot 
     s->present = true;
     s->id = h->id;
     s->address = h->address;
+    s->address_unknown = h->address_unknown;
     s->nparts = h->nparts;
+    s->walked = h->stats_known;
+    if (h->stats_known) {
+        s->busy_blocks = h->stats.busy_blocks;
+        s->busy_bytes = h->stats.busy_bytes;
+        s->free_blocks = h->stats.free_blocks;
+        s->free_bytes = h->stats.free_bytes;
+        s->cached_bytes = h->stats.cached_bytes;
+    }
     for (size_t i = 0; i < h->nparts; i++) {
         s->size = vm_diff_sat_add(s->size, h->parts[i].size);
         s->committed = vm_diff_sat_add(s->committed, h->parts[i].committed);
@@ -103,7 +112,9 @@ static vm_diff_change heap_change(const vm_diff_heap *h)
     int64_t delta = h->committed_delta ? h->committed_delta : h->size_delta;
     if (delta)
         return delta > 0 ? VM_DIFF_GROWN : VM_DIFF_SHRUNK;
-    return h->nparts_added || h->nparts_freed ? VM_DIFF_CHANGED : VM_DIFF_CHANGE_COUNT;
+    if (h->nparts_added || h->nparts_freed)
+        return VM_DIFF_CHANGED;
+    return h->walked_both && (h->busy_delta || h->free_delta) ? VM_DIFF_CHANGED : VM_DIFF_CHANGE_COUNT;
 }
 
 void vm_diff_heap_clear(vm_diff_heap *h)
@@ -126,6 +137,11 @@ static bool pair_heap(void *vctx, const void *a, const void *b)
     fill_side(&h.after, n, ctx->n);
     h.committed_delta = vm_diff_delta(h.before.committed, h.after.committed);
     h.size_delta = vm_diff_delta(h.before.size, h.after.size);
+    h.walked_both = h.before.walked && h.after.walked;
+    if (h.walked_both) {
+        h.busy_delta = vm_diff_delta(h.before.busy_bytes, h.after.busy_bytes);
+        h.free_delta = vm_diff_delta(h.before.free_bytes, h.after.free_bytes);
+    }
     bool ok = !(o && n) || diff_parts(&h, o, n);
     h.what = heap_change(&h);
     if (ok && h.what == VM_DIFF_CHANGE_COUNT) {

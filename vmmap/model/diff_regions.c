@@ -3,7 +3,9 @@
  *   1. allocation base and type;
  *   2. images and mapped files by type, path and size (they move between runs), in address order;
  *   3. images and mapped files by type and path alone, in address order;
- *   4. allocation base alone: the type changed.
+ *   4. end and type: it grew or shrank at its low end (an mmap area growing down as the kernel
+ *      merges new mappings below it; the end stays where it was);
+ *   5. allocation base alone: the type changed.
  * What is left is added (new only) or removed (old only).  Free regions are gaps between
  * allocations, not allocations: they take no part (their sizes show in the per-type deltas). */
 #include <stdio.h>
@@ -170,14 +172,22 @@ static vm_diff_change grown_or_shrunk(int64_t delta)
     return delta > 0 ? VM_DIFF_GROWN : VM_DIFF_SHRUNK;
 }
 
-/* The change's kind and flags from its two sides; false when nothing changed. */
-static bool classify(vm_diff_region *c, bool prot)
+/* First address after the allocation, saturated (hostile input may wrap). */
+static uint64_t end_of(const vm_region *r)
+{
+    return vm_diff_sat_add(r->address, r->size);
+}
+
+/* The change's kind and flags from its two sides; false when nothing changed.  Another start with
+ * the same end is growth at the low end, not a move. */
+static bool classify(vm_diff_region *c, bool prot, bool same_end)
 {
     const vm_diff_side *a = &c->before, *b = &c->after;
+    bool elsewhere = a->address != b->address;
     c->flags = (a->size != b->size ? VM_DIFF_F_SIZE : 0) |
                (c->committed_known && a->committed != b->committed ? VM_DIFF_F_COMMITTED : 0) |
                (prot ? VM_DIFF_F_PROTECTION : 0) | (a->kind != b->kind ? VM_DIFF_F_TYPE : 0) |
-               (a->address != b->address ? VM_DIFF_F_MOVED : 0);
+               (elsewhere && !same_end ? VM_DIFF_F_MOVED : 0) | (elsewhere && same_end ? VM_DIFF_F_START : 0);
     if (c->flags & VM_DIFF_F_TYPE)
         c->what = VM_DIFF_TYPE;
     else if (c->committed_delta != 0)
@@ -203,6 +213,9 @@ static char *describe(const vm_diff_region *c)
         ADD("%s -> %s; ", vm_kind_name(a->kind), vm_kind_name(b->kind));
     if (c->flags & VM_DIFF_F_MOVED)
         ADD("moved from 0x%llx; ", (unsigned long long)a->address);
+    if (c->flags & VM_DIFF_F_START)
+        ADD("start 0x%llx -> 0x%llx, the end stayed; ", (unsigned long long)a->address,
+            (unsigned long long)b->address);
     if (c->flags & VM_DIFF_F_PROTECTION) {
         vm_prot_format(a->protection, pa, sizeof pa);
         vm_prot_format(b->protection, pb, sizeof pb);
@@ -235,7 +248,7 @@ static bool record(vm_diff *d, const rinfo *o, const rinfo *n)
             return false;
         c.before.protection = pa;
         c.after.protection = pb;
-        if (!classify(&c, prot == 1))
+        if (!classify(&c, prot == 1, end_of(o->r) == end_of(n->r)))
             return true;
         c.details = describe(&c);
         details_ok = c.details != NULL;
@@ -295,6 +308,13 @@ static int key_base(const void *a, const void *b)
     return vm_diff_cmp_u64(((const rinfo *)a)->r->address, ((const rinfo *)b)->r->address);
 }
 
+static int key_end_kind(const void *a, const void *b)
+{
+    const rinfo *x = a, *y = b;
+    int c = vm_diff_cmp_u64(end_of(x->r), end_of(y->r));
+    return c ? c : vm_diff_cmp_u64((uint64_t)x->r->kind, (uint64_t)y->r->kind);
+}
+
 /* Sort orders: the pass's key, then address (occurrence order), then the region's index. */
 static int then_address(const rinfo *x, const rinfo *y, int c)
 {
@@ -305,6 +325,7 @@ static int sort_base_kind(const void *a, const void *b) { return then_address(RI
 static int sort_file(const void *a, const void *b) { return then_address(RI(a), RI(b), key_file(RI(a), RI(b))); }
 static int sort_file_size(const void *a, const void *b) { return then_address(RI(a), RI(b), key_file_size(RI(a), RI(b))); }
 static int sort_base(const void *a, const void *b) { return then_address(RI(a), RI(b), key_base(RI(a), RI(b))); }
+static int sort_end_kind(const void *a, const void *b) { return then_address(RI(a), RI(b), key_end_kind(RI(a), RI(b))); }
 
 typedef struct pass {
     bool (*eligible)(const rinfo *ri);
@@ -316,6 +337,7 @@ static const pass passes[] = {
     {any_region, sort_base_kind, key_base_kind},
     {is_file, sort_file_size, key_file_size},
     {is_file, sort_file, key_file},
+    {any_region, sort_end_kind, key_end_kind},
     {any_region, sort_base, key_base},
 };
 

@@ -21,6 +21,7 @@ struct vm_heap_stats_acc {
     uint64_t untabled;      /* blocks whose size did not fit the table */
     uint64_t blocks;
     bool oom;
+    size_slot *last;        /* the row of the previous block: runs of one size are common */
 };
 
 #define FIRST_CAP 256
@@ -79,11 +80,16 @@ static bool grow(vm_heap_stats_acc *a)
     free(a->slots);
     a->slots = n;
     a->cap = ncap;
+    a->last = NULL;
     return true;
 }
 
 static void table(vm_heap_stats_acc *a, uint64_t size, int state)
 {
+    if (a->last && a->last->size == size) {
+        a->last->count[state]++;
+        return;
+    }
     size_slot *s = find_slot(a->slots, a->cap, size);
     if (s->size == 0) {
         if (a->used >= VM_HEAP_SIZES_MAX) {
@@ -101,6 +107,7 @@ static void table(vm_heap_stats_acc *a, uint64_t size, int state)
         a->used++;
     }
     s->count[state]++;
+    a->last = s;
 }
 
 static uint64_t sat_add(uint64_t a, uint64_t b)

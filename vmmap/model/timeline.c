@@ -3,6 +3,8 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,15 +88,37 @@ static bool parse_zone(const char *z, double *offset)
     return true;
 }
 
+/* The number in the n digits at s, or -1 when they are not all digits. */
+static int digits(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int DAYS[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : DAYS[m - 1];
+}
+
+/* "YYYY-MM-DDTHH:MM:SS", every field its digits and a date that exists (no 2026-02-30). */
 bool vm_parse_rfc3339(const char *s, double *out)
 {
-    int y, mo, d, h, mi, sec, used = 0;
-    if (!s || sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &used) != 6 ||
-        used != 19)
+    if (!s || strnlen(s, 19) < 19 || s[4] != '-' || s[7] != '-' || !strchr("Tt ", s[10]) || s[13] != ':' ||
+        s[16] != ':')
         return false;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+    int y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2), h = digits(s + 11, 2),
+        mi = digits(s + 14, 2), sec = digits(s + 17, 2);
+    if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h < 0 || h > 23 || mi < 0 ||
+        mi > 59 || sec < 0 || sec > 60)
         return false;
-    const char *p = s + used;
+    const char *p = s + 19;
     double frac = 0, scale = 0.1, offset;
     if (*p == '.') {
         if (!(p[1] >= '0' && p[1] <= '9'))
@@ -132,6 +156,8 @@ void vm_timeline_free(vm_timeline *tl)
         free(tl->heaps[i].kind);
         free(tl->heaps[i].committed);
         free(tl->heaps[i].present);
+        free(tl->heaps[i].busy);
+        free(tl->heaps[i].walked);
     }
     free(tl->rows);
     free(tl->heaps);
@@ -148,12 +174,14 @@ static bool same_str(const char *a, const char *b)
 static size_t heap_index(vm_timeline *tl, const vm_heap *h)
 {
     for (size_t i = 0; i < tl->nheaps; i++)
-        if (tl->heaps[i].address == h->address && same_str(tl->heaps[i].kind, h->kind))
+        if (tl->heaps[i].address == h->address && tl->heaps[i].address_unknown == h->address_unknown &&
+            same_str(tl->heaps[i].kind, h->kind))
             return i;
     vm_tl_heap *n = vm_array_push((void **)&tl->heaps, &tl->nheaps, sizeof *n);
     if (!n)
         return SIZE_MAX;
     n->address = h->address;
+    n->address_unknown = h->address_unknown;
     n->kind = vm_strdup(h->kind);
     if (h->kind && !n->kind) {
         tl->nheaps--; /* vm_array_push keeps the capacity; the slot is reused */
@@ -176,6 +204,8 @@ static bool reduce_heaps(vm_timeline *tl, vm_tl_row *r, const vm_snapshot *s)
         r->heaps[i].heap = h;
         for (size_t p = 0; p < s->heaps[i].nparts; p++)
             r->heaps[i].committed += s->heaps[i].parts[p].committed;
+        r->heaps[i].walked = s->heaps[i].stats_known;
+        r->heaps[i].busy = s->heaps[i].stats_known ? s->heaps[i].stats.busy_bytes : 0;
     }
     r->nheaps = s->nheaps;
     return true;
@@ -268,15 +298,27 @@ static bool fill_heap(vm_timeline *tl, size_t h)
     vm_tl_heap *hp = &tl->heaps[h];
     free(hp->committed);
     free(hp->present);
-    hp->committed = calloc(tl->nrows ? tl->nrows : 1, sizeof *hp->committed);
-    hp->present = calloc(tl->nrows ? tl->nrows : 1, sizeof *hp->present);
-    if (!hp->committed || !hp->present)
+    free(hp->busy);
+    free(hp->walked);
+    size_t n = tl->nrows ? tl->nrows : 1;
+    hp->committed = calloc(n, sizeof *hp->committed);
+    hp->present = calloc(n, sizeof *hp->present);
+    hp->busy = calloc(n, sizeof *hp->busy);
+    hp->walked = calloc(n, sizeof *hp->walked);
+    hp->nwalked = 0;
+    if (!hp->committed || !hp->present || !hp->busy || !hp->walked)
         return false;
     for (size_t i = 0; i < tl->nrows; i++)
         for (size_t j = 0; j < tl->rows[i].nheaps; j++)
             if (tl->rows[i].heaps[j].heap == h) {
-                hp->committed[i] += tl->rows[i].heaps[j].committed;
+                const vm_tl_heapval *v = &tl->rows[i].heaps[j];
+                hp->committed[i] += v->committed;
                 hp->present[i] = true;
+                if (v->walked) {
+                    hp->busy[i] += v->busy;
+                    hp->nwalked += !hp->walked[i];
+                    hp->walked[i] = true;
+                }
             }
     return true;
 }
@@ -301,7 +343,23 @@ static void analyse_series(vm_timeline *tl, double *t, double *y)
                 y[n++] = (double)hp->committed[i];
             }
         vm_growth_compute(t, y, n, &hp->growth);
+        n = 0;
+        for (size_t i = 0; i < tl->nrows; i++)
+            if (hp->walked[i]) {
+                t[n] = tl->rows[i].time;
+                y[n++] = (double)hp->busy[i];
+            }
+        vm_growth_compute(t, y, n, &hp->busy_growth);
     }
+}
+
+void vm_timeline_heap_name(const vm_tl_heap *h, char *buf, size_t len)
+{
+    const char *kind = h->kind ? h->kind : "heap";
+    if (h->address_unknown)
+        snprintf(buf, len, "%s (address unknown)", kind);
+    else
+        snprintf(buf, len, "%s 0x%" PRIx64, kind, h->address);
 }
 
 void vm_timeline_finish(vm_timeline *tl)

@@ -1,5 +1,6 @@
 /* A timeline: a series of snapshots of one process reduced to one small row each (time,
- * committed per type, committed per heap, thread count), and the growth analysis of every series.
+ * committed per type, committed per heap, thread count, busy bytes per heap when the snapshots
+ * walked the heaps), and the growth analysis of every series.
  *
  * Snapshots are reduced as they are read and freed at once, so a timeline of a thousand 50 MB
  * snapshots holds a thousand rows, not the snapshots.  Rows are sorted by taken_at, then by the
@@ -43,6 +44,8 @@ void vm_growth_compute(const double *t, const double *y, size_t n, vm_growth *ou
 typedef struct vm_tl_heapval {
     size_t heap;        /* index into vm_timeline.heaps */
     uint64_t committed; /* sum of its parts' committed bytes */
+    bool walked;        /* the snapshot has the heap's block walk (--heap-blocks) */
+    uint64_t busy;      /* its busy bytes then */
 } vm_tl_heapval;
 
 /* One snapshot, reduced. */
@@ -66,10 +69,21 @@ typedef struct vm_tl_row {
 typedef struct vm_tl_heap {
     char *kind;         /* "glibc arena", "NT", ... (NULL when the snapshot had none) */
     uint64_t address;
+    bool address_unknown; /* the source could not find it: named "(address unknown)", never 0x0 */
     uint64_t *committed; /* per row (after vm_timeline_finish) */
     bool *present;       /* per row: was the heap in that sample */
     vm_growth growth;    /* over the samples it was present in */
+    /* Busy bytes, from the samples that walked the heap's blocks (watch --heap-blocks): a heap
+     * whose busy bytes only grow is a leak even when its committed memory stays put. */
+    uint64_t *busy;      /* per row */
+    bool *walked;        /* per row */
+    size_t nwalked;      /* rows that walked it */
+    vm_growth busy_growth;
 } vm_tl_heap;
+
+/* A heap's name in series titles: "glibc arena 0x7f12a0000030", "glibc main arena (address
+ * unknown)". */
+void vm_timeline_heap_name(const vm_tl_heap *h, char *buf, size_t len);
 
 /* The series a timeline analyses besides heaps: each kind, Total, Threads. */
 enum { VM_TL_TOTAL = VM_KIND_COUNT, VM_TL_THREADS, VM_TL_SERIES };

@@ -2,6 +2,7 @@
  * chunk's state decided by its successor's PREV_INUSE bit and by the lists read beforehand
  * (glibc_bins.c). */
 #include "glibc_walk_impl.h"
+#include "read_ahead.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -26,9 +27,8 @@ vm_glibc_walker *vm_glibc_walker_new(const vm_memreader *mem, const vm_glibc_hea
     w->nheaps = nheaps;
     if (opts)
         w->opt = *opts;
-    w->window = w->opt.window >= 4096 ? w->opt.window : DEFAULT_WINDOW;
-    w->buf = malloc(w->window);
-    if (!w->buf || !gw_prepare(w)) {
+    w->window = w->opt.window >= VM_READ_AHEAD_SLACK ? w->opt.window : DEFAULT_WINDOW;
+    if (!gw_prepare(w) || !(w->ra = vm_read_ahead_new(mem, w->window, w->opt.read_ahead))) {
         vm_glibc_walker_free(w);
         return NULL;
     }
@@ -44,7 +44,7 @@ void vm_glibc_walker_free(vm_glibc_walker *w)
     free(w->arena_of);
     free(w->marks);
     free(w->tcaches);
-    free(w->buf);
+    vm_read_ahead_free(w->ra);
     free(w);
 }
 
@@ -64,7 +64,8 @@ typedef struct walk {
     const gw_arena *a;
     vm_hblock_visit visit;
     void *ctx;
-    uint64_t wbase;       /* the window holds [wbase, wbase + wlen) */
+    const uint8_t *wdata; /* the window holds [wbase, wbase + wlen) at wdata */
+    uint64_t wbase;
     size_t wlen;
     size_t cursor;        /* into w->marks */
     bool stopped;         /* the visitor said stop */
@@ -93,36 +94,34 @@ VM_PRINTF(2, 3) static void note(walk *k, const char *fmt, ...)
  * the target does not have those bytes. */
 static const uint8_t *peek(walk *k, uint64_t addr, size_t len, uint64_t limit)
 {
-    vm_glibc_walker *w = k->w;
-    if (addr >= k->wbase && addr - k->wbase <= k->wlen && len <= k->wlen - (addr - k->wbase))
-        return w->buf + (addr - k->wbase);
-    if (len > w->window || addr > limit || limit - addr < len)
-        return NULL;
-    size_t want = limit - addr < w->window ? (size_t)(limit - addr) : w->window;
-    size_t got = 0;
-    while (got < want) { /* a live reader may stop at a page boundary */
-        size_t n = w->mem->read(w->mem->ctx, addr + got, w->buf + got, want - got);
-        if (n == 0)
-            break;
-        got += n;
-    }
-    k->wbase = addr;
-    k->wlen = got;
-    return got >= len ? w->buf : NULL;
+    const uint8_t *p = vm_read_ahead_get(k->w->ra, addr, len, limit);
+    if (p)
+        k->wdata = vm_read_ahead_window(k->w->ra, &k->wbase, &k->wlen);
+    else
+        k->wlen = 0;
+    return p;
 }
 
-static void progress(walk *k, uint64_t bytes)
+static inline void progress(walk *k, uint64_t bytes)
 {
     vm_glibc_walker *w = k->w;
     w->walked += bytes;
-    if (w->opt.progress && w->walked - w->last_progress >= PROGRESS_EVERY) {
+    if (w->walked - w->last_progress >= PROGRESS_EVERY) {
         w->last_progress = w->walked;
-        w->opt.progress(w->opt.progress_ctx, w->walked);
+        if (w->opt.progress)
+            w->opt.progress(w->opt.progress_ctx, w->walked);
     }
 }
 
-static bool emit(walk *k, uint64_t address, uint64_t size, vm_hblock_state state, uint64_t user_off,
-                 uint64_t user_size)
+/* [addr, addr + len) when the window holds it, else NULL (the walk's fast path, no refill). */
+static inline const uint8_t *in_window(const walk *k, uint64_t addr, size_t len)
+{
+    uint64_t off = addr - k->wbase;
+    return addr >= k->wbase && off <= k->wlen && len <= k->wlen - off ? k->wdata + off : NULL;
+}
+
+static inline bool emit(walk *k, uint64_t address, uint64_t size, vm_hblock_state state, uint64_t user_off,
+                        uint64_t user_size)
 {
     if (size == 0)
         return true;
@@ -138,15 +137,15 @@ static bool emit(walk *k, uint64_t address, uint64_t size, vm_hblock_state state
     return true;
 }
 
-static bool emit_chunk(walk *k, uint64_t pos, uint64_t size, vm_hblock_state state)
+static inline bool emit_chunk(walk *k, uint64_t pos, uint64_t size, vm_hblock_state state)
 {
     return emit(k, pos, size, state, GW_HDR, size - 8); /* usable: up to the next chunk's size field */
 }
 
 /* The state of a chunk whose successor says it is in use: listed (fastbin, tcache) or busy. */
-static vm_hblock_state listed_state(walk *k, uint64_t pos)
+static inline vm_hblock_state listed_state(walk *k, uint64_t pos)
 {
-    uint64_t tag = gw_mark_of(k->w, pos, &k->cursor);
+    uint64_t tag = gw_mark_at(k->w, pos, &k->cursor);
     return tag == GW_MARK_FAST ? VM_HBLOCK_FREE : tag == GW_MARK_TCACHE ? VM_HBLOCK_CACHED : VM_HBLOCK_BUSY;
 }
 
@@ -172,7 +171,9 @@ static void walk_chunks(walk *k, uint64_t start, uint64_t end, uint64_t top, con
 {
     uint64_t pos = start;
     while (pos < end && !k->stopped) {
-        const uint8_t *hdr = peek(k, pos, GW_HDR, end);
+        const uint8_t *hdr = in_window(k, pos, GW_HDR);
+        if (!hdr)
+            hdr = peek(k, pos, GW_HDR, end);
         if (!hdr) {
             gw_warn(k->w, GW_W_READ, "heap %d, %s: cannot read the chunk at 0x%" PRIx64, (int)k->h->heap_id, what, pos);
             note(k, "%s: unreadable at 0x%" PRIx64 ", %" PRIu64 " bytes not counted", what, pos, end - pos);
@@ -216,7 +217,9 @@ static void walk_chunks(walk *k, uint64_t start, uint64_t end, uint64_t top, con
         }
         uint64_t next = pos + size;
         vm_hblock_state state;
-        const uint8_t *nh = next < end ? peek(k, next, GW_HDR, end) : NULL;
+        const uint8_t *nh = next < end ? in_window(k, next, GW_HDR) : NULL;
+        if (!nh && next < end)
+            nh = peek(k, next, GW_HDR, end);
         if (!nh) {
             /* Only fence posts or the top chunk end a heap: a chunk running to the end is a heap
              * that changed while it was read, or a hostile one. */
@@ -229,7 +232,7 @@ static void walk_chunks(walk *k, uint64_t start, uint64_t end, uint64_t top, con
         } else {
             state = listed_state(k, pos);
         }
-        if (state == VM_HBLOCK_BUSY)
+        if (state == VM_HBLOCK_BUSY && (size == 0x290 || size == 0x250))
             check_unknown_tcache(k, pos, size, end);
         if (!emit_chunk(k, pos, size, state))
             return;
@@ -278,8 +281,8 @@ static uint64_t walk_arena_heap(walk *k, size_t part)
     const vm_glibc_part *p = &k->h->parts[part];
     char what[32];
     snprintf(what, sizeof what, "arena heap %zu", part + 1);
-    uint8_t hi[HEAP_INFO_OLD];
-    if (!vm_read_exact(k->w->mem, p->address, hi, sizeof hi)) {
+    const uint8_t *hi = peek(k, p->address, HEAP_INFO_OLD, p->address + p->size);
+    if (!hi) {
         gw_warn(k->w, GW_W_READ, "heap %d, %s: cannot read its heap_info at 0x%" PRIx64, (int)k->h->heap_id, what,
                 p->address);
         note(k, "%s: heap_info unreadable, not walked", what);
@@ -331,8 +334,8 @@ static void walk_mmapped(walk *k)
 {
     for (size_t i = 0; i < k->h->nparts && !k->stopped; i++) {
         const vm_glibc_part *p = &k->h->parts[i];
-        uint8_t hdr[GW_HDR];
-        if (!vm_read_exact(k->w->mem, p->address, hdr, sizeof hdr)) {
+        const uint8_t *hdr = peek(k, p->address, GW_HDR, p->address + GW_HDR); /* the header only */
+        if (!hdr) {
             gw_warn(k->w, GW_W_READ, "heap %d: cannot read the mmapped chunk at 0x%" PRIx64, (int)k->h->heap_id,
                     p->address);
             note(k, "mmapped chunk 0x%" PRIx64 " unreadable, not counted", p->address);

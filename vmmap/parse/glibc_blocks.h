@@ -60,6 +60,9 @@ typedef struct vm_glibc_walk_opts {
     const vm_glibc_tls_range *tls;
     size_t ntls;
     size_t window;              /* bytes per read; 0: 1 MiB */
+    /* Read the next window on a thread of its own while this one is parsed (read_ahead.h).
+     * Only when the visitor does not read target memory through the same reader. */
+    bool read_ahead;
     /* Optional: told how many bytes of heap were walked so far (every few MiB). */
     void (*progress)(void *ctx, uint64_t bytes);
     void *progress_ctx;

@@ -5,6 +5,7 @@
 #define VMMAP_PARSE_GLIBC_WALK_IMPL_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "../util/compiler.h"
 #include "glibc_blocks.h"
@@ -70,7 +71,7 @@ struct vm_glibc_walker {
     bool marks_full;
     uint64_t ntcache_marks, nfast_marks;
     unsigned warned[GW_W_KINDS];
-    uint8_t *buf;         /* the read window */
+    struct vm_read_ahead *ra; /* the read window (read_ahead.h) */
     size_t window;
     uint64_t walked;      /* bytes, for progress */
     uint64_t last_progress;
@@ -83,10 +84,16 @@ void gw_warn(vm_glibc_walker *w, int kind, const char *fmt, ...) VM_PRINTF(3, 4)
 /* Little-endian loads (every target we walk is); inline: the walk makes three per chunk. */
 static inline uint64_t gw_le64(const uint8_t *p)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v; /* one load: the byte loop below is not folded into one at -O2 */
+    memcpy(&v, p, sizeof v);
+    return v;
+#else
     uint64_t v = 0;
     for (int b = 7; b >= 0; b--)
         v = v << 8 | p[b];
     return v;
+#endif
 }
 
 static inline uint16_t gw_le16(const uint8_t *p)
@@ -99,6 +106,17 @@ bool gw_in_spans(const vm_glibc_walker *w, uint64_t addr, uint64_t len);
 bool gw_prepare(vm_glibc_walker *w);
 /* The tag of the chunk at addr in marks (0: not listed); *cursor speeds up ascending lookups. */
 uint64_t gw_mark_of(const vm_glibc_walker *w, uint64_t addr, size_t *cursor);
+
+/* The same, inline for the walk's common case: addresses ascending, few or no marks ahead. */
+static inline uint64_t gw_mark_at(const vm_glibc_walker *w, uint64_t addr, size_t *cursor)
+{
+    size_t i = *cursor;
+    if (i >= w->nmarks && (i == 0 || (w->marks[i - 1] & ~GW_MARK_TAGS) < addr))
+        return 0; /* past the last mark, still ascending */
+    if (i < w->nmarks && (w->marks[i] & ~GW_MARK_TAGS) > addr && (i == 0 || (w->marks[i - 1] & ~GW_MARK_TAGS) < addr))
+        return 0; /* between two marks */
+    return gw_mark_of(w, addr, cursor);
+}
 /* Whether a busy chunk of a tcache's size at chunk (body in buf, len bytes from the chunk
  * header) looks like a tcache_perthread_struct holding blocks. */
 bool gw_looks_like_tcache(const vm_glibc_walker *w, uint64_t chunk, const uint8_t *buf, size_t len);

@@ -106,7 +106,8 @@ static bool structures_inside(scan *s, int32_t module, const vm_section *sec)
 
 /* glibc's other arenas hang off main_arena's next ring, which starts in libc: the module that
  * holds main_arena owns them all, at main_arena's address (only the newest arena's address is
- * in libc's own data; the others are in the ring's nodes, in the arenas themselves). */
+ * in libc's own data; the others are in the ring's nodes, in the arenas themselves).  libc is
+ * listed first for every arena, main_arena's included; other referencing modules follow. */
 static bool glibc_arenas_owned_by_libc(vm_snapshot *snap)
 {
     const vm_heap *main_arena = NULL;
@@ -120,7 +121,8 @@ static bool glibc_arenas_owned_by_libc(vm_snapshot *snap)
         vm_heap_owner libc = main_arena->owners[k];
         for (size_t i = 0; i < snap->nheaps; i++) {
             vm_heap *h = &snap->heaps[i];
-            if (!h->owners_known || !h->kind || strcmp(h->kind, "glibc arena") != 0)
+            if (!h->owners_known || !h->kind || strncmp(h->kind, "glibc ", 6) != 0 ||
+                strcmp(h->kind, "glibc mmap chunks") == 0)
                 continue;
             /* libc first: where a reference of its own was found, else main_arena's address */
             size_t at = 0;

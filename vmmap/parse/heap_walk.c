@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "glibc_blocks.h"
+#include "winheap_blocks.h"
 
 /* Bytes below each thread's stack top searched for its tcache pointer: struct pthread and the
  * static TLS below it sit there (glibc's allocatestack.c). */
@@ -44,7 +45,7 @@ static family family_of(const char *kind)
 bool vm_heap_kind_walkable(const char *kind)
 {
     family f = family_of(kind);
-    return f == F_GLIBC_MAIN || f == F_GLIBC_ARENA || f == F_GLIBC_MMAP;
+    return f != F_NONE;
 }
 
 vm_heap_walker *vm_heap_walker_new(const vm_memreader *mem, vm_snapshot *snap, const vm_heap_walk_opts *opts)
@@ -113,7 +114,7 @@ static bool prepare_glibc(vm_heap_walker *w)
         w->tls[ntls++] = (vm_glibc_tls_range){lo, t->stack_base};
     }
     vm_glibc_walk_opts o = {.tls = w->tls, .ntls = ntls, .progress = w->opt.progress,
-                            .progress_ctx = w->opt.progress_ctx};
+                            .progress_ctx = w->opt.progress_ctx, .read_ahead = w->opt.read_ahead};
     w->glibc = vm_glibc_walker_new(w->mem, w->descs, w->ndescs, &o, w->snap);
     return w->glibc != NULL;
 }
@@ -123,6 +124,34 @@ static vm_heap_walk_status note_none(char *note, size_t len, const char *why)
     if (note && len)
         snprintf(note, len, "%s", why);
     return VM_HEAP_WALK_NONE;
+}
+
+/* The Windows build number in the snapshot's "Windows 10.0.19045"; 0 unknown (the walkers then
+ * probe the layouts). */
+static uint32_t windows_build(const char *os)
+{
+    const char *dot = os ? strrchr(os, '.') : NULL;
+    unsigned long build = dot ? strtoul(dot + 1, NULL, 10) : 0;
+    return build < 1000000 ? (uint32_t)build : 0;
+}
+
+/* NT, segment and Wine heaps: winheap_blocks.h. */
+static vm_heap_walk_status walk_windows(vm_heap_walker *w, const vm_heap *h, vm_hblock_visit visit, void *ctx,
+                                        char *note, size_t notelen)
+{
+    vm_winheap_walk_info info;
+    if (h->address_unknown || !h->address)
+        return note_none(note, notelen, "not walked: the heap's address is unknown");
+    int bits = w->snap->process.bits == 32 ? 32 : 64;
+    bool ok = vm_winheap_blocks(w->mem, bits, h->address, windows_build(w->snap->os), h->id, visit, ctx, w->snap,
+                                &info);
+    if (note && notelen)
+        snprintf(note, notelen, "%s", info.not_counted);
+    if (!ok)
+        return info.stopped ? VM_HEAP_WALK_STOPPED : VM_HEAP_WALK_OOM;
+    if (!info.kind)
+        return VM_HEAP_WALK_NONE;
+    return info.complete ? VM_HEAP_WALK_COMPLETE : VM_HEAP_WALK_PARTIAL;
 }
 
 vm_heap_walk_status vm_heap_walk(vm_heap_walker *w, size_t i, vm_hblock_visit visit, void *ctx, char *note,
@@ -135,9 +164,7 @@ vm_heap_walk_status vm_heap_walk(vm_heap_walker *w, size_t i, vm_hblock_visit vi
     const vm_heap *h = &w->snap->heaps[i];
     switch (family_of(h->kind)) {
     case F_WINDOWS:
-        /* The NT, segment and Wine block walkers (issue 11, Windows) are another branch's:
-         * until they are merged, these heaps are said not walked rather than counted as empty. */
-        return note_none(note, notelen, "not walked: this build has no block walker for Windows heaps yet");
+        return walk_windows(w, h, visit, ctx, note, notelen);
     case F_NONE:
         return note_none(note, notelen, "not walked: no block walker for this kind of heap");
     default:

@@ -27,6 +27,9 @@ typedef struct vm_heap_walk_opts {
     /* Optional: bytes of heap walked so far, over all heaps of this walker (every few MiB). */
     void (*progress)(void *ctx, uint64_t bytes);
     void *progress_ctx;
+    /* Read ahead on a thread of its own (read_ahead.h): only for visitors that do not read
+     * target memory through the same reader while the walk runs (the statistics don't). */
+    bool read_ahead;
 } vm_heap_walk_opts;
 
 typedef struct vm_heap_walker vm_heap_walker;

@@ -41,14 +41,7 @@ static bool add_handle(handle_list *l, uint64_t h)
 /* The walkers in the order a heap is tried: a signature decides, so at most one answers OK. */
 typedef vm_winheap_status (*walker)(const vm_memreader *, int, uint64_t, uint32_t, vm_winheap *, vm_snapshot *);
 
-static vm_winheap_status wine_walk(const vm_memreader *mem, int bits, uint64_t heap, uint32_t build,
-                                   vm_winheap *out, vm_snapshot *snap)
-{
-    (void)build;
-    return vm_wineheap_walk(mem, bits, heap, out, snap);
-}
-
-static const walker WALKERS[] = {vm_segheap_walk, vm_ntheap_walk, wine_walk};
+static const walker WALKERS[] = {vm_segheap_walk, vm_ntheap_walk, vm_wineheap_walk_build};
 
 /* Walks one heap with the walker its signatures select; a heap nobody recognises or that cannot
  * be read is described as such (with a warning) so it is listed all the same. */

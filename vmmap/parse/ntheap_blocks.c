@@ -397,15 +397,9 @@ static bool visit_virtual(nt_bwalk *bw, const vm_winheap_range *r)
 bool vm_ntheap_blocks(vm_winemit *w)
 {
     vm_winheap h;
-    vm_snapshot *scratch = vm_winemit_scratch();
-    vm_winheap_status st = vm_ntheap_walk(w->mem, w->bits, w->heap, w->os_build, &h, scratch);
-    vm_winemit_merge(w, scratch);
-    if (st == VM_WINHEAP_OOM)
-        return false;
-    if (st != VM_WINHEAP_OK) {
-        vm_winemit_missing(w, "no blocks: the heap header is not readable");
-        return true;
-    }
+    int got = vm_winemit_map(w, vm_ntheap_walk, &h);
+    if (got <= 0)
+        return got == 0;
     bool x86 = w->bits == 32;
     nt_bwalk bw = {.w = w, .a = x86 ? &ARCH32 : &ARCH64, .h = &h};
     bw.lfh = h.nt_win7 ? (x86 ? &LFH7_X86 : &LFH7_X64) : (x86 ? &LFH8_X86 : &LFH8_X64);

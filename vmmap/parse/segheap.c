@@ -16,39 +16,48 @@
 #define MIN_UNIT_SHIFT 4                   /* segment sizes 4 KiB .. 1 GiB */
 #define MAX_UNIT_SHIFT 22
 
-/* What depends only on the bitness: _HEAP_SEG_CONTEXT and _HEAP_LARGE_ALLOC_DATA. */
+/* What depends only on the bitness: _HEAP_LARGE_ALLOC_DATA. */
 typedef struct seg_arch {
     int bits;
     uint8_t ptr;
     uint8_t signature;
-    uint8_t ctx_size, ctx_unit_shift, ctx_heap, ctx_list;
     uint8_t node_parent, node_va, node_pages, node_pages_len, node_len;
 } seg_arch;
 
 static const seg_arch ARCH64 = {
     .bits = 64, .ptr = 8, .signature = 0x10,
-    .ctx_size = 0xC0, .ctx_unit_shift = 0x8, .ctx_heap = 0x38, .ctx_list = 0x48,
     .node_parent = 0x10, .node_va = 0x18, .node_pages = 0x20, .node_pages_len = 8, .node_len = 0x28,
 };
 
 static const seg_arch ARCH32 = {
     .bits = 32, .ptr = 4, .signature = 0x08,
-    .ctx_size = 0x80, .ctx_unit_shift = 0x4, .ctx_heap = 0x24, .ctx_list = 0x44,
     .node_parent = 0x8, .node_va = 0xC, .node_pages = 0x10, .node_pages_len = 4, .node_len = 0x14,
 };
+
+/* _HEAP_SEG_CONTEXT: its size, UnitShift, Heap, SegmentListHead. */
+typedef struct seg_ctx_layout {
+    uint8_t size, unit_shift, heap, list;
+} seg_ctx_layout;
+
+static const seg_ctx_layout CTX64 = {0xC0, 0x8, 0x38, 0x48};       /* Windows 10 2004 and later, 11 */
+static const seg_ctx_layout CTX64_1903 = {0x98, 0x8, 0x90, 0x20};  /* Windows 10 1903 / 1909 */
+static const seg_ctx_layout CTX32 = {0x80, 0x4, 0x24, 0x44};
 
 typedef struct seg_layout {
     const char *name;
     const seg_arch *a;
     uint16_t large_tree, large_reserved, seg_contexts;
     uint32_t from_build;
+    const seg_ctx_layout *ctx;
 } seg_layout;
 
-/* Within one bitness the newest first. */
+/* Within one bitness the newest first.  The 1903 layout (public symbols of 10.0.18362) is
+ * assumed for the builds before it too. */
 static const seg_layout LAYOUTS[] = {
-    {"Win11 x64", &ARCH64, 0x48, 0x58, 0x140, 22000},
-    {"Win10 x64", &ARCH64, 0x48, 0x58, 0x100, 16299},
-    {"Win10 x86", &ARCH32, 0x44, 0x4C, 0x100, 16299},
+    {"Win11 x64", &ARCH64, 0x48, 0x58, 0x140, 22000, &CTX64},
+    {"Win10 x64", &ARCH64, 0x48, 0x58, 0x100, 19041, &CTX64},
+    {"Win10 1903 x64", &ARCH64, 0x88, 0x98, 0xA8, 16299, &CTX64_1903},
+    {"Win10 x86", &ARCH32, 0x44, 0x4C, 0x100, 16299, &CTX32},
 };
 #define NLAYOUTS (sizeof LAYOUTS / sizeof LAYOUTS[0])
 
@@ -93,19 +102,23 @@ static vm_winheap_range *push_range(vm_winheap_range **arr, size_t *n)
 static bool context_owned(const seg_walk *w, const seg_layout *l, int i)
 {
     uint64_t owner;
-    uint64_t ctx = w->heap + l->seg_contexts + (uint64_t)i * w->a->ctx_size;
-    return vm_winheap_read_ptr(w->mem, w->a->bits, ctx + w->a->ctx_heap, &owner) && owner == w->heap;
+    uint64_t ctx = w->heap + l->seg_contexts + (uint64_t)i * l->ctx->size;
+    return vm_winheap_read_ptr(w->mem, w->a->bits, ctx + l->ctx->heap, &owner) && owner == w->heap;
 }
 
+/* The newest layout (of those the build allows) whose SegContexts point back at the heap: both,
+ * else the first.  Both are asked for first because layouts can place one context's Heap field
+ * where another layout has its own (1903's SegContexts[0].Heap is where 2004 has it). */
 static const seg_layout *pick_layout(const seg_walk *w, uint32_t build)
 {
-    for (size_t i = 0; i < NLAYOUTS; i++) {
-        const seg_layout *l = &LAYOUTS[i];
-        if (l->a != w->a || (build && build < l->from_build))
-            continue;
-        if (build || context_owned(w, l, 0))
-            return l;
-    }
+    for (int want_both = 1; want_both >= 0; want_both--)
+        for (size_t i = 0; i < NLAYOUTS; i++) {
+            const seg_layout *l = &LAYOUTS[i];
+            if (l->a != w->a || (build && build < l->from_build))
+                continue;
+            if (context_owned(w, l, 0) && (!want_both || context_owned(w, l, 1)))
+                return l;
+        }
     return NULL;
 }
 
@@ -129,19 +142,20 @@ static vm_winlist_step visit_segment(void *ctx, uint64_t link)
 static bool walk_context(seg_walk *w, const seg_layout *l, int i)
 {
     const seg_arch *a = w->a;
-    uint64_t ctx = w->heap + l->seg_contexts + (uint64_t)i * a->ctx_size;
+    uint64_t ctx = w->heap + l->seg_contexts + (uint64_t)i * l->ctx->size;
     uint8_t shift;
     if (!context_owned(w, l, i)) {
         warn(w, "heap-invalid", "SegContexts[%d] at 0x%" PRIx64 " does not point back at the heap", i, ctx);
         return true;
     }
-    if (!vm_read_exact(w->mem, ctx + a->ctx_unit_shift, &shift, 1) || shift < MIN_UNIT_SHIFT || shift > MAX_UNIT_SHIFT) {
+    if (!vm_read_exact(w->mem, ctx + l->ctx->unit_shift, &shift, 1) || shift < MIN_UNIT_SHIFT ||
+        shift > MAX_UNIT_SHIFT) {
         warn(w, "heap-invalid", "SegContexts[%d]: UnitShift unreadable or out of range", i);
         return true;
     }
     w->segment_size = UINT64_C(256) << shift;
     snprintf(w->what, sizeof w->what, "segment heap 0x%" PRIx64 " SegContexts[%d] segment list", w->heap, i);
-    return vm_winlist_walk(w->mem, a->bits, ctx + a->ctx_list, VM_SEGHEAP_MAX_SEGMENTS, w->what,
+    return vm_winlist_walk(w->mem, a->bits, ctx + l->ctx->list, VM_SEGHEAP_MAX_SEGMENTS, w->what,
                            visit_segment, w, w->snap);
 }
 

@@ -9,15 +9,9 @@
 bool vm_segheap_blocks(vm_winemit *w)
 {
     vm_winheap h;
-    vm_snapshot *scratch = vm_winemit_scratch();
-    vm_winheap_status st = vm_segheap_walk(w->mem, w->bits, w->heap, w->os_build, &h, scratch);
-    vm_winemit_merge(w, scratch);
-    if (st == VM_WINHEAP_OOM)
-        return false;
-    if (st != VM_WINHEAP_OK) {
-        vm_winemit_missing(w, "no blocks: the heap header is not readable");
-        return true;
-    }
+    int got = vm_winemit_map(w, vm_segheap_walk, &h);
+    if (got <= 0)
+        return got == 0;
     if (h.nsegments)
         vm_winemit_missing(w, "VS and LFH blocks of the segment heap's %zu page segment%s not counted (their headers "
                            "are encoded with ntdll's keys)", h.nsegments, h.nsegments == 1 ? "" : "s");

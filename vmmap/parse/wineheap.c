@@ -197,6 +197,13 @@ vm_winheap_status vm_wineheap_walk(const vm_memreader *mem, int bits, uint64_t h
     return VM_WINHEAP_OK;
 }
 
+vm_winheap_status vm_wineheap_walk_build(const vm_memreader *mem, int bits, uint64_t heap, uint32_t os_build,
+                                         vm_winheap *out, vm_snapshot *snap)
+{
+    (void)os_build;
+    return vm_wineheap_walk(mem, bits, heap, out, snap);
+}
+
 /* Each heap list link points at another heap's entry field, at the same offset. */
 static vm_winlist_step visit_heap(void *ctx, uint64_t link)
 {

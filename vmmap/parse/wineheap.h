@@ -25,6 +25,9 @@ bool vm_wineheap_probe(const vm_memreader *mem, int bits, uint64_t heap);
  * large blocks.  NOT_THIS without the magic; UNREADABLE when nothing can be read. */
 vm_winheap_status vm_wineheap_walk(const vm_memreader *mem, int bits, uint64_t heap,
                                    vm_winheap *out, vm_snapshot *snap);
+/* The same with the other map walkers' signature (an OS build, which Wine's heaps do not need). */
+vm_winheap_status vm_wineheap_walk_build(const vm_memreader *mem, int bits, uint64_t heap, uint32_t os_build,
+                                         vm_winheap *out, vm_snapshot *snap);
 
 /* Wine's process heap list: process_heap first, then every heap linked from it, in list order.
  * *heaps is malloc'd (free it); a process heap that is not a Wine heap gives an empty list.

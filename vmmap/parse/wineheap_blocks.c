@@ -231,15 +231,9 @@ bool vm_wineheap_blocks(vm_winemit *w)
     const wine_layout *l = vm_wineheap_layout(w->mem, w->bits, w->heap, &readable);
     if (!l)
         return true;
-    vm_snapshot *scratch = vm_winemit_scratch();
-    vm_winheap_status st = vm_wineheap_walk(w->mem, w->bits, w->heap, &h, scratch);
-    vm_winemit_merge(w, scratch);
-    if (st == VM_WINHEAP_OOM)
-        return false;
-    if (st != VM_WINHEAP_OK) {
-        vm_winemit_missing(w, "no blocks: the heap header is not readable");
-        return true;
-    }
+    int got = vm_winemit_map(w, vm_wineheap_walk_build, &h);
+    if (got <= 0)
+        return got == 0;
     wine_bwalk bw = {.w = w, .l = l, .min_block = 3u * l->a->block_align};
     bool ok = true;
     for (size_t i = 0; ok && i < h.nsegments; i++)

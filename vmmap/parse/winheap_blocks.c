@@ -51,10 +51,6 @@ void vm_winemit_warn(vm_winemit *w, const char *code, const char *fmt, ...)
     vm_snapshot_warn(w->snap, code, "%s heap 0x%" PRIx64 ": %s", w->info->kind ? w->info->kind : "", w->heap, msg);
 }
 
-vm_snapshot *vm_winemit_scratch(void)
-{
-    return vm_snapshot_new();
-}
 
 static bool has_warning(const vm_snapshot *s, const vm_warning *w)
 {
@@ -64,16 +60,23 @@ static bool has_warning(const vm_snapshot *s, const vm_warning *w)
     return false;
 }
 
-void vm_winemit_merge(vm_winemit *w, vm_snapshot *scratch)
+int vm_winemit_map(vm_winemit *w, vm_winemit_map_fn walk, vm_winheap *h)
 {
-    if (!scratch)
-        return;
-    if (scratch->nwarnings)
+    vm_snapshot *scratch = vm_snapshot_new();  /* NULL when out of memory: then no warnings */
+    vm_winheap_status st = walk(w->mem, w->bits, w->heap, w->os_build, h, scratch);
+    if (scratch && scratch->nwarnings)
         vm_winemit_missing(w, "some parts not walked (see the heap's warnings)");
-    for (size_t i = 0; w->snap && i < scratch->nwarnings; i++)
+    for (size_t i = 0; scratch && w->snap && i < scratch->nwarnings; i++)
         if (!has_warning(w->snap, &scratch->warnings[i]))
             vm_snapshot_warn(w->snap, scratch->warnings[i].code, "%s", scratch->warnings[i].message);
     vm_snapshot_free(scratch);
+    if (st == VM_WINHEAP_OOM)
+        return -1;
+    if (st != VM_WINHEAP_OK) {
+        vm_winemit_missing(w, "no blocks: the heap header is not readable");
+        return 0;
+    }
+    return 1;
 }
 
 bool vm_winheap_blocks(const vm_memreader *mem, int bits, uint64_t heap, uint32_t os_build, int32_t heap_id,
@@ -99,7 +102,8 @@ bool vm_winheap_blocks(const vm_memreader *mem, int bits, uint64_t heap, uint32_
     }
     if (!walk) {
         info->complete = false;
-        snprintf(info->not_counted, sizeof info->not_counted, "no blocks: not a heap vmmap can walk");
+        snprintf(info->not_counted, sizeof info->not_counted,
+                 "not walked: neither an NT, a segment nor a Wine heap at this address (or not readable)");
         if (snap)
             vm_snapshot_warn(snap, "heap-invalid", "heap 0x%" PRIx64 ": blocks not walked (neither an NT, a segment "
                              "nor a Wine heap, or not readable)", heap);
@@ -109,5 +113,6 @@ bool vm_winheap_blocks(const vm_memreader *mem, int bits, uint64_t heap, uint32_
         return false;
     bool ok = walk(&w);
     vm_memwindow_free(&w.win);
+    info->stopped = w.stopped;
     return ok && !w.stopped;
 }

@@ -38,6 +38,8 @@ typedef struct vm_winheap_walk_info {
     bool complete;           /* every block of every part was visited: the counts are whole */
     char not_counted[256];   /* what is missing, in a user's words, e.g. "LFH blocks not counted
                                 (RtlpLFHKey not found)"; "" when complete */
+    bool stopped;            /* the visitor stopped the walk (false returned for that, not for
+                                out of memory) */
 } vm_winheap_walk_info;
 
 /* Walks the heap whose handle is `heap` (bits 32 or 64; os_build e.g. 19045, 0 unknown) and

@@ -9,6 +9,7 @@
 
 #include "../util/compiler.h"
 #include "memwindow.h"
+#include "ntheap.h"
 #include "winheap_blocks.h"
 
 typedef struct vm_winemit {
@@ -36,13 +37,16 @@ void vm_winemit_missing(vm_winemit *w, const char *fmt, ...) VM_PRINTF(2, 3);
 /* A warning in snap (when there is one), prefixed with the heap's address. */
 void vm_winemit_warn(vm_winemit *w, const char *code, const char *fmt, ...) VM_PRINTF(3, 4);
 
-/* The map walk a block walker starts from (vm_ntheap_walk, ...) already ran when the snapshot
- * was taken and recorded its warnings then: run again, it writes them to a scratch snapshot
- * (vm_winemit_scratch, NULL when out of memory), and vm_winemit_merge copies to w->snap only the
- * ones it does not hold yet (then frees scratch).  Any warning there means a part may be missing,
- * which merge records as missing. */
-vm_snapshot *vm_winemit_scratch(void);
-void vm_winemit_merge(vm_winemit *w, vm_snapshot *scratch);
+/* A map walker (ntheap.h, segheap.h; Wine's through an adapter). */
+typedef vm_winheap_status (*vm_winemit_map_fn)(const vm_memreader *mem, int bits, uint64_t heap, uint32_t os_build,
+                                               vm_winheap *out, vm_snapshot *snap);
+
+/* The map walk a block walker starts from: its segments, subheaps, large blocks into h.  It
+ * already ran when the snapshot was taken and recorded its warnings then: run again, it writes
+ * them to a scratch snapshot, and only those w->snap does not hold yet are copied there; any
+ * means a part may be missing, recorded as missing.  Returns 1 when h holds the heap (free it),
+ * 0 when there is nothing to walk (said as missing), -1 when out of memory. */
+int vm_winemit_map(vm_winemit *w, vm_winemit_map_fn walk, vm_winheap *h);
 
 /* The heap walkers (each returns false only when out of memory or when the visitor stopped). */
 bool vm_ntheap_blocks(vm_winemit *w);

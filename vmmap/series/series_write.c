@@ -18,6 +18,7 @@
 #endif
 
 #include "../../report/json.h"
+#include "../util/output_target.h"
 #include "../util/xalloc.h"
 
 struct vm_series_writer {
@@ -27,15 +28,21 @@ struct vm_series_writer {
     char *last;   /* the file the last sample went to (directory) */
 };
 
-/* DIR must be a directory: created when missing. */
+/* DIR must be a directory we may write into: created when missing.  Said before the first
+ * capture; an output failure is exit 1 like every other (exit 4 is for the target). */
 static int prepare_dir(const char *dir, vm_error *err)
 {
     struct stat st;
-    if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
-        return 0;
+    if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (access(dir, W_OK | X_OK) == 0)
+            return 0;
+        vm_error_set(err, VM_EXIT_ERROR, "cannot write into directory %s: %s", dir, strerror(errno));
+        vm_error_hint(err, "choose a directory you can write to, or check the permissions of %s", dir);
+        return err->code;
+    }
     if (make_dir(dir) == 0)
         return 0;
-    vm_error_set(err, errno == EACCES ? VM_EXIT_ACCESS : VM_EXIT_ERROR, "cannot create directory %s: %s", dir,
+    vm_error_set(err, VM_EXIT_ERROR, "cannot create directory %s: %s", dir,
                  errno == EEXIST ? "a file of that name exists" : strerror(errno));
     vm_error_hint(err, "-o names a directory for one file per sample, or FILE.jsonl for one file");
     return err->code;
@@ -65,14 +72,28 @@ static int trim_torn_tail(FILE *f, size_t *lines, vm_error *err, const char *pat
     return fseek(f, good, SEEK_SET) == 0 ? 0 : VM_EXIT_ERROR;
 }
 
+/* A .jsonl is appended to in place (a link is followed); a FIFO or device gets the lines as they
+ * come; a read-only file, a directory or a disk is refused (util/output_target.h). */
 static int open_jsonl(vm_series_writer *w, vm_error *err)
 {
+    vm_out_target t;
+    if (!vm_out_resolve(w->path, &t, err))
+        return err->code;
+    if (t.kind == VM_OUT_STREAM) {
+        int fd = vm_out_open_stream(&t, w->path, err);
+        vm_out_target_free(&t);
+        if (fd >= 0 && !(w->jsonl = fdopen(fd, "ab"))) {
+            close(fd);
+            vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: out of memory", w->path);
+        }
+        return w->jsonl ? 0 : err->code;
+    }
+    vm_out_target_free(&t);
     w->jsonl = fopen(w->path, "r+b");
     if (!w->jsonl && errno == ENOENT)
         w->jsonl = fopen(w->path, "w+b");
     if (!w->jsonl) {
-        vm_error_set(err, errno == EACCES ? VM_EXIT_ACCESS : VM_EXIT_ERROR, "cannot write %s: %s", w->path,
-                     strerror(errno));
+        vm_out_error(err, w->path, errno);
         return err->code;
     }
     return trim_torn_tail(w->jsonl, &w->lines, err, w->path);

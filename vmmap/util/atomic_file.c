@@ -31,6 +31,7 @@
 #include <unistd.h>
 #endif
 
+#include "output_target.h"
 #include "xalloc.h"
 
 /* VMMAP_FSYNC=1: sync each output file to disk before it is renamed into place. */
@@ -40,89 +41,34 @@ static bool want_sync(void)
     return v && *v && strcmp(v, "0") != 0;
 }
 
-/* ---- paths ------------------------------------------------------------------------------- */
-
-static bool is_sep(char c)
-{
-#ifdef _WIN32
-    return c == '/' || c == '\\';
-#else
-    return c == '/';
-#endif
-}
-
-/* Length of the directory part of path including its last separator (0: no directory). */
-static size_t dir_prefix_len(const char *path)
-{
-    size_t n = strlen(path);
-    while (n > 0 && !is_sep(path[n - 1]))
-        n--;
-    return n;
-}
-
-/* The directory, for messages: "/nope" for "/nope/x.json", "." for "x.json", "/" for "/x". */
-static void dir_for_message(const char *path, char *buf, size_t len)
-{
-    size_t n = dir_prefix_len(path);
-    if (n == 0) {
-        snprintf(buf, len, ".");
-        return;
-    }
-    if (n > 1)
-        n--; /* drop the trailing separator, except for the root itself */
-    snprintf(buf, len, "%.*s", (int)n, path);
-}
-
-/* "<dir>/.<base>.XXXXXX" (malloc'd), the template for the temporary. */
+/* "<dir>/.<base>.XXXXXX" (malloc'd), the template for the temporary beside path. */
 static char *temp_template(const char *path)
 {
-    size_t d = dir_prefix_len(path);
+    size_t d = strlen(path);
+    while (d > 0 && path[d - 1] != '/'
+#ifdef _WIN32
+           && path[d - 1] != '\\'
+#endif
+    )
+        d--;
     return vm_asprintf("%.*s.%s.XXXXXX", (int)d, path, path + d);
 }
 
-/* ---- messages ---------------------------------------------------------------------------- */
-
-static int code_for_errno(int e)
+/* For a stream target (a device or FIFO) a writer that needs a file name gets one in the system's
+ * temporary directory, copied into the stream when done. */
+static char *stream_temp_template(void)
 {
-    return (e == EACCES || e == EPERM) ? VM_EXIT_ACCESS : VM_EXIT_ERROR;
-}
-
-/* "cannot write PATH: <why>", the why in words a user acts on. */
-static void set_write_error(vm_error *err, const char *path, int e)
-{
-    char dir[512];
-    dir_for_message(path, dir, sizeof dir);
-    switch (e) {
-    case ENOENT:
-        vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: directory %s does not exist", path, dir);
-        break;
-    case ENOTDIR:
-        vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: %s is not a directory", path, dir);
-        break;
-    case EACCES:
-    case EPERM:
-        vm_error_set(err, VM_EXIT_ACCESS, "cannot write %s: permission denied", path);
-        vm_error_hint(err, "choose a directory you can write to, or check the permissions of %s", dir);
-        break;
-    case EROFS:
-        vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: read-only file system", path);
-        break;
-    case ENOSPC:
-        vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: no space left on device", path);
-        vm_error_hint(err, "free some space on the file system of %s, or write elsewhere", dir);
-        break;
-#ifdef EDQUOT
-    case EDQUOT:
-        vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: disk quota exceeded", path);
-        break;
+    const char *dir = getenv("TMPDIR");
+#ifdef _WIN32
+    if (!dir || !*dir)
+        dir = getenv("TEMP");
+    if (!dir || !*dir)
+        dir = ".";
+#else
+    if (!dir || !*dir)
+        dir = "/tmp";
 #endif
-    case EISDIR:
-        vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: it is a directory", path);
-        break;
-    default:
-        vm_error_set(err, code_for_errno(e), "cannot write %s: %s", path, strerror(e));
-        break;
-    }
+    return vm_asprintf("%s/.vmmap-output.XXXXXX", dir);
 }
 
 /* ---- platform ---------------------------------------------------------------------------- */
@@ -169,9 +115,10 @@ static int replace_file(const char *from, const char *to)
     return -1;
 }
 
-static void set_new_file_mode(int fd)
+static void set_file_mode(int fd, const vm_out_target *t)
 {
     (void)fd; /* Windows files carry ACLs inherited from the directory */
+    (void)t;
 }
 
 static void sync_parent_dir(const char *path)
@@ -202,20 +149,20 @@ static int replace_file(const char *from, const char *to)
     return rename(from, to);
 }
 
-/* mkstemp makes 0600; an output file should get the usual 0666 & ~umask.  umask can only be read
- * by setting it, so it is set and restored at once. */
-static void set_new_file_mode(int fd)
+/* mkstemp makes 0600; a new output file gets the usual 0666 & ~umask, a replaced one keeps the
+ * permissions it had.  umask can only be read by setting it, so it is set and restored at once. */
+static void set_file_mode(int fd, const vm_out_target *t)
 {
     mode_t mask = umask(022);
     umask(mask);
-    (void)fchmod(fd, 0666 & ~mask);
+    (void)fchmod(fd, t->exists ? (mode_t)t->mode : 0666 & ~mask);
 }
 
 /* Makes the rename itself durable.  Best effort: some file systems refuse fsync on directories. */
 static void sync_parent_dir(const char *path)
 {
     char dir[4096];
-    dir_for_message(path, dir, sizeof dir);
+    vm_out_dir_of(path, dir, sizeof dir);
     int fd = open(dir, O_RDONLY | O_DIRECTORY);
     if (fd >= 0) {
         (void)fsync(fd);
@@ -228,7 +175,7 @@ static void sync_parent_dir(const char *path)
 static int guess_write_errno(int fd)
 {
     int e = errno;
-    if (e == ENOSPC || e == EIO || e == EFBIG || e == EDQUOT)
+    if (e == ENOSPC || e == EIO || e == EFBIG || e == EDQUOT || e == EPIPE || e == ENXIO || e == EBADF)
         return e;
     struct statvfs st;
     if (fstatvfs(fd, &st) == 0 && st.f_bavail == 0)
@@ -240,44 +187,64 @@ static int guess_write_errno(int fd)
 
 /* ---- the temporary ----------------------------------------------------------------------- */
 
-/* Creates the temporary beside path; returns its descriptor and sets *tmp_path, or -1 with err. */
-static int open_temp(const char *path, char **tmp_path, vm_error *err)
+/* Creates the temporary for target t (beside the file it replaces, or in the temporary directory
+ * for a stream); returns its descriptor and sets *tmp_path, or -1 with err. */
+static int open_temp(const char *shown, const vm_out_target *t, char **tmp_path, vm_error *err)
 {
     *tmp_path = NULL;
-    if (!path || !*path || is_sep(path[strlen(path) - 1])) {
-        vm_error_set(err, VM_EXIT_USAGE, "cannot write \"%s\": not a file name", path ? path : "");
-        return -1;
-    }
-    char *tmpl = temp_template(path);
+    char *tmpl = t->kind == VM_OUT_STREAM ? stream_temp_template() : temp_template(t->path);
     if (!tmpl) {
-        vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: out of memory", path);
+        vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: out of memory", shown);
         return -1;
     }
     int fd = create_temp(tmpl);
     if (fd < 0) {
-        set_write_error(err, path, errno);
+        vm_out_error(err, shown, errno);
         free(tmpl);
         return -1;
     }
-    set_new_file_mode(fd);
+    set_file_mode(fd, t);
     *tmp_path = tmpl;
     return fd;
 }
 
-/* Renames tmp over path; on failure removes tmp. */
-static bool install(const char *tmp, const char *path, vm_error *err)
+/* What path names, refusing what must not be written; "not a file name" for "" and "dir/". */
+static bool resolve(const char *path, vm_out_target *t, vm_error *err)
 {
-    if (replace_file(tmp, path) != 0) {
-        set_write_error(err, path, errno);
+    size_t n = path ? strlen(path) : 0;
+    if (n == 0 || path[n - 1] == '/'
+#ifdef _WIN32
+        || path[n - 1] == '\\'
+#endif
+    ) {
+        vm_error_set(err, VM_EXIT_USAGE, "cannot write \"%s\": not a file name", path ? path : "");
+        return false;
+    }
+    return vm_out_resolve(path, t, err);
+}
+
+/* Renames tmp over t's file; on failure removes tmp.  Messages name shown. */
+static bool install(const char *tmp, const vm_out_target *t, const char *shown, vm_error *err)
+{
+    if (replace_file(tmp, t->path) != 0) {
+        vm_out_error(err, shown, errno);
         remove(tmp);
         return false;
     }
     if (want_sync())
-        sync_parent_dir(path);
+        sync_parent_dir(t->path);
     return true;
 }
 
 /* ---- public ------------------------------------------------------------------------------ */
+
+static void free_names(vm_atomic_file *af)
+{
+    free(af->tmp_path);
+    free(af->final_path);
+    free(af->shown);
+    af->tmp_path = af->final_path = af->shown = NULL;
+}
 
 bool vm_atomic_open(vm_atomic_file *af, const char *path, vm_error *err)
 {
@@ -286,52 +253,76 @@ bool vm_atomic_open(vm_atomic_file *af, const char *path, vm_error *err)
         af->fp = stdout;
         return true;
     }
-    char *tmp;
-    int fd = open_temp(path, &tmp, err);
-    if (fd < 0)
+    vm_out_target t;
+    if (!resolve(path, &t, err))
         return false;
+    char *tmp = NULL;
+    int fd = t.kind == VM_OUT_STREAM ? vm_out_open_stream(&t, path, err) : open_temp(path, &t, &tmp, err);
+    if (fd < 0) {
+        vm_out_target_free(&t);
+        return false;
+    }
     FILE *fp = fdopen(fd, "wb");
-    char *final_path = vm_strdup(path);
-    if (!fp || !final_path) {
+    af->shown = vm_strdup(path);
+    if (!fp || !af->shown) {
         vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: out of memory", path);
         if (fp)
             fclose(fp);
         else
             close(fd);
-        remove(tmp);
+        if (tmp)
+            remove(tmp);
         free(tmp);
-        free(final_path);
+        free(af->shown);
+        af->shown = NULL;
+        vm_out_target_free(&t);
         return false;
     }
     af->fp = fp;
-    af->final_path = final_path;
     af->tmp_path = tmp;
+    if (t.kind == VM_OUT_FILE) {
+        af->final_path = t.path; /* the link's target, when path is a link */
+        t.path = NULL;
+    }
+    vm_out_target_free(&t);
     return true;
 }
 
-/* Flushes and closes the stream; returns 0 or the errno that describes the first failure. */
-static int finish_stream(FILE *fp)
+/* Flushes and closes the stream; returns 0 or the errno that describes the first failure (seen,
+ * when the writer noted it: errno may have changed since). */
+static int finish_stream(FILE *fp, bool sync, int seen)
 {
     int fd = fileno(fp);
     bool had_error = ferror(fp) != 0;
     int e = 0;
     if (fflush(fp) != 0 || had_error)
-        e = guess_write_errno(fd);
-    if (!e && want_sync() && sync_fd(fd) != 0)
+        e = seen ? seen : guess_write_errno(fd);
+    if (!e && sync && sync_fd(fd) != 0)
         e = errno;
     if (fclose(fp) != 0 && !e)
         e = errno;
     return e;
 }
 
-static bool commit_stdout(vm_atomic_file *af, vm_error *err)
+static bool stdout_finish(vm_error *err, int seen)
 {
-    bool ok = fflush(stdout) == 0 && !ferror(stdout);
-    int e = errno;
-    af->fp = NULL;
-    if (!ok)
-        vm_error_set(err, VM_EXIT_ERROR, "cannot write to standard output: %s", strerror(e ? e : EIO));
-    return ok;
+    bool had_error = ferror(stdout) != 0;
+    errno = 0;
+    int e = 0;
+    if (fflush(stdout) != 0 || had_error)
+        e = seen ? seen : guess_write_errno(fileno(stdout));
+    if (!e)
+        return true;
+    vm_error_set(err, VM_EXIT_ERROR, "cannot write to standard output: %s", strerror(e));
+    if (e == ENOSPC)
+        vm_error_hint(err, "standard output is a full device or file system; redirect it elsewhere");
+    clearerr(stdout);
+    return false;
+}
+
+bool vm_stdout_finish(vm_error *err)
+{
+    return stdout_finish(err, 0);
 }
 
 bool vm_atomic_commit(vm_atomic_file *af, vm_error *err)
@@ -340,22 +331,24 @@ bool vm_atomic_commit(vm_atomic_file *af, vm_error *err)
         vm_error_set(err, VM_EXIT_ERROR, "internal error: commit of a file that is not open");
         return false;
     }
-    if (!af->final_path)
-        return commit_stdout(af, err);
-    int e = finish_stream(af->fp);
-    af->fp = NULL;
-    bool ok;
-    if (e) {
-        set_write_error(err, af->final_path, e);
-        remove(af->tmp_path);
-        ok = false;
-    } else {
-        ok = install(af->tmp_path, af->final_path, err);
+    if (!af->shown) {
+        af->fp = NULL;
+        return stdout_finish(err, af->write_errno);
     }
-    free(af->tmp_path);
-    free(af->final_path);
-    af->tmp_path = NULL;
-    af->final_path = NULL;
+    bool stream = af->tmp_path == NULL;
+    int e = finish_stream(af->fp, want_sync() && !stream, af->write_errno);
+    af->fp = NULL;
+    bool ok = e == 0;
+    if (!ok && stream) {
+        vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: %s", af->shown, strerror(e));
+    } else if (!ok) {
+        vm_out_error(err, af->shown, e);
+        remove(af->tmp_path);
+    } else if (!stream) {
+        vm_out_target t = {.kind = VM_OUT_FILE, .path = af->final_path};
+        ok = install(af->tmp_path, &t, af->shown, err);
+    }
+    free_names(af);
     return ok;
 }
 
@@ -365,15 +358,18 @@ void vm_atomic_abort(vm_atomic_file *af)
         fclose(af->fp);
     if (af->tmp_path)
         remove(af->tmp_path);
-    free(af->tmp_path);
-    free(af->final_path);
+    free_names(af);
     memset(af, 0, sizeof *af);
 }
 
 char *vm_atomic_temp_path(const char *path, vm_error *err)
 {
+    vm_out_target t;
+    if (!resolve(path, &t, err))
+        return NULL;
     char *tmp;
-    int fd = open_temp(path, &tmp, err);
+    int fd = open_temp(path, &t, &tmp, err);
+    vm_out_target_free(&t);
     if (fd < 0)
         return NULL;
     close(fd);
@@ -395,13 +391,60 @@ static int sync_path(const char *path)
     return e;
 }
 
+/* Copies the finished temporary into a stream target (a device, FIFO or socket). */
+static bool copy_into_stream(const char *tmp, const vm_out_target *t, const char *shown, vm_error *err)
+{
+    FILE *in = fopen(tmp, "rb");
+    if (!in) {
+        vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: cannot read back %s: %s", shown, tmp, strerror(errno));
+        return false;
+    }
+    int fd = vm_out_open_stream(t, shown, err);
+    FILE *out = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    if (!out) {
+        if (fd >= 0) {
+            close(fd);
+            vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: out of memory", shown);
+        }
+        fclose(in);
+        return false;
+    }
+    char buf[65536];
+    size_t n;
+    int seen = 0;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, out) != n) {
+            seen = errno;
+            break;
+        }
+    fclose(in);
+    int e = finish_stream(out, false, seen);
+    if (e)
+        vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: %s", shown, strerror(e));
+    return e == 0;
+}
+
 bool vm_atomic_commit_path(const char *tmp_path, const char *path, vm_error *err)
 {
-    int e = want_sync() ? sync_path(tmp_path) : 0;
-    if (e) {
-        set_write_error(err, path, e);
+    vm_out_target t;
+    if (!resolve(path, &t, err)) {
         remove(tmp_path);
         return false;
     }
-    return install(tmp_path, path, err);
+    bool ok;
+    if (t.kind == VM_OUT_STREAM) {
+        ok = copy_into_stream(tmp_path, &t, path, err);
+        remove(tmp_path);
+    } else {
+        int e = want_sync() ? sync_path(tmp_path) : 0;
+        if (e) {
+            vm_out_error(err, path, e);
+            remove(tmp_path);
+            ok = false;
+        } else {
+            ok = install(tmp_path, &t, path, err);
+        }
+    }
+    vm_out_target_free(&t);
+    return ok;
 }

@@ -2,6 +2,9 @@
 #ifndef VMMAP_UTIL_ERROR_H
 #define VMMAP_UTIL_ERROR_H
 
+#include <stdarg.h>
+#include <stddef.h>
+
 #include "compiler.h"
 
 /* Exit codes: part of the command-line contract (documented in docs/cli.md and --help). */
@@ -22,9 +25,16 @@ typedef struct vm_error {
     char hint[384];    /* what to do about it; may be empty */
 } vm_error;
 
+/* Both shorten a word (a run without spaces) over 160 bytes to its start, its length and its
+ * end, so that an enormous argument leaves room for the reason. */
 void vm_error_set(vm_error *e, int code, const char *fmt, ...) VM_PRINTF(3, 4);
 void vm_error_hint(vm_error *e, const char *fmt, ...) VM_PRINTF(2, 3);
+void vm_error_vset(vm_error *e, int code, const char *fmt, va_list ap);
 void vm_error_clear(vm_error *e);
+
+/* src into dst (cap bytes, NUL-terminated) with every word over 160 bytes shortened to
+ * "first 100...(N bytes)...last 40". */
+void vm_error_shorten(char *dst, size_t cap, const char *src);
 
 /* Prints "vmmap: error: MSG" and, if set, "vmmap: hint: HINT" to stderr; returns e->code. */
 int vm_error_report(const vm_error *e);

@@ -270,3 +270,8 @@ void vm_format_address(uint64_t a, int bits, char *buf, size_t len)
         tmp[i] = hex[a & 0xf];
     put(buf, len, tmp, (size_t)digits);
 }
+
+const char *vm_plural(uint64_t n)
+{
+    return n == 1 ? "" : "s";
+}

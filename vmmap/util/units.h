@@ -21,6 +21,9 @@ bool vm_parse_address(const char *s, uint64_t *out);
  * "2s", "500ms", "10m", "1h", "1.5s", "3".  Rejects signs, garbage and non-finite values. */
 bool vm_parse_duration(const char *s, double *seconds);
 
+/* "s" unless n is 1: "1 thread", "2 threads" (every noun vmmap counts takes a plain s). */
+const char *vm_plural(uint64_t n);
+
 /* Buffers of this size hold any output of the formatters below. */
 #define VM_UNITS_BUFSZ 32
 

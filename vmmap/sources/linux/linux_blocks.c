@@ -1,5 +1,6 @@
 /* Mappings -> raw blocks: state, protection, backing and the counters (docs/columns.md says
  * where each column comes from; linux-internals.md §1 has the commit-charge rules). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../util/xalloc.h"
@@ -115,21 +116,66 @@ vm_state lx_block_state(const vm_linux_mapping *m)
     return (!m->r && !m->w && !m->x && !(m->vmflags & VM_LX_AC)) ? VM_STATE_RESERVE : VM_STATE_COMMIT;
 }
 
+static vm_raw_block *add_block(lx_capture *c, vm_facts *facts, size_t i, uint64_t start, uint64_t end,
+                               uint64_t alloc_base)
+{
+    const vm_linux_mapping *m = &c->maps.v[i];
+    vm_raw_block *rb = vm_facts_add_block(facts);
+    if (!rb)
+        return NULL;
+    rb->address = start;
+    rb->size = end - start;
+    rb->alloc_base = alloc_base;
+    rb->protection = (m->r ? VM_PROT_READ : 0) | (m->w ? VM_PROT_WRITE : 0) | (m->x ? VM_PROT_EXEC : 0);
+    rb->state = lx_block_state(m);
+    if (m->name && !(rb->path = vm_strdup(m->name)))
+        return NULL;
+    set_backing(rb, m, &c->notes[i]);
+    return rb;
+}
+
+/* A heap-claimed mapping that holds more than its heap parts (the kernel merged it with its
+ * neighbours): one block per piece (linux_split.c).  False when out of memory. */
+static bool add_pieces(lx_capture *c, vm_facts *facts, size_t i, const lx_part_ranges *parts, bool *done)
+{
+    const vm_linux_mapping *m = &c->maps.v[i];
+    uint64_t *starts;
+    size_t n = lx_cut(parts, m->start, m->end, &starts);
+    *done = n > 1;
+    if (n <= 1) {
+        free(starts);
+        return n == 1;
+    }
+    vm_counters *k = calloc(n, sizeof *k);
+    bool ok = k != NULL;
+    if (ok)
+        lx_piece_counters(c, m, starts, n, k);
+    for (size_t j = 0; ok && j < n; j++) {
+        uint64_t end = j + 1 < n ? starts[j + 1] : m->end, base = starts[j];
+        lx_in_part(parts, starts[j], &base); /* in a part: the part's allocation; else its own */
+        vm_raw_block *rb = add_block(c, facts, i, starts[j], end, base);
+        if (rb)
+            rb->counters = k[j];
+        ok = rb != NULL;
+    }
+    free(k);
+    free(starts);
+    return ok;
+}
+
 bool lx_build_blocks(lx_capture *c, vm_facts *facts)
 {
-    for (size_t i = 0; i < c->maps.n; i++) {
-        const vm_linux_mapping *m = &c->maps.v[i];
-        vm_raw_block *rb = vm_facts_add_block(facts);
-        if (!rb)
-            return false;
-        rb->address = m->start;
-        rb->size = m->end - m->start;
-        rb->alloc_base = c->notes[i].alloc_base;
-        rb->protection = (m->r ? VM_PROT_READ : 0) | (m->w ? VM_PROT_WRITE : 0) | (m->x ? VM_PROT_EXEC : 0);
-        rb->state = lx_block_state(m);
-        if (m->name && !(rb->path = vm_strdup(m->name)))
-            return false;
-        set_backing(rb, m, &c->notes[i]);
+    lx_part_ranges parts;
+    if (!lx_part_ranges_build(c->snap, c->page_size, &parts))
+        return false;
+    bool ok = true;
+    for (size_t i = 0; ok && i < c->maps.n; i++) {
+        bool cut = false;
+        if (c->notes[i].heap && parts.n)
+            ok = add_pieces(c, facts, i, &parts, &cut);
+        if (ok && !cut)
+            ok = add_block(c, facts, i, c->maps.v[i].start, c->maps.v[i].end, c->notes[i].alloc_base) != NULL;
     }
-    return true;
+    lx_part_ranges_free(&parts);
+    return ok;
 }

@@ -178,31 +178,69 @@ typedef struct early {
     bool tried;          /* it ran (on the first chunk of smaps) */
     bool ok;             /* it succeeded, and every mapping checked so far matched */
     bool moved;          /* a smaps mapping differed from the early pass's: the process is busy */
-    vm_block **block_of; /* per mapping of c->maps: its block in the classified snapshot */
+    vm_block **blocks;   /* the classified snapshot's blocks, free gaps left out, in order */
+    size_t *first;       /* per mapping of c->maps: index of its first block in blocks; [n]: the end */
     size_t checked;      /* smaps mappings checked and put in */
     size_t nfinal;       /* regions handed to on_final */
 } early;
 
-/* Each mapping's block, in order; false unless there is exactly one per mapping. */
+/* Each mapping's blocks, in order: one, or the pieces it was cut into at heap parts
+ * (linux_split.c), which cover it exactly.  False when the blocks do not match the mappings. */
 static bool index_blocks(early *e)
 {
     const lx_capture *c = e->c;
-    e->block_of = calloc(c->maps.n ? c->maps.n : 1, sizeof *e->block_of);
-    if (!e->block_of)
-        return false;
-    size_t j = 0;
     vm_snapshot *s = c->snap;
+    size_t nblocks = 0;
+    for (size_t r = 0; r < s->nregions; r++)
+        nblocks += s->regions[r].nblocks;
+    e->blocks = calloc(nblocks ? nblocks : 1, sizeof *e->blocks);
+    e->first = calloc(c->maps.n + 1, sizeof *e->first);
+    if (!e->blocks || !e->first)
+        return false;
+    size_t n = 0, j = 0;
+    uint64_t covered = 0; /* bytes of mapping j covered so far */
     for (size_t r = 0; r < s->nregions; r++)
         for (size_t b = 0; b < s->regions[r].nblocks; b++) {
             vm_block *blk = &s->regions[r].blocks[b];
             if (blk->state == VM_STATE_FREE)
                 continue; /* a gap the classifier made */
-            if (j >= c->maps.n || blk->address != c->maps.v[j].start ||
-                blk->size != c->maps.v[j].end - c->maps.v[j].start)
+            if (j >= c->maps.n || blk->address != c->maps.v[j].start + covered ||
+                blk->size > c->maps.v[j].end - blk->address)
                 return false;
-            e->block_of[j++] = blk;
+            if (covered == 0)
+                e->first[j] = n;
+            e->blocks[n++] = blk;
+            covered += blk->size;
+            if (blk->address + blk->size == c->maps.v[j].end) {
+                j++;
+                covered = 0;
+            }
         }
-    return j == c->maps.n;
+    e->first[c->maps.n] = n;
+    return j == c->maps.n && covered == 0;
+}
+
+/* Mapping i's counters into its blocks: the smaps values, or each piece's share of them. */
+static bool put_counters(early *e, size_t i, const vm_linux_mapping *m)
+{
+    size_t from = e->first[i], n = e->first[i + 1] - from;
+    if (n == 1) {
+        lx_block_counters(m, &e->blocks[from]->counters);
+        return true;
+    }
+    uint64_t *starts = malloc(n * sizeof *starts);
+    vm_counters *k = malloc(n * sizeof *k);
+    bool ok = starts && k;
+    if (ok) {
+        for (size_t j = 0; j < n; j++)
+            starts[j] = e->blocks[from + j]->address;
+        lx_piece_counters(e->c, m, starts, n, k);
+        for (size_t j = 0; j < n; j++)
+            e->blocks[from + j]->counters = k[j];
+    }
+    free(starts);
+    free(k);
+    return ok;
 }
 
 /* /proc/PID/maps, then every step and the classifier on it.  Any failure (errors included: the
@@ -251,16 +289,20 @@ static void check_upto(early *e, const vm_linux_maps *smaps, size_t upto)
     for (; e->checked < upto; e->checked++) {
         size_t i = e->checked;
         const vm_linux_mapping *m = &smaps->v[i];
-        vm_block *b = i < c->maps.n ? e->block_of[i] : NULL;
+        vm_block *b = i < c->maps.n ? e->blocks[e->first[i]] : NULL;
         if (e->mode == EARLY_MISMATCH && i == c->maps.n / 2)
             b = NULL;
-        /* The state was derived from guessed VmFlags: it must be what the real ones give. */
+        /* The state was derived from guessed VmFlags: it must be what the real ones give (the
+         * pieces of a mapping share its state). */
         if (!b || !same_header(&c->maps.v[i], m) || lx_block_state(m) != b->state) {
             e->moved = true;
             give_up(e);
             return;
         }
-        lx_block_counters(m, &b->counters);
+        if (!put_counters(e, i, m)) {
+            give_up(e); /* out of memory: the plain pass meets it again and says so */
+            return;
+        }
     }
     /* Complete: every region that ends before the first mapping not yet checked. */
     const vm_snapshot *s = c->snap;
@@ -297,6 +339,8 @@ static void discard_early(early *e, vm_linux_mem *mem)
     free(c->notes);
     c->notes = NULL;
     c->vmflags_guessed = c->used_guess = false;
+    c->split_moved = 0;
+    c->pagemap.error = 0;
     mem->reads = mem->failed_reads = mem->bytes = 0; /* its reads are not this capture's */
     mem->last_errno = 0;
 }
@@ -314,14 +358,16 @@ static int capture(lx_capture *c, vm_facts *out, vm_linux_mem *mem, vm_error *er
         check_upto(&e, &smaps, smaps.n);
         if (e.ok && smaps.n == c->maps.n) {
             vm_linux_maps_free(&smaps);
-            free(e.block_of);
+            free(e.blocks);
+            free(e.first);
             out->classified = true;
             return VM_EXIT_OK;
         }
         e.moved = true; /* mappings added at the end */
         give_up(&e);
     }
-    free(e.block_of);
+    free(e.blocks);
+    free(e.first);
     if (e.tried)
         discard_early(&e, mem);
     if (rc != VM_EXIT_OK) {
@@ -340,6 +386,18 @@ static int capture(lx_capture *c, vm_facts *out, vm_linux_mem *mem, vm_error *er
     }
     c->maps = smaps; /* the plain pass, on smaps itself */
     return run_steps(c, out, err);
+}
+
+/* What the mappings cut at heap parts could not be given exactly (linux_split.c). */
+static void warn_split(lx_capture *c)
+{
+    if (c->pagemap.error)
+        vm_snapshot_warn(c->snap, "split-counters", "/proc/%d/pagemap cannot be read (%s): the counters of mappings "
+                         "cut at heap parts are unknown", c->pid, strerror(c->pagemap.error));
+    else if (c->split_moved)
+        vm_snapshot_warn(c->snap, "split-counters", "%zu counters of mappings cut at heap parts changed between the "
+                         "smaps and the pagemap reads (the process was running): the largest piece of each mapping "
+                         "carries its whole smaps total less the other pieces', cut to its size", c->split_moved);
 }
 
 /* The memory reader outlives the capture: steps after classification read through it until
@@ -376,10 +434,14 @@ int vm_platform_capture(int64_t pid64, const vm_capture_options *opt, vm_facts *
     out->mem = c.mem;
     out->source_ctx = mem;
     out->release = release_memreader;
+    vm_linux_pagemap_init(&c.pagemap, c.pid);
     int rc = capture(&c, out, mem, err);
     if (rc == VM_EXIT_OK && mem->failed_reads)
         vm_snapshot_warn(c.snap, "read-failed", "%" PRIu64 " of %" PRIu64 " reads of target memory failed (last: %s)",
                          mem->failed_reads, mem->reads, strerror(mem->last_errno));
+    if (rc == VM_EXIT_OK)
+        warn_split(&c);
+    vm_linux_pagemap_close(&c.pagemap);
     vm_linux_maps_free(&c.maps);
     free(c.notes);
     return rc;

@@ -6,6 +6,7 @@
 #include "../../parse/memreader.h"
 #include "../source.h"
 #include "proc_maps.h"
+#include "proc_pagemap.h"
 #include "proc_process.h"
 
 /* What the steps learned about each mapping (parallel to maps.v). */
@@ -28,7 +29,16 @@ typedef struct lx_capture {
      * guessed (none), and a step that relies on them sets used_guess. */
     bool vmflags_guessed;
     bool used_guess;
+    /* Mappings cut at heap parts count their pieces' pages here (linux_split.c). */
+    vm_linux_pagemap pagemap;
+    size_t split_moved; /* counters of pieces that did not fit: the pages moved between reads */
 } lx_capture;
+
+/* Every heap part of snap, [start, end) sorted by start (linux_split.c). */
+typedef struct lx_part_ranges {
+    uint64_t (*v)[2];
+    size_t n;
+} lx_part_ranges;
 
 /* Index of the mapping containing addr, or -1 (binary search over sorted maps). */
 long lx_find_mapping(const lx_capture *c, uint64_t addr);
@@ -41,6 +51,16 @@ void lx_find_images(lx_capture *c);                            /* linux_images.c
 void lx_find_heaps(lx_capture *c);                             /* linux_heaps.c */
 void lx_find_stacks(lx_capture *c, const vm_linux_task *tasks, size_t ntasks); /* linux_stacks.c */
 bool lx_build_blocks(lx_capture *c, vm_facts *facts);          /* linux_blocks.c */
+
+/* Cutting mappings at heap parts (linux_split.c).  lx_cut: the pieces of [start, end), cut where a
+ * part begins or ends inside it; *starts (malloc'd) holds each piece's start; returns how many (1:
+ * not cut), 0 when out of memory.  lx_in_part: whether addr lies in a part, and where it starts.
+ * lx_piece_counters: each piece's counters from the mapping's smaps values and pagemap. */
+bool lx_part_ranges_build(const vm_snapshot *s, uint64_t page, lx_part_ranges *out);
+void lx_part_ranges_free(lx_part_ranges *r);
+size_t lx_cut(const lx_part_ranges *r, uint64_t start, uint64_t end, uint64_t **starts);
+bool lx_in_part(const lx_part_ranges *r, uint64_t addr, uint64_t *part_start);
+void lx_piece_counters(lx_capture *c, const vm_linux_mapping *m, const uint64_t *starts, size_t n, vm_counters *out);
 
 /* What lx_build_blocks derives from one mapping's smaps values (linux_blocks.c). */
 vm_state lx_block_state(const vm_linux_mapping *m);

@@ -327,11 +327,22 @@ static uint64_t find_peb(const vm_minidump *md, const vm_memreader *mem, int bit
     return 0;
 }
 
+static bool is_windows(const vm_minidump *md)
+{
+    return !md->has_system_info || md->sys.platform_id == 2 || md->sys.platform_id == 1;
+}
+
 /* First address above the user address space: the usual top for the pointer size, raised to the
- * end of anything the dump describes (x86 processes with /LARGEADDRESSAWARE reach 0xFFFF0000). */
+ * end of anything the dump describes (x86 processes with /LARGEADDRESSAWARE reach 0xFFFF0000), but
+ * never above what the system gives a process: on Windows 128 TiB (64-bit) or 4 GiB - 64 KiB
+ * (32-bit); elsewhere (Breakpad dumps of Linux) 2^56 (5-level paging) or 4 GiB.  What a damaged
+ * dump places above that is cut off where the snapshot is made (classify/bounds.h). */
 static uint64_t user_top(const vm_minidump *md, int bits, const md_input *x)
 {
+    bool windows = is_windows(md);
     uint64_t top = bits == 32 ? UINT64_C(0x7fff0000) : UINT64_C(0x7fffffff0000), high = 0;
+    uint64_t limit = bits == 32 ? (windows ? UINT64_C(0xffff0000) : UINT64_C(0x100000000))
+                                : (windows ? UINT64_C(0x7fffffff0000) : UINT64_C(0x0100000000000000));
     for (size_t i = 0; i < x->nregions; i++)
         if (end_of(x->regions[i].base, x->regions[i].size) > high)
             high = end_of(x->regions[i].base, x->regions[i].size);
@@ -339,15 +350,10 @@ static uint64_t user_top(const vm_minidump *md, int bits, const md_input *x)
         top = UINT64_C(0xffff0000);
     if (high > top)
         top = high > UINT64_MAX - MD_GRANULE ? high : (high + MD_GRANULE - 1) & ~(MD_GRANULE - 1);
-    return top;
+    return top < limit ? top : limit;
 }
 
 /* ---- the snapshot header and notes ---- */
-
-static bool is_windows(const vm_minidump *md)
-{
-    return !md->has_system_info || md->sys.platform_id == 2 || md->sys.platform_id == 1;
-}
 
 static bool fill_header(const vm_minidump *md, vm_snapshot *s)
 {

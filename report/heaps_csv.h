@@ -1,0 +1,19 @@
+/* `vmmap heaps -o FILE.csv`: the heaps table, then (after an empty record) every walked heap's
+ * size table.  RFC 4180 as the report CSV (csv.h), but bytes, not K: block sizes are small and
+ * must stay exact.  Addresses "0x..."; an unknown value (a heap not walked) is an empty field,
+ * never 0.  docs/reports.md describes the columns.  Platform-neutral. */
+#ifndef VMMAP_REPORT_HEAPS_CSV_H
+#define VMMAP_REPORT_HEAPS_CSV_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../vmmap/model/snapshot.h"
+#include "../vmmap/util/error.h"
+
+/* only: a heap id, or -1 for every heap. */
+void vm_heaps_csv(FILE *out, const vm_snapshot *s, int64_t only);
+/* Atomically ("-" is stdout); 0, or an exit code with err set. */
+int vm_heaps_write_csv(const vm_snapshot *s, const char *path, int64_t only, vm_error *err);
+
+#endif

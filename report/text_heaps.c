@@ -1,0 +1,163 @@
+/* The terminal view of text_heaps.h, on the shared table printer (text.h). */
+#include "text_heaps.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "../vmmap/util/units.h"
+#include "heap_view.h"
+#include "text.h"
+
+enum { C_ID, C_KIND, C_ADDRESS, C_OWNER, C_COMMITTED, C_BUSY, C_BUSY_B, C_FREE, C_FREE_B, C_CACHED, C_CACHED_B,
+       C_LARGEST, C_FRAG, C_OVERHEAD, C_NCOLS };
+
+static const char *const titles[C_NCOLS] = {
+    "Heap", "Kind", "Address", "Owner", "Committed", "Busy", "Busy size", "Free", "Free size", "Cached",
+    "Cached size", "Largest free", "Frag.", "Overhead",
+};
+
+static void address_cell(vm_trow *r, const vm_heap *h)
+{
+    char *buf = vm_trow_scratch(r);
+    if (h->address_unknown)
+        snprintf(buf, VM_TEXT_CELL, "unknown");
+    else if (h->address == 0)
+        snprintf(buf, VM_TEXT_CELL, "-");
+    else
+        snprintf(buf, VM_TEXT_CELL, "0x%" PRIx64, h->address);
+    vm_trow_text(r, buf);
+}
+
+static void heap_row(vm_trow *r, const vm_heap_view_row *v)
+{
+    const vm_heap *h = v->h;
+    vm_trow_reset(r);
+    vm_trow_count(r, (uint64_t)(h->id < 0 ? 0 : h->id));
+    vm_trow_text(r, h->kind ? h->kind : "?");
+    address_cell(r, h);
+    vm_trow_text(r, h->owners_known ? (v->owner[0] ? v->owner : "none found") : "?");
+    vm_trow_kb(r, v->committed);
+    if (!h->stats_known) {
+        for (int c = C_BUSY; c < C_NCOLS; c++)
+            vm_trow_text(r, "?");
+        return;
+    }
+    const vm_heap_stats *st = &h->stats;
+    vm_trow_count(r, st->busy_blocks);
+    vm_trow_kb(r, st->busy_bytes);
+    vm_trow_count(r, st->free_blocks);
+    vm_trow_kb(r, st->free_bytes);
+    vm_trow_count(r, st->cached_blocks);
+    vm_trow_kb(r, st->cached_bytes);
+    vm_trow_kb(r, st->largest_free);
+    char *buf = vm_trow_scratch(r);
+    snprintf(buf, VM_TEXT_CELL, "%.2f%%", st->fragmentation);
+    vm_trow_text(r, buf);
+    vm_trow_kb(r, st->overhead_bytes);
+}
+
+static size_t count_walked(const vm_heap_view_row *rows, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += rows[i].h->stats_known;
+    return k;
+}
+
+static void print_notes(FILE *out, const vm_heap_view_row *rows, size_t n)
+{
+    bool header = false;
+    for (size_t i = 0; i < n; i++) {
+        const vm_heap *h = rows[i].h;
+        if (!h->flags && !h->walk_note && !h->heap_class)
+            continue;
+        if (!header)
+            fprintf(out, "\n");
+        header = true;
+        fprintf(out, "Heap %d (%s):", (int)h->id, h->kind ? h->kind : "?");
+        if (h->heap_class)
+            fprintf(out, " class %s;", h->heap_class);
+        if (h->flags)
+            fprintf(out, " flags %s;", h->flags);
+        if (h->walk_note)
+            fprintf(out, " %s", h->walk_note);
+        fprintf(out, "\n");
+    }
+}
+
+static int print_sizes(FILE *out, const vm_heap *h, size_t top, bool color)
+{
+    size_t n = 0;
+    const vm_heap_size **z = vm_heap_top_sizes(h, top, &n);
+    if (!z)
+        return h->nsizes ? -1 : 0;
+    char count[VM_UNITS_BUFSZ];
+    vm_format_count(h->nsizes, count, sizeof count);
+    fprintf(out, "\nHeap %d (%s): %s block size%s%s\n", (int)h->id, h->kind ? h->kind : "?", count,
+            h->nsizes == 1 ? "" : "s", n < h->nsizes ? ", the biggest by bytes:" : ", by bytes:");
+    vm_trow r;
+    vm_trow_reset(&r);
+    static const char *const t[] = {"Size", "Busy", "Free", "Cached", "Bytes"};
+    for (int i = 0; i < 5; i++)
+        vm_trow_text(&r, t[i]);
+    vm_ttable *tb = vm_ttable_new(&r, 0x1f, -1);
+    bool ok = tb != NULL;
+    for (size_t i = 0; ok && i < n; i++) {
+        vm_trow_reset(&r);
+        vm_trow_count(&r, z[i]->size);
+        vm_trow_count(&r, z[i]->busy);
+        vm_trow_count(&r, z[i]->free);
+        vm_trow_count(&r, z[i]->cached);
+        vm_trow_count(&r, vm_heap_size_bytes(z[i])); /* exact: rows of small blocks would round to 1 K */
+        ok = vm_ttable_add(tb, &r, -1);
+    }
+    if (ok)
+        vm_ttable_print(tb, out, color);
+    vm_ttable_free(tb);
+    free(z);
+    return ok ? 0 : -1;
+}
+
+int vm_text_heaps(FILE *out, const vm_snapshot *s, const vm_heaps_view_options *opt)
+{
+    size_t n = 0;
+    vm_heap_view_row *rows = vm_heap_view_rows(s, opt->heap, &n);
+    if (!rows)
+        return -1;
+    if (opt->heap >= 0 && n == 0) {
+        fprintf(out, "No heap with id %" PRId64 " (the snapshot has %zu heap%s).\n", opt->heap, s->nheaps,
+                s->nheaps == 1 ? "" : "s");
+        free(rows);
+        return 1;
+    }
+    size_t walked = count_walked(rows, n);
+    fprintf(out, "Heaps of %s (PID %lld): %zu heap%s, %zu walked block by block%s\n",
+            s->process.name ? s->process.name : "?", (long long)s->process.pid, n, n == 1 ? "" : "s", walked,
+            walked < n ? " (why not: below)" : "");
+    fprintf(out, "Sizes in K; a block's size is the allocator's, header included.  Cached: held by a\n"
+                 "thread's cache (glibc tcache), in use for the allocator, free for the program.\n\n");
+    vm_trow r;
+    vm_trow_reset(&r);
+    for (int c = 0; c < C_NCOLS; c++)
+        vm_trow_text(&r, titles[c]);
+    uint32_t right = 1u << C_ID;
+    for (int c = C_COMMITTED; c < C_NCOLS; c++)
+        right |= 1u << c;
+    vm_ttable *t = vm_ttable_new(&r, right, C_KIND);
+    int rc = t ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        heap_row(&r, &rows[i]);
+        if (!vm_ttable_add(t, &r, VM_KIND_HEAP))
+            rc = -1;
+    }
+    if (rc == 0)
+        vm_ttable_print(t, out, opt->color);
+    vm_ttable_free(t);
+    if (rc == 0)
+        print_notes(out, rows, n);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (rows[i].h->stats_known)
+            rc = print_sizes(out, rows[i].h, opt->top, opt->color);
+    free(rows);
+    return rc;
+}

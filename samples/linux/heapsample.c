@@ -1,0 +1,345 @@
+/* heapsample: known glibc malloc blocks in the main arena and in threads' arenas, and glibc's own
+ * account of them (malloc_info(3), mallinfo2(3)) printed from inside, as one JSON line on stdout;
+ * then it waits.  The ground truth of the heap walk's integration test (tests/integration/
+ * test_heaps.c).
+ *
+ *   heapsample                   the pattern below in the main arena only (one thread)
+ *   heapsample --threads N       and in N threads, one after another (each gets its own arena)
+ *   heapsample --threads N --concurrent   the N threads allocate all at once
+ *   heapsample --churn N         N threads malloc and free without pause (no exact truth: the
+ *                                walk must cope with memory changing under it)
+ *   --seconds S                  wait S seconds instead of until stdin reaches EOF
+ *
+ * The pattern, per thread, in that thread's arena (chunk sizes as glibc keeps them):
+ *   busy      BUSY_N x malloc(100)        0x70 chunks, in use
+ *   cached    7 x malloc(72), freed        0x50 chunks: the tcache bin's 7
+ *   fast      12 x malloc(40), freed       0x30 chunks: 7 to the tcache bin, 5 to the fastbin
+ *   unsorted  5 x malloc(0x500), freed     0x510 chunks (above the tcache's sizes): the unsorted
+ *             bin, each kept apart by a busy malloc(16) guard
+ * and in the main thread one malloc(LARGE_SIZE), above the mmap threshold: an mmapped chunk.
+ * The threads are created before the main thread's pattern is made (creating a thread allocates
+ * from the main arena), and start on a barrier.
+ *
+ * Nothing allocates after malloc_info has run: stdout and the malloc_info stream print into
+ * static buffers, the threads block in read(), and the main thread in poll(). */
+#include <errno.h>
+#include <inttypes.h>
+#include <malloc.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BUSY_N 500
+#define TCACHE_N 7
+#define FAST_N 12
+#define UNSORTED_N 5
+#define MAX_THREADS 16
+#define HEAP_MAX ((uintptr_t)64 << 20) /* glibc's HEAP_MAX_SIZE on 64-bit */
+#define LARGE_SIZE (4u << 20)
+
+typedef struct pattern {
+    void *busy[BUSY_N];
+    void *cached[TCACHE_N];
+    void *fast[FAST_N];
+    void *unsorted[UNSORTED_N];
+    void *guards[UNSORTED_N];
+    uintptr_t arena; /* the malloc_state of the arena the pattern is in */
+} pattern;
+
+typedef struct worker {
+    pthread_t th;
+    pid_t tid;
+    pattern p;
+} worker;
+
+static worker g_workers[MAX_THREADS];
+static pattern g_main;
+static int g_nthreads;
+static bool g_concurrent;
+static pthread_barrier_t g_start, g_made;
+static int g_block[2] = {-1, -1};
+static volatile sig_atomic_t g_stop;
+
+static char g_out_buf[1 << 20];
+static char g_xml[1 << 20];
+static char g_xml_buf[1 << 16];
+
+static void die(const char *what)
+{
+    fprintf(stderr, "heapsample: %s: %s\n", what, strerror(errno));
+    exit(1);
+}
+
+static void *must(void *p)
+{
+    if (!p) {
+        fprintf(stderr, "heapsample: out of memory\n");
+        exit(1);
+    }
+    return p;
+}
+
+/* The arena a user pointer's chunk belongs to: a non-main chunk (NON_MAIN_ARENA in its size
+ * field) lies in a 64 MiB-aligned heap whose heap_info starts with ar_ptr; a main-arena one is
+ * found through a binned chunk, whose fd points at the unsorted bin's header, main_arena + 0x60
+ * (glibc 2.27 and later). */
+static uintptr_t arena_of(const pattern *p)
+{
+    size_t size_field = ((const size_t *)p->busy[0])[-1];
+    if (size_field & 4)
+        return *(const uintptr_t *)((uintptr_t)p->busy[0] & ~(HEAP_MAX - 1));
+    return *(const uintptr_t *)p->unsorted[0] - 0x60;
+}
+
+static void make_pattern(pattern *p)
+{
+    for (int i = 0; i < BUSY_N; i++)
+        memset(p->busy[i] = must(malloc(100)), 0x42, 100);
+    for (int i = 0; i < TCACHE_N; i++)
+        p->cached[i] = must(malloc(72));
+    for (int i = 0; i < FAST_N; i++)
+        p->fast[i] = must(malloc(40));
+    for (int i = 0; i < UNSORTED_N; i++) {
+        p->unsorted[i] = must(malloc(0x500));
+        p->guards[i] = must(malloc(16));
+    }
+    for (int i = 0; i < TCACHE_N; i++)
+        free(p->cached[i]);
+    for (int i = 0; i < FAST_N; i++)
+        free(p->fast[i]);
+    for (int i = 0; i < UNSORTED_N; i++)
+        free(p->unsorted[i]);
+    p->arena = arena_of(p);
+}
+
+static void block_until_released(void)
+{
+    char c;
+    while (read(g_block[0], &c, 1) < 0 && errno == EINTR) {
+    }
+}
+
+static pthread_mutex_t g_turn_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_turn_cond = PTHREAD_COND_INITIALIZER;
+static int g_turn = -1; /* one at a time: the worker whose turn it is; concurrent: g_nthreads */
+
+static void wait_turn(int me)
+{
+    pthread_mutex_lock(&g_turn_lock);
+    while (g_turn != me && g_turn != g_nthreads)
+        pthread_cond_wait(&g_turn_cond, &g_turn_lock);
+    pthread_mutex_unlock(&g_turn_lock);
+}
+
+static void give_turn(int who)
+{
+    pthread_mutex_lock(&g_turn_lock);
+    g_turn = who;
+    pthread_cond_broadcast(&g_turn_cond);
+    pthread_mutex_unlock(&g_turn_lock);
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    w->tid = gettid();
+    wait_turn((int)(w - g_workers));
+    if (g_concurrent)
+        pthread_barrier_wait(&g_start); /* all allocate at once */
+    make_pattern(&w->p);
+    pthread_barrier_wait(&g_made);
+    block_until_released();
+    return NULL;
+}
+
+/* Allocates and frees blocks of changing sizes without pause, until told to stop. */
+static void *churn_main(void *arg)
+{
+    unsigned x = (unsigned)(uintptr_t)arg * 2654435761u + 1;
+    void *keep[256] = {0};
+    while (!g_stop) {
+        x = x * 1103515245u + 12345u;
+        unsigned slot = (x >> 8) & 255;
+        free(keep[slot]);
+        keep[slot] = malloc(16 + (x >> 16) % 4000);
+    }
+    for (int i = 0; i < 256; i++)
+        free(keep[i]);
+    return NULL;
+}
+
+/* ---- output ---------------------------------------------------------------------------------- */
+
+static void put_json_string(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c == '\n')
+            fputs("\\n", stdout);
+        else if (c < 0x20)
+            printf("\\u%04x", c);
+        else
+            putchar(c);
+    }
+    putchar('"');
+}
+
+static void put_chunks(const char *key, void *const *users, int n, bool comma)
+{
+    printf("\"%s\":[", key);
+    for (int i = 0; i < n; i++)
+        printf("%s\"0x%" PRIxPTR "\"", i ? "," : "", (uintptr_t)users[i] - 16);
+    printf("]%s", comma ? "," : "");
+}
+
+static void put_pattern(const pattern *p)
+{
+    printf("{\"arena\":\"0x%" PRIxPTR "\",\"busy_count\":%d,\"busy_size\":%d,", p->arena, BUSY_N, 0x70);
+    put_chunks("busy", p->busy, 8, true);
+    put_chunks("cached", p->cached, TCACHE_N, true);
+    printf("\"cached_size\":%d,", 0x50);
+    put_chunks("fast_cached", p->fast, TCACHE_N, true);
+    put_chunks("fastbin", p->fast + TCACHE_N, FAST_N - TCACHE_N, true);
+    printf("\"fast_size\":%d,", 0x30);
+    put_chunks("unsorted", p->unsorted, UNSORTED_N, true);
+    printf("\"unsorted_size\":%d}", 0x510);
+}
+
+/* main_arena's next ring, in malloc_info's order, read without allocating (2.27+ offset). */
+static void put_ring(uintptr_t main_arena)
+{
+    printf("\"ring\":[");
+    uintptr_t cur = main_arena;
+    int n = 0;
+    do {
+        printf("%s\"0x%" PRIxPTR "\"", n ? "," : "", cur);
+        cur = *(const uintptr_t *)(cur + 0x870);
+    } while (cur != main_arena && ++n < 1024);
+    printf("],");
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+int main(int argc, char **argv)
+{
+    long seconds = -1;
+    int churn = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
+            g_nthreads = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--concurrent") == 0)
+            g_concurrent = true;
+        else if (strcmp(argv[i], "--churn") == 0 && i + 1 < argc)
+            churn = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
+            seconds = atol(argv[++i]);
+        else {
+            fprintf(stderr, "usage: heapsample [--threads N [--concurrent]] [--churn N] [--seconds S]\n");
+            return 2;
+        }
+    }
+    if (g_nthreads < 0 || g_nthreads > MAX_THREADS || churn < 0 || churn > MAX_THREADS) {
+        fprintf(stderr, "heapsample: at most %d threads\n", MAX_THREADS);
+        return 2;
+    }
+    setvbuf(stdout, g_out_buf, _IOFBF, sizeof g_out_buf);
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    FILE *xml = fmemopen(g_xml, sizeof g_xml - 1, "w");
+    if (!xml || pipe(g_block) != 0)
+        die("setup");
+    setvbuf(xml, g_xml_buf, _IOFBF, sizeof g_xml_buf);
+    pthread_barrier_init(&g_start, NULL, (unsigned)g_nthreads + 1);
+    pthread_barrier_init(&g_made, NULL, 2);
+
+    if (g_concurrent) {
+        pthread_barrier_destroy(&g_made);
+        pthread_barrier_init(&g_made, NULL, (unsigned)g_nthreads + 1);
+    }
+    for (int i = 0; i < g_nthreads; i++)
+        if (pthread_create(&g_workers[i].th, NULL, worker_main, &g_workers[i]) != 0)
+            die("pthread_create");
+    /* Before the pattern: a large request consolidates the arena's fastbins first. */
+    void *large = must(malloc(LARGE_SIZE));
+    memset(large, 0x11, LARGE_SIZE);
+    make_pattern(&g_main);
+    if (g_concurrent) {
+        give_turn(g_nthreads);
+        pthread_barrier_wait(&g_start);
+        pthread_barrier_wait(&g_made);
+    } else {
+        for (int i = 0; i < g_nthreads; i++) { /* one at a time */
+            give_turn(i);
+            pthread_barrier_wait(&g_made);
+        }
+    }
+    pthread_t churners[MAX_THREADS];
+    for (int i = 0; i < churn; i++)
+        if (pthread_create(&churners[i], NULL, churn_main, (void *)(uintptr_t)(i + 1)) != 0)
+            die("pthread_create");
+
+    malloc_info(0, xml);
+    fflush(xml);
+    struct mallinfo2 mi = mallinfo2();
+    printf("{\"pid\":%d,\"main_arena\":\"0x%" PRIxPTR "\",\"churn\":%d,\"large\":\"0x%" PRIxPTR "\",",
+           (int)getpid(), g_main.arena, churn, (uintptr_t)large - 16);
+    put_ring(g_main.arena);
+    printf("\"main\":");
+    put_pattern(&g_main);
+    printf(",\"threads\":[");
+    for (int i = 0; i < g_nthreads; i++) {
+        printf("%s{\"tid\":%d,\"pattern\":", i ? "," : "", (int)g_workers[i].tid);
+        put_pattern(&g_workers[i].p);
+        putchar('}');
+    }
+    printf("],\"mallinfo2\":{\"arena\":%zu,\"ordblks\":%zu,\"smblks\":%zu,\"hblks\":%zu,\"hblkhd\":%zu,"
+           "\"uordblks\":%zu,\"fordblks\":%zu,\"keepcost\":%zu},\"malloc_info\":",
+           mi.arena, mi.ordblks, mi.smblks, mi.hblks, mi.hblkhd, mi.uordblks, mi.fordblks, mi.keepcost);
+    put_json_string(g_xml);
+    printf("}\n");
+    fflush(stdout);
+
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    while (!g_stop) {
+        struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
+        int timeout = 200;
+        if (seconds >= 0) {
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if (now.tv_sec - start.tv_sec >= seconds)
+                break;
+        }
+        int n = poll(&pfd, seconds < 0 ? 1 : 0, timeout);
+        if (n > 0 && seconds < 0) {
+            char buf[64];
+            ssize_t r = read(STDIN_FILENO, buf, sizeof buf);
+            if (r == 0 || (r < 0 && errno != EINTR))
+                break;
+        }
+    }
+    g_stop = 1;
+    close(g_block[1]);
+    for (int i = 0; i < g_nthreads; i++)
+        pthread_join(g_workers[i].th, NULL);
+    for (int i = 0; i < churn; i++)
+        pthread_join(churners[i], NULL);
+    fclose(xml);
+    free(large);
+    return 0;
+}

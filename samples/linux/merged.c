@@ -1,0 +1,224 @@
+/* merged: a process whose glibc heap parts share a VMA with other anonymous memory, as the kernel
+ * merges adjacent anonymous mappings with equal flags.  Prints its ground truth as one JSON line
+ * on stdout, then waits until stdin reaches EOF (or --seconds N, or SIGTERM / SIGINT / SIGHUP).
+ *
+ *   chunk    a 4 MiB malloc (an mmapped chunk) with 2 MiB of the program's own anonymous memory
+ *            right above it: one VMA [chunk][other], the chunk at its start (how a Python process
+ *            showed 1 GB of its arenas as "Heap ... mmapped chunk").  Every page of the chunk is
+ *            touched, OTHER_TOUCHED pages of the other memory.
+ *   arena    a thread's arena heap with 1 MiB of MAP_NORESERVE anonymous memory (the heap's own
+ *            flags) right below its 64 MiB-aligned base: one VMA [other][heap's read/write part].
+ *            BELOW_TOUCHED pages of the memory below are touched.
+ * The ground truth gives each part and each other piece with its pages resident (mincore), and
+ * the VMA that holds them as /proc/self/maps shows it; "merged" is false (and the test fails) when
+ * the kernel did not merge. */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+#define MiB ((size_t)1 << 20)
+#define CHUNK_REQUEST (4 * MiB)
+#define OTHER_SIZE (2 * MiB)
+#define OTHER_TOUCHED 100
+#define BELOW_SIZE (1 * MiB)
+#define BELOW_TOUCHED 30
+#define HEAP_MAX ((uintptr_t)64 * MiB) /* glibc's HEAP_MAX_SIZE on 64-bit */
+
+static void die(const char *what)
+{
+    fprintf(stderr, "merged: %s: %s\n", what, strerror(errno));
+    exit(1);
+}
+
+/* The /proc/self/maps line holding addr: its range; false when none. */
+static bool vma_of(uintptr_t addr, uintptr_t *start, uintptr_t *end)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f)
+        die("/proc/self/maps");
+    char line[512];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f)) {
+        unsigned long long s, e;
+        if (sscanf(line, "%llx-%llx", &s, &e) == 2 && s <= addr && addr < e) {
+            *start = (uintptr_t)s;
+            *end = (uintptr_t)e;
+            found = true;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+/* Pages of [p, p + size) resident now (mincore), for the ground truth of every piece's working set. */
+static size_t resident(uintptr_t p, size_t size, long page)
+{
+    size_t n = (size + (size_t)page - 1) / (size_t)page, count = 0;
+    unsigned char *vec = malloc(n);
+    if (!vec || mincore((void *)p, size, vec) != 0)
+        die("mincore");
+    for (size_t i = 0; i < n; i++)
+        count += vec[i] & 1;
+    free(vec);
+    return count;
+}
+
+static void touch(void *p, size_t pages, long page)
+{
+    for (size_t i = 0; i < pages; i++)
+        ((volatile char *)p)[i * (size_t)page] = 1;
+}
+
+/* ---- the arena thread ---- */
+
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_cond = PTHREAD_COND_INITIALIZER;
+static void *g_arena_piece;
+
+static void *arena_thread(void *arg)
+{
+    (void)arg;
+    void *p = malloc(256); /* a thread's first malloc makes it an arena of its own */
+    if (!p)
+        die("malloc in the thread");
+    memset(p, 1, 256);
+    pthread_mutex_lock(&g_lock);
+    g_arena_piece = p;
+    pthread_cond_broadcast(&g_cond);
+    for (;;)
+        pthread_cond_wait(&g_cond, &g_lock); /* parked until the process exits */
+    return NULL;
+}
+
+/* ---- main ---- */
+
+static void wait_for_end(int sig_fd, long seconds)
+{
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        struct pollfd pfd[2] = {{.fd = sig_fd, .events = POLLIN}, {.fd = STDIN_FILENO, .events = POLLIN}};
+        int timeout = -1;
+        if (seconds >= 0) {
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            long long left = seconds * 1000LL - ((now.tv_sec - start.tv_sec) * 1000LL +
+                                                 (now.tv_nsec - start.tv_nsec) / 1000000);
+            if (left <= 0)
+                return;
+            timeout = left > INT_MAX ? INT_MAX : (int)left;
+        }
+        int n = poll(pfd, seconds < 0 ? 2 : 1, timeout);
+        if (n < 0 && errno != EINTR)
+            return;
+        if (n <= 0)
+            continue;
+        if (pfd[0].revents)
+            return;
+        if (seconds < 0 && pfd[1].revents) {
+            char buf[64];
+            ssize_t r = read(STDIN_FILENO, buf, sizeof buf);
+            if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN))
+                return;
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    long seconds = -1;
+    if (argc == 3 && strcmp(argv[1], "--seconds") == 0)
+        seconds = strtol(argv[2], NULL, 10);
+    long page = sysconf(_SC_PAGESIZE);
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    int sig_fd = signalfd(-1, &stop, 0);
+    if (sig_fd < 0)
+        die("signalfd");
+
+    /* The arena heap and memory just below its base.  The thread first: its stack (MAP_STACK, no
+     * huge pages) would merge with the chunk's VMA once that is made MADV_NOHUGEPAGE below. */
+    pthread_t th;
+    if (pthread_create(&th, NULL, arena_thread, NULL) != 0)
+        die("pthread_create");
+    pthread_mutex_lock(&g_lock);
+    while (!g_arena_piece)
+        pthread_cond_wait(&g_cond, &g_lock);
+    uintptr_t heap = (uintptr_t)g_arena_piece & ~(HEAP_MAX - 1);
+    pthread_mutex_unlock(&g_lock);
+    uintptr_t hs = 0, he = 0;
+    if (!vma_of(heap, &hs, &he))
+        die("the arena heap is not in /proc/self/maps");
+    char *below = mmap((void *)(heap - BELOW_SIZE), BELOW_SIZE, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+    if (below == MAP_FAILED)
+        die("mmap below the arena heap");
+    touch(below, BELOW_TOUCHED, page);
+    uintptr_t as = 0, ae = 0;
+    bool arena_merged = vma_of(heap, &as, &ae) && as == (uintptr_t)below && ae == he;
+
+    /* The chunk below the other memory: new mappings go top-down, so a mapping at least as large
+     * as the one just made lands right below it, and glibc maps its chunks with the same flags. */
+    char *other = mmap(NULL, OTHER_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (other == MAP_FAILED)
+        die("mmap");
+    char *user = malloc(CHUNK_REQUEST);
+    if (!user)
+        die("malloc");
+    uintptr_t chunk = (uintptr_t)user - 2 * sizeof(size_t);
+    uintptr_t span = ((size_t *)user)[-1] & ~(uintptr_t)7;
+    if (!(((size_t *)user)[-1] & 2))
+        die("the 4 MiB malloc is not an mmapped chunk");
+    if ((uintptr_t)other != chunk + span) { /* somewhere else: put the other memory right above */
+        munmap(other, OTHER_SIZE);
+        other = mmap((void *)(chunk + span), OTHER_SIZE, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+        if (other == MAP_FAILED)
+            die("mmap above the chunk");
+    }
+    uintptr_t vs = 0, ve = 0;
+    bool chunk_merged = vma_of(chunk, &vs, &ve) && vs == chunk && ve == (uintptr_t)other + OTHER_SIZE;
+    /* Small pages only, whatever the system's THP setting: the counts below are of 4 KiB pages.
+     * (The whole VMA, so that it stays one.) */
+    if (chunk_merged && madvise((void *)vs, ve - vs, MADV_NOHUGEPAGE) != 0)
+        die("madvise");
+    memset(user, 7, CHUNK_REQUEST);
+    touch(other, OTHER_TOUCHED, page);
+
+    printf("{\"pid\":%d,\"page_size\":%ld,\"merged\":%s,", (int)getpid(), page,
+           chunk_merged && arena_merged ? "true" : "false");
+    printf("\"chunk\":{\"address\":\"0x%" PRIxPTR "\",\"size\":%" PRIuPTR ",\"user_size\":%zu,\"resident\":%zu},",
+           chunk, span, (size_t)CHUNK_REQUEST, resident(chunk, span, page));
+    printf("\"chunk_other\":{\"address\":\"0x%" PRIxPTR "\",\"size\":%zu,\"resident\":%zu},", (uintptr_t)other,
+           OTHER_SIZE, resident((uintptr_t)other, OTHER_SIZE, page));
+    printf("\"chunk_vma\":{\"address\":\"0x%" PRIxPTR "\",\"size\":%" PRIuPTR "},", vs, ve - vs);
+    printf("\"arena_heap\":{\"address\":\"0x%" PRIxPTR "\",\"size\":%" PRIuPTR ",\"resident\":%zu},", heap,
+           he - heap, resident(heap, he - heap, page));
+    printf("\"arena_below\":{\"address\":\"0x%" PRIxPTR "\",\"size\":%zu,\"resident\":%zu},", (uintptr_t)below,
+           BELOW_SIZE, resident((uintptr_t)below, BELOW_SIZE, page));
+    printf("\"arena_vma\":{\"address\":\"0x%" PRIxPTR "\",\"size\":%" PRIuPTR "}}\n", as, ae - as);
+    fflush(stdout);
+
+    wait_for_end(sig_fd, seconds);
+    return 0;
+}

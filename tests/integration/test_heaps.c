@@ -1,0 +1,474 @@
+/* Integration test of the heap walk with the binary against glibc's own account of the heap
+ * sample (samples/linux/heapsample.c prints malloc_info(3) and mallinfo2(3) from inside):
+ *   - every arena: free blocks = malloc_info's fast + rest count, free bytes = their size (less
+ *     the PREV_INUSE bit malloc_info adds per binned chunk), busy + free + cached + overhead =
+ *     its "current" (system_mem); over all arenas free bytes = mallinfo2's fordblks; the
+ *     mmapped chunk = hblks and hblkhd;
+ *   - the known allocations are in the size tables with at least their counts; the tcache'd
+ *     blocks are listed cached (not busy), the fastbin and unsorted ones free (vmmap heaps
+ *     --blocks);
+ *   - the owner of glibc's arenas is libc;
+ *   - the same with the threads allocating all at once, and a bounded, warned-about walk of a
+ *     process whose threads malloc and free while it is read;
+ *   - issue 10: a single-threaded process's main arena address is found (it was 0x0);
+ *   - a default snapshot does not walk (stats null), --heap-blocks does; output files; errors.
+ * Binaries from $VMMAP_BUILD (default "build"): vmmap and samples/heapsample. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "tests/support/malloc_info.h"
+#include "tests/support/proc_util.h"
+#include "tests/support/truth_check.h"
+
+typedef struct fixture {
+    char *vmmap, *sample;
+    char dir[256];
+    pu_child child;
+    cJSON *snap;
+    pu_run_result run;
+} fixture;
+
+static fixture *fx;
+
+static int group_setup(void **state)
+{
+    signal(SIGPIPE, SIG_IGN);
+    fx = calloc(1, sizeof *fx);
+    fx->child.stdin_fd = fx->child.stdout_fd = -1;
+    fx->vmmap = pu_build_path("vmmap");
+    fx->sample = pu_build_path("samples/heapsample");
+    if (access(fx->vmmap, X_OK) != 0 || access(fx->sample, X_OK) != 0 || pu_tempdir(fx->dir, sizeof fx->dir) != 0) {
+        fprintf(stderr, "test_heaps: need %s, %s and a temporary directory\n", fx->vmmap, fx->sample);
+        return -1;
+    }
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    pu_tempdir_remove(fx->dir);
+    free(fx->vmmap);
+    free(fx->sample);
+    free(fx);
+    return 0;
+}
+
+static int per_test_setup(void **state)
+{
+    g_errors = 0;
+    return 0;
+}
+
+static int per_test_teardown(void **state)
+{
+    pu_child_stop(&fx->child, 5000);
+    fx->child.stdin_fd = fx->child.stdout_fd = -1;
+    cJSON_Delete(fx->snap);
+    fx->snap = NULL;
+    pu_run_result_free(&fx->run);
+    memset(&fx->run, 0, sizeof fx->run);
+    return 0;
+}
+
+static void start_sample(const char *a1, const char *a2, const char *a3)
+{
+    char *argv[] = {fx->sample, (char *)a1, (char *)a2, (char *)a3, NULL};
+    if (pu_sample_start(&fx->child, argv, 10000) != 0)
+        fail_msg("cannot start heapsample: %s", pu_last_error());
+}
+
+static const char *pid_arg(void)
+{
+    static char pid[32];
+    snprintf(pid, sizeof pid, "%d", (int)fx->child.pid);
+    return pid;
+}
+
+static pu_run_result *run_vmmap(const char *a0, ...)
+{
+    char *argv[16] = {fx->vmmap};
+    int n = 1;
+    va_list ap;
+    va_start(ap, a0);
+    for (const char *a = a0; a && n < 15; a = va_arg(ap, const char *))
+        argv[n++] = (char *)a;
+    va_end(ap);
+    argv[n] = NULL;
+    pu_run_result_free(&fx->run);
+    memset(&fx->run, 0, sizeof fx->run);
+    if (pu_run(argv, NULL, &fx->run) != 0)
+        fail_msg("cannot run vmmap: %s", pu_last_error());
+    return &fx->run;
+}
+
+static void expect_exit(int code)
+{
+    if (fx->run.exit_code != code)
+        fail_msg("vmmap exited %d (wanted %d): %s", fx->run.exit_code, code, fx->run.err);
+}
+
+/* `vmmap snapshot PID --heap-blocks` (or without) into fx->snap. */
+static void snapshot(bool heap_blocks)
+{
+    char path[320];
+    snprintf(path, sizeof path, "%s/snap.json", fx->dir);
+    if (heap_blocks)
+        run_vmmap("snapshot", pid_arg(), "--heap-blocks", "-o", path, "-q", NULL);
+    else
+        run_vmmap("snapshot", pid_arg(), "-o", path, "-q", NULL);
+    expect_exit(0);
+    cJSON_Delete(fx->snap);
+    fx->snap = pu_json_load(path);
+    assert_non_null(fx->snap);
+}
+
+static const cJSON *heap_at(uint64_t address, const char *kind)
+{
+    const cJSON *h;
+    cJSON_ArrayForEach(h, member(fx->snap, "heaps"))
+    {
+        uint64_t a;
+        if (str_is(h, "kind", kind) && (address == 0 || (pu_json_hex(h, "address", &a) == 0 && a == address)))
+            return h;
+    }
+    return NULL;
+}
+
+static uint64_t stat_of(const cJSON *h, const char *key)
+{
+    return u64_of(member(h, "stats"), key);
+}
+
+static void print_warnings(void)
+{
+    const cJSON *w;
+    cJSON_ArrayForEach(w, member(fx->snap, "warnings"))
+        print_message("  warning %s: %s\n", str_or(w, "code"), str_or(w, "message"));
+}
+
+/* Every arena of malloc_info against the snapshot's heap of the same address (the sample prints
+ * main_arena's ring, which is malloc_info's order). */
+static void check_arenas(const cJSON *truth)
+{
+    mi_info mi;
+    const char *xml = pu_json_str(truth, "malloc_info");
+    assert_non_null(xml);
+    assert_true(mi_parse(xml, &mi));
+    const cJSON *ring = member(truth, "ring");
+    assert_int_equal((size_t)cJSON_GetArraySize(ring), mi.nheaps);
+    uint64_t free_total = 0;
+    for (size_t k = 0; k < mi.nheaps; k++) {
+        uint64_t a;
+        assert_int_equal(pu_parse_hex(cJSON_GetArrayItem(ring, (int)k)->valuestring, &a), 0);
+        const cJSON *h = heap_at(a, k == 0 ? "glibc main arena" : "glibc arena");
+        expect(h != NULL, "arena %zu (0x%" PRIx64 ") of malloc_info is in the snapshot", k, a);
+        if (!h)
+            continue;
+        const mi_heap *m = &mi.heaps[k];
+        expect(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(h, "stats")), "arena %zu walked", k);
+        expect(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(h, "walk_note")), "arena %zu walked completely (%s)",
+               k, str_or(h, "walk_note"));
+        if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(h, "stats")))
+            continue;
+        uint64_t fb = stat_of(h, "free_blocks"), fz = stat_of(h, "free_bytes");
+        uint64_t sum = stat_of(h, "busy_bytes") + fz + stat_of(h, "cached_bytes") + stat_of(h, "overhead_bytes");
+        print_message("  arena %zu: malloc_info fast %" PRIu64 "/%" PRIu64 " rest %" PRIu64 "/%" PRIu64
+                      " current %" PRIu64 "; vmmap free %" PRIu64 "/%" PRIu64 ", busy %" PRIu64 "/%" PRIu64
+                      ", cached %" PRIu64 "/%" PRIu64 ", overhead %" PRIu64 "\n",
+                      k, m->fast_count, m->fast_size, m->rest_count, m->rest_size, m->current, fb, fz,
+                      stat_of(h, "busy_blocks"), stat_of(h, "busy_bytes"), stat_of(h, "cached_blocks"),
+                      stat_of(h, "cached_bytes"), stat_of(h, "overhead_bytes"));
+        expect(fb == m->fast_count + m->rest_count, "arena %zu: free blocks %" PRIu64 " = fast %" PRIu64 " + rest %" PRIu64,
+               k, fb, m->fast_count, m->rest_count);
+        expect(fz + (m->rest_count - 1) == m->fast_size + m->rest_size,
+               "arena %zu: free bytes %" PRIu64 " + %" PRIu64 " PREV_INUSE bits = fast %" PRIu64 " + rest %" PRIu64, k,
+               fz, m->rest_count - 1, m->fast_size, m->rest_size);
+        expect(sum == m->current, "arena %zu: busy + free + cached + overhead %" PRIu64 " = current %" PRIu64, k, sum,
+               m->current);
+        free_total += fz;
+    }
+    const cJSON *mi2 = member(truth, "mallinfo2");
+    expect(free_total == u64_of(mi2, "fordblks"), "free bytes over the arenas %" PRIu64 " = mallinfo2 fordblks %" PRIu64,
+           free_total, u64_of(mi2, "fordblks"));
+    const cJSON *mm = heap_at(0, "glibc mmap chunks");
+    expect(mm != NULL, "the mmapped chunk's heap is there");
+    if (mm) {
+        expect(stat_of(mm, "busy_blocks") == u64_of(mi2, "hblks"), "mmapped chunks %" PRIu64 " = hblks %" PRIu64,
+               stat_of(mm, "busy_blocks"), u64_of(mi2, "hblks"));
+        expect(stat_of(mm, "busy_bytes") + stat_of(mm, "overhead_bytes") == u64_of(mi2, "hblkhd"),
+               "mmapped bytes %" PRIu64 " = hblkhd %" PRIu64, stat_of(mm, "busy_bytes"), u64_of(mi2, "hblkhd"));
+    }
+}
+
+static uint64_t size_row(const cJSON *h, uint64_t size, const char *state)
+{
+    const cJSON *z;
+    cJSON_ArrayForEach(z, member(h, "sizes"))
+        if (u64_of(z, "size") == size)
+            return u64_of(z, state);
+    return 0;
+}
+
+/* The known allocations are in the arena's size table, with at least their counts. */
+static void check_sizes(const cJSON *pattern)
+{
+    uint64_t arena = hex_of(pattern, "arena");
+    const cJSON *h = heap_at(arena, "glibc main arena");
+    if (!h)
+        h = heap_at(arena, "glibc arena");
+    expect(h != NULL, "the pattern's arena 0x%" PRIx64 " is a heap", arena);
+    if (!h)
+        return;
+    expect(size_row(h, u64_of(pattern, "busy_size"), "busy") >= u64_of(pattern, "busy_count"),
+           "arena 0x%" PRIx64 ": at least %" PRIu64 " busy 0x70 blocks", arena, u64_of(pattern, "busy_count"));
+    expect(size_row(h, u64_of(pattern, "cached_size"), "cached") >= 7, "arena 0x%" PRIx64 ": 7 cached 0x50", arena);
+    expect(size_row(h, u64_of(pattern, "fast_size"), "cached") >= 7, "arena 0x%" PRIx64 ": 7 cached 0x30", arena);
+    expect(size_row(h, u64_of(pattern, "fast_size"), "free") >= 5, "arena 0x%" PRIx64 ": 5 fastbin 0x30", arena);
+    expect(size_row(h, u64_of(pattern, "unsorted_size"), "free") >= 5, "arena 0x%" PRIx64 ": 5 free 0x510", arena);
+    /* glibc's arenas are libc's */
+    const cJSON *o = cJSON_GetArrayItem(member(h, "owner"), 0);
+    const cJSON *mod = o ? cJSON_GetArrayItem(member(fx->snap, "modules"), (int)u64_of(o, "module")) : NULL;
+    expect(mod && strstr(str_or(mod, "path"), "libc.so"), "arena 0x%" PRIx64 ": owner libc (got %s)", arena,
+           mod ? str_or(mod, "path") : "none");
+}
+
+/* The state --blocks gives each address of a list of the ground truth. */
+static void check_states(const char *blocks, const cJSON *pattern, const char *key, const char *want)
+{
+    const cJSON *a;
+    cJSON_ArrayForEach(a, member(pattern, key))
+    {
+        char needle[64];
+        snprintf(needle, sizeof needle, "\t%s\t", a->valuestring);
+        const char *line = strstr(blocks, needle);
+        const char *state = line ? strchr(line + strlen(needle), '\t') : NULL;
+        bool ok = state && strncmp(state + 1, want, strlen(want)) == 0 && state[1 + strlen(want)] == '\n';
+        expect(ok, "%s block %s is %s (%.40s)", key, a->valuestring, want, line ? line + 1 : "not listed");
+    }
+}
+
+static void check_block_states(const cJSON *truth)
+{
+    run_vmmap("heaps", pid_arg(), "--blocks", "-q", NULL);
+    expect_exit(0);
+    const char *out = fx->run.out;
+    assert_true(strncmp(out, "Heap\tAddress\tSize\tState\n", 24) == 0);
+    const cJSON *patterns[1 + 16];
+    int n = 0;
+    patterns[n++] = member(truth, "main");
+    const cJSON *t;
+    cJSON_ArrayForEach(t, member(truth, "threads"))
+        if (n < 17)
+            patterns[n++] = member(t, "pattern");
+    for (int i = 0; i < n; i++) {
+        check_states(out, patterns[i], "busy", "busy");
+        check_states(out, patterns[i], "cached", "cached");
+        check_states(out, patterns[i], "fast_cached", "cached");
+        check_states(out, patterns[i], "fastbin", "free");
+        check_states(out, patterns[i], "unsorted", "free");
+    }
+}
+
+static void ground_truth(const char *a1, const char *a2, const char *a3)
+{
+    start_sample(a1, a2, a3);
+    snapshot(true);
+    print_warnings();
+    check_arenas(fx->child.truth);
+    check_sizes(member(fx->child.truth, "main"));
+    const cJSON *t;
+    cJSON_ArrayForEach(t, member(fx->child.truth, "threads"))
+        check_sizes(member(t, "pattern"));
+    check_block_states(fx->child.truth);
+    expect_none("heap statistics against malloc_info");
+}
+
+static void test_threads_one_at_a_time(void **state)
+{
+    ground_truth("--threads", "3", NULL);
+}
+
+static void test_threads_at_once(void **state)
+{
+    ground_truth("--threads", "6", "--concurrent");
+}
+
+/* Issue 10: a single-threaded process's main arena was written as 0x0 (no other arena's next
+ * link leads to it); it is found in libc's data now, without the heap walk. */
+static void test_single_threaded_main_arena(void **state)
+{
+    start_sample(NULL, NULL, NULL);
+    snapshot(false);
+    const cJSON *h = heap_at(0, "glibc main arena");
+    assert_non_null(h);
+    uint64_t want = hex_of(fx->child.truth, "main_arena"), got = 0;
+    expect(pu_json_hex(h, "address", &got) == 0 && got == want, "main arena at 0x%" PRIx64 " (the sample's), got %s",
+           want, cJSON_IsString(cJSON_GetObjectItemCaseSensitive(h, "address"))
+                     ? cJSON_GetObjectItemCaseSensitive(h, "address")->valuestring
+                     : "null");
+    /* the default snapshot does not walk: stats null, never zeros */
+    expect(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(h, "stats")), "no stats without --heap-blocks");
+    expect(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(h, "owner")), "no owner without --heap-blocks");
+    expect_none("single-threaded main arena");
+    /* and walked, it matches malloc_info too */
+    snapshot(true);
+    check_arenas(fx->child.truth);
+    check_sizes(member(fx->child.truth, "main"));
+    expect_none("single-threaded heap statistics");
+}
+
+/* Threads that malloc and free while the walk reads: it ends, exit 0, what tore is a warning. */
+static void test_changing_heaps(void **state)
+{
+    start_sample("--churn", "3", NULL);
+    for (int i = 0; i < 3; i++) {
+        run_vmmap("heaps", pid_arg(), "-q", NULL);
+        expect_exit(0);
+        assert_non_null(strstr(fx->run.out, "glibc arena"));
+        run_vmmap("heaps", pid_arg(), "--blocks", "-q", NULL);
+        expect_exit(0);
+    }
+}
+
+/* The report checker (tests/report/check_xlsx.py, openpyxl) on an output of the snapshot. */
+static void check_report(const char *mode, const char *snapshot_path, const char *out)
+{
+    const char *py = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+    char *argv[] = {(char *)py, (char *)"tests/report/check_xlsx.py", (char *)mode, (char *)snapshot_path,
+                    (char *)out, NULL};
+    pu_run_result r;
+    memset(&r, 0, sizeof r);
+    if (pu_run(argv, NULL, &r) != 0)
+        fail_msg("cannot run the checker: %s", pu_last_error());
+    if (r.exit_code != 0)
+        fail_msg("check_xlsx.py %s %s:\n%s%s", mode, out, r.out, r.err);
+    pu_run_result_free(&r);
+}
+
+static void test_outputs_and_errors(void **state)
+{
+    start_sample("--threads", "1", NULL);
+    char path[320];
+    const char *exts[] = {"json", "xlsx", "csv"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/heaps.%s", fx->dir, exts[i]);
+        run_vmmap("heaps", pid_arg(), "-o", path, "-q", NULL);
+        expect_exit(0);
+        assert_true(pu_file_exists(path));
+    }
+    /* the JSON is a snapshot that loads again, with the walk */
+    snprintf(path, sizeof path, "%s/heaps.json", fx->dir);
+    run_vmmap("heaps", path, NULL);
+    expect_exit(0);
+    assert_non_null(strstr(fx->run.out, "glibc main arena"));
+    assert_non_null(strstr(fx->run.out, "3 heaps, 3 walked")); /* main arena, the thread's, mmapped */
+    snprintf(path, sizeof path, "%s/heaps.csv", fx->dir);
+    char *csv = pu_read_file(path, NULL);
+    assert_non_null(csv);
+    assert_non_null(strstr(csv, "\"Heap\",\"Kind\",\"Address\""));
+    assert_non_null(strstr(csv, "\"Heap\",\"Size\",\"Busy\",\"Free\",\"Cached\",\"Bytes\""));
+    free(csv);
+    /* the workbook's Heaps and Sizes sheets and the heaps CSV, read back against the snapshot */
+    char json[320], out[320];
+    snprintf(json, sizeof json, "%s/heaps.json", fx->dir);
+    snprintf(out, sizeof out, "%s/again.xlsx", fx->dir);
+    run_vmmap("report", json, "-o", out, "-q", NULL);
+    expect_exit(0);
+    check_report("xlsx", json, out);
+    snprintf(out, sizeof out, "%s/again.csv", fx->dir);
+    run_vmmap("heaps", json, "-o", out, "-q", NULL);
+    expect_exit(0);
+    check_report("heapscsv", json, out);
+    /* --blocks needs memory: a snapshot file has none */
+    snprintf(path, sizeof path, "%s/heaps.json", fx->dir);
+    run_vmmap("heaps", path, "--blocks", NULL);
+    expect_exit(2);
+    assert_non_null(strstr(fx->run.err, "vmmap: error: heaps --blocks: a snapshot file has no memory"));
+    assert_non_null(strstr(fx->run.err, "vmmap: hint:"));
+    run_vmmap("heaps", pid_arg(), "--heap", "99", NULL);
+    expect_exit(2);
+    assert_non_null(strstr(fx->run.err, "no heap with id 99"));
+    run_vmmap("heaps", pid_arg(), "--heap", "x", NULL);
+    expect_exit(2);
+    run_vmmap("heaps", pid_arg(), "--heap", "1", "-q", NULL);
+    expect_exit(0);
+    assert_non_null(strstr(fx->run.out, "1 heap, 1 walked"));
+    run_vmmap("heaps", pid_arg(), "--no-heaps", NULL);
+    expect_exit(2);
+}
+
+/* A heap whose busy bytes only grow: `diff` shows them changing, `watch --heap-blocks` flags
+ * the heap's busy series GROWING (grower mallocs 256 KiB every 200 ms in its own arena). */
+static void test_busy_growth(void **state)
+{
+    char *grower = pu_build_path("samples/grower");
+    char *argv[] = {grower, NULL};
+    if (pu_sample_start(&fx->child, argv, 10000) != 0)
+        fail_msg("cannot start grower: %s", pu_last_error());
+    free(grower);
+    uint64_t arena = hex_of(fx->child.truth, "arena");
+    char a[320], b[320], d[320], series[320];
+    snprintf(a, sizeof a, "%s/before.json", fx->dir);
+    snprintf(b, sizeof b, "%s/after.json", fx->dir);
+    snprintf(d, sizeof d, "%s/diff.json", fx->dir);
+    run_vmmap("snapshot", pid_arg(), "--heap-blocks", "-o", a, "-q", NULL);
+    expect_exit(0);
+    pu_sleep_ms(700);
+    run_vmmap("snapshot", pid_arg(), "--heap-blocks", "-o", b, "-q", NULL);
+    expect_exit(0);
+    run_vmmap("diff", a, b, "-o", d, "-q", NULL);
+    expect_exit(0);
+    cJSON *j = pu_json_load(d);
+    assert_non_null(j);
+    bool seen = false;
+    const cJSON *h;
+    cJSON_ArrayForEach(h, member(j, "heaps"))
+    {
+        uint64_t addr;
+        const cJSON *nw = cJSON_GetObjectItemCaseSensitive(h, "new");
+        if (!cJSON_IsObject(nw) || pu_json_hex(nw, "address", &addr) != 0 || addr != arena)
+            continue;
+        seen = true;
+        const cJSON *bd = cJSON_GetObjectItemCaseSensitive(h, "busy_delta");
+        expect(cJSON_IsNumber(bd) && bd->valuedouble >= 2 * 256 * 1024, "busy_delta %g >= 512 K",
+               cJSON_IsNumber(bd) ? bd->valuedouble : -1);
+        expect(u64_of(nw, "busy_bytes") > u64_of(member(h, "old"), "busy_bytes"), "busy bytes grew");
+    }
+    cJSON_Delete(j);
+    expect(seen, "the grower's arena 0x%" PRIx64 " is among the heaps that changed", arena);
+    snprintf(series, sizeof series, "%s/w.jsonl", fx->dir);
+    run_vmmap("watch", pid_arg(), "--heap-blocks", "-i", "300ms", "-n", "5", "-o", series, "-q", NULL);
+    expect_exit(0);
+    char want[128];
+    snprintf(want, sizeof want, "heap glibc arena 0x%" PRIx64 " busy", arena);
+    const char *line = strstr(fx->run.out, want);
+    expect(line != NULL, "watch prints the arena's busy series (%s)", want);
+    const char *eol = line ? strchr(line, '\n') : NULL;
+    expect(line && eol && memmem(line, (size_t)(eol - line), "GROWING", 7), "and flags it GROWING:\n%s", fx->run.out);
+    expect_none("busy bytes over time");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_threads_one_at_a_time, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(test_threads_at_once, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(test_single_threaded_main_arena, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(test_changing_heaps, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(test_outputs_and_errors, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(test_busy_growth, per_test_setup, per_test_teardown),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

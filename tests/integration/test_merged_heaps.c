@@ -1,0 +1,161 @@
+/* Heap parts in a VMA the kernel merged with other anonymous memory (samples/linux/merged.c): an
+ * mmapped malloc chunk with the program's own memory right above it, and a thread's arena heap
+ * with memory right below its base.  Each heap part must be a block and an allocation of its own,
+ * labelled Heap; the memory beside it stays Private Data, its own allocation.  The counters of the
+ * pieces of one VMA: sizes exact, Committed and Private exact where they follow from the size,
+ * the working set of each piece equal to the pages the sample found resident in it (mincore).
+ * Checked with the early pass (the default) and without it (VMMAP_TEST_EARLY_PASS=off). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/support/proc_util.h"
+#include "tests/support/truth_check.h"
+
+#define RUN_MS 60000
+
+typedef struct fixture {
+    pu_child child;
+    char dir[256];
+    uint64_t page;
+} fixture;
+
+static fixture fx;
+
+static int setup(void **state)
+{
+    signal(SIGPIPE, SIG_IGN);
+    fx.child.stdin_fd = fx.child.stdout_fd = -1;
+    char *sample = pu_build_path("samples/merged");
+    char *argv[] = {sample, NULL};
+    int rc = pu_sample_start(&fx.child, argv, 10000);
+    free(sample);
+    if (rc != 0) {
+        fprintf(stderr, "test_merged_heaps: cannot start the sample: %s\n", pu_last_error());
+        return -1;
+    }
+    fx.page = u64_of(fx.child.truth, "page_size");
+    return pu_tempdir(fx.dir, sizeof fx.dir);
+}
+
+static int teardown(void **state)
+{
+    if (fx.child.pid > 0)
+        pu_child_stop(&fx.child, 5000);
+    if (fx.dir[0])
+        pu_tempdir_remove(fx.dir);
+    return 0;
+}
+
+static cJSON *snapshot(const char *early)
+{
+    char *vmmap = pu_build_path("vmmap");
+    char pid[32], out[512];
+    snprintf(pid, sizeof pid, "%d", (int)fx.child.pid);
+    snprintf(out, sizeof out, "%s/snap-%s.json", fx.dir, early ? early : "default");
+    char *argv[] = {vmmap, "snapshot", pid, "-o", out, "-q", NULL};
+    pu_run_opts opts = {.env_name = early ? "VMMAP_TEST_EARLY_PASS" : NULL, .env_value = early, .timeout_ms = RUN_MS};
+    pu_run_result r;
+    memset(&r, 0, sizeof r);
+    if (pu_run(argv, &opts, &r) != 0 || r.exit_code != 0)
+        fail_msg("vmmap snapshot %s: exit %d\n%s", pid, r.exit_code, r.err ? r.err : "");
+    pu_run_result_free(&r);
+    free(vmmap);
+    char why[512];
+    if (!loads_again(out, why, sizeof why))
+        fail_msg("the snapshot does not load again: %s", why);
+    cJSON *snap = pu_json_load(out);
+    if (!snap)
+        fail_msg("%s", pu_last_error());
+    unlink(out);
+    return snap;
+}
+
+static uint64_t counter(const cJSON *b, const char *name)
+{
+    const cJSON *v = b ? cJSON_GetObjectItemCaseSensitive(b, name) : NULL;
+    return cJSON_IsNumber(v) ? (uint64_t)v->valuedouble : UINT64_MAX; /* MAX: unknown */
+}
+
+/* The piece of the ground truth named key is one block and one region of its own, of type type
+ * (and heap kind heap_kind when not NULL), with Total WS its resident pages; committed is what
+ * Committed and Private must be (UINT64_MAX: the resident bytes). */
+static void expect_piece(const cJSON *snap, const char *label, const char *key, const char *type,
+                         const char *heap_kind, uint64_t committed)
+{
+    const cJSON *t = member(fx.child.truth, key);
+    uint64_t addr = hex_of(t, "address"), size = u64_of(t, "size"), ws = u64_of(t, "resident") * fx.page;
+    const cJSON *region = NULL;
+    const cJSON *b = pu_snapshot_find_block(snap, addr, &region);
+    char d[400];
+    expect(b != NULL, "%s %s: no block holds 0x%" PRIx64, label, key, addr);
+    if (!b)
+        return;
+    describe(b, d, sizeof d);
+    expect(hex_of(b, "address") == addr && u64_of(b, "size") == size,
+           "%s %s: want a block of its own at 0x%" PRIx64 " +%" PRIu64 ", found %s", label, key, addr, size, d);
+    expect(str_is(b, "type", type), "%s %s: want %s, found %s", label, key, type, d);
+    expect(hex_of(region, "address") == addr, "%s %s: its region starts at %s, not at the piece",
+           label, key, str_or(region, "address"));
+    if (heap_kind) {
+        const cJSON *h = pu_snapshot_block_heap(snap, b);
+        expect(h && str_is(h, "kind", heap_kind), "%s %s: heap kind %s, want %s", label, key,
+               h ? str_or(h, "kind") : "(no heap link)", heap_kind);
+    } else {
+        expect(!cJSON_GetObjectItemCaseSensitive(b, "heap"), "%s %s: linked to a heap: %s", label, key, d);
+    }
+    uint64_t want_committed = committed == UINT64_MAX ? ws : committed;
+    static const char *const same_as_ws[] = {"total_ws", "private_ws", "pss"};
+    for (size_t i = 0; i < sizeof same_as_ws / sizeof *same_as_ws; i++)
+        expect(counter(b, same_as_ws[i]) == ws, "%s %s: %s %" PRIu64 ", want %" PRIu64 " (%" PRIu64 " pages resident)",
+               label, key, same_as_ws[i], counter(b, same_as_ws[i]), ws, ws / fx.page);
+    static const char *const zero[] = {"shareable_ws", "shared_ws", "locked_ws", "swap"};
+    for (size_t i = 0; i < sizeof zero / sizeof *zero; i++)
+        expect(counter(b, zero[i]) == 0, "%s %s: %s %" PRIu64 ", want 0", label, key, zero[i], counter(b, zero[i]));
+    expect(counter(b, "committed") == want_committed && counter(b, "private") == want_committed,
+           "%s %s: committed %" PRIu64 " private %" PRIu64 ", want %" PRIu64, label, key, counter(b, "committed"),
+           counter(b, "private"), want_committed);
+}
+
+static void check(const char *early)
+{
+    const char *label = early ? "early pass off:" : "early pass:";
+    g_errors = 0;
+    cJSON *snap = snapshot(early);
+    const cJSON *truth = fx.child.truth;
+    expect(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(truth, "merged")),
+           "the kernel did not merge the sample's mappings: nothing to test (%s)", fx.child.first_line);
+    /* ac (accounted) mappings: Committed and Private are the size; NORESERVE: what is resident */
+    expect_piece(snap, label, "chunk", "Heap", "glibc mmap chunks", u64_of(member(truth, "chunk"), "size"));
+    expect_piece(snap, label, "chunk_other", "Private Data", NULL, u64_of(member(truth, "chunk_other"), "size"));
+    expect_piece(snap, label, "arena_heap", "Heap", "glibc arena", UINT64_MAX);
+    expect_piece(snap, label, "arena_below", "Private Data", NULL, UINT64_MAX);
+    /* the arena heap's allocation goes on over its PROT_NONE reservation, to base + 64 MiB */
+    const cJSON *r = pu_snapshot_find_region(snap, hex_of(member(truth, "arena_heap"), "address"));
+    expect(r && u64_of(r, "size") == 64 << 20 && str_is(r, "type", "Heap"),
+           "%s the arena heap's region is %s +%" PRId64 ", want 64 MiB of Heap", label, r ? str_or(r, "type") : "-",
+           r ? int_or(r, "size", -1) : -1);
+    cJSON_Delete(snap);
+    expect_none(label);
+}
+
+static void test_pieces_early_pass(void **state) { check(NULL); }
+static void test_pieces_plain_pass(void **state) { check("off"); }
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pieces_early_pass),
+        cmocka_unit_test(test_pieces_plain_pass),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,75 @@
+#include "proc_pagemap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PM_PRESENT (UINT64_C(1) << 63)
+#define PM_SWAPPED (UINT64_C(1) << 62)
+#define PM_EXCLUSIVE (UINT64_C(1) << 56)
+#define BATCH 4096 /* entries per read: 32 KiB */
+
+void vm_linux_pagemap_init(vm_linux_pagemap *pm, int pid)
+{
+    pm->pid = pid;
+    pm->fd = -1;
+    pm->error = 0;
+}
+
+static bool open_pagemap(vm_linux_pagemap *pm)
+{
+    if (pm->fd >= 0)
+        return true;
+    if (pm->error)
+        return false;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/pagemap", pm->pid);
+    pm->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (pm->fd < 0)
+        pm->error = errno ? errno : EIO;
+    return pm->fd >= 0;
+}
+
+bool vm_linux_pagemap_count(vm_linux_pagemap *pm, uint64_t start, uint64_t end, uint64_t page,
+                            vm_linux_page_counts *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!page || start % page || end % page || end < start || !open_pagemap(pm))
+        return false;
+    uint64_t entries[BATCH];
+    for (uint64_t vpn = start / page, last = end / page; vpn < last;) {
+        uint64_t want = last - vpn < BATCH ? last - vpn : BATCH;
+        if (vpn > (uint64_t)INT64_MAX / sizeof *entries) {
+            pm->error = EOVERFLOW;
+            return false;
+        }
+        ssize_t got = pread(pm->fd, entries, (size_t)want * sizeof *entries, (off_t)(vpn * sizeof *entries));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0 || got % (ssize_t)sizeof *entries) {
+            pm->error = got < 0 ? errno : EIO;
+            return false;
+        }
+        size_t n = (size_t)got / sizeof *entries;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t e = entries[i];
+            if (e & PM_PRESENT) {
+                out->present++;
+                out->exclusive += (e & PM_EXCLUSIVE) != 0;
+            } else if (e & PM_SWAPPED) {
+                out->swapped++;
+            }
+        }
+        vpn += n;
+    }
+    return true;
+}
+
+void vm_linux_pagemap_close(vm_linux_pagemap *pm)
+{
+    if (pm->fd >= 0)
+        close(pm->fd);
+    pm->fd = -1;
+}
