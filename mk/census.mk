@@ -25,3 +25,10 @@ $(BUILD)/samples/%: samples/linux/%.cpp samples/linux/lib/census_plugin.h $(CENS
 
 $(BUILD)/tests/unit/test_type_names: TESTLIBS += -lstdc++
 $(BUILD)/tests/integration/test_census_sample: TESTLIBS += -lstdc++
+
+# The census benchmark's target (tests/bench/census.sh): 300 C++ classes, built like the samples.
+CENSUS_FILL := $(BUILD)/bench/census_fill
+bench: $(CENSUS_FILL)
+$(CENSUS_FILL): tests/bench/census_fill.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 $(filter-out -Wstrict-prototypes,$(WARN)) -O2 -o $@ $<

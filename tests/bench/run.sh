@@ -135,7 +135,9 @@ bench_diff() { tests/bench/diff.sh "$BUILD"; }
 
 bench_heaps() { tests/bench/heaps.sh "$BUILD"; }
 
-SECTIONS=(${BENCH_SECTIONS:-bench_many_maps bench_report bench_minidump bench_diff bench_heaps})  # BENCH_SECTIONS="..." runs some
+bench_census() { tests/bench/census.sh "$BUILD"; }
+
+SECTIONS=(${BENCH_SECTIONS:-bench_many_maps bench_report bench_minidump bench_diff bench_heaps bench_census})  # BENCH_SECTIONS="..." runs some
 
 status=0
 for section in "${SECTIONS[@]}"; do

@@ -138,7 +138,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     vm_census *c = vm_census_new(s, &r, NULL);
     if (c) {
-        vm_hblock hb = {HEAP, nwords * ps, HEAP, nwords * ps, VM_HBLOCK_BUSY, 0};
+        vm_hblock hb = {.address = HEAP, .size = nwords * ps, .user = HEAP, .user_size = nwords * ps,
+                        .state = VM_HBLOCK_BUSY};
         vm_census_visit(c, &hb);
         vm_census_finish(c, s);
         vm_census_free(c);

@@ -29,7 +29,8 @@ static const vm_object_type *find_type(const vm_snapshot *s, const char *name)
 
 static void visit(vm_census *c, uint64_t addr, uint64_t size, uint64_t header, vm_hblock_state st, int32_t heap)
 {
-    vm_hblock b = {addr, size, addr + header, size - header, st, heap};
+    vm_hblock b = {.address = addr, .size = size, .user = addr + header, .user_size = size - header, .state = st,
+                   .heap_id = heap};
     assert_true(vm_census_visit(c, &b));
 }
 
@@ -349,6 +350,35 @@ static void test_reader_chunks(void **state)
     synth_cxx_free(&x);
 }
 
+/* A walker that has the block's bytes hands them over: the census scans those, and reads nothing
+ * of its own (the target's copy here even says otherwise). */
+static void test_bytes_from_the_walker(void **state)
+{
+    (void)state;
+    synth_cxx x;
+    synth_cxx_init(&x, 64);
+    uint64_t v = synth_cxx_class(&x, "6Handed", 0, NULL);
+    synth_cxx_region(&x, HEAP0, 0x1000, VM_KIND_HEAP, 0);
+    vm_census *c = start(&x, NULL);
+    uint8_t bytes[48] = {0};
+    memcpy(bytes + 8, &v, 8);
+    memcpy(bytes + 32, &v, 8);
+    vm_hblock b = {.address = HEAP0, .size = 64, .user = HEAP0 + 16, .user_size = 48, .state = VM_HBLOCK_BUSY,
+                   .heap_id = 0, .bytes = bytes};
+    assert_true(vm_census_visit(c, &b));
+    uint64_t reads, nbytes;
+    vm_census_read_stats(c, &reads, &nbytes);
+    assert_int_equal(reads, 0);
+    assert_true(vm_census_finish(c, x.snap));
+    const vm_object_type *t = find_type(x.snap, "Handed");
+    assert_non_null(t);
+    assert_int_equal(t->count, 2);
+    assert_int_equal(t->bytes, 48 - 8); /* two objects in one block: 24 + the rest from the second */
+    assert_int_equal(t->bytes_estimated, 40);
+    vm_census_free(c);
+    synth_cxx_free(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +386,7 @@ int main(void)
         cmocka_unit_test(test_all_outside_heaps), cmocka_unit_test(test_random_data_invents_nothing),
         cmocka_unit_test(test_bad_name_and_unreadable), cmocka_unit_test(test_big_block),
         cmocka_unit_test(test_x86),               cmocka_unit_test(test_reader_chunks),
+        cmocka_unit_test(test_bytes_from_the_walker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,19 +1,61 @@
 /* The object census step of census_step.h: the heap walk dispatcher drives the census visitor
- * over each heap, reading through the census's own windows so that each heap byte is read from
- * the target once, for the walk and the census alike. */
+ * over each heap; the walk hands each block's bytes to the census, so each heap byte is read
+ * from the target once. */
 #include "census_step.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../parse/heap_walk.h"
+#include "../util/parallel.h"
 #include "../util/clock_signal.h"
 #include "../util/timings.h"
 
-int vm_census_fill(const vm_memreader *mem, vm_snapshot *snap, vm_census_request *req, const char *module_root,
+static int census_fill(const vm_memreader *mem, vm_snapshot *snap, vm_census_request *req, const char *module_root,
+                       bool quiet, vm_error *err);
+
+/* The target's reader shared by two threads: the walk's read-ahead thread and the census (its
+ * reads of blocks the walk did not have at hand, and the validator's).  A memory reader is used
+ * by one thread at a time: calls take turns. */
+typedef struct locked_reader {
+    const vm_memreader *inner;
+    pthread_mutex_t lock;
+} locked_reader;
+
+static size_t locked_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+    locked_reader *l = ctx;
+    pthread_mutex_lock(&l->lock);
+    size_t got = l->inner->read(l->inner->ctx, addr, buf, len);
+    pthread_mutex_unlock(&l->lock);
+    return got;
+}
+
+static void locked_read_many(void *ctx, vm_read_req *reqs, size_t n)
+{
+    locked_reader *l = ctx;
+    pthread_mutex_lock(&l->lock);
+    vm_read_many(l->inner, reqs, n);
+    pthread_mutex_unlock(&l->lock);
+}
+
+int vm_census_fill(const vm_memreader *raw, vm_snapshot *snap, vm_census_request *req, const char *module_root,
                    bool quiet, vm_error *err)
+{
+    locked_reader lr;
+    lr.inner = raw;
+    pthread_mutex_init(&lr.lock, NULL);
+    vm_memreader locked = {locked_read, &lr, locked_read_many};
+    int rc = census_fill(&locked, snap, req, module_root, quiet, err);
+    pthread_mutex_destroy(&lr.lock);
+    return rc;
+}
+
+static int census_fill(const vm_memreader *mem, vm_snapshot *snap, vm_census_request *req, const char *module_root,
+                       bool quiet, vm_error *err)
 {
     vm_census_options co = {0};
     if (req) {
@@ -27,8 +69,10 @@ int vm_census_fill(const vm_memreader *mem, vm_snapshot *snap, vm_census_request
         vm_error_set(err, VM_EXIT_ERROR, "out of memory for the object census");
         return VM_EXIT_ERROR;
     }
-    vm_memreader through = vm_census_reader(c);
-    vm_heap_walker *w = vm_heap_walker_new(&through, snap, NULL);
+    /* The walk reads the target on its own, a window ahead on a second CPU, and hands its bytes
+     * to the census (vm_hblock.bytes): each heap byte is read once. */
+    vm_heap_walk_opts wo = {.read_ahead = vm_cpu_count() > 1};
+    vm_heap_walker *w = vm_heap_walker_new(mem, snap, &wo);
     if (!w) {
         vm_census_free(c);
         vm_error_set(err, VM_EXIT_ERROR, "out of memory for the object census");
