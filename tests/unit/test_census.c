@@ -12,8 +12,11 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "tests/support/proc_util.h"
 #include "tests/support/synth_cxx.h"
+#include "vmmap/cli/cli.h"
 #include "vmmap/model/census.h"
 
 #define HEAP0 0x20000000u
@@ -379,6 +382,35 @@ static void test_bytes_from_the_walker(void **state)
     synth_cxx_free(&x);
 }
 
+/* The whole step on a live process, through the capture pipeline: the walk reads ahead on a
+ * second thread while the census reads the target too (make test-tsan runs this).  `sleep` is
+ * a C program: its heap is walked, and no C++ object is found. */
+static void test_capture_live(void **state)
+{
+    (void)state;
+    char *argv[] = {"/bin/sleep", "30", NULL};
+    pu_child child;
+    if (access(argv[0], X_OK) != 0)
+        skip();
+    assert_int_equal(pu_child_start(&child, argv), 0);
+    usleep(100 * 1000);
+    vm_census_request req = {.all = true, .type_pattern = "*", .want_instances = true};
+    vm_capture_options opt = {.quiet = true, .objects = true, .objects_request = &req};
+    vm_snapshot *s = NULL;
+    vm_error err = {0};
+    int rc = vm_capture_snapshot(child.pid, &opt, &s, &err);
+    pu_child_kill(&child);
+    if (rc != 0)
+        fail_msg("capture: %s", err.msg);
+    assert_true(req.ran);
+    assert_true(s->census.present);
+    assert_true(s->census.all);
+    assert_int_equal(s->nobjects, 0);
+    assert_int_equal(req.ninstances, 0);
+    free(req.instances);
+    vm_snapshot_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -386,7 +418,7 @@ int main(void)
         cmocka_unit_test(test_all_outside_heaps), cmocka_unit_test(test_random_data_invents_nothing),
         cmocka_unit_test(test_bad_name_and_unreadable), cmocka_unit_test(test_big_block),
         cmocka_unit_test(test_x86),               cmocka_unit_test(test_reader_chunks),
-        cmocka_unit_test(test_bytes_from_the_walker),
+        cmocka_unit_test(test_bytes_from_the_walker), cmocka_unit_test(test_capture_live),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
