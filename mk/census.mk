@@ -32,3 +32,28 @@ bench: $(CENSUS_FILL)
 $(CENSUS_FILL): tests/bench/census_fill.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++17 $(filter-out -Wstrict-prototypes,$(WARN)) -O2 -o $@ $<
+
+# The Windows C++ census sample (samples/windows/census/: census.exe and census_plugin.dll, MinGW
+# g++, libstdc++ linked statically into each) and its Wine test, run by `make test-wine` beside
+# test_wine_sample (mk/wine.mk runs $(WINE_EXTRA_TESTS) after building $(WINE_EXTRA_PREREQS)).
+WIN_BUILD        ?= build-win
+MINGW_CXX        ?= x86_64-w64-mingw32-g++
+WIN_CENSUS_EXE   := $(WIN_BUILD)/samples/census.exe
+WIN_CENSUS_DLL   := $(WIN_BUILD)/samples/census_plugin.dll
+WIN_CENSUS_FLAGS := -std=c++17 $(filter-out -Wstrict-prototypes,$(WARN)) -O1 -D_WIN32_WINNT=0x0601
+WINE_CENSUS_BIN  := $(BUILD)/tests/wine/test_wine_census
+WINE_EXTRA_PREREQS += $(WIN_CENSUS_EXE) $(WIN_CENSUS_DLL) $(WINE_CENSUS_BIN)
+WINE_EXTRA_TESTS   += $(WINE_CENSUS_BIN)
+
+$(WIN_CENSUS_DLL): samples/windows/census/census_plugin.cpp samples/windows/census/census_plugin.h
+	@mkdir -p $(dir $@)
+	$(MINGW_CXX) $(WIN_CENSUS_FLAGS) -shared -static-libgcc -static-libstdc++ -o $@ $< \
+	    -Wl,--out-implib,$(WIN_BUILD)/samples/libcensus_plugin.dll.a
+
+$(WIN_CENSUS_EXE): samples/windows/census/census.cpp samples/windows/census/census_plugin.h $(WIN_CENSUS_DLL)
+	@mkdir -p $(dir $@)
+	$(MINGW_CXX) $(WIN_CENSUS_FLAGS) -static -o $@ $< $(WIN_BUILD)/samples/libcensus_plugin.dll.a -ldbghelp -lshell32
+
+$(WINE_CENSUS_BIN): tests/wine/test_wine_census.c $(LIB) $(TEST_SUPPORT_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIB) $(LIBS) $(TESTLIBS)
