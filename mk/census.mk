@@ -15,11 +15,11 @@ CENSUS_PLUGIN    := $(BUILD)/samples/libcensus_plugin.so
 all: $(SAMPLE_CXX_BIN)
 
 # Samples are built without sanitizers, like the C ones: they are the targets, not the code under test.
-$(CENSUS_PLUGIN): samples/linux/lib/census_plugin.cpp samples/linux/lib/census_plugin.h
+$(CENSUS_PLUGIN): samples/common/census_plugin.cpp samples/common/census_plugin.h
 	@mkdir -p $(dir $@)
 	$(CXX) $(SAMPLE_CXX_FLAGS) -fPIC -shared -o $@ $<
 
-$(BUILD)/samples/%: samples/linux/%.cpp samples/linux/lib/census_plugin.h $(CENSUS_PLUGIN)
+$(BUILD)/samples/%: samples/linux/%.cpp samples/common/census_plugin.h samples/common/census_classes.h $(CENSUS_PLUGIN)
 	@mkdir -p $(dir $@)
 	$(CXX) $(SAMPLE_CXX_FLAGS) -o $@ $< -L$(BUILD)/samples -lcensus_plugin -Wl,-rpath,'$$ORIGIN'
 
@@ -45,12 +45,12 @@ WINE_CENSUS_BIN  := $(BUILD)/tests/wine/test_wine_census
 WINE_EXTRA_PREREQS += $(WIN_CENSUS_EXE) $(WIN_CENSUS_DLL) $(WINE_CENSUS_BIN)
 WINE_EXTRA_TESTS   += $(WINE_CENSUS_BIN)
 
-$(WIN_CENSUS_DLL): samples/windows/census/census_plugin.cpp samples/windows/census/census_plugin.h
+$(WIN_CENSUS_DLL): samples/common/census_plugin.cpp samples/common/census_plugin.h
 	@mkdir -p $(dir $@)
 	$(MINGW_CXX) $(WIN_CENSUS_FLAGS) -shared -static-libgcc -static-libstdc++ -o $@ $< \
 	    -Wl,--out-implib,$(WIN_BUILD)/samples/libcensus_plugin.dll.a
 
-$(WIN_CENSUS_EXE): samples/windows/census/census.cpp samples/windows/census/census_plugin.h $(WIN_CENSUS_DLL)
+$(WIN_CENSUS_EXE): samples/windows/census/census.cpp samples/common/census_plugin.h samples/common/census_classes.h $(WIN_CENSUS_DLL)
 	@mkdir -p $(dir $@)
 	$(MINGW_CXX) $(WIN_CENSUS_FLAGS) -static -o $@ $< $(WIN_BUILD)/samples/libcensus_plugin.dll.a -ldbghelp -lshell32
 

@@ -67,21 +67,20 @@ static int setup(void **state)
     return rc;
 }
 
+/* Runs vmmap with these arguments (ending with (char *)NULL); fails the test unless it exits 0. */
 static void vmmap(fixture *f, ...)
 {
-    char *argv[16] = {f->vmmap};
-    size_t n = 1;
-    va_list ap;
-    va_start(ap, f);
-    for (char *a; n < 15 && (a = va_arg(ap, char *)) != NULL;)
-        argv[n++] = a;
-    va_end(ap);
-    argv[n] = NULL;
     pu_run_result_free(&f->run);
-    int rc = pu_run(argv, &(pu_run_opts){.timeout_ms = RUN_MS}, &f->run);
+    va_list ap, peek;
+    va_start(ap, f);
+    va_copy(peek, ap);
+    const char *command = va_arg(peek, const char *);
+    va_end(peek);
+    int rc = pu_runv(&f->run, &(pu_run_opts){.timeout_ms = RUN_MS}, f->vmmap, ap);
+    va_end(ap);
     if (rc != 0 || f->run.exit_code != 0)
-        fail_msg("vmmap %s: exit %d (%s)\nstderr:\n%s", argv[1], f->run.exit_code, rc ? pu_last_error() : "ran",
-                 f->run.err ? f->run.err : "");
+        fail_msg("vmmap %s: exit %d (%s)\nstderr:\n%s", command ? command : "", f->run.exit_code,
+                 rc ? pu_last_error() : "ran", f->run.err ? f->run.err : "");
 }
 
 static void snapshot(fixture *f, const char *name, char *path, size_t len, bool objects)

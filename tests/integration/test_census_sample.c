@@ -110,22 +110,21 @@ static int per_test_teardown(void **state)
     return 0;
 }
 
-/* Runs vmmap with the arguments after want (NULL-terminated); fails the test unless it exits want. */
+/* Runs vmmap with the arguments after want (ending with (char *)NULL); fails the test unless it
+ * exits want. */
 static void vmmap(fixture *f, int want, ...)
 {
-    char *argv[16] = {f->vmmap};
-    size_t n = 1;
-    va_list ap;
-    va_start(ap, want);
-    for (char *a; n < 15 && (a = va_arg(ap, char *)) != NULL;)
-        argv[n++] = a;
-    va_end(ap);
-    argv[n] = NULL;
     pu_run_result_free(&f->run);
-    int rc = pu_run(argv, &(pu_run_opts){.timeout_ms = RUN_MS}, &f->run);
+    va_list ap, peek;
+    va_start(ap, want);
+    va_copy(peek, ap);
+    const char *command = va_arg(peek, const char *);
+    va_end(peek);
+    int rc = pu_runv(&f->run, &(pu_run_opts){.timeout_ms = RUN_MS}, f->vmmap, ap);
+    va_end(ap);
     if (rc != 0 || f->run.exit_code != want)
-        fail_msg("vmmap %s %s %s: exit %d, want %d (%s)\nstderr:\n%s", argv[1], n > 2 ? argv[2] : "",
-                 n > 3 ? argv[3] : "", f->run.exit_code, want, rc ? pu_last_error() : "ran", f->run.err ? f->run.err : "");
+        fail_msg("vmmap %s: exit %d, want %d (%s)\nstderr:\n%s", command ? command : "", f->run.exit_code, want,
+                 rc ? pu_last_error() : "ran", f->run.err ? f->run.err : "");
 }
 
 /* vmmap objects PID [extra] -o DIR/name, loaded into f->snap. */

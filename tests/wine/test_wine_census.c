@@ -121,21 +121,18 @@ static int setup(void **state)
     return 0;
 }
 
-static void run(fixture *f, ...)
+/* Runs a program (the first argument) with the rest, ending with (char *)NULL; fails the test
+ * unless it exits 0. */
+static void run(fixture *f, const char *program, ...)
 {
-    char *argv[16];
-    size_t n = 0;
-    va_list ap;
-    va_start(ap, f);
-    for (char *a; n < 15 && (a = va_arg(ap, char *)) != NULL;)
-        argv[n++] = a;
-    va_end(ap);
-    argv[n] = NULL;
     pu_run_result_free(&f->run);
-    int rc = pu_run(argv, &(pu_run_opts){.timeout_ms = RUN_MS}, &f->run);
+    va_list ap;
+    va_start(ap, program);
+    int rc = pu_runv(&f->run, &(pu_run_opts){.timeout_ms = RUN_MS}, program, ap);
+    va_end(ap);
     if (rc != 0 || f->run.exit_code != 0)
-        fail_msg("%s %s: exit %d (%s)\nstderr:\n%s", argv[0], n > 1 ? argv[1] : "", f->run.exit_code,
-                 rc ? pu_last_error() : "ran", f->run.err ? f->run.err : "");
+        fail_msg("%s: exit %d (%s)\nstderr:\n%s", program, f->run.exit_code, rc ? pu_last_error() : "ran",
+                 f->run.err ? f->run.err : "");
 }
 
 static uint64_t u64(const cJSON *o, const char *key)

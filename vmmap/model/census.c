@@ -104,12 +104,6 @@ static void load_symbols(vm_census *c)
     }
 }
 
-static int extent_cmp(const void *a, const void *b)
-{
-    const vm_census_extent *x = a, *y = b;
-    return x->start < y->start ? -1 : x->start > y->start;
-}
-
 static bool collect_heap_maps(vm_census *c)
 {
     const vm_snapshot *s = c->snap;
@@ -125,28 +119,16 @@ static bool collect_heap_maps(vm_census *c)
             if (b->kind == VM_KIND_HEAP && b->state == VM_STATE_COMMIT && b->address + b->size > b->address)
                 c->heap_maps[c->nheap_maps++] = (vm_census_extent){b->address, b->address + b->size};
         }
-    qsort(c->heap_maps, c->nheap_maps, sizeof *c->heap_maps, extent_cmp);
+    qsort(c->heap_maps, c->nheap_maps, sizeof *c->heap_maps, vm_census_extent_cmp);
     return true;
 }
 
 /* Sets own_lo/own_span to the heap mapping holding addr (or none). */
 static void own_heap_range(vm_census *c, uint64_t addr)
 {
-    size_t lo = 0, hi = c->nheap_maps;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (c->heap_maps[mid].end <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo < c->nheap_maps && c->heap_maps[lo].start <= addr) {
-        c->own_lo = c->heap_maps[lo].start;
-        c->own_span = c->heap_maps[lo].end - c->heap_maps[lo].start;
-    } else {
-        c->own_lo = 0;
-        c->own_span = 0;
-    }
+    const vm_census_extent *e = vm_census_extent_find(c->heap_maps, c->nheap_maps, addr);
+    c->own_lo = e ? e->start : 0;
+    c->own_span = e ? e->end - e->start : 0;
 }
 
 static uint64_t heap_committed(const vm_snapshot *s)

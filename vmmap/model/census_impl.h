@@ -19,6 +19,11 @@ typedef struct vm_census_extent { /* committed memory of the map, merged, sorted
     uint64_t start, end;
 } vm_census_extent;
 
+/* qsort order of extents (by start), and the extent of a sorted, non-overlapping array holding
+ * addr (NULL when none). */
+int vm_census_extent_cmp(const void *a, const void *b);
+const vm_census_extent *vm_census_extent_find(const vm_census_extent *v, size_t n, uint64_t addr);
+
 typedef struct vm_census_window {
     uint64_t start;
     size_t len;      /* bytes valid from start */

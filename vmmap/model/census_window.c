@@ -8,10 +8,23 @@
 
 #include "census_impl.h"
 
-static int extent_cmp(const void *a, const void *b)
+int vm_census_extent_cmp(const void *a, const void *b)
 {
     const vm_census_extent *x = a, *y = b;
     return x->start < y->start ? -1 : x->start > y->start;
+}
+
+const vm_census_extent *vm_census_extent_find(const vm_census_extent *v, size_t n, uint64_t addr)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid].end <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && v[lo].start <= addr ? &v[lo] : NULL;
 }
 
 bool vm_census_win_init(vm_census_win *r, const vm_memreader *mem, const vm_snapshot *snap)
@@ -33,7 +46,7 @@ bool vm_census_win_init(vm_census_win *r, const vm_memreader *mem, const vm_snap
             r->extents[r->nextents].end = b->address + b->size;
             r->nextents++;
         }
-    qsort(r->extents, r->nextents, sizeof *r->extents, extent_cmp);
+    qsort(r->extents, r->nextents, sizeof *r->extents, vm_census_extent_cmp);
     size_t w = 0; /* merge touching and overlapping blocks */
     for (size_t i = 0; i < r->nextents; i++) {
         if (w && r->extents[i].start <= r->extents[w - 1].end) {
@@ -61,17 +74,7 @@ void vm_census_win_free(vm_census_win *r)
 /* The committed extent holding addr, or NULL. */
 static const vm_census_extent *extent_of(const vm_census_win *r, uint64_t addr)
 {
-    size_t lo = 0, hi = r->nextents;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (r->extents[mid].end <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo < r->nextents && r->extents[lo].start <= addr)
-        return &r->extents[lo];
-    return NULL;
+    return vm_census_extent_find(r->extents, r->nextents, addr);
 }
 
 static vm_census_window *fill(vm_census_win *r, uint64_t addr)

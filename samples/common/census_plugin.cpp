@@ -1,5 +1,6 @@
-// census_plugin.dll for samples/windows/census/census.cpp: Plugin's key function is here, so its
-// vtable and type_info are in this DLL's .rdata (its own static copy of libstdc++ beside them).
+// The census samples' library (libcensus_plugin.so, census_plugin.dll): Plugin's key function (its
+// first non-inline virtual function) is here, so its vtable and type_info are in this library's
+// read-only data.
 #define CENSUS_PLUGIN_BUILD
 #include "census_plugin.h"
 
