@@ -61,6 +61,7 @@ struct vm_census {
     size_t nheap_maps;
     uint64_t own_lo, own_span; /* the one the last block lay in */
     const vm_memreader *mem_direct; /* the target, for small blocks read alone */
+    bool walker_hands_bytes;        /* the last block came with its bytes (vm_hblock.bytes) */
     uint8_t small[64 * 1024];
     /* progress */
     uint64_t progress_total, progress_done, progress_unchecked;
@@ -461,7 +462,9 @@ bool vm_census_visit(void *ctx, const vm_hblock *b)
     block_state st = {b, 0, 0, 0};
     if (start - c->own_lo >= c->own_span)
         own_heap_range(c, start);
-    if (b->bytes && start == b->user && end - start == b->user_size) {
+    bool handed = b->bytes && start == b->user && end - start == b->user_size;
+    bool readable = true;
+    if (handed) {
         /* The walker has the bytes at hand: scanned where they are, no read of our own. */
         uint64_t ps = (uint64_t)c->ptr_size, skip = (ps - (start & (ps - 1))) & (ps - 1);
         if (end - start > skip) {
@@ -469,10 +472,17 @@ bool vm_census_visit(void *ctx, const vm_hblock *b)
             scan_words(c, b->bytes + skip, n, start + skip, c->own_lo, c->own_span, heap_hit, &st);
             progress(c, n);
         }
-    } else if (end - start <= sizeof c->small && (!c->mem_direct || !scan_small(c, start, end, &st))) {
-        c->unreadable_blocks++;
-        c->unreadable_bytes += b->size;
-    } else if (end - start > sizeof c->small && !scan_range(c, start, end, c->own_lo, c->own_span, heap_hit, &st)) {
+    } else if (c->walker_hands_bytes && end - start <= sizeof c->small) {
+        /* A walker that hands bytes over did not have this block whole (it straddles its window):
+         * read alone.  Through the windows it would be read a second time with its neighbours. */
+        readable = scan_small(c, start, end, &st);
+    } else {
+        /* A walker that hands nothing over (the Windows walkers), or a block bigger than any
+         * window: through the census's own windows, a few MiB per read. */
+        readable = scan_range(c, start, end, c->own_lo, c->own_span, heap_hit, &st);
+    }
+    c->walker_hands_bytes = handed || (c->walker_hands_bytes && !b->bytes && end - start <= sizeof c->small);
+    if (!readable) {
         c->unreadable_blocks++;
         c->unreadable_bytes += b->size;
     }
