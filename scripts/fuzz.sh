@@ -22,6 +22,11 @@ for src in "$@"; do
     seeds=() dict=()
     [ -d "tests/fuzz/corpus/$name" ] && seeds+=("tests/fuzz/corpus/$name")
     [ -f "tests/fuzz/$name.dict" ] && dict+=("-dict=tests/fuzz/$name.dict")
+    # Real files as seeds where the shared test data is present (never copied into the repo).
+    case $name in
+    fuzz_elfcore) [ -d ../shared/testdata/cores ] && seeds+=("../shared/testdata/cores") ;;
+    fuzz_minidump) [ -d ../shared/testdata/minidumps ] && seeds+=("../shared/testdata/minidumps") ;;
+    esac
     if "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=0 "${dict[@]}" \
             -artifact_prefix=$B/artifacts/ "$B/corpus/$name" "${seeds[@]}" > "$B/$name.log" 2>&1; then
         echo "fuzz: $name: ok ($(grep -c . "$B/$name.log") log lines, $(ls "$B/corpus/$name" | wc -l) corpus inputs)"

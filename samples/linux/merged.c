@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -146,6 +147,8 @@ int main(int argc, char **argv)
     if (argc == 3 && strcmp(argv[1], "--seconds") == 0)
         seconds = strtol(argv[2], NULL, 10);
     long page = sysconf(_SC_PAGESIZE);
+    /* A fixed threshold: freeing an mmapped chunk would otherwise raise it above 4 MiB. */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     sigset_t stop;
     sigemptyset(&stop);
     sigaddset(&stop, SIGTERM);
@@ -178,23 +181,49 @@ int main(int argc, char **argv)
     bool arena_merged = vma_of(heap, &as, &ae) && as == (uintptr_t)below && ae == he;
 
     /* The chunk below the other memory: new mappings go top-down, so a mapping at least as large
-     * as the one just made lands right below it, and glibc maps its chunks with the same flags. */
+     * as the one just made usually lands right below it, and glibc maps its chunks with the same
+     * flags.  When the gap below it is too small the chunk lands at the top of another gap; then
+     * the layout is made by hand: a room for both (and a PROT_NONE page above, so that nothing
+     * merges in from there), the other memory at its top, and every higher gap the chunk would
+     * fit in plugged until the next mapping of its size goes to the room's bottom. */
     char *other = mmap(NULL, OTHER_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (other == MAP_FAILED)
         die("mmap");
     char *user = malloc(CHUNK_REQUEST);
-    if (!user)
-        die("malloc");
+    if (!user || !(((size_t *)user)[-1] & 2))
+        die("the 4 MiB malloc is not an mmapped chunk");
     uintptr_t chunk = (uintptr_t)user - 2 * sizeof(size_t);
     uintptr_t span = ((size_t *)user)[-1] & ~(uintptr_t)7;
-    if (!(((size_t *)user)[-1] & 2))
-        die("the 4 MiB malloc is not an mmapped chunk");
-    if ((uintptr_t)other != chunk + span) { /* somewhere else: put the other memory right above */
+    if ((uintptr_t)other != chunk + span) {
+        free(user);
         munmap(other, OTHER_SIZE);
-        other = mmap((void *)(chunk + span), OTHER_SIZE, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+        char *room = mmap(NULL, span + OTHER_SIZE + (size_t)page, PROT_NONE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (room == MAP_FAILED)
+            die("mmap");
+        other = mmap(room + span, OTHER_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
         if (other == MAP_FAILED)
-            die("mmap above the chunk");
+            die("mmap");
+        munmap(room, span);
+        void *plugs[1024];
+        size_t nplugs = 0;
+        for (;;) {
+            void *p = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+            if (p == MAP_FAILED)
+                die("mmap");
+            if (p == (void *)room || nplugs == sizeof plugs / sizeof *plugs) {
+                munmap(p, span);
+                break;
+            }
+            plugs[nplugs++] = p;
+        }
+        user = malloc(CHUNK_REQUEST);
+        if (!user || !(((size_t *)user)[-1] & 2))
+            die("the 4 MiB malloc is not an mmapped chunk");
+        chunk = (uintptr_t)user - 2 * sizeof(size_t);
+        span = ((size_t *)user)[-1] & ~(uintptr_t)7;
+        for (size_t i = 0; i < nplugs; i++)
+            munmap(plugs[i], span);
     }
     uintptr_t vs = 0, ve = 0;
     bool chunk_merged = vma_of(chunk, &vs, &ve) && vs == chunk && ve == (uintptr_t)other + OTHER_SIZE;

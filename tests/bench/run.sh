@@ -135,9 +135,11 @@ bench_diff() { tests/bench/diff.sh "$BUILD"; }
 
 bench_heaps() { tests/bench/heaps.sh "$BUILD"; }
 
+bench_core() { tests/bench/core.sh "$BUILD"; }
+
 bench_census() { tests/bench/census.sh "$BUILD"; }
 
-SECTIONS=(${BENCH_SECTIONS:-bench_many_maps bench_report bench_minidump bench_diff bench_heaps bench_census})  # BENCH_SECTIONS="..." runs some
+SECTIONS=(${BENCH_SECTIONS:-bench_many_maps bench_report bench_minidump bench_diff bench_heaps bench_core bench_census})  # BENCH_SECTIONS="..." runs some
 
 status=0
 for section in "${SECTIONS[@]}"; do

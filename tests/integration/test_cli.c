@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tests/support/proc_util.h"
@@ -371,6 +372,36 @@ static void test_directory_target(void **state)
     rmdir(dir);
 }
 
+/* A snapshot streamed through a pipe is read as before: a FIFO is not sniffed (its first bytes
+ * could not be read twice). */
+static void test_snapshot_through_a_pipe(void **state)
+{
+    (void)state;
+    char snap[512], fifo[512];
+    path_in_tmp(snap, sizeof snap, "piped.json");
+    path_in_tmp(fifo, sizeof fifo, "pipe");
+    pu_run_result r = vmmap("snapshot", "--self", "-o", snap, "-q", NULL);
+    assert_int_equal(r.exit_code, 0);
+    pu_run_result_free(&r);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    pid_t writer = fork();
+    assert_true(writer >= 0);
+    if (writer == 0) { /* child: copy the snapshot into the FIFO */
+        size_t len = 0;
+        char *text = pu_read_file(snap, &len);
+        int fd = open(fifo, O_WRONLY);
+        _exit(text && fd >= 0 && write(fd, text, len) == (ssize_t)len ? 0 : 1);
+    }
+    r = vmmap("show", fifo, NULL);
+    int status = 0;
+    waitpid(writer, &status, 0);
+    assert_int_equal(r.exit_code, 0);
+    assert_non_null(strstr(r.out, "Free"));
+    pu_run_result_free(&r);
+    remove(fifo);
+    remove(snap);
+}
+
 static void test_unwritable_output(void **state)
 {
     (void)state;
@@ -553,6 +584,7 @@ int main(void)
         cmocka_unit_test(test_info_heap_count_matches_summary),
         cmocka_unit_test(test_file_kind_from_first_bytes),
         cmocka_unit_test(test_directory_target),
+        cmocka_unit_test(test_snapshot_through_a_pipe),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

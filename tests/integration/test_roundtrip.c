@@ -2,9 +2,10 @@
  *   - every real dump and core in ../shared/testdata and every fuzz corpus entry
  *     (tests/fuzz/corpus/): when `vmmap snapshot X -o S.json` succeeds, `vmmap show S.json` does
  *     too (the binary, as a user runs it);
- *   - a seeded, bounded mutation loop over the real dumps: values written at random offsets
- *     (sizes and addresses near 2^32, 2^53, 2^56, 2^63 and 2^64 among them); every map made from
- *     a mutated dump loads again and reads back the same (the library: vm_snapshot_reloads).
+ *   - a seeded, bounded mutation loop over the real dumps and cores: values written at random
+ *     offsets (sizes and addresses near 2^32, 2^53, 2^56, 2^63 and 2^64 among them); every map
+ *     made from a mutated file (a minidump read as Windows' and as Linux's, a core) loads again
+ *     and reads back the same (the library: vm_snapshot_reloads).
  * VMMAP_TEST_SEED (default 1) and VMMAP_TEST_MUTATIONS (per dump, default 150) change the loop; a
  * failure names the seed, the dump and the round, so it can be made again.  The real-data part
  * is skipped with a message when ../shared/testdata is absent (a user's clone). */
@@ -25,6 +26,10 @@
 #include "report/json_reload.h"
 #include "tests/support/proc_util.h"
 #include "vmmap/capture/capture.h"
+#include "vmmap/parse/minidump.h"
+#include "vmmap/sources/input/unpack.h"
+#include "vmmap/sources/linux/core_source.h"
+#include "vmmap/sources/linux/linux_offline.h"
 #include "vmmap/sources/minidump/minidump_source.h"
 
 #define DATA "../shared/testdata"
@@ -175,44 +180,109 @@ static unsigned long env_or(const char *name, unsigned long dflt)
     return v && *v ? strtoul(v, NULL, 10) : dflt;
 }
 
+/* ---- the ways a dump becomes a snapshot: Windows and Linux readings of a minidump, a core ---- */
+
+typedef enum kind { WINDOWS_DUMP, LINUX_DUMP, CORE } kind;
+
+static int gather_linux_dump(void *ctx, const vm_capture_options *opt, vm_facts *f, vm_error *err)
+{
+    return vm_linux_minidump_gather_parsed(ctx, opt, f, err);
+}
+
+static int gather_core(void *ctx, const vm_capture_options *opt, vm_facts *f, vm_error *err)
+{
+    return vm_core_gather_parsed(ctx, NULL, opt, f, err);
+}
+
+/* The snapshot of the bytes read as k, or NULL when they give none (an error is a fine answer). */
+static vm_snapshot *map(kind k, const uint8_t *d, size_t n)
+{
+    vm_snapshot *s = NULL;
+    vm_error e = {0};
+    char why[256];
+    if (k == WINDOWS_DUMP) {
+        vm_minidump_capture_buffer(d, n, "mutated.dmp", &s, &e);
+    } else if (k == LINUX_DUMP) {
+        vm_minidump md;
+        if (vm_md_parse(d, n, &md, why, sizeof why)) {
+            vm_capture_run(gather_linux_dump, &md, NULL, &s, &e);
+            vm_md_free(&md);
+        }
+    } else {
+        vm_buffer_reader br = {.base = 0, .data = d, .len = n};
+        vm_memreader file = vm_buffer_reader_make(&br);
+        vm_core core;
+        if (vm_core_parse(&file, n, &core, why, sizeof why))
+            vm_capture_run(gather_core, &core, &(vm_capture_options){.skip_sections = true}, &s, &e);
+        vm_core_free(&core);
+    }
+    return s;
+}
+
+/* The file's content, decompressed when packed (at most 256 MiB). */
+static uint8_t *content(const char *path, size_t *n)
+{
+    vm_unpack *u;
+    vm_error err = {0};
+    if (vm_unpack_open(path, &u, &err) != 0)
+        fail_msg("%s: %s", path, err.msg);
+    size_t cap = 1 << 20, len = 0, got = 0;
+    uint8_t *b = malloc(cap);
+    assert_non_null(b);
+    do {
+        if (len == cap) {
+            assert_true(cap < ((size_t)256 << 20));
+            b = realloc(b, cap *= 2);
+            assert_non_null(b);
+        }
+        if (vm_unpack_read(u, b + len, cap - len, &got, &err) != 0)
+            fail_msg("%s: %s", path, err.msg);
+        len += got;
+    } while (got);
+    vm_unpack_close(u);
+    *n = len;
+    return b;
+}
+
 static void test_mutated_dumps_load_again(void **state)
 {
     unsigned long seed = env_or("VMMAP_TEST_SEED", 1), rounds = env_or("VMMAP_TEST_MUTATIONS", 150);
-    size_t dumps = 0, maps = 0;
+    size_t files = 0, maps = 0;
     for (size_t i = 0; i < ninputs; i++) {
-        if (!is_real(inputs[i]) || !strstr(inputs[i], "/minidumps/"))
+        bool dump = strstr(inputs[i], "/minidumps/") != NULL, core = strstr(inputs[i], "/cores/") != NULL;
+        if (!is_real(inputs[i]) || (!dump && !core))
             continue;
-        vm_md_file f;
-        vm_error err = {0};
-        if (vm_md_file_load(inputs[i], &f, &err) != 0)
-            fail_msg("%s: %s", inputs[i], err.msg);
-        dumps++;
-        rng = seed * 0x9e3779b97f4a7c15u + i + 1;
-        uint8_t *copy = malloc(f.size ? f.size : 1);
+        size_t n;
+        uint8_t *data = content(inputs[i], &n), *copy = malloc(n ? n : 1);
         assert_non_null(copy);
-        for (unsigned long round = 0; round < rounds; round++) {
-            memcpy(copy, f.data, f.size);
-            mutate(copy, f.size);
-            vm_snapshot *s = NULL;
-            vm_error e = {0};
-            if (vm_minidump_capture_buffer(copy, f.size, "mutated.dmp", &s, &e) != 0)
-                continue;
-            char why[512];
-            if (!vm_snapshot_reloads(s, why, sizeof why))
-                fail_msg("%s, seed %lu, round %lu: the snapshot does not load again: %s", inputs[i], seed, round,
-                         why);
-            vm_snapshot_free(s);
-            maps++;
+        files++;
+        const kind kinds[] = {WINDOWS_DUMP, LINUX_DUMP};
+        size_t nkinds = dump ? 2 : 1;
+        for (size_t k = 0; k < nkinds; k++) {
+            rng = seed * 0x9e3779b97f4a7c15u + i * 2 + k + 1;
+            for (unsigned long round = 0; round < rounds; round++) {
+                memcpy(copy, data, n);
+                mutate(copy, n);
+                vm_snapshot *s = map(dump ? kinds[k] : CORE, copy, n);
+                if (!s)
+                    continue;
+                char why[512];
+                if (!vm_snapshot_reloads(s, why, sizeof why))
+                    fail_msg("%s (%s), seed %lu, round %lu: the snapshot does not load again: %s", inputs[i],
+                             dump ? (k ? "as a Linux dump" : "as a Windows dump") : "core", seed, round, why);
+                vm_snapshot_free(s);
+                maps++;
+            }
         }
         free(copy);
-        vm_md_file_close(&f);
+        free(data);
     }
-    if (dumps == 0) {
+    if (files == 0) {
         print_message("SKIP: %s is absent: no real dumps to mutate\n", DATA);
         return;
     }
-    print_message("%zu dumps, %lu mutations each (seed %lu): %zu maps made, all load again\n", dumps, rounds, seed,
-                  maps);
+    print_message("%zu dumps and cores, %lu mutations each (seed %lu): %zu maps made, all load again\n", files,
+                  rounds, seed, maps);
     assert_true(maps > 0);
 }
 

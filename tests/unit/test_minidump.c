@@ -490,19 +490,25 @@ static void test_map_x86(void **state) { check_map(&X86_FULL, true); }
 static void test_map_x86_partial(void **state) { check_map(&X86_MEM64_PARTIAL, false); }
 static void test_map_x64_partial(void **state) { check_map(&X64_PARTIAL, false); }
 
+/* ARM64: the TEBs and the PEB are read as on x64 (the same NT_TIB and PEB offsets), so the first
+ * thread's stack has its whole reservation from its TEB and the TEB pages are labelled.  (TEBs were not read on ARM64: stacks were the captured part only.) */
 static void test_map_arm64(void **state)
 {
+    check_map(&ARM64_FULL, true);
     size_t n;
     uint8_t *d = build_dump(&ARM64_FULL, &n);
     vm_snapshot *s = NULL;
     vm_error err = {0};
     assert_int_equal(vm_minidump_capture_buffer(d, n, "arm64.dmp", &s, &err), 0);
     assert_string_equal(s->arch, "arm64");
-    assert_true(snap_warning(s, "ARM64 dump"));
-    const vm_block *b = block_at(s, STACK_BASE - 0x10);
-    assert_non_null(b);
-    assert_int_equal(b->kind, VM_KIND_STACK);
-    assert_int_equal(b->thread_id, TID);
+    assert_false(snap_warning(s, "ARM64 dump"));
+    assert_int_equal(s->threads[0].teb, TEB);
+    assert_int_equal(s->threads[0].stack_base, STACK_BASE);
+    assert_string_equal(s->threads[0].found_by, "TEB");
+    const vm_block *teb = block_at(s, TEB);
+    assert_non_null(teb);
+    assert_non_null(teb->details);
+    assert_non_null(strstr(teb->details, "TEB"));
     vm_snapshot_free(s);
     free(d);
 }

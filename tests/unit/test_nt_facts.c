@@ -9,11 +9,14 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tests/support/synth_mem.h"
 #include "vmmap/classify/classify.h"
+#include "vmmap/parse/pe.h"
 #include "vmmap/sources/nt/nt_facts.h"
 
 enum { COMMIT = VM_NT_MEM_COMMIT, RESERVE = VM_NT_MEM_RESERVE, FREE = VM_NT_MEM_FREE };
@@ -143,7 +146,7 @@ static void x64_space(fixture *f)
     reg(f, IMG + 0x3000, IMG, 0x1000, COMMIT, RO, IMAGE, exe);
     reg(f, IMG + 0x4000, IMG, 0x2000, COMMIT, WC, IMAGE, exe);
 
-    f->modules[0] = (vm_nt_module){IMG, 0x6000, (char *)exe};
+    f->modules[0] = (vm_nt_module){.base = IMG, .size = 0x6000, .path = (char *)exe};
     f->threads[0] = (vm_nt_thread){.tid = TID, .teb = TEB_ADDR, .name = (char *)"worker"};
 
     f->reader = synth_reader(&f->m);
@@ -581,6 +584,45 @@ static void test_skip_sections(void **state)
     done(&f);
 }
 
+/* --image-path: an image whose headers are not in target memory is split from its file, found by
+ * name in the directory and matched by SizeOfImage and TimeDateStamp; a file with another time
+ * stamp is not used.  One warning names the images left whole. */
+static void test_headers_from_image_path(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/vmmap-nt-imgpath-XXXXXX", file[128];
+    assert_non_null(mkdtemp(dir));
+    snprintf(file, sizeof file, "%s/app.exe", dir);
+    for (int round = 0; round < 2; round++) {
+        fixture f;
+        x64_space(&f);
+        uint8_t hdr[0x1000]; /* the image's headers, as its file starts */
+        assert_true(vm_read_exact(&f.reader, IMG, hdr, sizeof hdr));
+        uint32_t lfanew = (uint32_t)hdr[0x3c] | (uint32_t)hdr[0x3d] << 8, stamp = 0x5f1e2d3c;
+        for (int i = 0; i < 4; i++) /* FileHeader.TimeDateStamp */
+            hdr[lfanew + 8 + i] = (uint8_t)(stamp >> (8 * i));
+        FILE *fp = fopen(file, "wb");
+        assert_non_null(fp);
+        assert_int_equal(fwrite(hdr, 1, sizeof hdr, fp), sizeof hdr);
+        fclose(fp);
+        f.modules[0].time_date_stamp = round == 0 ? stamp : stamp + 1;
+        synth_unmap(&f.m, IMG);
+        f.in.image_path = dir;
+        build(&f);
+        vm_snapshot *s = f.facts.snap;
+        if (round == 0) {
+            assert_int_equal(s->modules[0].nsections, 4);
+            assert_false(has_warning(s, "module-unreadable"));
+        } else {
+            assert_int_equal(s->modules[0].nsections, 0);
+            assert_true(synth_has_warning(s, "module-unreadable", "1 image not split"));
+        }
+        done(&f);
+    }
+    remove(file);
+    rmdir(dir);
+}
+
 static void test_partial_and_hostile_regions(void **state)
 {
     (void)state;
@@ -635,6 +677,7 @@ int main(void)
         cmocka_unit_test(test_wow64),
         cmocka_unit_test(test_module_unreadable),
         cmocka_unit_test(test_skip_sections),
+        cmocka_unit_test(test_headers_from_image_path),
         cmocka_unit_test(test_partial_and_hostile_regions),
         cmocka_unit_test(test_empty_input),
     };

@@ -440,6 +440,29 @@ static void test_ucr_list_cycle(void **state)
     done(&im, &l);
 }
 
+/* Free blocks' FreeList links (a LIST_ENTRY after the header) made into a cycle: the walk goes
+ * through memory block by block and never follows them, so every block is still counted once. */
+static void test_free_list_cycle(void **state)
+{
+    (void)state;
+    nt_image im;
+    block_log l;
+    vm_winheap_walk_info info;
+    const nt_offsets *o = &WIN10_X64;
+    build(&im, o, true);
+    for (size_t i = 0; i < NEXPECT; i++)
+        if (EXPECT[i].state == VM_HBLOCK_FREE && EXPECT[i].address < HEAP + RUN) {
+            uint64_t links = EXPECT[i].address + o->entry_len;
+            synth_put_links(&im.m, o->bits, links, links, links);
+        }
+    assert_true(walk(&im, &l, &info));
+    assert_true(info.complete);
+    assert_int_equal(im.snap->nwarnings, 0);
+    assert_int_equal(l.n, NEXPECT);
+    expect_blocks(&l, 0, NEXPECT, 0);
+    done(&im, &l);
+}
+
 /* A UCR that does not lie in its segment ends the UCR list (a warning), like any torn list. */
 static void test_ucr_outside(void **state)
 {
@@ -497,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_bad_checksum),      cmocka_unit_test(test_runs_past),
         cmocka_unit_test(test_bad_previous_size), cmocka_unit_test(test_zero_size),
         cmocka_unit_test(test_ucr_list_cycle),    cmocka_unit_test(test_ucr_outside),
+        cmocka_unit_test(test_free_list_cycle),
         cmocka_unit_test(test_segment_list_cycle), cmocka_unit_test(test_visitor_stops),
     };
     return cmocka_run_group_tests_name("ntheap_blocks", tests, NULL, NULL);

@@ -187,6 +187,10 @@ int vm_capture_target(const char *arg, const vm_capture_options *opt, vm_snapsho
         return vm_capture_source(&vm_source_live, arg, opt, out, err);
     struct stat st;
     if (stat(arg, &st) == 0) {
+        /* A pipe or a device (`vmmap show /dev/stdin < snap.json`) cannot be read twice, so it is
+         * not sniffed: it can only be a snapshot streamed in, as before. */
+        if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+            return (*out = vm_snapshot_read_json(arg, err)) ? VM_EXIT_OK : err->code;
         if (!S_ISDIR(st.st_mode))
             return capture_file(arg, opt, out, err);
         /* A bare name that is also a directory here: a process of that name first (add a '/'

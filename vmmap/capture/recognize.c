@@ -95,8 +95,13 @@ int vm_unclaimed_file(const char *path, const uint8_t *h, size_t n, int packing,
                  h[4] == 2 ? "64" : h[4] == 1 ? "32" : "?");
         if (type == 4) {
             code = VM_EXIT_UNSUPPORTED;
-            hint = "this build cannot map ELF core dumps; it maps running processes (PID or name), snapshots "
-                   "(.json) and minidumps.  To look inside the core: gdb PROGRAM CORE";
+#ifdef _WIN32
+            hint = "this build cannot map ELF core dumps (Linux builds of vmmap can); it maps running processes, "
+                   "snapshots (.json) and minidumps";
+#else
+            hint = h[5] == 2 ? "a big-endian core: vmmap reads little-endian cores (x86-64, i386, AArch64)"
+                             : "vmmap reads little-endian Linux cores; this one it could not take";
+#endif
         } else {
             hint = "a program file, not a process: run it and give vmmap its PID or name (or `vmmap --self`)";
         }

@@ -88,6 +88,9 @@ typedef struct vm_capture_options {
     bool skip_sections;  /* --no-sections: do not split images into sections (no module file
                             opened, no image headers read) */
     bool quiet;          /* no progress on stderr */
+    const char *image_path; /* --image-path DIR[:DIR...]: where to look for module files of a
+                            core or dump (matched by build-id for ELF, size and time stamp for
+                            PE); NULL: only where the file names them */
     /* Steps after classification (capture/post_steps.c); default false, run only when asked: */
     bool heap_blocks;    /* heap statistics from a walk of every heap block (issue 11) */
     bool objects;        /* the object census (issue 12) */

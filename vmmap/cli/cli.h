@@ -42,7 +42,8 @@ typedef struct vm_target {
 bool vm_cli_target_option(int opt, vm_target *t);
 #define VM_CLI_TARGET_LONGOPTS                                                                     \
     {"self", no_argument, NULL, 1001}, {"no-heaps", no_argument, NULL, 1002},                      \
-        {"no-sections", no_argument, NULL, 1003}, {"quiet", no_argument, NULL, 'q'}
+        {"no-sections", no_argument, NULL, 1003}, {"image-path", required_argument, NULL, 1004},              \
+        {"quiet", no_argument, NULL, 'q'}
 #define VM_CLI_TARGET_HELP                                                                         \
     "Target:\n"                                                                                    \
     "  PID              a running process (decimal)\n"                                             \
@@ -50,12 +51,16 @@ bool vm_cli_target_option(int opt, vm_target *t);
     "  --self           vmmap itself (useful to try the tool)\n"                                   \
     "  FILE.json        a snapshot written by `vmmap snapshot` (on any platform)\n"                \
     "  FILE.dmp         a Windows minidump (any platform; also gzip/xz/bzip2-compressed)\n"        \
+    "  CORE             a Linux ELF core, kernel-written or gcore (Linux builds; also packed)\n"   \
     "                   Files are told by their content, not their name; a bare NAME that\n"     \
     "                   is also a directory means the process (NAME/ the directory)\n"            \
     "Capture options:\n"                                                                           \
     "  --no-heaps       do not read target memory (no heap walk, no glibc thread list)\n"          \
     "  --no-sections    do not split images into sections (no module file opened,\n"              \
     "                   no image headers read)\n"                                                 \
+    "  --image-path DIR[:DIR...]  where the module files of a core or dump are, for\n"         \
+    "                   images whose headers it lacks (ELF by build-id, PE by size and\n"        \
+    "                   time stamp, as WinDbg's image path; ';' between DIRs on Windows)\n"       \
     "  -q, --quiet      no progress or notes on stderr\n"
 
 /* Sets t->arg from the one remaining positional argument; usage error otherwise. */

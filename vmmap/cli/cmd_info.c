@@ -1,12 +1,18 @@
-/* vmmap info DUMP: what a minidump holds and, because of it, what its map can and cannot show. */
+/* vmmap info DUMP|CORE: what a minidump or a core holds and, because of it, what its map can and
+ * cannot show.  Cores: info_core.c. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <string.h>
 
 #include "../parse/minidump.h"
 #include "../capture/capture.h"
+#include "../sources/input/unpack.h"
 #include "../sources/minidump/minidump_source.h"
 #include "../util/units.h"
+#include "info.h"
+#ifndef _WIN32
+#include "../sources/linux/linux_offline.h"
+#endif
 #include "cli.h"
 
 /* MINIDUMP_TYPE bits worth naming. */
@@ -15,18 +21,21 @@ enum { MD_WITH_FULL_MEMORY = 0x2, MD_WITH_FULL_MEMORY_INFO = 0x800 };
 static void help(FILE *out)
 {
     fprintf(out,
-            "Usage: vmmap info DUMP [OPTIONS]\n"
+            "Usage: vmmap info DUMP|CORE [OPTIONS]\n"
             "\n"
-            "Describes a Windows minidump (.dmp, .mdmp, .dmp.xz): architecture, OS build, process id,\n"
-            "when it was written, its streams, how much memory it captured, whether it has a region\n"
-            "list (MemoryInfoList) and full memory, and what the map (`vmmap DUMP`) can and cannot\n"
-            "show because of that.  docs/minidumps.md has the details.\n"
+            "Describes a Windows minidump: architecture, OS build, process id, when it was written,\n"
+            "its streams, how much memory it captured, whether it has a region list\n"
+            "(MemoryInfoList) and full memory, and what the map (`vmmap DUMP`) can and cannot show\n"
+            "because of that (docs/minidumps.md).  Or a Linux ELF core: who wrote it (the kernel or\n"
+            "gdb's gcore), the process, the signal, the threads, the memory present against the\n"
+            "memory mapped, and what its map can and cannot show (docs/cores.md).  Either may be\n"
+            "gzip/xz/bzip2-compressed.\n"
             "\n"
             "Options:\n"
             "  -h, --help       this help\n"
             "\n"
-            "Exit codes: 0 ok, 3 no such file, 5 not a minidump / nothing in it to map,\n"
-            "            7 .xz in a build without liblzma\n");
+            "Exit codes: 0 ok, 3 no such file, 5 not a minidump or core / nothing in it to map,\n"
+            "            7 a packing or a core this build cannot read\n");
 }
 
 static void human(uint64_t b, char *buf, size_t len)
@@ -62,16 +71,26 @@ static void print_streams(FILE *out, const vm_minidump *md)
     fputc('\n', out);
 }
 
+/* A Breakpad/Crashpad dump of a Linux (or Android) process: mapped as one (linux_minidump.c). */
+static bool is_linux(const vm_minidump *md)
+{
+    return md->has_system_info && (md->sys.platform_id == 0x8201 || md->sys.platform_id == 0x8203);
+}
+
 static void print_header(FILE *out, const char *path, const vm_minidump *md, const vm_snapshot *s)
 {
     char os[96];
     vm_md_os_string(md, os, sizeof os);
+    if (s && s->os && is_linux(md)) /* named from the CSD string: Breakpad writes 0.0.0 */
+        snprintf(os, sizeof os, "%s", s->os);
     const char *arch = md->has_system_info ? vm_md_arch_name(md->sys.processor_architecture) : NULL;
     fprintf(out, "%s: minidump of", path);
     if (s && s->process.name)
         fprintf(out, " %s", s->process.name);
     if (md->has_misc_info && (md->misc.flags1 & VM_MD_MISC1_PROCESS_ID))
         fprintf(out, " (pid %" PRIu32 ")", md->misc.process_id);
+    else if (s && s->process.pid > 0)
+        fprintf(out, " (pid %" PRId64 ")", s->process.pid);
     fprintf(out, ", %s %d-bit, %s, written %s\n", arch ? arch : "unknown architecture", md->bits,
             os[0] ? os : "OS unknown", s && s->taken_at ? s->taken_at : "at an unknown time");
 }
@@ -87,7 +106,14 @@ static void print_contents(FILE *out, const vm_minidump *md)
             md->has_memory_list ? "MemoryList" : "", md->has_memory_list && md->has_memory64_list ? " + " : "",
             md->has_memory64_list ? "Memory64List" : (md->has_memory_list ? "" : "no memory lists"),
             full ? ", full memory" : ", not full memory");
-    if (md->has_memory_info)
+    size_t maps_len = 0, lines = 0;
+    const uint8_t *maps = is_linux(md) ? vm_md_stream_data(md, 0x47670009, &maps_len) : NULL;
+    for (size_t i = 0; maps && i < maps_len; i++)
+        lines += maps[i] == '\n';
+    if (maps)
+        fprintf(out, "  region list: LinuxMaps, %zu mappings (the process's /proc/PID/maps: the whole address space)\n",
+                lines);
+    else if (md->has_memory_info)
         fprintf(out, "  region list: MemoryInfoList, %zu entries (the whole address space)\n", md->nmeminfo);
     else
         fprintf(out, "  region list: none (no MemoryInfoList): the map is rebuilt and partial\n");
@@ -108,8 +134,28 @@ static size_t heaps_not_captured(const vm_snapshot *s)
     return n;
 }
 
+static void print_can_linux(FILE *out, const vm_minidump *md, const vm_snapshot *s)
+{
+    size_t with_sections = 0;
+    for (size_t i = 0; i < s->nmodules; i++)
+        with_sections += s->modules[i].nsections > 0;
+    fprintf(out, "  the map shows (as a Linux process): %zu regions; %zu images (%zu split into sections), the "
+                 "other files of the module list as Mapped File; stacks of %zu threads; %zu heaps\n",
+            s->nregions, s->nmodules, with_sections, s->nthreads, s->nheaps);
+    fprintf(out, "  it cannot show: the smaps counters (Committed, Private, working set: not in dumps); the memory "
+                 "that was not captured (%zu ranges were)", md->nranges);
+    if (with_sections < s->nmodules)
+        fprintf(out, "; sections of %zu images (no module file with the image's build-id: --image-path)",
+                s->nmodules - with_sections);
+    fputc('\n', out);
+}
+
 static void print_can(FILE *out, const vm_minidump *md, const vm_snapshot *s)
 {
+    if (is_linux(md)) {
+        print_can_linux(out, md, s);
+        return;
+    }
     size_t with_sections = 0;
     for (size_t i = 0; i < s->nmodules; i++)
         with_sections += s->modules[i].nsections > 0;
@@ -137,8 +183,20 @@ static void print_can(FILE *out, const vm_minidump *md, const vm_snapshot *s)
     fputc('\n', out);
 }
 
+static bool is_core(const char *path)
+{
+    uint8_t h[20];
+    size_t n = 0;
+    vm_packing p;
+    vm_error e = {0};
+    return vm_unpack_head(path, h, sizeof h, &n, &p, &e) == VM_EXIT_OK && n >= 18 && memcmp(h, "\x7f" "ELF", 4) == 0 &&
+           h[16] == 4 && h[17] == 0;
+}
+
 static int describe(const char *path, vm_error *err)
 {
+    if (is_core(path))
+        return vm_info_core(path, err);
     vm_md_file f;
     int rc = vm_md_file_load(path, &f, err);
     if (rc != VM_EXIT_OK)
@@ -152,7 +210,13 @@ static int describe(const char *path, vm_error *err)
     }
     vm_snapshot *s = NULL;
     vm_error map_err = {0};
-    int map_rc = vm_minidump_capture_buffer(f.data, f.size, path, &s, &map_err);
+    int map_rc;
+#ifndef _WIN32
+    if (is_linux(&md))
+        map_rc = vm_capture_source(&vm_source_linux_minidump, path, NULL, &s, &map_err);
+    else
+#endif
+        map_rc = vm_minidump_capture_buffer(f.data, f.size, path, &s, &map_err);
     print_header(stdout, path, &md, s);
     print_streams(stdout, &md);
     print_contents(stdout, &md);
@@ -182,7 +246,7 @@ static int run(int argc, char **argv)
         }
     }
     if (argc - optind != 1)
-        return vm_cli_usage_error("info", "one minidump file expected");
+        return vm_cli_usage_error("info", "one minidump or core file expected");
     vm_error err = {0};
     int rc = describe(argv[optind], &err);
     if (rc != VM_EXIT_OK)
@@ -190,4 +254,5 @@ static int run(int argc, char **argv)
     return 0; /* main() checks that stdout took it all */
 }
 
-const vm_command vm_cmd_info = {"info", "describe a minidump: what it holds, what its map can show", run, help};
+const vm_command vm_cmd_info = {"info", "describe a minidump or a core: what it holds, what its map can show", run,
+                                help};

@@ -17,6 +17,7 @@ bool vm_cli_target_option(int opt, vm_target *t)
     case 1001: t->self = true; return true;
     case 1002: t->capture.skip_heaps = true; return true;
     case 1003: t->capture.skip_sections = true; return true;
+    case 1004: t->capture.image_path = optarg; return true;
     case 'q': t->capture.quiet = true; return true;
     default: return false;
     }

@@ -56,9 +56,15 @@ static const md_field MODULE_F[] = {
     FLD(vm_md_module, checksum, 12),        FLD(vm_md_module, time_date_stamp, 16),
     FLD(vm_md_module, name_rva, 20),
 };
+static const md_field MODULE_CV_F[] = {
+    FLD(vm_md_module, base, 0),             FLD(vm_md_module, size, 8),
+    FLD(vm_md_module, checksum, 12),        FLD(vm_md_module, time_date_stamp, 16),
+    FLD(vm_md_module, name_rva, 20),        FLD(vm_md_module, cv_size, 76),
+    FLD(vm_md_module, cv_rva, 80),
+};
 /* MINIDUMP_MODULE is 108 bytes (VersionInfo, CvRecord, MiscRecord, reserved follow the name);
  * MINIDUMP_UNLOADED_MODULE is the first 24 bytes of the same shape. */
-static const md_layout MODULE = LAYOUT("MINIDUMP_MODULE", 108, MODULE_F);
+static const md_layout MODULE = LAYOUT("MINIDUMP_MODULE", 108, MODULE_CV_F);
 static const md_layout UNLOADED = LAYOUT("MINIDUMP_UNLOADED_MODULE", 24, MODULE_F);
 
 typedef struct md_memdesc { /* MINIDUMP_MEMORY_DESCRIPTOR (16) and ..._DESCRIPTOR64 (16) */
@@ -767,6 +773,60 @@ static const uint8_t *stream_bytes(vm_minidump *md, const vm_md_directory *d, si
     warn(md, "%s stream is truncated: %" PRIu32 " bytes at RVA 0x%" PRIx32 ", the file holds %zu of them", name,
          d->data_size, d->rva, *n);
     return md->data + d->rva;
+}
+
+const uint8_t *vm_md_stream_data(const vm_minidump *md, uint32_t type, size_t *n)
+{
+    *n = 0;
+    for (size_t i = 0; i < md->ndir; i++) {
+        const vm_md_directory *d = &md->dir[i];
+        if (d->stream_type != type)
+            continue;
+        if (d->rva >= md->size)
+            return NULL;
+        *n = d->data_size < md->size - d->rva ? d->data_size : md->size - d->rva;
+        return md->data + d->rva;
+    }
+    return NULL;
+}
+
+static uint64_t le_bytes(const uint8_t *p, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = n; i-- > 0;)
+        v = v << 8 | p[i];
+    return v;
+}
+
+bool vm_md_thread_sp(const vm_minidump *md, const vm_md_thread *t, uint64_t *sp)
+{
+    /* Offset and width of the stack pointer, and the least context size holding it. */
+    size_t off, width;
+    switch (md->has_system_info ? md->sys.processor_architecture : VM_MD_ARCH_UNKNOWN) {
+    case VM_MD_ARCH_AMD64: off = 0x98, width = 8; break;       /* CONTEXT.Rsp */
+    case VM_MD_ARCH_X86: off = 0xc4, width = 4; break;         /* CONTEXT.Esp */
+    case VM_MD_ARCH_ARM64:
+    case VM_MD_ARCH_ARM64_BREAKPAD: off = 0x100, width = 8; break; /* X[31]: Sp, both layouts */
+    case VM_MD_ARCH_ARM: off = 0x38, width = 4; break;         /* R[13] */
+    default: return false;
+    }
+    if (!t->context_rva || t->context_size < off + width || t->context_rva >= md->size ||
+        md->size - t->context_rva < off + width)
+        return false;
+    *sp = le_bytes(md->data + t->context_rva + off, width);
+    return *sp != 0;
+}
+
+size_t vm_md_module_build_id(const vm_minidump *md, const vm_md_module *m, uint8_t *id, size_t cap)
+{
+    if (m->cv_size <= 4 || m->cv_rva >= md->size || md->size - m->cv_rva < m->cv_size)
+        return 0;
+    const uint8_t *cv = md->data + m->cv_rva;
+    if (le_bytes(cv, 4) != 0x4270454cu) /* 'BpEL' */
+        return 0;
+    size_t n = m->cv_size - 4 < cap ? m->cv_size - 4 : cap;
+    memcpy(id, cv + 4, n);
+    return n;
 }
 
 /* One pass over the directory per stream kind we read: the first entry of a kind is parsed, later

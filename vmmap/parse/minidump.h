@@ -96,6 +96,7 @@ typedef struct vm_md_module { /* MINIDUMP_MODULE (108 bytes) and MINIDUMP_UNLOAD
     uint32_t checksum;
     uint32_t time_date_stamp;
     uint32_t name_rva;
+    uint32_t cv_size, cv_rva; /* CvRecord (MINIDUMP_MODULE only): PDB70 for PE, 'BpEL' for ELF */
     char *name;               /* UTF-8; NULL when the name could not be read */
 } vm_md_module;
 
@@ -199,6 +200,18 @@ void vm_md_free(vm_minidump *md);
 /* Reads target memory from the captured ranges; reads spanning adjacent ranges continue into the
  * next one; uncaptured bytes end the read (a short read).  md must outlive the reader. */
 vm_memreader vm_md_memreader(const vm_minidump *md);
+
+/* The bytes of the first stream of type `type`, clipped to the file, or NULL (n set to 0). */
+const uint8_t *vm_md_stream_data(const vm_minidump *md, uint32_t type, size_t *n);
+
+/* The thread's stack pointer from its captured CONTEXT (Rsp for x64, Esp for x86, Sp for ARM64
+ * and ARM, in the CONTEXT layouts Windows and Breakpad write); false when the context is not
+ * captured, too short or of another architecture. */
+bool vm_md_thread_sp(const vm_minidump *md, const vm_md_thread *t, uint64_t *sp);
+
+/* The ELF build-id a Breakpad dump records for module m (CodeView signature 'BpEL' followed by
+ * the id); its length, 0 when there is none.  At most cap bytes are copied. */
+size_t vm_md_module_build_id(const vm_minidump *md, const vm_md_module *m, uint8_t *id, size_t cap);
 
 /* A MINIDUMP_STRING at rva as malloc'd UTF-8 (unpaired surrogates become U+FFFD, the string ends
  * at an embedded NUL), or NULL when it lies outside the buffer, is longer than

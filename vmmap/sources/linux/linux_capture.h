@@ -3,6 +3,7 @@
 #ifndef VMMAP_SOURCES_LINUX_CAPTURE_H
 #define VMMAP_SOURCES_LINUX_CAPTURE_H
 
+#include "../../parse/elf.h"
 #include "../../parse/memreader.h"
 #include "../source.h"
 #include "proc_maps.h"
@@ -17,8 +18,24 @@ typedef struct lx_note {
     bool stack;          /* claimed as a thread stack */
 } lx_note;
 
+/* A build-id known from outside the core or dump's memory (a minidump's module record), for the
+ * image mapped at base. */
+typedef struct vm_linux_build_id {
+    uint64_t base;
+    uint8_t id[64];
+    size_t len;
+} vm_linux_build_id;
+
 typedef struct lx_capture {
     int pid;
+    /* Offline (a core, a Linux minidump: linux_offline.c): no /proc to ask, module files are
+     * looked up by build-id (on this machine's path, then in image_path), no glibc thread list. */
+    bool offline;
+    const char *image_path;
+    const vm_linux_build_id *ids;
+    size_t nids;
+    size_t unsplit;           /* offline: images not split into sections, and the first of them */
+    char first_unsplit[512];
     uint64_t page_size;
     vm_linux_maps maps;
     lx_note *notes;
@@ -61,6 +78,12 @@ void lx_part_ranges_free(lx_part_ranges *r);
 size_t lx_cut(const lx_part_ranges *r, uint64_t start, uint64_t end, uint64_t **starts);
 bool lx_in_part(const lx_part_ranges *r, uint64_t addr, uint64_t *part_start);
 void lx_piece_counters(lx_capture *c, const vm_linux_mapping *m, const uint64_t *starts, size_t n, vm_counters *out);
+
+/* Offline: opens the file of the image mapped at base (named path in the core or dump) whose
+ * build-id matches the image's (known from c->ids, else read from target memory): path itself,
+ * then each directory of c->image_path.  False with the reason in err (linux_offline.c). */
+bool lx_open_image_by_build_id(lx_capture *c, uint64_t base, const char *path, vm_file_reader *fr, char *err,
+                               size_t errlen);
 
 /* What lx_build_blocks derives from one mapping's smaps values (linux_blocks.c). */
 vm_state lx_block_state(const vm_linux_mapping *m);

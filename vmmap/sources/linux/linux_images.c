@@ -81,9 +81,13 @@ static void add_sections(lx_capture *c, vm_module *mod, const vm_elf *e, uint64_
     }
 }
 
-/* Opens the mapped file as the target sees it (its mount namespace via /proc/PID/root). */
-static bool open_mapped_file(lx_capture *c, const char *path, vm_file_reader *fr, char *err, size_t errlen)
+/* Opens the mapped file as the target sees it (its mount namespace via /proc/PID/root); offline,
+ * the file whose build-id is the image's (linux_offline.c). */
+static bool open_mapped_file(lx_capture *c, const vm_linux_mapping *m0, vm_file_reader *fr, char *err, size_t errlen)
 {
+    const char *path = m0->name;
+    if (c->offline)
+        return lx_open_image_by_build_id(c, m0->start, path, fr, err, errlen);
     char root_path[4096 + 64];
     snprintf(root_path, sizeof root_path, "/proc/%d/root%s", c->pid, path);
     if (vm_file_reader_open(fr, root_path, err, errlen))
@@ -130,8 +134,10 @@ static size_t image_from_run(lx_capture *c, size_t first)
         exec |= c->maps.v[last].x;
         last++;
     }
-    /* The loader always maps code; a program's own mmap of an ELF file (to read it) does not. */
-    if (!exec)
+    /* The loader always maps code; a program's own mmap of an ELF file (to read it) does not.
+     * Offline, the protection of mappings left out of a core is not known: there several
+     * mappings of the file (the loader's segments) make an image too. */
+    if (!exec && !(c->offline && last - first > 1))
         return first + 1;
 
     uint64_t end = c->maps.v[last - 1].end;
@@ -143,7 +149,7 @@ static size_t image_from_run(lx_capture *c, size_t first)
     vm_file_reader fr;
     if (c->opt->skip_sections) {
         /* keep the run as one image without sections */
-    } else if (open_mapped_file(c, m0->name, &fr, err, sizeof err)) {
+    } else if (open_mapped_file(c, m0, &fr, err, sizeof err)) {
         vm_memreader r = vm_file_reader_make(&fr);
         parsed = vm_elf_parse(&r, fr.size, &e, err, sizeof err) &&
                  vm_elf_load_bias(&e, m0->start, m0->offset, c->page_size, &bias);
@@ -154,7 +160,12 @@ static size_t image_from_run(lx_capture *c, size_t first)
                 end = img_end;
         }
     }
-    if (!parsed && !c->opt->skip_sections)
+    if (!parsed && !c->opt->skip_sections && c->offline) {
+        /* Offline most module files are usually elsewhere: one warning for all (linux_offline.c). */
+        if (c->unsplit++ == 0)
+            snprintf(c->first_unsplit, sizeof c->first_unsplit, "%s: %s", m0->name,
+                     err[0] ? err : "no loadable segment at offset 0");
+    } else if (!parsed && !c->opt->skip_sections)
         vm_snapshot_warn(c->snap, "module-unreadable", "%s%s: sections not shown: %s", m0->name,
                          m0->deleted ? " (deleted)" : "", err[0] ? err : "no loadable segment at offset 0");
 

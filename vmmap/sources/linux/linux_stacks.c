@@ -109,8 +109,8 @@ static void symbol_addresses(lx_capture *c, const vm_module *mod, const char *co
 static bool glibc_thread_list(lx_capture *c, vm_glibc_thread **out, size_t *n)
 {
     const vm_module *ld = module_named(c, "ld-linux"), *libc = module_named(c, "libc.so");
-    if (!ld || !libc || c->opt->skip_heaps)
-        return false;
+    if (!ld || !libc || c->opt->skip_heaps || c->offline)
+        return false; /* offline, every thread's stack pointer is known */
     static const char *const libc_names[] = {
         "_thread_db_rtld_global__dl_stack_used", "_thread_db_rtld_global__dl_stack_user",
         "_thread_db_pthread_list", "_thread_db_pthread_tid"};
@@ -176,7 +176,7 @@ void lx_find_stacks(lx_capture *c, const vm_linux_task *tasks, size_t ntasks)
     long ms = main_stack_mapping(c);
     for (size_t t = 0; t < ntasks; t++) {
         long i = -1;
-        const char *how = "syscall stack pointer";
+        const char *how = c->offline ? "the thread's stack pointer" : "syscall stack pointer";
         if (tasks[t].tid == (uint64_t)c->pid && stack_candidate(c, ms)) {
             i = ms;
             how = "[stack] mapping";

@@ -275,6 +275,7 @@ static bool modules_in(const vm_minidump *md, md_input *x, vm_snapshot *snap)
         vm_nt_module *o = &x->modules[x->nmodules++];
         o->base = m->base;
         o->size = m->size;
+        o->time_date_stamp = m->time_date_stamp;
         o->path = m->name ? vm_strdup(m->name) : vm_asprintf("[module at 0x%" PRIx64 ", name not captured]", m->base);
         if (!o->path)
             return false;
@@ -294,6 +295,8 @@ static bool threads_in(const vm_minidump *md, md_input *x, bool read_teb)
         o->teb = read_teb ? t->teb : 0;
         o->stack_start = t->stack_start;
         o->stack_size = t->stack_size;
+        if (!vm_md_thread_sp(md, t, &o->sp))
+            o->sp = 0;
         o->name = vm_strdup(t->name);
         if (t->name && !o->name)
             return false;
@@ -456,12 +459,10 @@ static int build(const vm_minidump *md, const vm_capture_options *opt, vm_facts 
     vm_snapshot *s = f->snap;
     md_input x = {0};
     vm_memreader mem = vm_md_memreader(md);
-    bool arm64 = md->has_system_info && (md->sys.processor_architecture == VM_MD_ARCH_ARM64 ||
-                                         md->sys.processor_architecture == VM_MD_ARCH_ARM64_BREAKPAD);
-    bool windows = is_windows(md), read_teb = windows && !arm64 && (md->bits == 32 || md->bits == 64);
-    const char *why_no_peb = !windows ? "not a Windows dump"
-                             : arm64  ? "ARM64 dump (TEB layout not verified for ARM64: TEBs are not read)"
-                                      : "no thread's TEB (and so no PEB) is captured in the dump";
+    /* ARM64's TEB matches x64's in the fields read (NT_TIB: StackBase 0x8, StackLimit 0x10,
+     * Self 0x30; ProcessEnvironmentBlock 0x60; DeallocationStack 0x1478): read as on x64. */
+    bool windows = is_windows(md), read_teb = windows && (md->bits == 32 || md->bits == 64);
+    const char *why_no_peb = !windows ? "not a Windows dump" : "no thread's TEB (and so no PEB) is captured in the dump";
     for (size_t i = 0; i < md->nwarnings; i++)
         vm_snapshot_warn(s, "minidump", "%s", md->warnings[i]);
     if (md->nwarnings_dropped)
@@ -469,9 +470,6 @@ static int build(const vm_minidump *md, const vm_capture_options *opt, vm_facts 
     if (!windows)
         vm_snapshot_warn(s, "minidump", "not a Windows dump (%s): TEB, PEB and heap structures are not read",
                          s->os ? s->os : "unknown system");
-    else if (arm64)
-        vm_snapshot_warn(s, "minidump", "ARM64 dump: TEBs are not read (layout not verified), so stacks come from "
-                         "the thread list and heaps are not listed");
     bool ok = (md->has_memory_info ? regions_from_meminfo(md, &x, s) : regions_rebuilt(md, &x)) &&
               modules_in(md, &x, s) && threads_in(md, &x, read_teb);
     if (!ok) {
@@ -485,7 +483,8 @@ static int build(const vm_minidump *md, const vm_capture_options *opt, vm_facts 
                          .regions = x.regions, .nregions = x.nregions, .regions_complete = md->has_memory_info,
                          .modules = x.modules, .nmodules = x.nmodules, .threads = x.threads,
                          .nthreads = x.nthreads, .mem = &mem, .skip_heaps = opt->skip_heaps,
-                         .skip_sections = opt->skip_sections};
+                         .skip_sections = opt->skip_sections,
+                         .image_path = opt->image_path};
     if (!md->has_memory_info)
         note_partial(md, &x, s);
     int rc = vm_nt_build_facts(&x.in, f, err);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../parse/elf.h"
 #include "../../parse/nt_heaps.h"
 #include "../../parse/pe.h"
 #include "../../util/xalloc.h"
@@ -83,6 +84,8 @@ typedef struct ctx {
     size_t next;
     vm_nt_region *owned;
     size_t nowned;
+    size_t unsplit;           /* images whose PE headers were read nowhere, and the first */
+    char first_unsplit[400];
 } ctx;
 
 static int cmp_region(const void *a, const void *b)
@@ -336,8 +339,54 @@ static const char *path_at(const ctx *c, uint64_t addr)
     return k >= 0 ? c->reg[k]->mapped_path : NULL;
 }
 
-/* Adds a module and splits it into sections from the PE headers in target memory. */
-static bool add_module(ctx *c, const char *path, uint64_t base, uint64_t size)
+/* The module's file in one of the --image-path directories: DIR/NAME, DIR/name (lower case) or
+ * a symbol store's DIR/NAME/TTTTTTTTSIZE/NAME, whose PE headers give the module's SizeOfImage
+ * and TimeDateStamp.  Parsed into pe on success. */
+static bool pe_from_image_path(const vm_nt_input *in, const char *path, uint64_t size, uint32_t stamp, vm_pe *pe)
+{
+    if (!in->image_path || !path || !stamp)
+        return false;
+    const char *name = path;
+    for (const char *p = path; *p; p++)
+        if (*p == '\\' || *p == '/')
+            name = p + 1;
+    char lower[256];
+    size_t ln = 0;
+    for (; name[ln] && ln + 1 < sizeof lower; ln++)
+        lower[ln] = (char)(name[ln] >= 'A' && name[ln] <= 'Z' ? name[ln] - 'A' + 'a' : name[ln]);
+    lower[ln] = '\0';
+    for (const char *d = in->image_path; d && *d;) {
+        const char *colon = strchr(d, ':');
+#ifdef _WIN32
+        colon = strchr(d, ';'); /* C:\dir is a path here: directories are separated by ';' */
+#endif
+        int n = (int)(colon ? (size_t)(colon - d) : strlen(d));
+        char cands[3][1024];
+        snprintf(cands[0], sizeof cands[0], "%.*s/%s", n, d, name);
+        snprintf(cands[1], sizeof cands[1], "%.*s/%s", n, d, lower);
+        snprintf(cands[2], sizeof cands[2], "%.*s/%s/%08X%x/%s", n, d, name, stamp, (unsigned)size, name);
+        for (int k = 0; k < 3; k++) {
+            vm_file_reader fr;
+            char why[160];
+            if (!vm_file_reader_open(&fr, cands[k], why, sizeof why))
+                continue;
+            vm_memreader r = vm_file_reader_make(&fr);
+            memset(pe, 0, sizeof *pe);
+            bool ok = vm_pe_parse(&r, 0, pe, why, sizeof why);
+            vm_file_reader_close(&fr);
+            if (ok && pe->time_date_stamp == stamp && (!size || pe->size_of_image == size))
+                return true;
+            if (ok)
+                vm_pe_free(pe);
+        }
+        d = colon ? colon + 1 : NULL;
+    }
+    return false;
+}
+
+/* Adds a module and splits it into sections from the PE headers in target memory, or from its
+ * file in --image-path when they are not there. */
+static bool add_module(ctx *c, const char *path, uint64_t base, uint64_t size, uint32_t stamp)
 {
     vm_module *m = vm_snapshot_add_module(c->snap);
     if (!m)
@@ -351,9 +400,12 @@ static bool add_module(ctx *c, const char *path, uint64_t base, uint64_t size)
     vm_pe pe;
     char why[160];
     memset(&pe, 0, sizeof pe);
-    if (!vm_pe_parse(c->in->mem, base, &pe, why, sizeof why)) {
-        vm_snapshot_warn(c->snap, "module-unreadable", "%s at 0x%" PRIx64 ": PE headers not readable (%s); "
-                         "the image is not split into sections", path ? path : "module", base, why);
+    if (!vm_pe_parse(c->in->mem, base, &pe, why, sizeof why) &&
+        !pe_from_image_path(c->in, path, size, stamp, &pe)) {
+        c->unsplit++;
+        if (c->unsplit == 1)
+            snprintf(c->first_unsplit, sizeof c->first_unsplit, "%s at 0x%" PRIx64 ": %s", path ? path : "module",
+                     base, why);
         return true;
     }
     if (m->size == 0 || base + m->size < base)
@@ -379,7 +431,7 @@ static bool collect_modules(ctx *c)
         if (!mod->base || module_listed(c, mod->base))
             continue;
         const char *path = mod->path && mod->path[0] ? mod->path : path_at(c, mod->base);
-        if (!add_module(c, path, mod->base, mod->base + mod->size < mod->base ? 0 : mod->size))
+        if (!add_module(c, path, mod->base, mod->base + mod->size < mod->base ? 0 : mod->size, mod->time_date_stamp))
             return false;
     }
     /* MEM_IMAGE allocations the module list missed (a list read while a DLL loads, a dump without
@@ -392,10 +444,16 @@ static bool collect_modules(ctx *c)
         uint64_t end = r->base + r->size;
         for (size_t j = i + 1; j < c->nreg && alloc_of(c->reg[j]) == r->base && c->reg[j]->base == end; j++)
             end += c->reg[j]->size;
-        if (!add_module(c, r->mapped_path, r->base, end - r->base))
+        if (!add_module(c, r->mapped_path, r->base, end - r->base, 0))
             return false;
         added++;
     }
+    /* One warning for every image left whole (a real Firefox dump gave 126 of them). */
+    if (c->unsplit)
+        vm_snapshot_warn(c->snap, "module-unreadable", "%zu image%s not split into sections: PE headers not readable "
+                         "%s(the first: %s)", c->unsplit, c->unsplit == 1 ? "" : "s",
+                         c->in->image_path ? "in memory nor in --image-path " : "(--image-path DIR names where the "
+                         "module files are) ", c->first_unsplit);
     return true;
 }
 
@@ -545,6 +603,7 @@ static vm_thread *new_thread(ctx *c, const vm_nt_thread *t, uint64_t teb)
         return NULL;
     th->tid = t->tid;
     th->teb = teb;
+    th->sp = t->sp;
     if (t->name && t->name[0] && !(th->name = vm_strdup(t->name)))
         return NULL;
     return th;

@@ -41,6 +41,7 @@ typedef struct vm_nt_region {
 typedef struct vm_nt_module {
     uint64_t base, size;
     char *path;             /* owned by the input */
+    uint32_t time_date_stamp; /* the image's FileHeader.TimeDateStamp when known (dumps), else 0 */
 } vm_nt_module;
 
 typedef struct vm_nt_thread {
@@ -48,6 +49,7 @@ typedef struct vm_nt_thread {
     uint64_t teb;           /* 0: unknown */
     uint64_t stack_start;   /* minidumps: the captured stack memory range; 0: unknown */
     uint64_t stack_size;
+    uint64_t sp;            /* stack pointer from the thread's context; 0: unknown */
     char *name;             /* owned by the input; NULL if none */
 } vm_nt_thread;
 
@@ -69,6 +71,9 @@ typedef struct vm_nt_input {
     const vm_memreader *mem;   /* target memory; reads may fail (minidump: not captured) */
     bool skip_heaps;           /* --no-heaps: do not walk heaps (the PEB is still labelled) */
     bool skip_sections;        /* --no-sections: do not read PE headers to split images */
+    const char *image_path;    /* --image-path DIR[:DIR...]: where to find module files whose
+                                  headers are not in target memory (matched by SizeOfImage and
+                                  TimeDateStamp); NULL: none */
 } vm_nt_input;
 
 /* Fills out (out->snap must exist: its header is left to the caller, except page_size,
