@@ -1,9 +1,11 @@
-/* Integration test of the object census (vmmap objects) on live Linux processes:
+/* Integration test of the object census (vmmap objects) on live Linux processes and their cores:
  *  - the C++ sample (samples/linux/census.cpp) prints how many objects of each class it holds and
  *    the bytes their blocks take; the census must equal it exactly, type by type (count, bytes,
  *    exact or estimated, module, which heap), with nothing else found, and with --all also the
  *    one static and one stack instance; --type lists the very instances it printed;
  *  - a C program (samples/linux/sample.c) has no C++ objects: none reported;
+ *  - a gcore of the sample gives the same census, its left-out read-only data read from the
+ *    module files (checked by build-id; found with --image-path when moved);
  *  - real C++ programs of the distribution (gdb, cmake: libstdc++ and its streams): every type
  *    reported is checked independently, by reading the RTTI name the vtable leads to from the
  *    process's memory and demangling it with the C++ runtime, and by finding the vtable inside
@@ -127,21 +129,31 @@ static void vmmap(fixture *f, int want, ...)
                  rc ? pu_last_error() : "ran", f->run.err ? f->run.err : "");
 }
 
-/* vmmap objects PID [extra] -o DIR/name, loaded into f->snap. */
-static void census_of(fixture *f, pid_t pid, const char *extra, const char *name)
+/* vmmap objects TARGET [extra...] -o DIR/name (extra: up to two arguments, NULL for none),
+ * loaded into f->snap. */
+static void census_at(fixture *f, const char *target, const char *extra, const char *extra2, const char *name)
 {
-    char pidbuf[32], out[128];
-    snprintf(pidbuf, sizeof pidbuf, "%d", (int)pid);
+    char out[256];
     snprintf(out, sizeof out, "%s/%s", f->dir, name);
-    if (extra)
-        vmmap(f, 0, "objects", pidbuf, extra, "-o", out, (char *)NULL);
+    if (extra && extra2)
+        vmmap(f, 0, "objects", target, extra, extra2, "-o", out, (char *)NULL);
+    else if (extra)
+        vmmap(f, 0, "objects", target, extra, "-o", out, (char *)NULL);
     else
-        vmmap(f, 0, "objects", pidbuf, "-o", out, (char *)NULL);
+        vmmap(f, 0, "objects", target, "-o", out, (char *)NULL);
     cJSON_Delete(f->snap);
     f->snap = pu_json_load(out);
     if (!f->snap)
         fail_msg("%s: %s", out, pu_last_error());
     unlink(out);
+}
+
+/* vmmap objects PID [extra] -o DIR/name, loaded into f->snap. */
+static void census_of(fixture *f, pid_t pid, const char *extra, const char *name)
+{
+    char pidbuf[32];
+    snprintf(pidbuf, sizeof pidbuf, "%d", (int)pid);
+    census_at(f, pidbuf, extra, NULL, name);
 }
 
 static const cJSON *object_named(const cJSON *snap, const char *type)
@@ -236,15 +248,13 @@ static void test_sample_heap_census(void **state)
     assert_int_equal(circle_vptr, vt);
 }
 
-static void test_sample_all(void **state)
+/* With --all: the sample's static and stack instances, and nothing else of its classes. */
+static void check_outside_truth(const cJSON *truth, const cJSON *snap)
 {
-    fixture *f = *state;
-    census_of(f, f->census.pid, "--all", "all.json");
-    check_heap_truth(f->census.truth, f->snap);
-    assert_string_equal(pu_json_str(cJSON_GetObjectItemCaseSensitive(f->snap, "census"), "scope"), "all");
-    const cJSON *want = cJSON_GetObjectItemCaseSensitive(f->census.truth, "outside");
+    assert_string_equal(pu_json_str(cJSON_GetObjectItemCaseSensitive(snap, "census"), "scope"), "all");
+    const cJSON *want = cJSON_GetObjectItemCaseSensitive(truth, "outside");
     const cJSON *o;
-    cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(f->snap, "objects"))
+    cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(snap, "objects"))
     {
         const char *mod = base_name(pu_json_str(o, "module"));
         if (strcmp(mod, "census") != 0 && strcmp(mod, "libcensus_plugin.so") != 0)
@@ -260,6 +270,14 @@ static void test_sample_all(void **state)
                          where[i], expect);
         }
     }
+}
+
+static void test_sample_all(void **state)
+{
+    fixture *f = *state;
+    census_of(f, f->census.pid, "--all", "all.json");
+    check_heap_truth(f->census.truth, f->snap);
+    check_outside_truth(f->census.truth, f->snap);
 }
 
 /* --type: the instance list names the very objects the sample printed. */
@@ -497,6 +515,108 @@ static void test_real_cmake(void **state)
     unlink(script);
 }
 
+static bool have_gcore(void)
+{
+    return system("command -v gcore >/dev/null 2>&1") == 0;
+}
+
+/* gdb's gcore of pid into DIR/name.PID; the core's path in core (cap bytes). */
+static void make_core(fixture *f, pid_t pid, const char *name, char *core, size_t cap)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "gcore -o %s/%s %d >%s/gcore.log 2>&1", f->dir, name, (int)pid, f->dir);
+    if (system(cmd) != 0)
+        fail_msg("%s failed", cmd);
+    snprintf(core, cap, "%s/%s.%d", f->dir, name, (int)pid);
+    if (access(core, R_OK) != 0)
+        fail_msg("gcore wrote no %s", core);
+}
+
+static bool has_warning(const cJSON *snap, const char *code)
+{
+    const cJSON *w;
+    cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(snap, "warnings"))
+    {
+        const char *c = pu_json_str(w, "code");
+        if (c && strcmp(c, code) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* A core of the sample (gdb's gcore): the same census as live, with and without --all.  The core
+ * leaves out the read-only mappings the process never wrote (.rodata: the RTTI), which come from
+ * the module files, each checked by its build-id. */
+static void test_core(void **state)
+{
+    fixture *f = *state;
+    if (!have_gcore()) {
+        print_message("skipped: gcore (Debian's gdb package) is not installed\n");
+        skip();
+    }
+    char core[300];
+    make_core(f, f->census.pid, "census.core", core, sizeof core);
+    census_at(f, core, NULL, NULL, "core.json");
+    assert_string_equal(pu_json_str(f->snap, "source"), "core");
+    check_heap_truth(f->census.truth, f->snap);
+    assert_false(has_warning(f->snap, "census-images"));
+    census_at(f, core, "--all", NULL, "core-all.json");
+    check_heap_truth(f->census.truth, f->snap);
+    check_outside_truth(f->census.truth, f->snap);
+    unlink(core);
+}
+
+/* A core whose module files are no longer where it names them: nothing of their classes is
+ * counted, and a warning says why; with --image-path DIR holding them, the full census; with a
+ * different file under the same name there (another build-id), that module is left out again. */
+static void test_core_image_path(void **state)
+{
+    fixture *f = *state;
+    if (!have_gcore()) {
+        print_message("skipped: gcore (Debian's gdb package) is not installed\n");
+        skip();
+    }
+    char *sample = pu_build_path("samples/census"), *plugin = pu_build_path("samples/libcensus_plugin.so");
+    char cmd[1024], run[128], img[128], bad[128], exe[200], core[300];
+    snprintf(run, sizeof run, "%s/run", f->dir);
+    snprintf(img, sizeof img, "%s/img", f->dir);
+    snprintf(bad, sizeof bad, "%s/bad", f->dir);
+    snprintf(cmd, sizeof cmd, "mkdir -p %s %s %s && cp %s %s %s/ && cp %s %s/ && cp /bin/true %s/census", run, img,
+             bad, sample, plugin, run, plugin, bad, bad);
+    free(sample);
+    free(plugin);
+    if (system(cmd) != 0)
+        fail_msg("%s failed", cmd);
+    snprintf(exe, sizeof exe, "%s/census", run);
+    char *argv[] = {exe, NULL};
+    if (pu_sample_start(&f->other, argv, START_MS) != 0)
+        fail_msg("cannot start %s: %s", exe, pu_last_error());
+    make_core(f, f->other.pid, "moved.core", core, sizeof core);
+    snprintf(cmd, sizeof cmd, "mv %s/census %s/libcensus_plugin.so %s/", run, run, img);
+    if (system(cmd) != 0)
+        fail_msg("%s failed", cmd);
+
+    census_at(f, core, NULL, NULL, "moved.json");
+    assert_true(has_warning(f->snap, "census-images"));
+    const cJSON *o;
+    cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(f->snap, "objects"))
+    {
+        const char *mod = base_name(pu_json_str(o, "module"));
+        if (strcmp(mod, "census") == 0 || strcmp(mod, "libcensus_plugin.so") == 0)
+            fail_msg("%s found without its module's file", pu_json_str(o, "type"));
+    }
+
+    census_at(f, core, "--image-path", img, "found.json");
+    check_heap_truth(f->other.truth, f->snap);
+    assert_false(has_warning(f->snap, "census-images"));
+
+    census_at(f, core, "--image-path", bad, "bad.json");
+    assert_true(has_warning(f->snap, "census-images"));
+    assert_non_null(object_named(f->snap, "plugin::Plugin"));
+    assert_null(object_named(f->snap, "Circle"));
+    unlink(core);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -507,6 +627,8 @@ int main(void)
         cmocka_unit_test_teardown(test_snapshot_files, per_test_teardown),
         cmocka_unit_test_teardown(test_workbook, per_test_teardown),
         cmocka_unit_test_teardown(test_c_program_has_none, per_test_teardown),
+        cmocka_unit_test_teardown(test_core, per_test_teardown),
+        cmocka_unit_test_teardown(test_core_image_path, per_test_teardown),
         cmocka_unit_test_teardown(test_real_gdb, per_test_teardown),
         cmocka_unit_test_teardown(test_real_cmake, per_test_teardown),
     };

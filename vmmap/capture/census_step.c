@@ -14,8 +14,8 @@
 #include "../util/clock_signal.h"
 #include "../util/timings.h"
 
-static int census_fill(const vm_memreader *mem, vm_snapshot *snap, vm_census_request *req, const char *module_root,
-                       bool quiet, vm_error *err);
+static int census_fill(const vm_memreader *mem, vm_snapshot *snap, vm_census_request *req,
+                       const vm_census_options *files, bool quiet, vm_error *err);
 
 /* The target's reader shared by two threads: the walk's read-ahead thread and the census (its
  * reads of blocks the walk did not have at hand, and the validator's).  A memory reader is used
@@ -42,27 +42,31 @@ static void locked_read_many(void *ctx, vm_read_req *reqs, size_t n)
     pthread_mutex_unlock(&l->lock);
 }
 
-int vm_census_fill(const vm_memreader *raw, vm_snapshot *snap, vm_census_request *req, const char *module_root,
-                   bool quiet, vm_error *err)
+int vm_census_fill(const vm_memreader *raw, vm_snapshot *snap, vm_census_request *req,
+                   const vm_census_options *files, bool quiet, vm_error *err)
 {
     locked_reader lr;
     lr.inner = raw;
     pthread_mutex_init(&lr.lock, NULL);
     vm_memreader locked = {locked_read, &lr, locked_read_many};
-    int rc = census_fill(&locked, snap, req, module_root, quiet, err);
+    int rc = census_fill(&locked, snap, req, files, quiet, err);
     pthread_mutex_destroy(&lr.lock);
     return rc;
 }
 
-static int census_fill(const vm_memreader *mem, vm_snapshot *snap, vm_census_request *req, const char *module_root,
-                       bool quiet, vm_error *err)
+static int census_fill(const vm_memreader *mem, vm_snapshot *snap, vm_census_request *req,
+                       const vm_census_options *files, bool quiet, vm_error *err)
 {
     vm_census_options co = {0};
     if (req) {
         co.type_pattern = req->type_pattern;
         co.all = req->all;
     }
-    co.module_root = module_root;
+    if (files) {
+        co.module_root = files->module_root;
+        co.require_build_id = files->require_build_id;
+        co.image_path = files->image_path;
+    }
     co.progress = !quiet && vm_is_terminal(stderr);
     vm_census *c = vm_census_new(snap, mem, &co);
     if (!c) {
@@ -130,15 +134,20 @@ bool vm_census_step_wanted(const vm_capture_options *opt)
 
 int vm_census_step_run(vm_facts *facts, const vm_capture_options *opt, vm_error *err)
 {
-    /* A live Linux process's module files are read for their _ZTV symbols, through its own view
-     * of the file system.  Other sources' files may not be the ones that were mapped: the
-     * census then goes by RTTI alone. */
+    /* Module files give the _ZTV symbols (vtables without RTTI) and, for a core, the read-only
+     * data it left out (the RTTI itself).  A live Linux process's files are read through its own
+     * view of the file system; a core's or dump's where they are named or in --image-path, each
+     * only when its build-id is the mapped image's. */
     char root[64];
-    const char *module_root = NULL;
+    vm_census_options files = {0};
     const vm_snapshot *s = facts->snap;
     if (s->source && strcmp(s->source, "live-linux") == 0 && s->process.pid > 0) {
         snprintf(root, sizeof root, "/proc/%" PRId64 "/root", s->process.pid);
-        module_root = root;
+        files.module_root = root;
+    } else if (!s->source || strncmp(s->source, "live-", 5) != 0) {
+        files.module_root = "";
+        files.require_build_id = true;
+        files.image_path = opt->image_path;
     }
-    return vm_census_fill(&facts->mem, facts->snap, opt->objects_request, module_root, opt->quiet, err);
+    return vm_census_fill(&facts->mem, facts->snap, opt->objects_request, &files, opt->quiet, err);
 }

@@ -15,8 +15,9 @@ bool vm_census_step_wanted(const vm_capture_options *opt);
 int vm_census_step_run(vm_facts *facts, const vm_capture_options *opt, vm_error *err);
 
 /* The same on any snapshot and memory reader (tests, the benchmark).  req may be NULL (counts
- * only); module_root as in vm_census_options (NULL: no _ZTV symbols). */
-int vm_census_fill(const vm_memreader *mem, vm_snapshot *snap, vm_census_request *req, const char *module_root,
-                   bool quiet, vm_error *err);
+ * only); files: where module files are looked for (its module_root, require_build_id and
+ * image_path, as in vm_census_options; the rest is taken from req), NULL: none. */
+int vm_census_fill(const vm_memreader *mem, vm_snapshot *snap, vm_census_request *req,
+                   const vm_census_options *files, bool quiet, vm_error *err);
 
 #endif

@@ -53,6 +53,8 @@ struct vm_census {
     uint64_t instances_dropped;
     uint64_t busy_blocks, busy_bytes, unreadable_blocks, unreadable_bytes;
     uint64_t bad_names;
+    uint32_t missing_images; /* offline: images whose read-only data neither the target nor a file has */
+    char missing_examples[3][96];
     char bad_examples[MAX_BAD_NAME_EXAMPLES][96];
     bool oom;
     /* the heap mappings (committed Heap blocks of the map), sorted: a pointer into the heap being
@@ -89,6 +91,32 @@ static bool build_filter(vm_census *c)
     return true;
 }
 
+static const char *base_name(const char *p)
+{
+    const char *b = strrchr(p, '/');
+    return b ? b + 1 : p;
+}
+
+/* Can the target give the module's read-only data (the first byte of each such range)? */
+static bool rodata_in_target(vm_census *c, int32_t module)
+{
+    for (size_t i = 0; i < c->space.nranges[VM_RTTI_RODATA]; i++) {
+        const vm_rtti_range *r = &c->space.ranges[VM_RTTI_RODATA][i];
+        uint8_t b;
+        if (r->module == module && c->space.target->read(c->space.target->ctx, r->start, &b, 1) != 1)
+            return false;
+    }
+    return true;
+}
+
+static void note_missing(vm_census *c, const char *path)
+{
+    if (c->missing_images < 3)
+        snprintf(c->missing_examples[c->missing_images], sizeof c->missing_examples[0], "%s", base_name(path));
+    c->missing_images++;
+}
+
+/* Each module's ELF file: at module_root + its path, else in each --image-path directory. */
 static void load_symbols(vm_census *c)
 {
     if (!c->opt.module_root)
@@ -100,8 +128,22 @@ static void load_symbols(vm_census *c)
         char *full = vm_asprintf("%s%s", c->opt.module_root, path);
         if (!full)
             return;
-        vm_rtti_load_elf_symbols(&c->space, (int32_t)i, full, c->snap->page_size);
+        bool used = vm_rtti_load_elf_module(&c->space, (int32_t)i, full, c->snap->page_size, c->opt.require_build_id);
         free(full);
+        for (const char *dirs = c->opt.image_path; !used && dirs && *dirs;) {
+            const char *colon = strchr(dirs, ':');
+            size_t n = colon ? (size_t)(colon - dirs) : strlen(dirs);
+            if (n) {
+                char *cand = vm_asprintf("%.*s/%s", (int)n, dirs, base_name(path));
+                if (!cand)
+                    return;
+                used = vm_rtti_load_elf_module(&c->space, (int32_t)i, cand, c->snap->page_size, true);
+                free(cand);
+            }
+            dirs = colon ? colon + 1 : NULL;
+        }
+        if (!used && c->opt.require_build_id && !rodata_in_target(c, (int32_t)i))
+            note_missing(c, path);
     }
 }
 
@@ -618,6 +660,16 @@ bool vm_census_finish(vm_census *c, vm_snapshot *snap)
                          c->bad_names, c->bad_names == 1 ? "" : "s", c->bad_names == 1 ? "was" : "were",
                          c->bad_examples[0], c->bad_names > 1 ? ", " : "", c->bad_names > 1 ? c->bad_examples[1] : "",
                          c->bad_names > 2 ? ", " : "", c->bad_names > 2 ? c->bad_examples[2] : "");
+    if (c->missing_images)
+        vm_snapshot_warn(snap, "census-images",
+                         "census: %" PRIu32 " image%s read-only data (%s%s%s%s%s%s) %s neither in the target nor in a "
+                         "module file with %s build-id: objects of %s classes are not counted; --image-path DIR "
+                         "says where the files are",
+                         c->missing_images, c->missing_images == 1 ? "'s" : "s'", c->missing_examples[0],
+                         c->missing_images > 1 ? ", " : "", c->missing_images > 1 ? c->missing_examples[1] : "",
+                         c->missing_images > 2 ? ", " : "", c->missing_images > 2 ? c->missing_examples[2] : "",
+                         c->missing_images > 3 ? ", ..." : "", c->missing_images == 1 ? "is" : "are",
+                         c->missing_images == 1 ? "its" : "their", c->missing_images == 1 ? "its" : "their");
     if (c->unreadable_blocks) {
         char human[VM_UNITS_BUFSZ];
         vm_format_human(c->unreadable_bytes, human, sizeof human);

@@ -35,9 +35,16 @@ typedef struct vm_census_options {
     bool all;
     /* A progress line on stderr when the scan takes more than a second (terminal only). */
     bool progress;
-    /* Where module files are opened for their _ZTV symbols: this prefix + the module's path
-     * ("/proc/PID/root" for a live Linux process, "" for the host's files); NULL: no symbols. */
+    /* Where module files are opened for their _ZTV symbols and, for a core, the read-only
+     * segments it left out: this prefix + the module's path ("/proc/PID/root" for a live Linux
+     * process, "" for the host's files); NULL: no module files. */
     const char *module_root;
+    /* The module files found under module_root are used only when their GNU build-id equals the
+     * one in the target's copy of the image's headers (a core, a dump); false: also when that
+     * copy cannot be read (a live process's own files). */
+    bool require_build_id;
+    /* Also looked in for a module's file, by its base name: DIR[:DIR...] (--image-path), or NULL. */
+    const char *image_path;
     /* At most this many instances are listed (0: 1,000,000); a warning says when there were more. */
     size_t max_instances;
 } vm_census_options;

@@ -61,8 +61,22 @@ typedef struct vm_rtti_tiv {
     int8_t kind; /* -1 not one, else enum tiv_kind in rtti_itanium.c */
 } vm_rtti_tiv;
 
+/* Read-only segments of module files standing in for memory a target does not hold (a core
+ * leaves out unmodified read-only mappings: .rodata, .text). */
+typedef struct vm_rtti_file_seg {
+    uint64_t start, end; /* in the target */
+    uint64_t offset;     /* in the file */
+    size_t file;         /* index into files */
+} vm_rtti_file_seg;
+
 typedef struct vm_rtti_space {
-    const vm_memreader *mem;
+    const vm_memreader *mem;    /* what the checkers read: the target, then the module files */
+    const vm_memreader *target;
+    vm_memreader through;       /* mem points here */
+    struct vm_file_reader *files;
+    size_t nfiles;
+    vm_rtti_file_seg *segs;
+    size_t nsegs;
     int ptr_size; /* 4 or 8 */
     vm_rtti_range *ranges[VM_RTTI_RANGE_KINDS];
     size_t nranges[VM_RTTI_RANGE_KINDS];
@@ -89,9 +103,13 @@ void vm_rtti_space_free(vm_rtti_space *sp);
  * the map.  ptr_size from the process's bitness.  Returns false when out of memory. */
 bool vm_rtti_space_from_snapshot(vm_rtti_space *sp, const vm_snapshot *s, const vm_memreader *mem);
 
-/* Adds the _ZTV symbols of an ELF module (its file at path, loaded at the module's base) from
- * .dynsym and .symtab.  Returns how many were added; 0 when the file cannot be read. */
-size_t vm_rtti_load_elf_symbols(vm_rtti_space *sp, int32_t module, const char *path, uint64_t page_size);
+/* An ELF module's file (at path, loaded at the module's base): its _ZTV symbols from .dynsym and
+ * .symtab, and its read-only PT_LOAD segments as stand-ins for memory the target does not hold.
+ * The file is used only when its GNU build-id equals the one in the target's copy of the image's
+ * headers; when that copy cannot be read, only if !require_build_id (a live process's own file,
+ * through its /proc root).  Returns false when the file is not used. */
+bool vm_rtti_load_elf_module(vm_rtti_space *sp, int32_t module, const char *path, uint64_t page_size,
+                             bool require_build_id);
 
 /* Lookups (binary search; the space sorts itself on first use). */
 const vm_rtti_range *vm_rtti_find(vm_rtti_space *sp, vm_rtti_range_kind kind, uint64_t addr);

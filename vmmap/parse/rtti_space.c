@@ -7,12 +7,41 @@
 
 #include "../util/xalloc.h"
 #include "elf.h"
+#include "elf_buildid.h"
 #include "type_names.h"
+
+/* The target first; what it does not have, from a module file's read-only segment. */
+static size_t read_through(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+    vm_rtti_space *sp = ctx;
+    size_t got = sp->target->read(sp->target->ctx, addr, buf, len);
+    while (got < len && sp->nsegs) {
+        uint64_t at = addr + got;
+        const vm_rtti_file_seg *seg = NULL;
+        for (size_t i = 0; i < sp->nsegs && !seg; i++)
+            if (at >= sp->segs[i].start && at < sp->segs[i].end)
+                seg = &sp->segs[i];
+        if (!seg)
+            break;
+        size_t want = len - got;
+        if (want > seg->end - at)
+            want = (size_t)(seg->end - at);
+        vm_memreader f = vm_file_reader_make(&sp->files[seg->file]);
+        size_t n = f.read(f.ctx, seg->offset + (at - seg->start), (uint8_t *)buf + got, want);
+        if (n == 0)
+            break;
+        got += n;
+    }
+    return got;
+}
 
 void vm_rtti_space_init(vm_rtti_space *sp, const vm_memreader *mem, int ptr_size, size_t nmodules)
 {
     memset(sp, 0, sizeof *sp);
-    sp->mem = mem;
+    sp->target = mem;
+    sp->through.read = read_through;
+    sp->through.ctx = sp;
+    sp->mem = &sp->through;
     sp->ptr_size = ptr_size == 4 ? 4 : 8;
     sp->module_base = calloc(nmodules ? nmodules : 1, sizeof *sp->module_base);
     sp->nmodules = sp->module_base ? nmodules : 0;
@@ -64,6 +93,10 @@ void vm_rtti_space_free(vm_rtti_space *sp)
         free(sp->symbols[i].name);
     free(sp->symbols);
     free(sp->module_base);
+    for (size_t i = 0; i < sp->nfiles; i++)
+        vm_file_reader_close(&sp->files[i]);
+    free(sp->files);
+    free(sp->segs);
     memset(sp, 0, sizeof *sp);
 }
 
@@ -232,28 +265,68 @@ static bool on_vtable_symbol(void *ctx, const char *name, uint64_t value, uint64
     return true;
 }
 
-size_t vm_rtti_load_elf_symbols(vm_rtti_space *sp, int32_t module, const char *path, uint64_t page_size)
+/* Is the file the image mapped at base?  Their build-ids agree, or the target's copy of the
+ * headers cannot be read and the caller takes the file on trust. */
+static bool same_image(vm_rtti_space *sp, uint64_t base, const vm_memreader *file, bool require_build_id)
+{
+    uint8_t in_target[VM_BUILD_ID_MAX], in_file[VM_BUILD_ID_MAX];
+    size_t t = vm_elf_build_id(sp->target, base, true, in_target, sizeof in_target);
+    size_t f = vm_elf_build_id(file, 0, false, in_file, sizeof in_file);
+    if (t == 0)
+        return !require_build_id;
+    return f == t && memcmp(in_file, in_target, t) == 0;
+}
+
+/* The file's read-only PT_LOADs, as they lie in the target. */
+static bool add_file_segments(vm_rtti_space *sp, const vm_elf *e, uint64_t bias, size_t file, uint64_t lo, uint64_t hi)
+{
+    for (size_t i = 0; i < e->nloads; i++) {
+        const vm_elf_segment *g = &e->loads[i];
+        uint64_t start = bias + g->vaddr, end = start + g->filesz;
+        if ((g->flags & 2) || g->filesz == 0 || end < start || start < lo || end > hi)
+            continue; /* written at run time (its file bytes are not its memory), or outside the image */
+        vm_rtti_file_seg *s = vm_array_push((void **)&sp->segs, &sp->nsegs, sizeof *s);
+        if (!s)
+            return false;
+        s->start = start;
+        s->end = end;
+        s->offset = g->offset;
+        s->file = file;
+    }
+    return true;
+}
+
+bool vm_rtti_load_elf_module(vm_rtti_space *sp, int32_t module, const char *path, uint64_t page_size,
+                             bool require_build_id)
 {
     if (module < 0 || (size_t)module >= sp->nmodules || !path)
-        return 0;
+        return false;
     vm_file_reader fr;
     char err[256];
     if (!vm_file_reader_open(&fr, path, err, sizeof err))
-        return 0;
+        return false;
     vm_memreader r = vm_file_reader_make(&fr);
     vm_elf e;
     memset(&e, 0, sizeof e);
-    size_t added = 0;
     uint64_t base = sp->module_base[module], bias;
-    if (vm_elf_parse(&r, fr.size, &e, err, sizeof err) && vm_elf_load_bias(&e, base, 0, page_size ? page_size : 4096, &bias)) {
+    bool used = false, kept = false;
+    if (same_image(sp, base, &r, require_build_id) && vm_elf_parse(&r, fr.size, &e, err, sizeof err) &&
+        vm_elf_load_bias(&e, base, 0, page_size ? page_size : 4096, &bias)) {
         const vm_rtti_range *img = vm_rtti_find(sp, VM_RTTI_IMAGE, base);
         symbol_load l = {sp, module, bias, base, img ? img->end : base, 0, false};
         vm_elf_each_symbol(&r, &e, "_ZTV", on_vtable_symbol, &l);
-        added = l.added;
+        used = true;
+        vm_file_reader *slot = vm_array_push((void **)&sp->files, &sp->nfiles, sizeof *slot);
+        if (slot) {
+            *slot = fr; /* stays open for its segments; closed by vm_rtti_space_free */
+            kept = true;
+            add_file_segments(sp, &e, bias, sp->nfiles - 1, base, img ? img->end : base);
+        }
     }
     vm_elf_free(&e);
-    vm_file_reader_close(&fr);
-    return added;
+    if (!kept)
+        vm_file_reader_close(&fr);
+    return used;
 }
 
 /* ---- both ABIs ------------------------------------------------------------------------------ */
