@@ -2,8 +2,14 @@
 #
 # Sources are found by wildcard: a new .c file under vmmap/ or report/ joins the library, a new
 # tests/unit/test_*.c becomes a test binary, a new tests/fuzz/fuzz_*.c a fuzz target.
+#
+# Compiler command lines are not printed (warnings and errors are): `make V=1` shows them.
 
 CC        ?= cc
+V         ?= 0
+Q         := $(if $(filter 1,$(V)),,@)
+PREFIX    ?= /usr/local
+DESTDIR   ?=
 BUILD     ?= build
 OPT       ?= -O2
 SANITIZE  ?=
@@ -35,7 +41,7 @@ BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
 BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: all deps demo test check unit integration test-asan test-valgrind test-tsan tsan-run fuzz bench clean help report-preview
+.PHONY: all deps demo test check unit integration test-asan test-valgrind test-tsan tsan-run fuzz bench clean help report-preview man install uninstall clean-all
 .DEFAULT_GOAL := all
 
 all: $(BIN) $(SAMPLE_BIN)
@@ -51,37 +57,42 @@ help:
 	@echo "make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 60) each"
 	@echo "make bench      benchmarks: 60,000-mapping process vs cat smaps and pmap -X"
 	@echo "make deps       install the Debian packages the build and tests need (apt-get)"
+	@echo "make man        the man page build/vmmap.1, made from the --help texts"
+	@echo "make install    vmmap and its man page into PREFIX ($(PREFIX)), under DESTDIR if set"
+	@echo "make clean      remove build/, build-asan/, build-fuzz/, build-tsan/"
+	@echo "make clean-all  also build-win/ (MinGW build, deps, Wine prefixes): everything make test leaves"
+	@echo "V=1             show the compiler command lines"
 
 deps:
 	@scripts/deps.sh
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BIN): $(BUILD)/obj/vmmap/cli/main.o $(LIB)
-	$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB) $(TEST_SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIB) $(LIBS) $(TESTLIBS)
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIB) $(LIBS) $(TESTLIBS)
 
 $(BUILD)/tests/integration/%: tests/integration/%.c $(LIB) $(TEST_SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIB) $(LIBS) $(TESTLIBS)
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIB) $(LIBS) $(TESTLIBS)
 
 # Samples are built without sanitizers: they are the targets, not the code under test.
 $(BUILD)/samples/%: samples/linux/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g -pthread -o $@ $<
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g -pthread -o $@ $<
 
 $(BUILD)/bench/%: tests/bench/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $<
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $<
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -132,8 +143,27 @@ bench: all $(BENCH_BIN)
 report-preview: all
 	@scripts/report-preview.sh $(BUILD)
 
+# The man page, made from the help texts of the binary just built (scripts/manpage.sh).
+MAN := $(BUILD)/vmmap.1
+man: $(MAN)
+$(MAN): $(BIN) scripts/manpage.sh
+	$(Q)scripts/manpage.sh $(BIN) > $@.tmp && mv $@.tmp $@
+
+install: $(BIN) $(MAN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/vmmap
+	install -m 0644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man1/vmmap.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/vmmap $(DESTDIR)$(PREFIX)/share/man/man1/vmmap.1
+
 clean:
 	rm -rf build build-asan build-fuzz build-tsan
+
+# Everything `make test` leaves behind, about 1.6 GB: also the Windows build with its deps and
+# its Wine prefixes.
+clean-all: clean
+	rm -rf build-win
 
 # Windows cross-build (vmmap.exe) and the Wine tests live in their own makefile fragments.
 -include mk/*.mk

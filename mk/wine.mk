@@ -42,31 +42,31 @@ wine-samples: wine-tools $(WIN_SAMPLE_EXE) $(WIN_SAMPLE_DLL)
 
 $(WIN_BUILD)/samples/obj/%.c.o: samples/windows/%.c
 	@mkdir -p $(dir $@)
-	$(MINGW_CC) -std=c11 -Wstrict-prototypes $(WIN_SAMPLE_FLAGS) -c $< -o $@
+	$(Q)$(MINGW_CC) -std=c11 -Wstrict-prototypes $(WIN_SAMPLE_FLAGS) -c $< -o $@
 
 $(WIN_BUILD)/samples/obj/%.cpp.o: samples/windows/%.cpp
 	@mkdir -p $(dir $@)
-	$(MINGW_CXX) -std=c++17 $(filter-out -Wstrict-prototypes,$(WIN_SAMPLE_FLAGS)) -c $< -o $@
+	$(Q)$(MINGW_CXX) -std=c++17 $(filter-out -Wstrict-prototypes,$(WIN_SAMPLE_FLAGS)) -c $< -o $@
 
 # Statically linked (libgcc, libstdc++, winpthread): only Windows' own DLLs at run time.
 $(WIN_SAMPLE_EXE): $(WIN_SAMPLE_OBJ)
 	@mkdir -p $(dir $@)
-	$(MINGW_CXX) -static -s -o $@ $^ $(WIN_SAMPLE_LIBS)
+	$(Q)$(MINGW_CXX) -static -s -o $@ $^ $(WIN_SAMPLE_LIBS)
 
 $(WIN_SAMPLE_DLL): samples/windows/dll/sample_heapdll.c
 	@mkdir -p $(dir $@)
-	$(MINGW_CC) -std=c11 -Wstrict-prototypes $(WIN_SAMPLE_FLAGS) -shared -static-libgcc -s -o $@ $<
+	$(Q)$(MINGW_CC) -std=c11 -Wstrict-prototypes $(WIN_SAMPLE_FLAGS) -shared -static-libgcc -s -o $@ $<
 
 $(WINE_TEST_BIN): tests/wine/test_wine_sample.c $(LIB) $(TEST_SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIB) $(LIBS) $(TESTLIBS)
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIB) $(LIBS) $(TESTLIBS)
 
 test-wine: wine-tools
 	@test -n "$(WINE64)" && test -x "$(WINE64)" && test -n "$(WINESERVER)" || { \
 	    echo "vmmap: error: 64-bit Wine is not installed (no wine64 on PATH nor /usr/lib/wine/wine64, or no wineserver)" >&2; \
 	    echo "vmmap: hint: apt-get install wine64 wine (or: make deps)" >&2; \
 	    exit 1; }
-	@$(MAKE) --no-print-directory $(WIN_SAMPLE_EXE) $(WIN_SAMPLE_DLL) $(BIN) $(WINE_TEST_BIN) $(WINE_EXTRA_PREREQS)
+	@$(MAKE) -s --no-print-directory $(WIN_SAMPLE_EXE) $(WIN_SAMPLE_DLL) $(BIN) $(WINE_TEST_BIN) $(WINE_EXTRA_PREREQS)
 	@$(MAKE) --no-print-directory windows || { \
 	    echo "vmmap: error: \`make windows\` failed: the Wine test needs $(WIN_BUILD)/vmmap.exe" >&2; exit 1; }
 	@mkdir -p $(WIN_BUILD)

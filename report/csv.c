@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../vmmap/util/atomic_file.h"
+#include "../vmmap/util/progress.h"
 #include "tabular.h"
 
 /* VMMap's column orders; Pss and Swap (Linux) come last so positional scripts keep working. */
@@ -140,8 +141,10 @@ static void details(FILE *out, const vm_snapshot *s, bool linux_cols)
     csv_table t = {detail_cols, NCOLS(detail_cols), linux_cols};
     vm_tab_row r;
     header(out, &t);
+    vm_progress_phase("writing the allocations", s->nregions);
     for (size_t i = 0; i < s->nregions; i++) {
         const vm_region *reg = &s->regions[i];
+        vm_progress_step(i);
         vm_tab_region_row(s, reg, &r);
         row(out, &t, &r);
         for (size_t j = 0; j < reg->nblocks; j++) {

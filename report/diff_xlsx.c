@@ -169,6 +169,15 @@ static void delta_row(xw_book *b, signed_formats *sf, lxw_worksheet *ws, uint32_
     }
 }
 
+/* A numeric header with its column as wide as the title needs (bold text is about a tenth wider
+ * than the width unit, which is one digit of the default font), never narrower than a size. */
+static void summary_header(xw_book *b, lxw_worksheet *ws, uint32_t row, uint16_t col, const char *title)
+{
+    double width = (double)strlen(title) * 1.15 + 2;
+    xw_check(b, worksheet_set_column(ws, col, col, width < 13 ? 13 : width, NULL));
+    xw_header(b, ws, row, col, title, true);
+}
+
 static void summary_sheet(xw_book *b, const vm_diff *d, const vm_diff_filter *f)
 {
     signed_formats sf = {{0}, workbook_add_format(b->wb)};
@@ -179,8 +188,8 @@ static void summary_sheet(xw_book *b, const vm_diff *d, const vm_diff_filter *f)
         xw_check(b, LXW_ERROR_MEMORY_MALLOC_FAILED);
         return;
     }
+    xw_print_setup(b, ws, -1);
     xw_check(b, worksheet_set_column(ws, 0, 0, 16, NULL));
-    xw_check(b, worksheet_set_column(ws, 1, 3 + VM_DCOL_COUNT, 13, NULL));
     xw_check(b, worksheet_write_string(ws, 0, 0, "Changes between two snapshots", b->title));
     uint32_t row = write_side(b, ws, 2, "Old", &d->before);
     row = write_side(b, ws, row, "New", &d->after);
@@ -188,12 +197,12 @@ static void summary_sheet(xw_book *b, const vm_diff *d, const vm_diff_filter *f)
         xw_text_as(b, ws, row++, 1, d->warning, b->note);
     row++;
     xw_header(b, ws, row, 0, "Type", false);
-    xw_header(b, ws, row, 1, "Committed (old)", true);
-    xw_header(b, ws, row, 2, "Committed (new)", true);
+    summary_header(b, ws, row, 1, "Committed (old)");
+    summary_header(b, ws, row, 2, "Committed (new)");
     char title[64];
     for (int c = 0; c < VM_DCOL_COUNT; c++) {
         snprintf(title, sizeof title, "%s change", vm_diff_col_title((vm_diff_col)c));
-        xw_header(b, ws, row, (uint16_t)(3 + c), title, true);
+        summary_header(b, ws, row, (uint16_t)(3 + c), title);
     }
     for (int k = 0; k < VM_KIND_COUNT; k++)
         if (vm_diff_kind_shown(f, (vm_kind)k))

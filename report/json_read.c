@@ -807,8 +807,22 @@ static bool read_heap_link(reader *rd, const cJSON *e, const vm_snapshot *s, vm_
     return ok;
 }
 
+/* "shared": optional boolean; absent: unknown (or, in a Linux snapshot, private unless mapped). */
+static bool read_sharing(reader *rd, const cJSON *e, vm_block *b)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, "shared");
+    if (!v)
+        return true;
+    if (!cJSON_IsBool(v))
+        return fail_at(rd, "shared", "expected true or false, found %s", json_type_name(v));
+    b->sharing = cJSON_IsTrue(v) ? VM_SHARING_SHARED : VM_SHARING_PRIVATE;
+    return true;
+}
+
 static bool read_block_links(reader *rd, const cJSON *e, const vm_snapshot *s, vm_block *b)
 {
+    if (!read_sharing(rd, e, b))
+        return false;
     if (!read_heap_link(rd, e, s, b) || !get_u64(rd, e, "thread", F_NULLABLE, &b->thread_id, NULL) ||
         !get_index(rd, e, "module", F_NULLABLE, &b->module))
         return false;

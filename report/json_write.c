@@ -224,6 +224,10 @@ static cJSON *block_json(const void *item, bool *ok)
     put(o, "state", cJSON_CreateString(vm_state_name(b->state)), ok);
     put(o, "protection", json_prot(b->protection), ok);
     put(o, "memtype", cJSON_CreateString(vm_memtype_name(b->memtype)), ok);
+    /* Only where it says something: a Linux mapped block ('p' or 's'), or a shared one of another
+     * memtype.  Private and image blocks of a Linux snapshot are private (snapshot-format.md). */
+    if (b->sharing == VM_SHARING_SHARED || (b->sharing == VM_SHARING_PRIVATE && b->memtype == VM_MEMTYPE_MAPPED))
+        put(o, "shared", cJSON_CreateBool(b->sharing == VM_SHARING_SHARED), ok);
     put(o, "type", cJSON_CreateString(vm_kind_name(b->kind)), ok);
     put_counters(o, &b->counters, ok);
     put_block_links(o, b, ok);

@@ -14,6 +14,7 @@
 typedef struct vm_text_options {
     bool color;         /* ANSI colour on the Type cells */
     bool linux_columns; /* always show Pss and Swap (otherwise: when some block knows them) */
+    size_t width;       /* fit the table in this many columns (a terminal's); 0: full rows */
 } vm_text_options;
 
 typedef enum vm_sort {
@@ -31,6 +32,7 @@ typedef struct vm_detail_options {
     bool regions_only;   /* no block rows */
     bool warnings;       /* print the snapshot's warnings instead of regions */
     bool color;
+    size_t width;        /* fit the rows in this many columns (a terminal's); 0: full rows */
 } vm_detail_options;
 
 /* Header block (process, source, counts, warnings) and the table by type, VMMap's order, then
@@ -68,6 +70,10 @@ typedef struct vm_trow {
     size_t n;
 } vm_trow;
 
+/* --human: size cells as "1.2 G", "340 M" (vm_format_kb_short) instead of "1,234,567 K", in every
+ * text view from now on.  A display setting of the process, as a locale is. */
+void vm_text_set_human(bool on);
+
 void vm_trow_reset(vm_trow *r);
 void vm_trow_text(vm_trow *r, const char *s); /* NULL prints as "" */
 char *vm_trow_scratch(vm_trow *r);            /* next cell's own buffer (VM_TEXT_CELL bytes) */
@@ -86,6 +92,23 @@ typedef struct vm_ttable vm_ttable;
 vm_ttable *vm_ttable_new(const vm_trow *titles, uint32_t right_aligned, int color_col);
 bool vm_ttable_add(vm_ttable *t, const vm_trow *row, int kind); /* kind -1: no colour */
 void vm_ttable_print(const vm_ttable *t, FILE *out, bool color);
+
+/* Fitting a table in a terminal's width: columns are dropped in drop order (titles, NULL-ended)
+ * until the rest fits with room for the clip column (Details), which is then cut with an
+ * ellipsis.  width 0 prints every column in full, as vm_ttable_print. */
+typedef struct vm_ttable_fit {
+    size_t width;
+    const char *const *drop; /* titles, least wanted first */
+    const char *clip;        /* title of the column cut to fit, or NULL */
+} vm_ttable_fit;
+
+/* Prints the table fitted (as a last resort the size cells in --human's units); what the fit did
+ * goes to dropped ("hidden Locked WS, Shared WS; sizes abbreviated"), "" when nothing. */
+void vm_ttable_print_fit(const vm_ttable *t, FILE *out, bool color, const vm_ttable_fit *fit, char *dropped,
+                         size_t len);
+/* The note that tells what the fit did, "(to fit 80 columns: hidden ...; --wide shows
+ * everything)" in lines of at most width; nothing when it did nothing. */
+void vm_text_fit_note(FILE *out, const char *dropped, size_t width);
 void vm_ttable_free(vm_ttable *t);
 
 #endif

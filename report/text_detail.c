@@ -81,9 +81,12 @@ static region_key *ordered_regions(const vm_snapshot *s, const vm_detail_options
     *oom = keys == NULL;
     if (!keys)
         return NULL;
+    /* A view sorted by size would open with the Free gaps (a 64-bit space is mostly Free):
+     * they are left out unless --type free asks for them. */
+    bool skip_free = opt->sort != VM_SORT_ADDRESS && !(opt->kinds & (1u << VM_KIND_FREE));
     for (size_t i = 0; i < s->nregions; i++) {
         const vm_region *r = &s->regions[i];
-        if (!region_selected(r, opt))
+        if (!region_selected(r, opt) || (skip_free && r->kind == VM_KIND_FREE))
             continue;
         keys[(*n)++] = (region_key){sort_key(r, opt->sort), r->address, i};
     }
@@ -102,15 +105,38 @@ static void address_cell(vm_trow *r, uint64_t address, int bits, bool indent)
     vm_trow_text(r, buf);
 }
 
-/* Free space has no protection worth showing (VMMap leaves it blank). */
-static void prot_cell(vm_trow *r, vm_kind kind, uint32_t prot)
+/* 'p' or 's' as pmap prints it, 0 when the source did not say.  A Linux snapshot records it for
+ * mapped blocks; its private and image blocks are private (docs/snapshot-format.md). */
+static char sharing_letter(const vm_snapshot *s, const vm_block *b)
+{
+    if (b->sharing == VM_SHARING_SHARED)
+        return 's';
+    if (b->sharing == VM_SHARING_PRIVATE)
+        return 'p';
+    bool linux_source = s->source && strcmp(s->source, "live-linux") == 0;
+    return linux_source && (b->memtype == VM_MEMTYPE_PRIVATE || b->memtype == VM_MEMTYPE_IMAGE) ? 'p' : 0;
+}
+
+/* pmap's "rw-p": read, write (copy-on-write is writing too), execute, private or shared. */
+static void pmap_protection(uint32_t prot, char sharing, char *buf, size_t len)
+{
+    snprintf(buf, len, "%c%c%c%c", prot & VM_PROT_READ ? 'r' : '-',
+             prot & (VM_PROT_WRITE | VM_PROT_COPY) ? 'w' : '-', prot & VM_PROT_EXEC ? 'x' : '-', sharing);
+}
+
+/* Free space has no protection worth showing (VMMap leaves it blank).  Where the source knows
+ * private from shared (Linux), the protection reads as pmap prints it; elsewhere in VMMap's words. */
+static void prot_cell(vm_trow *r, vm_kind kind, uint32_t prot, char sharing)
 {
     char *buf = vm_trow_scratch(r);
     if (kind == VM_KIND_FREE) {
         vm_trow_text(r, "");
         return;
     }
-    vm_prot_format(prot, buf, VM_TEXT_CELL);
+    if (sharing && !(prot & (VM_PROT_GUARD | VM_PROT_NOCACHE | VM_PROT_WCOMBINE))) /* pmap has no word for those */
+        pmap_protection(prot, sharing, buf, VM_TEXT_CELL);
+    else
+        vm_prot_format(prot, buf, VM_TEXT_CELL);
     vm_trow_text(r, buf);
 }
 
@@ -134,45 +160,47 @@ static void title_cells(vm_trow *r, bool linux_cols)
         vm_trow_text(r, after[i]);
 }
 
-/* The protection shared by all blocks, or false. */
-static bool common_protection(const vm_region *reg, uint32_t *prot)
+/* The protection (and sharing) shared by all blocks, or false. */
+static bool common_protection(const vm_snapshot *s, const vm_region *reg, uint32_t *prot, char *sharing)
 {
     if (reg->nblocks == 0)
         return false;
     *prot = reg->blocks[0].protection;
+    *sharing = sharing_letter(s, &reg->blocks[0]);
     for (size_t i = 1; i < reg->nblocks; i++)
-        if (reg->blocks[i].protection != *prot)
+        if (reg->blocks[i].protection != *prot || sharing_letter(s, &reg->blocks[i]) != *sharing)
             return false;
     return true;
 }
 
-static void region_cells(vm_trow *r, const vm_region *reg, int bits, bool linux_cols)
+static void region_cells(vm_trow *r, const vm_snapshot *s, const vm_region *reg, bool linux_cols)
 {
     vm_summary_row sum;
     uint32_t prot;
+    char sharing;
     region_sum(reg, &sum);
     vm_trow_reset(r);
-    address_cell(r, reg->address, bits, false);
+    address_cell(r, reg->address, s->process.bits, false);
     vm_trow_text(r, vm_kind_name(reg->kind));
     vm_trow_kb(r, reg->size);
     counter_cells(r, reg->kind, &sum.counters, linux_cols);
     vm_trow_count(r, reg->nblocks);
-    if (common_protection(reg, &prot))
-        prot_cell(r, reg->kind, prot);
+    if (common_protection(s, reg, &prot, &sharing))
+        prot_cell(r, reg->kind, prot, sharing);
     else
         vm_trow_text(r, "");
     vm_trow_text(r, reg->details);
 }
 
-static void block_cells(vm_trow *r, const vm_block *b, int bits, bool linux_cols)
+static void block_cells(vm_trow *r, const vm_snapshot *s, const vm_block *b, bool linux_cols)
 {
     vm_trow_reset(r);
-    address_cell(r, b->address, bits, true);
+    address_cell(r, b->address, s->process.bits, true);
     vm_trow_text(r, vm_kind_name(b->kind));
     vm_trow_kb(r, b->size);
     counter_cells(r, b->kind, &b->counters, linux_cols);
     vm_trow_text(r, "");
-    prot_cell(r, b->kind, b->protection);
+    prot_cell(r, b->kind, b->protection, sharing_letter(s, b));
     vm_trow_text(r, b->details);
 }
 
@@ -191,16 +219,16 @@ static bool block_rows_needed(const vm_region *reg)
              same_text(b->details, reg->details));
 }
 
-static bool add_region(vm_ttable *t, vm_trow *row, const vm_region *reg, int bits, bool linux_cols,
+static bool add_region(vm_ttable *t, vm_trow *row, const vm_snapshot *s, const vm_region *reg, bool linux_cols,
                        bool regions_only)
 {
-    region_cells(row, reg, bits, linux_cols);
+    region_cells(row, s, reg, linux_cols);
     if (!vm_ttable_add(t, row, reg->kind))
         return false;
     if (regions_only || !block_rows_needed(reg))
         return true;
     for (size_t i = 0; i < reg->nblocks; i++) {
-        block_cells(row, &reg->blocks[i], bits, linux_cols);
+        block_cells(row, s, &reg->blocks[i], linux_cols);
         if (!vm_ttable_add(t, row, reg->blocks[i].kind))
             return false;
     }
@@ -328,14 +356,17 @@ static const vm_block *find_block(const vm_region *r, uint64_t a)
 
 static void explain_block(FILE *out, const vm_snapshot *s, const vm_block *b, uint64_t a)
 {
-    char range[128], prot[64], state[128];
+    char range[128], prot[64], pmap[8] = "", state[160];
     int bits = s->process.bits;
     format_range(b->address, b->size, bits, range, sizeof range);
     fprintf(out, "  %-11s %s, offset +0x%llx\n", "Block:", range,
             (unsigned long long)(a - b->address));
     vm_prot_format(b->protection, prot, sizeof prot);
-    snprintf(state, sizeof state, "%s, %s, %s", vm_state_name(b->state), prot,
-             vm_memtype_name(b->memtype));
+    char sharing = sharing_letter(s, b);
+    if (sharing)
+        pmap_protection(b->protection, sharing, pmap, sizeof pmap);
+    snprintf(state, sizeof state, "%s, %s%s%s%s, %s", vm_state_name(b->state), prot, pmap[0] ? " (" : "", pmap,
+             pmap[0] ? ")" : "", vm_memtype_name(b->memtype));
     line(out, "State:", state);
     line(out, "Type:", vm_kind_name(b->kind));
     line(out, "Details:", b->details);
@@ -431,6 +462,19 @@ static int print_warnings(FILE *out, const vm_snapshot *s)
     return 0;
 }
 
+/* What a narrow terminal gives up first; Address, Type, Size, Committed, Private WS and Details
+ * stay (Details cut with an ellipsis). */
+static const char *const detail_drop[] = {"Locked WS", "Shared WS", "Shareable WS", "Swap", "Blocks", "Pss",
+                                          "Private", "Protection", "Total WS", NULL};
+
+static void print_table(FILE *out, const vm_ttable *t, const vm_detail_options *opt)
+{
+    char dropped[256];
+    vm_ttable_fit fit = {opt->width, detail_drop, "Details"};
+    vm_ttable_print_fit(t, out, opt->color, &fit, dropped, sizeof dropped);
+    vm_text_fit_note(out, dropped, opt->width);
+}
+
 static int print_address(FILE *out, const vm_snapshot *s, const vm_detail_options *opt)
 {
     const vm_region *r = find_region(s, opt->address);
@@ -439,9 +483,9 @@ static int print_address(FILE *out, const vm_snapshot *s, const vm_detail_option
     bool linux_cols = vm_text_linux_columns(s, false);
     vm_trow row;
     vm_ttable *t = new_table(&row, linux_cols);
-    bool ok = t && add_region(t, &row, r, s->process.bits, linux_cols, opt->regions_only);
+    bool ok = t && add_region(t, &row, s, r, linux_cols, opt->regions_only);
     if (ok)
-        vm_ttable_print(t, out, opt->color);
+        print_table(out, t, opt);
     vm_ttable_free(t);
     if (!ok)
         return -1;
@@ -458,10 +502,12 @@ static int print_regions(FILE *out, const vm_snapshot *s, const vm_detail_option
     vm_ttable *t = oom ? NULL : new_table(&row, linux_cols);
     bool ok = t != NULL;
     for (size_t i = 0; ok && i < n; i++)
-        ok = add_region(t, &row, &s->regions[keys[i].index], s->process.bits, linux_cols,
+        ok = add_region(t, &row, s, &s->regions[keys[i].index], linux_cols,
                         opt->regions_only);
     if (ok)
-        vm_ttable_print(t, out, opt->color);
+        print_table(out, t, opt);
+    if (ok && opt->sort != VM_SORT_ADDRESS && !(opt->kinds & (1u << VM_KIND_FREE)))
+        fputs("(Free gaps are left out of a sorted view; --type free shows them)\n", out);
     vm_ttable_free(t);
     free(keys);
     return ok ? 0 : -1;

@@ -26,10 +26,20 @@ char *vm_trow_scratch(vm_trow *r)
     return r->scratch[r->n < VM_TEXT_MAXCOLS ? r->n : VM_TEXT_MAXCOLS];
 }
 
+static bool human_units;
+
+void vm_text_set_human(bool on)
+{
+    human_units = on;
+}
+
 void vm_trow_kb(vm_trow *r, uint64_t bytes)
 {
     char *buf = vm_trow_scratch(r);
-    vm_format_kb(bytes, buf, VM_TEXT_CELL);
+    if (human_units)
+        vm_format_kb_short(bytes, buf, VM_TEXT_CELL);
+    else
+        vm_format_kb(bytes, buf, VM_TEXT_CELL);
     vm_trow_text(r, buf);
 }
 
@@ -186,39 +196,102 @@ static void print_cell(FILE *out, const char *s, const char *color)
         fputs(s, out);
 }
 
+/* The columns as printed: which are shown, how wide, and which one is cut to fit. */
+typedef struct layout {
+    bool shown[VM_TEXT_MAXCOLS];
+    bool abbrev[VM_TEXT_MAXCOLS]; /* size cells "92,437,684,512 K" shown as "86 T" */
+    size_t width[VM_TEXT_MAXCOLS];
+    int clip;        /* column cut to width[clip] with an ellipsis, -1 none */
+    const char *ellipsis;
+} layout;
+
+/* A size cell ("1,234 K") in --human's units ("1.2 M"), in buf; other cells as they are. */
+static const char *abbreviated(const char *cell, char *buf, size_t len)
+{
+    size_t n = strlen(cell);
+    if (n < 3 || strcmp(cell + n - 2, " K") != 0)
+        return cell;
+    uint64_t kb = 0;
+    for (size_t i = 0; i + 2 < n; i++) {
+        if (cell[i] == ',')
+            continue;
+        if (cell[i] < '0' || cell[i] > '9' || kb > UINT64_MAX / 10 / 1024)
+            return cell;
+        kb = kb * 10 + (uint64_t)(cell[i] - '0');
+    }
+    vm_format_kb_short(kb * 1024, buf, len);
+    return buf;
+}
+
+/* The byte length of the first w code points of s. */
+static size_t prefix_bytes(const char *s, size_t w)
+{
+    size_t i = 0;
+    for (size_t n = 0; s[i]; i++) {
+        if (((unsigned char)s[i] & 0xc0) != 0x80 && n++ == w)
+            break;
+    }
+    return i;
+}
+
+static void print_clipped(FILE *out, const char *s, size_t w, const char *ellipsis)
+{
+    if (text_width(s) <= w) {
+        fputs(s, out);
+        return;
+    }
+    size_t keep = w > text_width(ellipsis) ? w - text_width(ellipsis) : 0;
+    fwrite(s, 1, prefix_bytes(s, keep), out);
+    fputs(ellipsis, out);
+}
+
 /* One row; padding stops after the last non-empty cell so lines carry no trailing blanks. */
-static void print_row(const vm_ttable *t, FILE *out, const char *const *cells, const char *color)
+static void print_row(const vm_ttable *t, const layout *lay, FILE *out, const char *const *cells, const char *color)
 {
     size_t last = 0;
     for (size_t c = 0; c < t->ncols; c++)
-        if (*cells[c])
+        if (lay->shown[c] && *cells[c])
             last = c;
+    bool first = true;
+    char shorter[VM_UNITS_BUFSZ];
     for (size_t c = 0; c <= last; c++) {
-        size_t gap = t->width[c] - text_width(cells[c]);
+        if (!lay->shown[c])
+            continue;
+        const char *text = lay->abbrev[c] ? abbreviated(cells[c], shorter, sizeof shorter) : cells[c];
+        size_t w = text_width(text);
+        size_t gap = lay->width[c] > w ? lay->width[c] - w : 0;
         bool right = (t->right >> c) & 1u;
-        if (c)
+        if (!first)
             fputs("  ", out);
+        first = false;
         if (right)
             pad(out, gap);
-        print_cell(out, cells[c], (int)c == t->color_col ? color : NULL);
+        if ((int)c == lay->clip)
+            print_clipped(out, text, lay->width[c], lay->ellipsis);
+        else
+            print_cell(out, text, (int)c == t->color_col ? color : NULL);
         if (!right && c < last)
             pad(out, gap);
     }
     fputc('\n', out);
 }
 
-static void print_rule(const vm_ttable *t, FILE *out)
+static void print_rule(const vm_ttable *t, const layout *lay, FILE *out)
 {
+    bool first = true;
     for (size_t c = 0; c < t->ncols; c++) {
-        if (c)
+        if (!lay->shown[c])
+            continue;
+        if (!first)
             fputs("  ", out);
-        for (size_t i = 0; i < t->width[c]; i++)
+        first = false;
+        for (size_t i = 0; i < lay->width[c]; i++)
             fputc('-', out);
     }
     fputc('\n', out);
 }
 
-void vm_ttable_print(const vm_ttable *t, FILE *out, bool color)
+static void print_laid_out(const vm_ttable *t, const layout *lay, FILE *out, bool color)
 {
     const char *p = t->text;
     const char *cells[VM_TEXT_MAXCOLS];
@@ -228,10 +301,185 @@ void vm_ttable_print(const vm_ttable *t, FILE *out, bool color)
             p += strlen(p) + 1;
         }
         int kind = t->kinds[r];
-        print_row(t, out, cells, color && kind >= 0 ? vm_text_kind_color((vm_kind)kind) : NULL);
+        print_row(t, lay, out, cells, color && kind >= 0 ? vm_text_kind_color((vm_kind)kind) : NULL);
         if (r == 0)
-            print_rule(t, out);
+            print_rule(t, lay, out);
     }
+}
+
+static void full_layout(const vm_ttable *t, layout *lay)
+{
+    memset(lay, 0, sizeof *lay);
+    for (size_t c = 0; c < t->ncols; c++) {
+        lay->shown[c] = true;
+        lay->width[c] = t->width[c];
+    }
+    lay->clip = -1;
+}
+
+void vm_ttable_print(const vm_ttable *t, FILE *out, bool color)
+{
+    layout lay;
+    full_layout(t, &lay);
+    print_laid_out(t, &lay, out, color);
+}
+
+/* ---- fitting a terminal ---------------------------------------------------------------------- */
+
+/* The clip column keeps at least this much before other columns are dropped for it. */
+#define CLIP_ROOM 40
+#define CLIP_MIN 4 /* three characters and the ellipsis */
+
+static int column_titled(const vm_ttable *t, const char *title)
+{
+    const char *p = t->text; /* row 0: the titles */
+    for (size_t c = 0; c < t->ncols; c++, p += strlen(p) + 1)
+        if (title && strcmp(p, title) == 0)
+            return (int)c;
+    return -1;
+}
+
+/* Width of the shown columns other than skip, with the gaps between all shown ones. */
+static size_t shown_width(const vm_ttable *t, const layout *lay, int skip)
+{
+    size_t w = 0, n = 0;
+    for (size_t c = 0; c < t->ncols; c++)
+        if (lay->shown[c]) {
+            w += (int)c == skip ? 0 : lay->width[c];
+            n++;
+        }
+    return w + (n ? 2 * (n - 1) : 0);
+}
+
+/* "…" where the terminal speaks UTF-8 (the locale says so), "..." elsewhere. */
+static const char *ellipsis_for_locale(void)
+{
+    static const char *const vars[] = {"LC_ALL", "LC_CTYPE", "LANG"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v)
+            return strstr(v, "UTF-8") || strstr(v, "utf-8") || strstr(v, "UTF8") || strstr(v, "utf8") ? "\u2026"
+                                                                                                  : "...";
+    }
+    return "...";
+}
+
+static void append_title(char *dropped, size_t len, const char *title)
+{
+    size_t used = strlen(dropped);
+    snprintf(dropped + used, len - used, "%s%s", used ? ", " : "hidden ", title);
+}
+
+
+/* Abbreviates the size columns, shown or not, and sets their widths from the shorter cells. */
+static void abbreviate_sizes(const vm_ttable *t, layout *lay)
+{
+    char buf[VM_UNITS_BUFSZ];
+    for (size_t c = 0; c < t->ncols; c++)
+        if ((t->right >> c) & 1u) {
+            lay->abbrev[c] = true;
+            lay->width[c] = 0;
+        }
+    const char *p = t->text;
+    for (size_t r = 0; r < t->nrows; r++)
+        for (size_t c = 0; c < t->ncols; c++, p += strlen(p) + 1)
+            if (lay->abbrev[c]) {
+                size_t w = text_width(abbreviated(p, buf, sizeof buf));
+                if (w > lay->width[c])
+                    lay->width[c] = w;
+            }
+}
+
+/* Hides columns in drop order until the rest fits with room for the clip column. */
+static void drop_columns(const vm_ttable *t, layout *lay, const vm_ttable_fit *fit, int clip, size_t room)
+{
+    for (size_t i = 0; fit->drop && fit->drop[i] && shown_width(t, lay, clip) + room > fit->width; i++) {
+        int c = column_titled(t, fit->drop[i]);
+        if (c >= 0)
+            lay->shown[c] = false;
+    }
+}
+
+/* After abbreviating, shows again the most wanted of the hidden columns that now fit. */
+static void show_again(const vm_ttable *t, layout *lay, const vm_ttable_fit *fit, int clip, size_t room)
+{
+    size_t n = 0;
+    while (fit->drop && fit->drop[n])
+        n++;
+    for (size_t i = n; i-- > 0;) {
+        int c = column_titled(t, fit->drop[i]);
+        if (c < 0 || lay->shown[c])
+            continue;
+        lay->shown[c] = true;
+        if (shown_width(t, lay, clip) + room > fit->width)
+            lay->shown[c] = false;
+    }
+}
+
+void vm_ttable_print_fit(const vm_ttable *t, FILE *out, bool color, const vm_ttable_fit *fit, char *dropped,
+                         size_t len)
+{
+    layout lay;
+    full_layout(t, &lay);
+    if (len)
+        dropped[0] = '\0';
+    if (!fit || fit->width == 0 || shown_width(t, &lay, -1) <= fit->width) {
+        print_laid_out(t, &lay, out, color);
+        return;
+    }
+    int clip = column_titled(t, fit->clip);
+    size_t room = clip >= 0 ? (t->width[clip] < CLIP_ROOM ? t->width[clip] : CLIP_ROOM) : 0;
+    drop_columns(t, &lay, fit, clip, room);
+    /* Still too wide for what is kept: the sizes in short units (Free's alone takes 17
+     * characters), and then what fits again of what was hidden. */
+    bool abbreviated_sizes = shown_width(t, &lay, clip) + room > fit->width;
+    if (abbreviated_sizes) {
+        abbreviate_sizes(t, &lay);
+        show_again(t, &lay, fit, clip, room);
+    }
+    for (size_t i = 0; fit->drop && fit->drop[i]; i++) {
+        int c = column_titled(t, fit->drop[i]);
+        if (c >= 0 && !lay.shown[c])
+            append_title(dropped, len, fit->drop[i]);
+    }
+    if (abbreviated_sizes) {
+        size_t used = strlen(dropped);
+        snprintf(dropped + used, len - used, "%ssizes abbreviated", used ? "; " : "");
+    }
+    if (clip >= 0) {
+        size_t rest = shown_width(t, &lay, clip);
+        if (rest + t->width[clip] > fit->width && rest + CLIP_MIN <= fit->width) {
+            lay.width[clip] = fit->width - rest;
+            lay.clip = clip;
+            lay.ellipsis = ellipsis_for_locale();
+        }
+    }
+    print_laid_out(t, &lay, out, color);
+}
+
+/* The note, broken into lines of at most width columns (at spaces). */
+void vm_text_fit_note(FILE *out, const char *dropped, size_t width)
+{
+    if (!dropped || !*dropped)
+        return;
+    char note[512];
+    snprintf(note, sizeof note, "(to fit %zu columns: %s; --wide shows everything)", width, dropped);
+    size_t col = 0;
+    for (const char *p = note; *p;) {
+        size_t word = strcspn(p, " ");
+        if (col && width && col + 1 + word > width) {
+            fputc('\n', out);
+            col = 0;
+        } else if (col) {
+            fputc(' ', out);
+            col++;
+        }
+        fwrite(p, 1, word, out);
+        col += word;
+        p += word;
+        p += strspn(p, " ");
+    }
+    fputc('\n', out);
 }
 
 void vm_ttable_free(vm_ttable *t)
@@ -358,13 +606,40 @@ fail:
     return NULL;
 }
 
+/* Committed beside resident: on Linux they differ most (a python with 41 threads: 345 MB
+ * committed, 14 MB resident), because reserved-and-accountable memory such as untouched thread
+ * stacks counts as committed.  Said where the totals are read first. */
+static void print_memory(FILE *out, const vm_snapshot *s)
+{
+    vm_summary sum;
+    vm_summary_compute(s, &sum);
+    const vm_counters *c = &sum.total.counters;
+    char committed[VM_UNITS_BUFSZ], resident[VM_UNITS_BUFSZ];
+    bool has_c = c->known & (1u << VM_C_COMMITTED), has_r = c->known & (1u << VM_C_TOTAL_WS);
+    if (human_units) {
+        vm_format_kb_short(c->v[VM_C_COMMITTED], committed, sizeof committed);
+        vm_format_kb_short(c->v[VM_C_TOTAL_WS], resident, sizeof resident);
+    } else {
+        vm_format_kb(c->v[VM_C_COMMITTED], committed, sizeof committed);
+        vm_format_kb(c->v[VM_C_TOTAL_WS], resident, sizeof resident);
+    }
+    fprintf(out, "%-11s%s committed, %s resident (Total WS)\n", "Memory:", has_c ? committed : "?",
+            has_r ? resident : "?");
+    if (s->source && strcmp(s->source, "live-linux") == 0)
+        fprintf(out, "%-11s%s\n", "", "(Linux: committed counts untouched reservations, e.g. thread stacks)");
+}
+
+static const char *const summary_drop[] = {"Locked WS", "Shared WS", "Shareable WS", "Swap", "Largest", "Blocks",
+                                           "Pss", "Private", "Total WS", NULL};
+
 void vm_text_summary(FILE *out, const vm_snapshot *s, const vm_text_options *opt)
 {
-    static const vm_text_options defaults = {false, false};
+    static const vm_text_options defaults = {false, false, 0};
     if (!opt)
         opt = &defaults;
     print_process(out, s);
     print_sizes_and_counts(out, s);
+    print_memory(out, s);
     fputc('\n', out);
 
     vm_ttable *t = summary_table(s, vm_text_linux_columns(s, opt->linux_columns));
@@ -372,6 +647,9 @@ void vm_text_summary(FILE *out, const vm_snapshot *s, const vm_text_options *opt
         fputs("(out of memory)\n", out);
         return;
     }
-    vm_ttable_print(t, out, opt->color);
+    char dropped[256];
+    vm_ttable_fit fit = {opt->width, summary_drop, NULL};
+    vm_ttable_print_fit(t, out, opt->color, &fit, dropped, sizeof dropped);
+    vm_text_fit_note(out, dropped, opt->width);
     vm_ttable_free(t);
 }

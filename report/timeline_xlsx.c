@@ -21,7 +21,9 @@
 /* One column of a timeline sheet. */
 typedef struct tl_col {
     char title[96];
-    int tint;               /* a vm_kind or XW_PLAIN: row tint and chart colour */
+    int tint;               /* a vm_kind or XW_PLAIN: row tint */
+    uint32_t line;          /* the chart line's colour (0xRRGGBB); 0: the chart's own */
+    uint8_t dash;           /* lxw_chart_line_dash_type, when colours repeat */
     bool bytes;             /* committed bytes (K) or a count */
     bool charted;
     const vm_growth *growth;
@@ -159,8 +161,8 @@ static void add_series(tl_sheet *t, lxw_chart *chart, size_t i, size_t n)
     chart_series_set_categories(s, t->name, 1, 2, (lxw_row_t)n, 2);
     chart_series_set_values(s, t->name, 1, c, (lxw_row_t)n, c);
     chart_series_set_name_range(s, t->name, 0, c);
-    if (t->cols[i].tint != XW_PLAIN) {
-        lxw_chart_line line = {.color = xw_kind_colours[t->cols[i].tint].strong, .width = 2.25};
+    if (t->cols[i].line) {
+        lxw_chart_line line = {.color = t->cols[i].line, .width = 2.25, .dash_type = t->cols[i].dash};
         chart_series_set_line(s, &line);
     }
 }
@@ -217,6 +219,7 @@ static void series_sheet(tl_sheet *t, const char *title)
         return;
     }
     write_header(t);
+    xw_print_setup(t->b, t->ws, 0);
     write_rows(t);
     uint32_t row = write_growth(t, (uint32_t)t->tl->nrows + 2);
     insert_chart(t, row, title);
@@ -232,12 +235,29 @@ static size_t type_columns(const vm_timeline *tl, tl_col *cols)
         tl_col *c = &cols[n++];
         snprintf(c->title, sizeof c->title, "%s", vm_timeline_series_name(k));
         c->tint = k < VM_KIND_COUNT ? k : XW_PLAIN;
+        c->line = k < VM_KIND_COUNT ? xw_kind_colours[k].strong : 0;
         c->bytes = k != VM_TL_THREADS;
         c->growth = &tl->growth[k];
         c->series = k;
         c->charted = k < VM_KIND_COUNT && (c->growth->first > 0 || c->growth->last > 0 || c->growth->steps_up);
     }
     return n;
+}
+
+/* Heaps are one type, so their lines cannot take the type's colour: each heap its own, from a
+ * palette of colours told apart also when printed; its busy bytes in the same colour, dotted.
+ * Past the palette the colours repeat, dashed. */
+static const uint32_t heap_palette[] = {
+    0xD32F2F, 0x1976D2, 0x388E3C, 0xF57C00, 0x7B1FA2, 0x00838F,
+    0xC2185B, 0x5D4037, 0x455A64, 0x9E9D24, 0x512DA8, 0x00695C,
+};
+#define NPALETTE (sizeof heap_palette / sizeof heap_palette[0])
+
+static uint8_t heap_dash(size_t h, bool busy)
+{
+    static const uint8_t dashes[2][2] = {{LXW_CHART_LINE_DASH_SOLID, LXW_CHART_LINE_DASH_DASH},
+                                         {LXW_CHART_LINE_DASH_ROUND_DOT, LXW_CHART_LINE_DASH_LONG_DASH_DOT}};
+    return dashes[busy][(h / NPALETTE) % 2];
 }
 
 /* Each heap's committed memory, then the busy bytes of the heaps some sample walked; at most max
@@ -254,6 +274,8 @@ static size_t heap_columns(const vm_timeline *tl, tl_col *cols, size_t max)
             vm_timeline_heap_name(&tl->heaps[h], name, sizeof name);
             snprintf(c->title, sizeof c->title, "%s%s", name, busy ? " busy" : "");
             c->tint = VM_KIND_HEAP;
+            c->line = heap_palette[h % NPALETTE];
+            c->dash = heap_dash(h, busy);
             c->bytes = true;
             c->growth = busy ? &tl->heaps[h].busy_growth : &tl->heaps[h].growth;
             c->series = -1;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../vmmap/util/atomic_file.h"
+#include "../vmmap/util/progress.h"
 #include "../vmmap/version.h"
 #include "xlsx.h"
 #include "xlsx_common.h"
@@ -70,6 +71,7 @@ static int write_to(const char *tmp, const char *path, const char *title, const 
     if (xw_ok(b))
         body(b, ctx);
     errno = 0;
+    vm_progress_phase("compressing the workbook", 0); /* zipping the sheets: a second for 60k rows */
     lxw_error closed = workbook_close(b->wb); /* always frees the workbook */
     int sys = errno;
     int rc = 0;

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../vmmap/util/progress.h"
 #include "../vmmap/util/units.h"
 #include "xlsx_common.h"
 
@@ -24,6 +25,7 @@ static const char *const number_formats[XW_STYLE_COUNT] = {
     [XW_KB] = "#,##0 \"K\"",
     [XW_KB_FINE] = "#,##0.00 \"K\"",
     [XW_COUNT] = "#,##0",
+    [XW_ID] = "0",
     [XW_PERCENT] = "0.00 \"%\"",
 };
 
@@ -104,6 +106,9 @@ lxw_worksheet *xw_table_sheet(xw_book *b, const char *name, const xw_column *col
                               uint32_t filter_last_row)
 {
     b->sheet = name;
+    char phase[64];
+    snprintf(phase, sizeof phase, "%s sheet", name);
+    vm_progress_phase(phase, 0);
     lxw_worksheet *ws = workbook_add_worksheet(b->wb, name);
     if (!ws) {
         xw_check(b, LXW_ERROR_MEMORY_MALLOC_FAILED);
@@ -114,9 +119,19 @@ lxw_worksheet *xw_table_sheet(xw_book *b, const char *name, const xw_column *col
         xw_header(b, ws, 0, (uint16_t)c, cols[c].title, cols[c].numeric);
     }
     worksheet_freeze_panes(ws, 1, 0);
+    xw_print_setup(b, ws, 0);
     if (filter_last_row >= 1 && ncols > 0)
         xw_check(b, worksheet_autofilter(ws, 0, 0, filter_last_row, (lxw_col_t)(ncols - 1)));
     return ws;
+}
+
+void xw_print_setup(xw_book *b, lxw_worksheet *ws, int header_row)
+{
+    worksheet_set_landscape(ws);
+    worksheet_fit_to_pages(ws, 1, 0); /* one page wide, as many pages down as it takes */
+    if (header_row >= 0)
+        xw_check(b, worksheet_repeat_rows(ws, (lxw_row_t)header_row, (lxw_row_t)header_row));
+    xw_check(b, worksheet_set_footer(ws, "&L&A&RPage &P of &N"));
 }
 
 void xw_header(xw_book *b, lxw_worksheet *ws, uint32_t row, uint16_t col, const char *title,
@@ -240,6 +255,11 @@ void xw_count(xw_book *b, lxw_worksheet *ws, uint32_t row, uint16_t col, uint64_
               xw_variant v)
 {
     xw_check(b, worksheet_write_number(ws, row, col, (double)n, fmt(b, tint, v, XW_COUNT)));
+}
+
+void xw_id(xw_book *b, lxw_worksheet *ws, uint32_t row, uint16_t col, uint64_t id, int tint, xw_variant v)
+{
+    xw_check(b, worksheet_write_number(ws, row, col, (double)id, fmt(b, tint, v, XW_ID)));
 }
 
 void xw_percent(xw_book *b, lxw_worksheet *ws, uint32_t row, uint16_t col, double pct, int tint, xw_variant v)

@@ -23,6 +23,7 @@ typedef enum xw_style {
     XW_KB,      /* bytes shown in KB: "8,192 K" */
     XW_KB_FINE, /* bytes shown in KB with two decimals (section sizes) */
     XW_COUNT,   /* a count: "1,234" */
+    XW_ID,      /* an identifier (thread id, pid): a number without separators, "11052" */
     XW_PERCENT, /* a percentage with two decimals: "8.78 %" */
     XW_STYLE_COUNT
 } xw_style;
@@ -74,6 +75,11 @@ bool xw_ok(const xw_book *b);
  * filter_last_row >= 1 for an autofilter over rows 0..filter_last_row. */
 lxw_worksheet *xw_table_sheet(xw_book *b, const char *name, const xw_column *cols, size_t ncols,
                               uint32_t filter_last_row);
+/* Printing: landscape, one page wide (as many down as it takes), header_row repeated on every
+ * page (-1: none), the sheet's name and "Page N of M" in the footer.  Every sheet gets it
+ * (xw_table_sheet calls it; sheets made otherwise call it themselves). */
+void xw_print_setup(xw_book *b, lxw_worksheet *ws, int header_row);
+
 /* Outline symbols on the parent row (above its children), as a tree reads. */
 void xw_outline_above(lxw_worksheet *ws);
 
@@ -94,6 +100,8 @@ void xw_bytes(xw_book *b, lxw_worksheet *ws, uint32_t row, uint16_t col, uint64_
               xw_variant v, xw_style style);
 void xw_count(xw_book *b, lxw_worksheet *ws, uint32_t row, uint16_t col, uint64_t n, int tint,
               xw_variant v);
+/* An identifier: a number (sorts and filters as one) shown without thousands separators. */
+void xw_id(xw_book *b, lxw_worksheet *ws, uint32_t row, uint16_t col, uint64_t id, int tint, xw_variant v);
 void xw_blank(xw_book *b, lxw_worksheet *ws, uint32_t row, uint16_t col, int tint, xw_variant v);
 /* A percentage (8.78 for 8.78 %), in XW_PERCENT. */
 void xw_percent(xw_book *b, lxw_worksheet *ws, uint32_t row, uint16_t col, double pct, int tint, xw_variant v);

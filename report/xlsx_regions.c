@@ -1,5 +1,6 @@
 /* The Regions sheet: VMMap's detail view.  One row per allocation (bold, outline level 0) with
  * its blocks beneath it (outline level 1), every row tinted by its type. */
+#include "../vmmap/util/progress.h"
 #include "xlsx_common.h"
 
 typedef struct region_column {
@@ -71,8 +72,10 @@ void xw_regions_sheet(xw_book *b, const vm_snapshot *s)
     xw_outline_above(ws);
     vm_tab_row r;
     uint32_t row = 1;
+    vm_progress_phase("Regions sheet", s->nregions);
     for (size_t i = 0; i < s->nregions && xw_ok(b); i++) {
         const vm_region *reg = &s->regions[i];
+        vm_progress_step(i);
         vm_tab_region_row(s, reg, &r);
         write_row(b, ws, row++, &r, cols, ncols);
         for (size_t j = 0; j < reg->nblocks; j++) {

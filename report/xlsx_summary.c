@@ -31,6 +31,9 @@ static const char *const notes[] = {
     "An empty cell means unknown: the source could not measure that value. 0 means zero.",
     "Total counts every type except Free, as VMMap does. Free has no committed or working-set "
     "values; Page Table (kernel memory for the page tables) has no blocks.",
+    "Committed is memory the system has promised; Total WS (RSS on Linux) is what is in RAM now. On "
+    "Linux they differ most: untouched thread stacks and reservations count as committed "
+    "(docs/columns.md).",
     "Regions: one row per allocation, its blocks grouped beneath it (fold them with the outline "
     "buttons on the left). Heaps, Threads, Modules: the details behind the Heap, Stack and Image "
     "rows.",
@@ -40,7 +43,7 @@ static const char *const notes[] = {
 /* Where things landed, for the chart. */
 typedef struct summary_layout {
     uint32_t first_kind_row; /* row of VM_KIND_IMAGE */
-    uint16_t type_col, committed_col;
+    uint16_t type_col, committed_col, total_ws_col;
     uint32_t next_row;
 } summary_layout;
 
@@ -85,6 +88,8 @@ static void write_type_table(xw_book *b, lxw_worksheet *ws, const vm_snapshot *s
             continue;
         if (c == VM_COL_COUNTER0 + VM_C_COMMITTED)
             at->committed_col = col;
+        if (c == VM_COL_COUNTER0 + VM_C_TOTAL_WS)
+            at->total_ws_col = col;
         xw_check(b, worksheet_set_column(ws, col, col, summary_cols[i].width, NULL));
         xw_header(b, ws, row, col++, vm_col_title(c), vm_col_numeric(c));
     }
@@ -107,7 +112,45 @@ static uint32_t write_notes(xw_book *b, lxw_worksheet *ws, uint32_t row)
     return row + 1;
 }
 
-/* Committed memory by type, one bar per type (Free aside) in the type's colour. */
+enum { NBARS = VM_KIND_FREE };
+
+/* One bar per type (Free aside): solid in the type's colour for Committed, the type's light tint
+ * outlined in its colour for Total WS. */
+static void add_bars(xw_book *b, lxw_chart *chart, const summary_layout *at, uint16_t col, const char *name,
+                     bool resident)
+{
+    uint32_t last = at->first_kind_row + NBARS - 1;
+    lxw_chart_series *series = chart_add_series(chart, NULL, NULL);
+    if (!series) {
+        xw_check(b, LXW_ERROR_MEMORY_MALLOC_FAILED);
+        return;
+    }
+    chart_series_set_categories(series, "Summary", at->first_kind_row, at->type_col, last, at->type_col);
+    chart_series_set_values(series, "Summary", at->first_kind_row, col, last, col);
+    chart_series_set_name(series, name);
+    /* The legend shows the series' own look: dark for Committed, outlined light for Total WS. */
+    lxw_chart_fill legend_fill = {.color = resident ? 0xECEFF1 : 0x546E7A};
+    lxw_chart_line legend_line = {.color = 0x546E7A, .width = 1.25};
+    chart_series_set_fill(series, &legend_fill);
+    chart_series_set_line(series, &legend_line);
+    lxw_chart_fill fills[NBARS];
+    lxw_chart_line lines[NBARS];
+    lxw_chart_point points[NBARS];
+    lxw_chart_point *list[NBARS + 1];
+    for (int k = 0; k < NBARS; k++) {
+        fills[k] = (lxw_chart_fill){.color = resident ? xw_kind_colours[k].fill : xw_kind_colours[k].strong};
+        lines[k] = (lxw_chart_line){.color = xw_kind_colours[k].strong, .width = 1.25};
+        points[k] = (lxw_chart_point){.fill = &fills[k], .line = resident ? &lines[k] : NULL};
+        list[k] = &points[k];
+    }
+    list[NBARS] = NULL;
+    xw_check(b, chart_series_set_points(series, list));
+    chart_series_set_labels(series);
+    chart_series_set_labels_num_format(series, "#,##0 \"K\"");
+}
+
+/* Committed and resident (Total WS) memory by type: on Linux the two differ most (thread stacks
+ * and untouched reservations count as committed), so both are drawn, side by side per type. */
 static void insert_chart(xw_book *b, lxw_worksheet *ws, const summary_layout *at, uint32_t row)
 {
     lxw_chart *chart = workbook_add_chart(b->wb, LXW_CHART_BAR);
@@ -115,37 +158,19 @@ static void insert_chart(xw_book *b, lxw_worksheet *ws, const summary_layout *at
         xw_check(b, LXW_ERROR_MEMORY_MALLOC_FAILED);
         return;
     }
-    enum { NBARS = VM_KIND_FREE };
-    uint32_t last = at->first_kind_row + NBARS - 1;
-    lxw_chart_series *series = chart_add_series(chart, NULL, NULL);
-    chart_series_set_categories(series, "Summary", at->first_kind_row, at->type_col, last, at->type_col);
-    chart_series_set_values(series, "Summary", at->first_kind_row, at->committed_col, last,
-                            at->committed_col);
-    chart_series_set_name(series, "Committed");
-
-    lxw_chart_fill fills[NBARS];
-    lxw_chart_point points[NBARS];
-    lxw_chart_point *list[NBARS + 1];
-    for (int k = 0; k < NBARS; k++) {
-        fills[k] = (lxw_chart_fill){.color = xw_kind_colours[k].strong};
-        points[k] = (lxw_chart_point){.fill = &fills[k]};
-        list[k] = &points[k];
-    }
-    list[NBARS] = NULL;
-    xw_check(b, chart_series_set_points(series, list));
-    chart_series_set_labels(series);
-    chart_series_set_labels_num_format(series, "#,##0 \"K\"");
+    add_bars(b, chart, at, at->committed_col, "Committed", false);
+    add_bars(b, chart, at, at->total_ws_col, "Total WS (resident)", true);
     chart_set_series_gap(chart, 40);
 
-    chart_title_set_name(chart, "Committed memory by type (K)");
+    chart_title_set_name(chart, "Committed and resident (Total WS) memory by type (K)");
     lxw_chart_font title_font = {.size = 12, .bold = LXW_TRUE};
     chart_title_set_name_font(chart, &title_font);
-    chart_legend_set_position(chart, LXW_CHART_LEGEND_NONE);
+    chart_legend_set_position(chart, LXW_CHART_LEGEND_BOTTOM);
     /* In a bar chart the category axis is the vertical one (y). */
     chart_axis_set_reverse(chart->y_axis); /* Image on top, in the table's order */
     chart_axis_set_num_format(chart->x_axis, "#,##0 \"K\"");
 
-    lxw_chart_options opt = {.x_offset = 4, .y_offset = 4, .x_scale = 1.9, .y_scale = 1.35};
+    lxw_chart_options opt = {.x_offset = 4, .y_offset = 4, .x_scale = 1.9, .y_scale = 1.6};
     xw_check(b, worksheet_insert_chart_opt(ws, row, 0, chart, &opt));
 }
 
@@ -158,8 +183,8 @@ void xw_summary_sheet(xw_book *b, const vm_snapshot *s)
         return;
     }
     worksheet_gridlines(ws, LXW_HIDE_ALL_GRIDLINES);
-    worksheet_set_landscape(ws);
-    worksheet_fit_to_pages(ws, 1, 1);
+    xw_print_setup(b, ws, -1);
+    worksheet_fit_to_pages(ws, 1, 1); /* the facts, the table and the chart on one page */
 
     summary_layout at = {0};
     at.next_row = write_facts(b, ws, s);

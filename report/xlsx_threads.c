@@ -33,7 +33,7 @@ static void write_thread(xw_book *b, lxw_worksheet *ws, uint32_t row, const vm_s
 {
     const int k = VM_KIND_STACK;
     const xw_variant v = XW_ROW;
-    xw_count(b, ws, row, T_TID, t->tid, k, v);
+    xw_id(b, ws, row, T_TID, t->tid, k, v); /* an id, not a quantity: 11052, not 11,052 */
     xw_text(b, ws, row, T_NAME, t->name, k, v, XW_TEXT);
     xw_address(b, ws, row, T_BASE, s, t->stack_base, k, v);
     xw_address(b, ws, row, T_LIMIT, s, t->stack_limit, k, v);

@@ -33,10 +33,6 @@ void xw_types_sheet(xw_book *b, const vm_snapshot *s)
     }
     size_t ncols = s->census.all ? T_NCOLS : T_STACK;
     lxw_worksheet *ws = xw_table_sheet(b, "Types", type_cols, ncols, n ? (uint32_t)n : 1);
-    if (ws) { /* printed: landscape, every column on one page's width */
-        worksheet_set_landscape(ws);
-        worksheet_fit_to_pages(ws, 1, 0);
-    }
     const int t = VM_KIND_HEAP;
     uint32_t row = 1;
     for (size_t i = 0; ws && i < n && xw_ok(b); i++, row++) {

@@ -2,23 +2,13 @@
 # `make report-preview`: a report of the bundled sample process (or of vmmap itself when the
 # sample is not built), converted to PDF by LibreOffice headless and its first page (the Summary
 # sheet) to PNG, for a person to look at: build/report-preview/summary.png.
-# Installs LibreOffice Calc (no GUI) and poppler-utils with apt-get when they are missing.
+# LibreOffice Calc (no GUI) and poppler-utils come from scripts/deps.sh --preview.
 set -eu
 BUILD=${1:-build}
 OUT=$BUILD/report-preview
 mkdir -p "$OUT"
 
-missing=()
-command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-calc-nogui)
-command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
-if [ ${#missing[@]} -gt 0 ]; then
-    SUDO=""
-    [ "$(id -u)" -ne 0 ] && SUDO=sudo
-    echo "report-preview: installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    $SUDO apt-get update -qq || true
-    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+scripts/deps.sh --preview # LibreOffice Calc and poppler-utils, installed with the rest
 
 report=$OUT/report.xlsx
 if [ -x "$BUILD/samples/sample" ]; then

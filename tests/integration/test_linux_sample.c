@@ -451,6 +451,52 @@ static void test_summary_cli(void **state)
     expect_none("vmmap PID summary");
 }
 
+/* show's protection reads as pmap prints it, p or s from /proc/PID/maps: the sample's shared
+ * anonymous and shared file mappings are 's', its heap 'p'; the snapshot keeps it ("shared"). */
+static void test_protection_private_shared(void **state)
+{
+    fixture *f = *state;
+    static const struct {
+        const char *truth_key, *want;
+    } cases[] = {{"shared_anon", "(rw-s)"}, {"file_mapping", "(r--s)"}, {"named_anon", "(rw-p)"}};
+    char pidbuf[32], addr[32];
+    snprintf(pidbuf, sizeof pidbuf, "%d", (int)f->sample_child.pid);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint64_t a = 0;
+        const cJSON *o = cJSON_GetObjectItemCaseSensitive(f->sample_child.truth, cases[i].truth_key);
+        if (!o || pu_json_hex(o, "address", &a) != 0)
+            fail_msg("ground truth lacks %s.address", cases[i].truth_key);
+        snprintf(addr, sizeof addr, "0x%" PRIx64, a);
+        char *argv[] = {f->vmmap, "show", pidbuf, "--address", addr, "--color=never", NULL};
+        pu_run_result_free(&f->run);
+        if (pu_run(argv, &(pu_run_opts){.timeout_ms = RUN_MS}, &f->run) != 0 || f->run.exit_code != 0)
+            fail_msg("vmmap show --address %s: exit %d: %s", addr, f->run.exit_code, f->run.err);
+        expect(strstr(f->run.out, cases[i].want) != NULL, "%s at %s: no \"%s\" in:\n%s", cases[i].truth_key, addr,
+               cases[i].want, f->run.out);
+    }
+    expect_none("protection with p/s");
+}
+
+/* The summary's headline puts resident (Total WS) beside committed, and says what committed
+ * means on Linux. */
+static void test_summary_headline_resident(void **state)
+{
+    fixture *f = *state;
+    char pidbuf[32];
+    snprintf(pidbuf, sizeof pidbuf, "%d", (int)f->sample_child.pid);
+    char *argv[] = {f->vmmap, pidbuf, "--color=never", NULL};
+    if (pu_run(argv, &(pu_run_opts){.timeout_ms = RUN_MS}, &f->run) != 0 || f->run.exit_code != 0)
+        fail_msg("vmmap %s: exit %d: %s", pidbuf, f->run.exit_code, f->run.err);
+    const char *m = strstr(f->run.out, "\nMemory:    ");
+    expect(m != NULL, "no Memory: line in:\n%s", f->run.out);
+    if (m) {
+        expect(strstr(m, " K committed, ") != NULL && strstr(m, " K resident (Total WS)\n") != NULL,
+               "Memory: line says neither committed nor resident: %.120s", m);
+        expect(strstr(m, "thread stacks") != NULL, "no word on what committed counts on Linux");
+    }
+    expect_none("summary headline");
+}
+
 static void test_no_such_process(void **state)
 {
     fixture *f = *state;
@@ -547,6 +593,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_totals_sample, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_totals_other_process, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_summary_cli, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(test_protection_private_shared, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(test_summary_headline_resident, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_no_such_process, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_permission_denied, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_target_exits_during_scan, per_test_setup, per_test_teardown),

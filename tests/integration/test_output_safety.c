@@ -74,10 +74,8 @@ static pu_run_result vmmap_as_nobody(const char *a0, ...)
 /* sh -c CMD, for redirections of vmmap's own stdout. */
 static pu_run_result shell(const char *cmd)
 {
-    char *argv[] = {"/bin/sh", "-c", (char *)cmd, NULL};
     pu_run_result r;
-    memset(&r, 0, sizeof r);
-    if (pu_run(argv, NULL, &r) != 0)
+    if (pu_run_shell(cmd, &r) != 0)
         fail_msg("cannot run sh -c %s: %s", cmd, pu_last_error());
     return r;
 }
@@ -89,10 +87,7 @@ static int setup(void **state)
         return -1;
     chmod(tmpdir, 0755); /* nobody must reach the files the permission tests make */
     path_in_tmp(snap, sizeof snap, "self.json");
-    pu_run_result r = vmmap("snapshot", "--self", "-q", "-o", snap, NULL);
-    int rc = r.exit_code;
-    pu_run_result_free(&r);
-    return rc;
+    return pu_snapshot_self(snap);
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)

@@ -74,6 +74,28 @@ static void check(const char *mode, const char *a, const char *b)
     pu_run_result_free(&r);
 }
 
+/* tests/report/check_look.py MODE WORKBOOK [ARGS...] must say "ok" (NULL-terminated args). */
+static void look(const char *mode, const char *workbook, ...)
+{
+    char *argv[12] = {(char *)python(), (char *)"tests/report/check_look.py", (char *)mode, (char *)workbook};
+    int n = 4;
+    va_list ap;
+    va_start(ap, workbook);
+    for (const char *a; n < 11 && (a = va_arg(ap, const char *)) != NULL;)
+        argv[n++] = (char *)a;
+    va_end(ap);
+    argv[n] = NULL;
+    pu_run_result r;
+    memset(&r, 0, sizeof r);
+    if (pu_run(argv, NULL, &r) != 0)
+        fail_msg("cannot run %s: %s", argv[0], pu_last_error());
+    if (r.exit_code == 2)
+        fail_msg("check_look.py %s: cannot run (openpyxl missing?): %s", mode, r.err);
+    if (r.exit_code != 0)
+        fail_msg("check_look.py %s %s:\n%s%s", mode, workbook, r.out, r.err);
+    pu_run_result_free(&r);
+}
+
 static void expect_ok(pu_run_result *r, const char *what)
 {
     if (r->exit_code != 0)
@@ -87,15 +109,9 @@ static int setup(void **state)
     if (pu_tempdir(tmpdir, sizeof tmpdir) != 0)
         return -1;
     path_in_tmp(snap, sizeof snap, "self.json");
-    char *bin = pu_build_path("vmmap");
-    char *argv[] = {bin, (char *)"snapshot", (char *)"--self", (char *)"-q", (char *)"-o", snap, NULL};
-    pu_run_result r;
-    memset(&r, 0, sizeof r);
-    int rc = pu_run(argv, NULL, &r) == 0 && r.exit_code == 0 ? 0 : -1;
+    int rc = pu_snapshot_self(snap);
     if (rc)
-        fprintf(stderr, "setup: cannot snapshot vmmap itself: %s\n", r.err ? r.err : pu_last_error());
-    pu_run_result_free(&r);
-    free(bin);
+        fprintf(stderr, "setup: cannot snapshot vmmap itself: %s\n", pu_last_error());
     return rc;
 }
 
@@ -361,6 +377,82 @@ static void test_disk_full(void **state)
     unmount_tmpfs(dir);
 }
 
+/* Every workbook prints: landscape, one page wide, the header row on every page (a 60,000-row
+ * Regions sheet printed as 500 pages with its columns over 15 of them). */
+static void test_workbooks_print(void **state)
+{
+    (void)state;
+    char xlsx[512], diff[512], second[512], timeline[512];
+    path_in_tmp(xlsx, sizeof xlsx, "print.xlsx");
+    path_in_tmp(diff, sizeof diff, "print-diff.xlsx");
+    path_in_tmp(second, sizeof second, "second.json");
+    path_in_tmp(timeline, sizeof timeline, "print-timeline.xlsx");
+    pu_run_result r = vmmap("report", "-q", snap, "-o", xlsx, NULL);
+    expect_ok(&r, "report -o print.xlsx");
+    look("print", xlsx, NULL);
+    r = vmmap("snapshot", "--self", "-q", "-o", second, NULL);
+    expect_ok(&r, "snapshot --self");
+    r = vmmap("diff", "-q", snap, second, "-o", diff, NULL);
+    expect_ok(&r, "diff -o print-diff.xlsx");
+    look("print", diff, NULL);
+    r = vmmap("report", "-q", snap, second, "-o", timeline, NULL);
+    expect_ok(&r, "report (timeline)");
+    look("print", timeline, NULL);
+}
+
+/* Thread ids are identifiers: 11052, not 11,052. */
+static void test_thread_ids_without_separators(void **state)
+{
+    (void)state;
+    char xlsx[512];
+    path_in_tmp(xlsx, sizeof xlsx, "ids.xlsx");
+    pu_run_result r = vmmap("report", "-q", snap, "-o", xlsx, NULL);
+    expect_ok(&r, "report -o ids.xlsx");
+    look("ids", xlsx, NULL);
+}
+
+/* The diff's Summary headers fit their columns ("ommitted (old)" was what showed). */
+static void test_diff_headers_fit(void **state)
+{
+    (void)state;
+    char diff[512];
+    path_in_tmp(diff, sizeof diff, "headers.xlsx");
+    pu_run_result r = vmmap("diff", "-q", snap, snap, "-o", diff, NULL);
+    expect_ok(&r, "diff -o headers.xlsx");
+    look("headers", diff, NULL);
+}
+
+/* Each heap's line in the Heap timeline chart has its own colour; the Summary chart draws
+ * resident memory (Total WS) beside Committed. */
+static void test_chart_series(void **state)
+{
+    (void)state;
+    char a[512], b[512], timeline[512], xlsx[512];
+    path_in_tmp(a, sizeof a, "heaps-a.json");
+    path_in_tmp(b, sizeof b, "heaps-b.json");
+    path_in_tmp(timeline, sizeof timeline, "heaps-timeline.xlsx");
+    path_in_tmp(xlsx, sizeof xlsx, "chart.xlsx");
+    pu_run_result r = vmmap("snapshot", "--self", "-q", "-o", a, NULL);
+    expect_ok(&r, "snapshot a");
+    r = vmmap("snapshot", "--self", "-q", "-o", b, NULL);
+    expect_ok(&r, "snapshot b");
+    cJSON *j = pu_json_load(a);
+    assert_non_null(j);
+    int heaps = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "heaps"));
+    cJSON_Delete(j);
+    if (heaps < 2) {
+        print_message("[ SKIP     ] vmmap itself has %d heap(s); the colours need two\n", heaps);
+        skip();
+    }
+    r = vmmap("report", "-q", a, b, "-o", timeline, NULL);
+    expect_ok(&r, "report (timeline)");
+    look("chart-colours", timeline, "Committed memory per heap (K)", NULL);
+    r = vmmap("report", "-q", snap, "-o", xlsx, NULL);
+    expect_ok(&r, "report -o chart.xlsx");
+    look("chart-series", xlsx, "Committed and resident (Total WS) memory by type (K)", "Committed",
+         "Total WS (resident)", NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -373,6 +465,10 @@ int main(void)
         cmocka_unit_test(test_missing_directory),
         cmocka_unit_test(test_no_permission),
         cmocka_unit_test(test_disk_full),
+        cmocka_unit_test(test_workbooks_print),
+        cmocka_unit_test(test_thread_ids_without_separators),
+        cmocka_unit_test(test_diff_headers_fit),
+        cmocka_unit_test(test_chart_series),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -213,6 +213,13 @@ static void test_watch_jsonl_steady(void **state)
     if (any_flagged(r.out))
         fail_msg("a steady process was flagged:\n%s", r.out);
     assert_non_null(strstr(r.out, "No steady growth"));
+    /* Each sample's line puts resident (Total WS) beside committed: "committed 26,108 K (...)
+     * resident 4,960 K (...)", a measured value, never "?". */
+    const char *res = strstr(r.out, "  resident ");
+    assert_non_null(res);
+    unsigned long long resident_kb = strtoull(res + 11, NULL, 10);
+    if (resident_kb == 0 || !strstr(r.out, "1 sample  committed "))
+        fail_msg("progress lines without a resident figure:\n%s", r.out);
     pu_run_result_free(&r);
 
     /* one snapshot per line, every line complete */

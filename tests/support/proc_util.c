@@ -544,6 +544,27 @@ int pu_runl(pu_run_result *r, const pu_run_opts *opts, const char *arg0, ...)
     return rc;
 }
 
+int pu_run_shell(const char *cmd, pu_run_result *r)
+{
+    char *argv[] = {(char *)"/bin/sh", (char *)"-c", (char *)cmd, NULL};
+    return pu_run(argv, NULL, r);
+}
+
+int pu_snapshot_self(const char *path)
+{
+    char *bin = pu_build_path("vmmap");
+    if (!bin)
+        return fail("out of memory");
+    char *argv[] = {bin, (char *)"snapshot", (char *)"--self", (char *)"-q", (char *)"-o", (char *)path, NULL};
+    pu_run_result r;
+    int rc = pu_run(argv, NULL, &r);
+    if (rc == 0 && r.exit_code != 0)
+        rc = fail("vmmap snapshot --self -o %s: exit %d: %s", path, r.exit_code, r.err ? r.err : "");
+    pu_run_result_free(&r);
+    free(bin);
+    return rc;
+}
+
 void pu_run_result_free(pu_run_result *r)
 {
     free(r->out);

@@ -97,6 +97,10 @@ int pu_run(char *const argv[], const pu_run_opts *opts, pu_run_result *r);
 int pu_runl(pu_run_result *r, const pu_run_opts *opts, const char *arg0, ...);
 int pu_runv(pu_run_result *r, const pu_run_opts *opts, const char *arg0, va_list ap);
 void pu_run_result_free(pu_run_result *r);
+/* /bin/sh -c cmd, for redirections (`vmmap show X > full-device`). */
+int pu_run_shell(const char *cmd, pu_run_result *r);
+/* `build/vmmap snapshot --self -q -o path`: a snapshot for a test to read; 0 when it was written. */
+int pu_snapshot_self(const char *path);
 
 /* ---- JSON ---- */
 /* Reads and parses a JSON file; NULL on failure (see pu_last_error). */

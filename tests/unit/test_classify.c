@@ -354,6 +354,27 @@ static void expect_loads(const vm_snapshot *s)
         fail_msg("the snapshot written does not load again: %s", why);
 }
 
+/* A page size or allocation granularity no system has (a damaged core's AT_PAGESZ, found by
+ * fuzz_elfcore): replaced with a warning, so that the snapshot loads again. */
+static void test_out_of_range_units(void **state)
+{
+    (void)state;
+    vm_facts f = {0};
+    vm_snapshot *s = f.snap = vm_snapshot_new();
+    s->page_size = UINT64_C(1) << 62;
+    s->alloc_granularity = UINT64_C(5774824774768272384);
+    s->user_top = 0x800000000000ull;
+    raw(&f, 0x10000, 0x1000, 0x10000, VM_STATE_COMMIT, VM_PROT_READ, VM_MEMTYPE_PRIVATE, 0, NULL);
+    vm_error err = {0};
+    assert_int_equal(vm_classify(&f, &err), VM_EXIT_OK);
+    assert_int_equal(s->page_size, 4096);
+    assert_int_equal(s->alloc_granularity, 4096);
+    assert_true(has_warning(s, "is not a power of two up to 1 GiB: 4096 assumed"));
+    assert_true(has_warning(s, "allocation granularity 5774824774768272384"));
+    expect_loads(s);
+    free_facts(&f);
+}
+
 /* Values outside the user address space (a damaged dump, a heap header read from the target):
  * cut at user_top or left out with a warning, so that the snapshot loads again; the kernel's
  * page above it stays.  A 5-level address space's free gap (over 2^53 bytes) and allocations
@@ -506,6 +527,7 @@ int main(void)
         cmocka_unit_test(test_unusable_tail),
         cmocka_unit_test(test_overlap_and_garbage),
         cmocka_unit_test(test_out_of_range_facts),
+        cmocka_unit_test(test_out_of_range_units),
         cmocka_unit_test(test_out_of_range_heap_stats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

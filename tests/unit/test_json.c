@@ -473,6 +473,59 @@ static void assert_cjson_layout(const char *pretty_in, const char *compact_in)
 }
 
 /* Pretty output is what cJSON_Print gives for the whole document; compact is the same JSON. */
+/* "shared" (pmap's p/s): written on mapped blocks whose source knows and on any shared block; read
+ * back as written; absent elsewhere (a Linux private or image block is private by the format). */
+static void test_block_sharing(void **state)
+{
+    (void)state;
+    vm_snapshot *s = build_small();
+    vm_region *reg = vm_snapshot_add_region(s);
+    assert_non_null(reg);
+    reg->address = 0x7e0000000000;
+    reg->size = 0x3000;
+    reg->kind = VM_KIND_MAPPED_FILE;
+    for (size_t i = 0; i < 3; i++)
+        assert_non_null(vm_region_add_block(reg));
+    vm_block *b[3] = {&reg->blocks[0], &reg->blocks[1], &reg->blocks[2]}; /* after the last push */
+    for (size_t i = 0; i < 3; i++) {
+        b[i]->address = reg->address + 0x1000 * i;
+        b[i]->size = 0x1000;
+        b[i]->state = VM_STATE_COMMIT;
+        b[i]->protection = VM_PROT_READ;
+        b[i]->kind = VM_KIND_MAPPED_FILE;
+    }
+    b[0]->memtype = VM_MEMTYPE_MAPPED;
+    b[0]->sharing = VM_SHARING_PRIVATE; /* a private file mapping: r--p */
+    b[1]->memtype = VM_MEMTYPE_PRIVATE;
+    b[1]->sharing = VM_SHARING_SHARED; /* a shared one of another memtype says so too */
+    b[2]->memtype = VM_MEMTYPE_PRIVATE;
+    b[2]->sharing = VM_SHARING_PRIVATE; /* implied: not written */
+    char *text = vm_snapshot_to_json(s, 1);
+    assert_non_null(text);
+    size_t shared_keys = 0;
+    for (const char *p = text; (p = strstr(p, "\"shared\":")); p++)
+        shared_keys++;
+    assert_int_equal(shared_keys, 2);
+    vm_snapshot *back = parse_ok(text);
+    const vm_region *rr = &back->regions[back->nregions - 1];
+    assert_int_equal(rr->nblocks, 3);
+    const vm_block *r[3] = {&rr->blocks[0], &rr->blocks[1], &rr->blocks[2]};
+    assert_int_equal(r[0]->sharing, VM_SHARING_PRIVATE);
+    assert_int_equal(r[1]->sharing, VM_SHARING_SHARED);
+    assert_int_equal(r[2]->sharing, VM_SHARING_UNKNOWN);
+    vm_snapshot_free(back);
+    /* Anything but a boolean is refused with its path. */
+    char *at = strstr(text, "\"shared\":\ttrue");
+    assert_non_null(at);
+    memcpy(at + 10, "0   ", 4);
+    vm_error err;
+    vm_error_clear(&err);
+    assert_null(vm_snapshot_from_json(text, strlen(text), "t.json", &err));
+    assert_non_null(strstr(err.msg, ".shared: expected true or false, found a number"));
+    free(text);
+    vm_snapshot_free(s);
+}
+
 static void test_pretty_is_cjson_layout(void **state)
 {
     vm_snapshot *s = build_rich(1);
@@ -1429,6 +1482,7 @@ int main(void)
         cmocka_unit_test(test_atomic_disk_full),
         cmocka_unit_test(test_atomic_read_only_fs),
         cmocka_unit_test(test_schema_matches_reader),
+        cmocka_unit_test(test_block_sharing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

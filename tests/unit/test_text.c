@@ -417,8 +417,9 @@ static void test_detail_rows(void **state)
     assert_non_null(strstr(out, "\n  0000000001100000  Heap"));
     /* A one-block region that says nothing more prints one row. */
     assert_int_equal(count_of(out, "0000000002000000"), 1);
-    /* Region protection: shown when the blocks agree, blank when not. */
-    assert_non_null(strstr(row_of(out, "0000000002000000"), "Read/Write"));
+    /* Region protection: shown when the blocks agree, blank when not; in a Linux snapshot as
+     * pmap prints it (a private block is private there). */
+    assert_non_null(strstr(row_of(out, "0000000002000000"), "rw-p"));
     assert_non_null(strstr(out, "Read/Write/Guard"));
     char cell[64];
     cell_of(row_of(out, "0000000001000000"), 2, cell, sizeof cell);
@@ -490,13 +491,49 @@ static void test_detail_sort(void **state)
 {
     vm_snapshot *s = fixture();
     int rc;
+    /* Sorted, the Free gaps are left out (they would bury the map), and a line says so... */
     char *out = detail_text(s, &(vm_detail_options){.sort = VM_SORT_SIZE}, &rc);
-    assert_non_null(row_of(first_row(out), "0000000010000000")); /* the free space */
-    assert_true(row_of(out, "0000000010000000") == first_row(out));
+    assert_null(row_of(out, "0000000010000000")); /* the free space */
     assert_true(strstr(out, "00007F0000000000") < strstr(out, "0000000001000000"));
+    assert_non_null(strstr(out, "(Free gaps are left out of a sorted view; --type free shows them)\n"));
+    free(out);
+    /* ...unless --type asks for Free. */
+    out = detail_text(s, &(vm_detail_options){.sort = VM_SORT_SIZE, .kinds = ~0u}, &rc);
+    assert_true(row_of(out, "0000000010000000") == first_row(out));
+    assert_null(strstr(out, "left out"));
     free(out);
     out = detail_text(s, &(vm_detail_options){.sort = VM_SORT_COMMITTED}, &rc);
     assert_true(row_of(out, "00007F0000000000") == first_row(out));
+    free(out);
+    vm_snapshot_free(s);
+}
+
+/* Linux: pmap's p/s where the snapshot knows it (a mapped block says it; private and image blocks
+ * are private); VMMap's words where it does not, and on every other platform. */
+static void test_detail_protection_private_shared(void **state)
+{
+    vm_snapshot *s = fixture();
+    int rc;
+    vm_block *mapped = &s->regions[R_MAPPED].blocks[0];
+    mapped->memtype = VM_MEMTYPE_MAPPED;
+    char *out = detail_text(s, &(vm_detail_options){0}, &rc);
+    assert_non_null(strstr(row_of(out, "00007F0000000000"), "  Read  ")); /* unknown: VMMap's word */
+    assert_non_null(strstr(row_of(out, "0000000000400000"), "r-xp")); /* the image's .text */
+    free(out);
+    mapped->sharing = VM_SHARING_SHARED;
+    out = detail_text(s, &(vm_detail_options){0}, &rc);
+    assert_non_null(strstr(row_of(out, "00007F0000000000"), "r--s"));
+    free(out);
+    mapped->sharing = VM_SHARING_PRIVATE;
+    out = detail_text(s, &(vm_detail_options){0}, &rc);
+    assert_non_null(strstr(row_of(out, "00007F0000000000"), "r--p"));
+    free(out);
+    free(s->source);
+    s->source = vm_strdup("minidump");
+    mapped->sharing = VM_SHARING_UNKNOWN;
+    out = detail_text(s, &(vm_detail_options){0}, &rc);
+    assert_non_null(strstr(row_of(out, "0000000002000000"), "Read/Write"));
+    assert_null(strstr(out, "rw-p"));
     free(out);
     vm_snapshot_free(s);
 }
@@ -516,7 +553,7 @@ static void test_address_heap(void **state)
     assert_null(strstr(out, "0000000000400000"));
     assert_non_null(strstr(out, "Address 0000000001000010 is in region 0000000001000000-"));
     assert_non_null(strstr(out, "offset +0x10"));
-    assert_non_null(strstr(out, "commit, Read/Write, private"));
+    assert_non_null(strstr(out, "commit, Read/Write (rw-p), private"));
     assert_non_null(strstr(out, "Heap 1 brk"));
     assert_non_null(strstr(out, "1: glibc main arena heap at 00007F1234560000"));
     assert_non_null(strstr(out, "part 0: brk heap"));
@@ -651,6 +688,7 @@ int main(void)
         cmocka_unit_test(test_detail_type_filter),
         cmocka_unit_test(test_detail_min_size),
         cmocka_unit_test(test_detail_sort),
+        cmocka_unit_test(test_detail_protection_private_shared),
         cmocka_unit_test(test_address_heap),
         cmocka_unit_test(test_address_stack_and_module),
         cmocka_unit_test(test_address_dangling_links),

@@ -191,6 +191,30 @@ static void test_format_human(void **state)
     }
 }
 
+/* --human: VMMap's K cells at a glance, at most three digits, 1,024-based. */
+static void test_format_kb_short(void **state)
+{
+    static const struct {
+        uint64_t bytes;
+        const char *text;
+    } cases[] = {
+        {0, "0 K"},
+        {1, "1 K"}, /* rounded up, as VMMap counts */
+        {999 * 1024, "999 K"},
+        {1000 * 1024, "1.0 M"}, /* four digits read worse than the next unit */
+        {340ull << 20, "340 M"},
+        {1288490189ull, "1.2 G"},
+        {10ull << 30, "10 G"},
+        {137438650920ull * 1024, "128 T"}, /* the Free row of a 64-bit process */
+        {UINT64_MAX, "16 E"},
+    };
+    char buf[VM_UNITS_BUFSZ];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        vm_format_kb_short(cases[i].bytes, buf, sizeof buf);
+        assert_string_equal(buf, cases[i].text);
+    }
+}
+
 static void test_format_address(void **state)
 {
     char buf[VM_UNITS_BUFSZ];
@@ -224,7 +248,7 @@ int main(void)
         cmocka_unit_test(test_parse_size_good),  cmocka_unit_test(test_parse_size_bad),
         cmocka_unit_test(test_parse_address),    cmocka_unit_test(test_parse_duration),
         cmocka_unit_test(test_format_kb),        cmocka_unit_test(test_format_count),
-        cmocka_unit_test(test_format_human),     cmocka_unit_test(test_format_address),
+        cmocka_unit_test(test_format_human),     cmocka_unit_test(test_format_address), cmocka_unit_test(test_format_kb_short),
         cmocka_unit_test(test_format_truncates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -50,9 +50,18 @@ static void report(vm_snapshot *s, const tally *t, const char *what)
 
 static void header(vm_snapshot *s)
 {
-    if (s->page_size == 0 || (s->page_size & (s->page_size - 1))) {
-        vm_snapshot_warn(s, "out-of-range", "page size %" PRIu64 " is not a power of two: 4096 assumed", s->page_size);
+    /* No system has pages or an allocation granularity above 1 GiB: larger values are damage. */
+    const uint64_t max_unit = UINT64_C(1) << 30;
+    if (s->page_size == 0 || s->page_size > max_unit || (s->page_size & (s->page_size - 1))) {
+        vm_snapshot_warn(s, "out-of-range", "page size %" PRIu64 " is not a power of two up to 1 GiB: 4096 assumed",
+                         s->page_size);
         s->page_size = 4096;
+    }
+    if (s->alloc_granularity != 0 && (s->alloc_granularity < s->page_size || s->alloc_granularity > max_unit ||
+                                      (s->alloc_granularity & (s->alloc_granularity - 1)))) {
+        vm_snapshot_warn(s, "out-of-range", "allocation granularity %" PRIu64 " is not a power of two from the page "
+                         "size up to 1 GiB: the page size assumed", s->alloc_granularity);
+        s->alloc_granularity = s->page_size;
     }
     if (s->user_top == 0) {
         s->user_top = s->process.bits == 32 ? UINT64_C(0x100000000) : UINT64_C(0x800000000000);

@@ -274,6 +274,8 @@ static bool fill_block(vm_block *b, const vm_raw_block *rb, verdict *v)
     b->state = rb->state;
     b->protection = rb->protection;
     b->memtype = rb->memtype;
+    if (rb->flags & VM_RAW_SHARING_KNOWN)
+        b->sharing = rb->flags & VM_RAW_MAP_SHARED ? VM_SHARING_SHARED : VM_SHARING_PRIVATE;
     b->kind = v->kind;
     b->counters = rb->counters;
     b->details = v->details;

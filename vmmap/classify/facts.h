@@ -23,6 +23,8 @@ enum {
     VM_RAW_SHMEM = 0x04,   /* shared-memory object (SysV/POSIX shm, memfd, /dev/zero shared) */
     VM_RAW_DELETED = 0x08, /* the backing file was unlinked */
     VM_RAW_KERNEL = 0x10,  /* provided by the kernel ([vdso], [vvar], [vsyscall]) */
+    VM_RAW_SHARING_KNOWN = 0x20, /* the source knows private from shared (Linux maps' p/s)... */
+    VM_RAW_MAP_SHARED = 0x40,    /* ...and this mapping is shared ('s'), as pmap prints it */
 };
 
 /* A block as the OS reports it.  Blocks are sorted by address and do not overlap.  Blocks with

@@ -6,6 +6,7 @@
 #include "../../report/diff_report.h"
 #include "../model/diff.h"
 #include "../util/clock_signal.h"
+#include "../util/progress.h"
 #include "../util/units.h"
 #include "cli.h"
 
@@ -181,11 +182,13 @@ static int compute(const diff_args *a, vm_diff **out, double times[3], vm_error 
     int rc = 0;
     for (int i = 0; i < 2 && rc == 0; i++) {
         double t0 = vm_clock_now();
+        vm_progress_phase(i == 0 ? "reading OLD" : "reading NEW", 0);
         rc = load_side(a, i, i == 1 && s[0]->census.present, &s[i], err);
         times[i] = vm_clock_now() - t0;
     }
     if (rc == 0) {
         double t0 = vm_clock_now();
+        vm_progress_phase("comparing", 0);
         *out = vm_diff_compute(s[0], s[1]);
         times[2] = vm_clock_now() - t0;
         if (!*out) {
@@ -211,14 +214,16 @@ static int emit(const diff_args *a, const vm_diff *d, vm_diff_format f, vm_error
 {
     /* The text view prints the warning in its header; on stderr too would say it twice. */
     bool text_on_stdout = f == VM_DIFF_OUT_TEXT && (!a->output || strcmp(a->output, "-") == 0);
-    if (d->warning && !a->capture.quiet && !text_on_stdout)
-        fprintf(stderr, "vmmap: warning: %s\n", d->warning);
     if (a->output || f != VM_DIFF_OUT_TEXT) {
         int rc = vm_diff_write(d, &a->filter, a->output ? a->output : "-", f, err);
+        vm_progress_stop();
+        if (d->warning && !a->capture.quiet && !text_on_stdout)
+            fprintf(stderr, "vmmap: warning: %s\n", d->warning);
         if (rc == 0)
             say_written(a, d);
         return rc;
     }
+    vm_progress_stop();
     vm_diff_text_options opt = {.color = vm_cli_color(a->color ? a->color : "auto", stdout)};
     if (vm_diff_text(stdout, d, &a->filter, &opt) != 0) {
         vm_error_set(err, VM_EXIT_ERROR, "out of memory");
@@ -239,6 +244,8 @@ static int run(int argc, char **argv)
         return vm_error_report(&err);
     vm_diff *d = NULL;
     double times[3] = {0, 0, 0};
+    if (!a.capture.quiet)
+        vm_progress_start("diff"); /* on a terminal, once it takes over a second */
     if (compute(&a, &d, times, &err) != 0)
         return vm_error_report(&err);
     double t0 = vm_clock_now();

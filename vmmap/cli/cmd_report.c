@@ -8,6 +8,7 @@
 #include "../model/diff.h"
 #include "../model/timeline.h"
 #include "../series/series.h"
+#include "../util/progress.h"
 #include "../util/units.h"
 #include "cli.h"
 
@@ -140,6 +141,7 @@ static int write_timeline(const vm_timeline *tl, const char *output, bool quiet,
     int rc = first_last_diff(tl, &d, fallback, sizeof fallback, err);
     if (rc == 0)
         rc = vm_report_write_timeline_xlsx(tl, d, output ? output : fallback, err);
+    vm_progress_stop();
     if (rc == 0 && !quiet)
         fprintf(stderr, "vmmap: wrote %s (%zu snapshot%s, %zu heap%s%s)\n", output ? output : fallback, tl->nrows,
                 vm_plural(tl->nrows), tl->nheaps, vm_plural(tl->nheaps),
@@ -157,6 +159,9 @@ static int report_timeline(char **paths, size_t n, const char *output, const cha
     vm_timeline *tl = vm_timeline_new();
     if (!tl)
         return VM_EXIT_ERROR;
+    if (!quiet)
+        vm_progress_start("report");
+    vm_progress_phase("reading the snapshots", 0);
     int rc = vm_timeline_load(tl, (const char *const *)paths, n, &err);
     if (rc == 0) {
         vm_timeline_finish(tl);
@@ -200,6 +205,9 @@ static int run(int argc, char **argv)
         !vm_cli_take_target(&t, argc, argv, optind, "report", &err))
         return vm_error_report(&err);
     vm_snapshot *s = NULL;
+    if (!t.capture.quiet)
+        vm_progress_start("report"); /* on a terminal, once it takes over a second */
+    vm_progress_phase(t.self ? "capturing vmmap itself" : "reading the target", 0);
     if (vm_load_target(&t, &s, &err) != 0)
         return vm_error_report(&err);
     char fallback[256];
@@ -208,6 +216,7 @@ static int run(int argc, char **argv)
         output = fallback;
     }
     int rc = vm_output_write(s, output, f, &err);
+    vm_progress_stop();
     if (rc == 0)
         vm_cli_report_written(s, output, t.capture.quiet);
     vm_snapshot_free(s);

@@ -4,6 +4,7 @@
 
 #include "../../report/text.h"
 #include "../model/diff.h"
+#include "../util/clock_signal.h"
 #include "../util/units.h"
 #include "cli.h"
 
@@ -26,10 +27,19 @@ static void help(FILE *out)
             "  --min-size SIZE  only allocations at least this big (4096, 64K, 1M, 1.5G)\n"
             "  --address ADDR   explain the one region holding ADDR (hex, 0x optional, WinDbg ` ok)\n"
             "  --sort KEY       address (default), size or committed (largest first)\n"
+            "                   (sorted by size or committed, Free gaps are left out unless --type\n"
+            "                   free asks for them)\n"
             "  --regions-only   allocation rows only, no blocks\n"
             "  --warnings       list what could not be read and why, instead of the map\n"
+            "  --human          sizes at a glance: 340 M, 1.2 G, 128 T (1,024-based)\n"
+            "  --wide           every column and the whole of Details, however wide the terminal\n"
             "  --color=WHEN     auto (default), always, never\n"
             "  -h, --help       this help\n"
+            "\n"
+            "On a terminal the rows fit its width: the columns least needed are left out (Address,\n"
+            "Type, Size, Committed, Private WS and Details stay), a line says which, and Details is\n"
+            "cut with an ellipsis; piped output keeps every column in full.  Protection on Linux\n"
+            "reads as pmap prints it, with p or s for a private or shared mapping: rw-p, r--s.\n"
             "\n%s",
             VM_CLI_TARGET_HELP);
 }
@@ -49,7 +59,7 @@ static bool parse_sort(const char *s, vm_detail_options *o)
 
 static int run(int argc, char **argv)
 {
-    enum { O_TYPE = 1100, O_MIN, O_ADDR, O_SORT, O_REGIONS, O_WARN, O_COLOR };
+    enum { O_TYPE = 1100, O_MIN, O_ADDR, O_SORT, O_REGIONS, O_WARN, O_COLOR, O_HUMAN, O_WIDE };
     static const struct option longopts[] = {
         VM_CLI_TARGET_LONGOPTS,
         {"type", required_argument, NULL, O_TYPE},
@@ -59,11 +69,14 @@ static int run(int argc, char **argv)
         {"regions-only", no_argument, NULL, O_REGIONS},
         {"warnings", no_argument, NULL, O_WARN},
         {"color", required_argument, NULL, O_COLOR},
+        {"human", no_argument, NULL, O_HUMAN},
+        {"wide", no_argument, NULL, O_WIDE},
         {"help", no_argument, NULL, 'h'},
         {0}};
     vm_target t = {0};
     vm_detail_options o = {0};
     const char *color = "auto";
+    bool human = false, wide = false;
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, ":hq", longopts, NULL)) != -1) {
@@ -91,6 +104,8 @@ static int run(int argc, char **argv)
         case O_REGIONS: o.regions_only = true; break;
         case O_WARN: o.warnings = true; break;
         case O_COLOR: color = optarg; break;
+        case O_HUMAN: human = true; break;
+        case O_WIDE: wide = true; break;
         default: return vm_cli_option_error("show", opt, argv);
         }
     }
@@ -101,6 +116,8 @@ static int run(int argc, char **argv)
     if (vm_load_target(&t, &s, &err) != 0)
         return vm_error_report(&err);
     o.color = vm_cli_color(color, stdout);
+    o.width = wide ? 0 : vm_terminal_columns(stdout);
+    vm_text_set_human(human);
     uint64_t top;
     if (o.has_address && vm_text_address_outside(s, o.address, &top)) {
         char a[VM_UNITS_BUFSZ], t_[VM_UNITS_BUFSZ];

@@ -7,6 +7,7 @@
 
 #include "../../report/json.h"
 #include "../../report/output.h"
+#include "../util/progress.h"
 #include "../util/timings.h"
 #include "../util/units.h"
 #include "cli.h"
@@ -103,6 +104,9 @@ static int run(int argc, char **argv)
         t.capture.on_final_ctx = w;
     }
     vm_snapshot *s = NULL;
+    if (f != VM_OUTPUT_JSON && !t.capture.quiet)
+        vm_progress_start("snapshot"); /* a report (.xlsx, .csv): progress as `vmmap report` shows it */
+    vm_progress_phase("capturing", 0);
     if (vm_load_target(&t, &s, &err) != 0) {
         vm_json_writer_free(w);
         return vm_error_report(&err);
@@ -113,6 +117,7 @@ static int run(int argc, char **argv)
         output = fallback;
     }
     int rc = w ? vm_json_writer_finish(w, s, output, &err) : vm_output_write(s, output, f, &err);
+    vm_progress_stop();
     vm_json_writer_free(w);
     vm_timing_mark("write");
     if (rc == 0)

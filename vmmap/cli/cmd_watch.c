@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../../report/diff_report.h"
+#include "../model/summary.h"
 #include "../model/timeline.h"
 #include "../series/series.h"
 #include "../sources/source.h"
@@ -48,7 +49,9 @@ static void help(FILE *out)
             "process exiting ends it too (\"process N exited after K samples\", exit 0).\n"
             "\n"
             "On a terminal a progress line is redrawn in place (elapsed, samples, committed now\n"
-            "and since start, the type that grew most); otherwise one plain line per sample.\n"
+            "and since start, resident (Total WS) now and since start, the type that grew most);\n"
+            "otherwise one plain line per sample.  On Linux committed also counts reserved memory\n"
+            "not yet touched (thread stacks): resident is what is in RAM.\n"
             "At the end: the growth analysis, per type, Total, Threads and heap (heaps matched by\n"
             "kind and address): change, least-squares slope per minute, R², steps that went up,\n"
             "and GROWING when the series only went up across the window: at least 3 samples,\n"
@@ -79,6 +82,10 @@ typedef struct watch {
     bool tty;
     vm_series_writer *series; /* the directory or .jsonl being written */
     char prefix[256];   /* NAME-PID, file-name safe */
+    /* Resident memory (Total WS) of the first and the latest sample, for the progress line: on
+     * Linux committed alone misleads (untouched thread stacks count). */
+    uint64_t resident_first, resident_now;
+    bool resident_known;
 } watch;
 
 /* ---- options ---------------------------------------------------------------------------------- */
@@ -206,17 +213,21 @@ static void progress(const watch *w)
         return;
     const vm_tl_row *first = &w->tl->rows[0], *now = &w->tl->rows[w->tl->nrows - 1];
     char total[VM_UNITS_BUFSZ], change[VM_UNITS_BUFSZ], grew[VM_UNITS_BUFSZ];
+    char resident[VM_UNITS_BUFSZ] = "?", rchange[VM_UNITS_BUFSZ];
     int64_t by;
     int k = biggest_growth(first, now, &by);
     vm_format_kb(now->total, total, sizeof total);
     vm_diff_format_kb(vm_diff_delta(first->total, now->total), first->total_known && now->total_known, change,
                       sizeof change);
     vm_diff_format_kb(by, true, grew, sizeof grew);
+    if (w->resident_known)
+        vm_format_kb(w->resident_now, resident, sizeof resident);
+    vm_diff_format_kb(vm_diff_delta(w->resident_first, w->resident_now), w->resident_known, rchange, sizeof rchange);
     double el = vm_clock_now() - w->start;
-    printf("%s[%02d:%02d:%02d] %zu sample%s  committed %s (%s since start)  grew most: %s%s%s%s",
+    printf("%s[%02d:%02d:%02d] %zu sample%s  committed %s (%s since start)  resident %s (%s)  grew most: %s%s%s%s",
            w->tty ? "\r\033[K" : "", (int)(el / 3600), (int)fmod(el / 60, 60), (int)fmod(el, 60), w->samples,
-           w->samples == 1 ? "" : "s", total, change, k < 0 ? "nothing" : vm_kind_name((vm_kind)k), k < 0 ? "" : " ",
-           k < 0 ? "" : grew, w->tty ? "" : "\n");
+           w->samples == 1 ? "" : "s", total, change, resident, rchange, k < 0 ? "nothing" : vm_kind_name((vm_kind)k),
+           k < 0 ? "" : " ", k < 0 ? "" : grew, w->tty ? "" : "\n");
     fflush(stdout);
 }
 
@@ -307,6 +318,17 @@ static int take_sample(watch *w, vm_error *err)
         s->taken_at = vm_strdup(when);
     }
     rc = write_sample(w, s, stamp, err);
+    if (rc == 0) {
+        vm_summary sum;
+        vm_summary_compute(s, &sum);
+        bool known = (sum.total.counters.known & (1u << VM_C_TOTAL_WS)) != 0;
+        w->resident_now = sum.total.counters.v[VM_C_TOTAL_WS];
+        if (w->samples == 0) {
+            w->resident_first = w->resident_now;
+            w->resident_known = known;
+        }
+        w->resident_known = w->resident_known && known;
+    }
     vm_snapshot_free(s);
     if (rc == 0)
         w->samples++;

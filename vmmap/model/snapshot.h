@@ -41,6 +41,10 @@ typedef enum vm_memtype {
     VM_MEMTYPE_COUNT
 } vm_memtype;
 
+/* Whether a mapping is shared with other processes or private (Linux: 's' or 'p' in
+ * /proc/PID/maps, as pmap shows it).  Only a source that knows says it. */
+typedef enum vm_sharing { VM_SHARING_UNKNOWN, VM_SHARING_PRIVATE, VM_SHARING_SHARED } vm_sharing;
+
 /* Protection, platform-neutral.  Windows PAGE_* constants and Linux rwx map onto these bits. */
 enum {
     VM_PROT_READ = 0x01,
@@ -82,6 +86,7 @@ typedef struct vm_block {
     vm_state state;
     uint32_t protection; /* VM_PROT_* */
     vm_memtype memtype;
+    uint8_t sharing;     /* vm_sharing */
     vm_kind kind;
     vm_counters counters;
     char *details; /* why the classifier chose this kind, for people */

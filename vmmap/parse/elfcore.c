@@ -170,7 +170,12 @@ static void note_auxv(vm_core *c, const uint8_t *d, size_t n)
         switch (key) {
         case 0: return; /* AT_NULL */
         case AT_PHDR_: c->at_phdr = val; break;
-        case AT_PAGESZ_: c->at_pagesz = val; break;
+        case AT_PAGESZ_:
+            if (val == 0 || val > (UINT64_C(1) << 30) || (val & (val - 1)))
+                warn(c, "AT_PAGESZ %" PRIu64 " is not a power of two: not used", val);
+            else
+                c->at_pagesz = val;
+            break;
         case AT_BASE_: c->at_base = val; break;
         case AT_ENTRY_: c->at_entry = val; break;
         case AT_RANDOM_: c->at_random = val; break;

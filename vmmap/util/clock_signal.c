@@ -2,6 +2,7 @@
 #include "clock_signal.h"
 
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -10,6 +11,7 @@
 #include <windows.h>
 #else
 #include <errno.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 #endif
 
@@ -99,6 +101,16 @@ bool vm_is_terminal(FILE *f)
     return h != INVALID_HANDLE_VALUE && GetConsoleMode(h, &mode);
 }
 
+static size_t window_columns(FILE *f)
+{
+    CONSOLE_SCREEN_BUFFER_INFO info;
+    HANDLE h = (HANDLE)_get_osfhandle(_fileno(f));
+    if (h == INVALID_HANDLE_VALUE || !GetConsoleScreenBufferInfo(h, &info))
+        return 0;
+    int w = info.srWindow.Right - info.srWindow.Left + 1;
+    return w > 0 ? (size_t)w : 0;
+}
+
 #else /* POSIX */
 
 double vm_clock_now(void)
@@ -159,4 +171,23 @@ bool vm_is_terminal(FILE *f)
     return isatty(fileno(f)) != 0;
 }
 
+static size_t window_columns(FILE *f)
+{
+    struct winsize ws;
+    return ioctl(fileno(f), TIOCGWINSZ, &ws) == 0 ? ws.ws_col : 0;
+}
+
 #endif
+
+size_t vm_terminal_columns(FILE *f)
+{
+    if (!vm_is_terminal(f))
+        return 0;
+    size_t w = window_columns(f);
+    if (w)
+        return w;
+    const char *env = getenv("COLUMNS");
+    char *end;
+    long n = env && *env ? strtol(env, &end, 10) : 0;
+    return env && *env && !*end && n > 0 && n < 100000 ? (size_t)n : 80;
+}

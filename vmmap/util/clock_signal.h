@@ -32,4 +32,8 @@ const char *vm_stop_name(void);
 /* True when f is an interactive terminal (console on Windows). */
 bool vm_is_terminal(FILE *f);
 
+/* The width of the terminal f is, in columns: the window's size (TIOCGWINSZ, the console's
+ * window on Windows), else $COLUMNS, else 80; 0 when f is not a terminal. */
+size_t vm_terminal_columns(FILE *f);
+
 #endif

@@ -1,4 +1,5 @@
 #include "error.h"
+#include "progress.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -104,6 +105,7 @@ void vm_error_clear(vm_error *e)
 
 int vm_error_report(const vm_error *e)
 {
+    vm_progress_stop(); /* the progress line, if any, makes room for the message */
     fprintf(stderr, "vmmap: error: %s\n", e->msg[0] ? e->msg : "unknown error");
     if (e->hint[0])
         fprintf(stderr, "vmmap: hint: %s\n", e->hint);

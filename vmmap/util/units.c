@@ -239,6 +239,26 @@ void vm_format_size(uint64_t bytes, char *buf, size_t len)
     vm_format_kb(bytes, buf, len);
 }
 
+void vm_format_kb_short(uint64_t bytes, char *buf, size_t len)
+{
+    static const char unit[] = "KMGTPE";
+    uint64_t kb = bytes / 1024 + (bytes % 1024 != 0);
+    if (kb < 1000) {
+        snprintf(buf, len, "%" PRIu64 " K", kb);
+        return;
+    }
+    size_t u = 0;
+    double v = (double)kb;
+    while (u + 1 < sizeof unit - 1 && v >= 999.5) { /* four digits: the next unit reads better */
+        v /= 1024.0;
+        u++;
+    }
+    if (v < 9.95)
+        snprintf(buf, len, "%.1f %c", v, unit[u]);
+    else
+        snprintf(buf, len, "%.0f %c", v, unit[u]);
+}
+
 static const char *const human_units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
 #define NHUMAN (sizeof human_units / sizeof human_units[0])
 

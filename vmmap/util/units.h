@@ -31,6 +31,9 @@ const char *vm_plural(uint64_t n);
 void vm_format_count(uint64_t n, char *buf, size_t len);
 /* VMMap's size cells: kibibytes, rounded up, with thousands separators: 8388608 -> "8,192 K". */
 void vm_format_kb(uint64_t bytes, char *buf, size_t len);
+/* --human: VMMap's K cells at a glance, 1,024-based, at most three digits: "512 K", "340 M",
+ * "1.2 G", "128 T" (one decimal below 10; K rounded up as vm_format_kb). */
+void vm_format_kb_short(uint64_t bytes, char *buf, size_t len);
 /* The same as vm_format_kb (the name the first drafts of the design used). */
 void vm_format_size(uint64_t bytes, char *buf, size_t len);
 /* For details and log lines: "123 B", "512 KiB", "8.0 MiB", "4.0 GiB" (one decimal below 100). */

@@ -80,6 +80,7 @@ static void set_counters(vm_counters *k, const vm_linux_mapping *m, bool shmem, 
 static void set_backing(vm_raw_block *rb, const vm_linux_mapping *m, const lx_note *note)
 {
     bool shmem = is_shmem(m), file = is_file(m);
+    rb->flags |= VM_RAW_SHARING_KNOWN | (m->shared ? VM_RAW_MAP_SHARED : 0); /* maps' p/s, for pmap's view */
     if (m->shared)
         rb->flags |= VM_RAW_SHARED;
     if (m->deleted)
