@@ -277,23 +277,34 @@ static bool same_image(vm_rtti_space *sp, uint64_t base, const vm_memreader *fil
     return f == t && memcmp(in_file, in_target, t) == 0;
 }
 
-/* The file's read-only PT_LOADs, as they lie in the target. */
-static bool add_file_segments(vm_rtti_space *sp, const vm_elf *e, uint64_t bias, size_t file, uint64_t lo, uint64_t hi)
+static bool target_has(const vm_rtti_space *sp, uint64_t addr)
 {
+    uint8_t b;
+    return sp->target->read(sp->target->ctx, addr, &b, 1) == 1;
+}
+
+/* The file's read-only PT_LOADs, as they lie in the target, that the target lacks (a core's
+ * left-out mappings: a mapping is dumped whole or not at all).  Returns how many were added. */
+static size_t add_file_segments(vm_rtti_space *sp, const vm_elf *e, uint64_t bias, size_t file, uint64_t lo, uint64_t hi)
+{
+    size_t added = 0;
     for (size_t i = 0; i < e->nloads; i++) {
         const vm_elf_segment *g = &e->loads[i];
         uint64_t start = bias + g->vaddr, end = start + g->filesz;
         if ((g->flags & 2) || g->filesz == 0 || end < start || start < lo || end > hi)
             continue; /* written at run time (its file bytes are not its memory), or outside the image */
+        if (target_has(sp, start) && target_has(sp, end - 1))
+            continue;
         vm_rtti_file_seg *s = vm_array_push((void **)&sp->segs, &sp->nsegs, sizeof *s);
         if (!s)
-            return false;
+            break;
         s->start = start;
         s->end = end;
         s->offset = g->offset;
         s->file = file;
+        added++;
     }
-    return true;
+    return added;
 }
 
 bool vm_rtti_load_elf_module(vm_rtti_space *sp, int32_t module, const char *path, uint64_t page_size,
@@ -316,11 +327,13 @@ bool vm_rtti_load_elf_module(vm_rtti_space *sp, int32_t module, const char *path
         symbol_load l = {sp, module, bias, base, img ? img->end : base, 0, false};
         vm_elf_each_symbol(&r, &e, "_ZTV", on_vtable_symbol, &l);
         used = true;
+        /* Kept open only for segments the target lacks; closed by vm_rtti_space_free. */
         vm_file_reader *slot = vm_array_push((void **)&sp->files, &sp->nfiles, sizeof *slot);
         if (slot) {
-            *slot = fr; /* stays open for its segments; closed by vm_rtti_space_free */
-            kept = true;
-            add_file_segments(sp, &e, bias, sp->nfiles - 1, base, img ? img->end : base);
+            *slot = fr;
+            kept = add_file_segments(sp, &e, bias, sp->nfiles - 1, base, img ? img->end : base) > 0;
+            if (!kept)
+                sp->nfiles--;
         }
     }
     vm_elf_free(&e);
