@@ -5,6 +5,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+const vm_heap_stat_col vm_heap_stat_cols[VM_HEAP_STAT_COLS] = {
+    {"Busy", "Busy blocks", VM_HSTAT_COUNT},     {"Busy size", "Busy", VM_HSTAT_BYTES},
+    {"Free", "Free blocks", VM_HSTAT_COUNT},     {"Free size", "Free", VM_HSTAT_BYTES},
+    {"Cached", "Cached blocks", VM_HSTAT_COUNT}, {"Cached size", "Cached", VM_HSTAT_BYTES},
+    {"Largest free", "Largest free", VM_HSTAT_BYTES}, {"Frag.", "Fragmentation", VM_HSTAT_PERCENT},
+    {"Overhead", "Overhead", VM_HSTAT_BYTES},
+};
+
+void vm_heap_stat_value(const vm_heap_stats *st, size_t c, uint64_t *n, double *pct)
+{
+    const uint64_t v[VM_HEAP_STAT_COLS] = {st->busy_blocks, st->busy_bytes, st->free_blocks, st->free_bytes,
+                                           st->cached_blocks, st->cached_bytes, st->largest_free, 0,
+                                           st->overhead_bytes};
+    *n = c < VM_HEAP_STAT_COLS ? v[c] : 0;
+    *pct = st->fragmentation;
+}
+
 static int cmp_rows(const void *a, const void *b)
 {
     const vm_heap_view_row *x = a, *y = b;

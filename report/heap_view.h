@@ -17,6 +17,21 @@ typedef struct vm_heap_view_row {
     char owner[192];                /* owner modules' file names, ", " between; "" none found */
 } vm_heap_view_row;
 
+/* The block walk's columns, in the order every view shows them: their titles (short for the
+ * terminal, long for the workbook and CSV), what they hold, and a heap's value. */
+typedef enum vm_heap_stat_kind { VM_HSTAT_COUNT, VM_HSTAT_BYTES, VM_HSTAT_PERCENT } vm_heap_stat_kind;
+
+typedef struct vm_heap_stat_col {
+    const char *short_title, *title;
+    vm_heap_stat_kind kind;
+} vm_heap_stat_col;
+
+#define VM_HEAP_STAT_COLS 9
+extern const vm_heap_stat_col vm_heap_stat_cols[VM_HEAP_STAT_COLS];
+
+/* Column c of st: a count or bytes in *n, a percentage in *pct (per the column's kind). */
+void vm_heap_stat_value(const vm_heap_stats *st, size_t c, uint64_t *n, double *pct);
+
 /* Rows of every heap, or of the heap whose id is only (only >= 0): biggest committed first, then
  * by id.  NULL only when out of memory. */
 vm_heap_view_row *vm_heap_view_rows(const vm_snapshot *s, int64_t only, size_t *n);

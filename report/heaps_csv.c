@@ -7,13 +7,11 @@
 #include "../vmmap/util/atomic_file.h"
 #include "csv.h"
 #include "heap_view.h"
+#include "tabular.h"
 
-static const char *const heap_titles[] = {
-    "Heap", "Kind", "Address", "Flags", "Owner", "Reserved", "Committed", "Busy blocks", "Busy bytes",
-    "Free blocks", "Free bytes", "Cached blocks", "Cached bytes", "Largest free", "Fragmentation %",
-    "Overhead bytes", "Note",
-};
-static const char *const size_titles[] = {"Heap", "Size", "Busy", "Free", "Cached", "Bytes"};
+/* The heap's own fields; then the walk's (heap_view.h), then Note. */
+static const char *const heap_titles[] = {"Heap", "Kind", "Address", "Flags", "Owner", "Reserved", "Committed"};
+static const char *const size_titles[] = {"Heap", "Block size (bytes)", "Busy", "Free", "Cached", "Bytes"};
 
 static void titles(FILE *out, const char *const *t, size_t n)
 {
@@ -29,31 +27,41 @@ static void num(FILE *out, uint64_t v)
     vm_csv_field(out, false, "", b);
 }
 
-static void heap_record(FILE *out, const vm_heap_view_row *r)
+/* Memory in K, as every CSV of vmmap writes it (VMMap's convention). */
+static void kb(FILE *out, uint64_t bytes)
+{
+    num(out, vm_tab_kb(bytes));
+}
+
+static void heap_record(FILE *out, const vm_snapshot *s, const vm_heap_view_row *r)
 {
     const vm_heap *h = r->h;
     char b[64];
     snprintf(b, sizeof b, "%d", (int)h->id);
     vm_csv_field(out, true, "", b);
     vm_csv_field(out, false, "", h->kind ? h->kind : "");
-    snprintf(b, sizeof b, "0x%" PRIx64, h->address);
+    vm_format_address(h->address, s->process.bits, b, sizeof b);
     vm_csv_field(out, false, "", h->address_unknown ? "" : b);
     vm_csv_field(out, false, "", h->flags ? h->flags : "");
     vm_csv_field(out, false, "", h->owners_known ? r->owner : "");
-    num(out, r->reserved);
-    num(out, r->committed);
-    if (h->stats_known) {
-        const vm_heap_stats *st = &h->stats;
-        const uint64_t v[] = {st->busy_blocks, st->busy_bytes, st->free_blocks, st->free_bytes,
-                              st->cached_blocks, st->cached_bytes, st->largest_free};
-        for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
-            num(out, v[i]);
-        snprintf(b, sizeof b, "%.2f", st->fragmentation);
-        vm_csv_field(out, false, "", b);
-        num(out, st->overhead_bytes);
-    } else {
-        for (int i = 0; i < 9; i++)
+    kb(out, r->reserved);
+    kb(out, r->committed);
+    for (size_t c = 0; c < VM_HEAP_STAT_COLS; c++) {
+        uint64_t n;
+        double pct;
+        if (!h->stats_known) {
             vm_csv_field(out, false, "", "");
+            continue;
+        }
+        vm_heap_stat_value(&h->stats, c, &n, &pct);
+        if (vm_heap_stat_cols[c].kind == VM_HSTAT_PERCENT) {
+            snprintf(b, sizeof b, "%.2f", pct);
+            vm_csv_field(out, false, "", b);
+        } else if (vm_heap_stat_cols[c].kind == VM_HSTAT_BYTES) {
+            kb(out, n);
+        } else {
+            num(out, n);
+        }
     }
     vm_csv_field(out, false, "", h->walk_note ? h->walk_note : "");
     vm_csv_end_line(out);
@@ -67,9 +75,16 @@ void vm_heaps_csv(FILE *out, const vm_snapshot *s, int64_t only)
         fputs("out of memory\r\n", out);
         return;
     }
-    titles(out, heap_titles, sizeof heap_titles / sizeof heap_titles[0]);
+    size_t nt = sizeof heap_titles / sizeof heap_titles[0];
+    for (size_t i = 0; i < nt; i++)
+        vm_csv_field(out, i == 0, "", heap_titles[i]);
+    for (size_t c = 0; c < VM_HEAP_STAT_COLS; c++)
+        vm_csv_field(out, false, "", vm_heap_stat_cols[c].kind == VM_HSTAT_PERCENT ? "Fragmentation %"
+                                                                                   : vm_heap_stat_cols[c].title);
+    vm_csv_field(out, false, "", "Note");
+    vm_csv_end_line(out);
     for (size_t i = 0; i < n; i++)
-        heap_record(out, &rows[i]);
+        heap_record(out, s, &rows[i]);
     vm_csv_end_line(out);
     titles(out, size_titles, sizeof size_titles / sizeof size_titles[0]);
     for (size_t i = 0; i < n; i++) {
@@ -82,7 +97,7 @@ void vm_heaps_csv(FILE *out, const vm_snapshot *s, int64_t only)
             num(out, h->sizes[j].busy);
             num(out, h->sizes[j].free);
             num(out, h->sizes[j].cached);
-            num(out, vm_heap_size_bytes(&h->sizes[j]));
+            kb(out, vm_heap_size_bytes(&h->sizes[j]));
             vm_csv_end_line(out);
         }
     }

@@ -1,7 +1,8 @@
 /* `vmmap heaps -o FILE.csv`: the heaps table, then (after an empty record) every walked heap's
- * size table.  RFC 4180 as the report CSV (csv.h), but bytes, not K: block sizes are small and
- * must stay exact.  Addresses "0x..."; an unknown value (a heap not walked) is an empty field,
- * never 0.  docs/reports.md describes the columns.  Platform-neutral. */
+ * size table.  RFC 4180 and the conventions of the report CSV (csv.h): memory in K without
+ * separators, addresses as VMMap's hex; a block size (the allocator's size class, a key) in
+ * bytes; an unknown value (a heap not walked) is an empty field, never 0.  docs/reports.md
+ * describes the columns.  Platform-neutral. */
 #ifndef VMMAP_REPORT_HEAPS_CSV_H
 #define VMMAP_REPORT_HEAPS_CSV_H
 

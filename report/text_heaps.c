@@ -8,13 +8,10 @@
 #include "heap_view.h"
 #include "text.h"
 
-enum { C_ID, C_KIND, C_ADDRESS, C_OWNER, C_COMMITTED, C_BUSY, C_BUSY_B, C_FREE, C_FREE_B, C_CACHED, C_CACHED_B,
-       C_LARGEST, C_FRAG, C_OVERHEAD, C_NCOLS };
+/* The heap's own columns; the walk's follow (heap_view.h). */
+enum { C_ID, C_KIND, C_ADDRESS, C_OWNER, C_COMMITTED, C_STATS, C_NCOLS = C_STATS + VM_HEAP_STAT_COLS };
 
-static const char *const titles[C_NCOLS] = {
-    "Heap", "Kind", "Address", "Owner", "Committed", "Busy", "Busy size", "Free", "Free size", "Cached",
-    "Cached size", "Largest free", "Frag.", "Overhead",
-};
+static const char *const titles[C_STATS] = {"Heap", "Kind", "Address", "Owner", "Committed"};
 
 static void address_cell(vm_trow *r, const vm_heap *h)
 {
@@ -37,23 +34,24 @@ static void heap_row(vm_trow *r, const vm_heap_view_row *v)
     address_cell(r, h);
     vm_trow_text(r, h->owners_known ? (v->owner[0] ? v->owner : "none found") : "?");
     vm_trow_kb(r, v->committed);
-    if (!h->stats_known) {
-        for (int c = C_BUSY; c < C_NCOLS; c++)
+    for (size_t c = 0; c < VM_HEAP_STAT_COLS; c++) {
+        uint64_t n;
+        double pct;
+        if (!h->stats_known) {
             vm_trow_text(r, "?");
-        return;
+            continue;
+        }
+        vm_heap_stat_value(&h->stats, c, &n, &pct);
+        if (vm_heap_stat_cols[c].kind == VM_HSTAT_COUNT) {
+            vm_trow_count(r, n);
+        } else if (vm_heap_stat_cols[c].kind == VM_HSTAT_BYTES) {
+            vm_trow_kb(r, n);
+        } else {
+            char *buf = vm_trow_scratch(r);
+            snprintf(buf, VM_TEXT_CELL, "%.2f%%", pct);
+            vm_trow_text(r, buf);
+        }
     }
-    const vm_heap_stats *st = &h->stats;
-    vm_trow_count(r, st->busy_blocks);
-    vm_trow_kb(r, st->busy_bytes);
-    vm_trow_count(r, st->free_blocks);
-    vm_trow_kb(r, st->free_bytes);
-    vm_trow_count(r, st->cached_blocks);
-    vm_trow_kb(r, st->cached_bytes);
-    vm_trow_kb(r, st->largest_free);
-    char *buf = vm_trow_scratch(r);
-    snprintf(buf, VM_TEXT_CELL, "%.2f%%", st->fragmentation);
-    vm_trow_text(r, buf);
-    vm_trow_kb(r, st->overhead_bytes);
 }
 
 static size_t count_walked(const vm_heap_view_row *rows, size_t n)
@@ -130,6 +128,12 @@ int vm_text_heaps(FILE *out, const vm_snapshot *s, const vm_heaps_view_options *
         free(rows);
         return 1;
     }
+    if (n == 0) {
+        fprintf(out, "No heaps in the snapshot of %s (PID %lld)%s.\n", s->process.name ? s->process.name : "?",
+                (long long)s->process.pid, s->nwarnings ? " (`vmmap show TARGET --warnings` says what could not be read)" : "");
+        free(rows);
+        return 0;
+    }
     size_t walked = count_walked(rows, n);
     fprintf(out, "Heaps of %s (PID %lld): %zu heap%s, %zu walked block by block%s\n",
             s->process.name ? s->process.name : "?", (long long)s->process.pid, n, n == 1 ? "" : "s", walked,
@@ -139,7 +143,7 @@ int vm_text_heaps(FILE *out, const vm_snapshot *s, const vm_heaps_view_options *
     vm_trow r;
     vm_trow_reset(&r);
     for (int c = 0; c < C_NCOLS; c++)
-        vm_trow_text(&r, titles[c]);
+        vm_trow_text(&r, c < C_STATS ? titles[c] : vm_heap_stat_cols[c - C_STATS].short_title);
     uint32_t right = 1u << C_ID;
     for (int c = C_COMMITTED; c < C_NCOLS; c++)
         right |= 1u << c;

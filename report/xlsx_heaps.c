@@ -9,6 +9,8 @@ enum { H_ID, H_ADDRESS, H_KIND, H_FLAGS, H_CLASS, H_FRONT_END, H_OWNER, H_PARTS,
        H_BUSY, H_BUSY_B, H_FREE, H_FREE_B, H_CACHED, H_CACHED_B, H_LARGEST_FREE, H_FRAG, H_OVERHEAD, H_NOTE,
        H_NCOLS };
 
+_Static_assert(H_OVERHEAD - H_BUSY + 1 == VM_HEAP_STAT_COLS, "the walk's columns are heap_view.h's, in its order");
+
 static const xw_column heap_cols[H_NCOLS] = {
     [H_ID] = {"Heap", 7, true},
     [H_ADDRESS] = {"Address", 19, false},
@@ -34,21 +36,22 @@ static const xw_column heap_cols[H_NCOLS] = {
 
 static void write_stats(xw_book *b, lxw_worksheet *ws, uint32_t row, const vm_heap *h, int t, xw_variant v)
 {
-    if (!h->stats_known) {
-        for (uint16_t c = H_BUSY; c <= H_OVERHEAD; c++)
-            xw_blank(b, ws, row, c, t, v);
-        return;
+    for (size_t c = 0; c < VM_HEAP_STAT_COLS; c++) {
+        uint16_t col = (uint16_t)(H_BUSY + c);
+        uint64_t n;
+        double pct;
+        if (!h->stats_known) {
+            xw_blank(b, ws, row, col, t, v);
+            continue;
+        }
+        vm_heap_stat_value(&h->stats, c, &n, &pct);
+        if (vm_heap_stat_cols[c].kind == VM_HSTAT_COUNT)
+            xw_count(b, ws, row, col, n, t, v);
+        else if (vm_heap_stat_cols[c].kind == VM_HSTAT_BYTES)
+            xw_bytes(b, ws, row, col, n, t, v, XW_KB);
+        else
+            xw_percent(b, ws, row, col, pct, t, v);
     }
-    const vm_heap_stats *st = &h->stats;
-    xw_count(b, ws, row, H_BUSY, st->busy_blocks, t, v);
-    xw_bytes(b, ws, row, H_BUSY_B, st->busy_bytes, t, v, XW_KB);
-    xw_count(b, ws, row, H_FREE, st->free_blocks, t, v);
-    xw_bytes(b, ws, row, H_FREE_B, st->free_bytes, t, v, XW_KB);
-    xw_count(b, ws, row, H_CACHED, st->cached_blocks, t, v);
-    xw_bytes(b, ws, row, H_CACHED_B, st->cached_bytes, t, v, XW_KB);
-    xw_bytes(b, ws, row, H_LARGEST_FREE, st->largest_free, t, v, XW_KB);
-    xw_percent(b, ws, row, H_FRAG, st->fragmentation, t, v);
-    xw_bytes(b, ws, row, H_OVERHEAD, st->overhead_bytes, t, v, XW_KB);
 }
 
 static void write_heap(xw_book *b, lxw_worksheet *ws, uint32_t row, const vm_snapshot *s,

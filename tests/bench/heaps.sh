@@ -2,8 +2,8 @@
 # The heap-walk benchmark (issue 11), one section of `make bench`:
 #   tests/bench/heaps.sh BUILD
 # A process with 1 GiB of committed glibc heap in 10 million blocks (tests/bench/heap_fill.c:
-# HEAPS_BENCH_BLOCKS x malloc(96), one thread, all in [heap]).  Measured, median of 5 runs (wall
-# time and peak RSS from wait4, tests/bench/runstat.c):
+# HEAPS_BENCH_BLOCKS x malloc(96), one thread, all in [heap]).  Measured, the three in turn for
+# HEAPS_BENCH_RUNS rounds (default 5), median wall time and peak RSS (wait4, tests/bench/runstat.c):
 #   bare read  tests/bench/bare_read.c: the same heap memory through process_vm_readv in 1 MiB
 #              pieces into one buffer, nothing else (the floor)
 #   heaps      `vmmap heaps PID` (capture, walk of every block, statistics, owners, the table)
@@ -46,23 +46,28 @@ if [ "${word:-}" != ready ] || [ "$pid" != "$FILL_PID" ]; then
     exit 1
 fi
 
-# median WALL RSS over RUNS runs of a command that must succeed (its stdout to /dev/null)
-median() {
-    local label=$1; shift
-    : > "$TMPD/runs"
-    for _ in $(seq "$RUNS"); do
-        if ! "$RUNSTAT" -o "$TMPD/one" "$@" > /dev/null 2> "$TMPD/err"; then
-            echo "  $label: failed: $(head -c 300 "$TMPD/err")" >&2
-            return 1
-        fi
-        cat "$TMPD/one" >> "$TMPD/runs"
-    done
-    sort -n -k1,1 "$TMPD/runs" | awk -v n="$RUNS" 'NR == int((n + 1) / 2) { w = $1 } { if ($2 > m) m = $2 } END { print w, m }'
+# The three commands run in turn, RUNS rounds (so that a busy moment of the machine falls on all
+# of them alike); then each one's median wall time and peak RSS.
+one() {
+    local name=$1; shift
+    if ! "$RUNSTAT" -o "$TMPD/one" "$@" > /dev/null 2> "$TMPD/err"; then
+        echo "  $name: failed: $(head -c 300 "$TMPD/err")"
+        return 1
+    fi
+    cat "$TMPD/one" >> "$TMPD/runs.$name"
 }
-
-read -r t_bare m_bare < <(median "bare read" "$BENCH/bare_read" "$pid") || exit 1
-read -r t_heaps m_heaps < <(median "vmmap heaps" "$VMMAP" heaps "$pid" -q) || exit 1
-read -r t_snap m_snap < <(median "vmmap snapshot" "$VMMAP" snapshot "$pid" -q -o "$TMPD/s.json") || exit 1
+: > "$TMPD/runs.bare"; : > "$TMPD/runs.heaps"; : > "$TMPD/runs.snap"
+for _ in $(seq "$RUNS"); do
+    one bare "$BENCH/bare_read" "$pid" || exit 1
+    one heaps "$VMMAP" heaps "$pid" -q || exit 1
+    one snap "$VMMAP" snapshot "$pid" -q -o "$TMPD/s.json" || exit 1
+done
+median() {
+    sort -n -k1,1 "$TMPD/runs.$1" | awk -v n="$RUNS" 'NR == int((n + 1) / 2) { w = $1 } { if ($2 > m) m = $2 } END { print w, m }'
+}
+read -r t_bare m_bare < <(median bare)
+read -r t_heaps m_heaps < <(median heaps)
+read -r t_snap m_snap < <(median snap)
 "$VMMAP" heaps "$pid" -q --top 3 > "$TMPD/table" || true
 
 printf "  %-40s %8.3f s %8.1f MB\n" "bare read ($(awk -v b="$heap_bytes" 'BEGIN{printf "%.2f GiB", b/1073741824}'))" \

@@ -329,6 +329,34 @@ static void test_single_threaded_main_arena(void **state)
     expect_none("single-threaded heap statistics");
 }
 
+/* The same heaps from a core file (gdb's gcore of the sample): the walk reads the core's
+ * segments through the same pipeline, and malloc_info's figures still hold. */
+static void test_core_file(void **state)
+{
+    start_sample("--threads", "2", NULL);
+    char prefix[320], core[400], snap_path[320];
+    snprintf(prefix, sizeof prefix, "%s/core", fx->dir);
+    snprintf(core, sizeof core, "%s.%d", prefix, (int)fx->child.pid);
+    char *argv[] = {(char *)"/usr/bin/gcore", (char *)"-o", prefix, (char *)pid_arg(), NULL};
+    pu_run_result r;
+    memset(&r, 0, sizeof r);
+    if (access("/usr/bin/gcore", X_OK) != 0 || pu_run(argv, NULL, &r) != 0 || r.exit_code != 0) {
+        pu_run_result_free(&r);
+        fail_msg("gcore (gdb, installed by scripts/deps.sh) could not dump the sample");
+    }
+    pu_run_result_free(&r);
+    snprintf(snap_path, sizeof snap_path, "%s/core.json", fx->dir);
+    run_vmmap("snapshot", core, "--heap-blocks", "-o", snap_path, "-q", NULL);
+    expect_exit(0);
+    fx->snap = pu_json_load(snap_path);
+    assert_non_null(fx->snap);
+    print_warnings();
+    check_arenas(fx->child.truth);
+    check_sizes(member(fx->child.truth, "main"));
+    expect_none("heap statistics from a core");
+    unlink(core);
+}
+
 /* Threads that malloc and free while the walk reads: it ends, exit 0, what tore is a warning. */
 static void test_changing_heaps(void **state)
 {
@@ -378,7 +406,7 @@ static void test_outputs_and_errors(void **state)
     char *csv = pu_read_file(path, NULL);
     assert_non_null(csv);
     assert_non_null(strstr(csv, "\"Heap\",\"Kind\",\"Address\""));
-    assert_non_null(strstr(csv, "\"Heap\",\"Size\",\"Busy\",\"Free\",\"Cached\",\"Bytes\""));
+    assert_non_null(strstr(csv, "\"Heap\",\"Block size (bytes)\",\"Busy\",\"Free\",\"Cached\",\"Bytes\""));
     free(csv);
     /* the workbook's Heaps and Sizes sheets and the heaps CSV, read back against the snapshot */
     char json[320], out[320];
@@ -466,6 +494,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_threads_one_at_a_time, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_threads_at_once, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_single_threaded_main_arena, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(test_core_file, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_changing_heaps, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_outputs_and_errors, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_busy_growth, per_test_setup, per_test_teardown),

@@ -488,8 +488,10 @@ def check_csv(snap_path, path):
 
 
 def check_heaps_csv(snap_path, path):
-    """`vmmap heaps -o FILE.csv`: the heaps table (bytes, not K) and the size tables."""
+    """`vmmap heaps -o FILE.csv`: the heaps table and the size tables, memory in K (rounded up)
+    and addresses as VMMap's hex like every CSV of vmmap, block sizes in bytes."""
     snap = json.load(open(snap_path))
+    bits = snap["process"].get("bits", 64)
     tables = csv_tables(path)
     if len(tables) != 2:
         problem(f"heaps CSV: {len(tables)} tables, expected 2 (heaps, sizes)")
@@ -506,21 +508,24 @@ def check_heaps_csv(snap_path, path):
             continue
         got = dict(zip(head, row))
         st = h.get("stats")
-        for key, title in [("busy_blocks", "Busy blocks"), ("busy_bytes", "Busy bytes"), ("free_blocks", "Free blocks"),
-                           ("free_bytes", "Free bytes"), ("cached_blocks", "Cached blocks"),
-                           ("cached_bytes", "Cached bytes"), ("largest_free", "Largest free"),
-                           ("overhead_bytes", "Overhead bytes")]:
-            want = str(st[key]) if st else ""
+        for key, title, is_kb in [("busy_blocks", "Busy blocks", False), ("busy_bytes", "Busy", True),
+                                  ("free_blocks", "Free blocks", False), ("free_bytes", "Free", True),
+                                  ("cached_blocks", "Cached blocks", False), ("cached_bytes", "Cached", True),
+                                  ("largest_free", "Largest free", True), ("overhead_bytes", "Overhead", True)]:
+            want = (kb_text(st[key]) if is_kb else str(st[key])) if st else ""
             if got.get(title) != want:
                 problem(f"heaps CSV heap {row[0]} {title}: {got.get(title)!r}, expected {want!r}")
         committed = sum(p["committed"] for p in h["parts"])
-        if got.get("Committed") != str(committed):
-            problem(f"heaps CSV heap {row[0]} Committed: {got.get('Committed')!r}, expected {committed}")
+        if got.get("Committed") != kb_text(committed):
+            problem(f"heaps CSV heap {row[0]} Committed: {got.get('Committed')!r}, expected {kb_text(committed)}")
+        want_addr = hex_address(h["address"], bits) if h.get("address") else ""
+        if got.get("Address") != want_addr:
+            problem(f"heaps CSV heap {row[0]} Address: {got.get('Address')!r}, expected {want_addr!r}")
     want = [[str(h["id"]), str(z["size"]), str(z["busy"]), str(z["free"]), str(z["cached"]),
-             str(z["size"] * (z["busy"] + z["free"] + z["cached"]))]
+             kb_text(z["size"] * (z["busy"] + z["free"] + z["cached"]))]
             for h in sorted(snap["heaps"], key=lambda h: (-sum(p["committed"] for p in h["parts"]), h["id"]))
             if h.get("stats") is not None for z in h["sizes"]]
-    if sizes[0] != ["Heap", "Size", "Busy", "Free", "Cached", "Bytes"] or sizes[1:] != want:
+    if sizes[0] != ["Heap", "Block size (bytes)", "Busy", "Free", "Cached", "Bytes"] or sizes[1:] != want:
         problem(f"heaps CSV sizes: {sizes[:4]}..., expected {want[:3]}... ({len(sizes) - 1} rows, expected {len(want)})")
     finish(path)
 

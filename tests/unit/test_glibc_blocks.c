@@ -692,6 +692,46 @@ static void synth_tcache_through_tls(void **state)
     gimg_free(g);
 }
 
+/* glibc 2.26 .. 2.29: malloc_state without have_fastchunks (fastbins at +0x08, top at +0x58,
+ * system_mem at +0x880), a 0x250 tcache with char counts, and no safe-linking. */
+static void synth_old_layouts(void **state)
+{
+    gimg *g = gimg_new(false);
+    synth_map(&g->m, LIBC, 0x2000);
+    synth_map(&g->m, BRK, BRK_LEN);
+    g->pos = BRK;
+    uint64_t tc = put_chunk(g, 0x250, false);
+    uint64_t b1 = put_chunk(g, 0x70, false);
+    uint64_t c1 = put_chunk(g, 0x40, false);
+    uint64_t f1 = put_chunk(g, 0x20, false);
+    uint64_t b2 = put_chunk(g, 0x30, false);
+    uint64_t top = put_top(g, BRK + BRK_LEN);
+    synth_put_u8(&g->m, tc + 16 + 2, 1);                /* bin 2 (0x40): one entry */
+    synth_put_u64(&g->m, tc + 16 + 0x40 + 8 * 2, c1 + 16);
+    synth_put_u64(&g->m, MA + 0x08, f1);                /* fastbin 0 (0x20) */
+    synth_put_u64(&g->m, MA + 0x58, top);
+    synth_put_u64(&g->m, MA + 0x880, BRK_LEN);
+    add_heap(g, VM_GLIBC_MAIN_ARENA, MA, (vm_glibc_part[]){{BRK, BRK_LEN}}, 1);
+    vm_glibc_walker *w = walker(g);
+    vm_glibc_walker_facts f;
+    vm_glibc_walker_facts_get(w, &f);
+    assert_false(f.mangled);
+    assert_int_equal(f.tcaches, 1);
+    result r = {0};
+    follow_chunks(&r, (uint64_t[]){tc, b1, c1, f1, b2, top}, 6);
+    walk_one(w, 0, &r);
+    print_warnings(g->snap);
+    assert_int_equal(r.status, VM_GLIBC_WALK_COMPLETE);
+    const int want[6] = {VM_HBLOCK_BUSY, VM_HBLOCK_BUSY, VM_HBLOCK_CACHED, VM_HBLOCK_FREE, VM_HBLOCK_BUSY,
+                         VM_HBLOCK_FREE};
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(r.w.state[i], want[i]);
+    assert_int_equal(r.heap.stats.busy_bytes + r.heap.stats.free_bytes + r.heap.stats.cached_bytes, BRK_LEN);
+    vm_heap_clear_walk(&r.heap);
+    vm_glibc_walker_free(w);
+    gimg_free(g);
+}
+
 /* ---- corrupt and hostile images ------------------------------------------------------------ */
 
 static void synth_bad_chunk_size(void **state)
@@ -951,6 +991,7 @@ int main(void)
         cmocka_unit_test(synth_arena_two_heaps),
         cmocka_unit_test(synth_mmapped),
         cmocka_unit_test(synth_tcache_through_tls),
+        cmocka_unit_test(synth_old_layouts),
         cmocka_unit_test(synth_bad_chunk_size),
         cmocka_unit_test(synth_chunk_past_end),
         cmocka_unit_test(synth_fastbin_cycle),

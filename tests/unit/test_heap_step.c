@@ -255,6 +255,10 @@ static void dispatcher_kinds(void **state)
     assert_int_equal(n[VM_HBLOCK_FREE], 1);
     assert_int_equal(vm_heap_walk(w, 3, count_visit, n, note, sizeof note), VM_HEAP_WALK_NONE);
     assert_int_equal(vm_heap_walk(w, 99, count_visit, n, note, sizeof note), VM_HEAP_WALK_NONE);
+    /* a dump's heap whose memory it did not capture: said so, not "no walker" */
+    heap(s, 9, "not captured", 0x2000000, 0x2000000, 0x1000);
+    assert_int_equal(vm_heap_walk(w, s->nheaps - 1, count_visit, n, note, sizeof note), VM_HEAP_WALK_NONE);
+    assert_string_equal(note, "not walked: the dump holds no memory of this heap");
     assert_true(vm_heap_kind_walkable("glibc arena"));
     assert_true(vm_heap_kind_walkable("NT"));
     assert_true(vm_heap_kind_walkable("Wine"));

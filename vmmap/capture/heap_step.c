@@ -19,16 +19,18 @@
 typedef struct progress {
     bool on;          /* stderr is a terminal and the user did not ask for quiet */
     bool shown;
-    double start;
+    double start, last;
     uint64_t total;   /* heap bytes to walk, as far as the parts say */
 } progress;
 
 static void show(void *ctx, uint64_t bytes)
 {
     progress *p = ctx;
-    if (!p->on || vm_clock_now() - p->start < PROGRESS_AFTER)
+    double now = p->on ? vm_clock_now() : 0;
+    if (!p->on || now - p->start < PROGRESS_AFTER || now - p->last < 0.2) /* a few redraws a second */
         return;
     p->shown = true;
+    p->last = now;
     if (p->total)
         fprintf(stderr, "\rvmmap: walking heap blocks: %" PRIu64 " of %" PRIu64 " MiB (%d%%) ", bytes >> 20,
                 p->total >> 20, (int)(bytes * 100 / p->total > 100 ? 100 : bytes * 100 / p->total));

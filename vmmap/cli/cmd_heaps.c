@@ -63,7 +63,7 @@ static void help(FILE *out)
             "  -o, --output FILE  write instead of showing: FILE.json a snapshot whose heaps carry\n"
             "                   stats, sizes and owner (docs/snapshot-format.md); FILE.xlsx the\n"
             "                   review workbook (Heaps sheet with these columns, Sizes sheet);\n"
-            "                   FILE.csv the heaps table and the size tables, in bytes; '-'\n"
+            "                   FILE.csv the heaps table and the size tables (memory in K); '-'\n"
             "                   writes JSON to stdout.  The file appears whole or not at all.\n"
             "  --color=WHEN     auto (default), always, never\n"
             "  -h, --help       this help\n"

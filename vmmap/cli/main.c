@@ -35,6 +35,7 @@ static void usage(FILE *out)
             "  vmmap snapshot 1234 -o - | jq '.summary'\n"
             "  vmmap report ff.json -o ff.xlsx         a workbook to send for review (or .csv)\n"
             "  vmmap diff ff.json firefox              what changed since the snapshot\n"
+            "  vmmap heaps 1234                        inside the heaps: busy, free, cached, owners\n"
             "  vmmap objects 1234 --top 20             which C++ types fill the heap\n"
             "\n"
             "Exit codes: 0 ok, 1 error, 2 usage, 3 target not found, 4 access denied,\n"

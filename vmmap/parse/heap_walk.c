@@ -166,6 +166,8 @@ vm_heap_walk_status vm_heap_walk(vm_heap_walker *w, size_t i, vm_hblock_visit vi
     case F_WINDOWS:
         return walk_windows(w, h, visit, ctx, note, notelen);
     case F_NONE:
+        if (h->kind && strcmp(h->kind, "not captured") == 0) /* a dump's heap without its memory */
+            return note_none(note, notelen, "not walked: the dump holds no memory of this heap");
         return note_none(note, notelen, "not walked: no block walker for this kind of heap");
     default:
         break;

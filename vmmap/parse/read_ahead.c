@@ -1,33 +1,44 @@
-/* Read-ahead of read_ahead.h: two buffers, each VM_READ_AHEAD_SLACK + window bytes; the current
- * window lives in one, the next is read into the other past its slack, so that the tail of the
- * current window (a header cut by the boundary) can be copied in front of it. */
+/* Read-ahead of read_ahead.h: a ring of RING windows, each VM_READ_AHEAD_SLACK + window bytes.
+ * Once the caller reads somewhere, the thread keeps reading the windows that follow, one after
+ * another, as long as a slot is free: it never waits for the caller to ask, so the copy runs
+ * without pause while the caller parses.  The caller moves to the next window when a request
+ * reaches past its current one (the tail of the current window, a header cut by the boundary, is
+ * copied into the slack in front of the next); any other request stops the stream and starts
+ * over there. */
 #include "read_ahead.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { IDLE, PENDING, DONE, STOP };
+#define RING 4
+
+typedef struct slot {
+    uint8_t *buf;     /* SLACK bytes, then the window */
+    uint64_t addr;
+    size_t got;
+} slot;
 
 struct vm_read_ahead {
     const vm_memreader *mem;
     size_t window;
-    uint8_t *buf[2];
-    int cur;                /* buf[cur] holds the current window */
-    const uint8_t *data;    /* the current window's first byte */
-    uint64_t base;          /* its address */
+    slot ring[RING];
+    /* the caller's current window */
+    const uint8_t *data;
+    uint64_t base;
     size_t len;
-    /* the read ahead: into buf[!cur] + SLACK, guarded by lock */
+    size_t cur;              /* its slot */
+    /* the stream, guarded by lock: slots [consumed, filled) are ready, the caller holds
+     * consumed - 1; the thread fills slot filled % RING from next_addr up to limit */
     bool threaded;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    int state;
-    uint64_t ahead_addr;
-    size_t ahead_want, ahead_got;
+    bool streaming, busy, stop;
+    uint64_t filled, consumed;
+    uint64_t next_addr, limit;
 };
 
-/* All of [addr, addr + want) that the target gives, partial reads continued. */
 static size_t read_all(const vm_memreader *mem, uint64_t addr, uint8_t *dst, size_t want)
 {
     size_t got = 0;
@@ -40,23 +51,31 @@ static size_t read_all(const vm_memreader *mem, uint64_t addr, uint8_t *dst, siz
     return got;
 }
 
-static void *ahead_main(void *arg)
+static void *stream_main(void *arg)
 {
     vm_read_ahead *ra = arg;
     pthread_mutex_lock(&ra->lock);
     for (;;) {
-        while (ra->state != PENDING && ra->state != STOP)
+        while (!ra->stop && !(ra->streaming && ra->filled - ra->consumed + 1 < RING && ra->next_addr < ra->limit))
             pthread_cond_wait(&ra->cond, &ra->lock);
-        if (ra->state == STOP)
+        if (ra->stop)
             break;
-        uint64_t addr = ra->ahead_addr;
-        size_t want = ra->ahead_want;
-        uint8_t *dst = ra->buf[!ra->cur] + VM_READ_AHEAD_SLACK;
+        slot *s = &ra->ring[ra->filled % RING];
+        uint64_t addr = ra->next_addr;
+        size_t want = ra->limit - addr < ra->window ? (size_t)(ra->limit - addr) : ra->window;
+        ra->busy = true;
         pthread_mutex_unlock(&ra->lock);
-        size_t got = read_all(ra->mem, addr, dst, want);
+        size_t got = read_all(ra->mem, addr, s->buf + VM_READ_AHEAD_SLACK, want);
         pthread_mutex_lock(&ra->lock);
-        ra->ahead_got = got;
-        ra->state = DONE;
+        ra->busy = false;
+        if (ra->streaming) { /* not stopped meanwhile */
+            s->addr = addr;
+            s->got = got;
+            ra->filled++;
+            ra->next_addr = addr + got;
+            if (got < want)
+                ra->streaming = false; /* unreadable from here: the caller reads it itself */
+        }
         pthread_cond_broadcast(&ra->cond);
     }
     pthread_mutex_unlock(&ra->lock);
@@ -70,18 +89,18 @@ vm_read_ahead *vm_read_ahead_new(const vm_memreader *mem, size_t window, bool th
         return NULL;
     ra->mem = mem;
     ra->window = window < VM_READ_AHEAD_SLACK ? VM_READ_AHEAD_SLACK : window;
-    ra->buf[0] = malloc(VM_READ_AHEAD_SLACK + ra->window);
-    ra->buf[1] = threaded ? malloc(VM_READ_AHEAD_SLACK + ra->window) : NULL;
-    if (!ra->buf[0] || (threaded && !ra->buf[1])) {
-        free(ra->buf[0]);
-        free(ra->buf[1]);
-        free(ra);
-        return NULL;
-    }
-    ra->data = ra->buf[0] + VM_READ_AHEAD_SLACK;
+    size_t nslots = threaded ? RING : 1;
+    for (size_t i = 0; i < nslots; i++)
+        if (!(ra->ring[i].buf = malloc(VM_READ_AHEAD_SLACK + ra->window))) {
+            for (size_t k = 0; k < i; k++)
+                free(ra->ring[k].buf);
+            free(ra);
+            return NULL;
+        }
+    ra->data = ra->ring[0].buf + VM_READ_AHEAD_SLACK;
     if (threaded && pthread_mutex_init(&ra->lock, NULL) == 0) {
         if (pthread_cond_init(&ra->cond, NULL) == 0) {
-            ra->threaded = pthread_create(&ra->thread, NULL, ahead_main, ra) == 0;
+            ra->threaded = pthread_create(&ra->thread, NULL, stream_main, ra) == 0;
             if (!ra->threaded)
                 pthread_cond_destroy(&ra->cond);
         }
@@ -91,15 +110,20 @@ vm_read_ahead *vm_read_ahead_new(const vm_memreader *mem, size_t window, bool th
     return ra;
 }
 
+/* Stops the stream and waits until the thread reads nothing; the caller's window stays. */
+static void stop_stream(vm_read_ahead *ra)
+{
+    pthread_mutex_lock(&ra->lock);
+    ra->streaming = false;
+    while (ra->busy)
+        pthread_cond_wait(&ra->cond, &ra->lock);
+    pthread_mutex_unlock(&ra->lock);
+}
+
 void vm_read_ahead_quiet(vm_read_ahead *ra)
 {
-    if (!ra || !ra->threaded)
-        return;
-    pthread_mutex_lock(&ra->lock);
-    while (ra->state == PENDING)
-        pthread_cond_wait(&ra->cond, &ra->lock);
-    ra->state = IDLE;
-    pthread_mutex_unlock(&ra->lock);
+    if (ra && ra->threaded)
+        stop_stream(ra);
 }
 
 void vm_read_ahead_free(vm_read_ahead *ra)
@@ -107,61 +131,67 @@ void vm_read_ahead_free(vm_read_ahead *ra)
     if (!ra)
         return;
     if (ra->threaded) {
-        vm_read_ahead_quiet(ra);
         pthread_mutex_lock(&ra->lock);
-        ra->state = STOP;
+        ra->stop = true;
+        ra->streaming = false;
         pthread_cond_broadcast(&ra->cond);
         pthread_mutex_unlock(&ra->lock);
         pthread_join(ra->thread, NULL);
         pthread_cond_destroy(&ra->cond);
         pthread_mutex_destroy(&ra->lock);
     }
-    free(ra->buf[0]);
-    free(ra->buf[1]);
+    for (size_t i = 0; i < RING; i++)
+        free(ra->ring[i].buf);
     free(ra);
 }
 
-/* Starts reading the window after the current one, up to limit. */
-static void ahead(vm_read_ahead *ra, uint64_t limit)
+/* Starts streaming the windows after the caller's current one (slot cur), up to limit. */
+static void start_stream(vm_read_ahead *ra, uint64_t limit)
 {
     uint64_t end = ra->base + ra->len;
     if (!ra->threaded || ra->len == 0 || end >= limit || end < ra->base)
         return;
     pthread_mutex_lock(&ra->lock);
-    ra->ahead_addr = end;
-    ra->ahead_want = limit - end < ra->window ? (size_t)(limit - end) : ra->window;
-    ra->state = PENDING;
+    ra->filled = ra->consumed = ra->cur + 1; /* the caller holds slot cur = consumed - 1 */
+    ra->next_addr = end;
+    ra->limit = limit;
+    ra->streaming = true;
     pthread_cond_broadcast(&ra->cond);
     pthread_mutex_unlock(&ra->lock);
 }
 
-/* The window read ahead, from addr on: joined to the tail [addr, end) of the current window when
- * addr is before its end, else entered at addr.  False when there is none (or addr lies past
- * what it read): then nothing is in flight any more. */
-static bool take_ahead(vm_read_ahead *ra, uint64_t addr)
+/* Moves to the next window of the stream when it holds addr (addr at or past the current
+ * window's end, or within SLACK before it): waits for it, joins the tail of the current one in
+ * front, hands the old slot back to the thread.  False when the stream cannot serve addr. */
+static bool next_window(vm_read_ahead *ra, uint64_t addr)
 {
     uint64_t end = ra->base + ra->len;
     pthread_mutex_lock(&ra->lock);
-    bool usable = (ra->state == PENDING || ra->state == DONE) && ra->ahead_addr == end;
-    while (usable && ra->state == PENDING)
+    while (ra->streaming && ra->filled == ra->consumed)
         pthread_cond_wait(&ra->cond, &ra->lock);
-    size_t got = ra->ahead_got;
-    ra->state = IDLE;
+    bool ready = ra->filled > ra->consumed;
     pthread_mutex_unlock(&ra->lock);
-    if (!usable || (addr > end && addr - end >= got))
+    if (!ready)
         return false;
-    uint8_t *next = ra->buf[!ra->cur] + VM_READ_AHEAD_SLACK;
+    slot *s = &ra->ring[ra->consumed % RING];
+    if (s->addr != end || (addr > end && addr - end >= s->got))
+        return false;
+    uint8_t *next = s->buf + VM_READ_AHEAD_SLACK;
     if (addr <= end) {
         size_t tail = (size_t)(end - addr);
         memcpy(next - tail, ra->data + (ra->len - tail), tail);
         ra->data = next - tail;
-        ra->len = tail + got;
+        ra->len = tail + s->got;
     } else {
         ra->data = next + (addr - end);
-        ra->len = got - (size_t)(addr - end);
+        ra->len = s->got - (size_t)(addr - end);
     }
-    ra->cur = !ra->cur;
     ra->base = addr;
+    ra->cur = ra->consumed % RING;
+    pthread_mutex_lock(&ra->lock);
+    ra->consumed++; /* the previous slot is the thread's again */
+    pthread_cond_broadcast(&ra->cond);
+    pthread_mutex_unlock(&ra->lock);
     return true;
 }
 
@@ -173,18 +203,19 @@ const uint8_t *vm_read_ahead_get(vm_read_ahead *ra, uint64_t addr, size_t len, u
     if (len > ra->window || addr >= limit || limit - addr < len)
         return NULL;
     uint64_t end = ra->base + ra->len;
-    bool joined = ra->threaded && ra->len && addr >= ra->base && (addr > end || end - addr <= VM_READ_AHEAD_SLACK) &&
-                  take_ahead(ra, addr);
-    if (!joined) {
-        vm_read_ahead_quiet(ra);
-        size_t want = limit - addr < ra->window ? (size_t)(limit - addr) : ra->window;
-        ra->data = ra->buf[ra->cur] + VM_READ_AHEAD_SLACK;
-        ra->base = addr;
-        ra->len = read_all(ra->mem, addr, ra->buf[ra->cur] + VM_READ_AHEAD_SLACK, want);
-    }
+    bool sequential = ra->threaded && ra->len && addr >= ra->base && (addr > end || end - addr <= VM_READ_AHEAD_SLACK);
+    if (sequential && next_window(ra, addr) && ra->len >= len)
+        return ra->data; /* the stream goes on by itself */
+    if (ra->threaded)
+        stop_stream(ra);
+    size_t want = limit - addr < ra->window ? (size_t)(limit - addr) : ra->window;
+    ra->cur = 0;
+    ra->data = ra->ring[0].buf + VM_READ_AHEAD_SLACK;
+    ra->base = addr;
+    ra->len = read_all(ra->mem, addr, ra->ring[0].buf + VM_READ_AHEAD_SLACK, want);
     if (ra->len < len)
         return NULL;
-    ahead(ra, limit);
+    start_stream(ra, limit);
     return ra->data;
 }
 

@@ -1,6 +1,6 @@
-/* Sequential reads of target memory in large windows, the next window read on a thread of its
- * own while the caller parses the current one: a heap walk of 1 GiB then costs about the copy
- * alone, its parsing hidden behind it (tests/bench/heaps.sh).
+/* Sequential reads of target memory in large windows, the windows that follow read on a thread
+ * of its own (a few ahead) while the caller parses the current one: a heap walk of 1 GiB then
+ * costs about the copy alone, its parsing hidden behind it (tests/bench/heaps.sh).
  *
  * Only one thread uses the memory reader at a time: the read-ahead thread between a window's
  * hand-over and the next request, the caller otherwise.  A caller that reads through mem itself
@@ -27,15 +27,16 @@ void vm_read_ahead_free(vm_read_ahead *ra);
 
 /* [addr, addr + len) of the target (len at most the window), read from addr up to limit (never
  * at or past it); NULL when the target does not have those bytes.  Valid until the next call.
- * A request at or just before the end of the previous one's window is served from the window
- * read ahead; any other one waits for that read, drops it and reads on the caller's thread. */
+ * A request at, past or just before the end of the current window is served from the windows
+ * read ahead; any other one stops the read-ahead, reads on the caller's thread and starts it
+ * again from there. */
 const uint8_t *vm_read_ahead_get(vm_read_ahead *ra, uint64_t addr, size_t len, uint64_t limit);
 
 /* The current window (after a get that returned non-NULL): its bytes, address and length. */
 const uint8_t *vm_read_ahead_window(const vm_read_ahead *ra, uint64_t *base, size_t *len);
 
-/* Waits until no read is in flight (the caller may use mem itself until its next get) and
- * forgets the window read ahead. */
+/* Stops the read-ahead and waits until no read is in flight (the caller may use mem itself until
+ * its next get); the current window stays valid. */
 void vm_read_ahead_quiet(vm_read_ahead *ra);
 
 #endif
