@@ -5,8 +5,9 @@
  * `wine64 build-win/vmmap.exe snapshot FILE -o B.json`; the two snapshots must be the same JSON
  * but for the fields that describe the machine reading the file (HOST_FIELDS below: none in an
  * offline snapshot today, whose "host" is the dumped system's, read from the file).  Then
- * `vmmap info` prints the same text on both, and a damaged core or dump is refused by both with
- * the same exit code and message.
+ * `vmmap info` prints the same text on both, a damaged core or dump is refused by both with
+ * the same exit code and message, and the object census of a gcore of the C++ sample (module
+ * files read for what the core left out, also through --image-path) is the same.
  *
  * The inputs are given as the same relative path to both builds (Wine maps the current folder,
  * so ../shared/testdata/... reads the same file); the snapshots go to a private temporary folder.
@@ -393,6 +394,77 @@ static void test_damaged(void **state)
     }
 }
 
+/* The object census over a core (it reads the module files for the read-only data a core leaves
+ * out, each only when its build-id matches): the C++ sample's core, by gdb's gcore, counted the
+ * same by both builds, also when the plugin library is found only through --image-path (a list
+ * whose first folder does not exist: ':' between folders on Linux, ';' on Windows). */
+static void test_census_of_a_core(void **state)
+{
+    (void)state;
+    char *sample = pu_build_path("samples/census");
+    char *plugin = pu_build_path("samples/libcensus_plugin.so");
+    assert_non_null(sample);
+    assert_non_null(plugin);
+    pu_run_result r = {0};
+    if (pu_run_shell("command -v gcore >/dev/null", &r) != 0 || r.exit_code != 0) {
+        pu_run_result_free(&r);
+        print_message("skipped: gcore (Debian's gdb package) is not installed\n");
+        skip();
+    }
+    pu_run_result_free(&r);
+    pu_child child = {.stdin_fd = -1, .stdout_fd = -1};
+    char *argv[] = {sample, NULL};
+    if (pu_sample_start(&child, argv, 60000) != 0)
+        fail_msg("cannot start %s: %s", sample, pu_last_error());
+    char core[PATH_MAX], cmd[3 * PATH_MAX];
+    snprintf(cmd, sizeof cmd, "gcore -o %s/census %d >/dev/null 2>&1", fx.dir, (int)child.pid);
+    bool cored = system(cmd) == 0;
+    snprintf(core, sizeof core, "%s/census.%d", fx.dir, (int)child.pid);
+    pu_child_stop(&child, 5000);
+    if (!cored) {
+        print_message("skipped: gcore could not attach to the sample (ptrace not allowed here?)\n");
+        skip();
+    }
+    char win_core[PATH_MAX + 8];
+    wine_path(core, win_core, sizeof win_core);
+    pu_run_result lin, win;
+    run_vmmap(false, (const char *const[]){"objects", core, NULL}, &lin);
+    run_vmmap(true, (const char *const[]){"objects", win_core, NULL}, &win);
+    strip_cr(win.out);
+    if (lin.exit_code != 0 || win.exit_code != 0 || strcmp(lin.out, win.out) != 0)
+        fail_msg("vmmap objects CORE: exit %d / %d\n--- build/vmmap:\n%s%s--- vmmap.exe:\n%s%s", lin.exit_code,
+                 win.exit_code, lin.out, lin.err, win.out, win.err);
+    assert_non_null(strstr(lin.out, "plugin::Plugin"));
+    pu_run_result_free(&lin);
+    pu_run_result_free(&win);
+
+    /* The plugin moved away: found again only in the second folder of --image-path. */
+    char moved_dir[PATH_MAX], moved[PATH_MAX + 32], lin_list[3 * PATH_MAX], win_list[3 * PATH_MAX];
+    snprintf(moved_dir, sizeof moved_dir, "%s/modules", fx.dir);
+    snprintf(moved, sizeof moved, "%s/libcensus_plugin.so", moved_dir);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && mv '%s' '%s'", moved_dir, plugin, moved);
+    assert_int_equal(system(cmd), 0);
+    char win_dir[PATH_MAX + 8];
+    wine_path(moved_dir, win_dir, sizeof win_dir);
+    snprintf(lin_list, sizeof lin_list, "%s/none:%s", fx.dir, moved_dir);
+    snprintf(win_list, sizeof win_list, "Z:\\no\\such\\folder;%s", win_dir);
+    run_vmmap(false, (const char *const[]){"objects", core, "--image-path", lin_list, NULL}, &lin);
+    run_vmmap(true, (const char *const[]){"objects", win_core, "--image-path", win_list, NULL}, &win);
+    snprintf(cmd, sizeof cmd, "mv '%s' '%s'", moved, plugin); /* put it back before any assertion */
+    int back = system(cmd);
+    strip_cr(win.out);
+    assert_int_equal(back, 0);
+    if (lin.exit_code != 0 || win.exit_code != 0 || strcmp(lin.out, win.out) != 0)
+        fail_msg("vmmap objects CORE --image-path: exit %d / %d\n--- build/vmmap:\n%s%s--- vmmap.exe:\n%s%s",
+                 lin.exit_code, win.exit_code, lin.out, lin.err, win.out, win.err);
+    assert_non_null(strstr(win.out, "plugin::Plugin"));
+    pu_run_result_free(&lin);
+    pu_run_result_free(&win);
+    unlink(core);
+    free(sample);
+    free(plugin);
+}
+
 /* ---- setup ---- */
 
 static int group_setup(void **state)
@@ -439,6 +511,7 @@ int main(void)
         cmocka_unit_test(test_packed_copies),
         cmocka_unit_test(test_info),
         cmocka_unit_test(test_damaged),
+        cmocka_unit_test(test_census_of_a_core),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

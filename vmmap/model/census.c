@@ -8,6 +8,7 @@
 
 #include "../parse/rtti.h"
 #include "../util/clock_signal.h"
+#include "../util/file_io.h"
 #include "../util/pattern.h"
 #include "../util/units.h"
 #include "../util/xalloc.h"
@@ -116,7 +117,8 @@ static void note_missing(vm_census *c, const char *path)
     c->missing_images++;
 }
 
-/* Each module's ELF file: at module_root + its path, else in each --image-path directory. */
+/* Each module's ELF file: at module_root + its path, else in each --image-path directory (';'
+ * between them on Windows: util/file_io.h). */
 static void load_symbols(vm_census *c)
 {
     if (!c->opt.module_root)
@@ -130,17 +132,15 @@ static void load_symbols(vm_census *c)
             return;
         bool used = vm_rtti_load_elf_module(&c->space, (int32_t)i, full, c->snap->page_size, c->opt.require_build_id);
         free(full);
-        for (const char *dirs = c->opt.image_path; !used && dirs && *dirs;) {
-            const char *colon = strchr(dirs, ':');
-            size_t n = colon ? (size_t)(colon - dirs) : strlen(dirs);
+        size_t n;
+        for (const char *rest = c->opt.image_path, *dir; !used && (dir = vm_path_list_next(&rest, &n)) != NULL;) {
             if (n) {
-                char *cand = vm_asprintf("%.*s/%s", (int)n, dirs, base_name(path));
+                char *cand = vm_asprintf("%.*s/%s", (int)n, dir, base_name(path));
                 if (!cand)
                     return;
                 used = vm_rtti_load_elf_module(&c->space, (int32_t)i, cand, c->snap->page_size, true);
                 free(cand);
             }
-            dirs = colon ? colon + 1 : NULL;
         }
         if (!used && c->opt.require_build_id && !rodata_in_target(c, (int32_t)i))
             note_missing(c, path);
