@@ -32,6 +32,38 @@ const char *vm_path_list_next(const char **rest, size_t *len)
     return d;
 }
 
+/* 64-bit sizes on both: Windows' plain stat has a 32-bit st_size. */
+#ifdef _WIN32
+typedef struct _stati64 stat_buf;
+#define stat_fd _fstati64
+#define stat_path _stati64
+#define mode_is_dir(m) (((m) & _S_IFMT) == _S_IFDIR)
+#else
+typedef struct stat stat_buf;
+#define stat_fd fstat
+#define stat_path stat
+#define mode_is_dir(m) S_ISDIR(m)
+#endif
+
+static bool info_of(const stat_buf *st, uint64_t *size, bool *is_dir)
+{
+    *size = st->st_size > 0 ? (uint64_t)st->st_size : 0;
+    *is_dir = mode_is_dir(st->st_mode);
+    return true;
+}
+
+bool vm_file_info(int fd, uint64_t *size, bool *is_dir)
+{
+    stat_buf st;
+    return stat_fd(fd, &st) == 0 && info_of(&st, size, is_dir);
+}
+
+bool vm_path_info(const char *path, uint64_t *size, bool *is_dir)
+{
+    stat_buf st;
+    return stat_path(path, &st) == 0 && info_of(&st, size, is_dir);
+}
+
 #ifdef _WIN32
 
 int vm_file_open_read(const char *path)
@@ -43,26 +75,6 @@ void vm_file_close(int fd)
 {
     if (fd >= 0)
         _close(fd);
-}
-
-bool vm_file_info(int fd, uint64_t *size, bool *is_dir)
-{
-    struct _stati64 st;
-    if (_fstati64(fd, &st) != 0)
-        return false;
-    *size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
-    *is_dir = (st.st_mode & _S_IFMT) == _S_IFDIR;
-    return true;
-}
-
-bool vm_path_info(const char *path, uint64_t *size, bool *is_dir)
-{
-    struct _stati64 st;
-    if (_stati64(path, &st) != 0)
-        return false;
-    *size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
-    *is_dir = (st.st_mode & _S_IFMT) == _S_IFDIR;
-    return true;
 }
 
 static HANDLE handle_of(int fd)
@@ -176,26 +188,6 @@ void vm_file_close(int fd)
 {
     if (fd >= 0)
         close(fd);
-}
-
-bool vm_file_info(int fd, uint64_t *size, bool *is_dir)
-{
-    struct stat st;
-    if (fstat(fd, &st) != 0)
-        return false;
-    *size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
-    *is_dir = S_ISDIR(st.st_mode);
-    return true;
-}
-
-bool vm_path_info(const char *path, uint64_t *size, bool *is_dir)
-{
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return false;
-    *size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
-    *is_dir = S_ISDIR(st.st_mode);
-    return true;
 }
 
 int64_t vm_file_pread(int fd, void *buf, size_t len, uint64_t off)
