@@ -1,7 +1,9 @@
 # vmmap — build, test, demo, bench.  `make help` lists the targets.
 #
 # Sources are found by wildcard: a new .c file under vmmap/ or report/ joins the library, a new
-# tests/unit/test_*.c becomes a test binary, a new tests/fuzz/fuzz_*.c a fuzz target.
+# tests/unit/test_*.c becomes a test binary, a new tests/fuzz/fuzz_*.c a fuzz target.  One list
+# is by hand: the files of sources/linux that every build compiles (LINUX_MODEL_SRC, below); the
+# rest of that folder is the live /proc source, compiled only into the Linux build.
 #
 # Compiler command lines are not printed (warnings and errors are): `make V=1` shows them.
 
