@@ -67,6 +67,33 @@ bool vm_linux_pagemap_count(vm_linux_pagemap *pm, uint64_t start, uint64_t end, 
     return true;
 }
 
+bool vm_linux_pagemap_states(vm_linux_pagemap *pm, uint64_t start, size_t npages, uint64_t page, uint8_t *state)
+{
+    if (!page || start % page || !open_pagemap(pm))
+        return false;
+    uint64_t entries[BATCH];
+    for (size_t done = 0; done < npages;) {
+        uint64_t vpn = start / page + done;
+        size_t want = npages - done < BATCH ? npages - done : BATCH;
+        if (vpn > (uint64_t)INT64_MAX / sizeof *entries) {
+            pm->error = EOVERFLOW;
+            return false;
+        }
+        ssize_t got = pread(pm->fd, entries, want * sizeof *entries, (off_t)(vpn * sizeof *entries));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0 || got % (ssize_t)sizeof *entries) {
+            pm->error = got < 0 ? errno : EIO;
+            return false;
+        }
+        size_t n = (size_t)got / sizeof *entries;
+        for (size_t i = 0; i < n; i++)
+            state[done + i] = entries[i] & PM_PRESENT ? 1 : entries[i] & PM_SWAPPED ? 2 : 0;
+        done += n;
+    }
+    return true;
+}
+
 void vm_linux_pagemap_close(vm_linux_pagemap *pm)
 {
     if (pm->fd >= 0)
