@@ -123,6 +123,7 @@ static void model_chunks(lx_capture *c, const vm_glibc_heaps *gh)
     vm_heap *h = new_heap(c, 0, "glibc mmap chunks");
     if (!h)
         return;
+    h->address_unknown = true; /* none: separate mappings, no structure heads them (JSON null) */
     h->flags = vm_strdup("malloc >= mmap threshold");
     for (size_t i = 0; i < gh->nchunks; i++) {
         const vm_glibc_chunk *ch = &gh->chunks[i];
