@@ -122,7 +122,8 @@ static void *arena_thread(void *arg)
 
 /* Makes glibc map the chunk of a malloc(request) at hole (an unmapped span of exactly its size
  * in a room of ours): the kernel puts a new mapping at the top of the highest gap it fits in, so
- * every higher gap of that size is plugged first, then unplugged.  The chunk, or NULL. */
+ * every higher gap of that size is plugged first, then unplugged.  The user pointer (the chunk
+ * is at hole unless a gap the plugs could not fill took it). */
 static char *chunk_at(uintptr_t hole, size_t request, size_t span)
 {
     void *plugs[1024];
@@ -142,7 +143,7 @@ static char *chunk_at(uintptr_t hole, size_t request, size_t span)
         munmap(plugs[i], span);
     if (!user || !(((size_t *)user)[-1] & 2))
         die("the malloc is not an mmapped chunk");
-    return (uintptr_t)user - 2 * sizeof(size_t) == hole ? user : NULL;
+    return user;
 }
 
 /* A room of ours, bottom to top: a PROT_NONE guard page, then each piece: other memory
@@ -177,11 +178,11 @@ static bool make_room(piece *pieces, size_t n, size_t request, size_t span, long
     munmap((void *)hole, span);
     *user = chunk_at(hole, request, span);
     uintptr_t vs = 0, ve = 0;
-    bool one = *user && vma_of(pieces[0].address, &vs, &ve) && vs == pieces[0].address && ve == at;
+    bool one = (uintptr_t)*user - 2 * sizeof(size_t) == hole && vma_of(pieces[0].address, &vs, &ve) &&
+               vs == pieces[0].address && ve == at;
     if (one && madvise((void *)vs, ve - vs, MADV_NOHUGEPAGE) != 0) /* 4 KiB pages: the counts below */
         die("madvise");
-    if (*user)
-        memset(*user, 7, request);
+    memset(*user, 7, request);
     for (size_t i = 0; i < n; i++)
         if (pieces[i].size)
             touch((void *)pieces[i].address, pieces[i].touched, page);
@@ -292,25 +293,9 @@ int main(int argc, char **argv)
         if (other == MAP_FAILED)
             die("mmap");
         munmap(room, span);
-        void *plugs[1024];
-        size_t nplugs = 0;
-        for (;;) {
-            void *p = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-            if (p == MAP_FAILED)
-                die("mmap");
-            if (p == (void *)room || nplugs == sizeof plugs / sizeof *plugs) {
-                munmap(p, span);
-                break;
-            }
-            plugs[nplugs++] = p;
-        }
-        user = malloc(CHUNK_REQUEST);
-        if (!user || !(((size_t *)user)[-1] & 2))
-            die("the 4 MiB malloc is not an mmapped chunk");
+        user = chunk_at((uintptr_t)room, CHUNK_REQUEST, span);
         chunk = (uintptr_t)user - 2 * sizeof(size_t);
         span = ((size_t *)user)[-1] & ~(uintptr_t)7;
-        for (size_t i = 0; i < nplugs; i++)
-            munmap(plugs[i], span);
     }
     uintptr_t vs = 0, ve = 0;
     bool chunk_merged = vma_of(chunk, &vs, &ve) && vs == chunk && ve == (uintptr_t)other + OTHER_SIZE;
