@@ -55,7 +55,7 @@ help:
 	@echo "make check      build and run unit + integration tests once (no sanitizers)"
 	@echo "make test-tsan  ThreadSanitizer over the unit tests that run threads"
 	@echo "make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 60) each"
-	@echo "make bench      benchmarks: 60,000-mapping process vs cat smaps and pmap -X"
+	@echo "make bench      benchmarks: live snapshots of several process shapes vs cat smaps (and pmap -X), report, minidump, diff"
 	@echo "make deps       install the Debian packages the build and tests need (apt-get)"
 	@echo "make man        the man page build/vmmap.1, made from the --help texts"
 	@echo "make install    vmmap and its man page into PREFIX ($(PREFIX)), under DESTDIR if set"
@@ -92,7 +92,13 @@ $(BUILD)/samples/%: samples/linux/%.c
 
 $(BUILD)/bench/%: tests/bench/%.c
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $<
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -pthread -o $@ $< -ldl
+
+# The library the "many libraries" shape loads a few hundred copies of.
+BENCH_LIB := $(BUILD)/bench/libshape.so
+$(BENCH_LIB): tests/bench/lib/shape_lib.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=c11 $(WARN) -O1 -shared -fPIC -o $@ $<
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -136,7 +142,7 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	@scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_SRC)
 
-bench: all $(BENCH_BIN)
+bench: all $(BENCH_BIN) $(BENCH_LIB)
 	@tests/bench/run.sh $(BUILD)
 
 # A report rendered by LibreOffice (PDF, then the Summary page as PNG) to look at.

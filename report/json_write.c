@@ -2,9 +2,12 @@
  *
  * The document is never built as one cJSON tree: a 60,000-region snapshot would need millions of
  * nodes.  The small top-level fields form one tree; the big arrays (regions, heaps, threads,
- * modules, warnings) are built and printed in batches of 256 elements, on as many threads as
- * there are CPUs, with cJSON's nodes taken from a per-thread arena and printed into a reused
- * buffer (json_arena.h), and the batches are passed on in order to a buffer or a file.  Pretty
+ * modules, warnings) are printed in batches of 256 elements, on as many threads as there are
+ * CPUs, and the batches are passed on in order to a buffer or a file.  The regions, nearly all of
+ * the text, and the modules and threads are written straight as text in cJSON's layout
+ * (json_elements.c); the other arrays'
+ * elements are built as cJSON items, with nodes taken from a per-thread arena, and printed into a
+ * reused buffer (json_arena.h).  Pretty
  * output is byte-for-byte what cJSON_Print would give for the whole tree, compact output what
  * cJSON_PrintUnformatted gives (tests/unit/test_json.c checks both).
  *
@@ -18,6 +21,7 @@
  * JSON number that large cannot be read back exactly by common JSON tools. */
 #include "json.h"
 #include "json_arena.h"
+#include "json_sink.h"
 #include "json_values.h"
 
 #include <errno.h>
@@ -58,12 +62,6 @@ static cJSON *finished(cJSON *o, bool ok)
     return NULL;
 }
 
-/* Address where 0 means "none": null. */
-static cJSON *json_hex_or_null(uint64_t v)
-{
-    return v ? vm_json_hex(v) : cJSON_CreateNull();
-}
-
 static cJSON *json_str(const char *s)
 {
     return s ? cJSON_CreateString(s) : cJSON_CreateNull();
@@ -72,13 +70,6 @@ static cJSON *json_str(const char *s)
 static cJSON *json_known(uint64_t v, bool known)
 {
     return known ? vm_json_u64(v) : cJSON_CreateNull();
-}
-
-static cJSON *json_prot(uint32_t prot)
-{
-    char buf[96];
-    vm_prot_format(prot, buf, sizeof buf);
-    return cJSON_CreateString(buf);
 }
 
 static void put_counters(cJSON *o, const vm_counters *c, bool *ok)
@@ -159,27 +150,6 @@ static cJSON *head_json(const vm_snapshot *s)
     return finished(o, ok);
 }
 
-/* Block links: each omitted when absent. */
-static void put_block_links(cJSON *o, const vm_block *b, bool *ok)
-{
-    if (b->details)
-        put(o, "details", cJSON_CreateString(b->details), ok);
-    if (b->path)
-        put(o, "path", cJSON_CreateString(b->path), ok);
-    if (b->heap_id >= 0) {
-        cJSON *h = cJSON_CreateObject();
-        put(o, "heap", h, ok);
-        if (h) {
-            put(h, "id", vm_json_i64(b->heap_id), ok);
-            put(h, "part", b->heap_part >= 0 ? vm_json_i64(b->heap_part) : cJSON_CreateNull(), ok);
-        }
-    }
-    if (b->thread_id)
-        put(o, "thread", vm_json_u64(b->thread_id), ok);
-    if (b->module >= 0)
-        put(o, "module", vm_json_i64(b->module), ok);
-}
-
 /* Builds the JSON for one element of a model array (blocks, parts, sections). */
 typedef cJSON *(*item_fn)(const void *item, bool *ok);
 
@@ -196,41 +166,6 @@ static void put_array(cJSON *o, const char *key, const void *items, size_t n, si
             *ok = false;
         }
     }
-}
-
-static cJSON *block_json(const void *item, bool *ok)
-{
-    const vm_block *b = item;
-    cJSON *o = cJSON_CreateObject();
-    if (!o) {
-        *ok = false;
-        return NULL;
-    }
-    put(o, "address", vm_json_hex(b->address), ok);
-    put(o, "size", vm_json_u64(b->size), ok);
-    put(o, "state", cJSON_CreateString(vm_state_name(b->state)), ok);
-    put(o, "protection", json_prot(b->protection), ok);
-    put(o, "memtype", cJSON_CreateString(vm_memtype_name(b->memtype)), ok);
-    /* Only where it says something: a Linux mapped block ('p' or 's'), or a shared one of another
-     * memtype.  Private and image blocks of a Linux snapshot are private (snapshot-format.md). */
-    if (b->sharing == VM_SHARING_SHARED || (b->sharing == VM_SHARING_PRIVATE && b->memtype == VM_MEMTYPE_MAPPED))
-        put(o, "shared", cJSON_CreateBool(b->sharing == VM_SHARING_SHARED), ok);
-    put(o, "type", cJSON_CreateString(vm_kind_name(b->kind)), ok);
-    put_counters(o, &b->counters, ok);
-    put_block_links(o, b, ok);
-    return o;
-}
-
-static cJSON *region_json(const vm_snapshot *s, size_t i, bool *ok)
-{
-    const vm_region *r = &s->regions[i];
-    cJSON *o = cJSON_CreateObject();
-    put(o, "address", vm_json_hex(r->address), ok);
-    put(o, "size", vm_json_u64(r->size), ok);
-    put(o, "type", cJSON_CreateString(vm_kind_name(r->kind)), ok);
-    put(o, "details", json_str(r->details), ok);
-    put_array(o, "blocks", r->blocks, r->nblocks, sizeof *r->blocks, block_json, ok);
-    return o;
 }
 
 static cJSON *heap_part_json(const void *item, bool *ok)
@@ -312,45 +247,6 @@ static cJSON *heap_json(const vm_snapshot *s, size_t i, bool *ok)
     return o;
 }
 
-static cJSON *thread_json(const vm_snapshot *s, size_t i, bool *ok)
-{
-    const vm_thread *t = &s->threads[i];
-    cJSON *o = cJSON_CreateObject();
-    put(o, "tid", vm_json_u64(t->tid), ok);
-    put(o, "name", json_str(t->name), ok);
-    put(o, "stack_base", vm_json_hex(t->stack_base), ok);
-    put(o, "stack_limit", vm_json_hex(t->stack_limit), ok);
-    put(o, "reserve_base", vm_json_hex(t->reserve_base), ok);
-    put(o, "guard_address", json_hex_or_null(t->guard_address), ok);
-    put(o, "guard_size", vm_json_u64(t->guard_size), ok);
-    put(o, "teb", json_hex_or_null(t->teb), ok);
-    put(o, "sp", json_hex_or_null(t->sp), ok);
-    put(o, "found_by", json_str(t->found_by), ok);
-    return o;
-}
-
-static cJSON *section_json(const void *item, bool *ok)
-{
-    const vm_section *sec = item;
-    cJSON *o = cJSON_CreateObject();
-    put(o, "name", json_str(sec->name), ok);
-    put(o, "address", vm_json_hex(sec->address), ok);
-    put(o, "size", vm_json_u64(sec->size), ok);
-    put(o, "protection", json_prot(sec->protection), ok);
-    return o;
-}
-
-static cJSON *module_json(const vm_snapshot *s, size_t i, bool *ok)
-{
-    const vm_module *m = &s->modules[i];
-    cJSON *o = cJSON_CreateObject();
-    put(o, "path", json_str(m->path), ok);
-    put(o, "base", vm_json_hex(m->base), ok);
-    put(o, "size", vm_json_u64(m->size), ok);
-    put_array(o, "sections", m->sections, m->nsections, sizeof *m->sections, section_json, ok);
-    return o;
-}
-
 static cJSON *warning_json(const vm_snapshot *s, size_t i, bool *ok)
 {
     cJSON *o = cJSON_CreateObject();
@@ -360,59 +256,6 @@ static cJSON *warning_json(const vm_snapshot *s, size_t i, bool *ok)
 }
 
 /* ---- output ------------------------------------------------------------------------------ */
-
-/* Where the text goes: straight to a file (fp), or into a growing buffer.  Writing through, errors
- * stay in the stream and the commit reports them; buffering, err is 0 or ENOMEM after the first
- * allocation failure (later appends are skipped). */
-typedef struct sink {
-    FILE *fp;
-    char *buf;
-    size_t len, cap;
-    int err;
-    int write_errno; /* errno of the first failed write: later library calls may overwrite errno */
-} sink;
-
-static bool sink_reserve(sink *k, size_t more)
-{
-    if (k->err)
-        return false;
-    if (more > SIZE_MAX / 4 - k->len) {
-        k->err = ENOMEM;
-        return false;
-    }
-    if (k->len + more + 1 <= k->cap)
-        return true;
-    size_t cap = k->cap ? k->cap : 4096;
-    while (cap < k->len + more + 1)
-        cap *= 2;
-    char *grown = realloc(k->buf, cap);
-    if (!grown) {
-        k->err = ENOMEM;
-        return false;
-    }
-    k->buf = grown;
-    k->cap = cap;
-    return true;
-}
-
-static void sink_put(sink *k, const char *s, size_t n)
-{
-    if (k->fp) {
-        if (n && !ferror(k->fp) && fwrite(s, 1, n, k->fp) != n && !k->write_errno)
-            k->write_errno = errno;
-        return;
-    }
-    if (n == 0 || !sink_reserve(k, n))
-        return;
-    memcpy(k->buf + k->len, s, n);
-    k->len += n;
-    k->buf[k->len] = '\0';
-}
-
-static void sink_str(sink *k, const char *s)
-{
-    sink_put(k, s, strlen(s));
-}
 
 /* Per-thread room for cJSON_PrintPreallocated: printing into a reused buffer instead of letting
  * cJSON grow (and copy) a fresh one for every item. */
@@ -458,22 +301,24 @@ static void emit_member_value(sink *k, const cJSON *item, bool pretty, scratch *
     }
     const char *p = text;
     for (const char *nl; pretty && (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
-        sink_put(k, p, (size_t)(nl - p) + 1);
-        sink_put(k, "\t", 1);
+        vm_sink_put(k, p, (size_t)(nl - p) + 1);
+        vm_sink_put(k, "\t", 1);
     }
-    sink_str(k, p);
+    vm_sink_str(k, p);
 }
 
 static void emit_key(sink *k, const char *key, bool first, bool pretty)
 {
     if (!first)
-        sink_str(k, pretty ? ",\n" : ",");
-    sink_str(k, pretty ? "\t\"" : "\"");
-    sink_str(k, key); /* our own keys: plain ASCII, nothing to escape */
-    sink_str(k, pretty ? "\":\t" : "\":");
+        vm_sink_str(k, pretty ? ",\n" : ",");
+    vm_sink_str(k, pretty ? "\t\"" : "\"");
+    vm_sink_str(k, key); /* our own keys: plain ASCII, nothing to escape */
+    vm_sink_str(k, pretty ? "\":\t" : "\":");
 }
 
 typedef cJSON *(*element_fn)(const vm_snapshot *s, size_t i, bool *ok);
+/* An element written straight as text, in cJSON's layout (json_elements.c). */
+typedef void (*text_fn)(sink *k, const vm_snapshot *s, size_t i, bool pretty);
 
 /* Elements printed per cJSON call, and the unit of work the workers take. */
 #define BATCH 256
@@ -486,31 +331,50 @@ typedef cJSON *(*element_fn)(const vm_snapshot *s, size_t i, bool *ok);
 typedef struct array_job {
     const vm_snapshot *s;
     element_fn fn;
+    text_fn text;         /* used instead of fn when set */
     bool pretty;
     size_t n, nbatches;
     sink *batch;          /* one buffer per batch */
     atomic_bool *ready;   /* batch[b] is complete */
     atomic_size_t next;   /* the next batch nobody has taken */
+    atomic_size_t last_len; /* the text of the last batch printed: room for the next one */
     sink *doc;            /* worker 0 only */
     size_t passed;        /* batches passed on to doc so far (worker 0 only) */
 } array_job;
 
-static bool job_init(array_job *job, const vm_snapshot *s, size_t n, element_fn fn, bool pretty)
+/* Makes room for n elements in all (never fewer than before); false when out of memory. */
+static bool job_grow(array_job *job, size_t n)
+{
+    if (n <= job->n && job->batch)
+        return true;
+    size_t old = job->nbatches, nb = (n + BATCH - 1) / BATCH;
+    sink *batch = realloc(job->batch, (nb ? nb : 1) * sizeof *batch);
+    if (!batch)
+        return false;
+    job->batch = batch;
+    atomic_bool *ready = realloc((void *)job->ready, (nb ? nb : 1) * sizeof *ready);
+    if (!ready)
+        return false;
+    job->ready = ready;
+    for (size_t b = old; b < nb; b++) {
+        memset(&job->batch[b], 0, sizeof job->batch[b]);
+        atomic_init(&job->ready[b], false);
+    }
+    job->nbatches = nb;
+    job->n = n;
+    return true;
+}
+
+static bool job_init(array_job *job, const vm_snapshot *s, size_t n, element_fn fn, text_fn text, bool pretty)
 {
     memset(job, 0, sizeof *job);
     job->s = s;
     job->fn = fn;
+    job->text = text;
     job->pretty = pretty;
-    job->n = n;
-    job->nbatches = (n + BATCH - 1) / BATCH;
     atomic_init(&job->next, 0);
-    job->batch = calloc(job->nbatches ? job->nbatches : 1, sizeof *job->batch);
-    job->ready = calloc(job->nbatches ? job->nbatches : 1, sizeof *job->ready);
-    if (!job->batch || !job->ready)
-        return false;
-    for (size_t b = 0; b < job->nbatches; b++)
-        atomic_init(&job->ready[b], false);
-    return true;
+    atomic_init(&job->last_len, 0);
+    return job_grow(job, n);
 }
 
 static void job_free(array_job *job)
@@ -528,6 +392,14 @@ static void job_free(array_job *job)
  * very first of the array is preceded by its separator. */
 static void render_batch(const array_job *job, sink *k, size_t from, size_t to, scratch *sc)
 {
+    if (job->text) {
+        for (size_t i = from; i < to; i++) {
+            if (i)
+                vm_sink_str(k, job->pretty ? ", " : ",");
+            job->text(k, job->s, i, job->pretty);
+        }
+        return;
+    }
     cJSON *wrapper = cJSON_CreateObject(), *arr = cJSON_CreateArray();
     bool ok = wrapper && arr && cJSON_AddItemToObjectCS(wrapper, "a", arr);
     if (!ok)
@@ -549,8 +421,8 @@ static void render_batch(const array_job *job, sink *k, size_t from, size_t to, 
         return;
     }
     if (from)
-        sink_str(k, job->pretty ? ", " : ",");
-    sink_put(k, open + 1, len - (size_t)(open + 1 - text) - tail);
+        vm_sink_str(k, job->pretty ? ", " : ",");
+    vm_sink_put(k, open + 1, len - (size_t)(open + 1 - text) - tail);
 }
 
 /* Prints batch b into its buffer and marks it ready. */
@@ -560,8 +432,14 @@ static void render_one(array_job *job, size_t b, scratch *sc)
     /* Filled in a local and stored whole: batch sinks sit side by side in memory, and updating
      * them in place from two cores made each wait for the other's cache line. */
     sink k = {0};
+    /* Room for as much as the last batch took, and some: a buffer grown by doubling from 4 KiB
+     * copied each batch's text several times over. */
+    size_t guess = atomic_load_explicit(&job->last_len, memory_order_relaxed);
+    if (guess)
+        vm_sink_reserve(&k, guess + guess / 8);
     render_batch(job, &k, lo, hi, sc);
     vm_json_arena_rewind(); /* drops the batch's items: the arena frees nothing one by one */
+    atomic_store_explicit(&job->last_len, k.len, memory_order_relaxed);
     job->batch[b] = k;
     atomic_store(&job->ready[b], true);
 }
@@ -573,7 +451,7 @@ static void pass_on_ready(array_job *job)
         sink *b = &job->batch[job->passed++];
         if (b->err && !job->doc->err)
             job->doc->err = b->err;
-        sink_put(job->doc, b->buf, b->len);
+        vm_sink_put(job->doc, b->buf, b->len);
         free(b->buf);
         b->buf = NULL;
     }
@@ -603,13 +481,13 @@ static void render_worker(void *ctx, size_t worker, size_t from, size_t to)
 
 /* "key": [elem, elem, ...], printed on as many cores as there are (util/parallel.h).  started,
  * when not NULL, is the job for this array begun earlier, with some batches printed already. */
-static void emit_array(sink *doc, const char *key, const vm_snapshot *s, size_t n, element_fn fn, bool pretty,
-                       array_job *started)
+static void emit_array(sink *doc, const char *key, const vm_snapshot *s, size_t n, element_fn fn, text_fn text,
+                       bool pretty, array_job *started)
 {
     emit_key(doc, key, false, pretty);
-    sink_str(doc, "[");
+    vm_sink_str(doc, "[");
     array_job local, *job = started ? started : &local;
-    if (!started && !job_init(&local, s, n, fn, pretty)) {
+    if (!started && !job_init(&local, s, n, fn, text, pretty)) {
         doc->err = ENOMEM;
     } else {
         job->doc = doc;
@@ -623,7 +501,7 @@ static void emit_array(sink *doc, const char *key, const vm_snapshot *s, size_t 
     }
     if (!started)
         job_free(&local);
-    sink_str(doc, "]");
+    vm_sink_str(doc, "]");
 }
 
 /* started: the regions' job begun during the capture, or NULL. */
@@ -637,19 +515,19 @@ static void emit_snapshot(sink *k, const vm_snapshot *s, bool pretty, array_job 
         return;
     }
     scratch sc = {NULL, 0};
-    sink_str(k, pretty ? "{\n" : "{");
+    vm_sink_str(k, pretty ? "{\n" : "{");
     for (const cJSON *c = head->child; c; c = c->next) {
         emit_key(k, c->string, c == head->child, pretty);
         emit_member_value(k, c, pretty, &sc);
     }
     free(sc.buf);
     vm_json_arena_rewind();
-    emit_array(k, "regions", s, s->nregions, region_json, pretty, started);
-    emit_array(k, "heaps", s, s->nheaps, heap_json, pretty, NULL);
-    emit_array(k, "threads", s, s->nthreads, thread_json, pretty, NULL);
-    emit_array(k, "modules", s, s->nmodules, module_json, pretty, NULL);
-    emit_array(k, "warnings", s, s->nwarnings, warning_json, pretty, NULL);
-    sink_str(k, pretty ? "\n}\n" : "}\n");
+    emit_array(k, "regions", s, s->nregions, NULL, vm_json_region_text, pretty, started);
+    emit_array(k, "heaps", s, s->nheaps, heap_json, NULL, pretty, NULL);
+    emit_array(k, "threads", s, s->nthreads, NULL, vm_json_thread_text, pretty, NULL);
+    emit_array(k, "modules", s, s->nmodules, NULL, vm_json_module_text, pretty, NULL);
+    emit_array(k, "warnings", s, s->nwarnings, warning_json, NULL, pretty, NULL);
+    vm_sink_str(k, pretty ? "\n}\n" : "}\n");
     vm_json_arena_end();
 }
 
@@ -687,27 +565,32 @@ static void writer_reset(vm_json_writer *w)
 void vm_json_writer_regions_final(void *ctx, const vm_snapshot *s, size_t nfinal)
 {
     vm_json_writer *w = ctx;
-    if (nfinal == 0 || (w->started && (w->regions.s != s || w->regions.n != s->nregions))) {
+    if (nfinal == 0 || (w->started && (w->regions.s != s || nfinal < w->regions.n))) {
         writer_reset(w); /* the regions were built again */
         if (nfinal == 0)
             return;
     }
     if (!w->started) {
-        if (!job_init(&w->regions, s, s->nregions, region_json, true)) {
+        if (!job_init(&w->regions, s, 0, NULL, vm_json_region_text, true)) {
             job_free(&w->regions);
             return; /* everything is printed at the end instead */
         }
         w->started = true;
     }
     array_job *job = &w->regions;
+    if (nfinal > s->nregions)
+        nfinal = s->nregions;
+    /* The regions that follow are not known yet: whole batches only (the last one, maybe short,
+     * is printed when the document is written). */
     size_t b = atomic_load(&job->next);
-    if (nfinal > job->n)
-        nfinal = job->n;
-    /* Whole batches only, but the last one may be short. */
-    if (b >= job->nbatches || (nfinal < (b + 1) * BATCH && nfinal < job->n))
+    if ((b + 1) * BATCH > nfinal)
         return;
+    if (!job_grow(job, nfinal)) {
+        writer_reset(w);
+        return;
+    }
     vm_json_arena_begin();
-    for (; b < job->nbatches && (nfinal >= (b + 1) * BATCH || nfinal == job->n); b++) {
+    for (; (b + 1) * BATCH <= nfinal; b++) {
         render_one(job, b, &w->sc);
         atomic_store(&job->next, b + 1);
     }
@@ -718,7 +601,7 @@ int vm_json_writer_finish(vm_json_writer *w, const vm_snapshot *s, const char *p
 {
     free(w->sc.buf);
     w->sc.buf = NULL;
-    if (w->started && (w->regions.s != s || w->regions.n != s->nregions))
+    if (w->started && (w->regions.s != s || w->regions.n > s->nregions || !job_grow(&w->regions, s->nregions)))
         writer_reset(w);
     vm_timing_mark("capture (json writer)");
     vm_atomic_file af;

@@ -42,7 +42,7 @@ runs() {
     PEAK_RSS=0
     for ((i = 0; i < n; i++)); do
         "$RUNSTAT" -o "$TMPD/stat" "$@" > /dev/null 2> "$TMPD/err" || { echo "  failed: $* : $(head -c 300 "$TMPD/err")"; return 1; }
-        read -r wall rss < "$TMPD/stat"
+        read -r wall rss _ < "$TMPD/stat"
         walls+=("$wall")
         [ "$rss" -gt "$PEAK_RSS" ] && PEAK_RSS=$rss
     done

@@ -4,7 +4,7 @@
 # Two synthetic snapshots of 60,000 regions (DIFF_BENCH_REGIONS): a.json from bench_report's
 # generator, b.json a copy with every 10th region changed (committed halved, protection changed,
 # removed, or a copy added elsewhere: tests/bench/diff/helper.c, compiled here with -lcjson).
-# Measured, best of 3 (wall time and peak RSS from wait4):
+# Measured, median of 5 runs (BENCH_RUNS; wall time, and the peak RSS, from wait4):
 #   load    `vmmap summary a.json`: reads, parses, validates and classifies the snapshot and prints
 #           a 12-line table
 #   floor   the helper reading a.json and parsing it with cJSON alone (then freeing it)
@@ -25,15 +25,16 @@ VMMAP=$BUILD/vmmap
 "$GEN" gen "$N" "$OUT/a.json" > /dev/null
 changed=$("$OUT/helper" mutate "$OUT/a.json" "$OUT/b.json")
 
-# best SECONDS and its PEAK_RSS_KB over 3 runs of a command that must succeed
+# median SECONDS (and peak RSS_KB) over BENCH_RUNS (default 5) runs of a command that must succeed
 best() {
-    local best_t="" best_m="" t m rc
-    for _ in 1 2 3; do
+    local runs=${BENCH_RUNS:-5} t m rc ts="" peak=0
+    for ((i = 0; i < runs; i++)); do
         read -r t m rc < <("$GEN" time "$@")
         [ "$rc" = 0 ] || { echo "diff bench: $* failed (exit $rc)" >&2; exit 1; }
-        if [ -z "$best_t" ] || awk "BEGIN{exit !($t < $best_t)}"; then best_t=$t; best_m=$m; fi
+        ts="$ts $t"
+        [ "$m" -gt "$peak" ] && peak=$m
     done
-    echo "$best_t $best_m"
+    echo "$(printf '%s\n' $ts | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }') $peak"
 }
 
 # The smallest internal figures over 3 runs: "LOAD_OLD LOAD_NEW DIFF WRITE" (seconds).

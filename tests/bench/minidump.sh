@@ -3,7 +3,7 @@
 #   tests/bench/minidump.sh BUILD      (called from tests/bench/run.sh; prints, never fails on time)
 # The dump comes from ../shared/testdata/minidumps (skipped with a message when absent); a .xz is
 # decompressed first, so both sides read the same plain file.  Each command runs 3 times under
-# BUILD/bench/runstat ("wall_seconds max_rss_kb"); the best wall time and the peak RSS are shown.
+# BUILD/bench/runstat ("wall_seconds max_rss_kb cpu_seconds"); the best wall time and the peak RSS are shown.
 set -u
 BUILD=${1:-build}
 VMMAP="$BUILD/vmmap"
@@ -41,7 +41,7 @@ best_of() { # N CMD...: sets BEST_WALL and PEAK_RSS
     BEST_WALL="" PEAK_RSS=0
     for ((i = 0; i < n; i++)); do
         "$RUNSTAT" -o "$TMPD/stat" "$@" > /dev/null 2> "$TMPD/err" || { echo "  failed: $* : $(head -c 300 "$TMPD/err")"; return 1; }
-        read -r wall rss < "$TMPD/stat"
+        read -r wall rss _ < "$TMPD/stat"
         if [ -z "$BEST_WALL" ] || awk -v a="$wall" -v b="$BEST_WALL" 'BEGIN { exit !(a < b) }'; then BEST_WALL=$wall; fi
         [ "$rss" -gt "$PEAK_RSS" ] && PEAK_RSS=$rss
     done

@@ -6,7 +6,7 @@
 # of rows and cells with none of our logic (tests/bench/report/floor.c, compiled here).
 # `vmmap report` also reads the snapshot JSON, which the floor does not: that load is measured on
 # its own (`vmmap summary big.json`, which loads the file and prints a 12-line table) and
-# subtracted, so "export" is report time minus load time.  Each figure is the best of 3 runs;
+# subtracted, so "export" is report time minus load time.  Each figure is the median of 5 runs (BENCH_RUNS);
 # peak RSS is the process's maximum resident set (wait4), which for vmmap includes the loaded
 # snapshot.
 set -eu
@@ -21,15 +21,16 @@ VMMAP=$BUILD/vmmap
 
 read -r rows cells < <("$GEN" gen "$N" "$OUT/big.json")
 
-# best SECONDS and its PEAK_RSS_KB over 3 runs of a command that must succeed
+# median SECONDS (and peak RSS_KB) over BENCH_RUNS (default 5) runs of a command that must succeed
 best() {
-    local best_t="" best_m="" t m rc
-    for _ in 1 2 3; do
+    local runs=${BENCH_RUNS:-5} t m rc ts="" peak=0
+    for ((i = 0; i < runs; i++)); do
         read -r t m rc < <("$GEN" time "$@")
         [ "$rc" = 0 ] || { echo "report bench: $* failed (exit $rc)" >&2; exit 1; }
-        if [ -z "$best_t" ] || awk "BEGIN{exit !($t < $best_t)}"; then best_t=$t; best_m=$m; fi
+        ts="$ts $t"
+        [ "$m" -gt "$peak" ] && peak=$m
     done
-    echo "$best_t $best_m"
+    echo "$(printf '%s\n' $ts | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }') $peak"
 }
 
 read -r load_t load_m < <(best "$VMMAP" summary "$OUT/big.json" --color=never)

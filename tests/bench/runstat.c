@@ -1,4 +1,5 @@
-/* runstat: runs a command and prints "wall_seconds max_rss_kb" (wait4's rusage) on stdout.
+/* runstat: runs a command and prints "wall_seconds max_rss_kb cpu_seconds" (wait4's rusage: the
+ * peak resident set, and user plus system time of the command and its threads) on stdout.
  *
  *   runstat [-o FILE] COMMAND [ARG...]
  *
@@ -55,7 +56,9 @@ int main(int argc, char **argv)
         perror("runstat: output file");
         return 127;
     }
-    fprintf(out, "%.6f %ld\n", wall, ru.ru_maxrss);
+    double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+                 (double)ru.ru_stime.tv_usec / 1e6;
+    fprintf(out, "%.6f %ld %.6f\n", wall, ru.ru_maxrss, cpu);
     if (out != stdout)
         fclose(out);
     if (WIFEXITED(status))

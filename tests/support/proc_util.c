@@ -740,6 +740,18 @@ const cJSON *pu_module_section(const cJSON *module, const char *name)
     return NULL;
 }
 
+void pu_snapshot_drop_volatile(cJSON *j)
+{
+    if (!j)
+        return;
+    cJSON_DeleteItemFromObjectCaseSensitive(j, "taken_at");
+    cJSON_DeleteItemFromObjectCaseSensitive(j, "pss");
+    cJSON_DeleteItemFromObjectCaseSensitive(j, "private_ws");
+    cJSON_DeleteItemFromObjectCaseSensitive(j, "shared_ws");
+    for (cJSON *c = j->child; c; c = c->next)
+        pu_snapshot_drop_volatile(c);
+}
+
 int pu_snapshot_sum(const cJSON *snap, const char *counter, uint64_t *sum)
 {
     uint64_t total = 0;

@@ -122,6 +122,12 @@ const cJSON *pu_snapshot_block_module(const cJSON *snap, const cJSON *block);
 /* A module's sections[] entry named name, or NULL. */
 const cJSON *pu_module_section(const cJSON *module, const char *name);
 
+/* Removes from a snapshot what may differ between two captures of a process that holds still:
+ * the time, and what depends on which other processes map the same pages at that moment (vmmap
+ * itself maps libc; so does every process the test suite starts): Pss, and how the resident
+ * pages split into private (mapped once) and shared. */
+void pu_snapshot_drop_volatile(cJSON *snap);
+
 /* Sums of a counter over every block of every region.  Returns -1 (and names the block in
  * pu_last_error) when a block lacks the counter or has it null. */
 int pu_snapshot_sum(const cJSON *snap, const char *counter, uint64_t *sum);

@@ -52,7 +52,7 @@ static int fake_gather(void *ctx, const vm_capture_options *opt, vm_facts *f, vm
     *b = (vm_raw_block){.address = 0x10000, .size = 0x1000, .alloc_base = 0x10000, .state = VM_STATE_COMMIT,
                         .protection = VM_PROT_READ | VM_PROT_WRITE, .memtype = VM_MEMTYPE_PRIVATE};
     if (x->classify_early) {
-        assert_int_equal(f->classify(f, err), VM_EXIT_OK);
+        assert_int_equal(f->classify(f, true, err), VM_EXIT_OK);
         f->classified = true;
     }
     return VM_EXIT_OK;

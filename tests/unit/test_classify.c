@@ -272,18 +272,24 @@ static void test_unknown_counters_propagate(void **state)
 }
 
 /* Windows-like: 64 KiB allocation granularity makes the tail of a 12 KiB allocation Unusable. */
+static void build_windows_like(vm_facts *f)
+{
+    vm_snapshot *s = f->snap = vm_snapshot_new();
+    s->page_size = 4096;
+    s->alloc_granularity = 64 * KB;
+    s->user_top = 0x7fffffff0000ull;
+    raw(f, 0x10000, 12 * KB, 0x10000, VM_STATE_COMMIT, VM_PROT_READ | VM_PROT_WRITE, VM_MEMTYPE_PRIVATE, 0, NULL);
+    raw(f, 0x40000, 64 * KB, 0x40000, VM_STATE_COMMIT, VM_PROT_READ | VM_PROT_WRITE, VM_MEMTYPE_PRIVATE, 0, NULL);
+    /* A raw free block (as VirtualQueryEx reports) is re-derived from the gap, not copied. */
+    raw(f, 0x50000, 0x10000, 0x0, VM_STATE_FREE, 0, VM_MEMTYPE_NONE, 0, NULL);
+}
+
 static void test_unusable_tail(void **state)
 {
     (void)state;
     vm_facts f = {0};
-    vm_snapshot *s = f.snap = vm_snapshot_new();
-    s->page_size = 4096;
-    s->alloc_granularity = 64 * KB;
-    s->user_top = 0x7fffffff0000ull;
-    raw(&f, 0x10000, 12 * KB, 0x10000, VM_STATE_COMMIT, VM_PROT_READ | VM_PROT_WRITE, VM_MEMTYPE_PRIVATE, 0, NULL);
-    raw(&f, 0x40000, 64 * KB, 0x40000, VM_STATE_COMMIT, VM_PROT_READ | VM_PROT_WRITE, VM_MEMTYPE_PRIVATE, 0, NULL);
-    /* A raw free block (as VirtualQueryEx reports) is re-derived from the gap, not copied. */
-    raw(&f, 0x50000, 0x10000, 0x0, VM_STATE_FREE, 0, VM_MEMTYPE_NONE, 0, NULL);
+    build_windows_like(&f);
+    vm_snapshot *s = f.snap;
     vm_error err = {0};
     assert_int_equal(vm_classify(&f, &err), VM_EXIT_OK);
     const vm_region *r;
@@ -305,17 +311,15 @@ static void test_unusable_tail(void **state)
 }
 
 /* Hostile or inconsistent facts: overlaps are dropped with a warning, never crash. */
-static void test_overlap_and_garbage(void **state)
+static void build_overlapping(vm_facts *f)
 {
-    (void)state;
-    vm_facts f = {0};
-    vm_snapshot *s = f.snap = vm_snapshot_new();
+    vm_snapshot *s = f->snap = vm_snapshot_new();
     s->page_size = 4096;
     s->alloc_granularity = 4096;
     s->user_top = 0x100000;
-    raw(&f, 0x10000, 0x4000, 0x10000, VM_STATE_COMMIT, VM_PROT_READ, VM_MEMTYPE_PRIVATE, 0, NULL);
-    raw(&f, 0x12000, 0x4000, 0x12000, VM_STATE_COMMIT, VM_PROT_READ, VM_MEMTYPE_PRIVATE, 0, NULL);
-    raw(&f, 0x20000, 0, 0x20000, VM_STATE_COMMIT, VM_PROT_READ, VM_MEMTYPE_PRIVATE, 0, NULL);
+    raw(f, 0x10000, 0x4000, 0x10000, VM_STATE_COMMIT, VM_PROT_READ, VM_MEMTYPE_PRIVATE, 0, NULL);
+    raw(f, 0x12000, 0x4000, 0x12000, VM_STATE_COMMIT, VM_PROT_READ, VM_MEMTYPE_PRIVATE, 0, NULL);
+    raw(f, 0x20000, 0, 0x20000, VM_STATE_COMMIT, VM_PROT_READ, VM_MEMTYPE_PRIVATE, 0, NULL);
     vm_heap *h = vm_snapshot_add_heap(s);
     h->id = 7;
     vm_heap_part *p = vm_heap_add_part(h);
@@ -324,11 +328,19 @@ static void test_overlap_and_garbage(void **state)
     vm_thread *t = vm_snapshot_add_thread(s);
     t->tid = 1;
     t->stack_base = 0; /* stack not found */
+}
+
+static void test_overlap_and_garbage(void **state)
+{
+    (void)state;
+    vm_facts f = {0};
+    build_overlapping(&f);
+    vm_snapshot *s = f.snap;
     vm_error err = {0};
     assert_int_equal(vm_classify(&f, &err), VM_EXIT_OK);
     assert_int_equal(s->nwarnings, 2);
     assert_string_equal(s->warnings[0].code, "out-of-range"); /* the heap part that wraps: left out */
-    assert_int_equal(h->nparts, 0);
+    assert_int_equal(s->heaps[0].nparts, 0);
     assert_string_equal(s->warnings[1].code, "overlap");
     uint64_t cursor = 0;
     for (size_t i = 0; i < s->nregions; i++) {
@@ -337,6 +349,157 @@ static void test_overlap_and_garbage(void **state)
     }
     assert_int_equal(cursor, s->user_top);
     free_facts(&f);
+}
+
+/* Facts outside what a snapshot holds (out-of-range tests, and the classifier in pieces). */
+static void build_out_of_range(vm_facts *fp)
+{
+    vm_snapshot *s = fp->snap = vm_snapshot_new();
+    s->page_size = 4096;
+    s->alloc_granularity = 4096;
+    s->user_top = 0x800000000000ull;
+    raw(fp, 0x10000, 0x1000, 0x10000, VM_STATE_COMMIT, VM_PROT_READ, VM_MEMTYPE_PRIVATE, 0, NULL);
+    raw(fp, 0x7fff00000000, 0x0100000000000000ull, 0x7fff00000000, VM_STATE_RESERVE, 0, VM_MEMTYPE_PRIVATE, 0,
+        NULL); /* 2^56 bytes: crosses the top */
+    raw(fp, 0x900000000000, 0x1000, 0x900000000000, VM_STATE_COMMIT, VM_PROT_READ, VM_MEMTYPE_PRIVATE, 0, NULL);
+    raw(fp, 0xffffffffff600000, 0x1000, 0xffffffffff600000, VM_STATE_COMMIT, VM_PROT_READ | VM_PROT_EXEC,
+        VM_MEMTYPE_IMAGE, VM_RAW_KERNEL, "[vsyscall]");
+    raw(fp, 0xfffffffffffff000, 0x2000, 0xfffffffffffff000, VM_STATE_COMMIT, VM_PROT_READ, VM_MEMTYPE_PRIVATE,
+        VM_RAW_KERNEL, NULL); /* wraps */
+    fp->blocks[0].counters.v[VM_C_PSS] = UINT64_MAX;
+    vm_heap *h = vm_snapshot_add_heap(s);
+    h->id = 0;
+    h->largest_free = UINT64_MAX;
+    h->largest_free_known = true;
+    vm_heap_part *p = vm_heap_add_part(h);
+    p->address = 0x10000;
+    p->size = 0x1000;
+    p->committed = 0x100000000000ull; /* more than its size */
+    p = vm_heap_add_part(h);
+    p->address = 0x7ffffffff000;
+    p->size = 0x10000000; /* crosses the top */
+    p = vm_heap_add_part(h);
+    p->address = 0x900000000000; /* above it */
+    p->size = 0x1000;
+    vm_module *m = vm_snapshot_add_module(s);
+    m->base = 0x7fffffffe000;
+    m->size = 0x10000;
+    vm_section *sec = vm_module_add_section(m);
+    sec->address = 0x10;
+    sec->size = UINT64_MAX;
+    vm_snapshot_add_thread(s)->guard_size = UINT64_MAX;
+    s->page_table_known = true;
+    s->page_table_bytes = UINT64_MAX;
+}
+
+/* ---- classification in pieces ---------------------------------------------------------- */
+
+static bool same_str(const char *a, const char *b)
+{
+    return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
+static bool same_block(const vm_block *a, const vm_block *b)
+{
+    return a->address == b->address && a->size == b->size && a->state == b->state &&
+           a->protection == b->protection && a->memtype == b->memtype && a->kind == b->kind &&
+           memcmp(&a->counters, &b->counters, sizeof a->counters) == 0 && same_str(a->details, b->details) &&
+           a->heap_id == b->heap_id && a->heap_part == b->heap_part && a->thread_id == b->thread_id &&
+           a->module == b->module && same_str(a->path, b->path);
+}
+
+static bool same_region(const vm_region *a, const vm_region *b)
+{
+    if (a->address != b->address || a->size != b->size || a->kind != b->kind || !same_str(a->details, b->details) ||
+        a->nblocks != b->nblocks)
+        return false;
+    for (size_t i = 0; i < a->nblocks; i++)
+        if (!same_block(&a->blocks[i], &b->blocks[i]))
+            return false;
+    return true;
+}
+
+typedef void (*build_fn)(vm_facts *f);
+
+/* Gives part the blocks of src up to index upto (their strings go with them), as a source adds
+ * them. */
+static void give_blocks(vm_facts *part, vm_facts *src, size_t *given, size_t upto)
+{
+    while (*given < upto) {
+        vm_raw_block *rb = vm_facts_add_block(part);
+        assert_non_null(rb);
+        *rb = src->blocks[(*given)++];
+    }
+}
+
+/* The blocks given `step` at a time, as a source adds them: after every call, the regions so far
+ * are the first regions of the whole classification, exactly; at the end, everything is, warnings
+ * included (the classifier may have left out blocks beyond the address space meanwhile). */
+static void check_pieces(build_fn build, size_t step)
+{
+    vm_facts whole = {0}, src = {0}, part = {0};
+    build(&whole);
+    build(&src);
+    part.snap = src.snap;
+    vm_error err = {0};
+    assert_int_equal(vm_classify(&whole, &err), VM_EXIT_OK);
+    for (size_t given = 0; given < src.nblocks;) {
+        give_blocks(&part, &src, &given, given + step < src.nblocks ? given + step : src.nblocks);
+        assert_int_equal(vm_classify_more(&part, false, &err), VM_EXIT_OK);
+        assert_true(part.snap->nregions <= whole.snap->nregions);
+        for (size_t r = 0; r < part.snap->nregions; r++)
+            assert_true(same_region(&part.snap->regions[r], &whole.snap->regions[r]));
+    }
+    free(src.blocks);
+    assert_int_equal(vm_classify_more(&part, true, &err), VM_EXIT_OK);
+    assert_null(part.classify_state);
+    assert_int_equal(part.snap->nregions, whole.snap->nregions);
+    for (size_t r = 0; r < whole.snap->nregions; r++)
+        assert_true(same_region(&part.snap->regions[r], &whole.snap->regions[r]));
+    assert_int_equal(part.snap->nwarnings, whole.snap->nwarnings);
+    for (size_t w = 0; w < whole.snap->nwarnings; w++) {
+        assert_string_equal(part.snap->warnings[w].code, whole.snap->warnings[w].code);
+        assert_string_equal(part.snap->warnings[w].message, whole.snap->warnings[w].message);
+    }
+    free_facts(&whole);
+    free_facts(&part);
+}
+
+static void test_classify_in_pieces(void **state)
+{
+    (void)state;
+    const build_fn builds[] = {build_linux_like, build_windows_like, build_overlapping, build_out_of_range};
+    for (size_t b = 0; b < sizeof builds / sizeof *builds; b++)
+        for (size_t step = 1; step <= 5; step++)
+            check_pieces(builds[b], step);
+}
+
+/* An allocation is held back until a block of another one follows it: with the first two blocks
+ * of the image given, no region is final yet (the third may still be the image's).  What was
+ * classified is dropped from the blocks. */
+static void test_classify_holds_open_allocation(void **state)
+{
+    (void)state;
+    vm_facts src = {0}, f = {0};
+    build_linux_like(&src);
+    f.snap = src.snap;
+    size_t given = 0;
+    vm_error err = {0};
+    give_blocks(&f, &src, &given, 2);
+    assert_int_equal(vm_classify_more(&f, false, &err), VM_EXIT_OK);
+    assert_int_equal(f.snap->nregions, 0);
+    assert_int_equal(f.nblocks, 2);
+    give_blocks(&f, &src, &given, 5); /* the image's four blocks and the brk heap */
+    assert_int_equal(vm_classify_more(&f, false, &err), VM_EXIT_OK);
+    assert_int_equal(f.snap->nregions, 2); /* the free gap below the image, and the image */
+    assert_int_equal(f.snap->regions[1].nblocks, 4);
+    assert_int_equal(f.nblocks, 1); /* the brk heap, still open */
+    assert_int_equal(f.blocks[0].address, 0x20000000);
+    assert_non_null(f.classify_state);
+    give_blocks(&f, &src, &given, src.nblocks);
+    free(src.blocks);
+    free_facts(&f); /* the unfinished classification goes with the blocks (no leak: valgrind, ASan) */
+    assert_null(f.classify_state);
 }
 
 static bool has_warning(const vm_snapshot *s, const char *text)
@@ -383,42 +546,10 @@ static void test_out_of_range_facts(void **state)
 {
     (void)state;
     vm_facts f = {0};
-    vm_snapshot *s = f.snap = vm_snapshot_new();
-    s->page_size = 4096;
-    s->alloc_granularity = 4096;
-    s->user_top = 0x800000000000ull;
-    raw(&f, 0x10000, 0x1000, 0x10000, VM_STATE_COMMIT, VM_PROT_READ, VM_MEMTYPE_PRIVATE, 0, NULL);
-    raw(&f, 0x7fff00000000, 0x0100000000000000ull, 0x7fff00000000, VM_STATE_RESERVE, 0, VM_MEMTYPE_PRIVATE, 0,
-        NULL); /* 2^56 bytes: crosses the top */
-    raw(&f, 0x900000000000, 0x1000, 0x900000000000, VM_STATE_COMMIT, VM_PROT_READ, VM_MEMTYPE_PRIVATE, 0, NULL);
-    raw(&f, 0xffffffffff600000, 0x1000, 0xffffffffff600000, VM_STATE_COMMIT, VM_PROT_READ | VM_PROT_EXEC,
-        VM_MEMTYPE_IMAGE, VM_RAW_KERNEL, "[vsyscall]");
-    raw(&f, 0xfffffffffffff000, 0x2000, 0xfffffffffffff000, VM_STATE_COMMIT, VM_PROT_READ, VM_MEMTYPE_PRIVATE,
-        VM_RAW_KERNEL, NULL); /* wraps */
-    f.blocks[0].counters.v[VM_C_PSS] = UINT64_MAX;
-    vm_heap *h = vm_snapshot_add_heap(s);
-    h->id = 0;
-    h->largest_free = UINT64_MAX;
-    h->largest_free_known = true;
-    vm_heap_part *p = vm_heap_add_part(h);
-    p->address = 0x10000;
-    p->size = 0x1000;
-    p->committed = 0x100000000000ull; /* more than its size */
-    p = vm_heap_add_part(h);
-    p->address = 0x7ffffffff000;
-    p->size = 0x10000000; /* crosses the top */
-    p = vm_heap_add_part(h);
-    p->address = 0x900000000000; /* above it */
-    p->size = 0x1000;
-    vm_module *m = vm_snapshot_add_module(s);
-    m->base = 0x7fffffffe000;
-    m->size = 0x10000;
-    vm_section *sec = vm_module_add_section(m);
-    sec->address = 0x10;
-    sec->size = UINT64_MAX;
-    vm_snapshot_add_thread(s)->guard_size = UINT64_MAX;
-    s->page_table_known = true;
-    s->page_table_bytes = UINT64_MAX;
+    build_out_of_range(&f);
+    vm_snapshot *s = f.snap;
+    vm_heap *h = &s->heaps[0];
+    vm_module *m = &s->modules[0];
     vm_error err = {0};
     assert_int_equal(vm_classify(&f, &err), VM_EXIT_OK);
 
@@ -526,6 +657,8 @@ int main(void)
         cmocka_unit_test(test_unknown_counters_propagate),
         cmocka_unit_test(test_unusable_tail),
         cmocka_unit_test(test_overlap_and_garbage),
+        cmocka_unit_test(test_classify_in_pieces),
+        cmocka_unit_test(test_classify_holds_open_allocation),
         cmocka_unit_test(test_out_of_range_facts),
         cmocka_unit_test(test_out_of_range_units),
         cmocka_unit_test(test_out_of_range_heap_stats),

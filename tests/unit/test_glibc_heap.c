@@ -745,6 +745,28 @@ static void one_mmapped_chunk(void **state)
     image_free(im);
 }
 
+/* A range whose first page the source knows to be unbacked (start_unbacked) is not read for a
+ * chunk header: the chunk planted there is not found, and the same range without the flag finds
+ * it (the flag is what skips it). */
+static void unbacked_start_not_read(void **state)
+{
+    for (int unbacked = 0; unbacked < 2; unbacked++) {
+        image *im = image_new();
+        back(im, CH, 0x100);
+        put64(im, CH + 8, 0x21000 | 2);
+        range(im, CH, CH + 0x21000, R | W | ANON);
+        im->ranges[im->nranges - 1].start_unbacked = unbacked;
+        vm_snapshot *snap = vm_snapshot_new();
+        vm_glibc_heaps h;
+        find(im, 0, &h, snap);
+        assert_int_equal(snap->nwarnings, 0);
+        assert_int_equal(h.nchunks, unbacked ? 0 : 1);
+        vm_glibc_heaps_free(&h);
+        vm_snapshot_free(snap);
+        image_free(im);
+    }
+}
+
 static void merged_mmapped_chunks(void **state)
 {
     image *im = image_new();
@@ -1531,6 +1553,7 @@ int main(void)
         cmocka_unit_test(heap_inside_merged_mapping),
         cmocka_unit_test(warnings_are_limited),
         cmocka_unit_test(one_mmapped_chunk),
+        cmocka_unit_test(unbacked_start_not_read),
         cmocka_unit_test(merged_mmapped_chunks),
         cmocka_unit_test(bad_second_chunk_header),
         cmocka_unit_test(random_anon_mapping),

@@ -538,6 +538,51 @@ static void test_pretty_is_cjson_layout(void **state)
     vm_snapshot_free(s);
 }
 
+/* The regions are written as text without cJSON (json_region_text.c): every byte value in their
+ * strings, an empty string, no blocks, every link, come out as cJSON prints them. */
+static void test_region_text_every_byte(void **state)
+{
+    vm_snapshot *s = build_rich(1);
+    char all[256];
+    for (int i = 1; i < 256; i++)
+        all[i - 1] = (char)i;
+    all[255] = '\0';
+    vm_region *r = &s->regions[1];
+    free(r->details);
+    r->details = vm_strdup(all);
+    free(r->blocks[0].path);
+    r->blocks[0].path = vm_strdup(all);
+    free(r->blocks[1].details);
+    r->blocks[1].details = vm_strdup("");
+    r->blocks[2].heap_id = 3;
+    r->blocks[2].heap_part = -1;
+    r->blocks[2].thread_id = UINT32_MAX + 1ull; /* exact in the double the layout check parses */
+    r->blocks[2].module = INT32_MAX;
+    r = &s->regions[2];
+    for (size_t j = 0; j < r->nblocks; j++) {
+        free(r->blocks[j].details);
+        free(r->blocks[j].path);
+    }
+    free(r->blocks);
+    r->blocks = NULL;
+    r->nblocks = 0;
+    char *pretty = vm_snapshot_to_json(s, 1), *compact = vm_snapshot_to_json(s, 0);
+    assert_non_null(pretty);
+    assert_non_null(compact);
+    assert_cjson_layout(pretty, compact);
+    assert_non_null(strstr(compact, "\"blocks\":[]"));
+    assert_non_null(strstr(compact, "\\u0001\\u0002"));
+    free(pretty);
+    free(compact);
+    s->regions[1].blocks[0].size = UINT64_MAX;
+    s->regions[1].address = 0xffffffffffffffffull;
+    compact = vm_snapshot_to_json(s, 0);
+    assert_non_null(strstr(compact, "\"address\":\"0xffffffffffffffff\",\"size\":"));
+    assert_non_null(strstr(compact, "\"size\":18446744073709551615,"));
+    free(compact);
+    vm_snapshot_free(s);
+}
+
 /* 4,233 regions: the regions are printed in batches of 256 by several workers and passed on in
  * order; the text is the same whatever the number of threads, is cJSON's layout, and a file
  * written through (vm_snapshot_write_json, with and without VMMAP_FSYNC) holds exactly it. */
@@ -574,6 +619,41 @@ static void test_layout_many_batches(void **state)
     assert_int_equal(count_entries(dir), 1); /* no temporaries left */
     remove_tmpdir();
     free(first);
+    vm_snapshot_free(s);
+}
+
+/* The writer fed as a live capture feeds it: the regions grow while they are handed out (here by
+ * showing it more and more of them), and the capture may start over (nfinal 0) once; the file it
+ * writes is the one vm_snapshot_write_json writes. */
+static void test_writer_fed_growing_regions(void **state)
+{
+    vm_snapshot *s = build_rich(423);
+    size_t all = s->nregions;
+    const char *dir = make_tmpdir();
+    char whole[512], fed[512];
+    snprintf(whole, sizeof whole, "%s/whole.json", dir);
+    snprintf(fed, sizeof fed, "%s/fed.json", dir);
+    vm_error err = {0};
+    assert_int_equal(vm_snapshot_write_json(s, whole, &err), 0);
+    const size_t steps[] = {1, 100, 255, 256, 257, 700, 1500, 0, 300, 2000, 2047, 4000, 4232};
+    for (int restart = 0; restart < 2; restart++) {
+        vm_json_writer *w = vm_json_writer_new();
+        assert_non_null(w);
+        for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
+            if (!restart && steps[i] == 0)
+                continue;
+            s->nregions = steps[i] ? steps[i] : all; /* at a restart the regions are all there again */
+            vm_json_writer_regions_final(w, s, steps[i]);
+        }
+        s->nregions = all;
+        assert_int_equal(vm_json_writer_finish(w, s, fed, &err), 0);
+        vm_json_writer_free(w);
+        char *a = read_text(whole), *b = read_text(fed);
+        assert_true(strcmp(a, b) == 0);
+        free(a);
+        free(b);
+    }
+    remove_tmpdir();
     vm_snapshot_free(s);
 }
 
@@ -1465,7 +1545,9 @@ int main(void)
         cmocka_unit_test(test_round_trip_empty),
         cmocka_unit_test(test_round_trip_small),
         cmocka_unit_test(test_pretty_is_cjson_layout),
+        cmocka_unit_test(test_region_text_every_byte),
         cmocka_unit_test(test_layout_many_batches),
+        cmocka_unit_test(test_writer_fed_growing_regions),
         cmocka_unit_test(test_json_values),
         cmocka_unit_test(test_shape),
         cmocka_unit_test(test_integer_limits),

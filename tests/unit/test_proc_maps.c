@@ -465,15 +465,38 @@ static void assert_same_maps(const vm_linux_maps *a, const vm_linux_maps *b)
 typedef struct progress {
     size_t calls, last_n;
     bool decreased;
+    bool first_empty; /* the first call came before anything was parsed */
 } progress;
 
-static void on_parsed(void *ctx, const vm_linux_maps *so_far)
+static bool on_parsed(void *ctx, vm_linux_maps *batch, const vm_linux_maps *so_far)
 {
     progress *p = ctx;
-    p->calls++;
+    if (p->calls++ == 0)
+        p->first_empty = so_far->n == 0 && batch->n == 0;
     if (so_far->n < p->last_n)
         p->decreased = true;
-    p->last_n = so_far->n;
+    p->last_n = so_far->n + batch->n; /* left to out: the next call's so_far holds them */
+    return false;
+}
+
+/* Takes every other batch handed over, keeping the start of each mapping taken. */
+typedef struct taker {
+    size_t calls;
+    uint64_t *starts;
+    size_t n;
+} taker;
+
+static bool take_some(void *ctx, vm_linux_maps *batch, const vm_linux_maps *so_far)
+{
+    (void)so_far;
+    taker *t = ctx;
+    if (t->calls++ % 2 == 0)
+        return false;
+    for (size_t i = 0; i < batch->n; i++) {
+        t->starts[t->n++] = batch->v[i].start;
+        free(batch->v[i].name);
+    }
+    return true;
 }
 
 /* 6,000 records (about 1.5 MB, twenty-odd chunks): lines cut at chunk boundaries are put back
@@ -489,13 +512,36 @@ static void test_fd_matches_text(void **state)
     assert_int_equal(whole.n, 6000);
     int fd = text_fd(t, len);
     int read_errno = -1;
-    progress pr = {0, 0, false};
+    progress pr = {0, 0, false, false};
     assert_true(vm_linux_parse_smaps_fd(fd, &streamed, on_parsed, &pr, err, sizeof err, &read_errno));
     assert_int_equal(read_errno, 0);
     assert_same_maps(&whole, &streamed);
     assert_true(pr.calls >= 20);        /* called per chunk, while reading */
+    assert_true(pr.first_empty);        /* and first as the reading starts */
     assert_false(pr.decreased);
     assert_int_equal(pr.last_n, 6000);
+    close(fd);
+    vm_linux_maps_free(&whole);
+    vm_linux_maps_free(&streamed);
+    free(t);
+
+    /* A caller that takes some batches: each mapping is either taken or in out, once. */
+    t = synthetic_smaps(6000, &len);
+    assert_true(vm_linux_parse_smaps_text(t, len, &whole, err, sizeof err));
+    fd = text_fd(t, len);
+    taker tk = {0, calloc(6000, sizeof(uint64_t)), 0};
+    assert_non_null(tk.starts);
+    assert_true(vm_linux_parse_smaps_fd(fd, &streamed, take_some, &tk, err, sizeof err, &read_errno));
+    assert_true(tk.n > 0 && streamed.n > 0);
+    assert_int_equal(tk.n + streamed.n, whole.n);
+    size_t ti = 0, oi = 0;
+    for (size_t i = 0; i < whole.n; i++) { /* both in order: together they are the whole, in turn */
+        if (ti < tk.n && tk.starts[ti] == whole.v[i].start)
+            ti++;
+        else
+            assert_true(oi < streamed.n && streamed.v[oi++].start == whole.v[i].start);
+    }
+    free(tk.starts);
     close(fd);
     vm_linux_maps_free(&whole);
     vm_linux_maps_free(&streamed);

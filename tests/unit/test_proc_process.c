@@ -254,6 +254,27 @@ static void test_tasks_self(void **state)
         assert_true(mine->r && mine->w);
     }
     vm_linux_maps_free(&maps);
+    /* Listed on a thread of their own: the same threads (the workers still blocked, with the
+     * same stack pointers), and the one listing them, which is ours too. */
+    vm_linux_task_list *tl = vm_linux_tasks_start(getpid());
+    assert_non_null(tl);
+    vm_linux_task *again = NULL;
+    size_t n2 = 0;
+    assert_int_equal(vm_linux_tasks_wait(tl, &again, &n2, NULL, &err), VM_EXIT_OK);
+    assert_int_equal(n2, n + 1);
+    for (size_t i = 0; i < n; i++) {
+        const vm_linux_task *t = find_task(again, n2, tasks[i].tid);
+        assert_non_null(t);
+        assert_string_equal(t->name, tasks[i].name);
+        if (t->tid != (uint64_t)getpid()) { /* the others are blocked */
+            assert_true(t->sp_known);
+            assert_int_equal(t->sp, tasks[i].sp);
+        }
+    }
+    for (size_t i = 1; i < n2; i++)
+        assert_true(again[i - 1].tid < again[i].tid);
+    free(again);
+    vm_linux_tasks_discard(vm_linux_tasks_start(getpid())); /* started, then not wanted */
     free(tasks);
     close(fds[1]); /* EOF wakes every reader */
     for (int i = 0; i < NW; i++)
@@ -266,6 +287,13 @@ static void test_tasks_gone(void **state)
     vm_linux_task *t = (vm_linux_task *)&t;
     size_t n = 99;
     vm_error err;
+    vm_linux_task_list *tl = vm_linux_tasks_start(absent_pid());
+    assert_non_null(tl);
+    assert_int_equal(vm_linux_tasks_wait(tl, &t, &n, NULL, &err), VM_EXIT_TARGET_GONE);
+    assert_null(t);
+    assert_int_equal(n, 0);
+    t = (vm_linux_task *)&t;
+    n = 99;
     assert_int_equal(vm_linux_list_tasks(absent_pid(), &t, &n, NULL, &err), VM_EXIT_TARGET_GONE);
     assert_null(t);
     assert_int_equal(n, 0);

@@ -40,7 +40,7 @@ int vm_capture_run(vm_gather_fn gather, void *ctx, const vm_capture_options *opt
         vm_error_set(err, VM_EXIT_ERROR, "out of memory");
         return VM_EXIT_ERROR;
     }
-    facts.classify = vm_classify;
+    facts.classify = vm_classify_more;
     /* The time the capture started: a source that knows better (a dump's own time) replaces it. */
     facts.snap->taken_at = utc_now();
     vm_timing_mark("capture start");

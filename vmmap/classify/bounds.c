@@ -70,40 +70,32 @@ static void header(vm_snapshot *s)
     }
 }
 
-static void blocks(vm_facts *f)
+/* Blocks [b->bounded, nblocks): each cut or dropped, its counters made unknown when too large. */
+static void blocks(vm_facts *f, vm_bound_state *b)
 {
-    tally t = {0};
-    size_t out = 0;
-    for (size_t i = 0; i < f->nblocks; i++) {
-        vm_raw_block *b = &f->blocks[i];
-        enum fit fit = fit_range(b->address, &b->size, f->snap->user_top, b->flags & VM_RAW_KERNEL);
-        count(&t, fit);
-        if (fit == FIT_DROP || b->size == 0) {
-            free(b->path);
-            free(b->note);
+    size_t out = b->bounded;
+    for (size_t i = b->bounded; i < f->nblocks; i++) {
+        vm_raw_block *rb = &f->blocks[i];
+        enum fit fit = fit_range(rb->address, &rb->size, f->snap->user_top, rb->flags & VM_RAW_KERNEL);
+        b->dropped += fit == FIT_DROP;
+        b->cut += fit == FIT_CUT;
+        if (fit == FIT_DROP || rb->size == 0) {
+            free(rb->path);
+            free(rb->note);
             continue;
         }
-        f->blocks[out++] = *b;
-    }
-    f->nblocks = out; /* shrinking is safe with vm_array_push (capacity follows the count up) */
-    report(f->snap, &t, "block");
-}
-
-static void counters(vm_facts *f)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < f->nblocks; i++)
         for (int c = 0; c < VM_C_COUNT; c++) {
-            vm_counters *k = &f->blocks[i].counters;
+            vm_counters *k = &rb->counters;
             if ((k->known >> c & 1u) && k->v[c] > VM_SNAPSHOT_MAX_SIZE) {
                 k->known &= ~(1u << c);
                 k->v[c] = 0;
-                n++;
+                b->counters++;
             }
         }
-    if (n)
-        vm_snapshot_warn(f->snap, "out-of-range", "%zu block counter%s larger than any address space: made unknown", n,
-                         n == 1 ? "" : "s");
+        f->blocks[out++] = *rb;
+    }
+    f->nblocks = out; /* shrinking is safe with vm_array_push (capacity follows the count up) */
+    b->bounded = out;
 }
 
 static void heaps(vm_snapshot *s)
@@ -193,14 +185,55 @@ static void others(vm_snapshot *s)
                          "space: left out", n, n == 1 ? "" : "s");
 }
 
-void vm_facts_bound(vm_facts *f)
+void vm_facts_bound_begin(vm_facts *f, vm_bound_state *b)
 {
+    memset(b, 0, sizeof *b);
     header(f->snap);
-    blocks(f);
-    counters(f);
+    b->warn_at = f->snap->nwarnings;
     heaps(f->snap);
     modules(f->snap);
     others(f->snap);
+}
+
+void vm_facts_bound_blocks(vm_facts *f, vm_bound_state *b)
+{
+    blocks(f, b);
+}
+
+/* Moves the warnings from index `from` on to index `to` (< from), keeping every order. */
+static void move_warnings(vm_snapshot *s, size_t from, size_t to)
+{
+    size_t n = s->nwarnings - from;
+    if (n == 0 || from == to)
+        return;
+    vm_warning *moved = malloc(n * sizeof *moved);
+    if (!moved)
+        return; /* out of memory: left where they are, last */
+    memcpy(moved, s->warnings + from, n * sizeof *moved);
+    memmove(s->warnings + to + n, s->warnings + to, (from - to) * sizeof *moved);
+    memcpy(s->warnings + to, moved, n * sizeof *moved);
+    free(moved);
+}
+
+void vm_facts_bound_end(vm_facts *f, vm_bound_state *b)
+{
+    vm_snapshot *s = f->snap;
+    size_t from = s->nwarnings;
+    tally t = {b->dropped, b->cut};
+    report(s, &t, "block");
+    if (b->counters)
+        vm_snapshot_warn(s, "out-of-range", "%zu block counter%s larger than any address space: made unknown",
+                         b->counters, b->counters == 1 ? "" : "s");
+    /* Where they would be had every block been there at the start: after the header's. */
+    move_warnings(s, from, b->warn_at);
+}
+
+void vm_facts_bound(vm_facts *f)
+{
+    vm_bound_state b;
+    vm_facts_bound_begin(f, &b);
+    vm_facts_bound_blocks(f, &b);
+    vm_facts_bound_end(f, &b);
 }
 
 static bool stats_fit(const vm_heap *h)

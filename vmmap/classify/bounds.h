@@ -19,6 +19,19 @@
 
 void vm_facts_bound(vm_facts *facts);
 
+/* The same in pieces, for blocks given as they become known (vm_classify_more): begin bounds the
+ * header, heaps, modules and threads; blocks the blocks added since the last call; end says what
+ * was repaired among the blocks, its warnings placed where vm_facts_bound would have put them. */
+typedef struct vm_bound_state {
+    size_t bounded;      /* blocks bounded so far */
+    size_t dropped, cut; /* blocks left out, cut at user_top */
+    size_t counters;     /* counters made unknown */
+    size_t warn_at;      /* where the blocks' warnings go */
+} vm_bound_state;
+void vm_facts_bound_begin(vm_facts *facts, vm_bound_state *b);
+void vm_facts_bound_blocks(vm_facts *facts, vm_bound_state *b);
+void vm_facts_bound_end(vm_facts *facts, vm_bound_state *b);
+
 /* The same for what the steps after classification add (capture/capture.h): a heap walk's
  * statistics or size table holding a value larger than a snapshot holds (sizes read from a
  * damaged heap, summed) make that heap's walk results unknown, with a warning.  The pipeline

@@ -92,10 +92,25 @@ static char *heap_details(const vm_heap *h, const vm_heap_part *p)
     return vm_asprintf("Heap %d [%s] %s", (int)h->id, tags, p->what ? p->what : "");
 }
 
-/* ".text, .fini of /lib/libc.so.6": the sections that overlap the block. */
+/* a, b and c joined, malloc'd (NULL when out of memory). */
+static char *concat3(const char *a, const char *b, const char *c)
+{
+    size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+    char *r = malloc(la + lb + lc + 1);
+    if (r) {
+        memcpy(r, a, la);
+        memcpy(r + la, b, lb);
+        memcpy(r + la + lb, c, lc + 1);
+    }
+    return r;
+}
+
+/* ".text, .fini of /lib/libc.so.6": the sections that overlap the block.  (Joined by hand: an
+ * image block is classified for every mapping of hundreds of libraries.) */
 static char *image_details(const vm_module *m, const vm_raw_block *rb)
 {
     char names[512];
+    const size_t cap = sizeof names;
     size_t used = 0;
     names[0] = '\0';
     uint64_t end = rb->address + rb->size;
@@ -105,19 +120,27 @@ static char *image_details(const vm_module *m, const vm_raw_block *rb)
             continue;
         if (sec->address >= end || sec->address + sec->size <= rb->address)
             continue;
-        int n = snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", sec->name);
-        if (n < 0 || (size_t)n >= sizeof names - used) {
-            /* Too many to list: say so rather than cut a name in half. */
-            if (sizeof names - used > 6)
-                snprintf(names + used, sizeof names - used, ", ...");
+        size_t ls = used ? 2 : 0, ln = strlen(sec->name);
+        if (ls + ln >= cap - used) {
+            /* Too many to list: say so rather than cut a name in half (with no room even for
+             * that, what fits of the name stays, as snprintf would have left it). */
+            size_t room = cap - used - 1, k = ls < room ? ls : room;
+            memcpy(names + used, ", ", k);
+            memcpy(names + used + k, sec->name, room - k);
+            names[used + room] = '\0';
+            if (cap - used > 6)
+                memcpy(names + used, ", ...", 6);
             break;
         }
-        used += (size_t)n;
+        memcpy(names + used, ", ", ls);
+        memcpy(names + used + ls, sec->name, ln + 1);
+        used += ls + ln;
     }
+    const char *path = m->path ? m->path : "image";
     if (used)
-        return vm_asprintf("%s of %s", names, m->path ? m->path : "image");
+        return concat3(names, " of ", path);
     if (rb->state == VM_STATE_RESERVE)
-        return vm_asprintf("Reserved gap in %s", m->path ? m->path : "image");
+        return concat3("Reserved gap in ", path, "");
     return vm_strdup(m->path ? m->path : rb->path);
 }
 
@@ -293,78 +316,148 @@ static void oom(vm_error *err)
     vm_error_set(err, VM_EXIT_ERROR, "out of memory while classifying regions");
 }
 
-int vm_classify(vm_facts *facts, vm_error *err)
+/* Where a classification given its blocks in pieces stands between two calls. */
+struct vm_classify_state {
+    lookup lk;
+    vm_bound_state bound; /* the facts brought inside what a snapshot holds (bounds.h) */
+    size_t next;      /* the first block not classified yet */
+    uint64_t cursor;  /* end of what has been emitted */
+    bool after_alloc; /* the last thing emitted was an allocation (the gap after it may be Unusable) */
+};
+
+void vm_classify_state_free(vm_facts *facts)
+{
+    if (facts->classify_state)
+        free_lookup(&facts->classify_state->lk);
+    free(facts->classify_state);
+    facts->classify_state = NULL;
+}
+
+/* Blocks [i, end) that form one allocation with blocks[i] (same base, contiguous, not free). */
+static size_t allocation_end(const vm_facts *facts, size_t i)
+{
+    const vm_raw_block *first = &facts->blocks[i];
+    size_t j = i + 1;
+    while (j < facts->nblocks) {
+        const vm_raw_block *rb = &facts->blocks[j], *prev = &facts->blocks[j - 1];
+        uint64_t so_far = prev->address + prev->size - first->address;
+        if (rb->alloc_base != first->alloc_base || rb->state == VM_STATE_FREE || rb->size == 0 ||
+            rb->address != prev->address + prev->size)
+            break;
+        if (rb->size > VM_SNAPSHOT_MAX_SIZE - so_far)
+            break; /* more than a snapshot holds in one region: the rest is another */
+        j++;
+    }
+    return j;
+}
+
+/* One allocation, blocks [i, end), as one region, after the gap before it. */
+static bool emit_allocation(vm_facts *facts, struct vm_classify_state *cs, size_t i, size_t end)
 {
     vm_snapshot *s = facts->snap;
-    vm_facts_bound(facts);
-    lookup lk;
-    if (!build_lookup(s, &lk)) {
-        free_lookup(&lk);
-        oom(err);
-        return VM_EXIT_ERROR;
+    const vm_raw_block *first = &facts->blocks[i];
+    /* Gaps are Free only inside the user address space: above it ([vsyscall]) is the kernel's,
+     * not free for the process. */
+    uint64_t gap_end = first->address < s->user_top ? first->address : s->user_top;
+    if (gap_end > cs->cursor && !add_gaps(s, cs->cursor, gap_end, cs->after_alloc))
+        return false;
+    vm_region *r = new_region(s, first->address);
+    if (!r)
+        return false;
+    int best_rank = -1;
+    for (; i < end; i++) {
+        const vm_raw_block *rb = &facts->blocks[i];
+        verdict v;
+        classify_block(s, &cs->lk, rb, &v);
+        vm_block *b = vm_region_add_block(r);
+        if (!b || !fill_block(b, rb, &v)) {
+            free(v.details);
+            free(v.region_details);
+            return false;
+        }
+        r->size = rb->address + rb->size - r->address;
+        if (kind_rank(v.kind) > best_rank) {
+            best_rank = kind_rank(v.kind);
+            r->kind = v.kind;
+            free(r->details);
+            r->details = v.region_details;
+            v.region_details = NULL;
+        }
+        free(v.region_details);
+        cs->cursor = rb->address + rb->size;
     }
+    cs->after_alloc = true;
+    return true;
+}
 
-    uint64_t cursor = 0;    /* end of what has been emitted */
-    bool after_alloc = false;
-    size_t i = 0;
+/* Between calls in pieces: the blocks classified are of no more use; dropping them keeps the
+ * blocks of a 60,000-mapping capture from all being in memory at once. */
+static void drop_classified(vm_facts *facts, struct vm_classify_state *cs)
+{
+    size_t done = cs->next;
+    if (done == 0)
+        return;
+    for (size_t j = 0; j < done; j++) {
+        free(facts->blocks[j].path);
+        free(facts->blocks[j].note);
+    }
+    memmove(facts->blocks, facts->blocks + done, (facts->nblocks - done) * sizeof *facts->blocks);
+    facts->nblocks -= done; /* shrinking is safe with vm_array_push (capacity follows the count up) */
+    cs->bound.bounded -= done;
+    cs->next = 0;
+}
+
+int vm_classify_more(vm_facts *facts, bool last, vm_error *err)
+{
+    vm_snapshot *s = facts->snap;
+    struct vm_classify_state *cs = facts->classify_state;
+    if (!cs) {
+        cs = facts->classify_state = calloc(1, sizeof *cs);
+        if (!cs)
+            goto out_of_memory;
+        vm_facts_bound_begin(facts, &cs->bound);
+        if (!build_lookup(s, &cs->lk))
+            goto out_of_memory;
+    }
+    vm_facts_bound_blocks(facts, &cs->bound);
+    size_t i = cs->next;
     while (i < facts->nblocks) {
         const vm_raw_block *first = &facts->blocks[i];
-        if (first->state == VM_STATE_FREE || first->size == 0 || first->address < cursor) {
+        if (first->state == VM_STATE_FREE || first->size == 0 || first->address < cs->cursor) {
             /* Free blocks are re-derived from the gaps; overlapping facts are dropped. */
-            if (first->address < cursor && first->size)
+            if (first->address < cs->cursor && first->size)
                 vm_snapshot_warn(s, "overlap", "block at 0x%" PRIx64 " overlaps the previous one; skipped",
                                  first->address);
             i++;
             continue;
         }
-        /* Gaps are Free only inside the user address space: above it ([vsyscall]) is the
-         * kernel's, not free for the process. */
-        uint64_t gap_end = first->address < s->user_top ? first->address : s->user_top;
-        if (gap_end > cursor && !add_gaps(s, cursor, gap_end, after_alloc))
+        size_t end = allocation_end(facts, i);
+        if (end == facts->nblocks && !last)
+            break; /* the next block given may still belong to this allocation */
+        if (!emit_allocation(facts, cs, i, end))
             goto out_of_memory;
-
-        vm_region *r = new_region(s, first->address);
-        if (!r)
-            goto out_of_memory;
-        int best_rank = -1;
-        uint64_t alloc = first->alloc_base;
-        for (; i < facts->nblocks; i++) {
-            const vm_raw_block *rb = &facts->blocks[i];
-            if (rb->alloc_base != alloc || rb->state == VM_STATE_FREE || rb->size == 0)
-                break;
-            if (r->nblocks && rb->address != r->address + r->size)
-                break; /* not contiguous: a new allocation even with the same base */
-            if (r->nblocks && rb->size > VM_SNAPSHOT_MAX_SIZE - r->size)
-                break; /* more than a snapshot holds in one region: the rest is another */
-            verdict v;
-            classify_block(s, &lk, rb, &v);
-            vm_block *b = vm_region_add_block(r);
-            if (!b || !fill_block(b, rb, &v)) {
-                free(v.details);
-                free(v.region_details);
-                goto out_of_memory;
-            }
-            r->size = rb->address + rb->size - r->address;
-            if (kind_rank(v.kind) > best_rank) {
-                best_rank = kind_rank(v.kind);
-                r->kind = v.kind;
-                free(r->details);
-                r->details = v.region_details;
-                v.region_details = NULL;
-            }
-            free(v.region_details);
-            cursor = rb->address + rb->size;
-        }
-        after_alloc = true;
+        i = end;
     }
-    uint64_t top = s->user_top;
-    if (top > cursor && !add_gaps(s, cursor, top, after_alloc))
-        goto out_of_memory;
-    free_lookup(&lk);
+    cs->next = i;
+    if (!last)
+        drop_classified(facts, cs);
+    if (last) {
+        uint64_t top = s->user_top;
+        if (top > cs->cursor && !add_gaps(s, cs->cursor, top, cs->after_alloc))
+            goto out_of_memory;
+        vm_facts_bound_end(facts, &cs->bound);
+        vm_classify_state_free(facts);
+    }
     return VM_EXIT_OK;
 
 out_of_memory:
-    free_lookup(&lk);
+    vm_classify_state_free(facts);
     oom(err);
     return VM_EXIT_ERROR;
+}
+
+int vm_classify(vm_facts *facts, vm_error *err)
+{
+    vm_classify_state_free(facts); /* from the first block, whatever was begun */
+    return vm_classify_more(facts, true, err);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../util/xalloc.h"
+#include "classify.h"
 
 vm_raw_block *vm_facts_add_block(vm_facts *f)
 {
@@ -12,6 +13,7 @@ vm_raw_block *vm_facts_add_block(vm_facts *f)
 
 void vm_facts_free_blocks(vm_facts *f)
 {
+    vm_classify_state_free(f);
     for (size_t i = 0; i < f->nblocks; i++) {
         free(f->blocks[i].path);
         free(f->blocks[i].note);

@@ -45,8 +45,12 @@ typedef struct vm_raw_block {
 
 typedef struct vm_facts vm_facts;
 
-/* The classifier (classify.h's vm_classify), as the pipeline hands it to a source. */
-typedef int (*vm_classify_fn)(vm_facts *facts, vm_error *err);
+/* The classifier (classify.h's vm_classify_more), as the pipeline hands it to a source: it
+ * classifies the blocks given so far as far as they make whole allocations, so every region it
+ * adds to snap is final, and drops those blocks from facts->blocks; last: the rest, and the free
+ * space up to the top.  Threads, heaps and modules must be complete before the first call. */
+typedef int (*vm_classify_fn)(vm_facts *facts, bool last, vm_error *err);
+typedef struct vm_classify_state vm_classify_state;
 
 /* Everything a source gathered.  snap holds the metadata, threads, heaps (with their parts),
  * modules (with sections) and warnings; its regions are empty until the classifier runs.
@@ -58,21 +62,24 @@ typedef int (*vm_classify_fn)(vm_facts *facts, vm_error *err);
  * (a process handle, a mapped file) and is called once, by vm_facts_release.
  *
  * classify is set by the pipeline before the source gathers.  A source that classifies early
- * (the live Linux source hands out final regions while it is still reading; see
- * vm_capture_options.on_final) calls it itself and sets classified: snap's regions are then
- * complete and the pipeline does not classify again.  Every other source leaves both alone. */
+ * (the live Linux source classifies each allocation as soon as its blocks are known and hands out
+ * final regions while it is still reading; see vm_capture_options.on_final) calls it itself, the
+ * last time with last true, and sets classified: snap's regions are then complete and the
+ * pipeline does not classify again.  Every other source leaves both alone. */
 struct vm_facts {
     vm_snapshot *snap;
     vm_raw_block *blocks;
     size_t nblocks;
     vm_classify_fn classify;
     bool classified;
+    vm_classify_state *classify_state; /* the classifier's, between calls of classify */
     vm_memreader mem;
     void (*release)(vm_facts *f);
     void *source_ctx; /* the source's own state, for release */
 };
 
 vm_raw_block *vm_facts_add_block(vm_facts *f);
+/* Frees the blocks, and forgets an unfinished classification of them. */
 void vm_facts_free_blocks(vm_facts *f);
 /* Calls the source's release hook (once) and forgets the memory reader; the blocks and the
  * snapshot are left alone. */

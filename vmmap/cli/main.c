@@ -2,6 +2,9 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "../util/atomic_file.h"
 #include "../version.h"
@@ -61,8 +64,20 @@ static int dispatch(int argc, char **argv);
 
 /* Whatever a command printed must have reached stdout: a full disk or a closed pipe is an error
  * the user hears about (exit 1), not a silently short table. */
+/* Big arrays (60,000 mappings, blocks, regions: megabytes each) grow by doubling.  glibc raises its
+ * mmap threshold each time such a block is freed, after which big blocks come from the heap, and
+ * growing one copies it whole into fresh pages; at a fixed threshold they stay mappings of their
+ * own, which realloc grows in place (mremap). */
+static void tune_allocator(void)
+{
+#ifdef __GLIBC__
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+#endif
+}
+
 int main(int argc, char **argv)
 {
+    tune_allocator();
     opterr = 0; /* the commands name a bad option themselves (vm_cli_option_error): one message */
     int rc = dispatch(argc, argv);
     vm_error err = {0};

@@ -769,7 +769,7 @@ static bool claimed_by_heap(const scan *s, uint64_t start, uint64_t end)
 static bool may_hold_chunks(const scan *s, size_t i)
 {
     const vm_glibc_range *r = &s->ranges[i];
-    return is_anon_rw(r) && !s->range_done[i] && !claimed_by_heap(s, r->start, r->end);
+    return is_anon_rw(r) && !r->start_unbacked && !s->range_done[i] && !claimed_by_heap(s, r->start, r->end);
 }
 
 /* Anonymous read/write mappings that are neither the brk heap nor arena heaps may be runs of

@@ -21,6 +21,9 @@ typedef struct vm_glibc_range {
     bool anon_private;  /* no file, not shared */
     bool is_brk_heap;   /* "[heap]" */
     bool in_libc_data;  /* writable mapping of libc.so (where main_arena lives) */
+    bool start_unbacked; /* its first page is neither resident nor swapped out (a live process's
+                            pagemap says so): it reads as zeros, so no mmapped chunk starts there
+                            and its header need not be read (nor faulted in, in the target) */
 } vm_glibc_range;
 
 typedef struct vm_glibc_arena_heap {

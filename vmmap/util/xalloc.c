@@ -27,6 +27,36 @@ void *vm_array_push(void **arr, size_t *count, size_t elem)
     return p;
 }
 
+/* The capacity vm_array_push gives an array of n elements: the smallest power of two >= n. */
+static size_t implicit_capacity(size_t n)
+{
+    size_t cap = 1;
+    while (cap < n && cap <= SIZE_MAX / 2)
+        cap *= 2;
+    return cap < n ? 0 : cap;
+}
+
+bool vm_array_append(void **arr, size_t *count, size_t elem, const void *src, size_t n)
+{
+    if (n == 0)
+        return true;
+    size_t have = *count, want = have + n;
+    if (want < have)
+        return false;
+    size_t cap = have ? implicit_capacity(have) : 0, ncap = implicit_capacity(want);
+    if (ncap == 0 || ncap > SIZE_MAX / elem)
+        return false;
+    if (ncap > cap) {
+        void *grown = realloc(*arr, ncap * elem);
+        if (!grown)
+            return false;
+        *arr = grown;
+    }
+    memcpy((char *)*arr + have * elem, src, n * elem);
+    *count = want;
+    return true;
+}
+
 char *vm_strdup(const char *s)
 {
     if (!s)

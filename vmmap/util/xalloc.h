@@ -11,6 +11,10 @@
  * (powers of two), so an array must only ever be grown through this function. */
 void *vm_array_push(void **arr, size_t *count, size_t elem);
 
+/* Appends n elements copied from src to *arr in one go, keeping vm_array_push's implicit
+ * capacity; false on overflow/out of memory (then nothing changes). */
+bool vm_array_append(void **arr, size_t *count, size_t elem, const void *src, size_t n);
+
 /* strdup that accepts NULL (returns NULL). */
 char *vm_strdup(const char *s);
 /* malloc'd printf. */

@@ -113,14 +113,14 @@ void lx_block_counters(const vm_linux_mapping *m, vm_counters *out)
 
 vm_state lx_block_state(const vm_linux_mapping *m)
 {
-    /* Reserved: inaccessible and not charged to commit (guards, arena tails, reservations). */
+    /* Reserved: inaccessible and not charged to commit (guards, arena tails, reservations).  Only
+     * smaps tells: its VmFlags 'ac'. */
     return (!m->r && !m->w && !m->x && !(m->vmflags & VM_LX_AC)) ? VM_STATE_RESERVE : VM_STATE_COMMIT;
 }
 
-static vm_raw_block *add_block(lx_capture *c, vm_facts *facts, size_t i, uint64_t start, uint64_t end,
-                               uint64_t alloc_base)
+static vm_raw_block *add_block(lx_capture *c, vm_facts *facts, size_t i, const vm_linux_mapping *m, uint64_t start,
+                               uint64_t end, uint64_t alloc_base)
 {
-    const vm_linux_mapping *m = &c->maps.v[i];
     vm_raw_block *rb = vm_facts_add_block(facts);
     if (!rb)
         return NULL;
@@ -137,9 +137,9 @@ static vm_raw_block *add_block(lx_capture *c, vm_facts *facts, size_t i, uint64_
 
 /* A heap-claimed mapping that holds more than its heap parts (the kernel merged it with its
  * neighbours): one block per piece (linux_split.c).  False when out of memory. */
-static bool add_pieces(lx_capture *c, vm_facts *facts, size_t i, const lx_part_ranges *parts, bool *done)
+static bool add_pieces(lx_capture *c, vm_facts *facts, size_t i, const vm_linux_mapping *m,
+                       const lx_part_ranges *parts, bool *done)
 {
-    const vm_linux_mapping *m = &c->maps.v[i];
     uint64_t *starts;
     size_t n = lx_cut(parts, m->start, m->end, &starts);
     *done = n > 1;
@@ -154,7 +154,7 @@ static bool add_pieces(lx_capture *c, vm_facts *facts, size_t i, const lx_part_r
     for (size_t j = 0; ok && j < n; j++) {
         uint64_t end = j + 1 < n ? starts[j + 1] : m->end, base = starts[j];
         lx_in_part(parts, starts[j], &base); /* in a part: the part's allocation; else its own */
-        vm_raw_block *rb = add_block(c, facts, i, starts[j], end, base);
+        vm_raw_block *rb = add_block(c, facts, i, m, starts[j], end, base);
         if (rb)
             rb->counters = k[j];
         ok = rb != NULL;
@@ -164,19 +164,22 @@ static bool add_pieces(lx_capture *c, vm_facts *facts, size_t i, const lx_part_r
     return ok;
 }
 
+bool lx_add_blocks(lx_capture *c, vm_facts *facts, size_t i, const vm_linux_mapping *m, const lx_part_ranges *parts)
+{
+    bool cut = false;
+    if (c->notes[i].heap && parts->n && !add_pieces(c, facts, i, m, parts, &cut))
+        return false;
+    return cut || add_block(c, facts, i, m, m->start, m->end, c->notes[i].alloc_base) != NULL;
+}
+
 bool lx_build_blocks(lx_capture *c, vm_facts *facts)
 {
     lx_part_ranges parts;
     if (!lx_part_ranges_build(c->snap, c->page_size, &parts))
         return false;
     bool ok = true;
-    for (size_t i = 0; ok && i < c->maps.n; i++) {
-        bool cut = false;
-        if (c->notes[i].heap && parts.n)
-            ok = add_pieces(c, facts, i, &parts, &cut);
-        if (ok && !cut)
-            ok = add_block(c, facts, i, c->maps.v[i].start, c->maps.v[i].end, c->notes[i].alloc_base) != NULL;
-    }
+    for (size_t i = 0; ok && i < c->maps.n; i++)
+        ok = lx_add_blocks(c, facts, i, &c->maps.v[i], &parts);
     lx_part_ranges_free(&parts);
     return ok;
 }

@@ -3,17 +3,23 @@
  *
  * /proc/PID/smaps is where every column comes from, and generating it is most of the capture's
  * time (the kernel walks every page table and formats two dozen lines per mapping).  So the
- * capture does not wait for it.  smaps is read on a thread of its own (proc_reader.h); meanwhile
- * the much cheaper /proc/PID/maps is read and every step runs on it, the classifier included,
- * with what only smaps has left out: counters unknown, VmFlags guessed as none.  As smaps comes
- * in, each mapping is checked against the one the steps saw and its counters are put into the
- * block already classified; the regions that are complete go to opt->on_final, so the snapshot
- * writer prints them while the kernel is still at work.
+ * capture does not wait for it.  smaps is read and parsed on a thread of its own (proc_reader.h),
+ * the threads are listed on another; meanwhile the much cheaper /proc/PID/maps is read and every
+ * step runs on it (the "early pass").  The steps
+ * only need the mappings' headers, which maps has too.  As smaps comes in, each mapping is checked
+ * against the one the steps saw, and its blocks are made from the smaps values themselves (their
+ * state included: an inaccessible mapping is committed or reserved by its VmFlags 'ac', which
+ * maps does not show) and classified as soon as their allocation is complete; the regions go to
+ * opt->on_final, so the snapshot writer prints them while the kernel is still at work.  Blocks and
+ * classification are thus exactly the plain pass's; what the early pass adds is only that the
+ * steps ran on maps.
  *
  * The early pass stands when the layout did not change between the two reads and no step needed
- * the VmFlags: only an inaccessible mapping's state (its 'ac': committed or reserved) and the
- * stack-shape fallback use them.  Otherwise everything it did is thrown away and the steps run
- * again on smaps itself, the plain way: slower, never different. */
+ * the VmFlags (the stack-shape fallback does).  Otherwise everything it did is thrown away and the
+ * steps run again on smaps itself, the plain way (smaps read again if the early pass had taken
+ * some of it): slower, never different.  (A layout change
+ * cannot be mended for the mappings it touches alone: the steps are global, a new mapping can be a
+ * new arena heap or thread stack and change what its neighbours are.) */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -106,8 +112,8 @@ static void fill_header(lx_capture *c, int pid)
     s->page_table_known = vm_linux_page_table_bytes(pid, &s->page_table_bytes);
 }
 
-/* The steps, on c->maps: process facts, tasks, images, heaps, stacks, raw blocks. */
-static int run_steps(lx_capture *c, vm_facts *out, vm_error *err)
+/* The steps, on c->maps: process facts, tasks, images, heaps, stacks (the blocks come after). */
+static int run_steps(lx_capture *c, vm_error *err)
 {
     int pid = c->pid;
     int rc = vm_linux_process_info(pid, &c->snap->process, err);
@@ -131,7 +137,12 @@ static int run_steps(lx_capture *c, vm_facts *out, vm_error *err)
 
     vm_linux_task *tasks = NULL;
     size_t ntasks = 0;
-    rc = vm_linux_list_tasks(pid, &tasks, &ntasks, c->snap, err);
+    if (c->tasks_ahead) {
+        rc = vm_linux_tasks_wait(c->tasks_ahead, &tasks, &ntasks, c->snap, err);
+        c->tasks_ahead = NULL;
+    } else {
+        rc = vm_linux_list_tasks(pid, &tasks, &ntasks, c->snap, err);
+    }
     if (rc != VM_EXIT_OK)
         return rc == VM_EXIT_TARGET_GONE || !vm_linux_process_alive(pid) ? gone(pid, err) : rc;
 
@@ -146,20 +157,22 @@ static int run_steps(lx_capture *c, vm_facts *out, vm_error *err)
 
     if (!vm_linux_process_alive(pid))
         return gone(pid, err);
-    if (!lx_build_blocks(c, out)) {
-        vm_error_set(err, VM_EXIT_ERROR, "out of memory building %zu blocks", c->maps.n);
-        return VM_EXIT_ERROR;
-    }
-    vm_timing_mark("blocks");
     return VM_EXIT_OK;
+}
+
+static int blocks_oom(const lx_capture *c, vm_error *err)
+{
+    vm_error_set(err, VM_EXIT_ERROR, "out of memory building %zu blocks", c->maps.n);
+    return VM_EXIT_ERROR;
 }
 
 /* ---- the early pass ------------------------------------------------------------------------ */
 
 /* Test hook: VMMAP_TEST_EARLY_PASS=off skips the early pass; =mismatch makes the check fail
  * halfway through smaps, after regions were handed out, as a layout change between the two
- * reads would.  Both must give the same snapshot as the early pass (tests/integration). */
-enum { EARLY_ON, EARLY_OFF, EARLY_MISMATCH };
+ * reads would; both must give the same snapshot as the early pass.  =expect fails the capture
+ * (saying why) when the early pass does not stand, so a test knows that it did (tests/integration). */
+enum { EARLY_ON, EARLY_OFF, EARLY_MISMATCH, EARLY_EXPECT };
 
 static int early_mode(void)
 {
@@ -168,6 +181,8 @@ static int early_mode(void)
         return EARLY_OFF;
     if (v && strcmp(v, "mismatch") == 0)
         return EARLY_MISMATCH;
+    if (v && strcmp(v, "expect") == 0)
+        return EARLY_EXPECT;
     return EARLY_ON;
 }
 
@@ -175,93 +190,40 @@ typedef struct early {
     lx_capture *c;
     vm_facts *out;
     int mode;            /* early_mode() */
-    bool tried;          /* it ran (on the first chunk of smaps) */
+    bool tried;          /* it ran (as the smaps read started) */
     bool ok;             /* it succeeded, and every mapping checked so far matched */
     bool moved;          /* a smaps mapping differed from the early pass's: the process is busy */
-    vm_block **blocks;   /* the classified snapshot's blocks, free gaps left out, in order */
-    size_t *first;       /* per mapping of c->maps: index of its first block in blocks; [n]: the end */
-    size_t checked;      /* smaps mappings checked and put in */
+    const char *why;     /* why it did not stand */
+    lx_part_ranges parts; /* the heap parts, where mappings are cut into pieces (linux_split.c) */
+    size_t checked;      /* smaps mappings checked and made into blocks */
+    bool took;           /* it took smaps mappings from the reader: the smaps in hand lacks them */
     size_t nfinal;       /* regions handed to on_final */
 } early;
 
-/* Each mapping's blocks, in order: one, or the pieces it was cut into at heap parts
- * (linux_split.c), which cover it exactly.  False when the blocks do not match the mappings. */
-static bool index_blocks(early *e)
-{
-    const lx_capture *c = e->c;
-    vm_snapshot *s = c->snap;
-    size_t nblocks = 0;
-    for (size_t r = 0; r < s->nregions; r++)
-        nblocks += s->regions[r].nblocks;
-    e->blocks = calloc(nblocks ? nblocks : 1, sizeof *e->blocks);
-    e->first = calloc(c->maps.n + 1, sizeof *e->first);
-    if (!e->blocks || !e->first)
-        return false;
-    size_t n = 0, j = 0;
-    uint64_t covered = 0; /* bytes of mapping j covered so far */
-    for (size_t r = 0; r < s->nregions; r++)
-        for (size_t b = 0; b < s->regions[r].nblocks; b++) {
-            vm_block *blk = &s->regions[r].blocks[b];
-            if (blk->state == VM_STATE_FREE)
-                continue; /* a gap the classifier made */
-            if (j >= c->maps.n || blk->address != c->maps.v[j].start + covered ||
-                blk->size > c->maps.v[j].end - blk->address)
-                return false;
-            if (covered == 0)
-                e->first[j] = n;
-            e->blocks[n++] = blk;
-            covered += blk->size;
-            if (blk->address + blk->size == c->maps.v[j].end) {
-                j++;
-                covered = 0;
-            }
-        }
-    e->first[c->maps.n] = n;
-    return j == c->maps.n && covered == 0;
-}
-
-/* Mapping i's counters into its blocks: the smaps values, or each piece's share of them. */
-static bool put_counters(early *e, size_t i, const vm_linux_mapping *m)
-{
-    size_t from = e->first[i], n = e->first[i + 1] - from;
-    if (n == 1) {
-        lx_block_counters(m, &e->blocks[from]->counters);
-        return true;
-    }
-    uint64_t *starts = malloc(n * sizeof *starts);
-    vm_counters *k = malloc(n * sizeof *k);
-    bool ok = starts && k;
-    if (ok) {
-        for (size_t j = 0; j < n; j++)
-            starts[j] = e->blocks[from + j]->address;
-        lx_piece_counters(e->c, m, starts, n, k);
-        for (size_t j = 0; j < n; j++)
-            e->blocks[from + j]->counters = k[j];
-    }
-    free(starts);
-    free(k);
-    return ok;
-}
-
-/* /proc/PID/maps, then every step and the classifier on it.  Any failure (errors included: the
- * plain pass meets them again and reports them) just means there is no early pass. */
+/* /proc/PID/maps, then every step on it.  Any failure (errors included: the plain pass meets
+ * them again and reports them) just means there is no early pass. */
 static bool early_pass(early *e)
 {
     lx_capture *c = e->c;
     vm_error err;
     vm_error_clear(&err);
+    e->why = "a step failed on /proc/PID/maps";
     if (vm_linux_read_maps(c->pid, &c->maps, &err) != VM_EXIT_OK)
         return false;
     vm_timing_mark("read maps");
     c->vmflags_guessed = true; /* maps has none: every vmflags is 0 */
     c->used_guess = false;
-    if (run_steps(c, e->out, &err) != VM_EXIT_OK || c->used_guess)
+    if (run_steps(c, &err) != VM_EXIT_OK)
         return false;
-    if (e->out->classify(e->out, &err) != VM_EXIT_OK)
+    if (c->used_guess) {
+        e->why = "a step needed smaps' VmFlags (stack-shape fallback)";
         return false;
-    vm_facts_free_blocks(e->out);
-    vm_timing_mark("classify (early)");
-    return index_blocks(e);
+    }
+    if (!lx_part_ranges_build(c->snap, c->page_size, &e->parts)) {
+        e->why = "out of memory";
+        return false;
+    }
+    return true;
 }
 
 static bool same_header(const vm_linux_mapping *a, const vm_linux_mapping *b)
@@ -272,61 +234,73 @@ static bool same_header(const vm_linux_mapping *a, const vm_linux_mapping *b)
            (a->name && b->name ? strcmp(a->name, b->name) == 0 : a->name == b->name);
 }
 
-static void give_up(early *e)
+static void give_up(early *e, const char *why)
 {
     e->ok = false;
+    e->why = why;
     const vm_capture_options *opt = e->c->opt;
     if (e->nfinal && opt->on_final)
         opt->on_final(opt->on_final_ctx, e->c->snap, 0); /* start over */
     e->nfinal = 0;
 }
 
-/* Checks smaps mappings [e->checked, upto) against the early pass's and puts their counters in;
- * hands on the regions that are now complete. */
-static void check_upto(early *e, const vm_linux_maps *smaps, size_t upto)
+/* Checks smaps mappings v[0, n) (the next ones, in order) against the early pass's and makes their
+ * blocks from the smaps values; classifies what they complete and hands the new regions on.
+ * last: these are the end of smaps. */
+static void check_mappings(early *e, const vm_linux_mapping *v, size_t n, bool last)
 {
     lx_capture *c = e->c;
-    for (; e->checked < upto; e->checked++) {
+    for (size_t k = 0; k < n && e->ok; k++, e->checked++) {
         size_t i = e->checked;
-        const vm_linux_mapping *m = &smaps->v[i];
-        vm_block *b = i < c->maps.n ? e->blocks[e->first[i]] : NULL;
-        if (e->mode == EARLY_MISMATCH && i == c->maps.n / 2)
-            b = NULL;
-        /* The state was derived from guessed VmFlags: it must be what the real ones give (the
-         * pieces of a mapping share its state). */
-        if (!b || !same_header(&c->maps.v[i], m) || lx_block_state(m) != b->state) {
+        const vm_linux_mapping *m = &v[k];
+        bool mismatch = e->mode == EARLY_MISMATCH && i == c->maps.n / 2;
+        if (i >= c->maps.n || mismatch || !same_header(&c->maps.v[i], m)) {
             e->moved = true;
-            give_up(e);
-            return;
-        }
-        if (!put_counters(e, i, m)) {
-            give_up(e); /* out of memory: the plain pass meets it again and says so */
-            return;
+            give_up(e, "the layout changed between the maps and smaps reads");
+        } else if (!lx_add_blocks(c, e->out, i, m, &e->parts)) {
+            give_up(e, "out of memory"); /* the plain pass meets it again and says so */
         }
     }
-    /* Complete: every region that ends before the first mapping not yet checked. */
+    if (!e->ok)
+        return;
+    if (last && e->checked < c->maps.n) {
+        e->moved = true;
+        give_up(e, "mappings were removed between the maps and smaps reads");
+        return;
+    }
+    vm_error err;
+    vm_error_clear(&err);
+    if (e->out->classify(e->out, last, &err) != VM_EXIT_OK) {
+        give_up(e, "out of memory");
+        return;
+    }
     const vm_snapshot *s = c->snap;
-    bool all = e->checked >= c->maps.n;
-    uint64_t bound = all ? 0 : c->maps.v[e->checked].start;
-    size_t n = e->nfinal;
-    /* end - 1 < bound, as the last region may end at 2^64 */
-    while (n < s->nregions && (all || s->regions[n].address + (s->regions[n].size - 1) < bound))
-        n++;
-    if (n > e->nfinal && c->opt->on_final)
-        c->opt->on_final(c->opt->on_final_ctx, s, n);
-    e->nfinal = n;
+    if (s->nregions > e->nfinal && c->opt->on_final)
+        c->opt->on_final(c->opt->on_final_ctx, s, s->nregions);
+    e->nfinal = s->nregions;
 }
 
-/* Called by the smaps reader after each chunk: the early pass on the first, then checks. */
-static void on_smaps_chunk(void *ctx, const vm_linux_maps *so_far)
+/* Called by the smaps reader as it starts (the early pass, while the kernel generates the text)
+ * and with the mappings as they come (checks).  It takes them: once checked they are of no more
+ * use, and not keeping a second copy of every mapping saves its memory.  (So once it took some,
+ * a plain pass after all needs smaps read again.) */
+static bool on_smaps(void *ctx, vm_linux_maps *batch, const vm_linux_maps *so_far)
 {
+    (void)so_far;
     early *e = ctx;
     if (!e->tried && e->mode != EARLY_OFF) {
         e->tried = true;
         e->ok = early_pass(e);
+        vm_timing_mark(e->ok ? "early pass: steps on maps" : "early pass: steps on maps (failed)");
     }
-    if (e->ok && so_far->n > 1)
-        check_upto(e, so_far, so_far->n - 1); /* the last one's fields may still be coming */
+    if (!e->ok && !e->took)
+        return false; /* no early pass: the plain pass takes smaps as it is */
+    if (e->ok && batch->n)
+        check_mappings(e, batch->v, batch->n, false);
+    for (size_t k = 0; k < batch->n; k++)
+        free(batch->v[k].name);
+    e->took = e->took || batch->n > 0;
+    return true;
 }
 
 /* Everything the early pass left behind, for the plain pass to start clean. */
@@ -339,6 +313,8 @@ static void discard_early(early *e, vm_linux_mem *mem)
     free(c->notes);
     c->notes = NULL;
     c->vmflags_guessed = c->used_guess = false;
+    vm_linux_tasks_discard(c->tasks_ahead);
+    c->tasks_ahead = NULL;
     c->split_moved = 0;
     c->pagemap.error = 0;
     mem->reads = mem->failed_reads = mem->bytes = 0; /* its reads are not this capture's */
@@ -347,45 +323,57 @@ static void discard_early(early *e, vm_linux_mem *mem)
 
 static int capture(lx_capture *c, vm_facts *out, vm_linux_mem *mem, vm_error *err)
 {
-    /* The early pass needs the classifier, which the pipeline hands in (facts.h). */
-    early e = {.c = c, .out = out, .mode = out->classify ? early_mode() : EARLY_OFF};
+    /* The early pass needs the classifier, which the pipeline hands in (facts.h).  Not for vmmap
+     * itself (--self): its own threads, the smaps reader's included, would be listed among the
+     * target's; the plain pass lists them once that one has ended. */
+    bool self = c->pid == getpid();
+    early e = {.c = c, .out = out, .mode = out->classify && !self ? early_mode() : EARLY_OFF};
     vm_linux_maps smaps = {NULL, 0};
     test_pause_after_maps();
-    int rc = vm_linux_read_smaps_ex(c->pid, &smaps, on_smaps_chunk, &e, err);
+    if (e.mode != EARLY_OFF)
+        c->tasks_ahead = vm_linux_tasks_start(c->pid); /* beside smaps, from the start */
+    int rc = vm_linux_read_smaps_ex(c->pid, &smaps, on_smaps, &e, err);
     lx_reader_test_pause_at_end(0);
     vm_timing_mark("read smaps");
+    if (rc == VM_EXIT_OK && e.ok)
+        check_mappings(&e, NULL, 0, true);
+    lx_part_ranges_free(&e.parts);
     if (rc == VM_EXIT_OK && e.ok) {
-        check_upto(&e, &smaps, smaps.n);
-        if (e.ok && smaps.n == c->maps.n) {
-            vm_linux_maps_free(&smaps);
-            free(e.blocks);
-            free(e.first);
-            out->classified = true;
-            return VM_EXIT_OK;
-        }
-        e.moved = true; /* mappings added at the end */
-        give_up(&e);
+        vm_linux_maps_free(&smaps);
+        out->classified = true;
+        return VM_EXIT_OK;
     }
-    free(e.blocks);
-    free(e.first);
-    if (e.tried)
+    if (e.tried || c->tasks_ahead)
         discard_early(&e, mem);
     if (rc != VM_EXIT_OK) {
         vm_linux_maps_free(&smaps);
         return rc;
     }
-    if (e.moved) {
+    if (e.mode == EARLY_EXPECT) {
+        vm_linux_maps_free(&smaps);
+        vm_error_set(err, VM_EXIT_ERROR, "the early pass did not stand: %s (VMMAP_TEST_EARLY_PASS=expect)",
+                     e.tried ? e.why : "it did not run");
+        return VM_EXIT_ERROR;
+    }
+    vm_timing_mark(e.why ? e.why : "early pass off");
+    if (e.moved || e.took) {
         /* The layout changed under us: the process is busy.  Read smaps again, so that the heap
-         * walk follows it as closely as in the plain pass.  (When the early pass just could not
-         * stand, e.g. a step needed the VmFlags, the smaps in hand is as fresh as the plain
-         * pass's would be.) */
+         * walk follows it as closely as in the plain pass (and the early pass took what it had
+         * checked of the smaps in hand).  When the early pass just could not stand, e.g. a step
+         * needed the VmFlags, the smaps in hand is whole and as fresh as the plain pass's would
+         * be. */
         vm_linux_maps_free(&smaps);
         if ((rc = vm_linux_read_smaps(c->pid, &smaps, err)) != VM_EXIT_OK)
             return rc;
         vm_timing_mark("read smaps again");
     }
     c->maps = smaps; /* the plain pass, on smaps itself */
-    return run_steps(c, out, err);
+    if ((rc = run_steps(c, err)) != VM_EXIT_OK)
+        return rc;
+    if (!lx_build_blocks(c, out))
+        return blocks_oom(c, err);
+    vm_timing_mark("blocks");
+    return VM_EXIT_OK;
 }
 
 /* What the mappings cut at heap parts could not be given exactly (linux_split.c). */

@@ -49,6 +49,9 @@ typedef struct lx_capture {
     /* Mappings cut at heap parts count their pieces' pages here (linux_split.c). */
     vm_linux_pagemap pagemap;
     size_t split_moved; /* counters of pieces that did not fit: the pages moved between reads */
+    /* The threads, being listed on a thread of their own since the capture started (the early
+     * pass); NULL: list them when the steps need them. */
+    vm_linux_task_list *tasks_ahead;
 } lx_capture;
 
 /* Every heap part of snap, [start, end) sorted by start (linux_split.c). */
@@ -88,5 +91,12 @@ bool lx_open_image_by_build_id(lx_capture *c, uint64_t base, const char *path, v
 /* What lx_build_blocks derives from one mapping's smaps values (linux_blocks.c). */
 vm_state lx_block_state(const vm_linux_mapping *m);
 void lx_block_counters(const vm_linux_mapping *m, vm_counters *out);
+
+/* The raw blocks of mapping i (its header as in c->maps.v[i], its smaps values from m, which may
+ * be another read of the same mapping: the early pass builds them from smaps while c->maps is
+ * /proc/PID/maps), appended to facts: one block, or one per piece when the mapping holds heap
+ * parts and more (parts: lx_part_ranges_build).  lx_build_blocks does it for every mapping of
+ * c->maps.  False when out of memory. */
+bool lx_add_blocks(lx_capture *c, vm_facts *facts, size_t i, const vm_linux_mapping *m, const lx_part_ranges *parts);
 
 #endif

@@ -19,11 +19,29 @@ static bool is_libc_path(const char *path)
     return base && strncmp(base + 1, "libc.so", 7) == 0;
 }
 
+/* Mappings at least this large are asked whether their first page is there before a chunk header
+ * is read from it: a thread's stack (8 MiB, used from the top) never has it, and reading it would
+ * make the kernel map a page there, in the target, for nothing.  Smaller ones are read at once:
+ * their first page is nearly always there, and asking costs as much as reading. */
+#define ASK_PAGEMAP_FROM (1024 * 1024)
+
+/* Whether the first page of m is neither resident nor swapped (a live process only; pagemap
+ * unreadable: not known, so no). */
+static bool start_unbacked(const lx_capture *c, vm_linux_pagemap *pm, const vm_linux_mapping *m)
+{
+    vm_linux_page_counts pc;
+    return !c->offline && m->end - m->start >= ASK_PAGEMAP_FROM &&
+           vm_linux_pagemap_count(pm, m->start, m->start + c->page_size, c->page_size, &pc) && pc.present == 0 &&
+           pc.swapped == 0;
+}
+
 static vm_glibc_range *make_ranges(const lx_capture *c)
 {
     vm_glibc_range *r = calloc(c->maps.n ? c->maps.n : 1, sizeof *r);
     if (!r)
         return NULL;
+    vm_linux_pagemap pm; /* its own: a failure here is nobody else's warning */
+    vm_linux_pagemap_init(&pm, c->pid);
     for (size_t i = 0; i < c->maps.n; i++) {
         const vm_linux_mapping *m = &c->maps.v[i];
         const lx_note *n = &c->notes[i];
@@ -35,7 +53,9 @@ static vm_glibc_range *make_ranges(const lx_capture *c)
         r[i].anon_private = n->module < 0 && lx_is_anon_private(m);
         r[i].is_brk_heap = m->name && strcmp(m->name, "[heap]") == 0;
         r[i].in_libc_data = m->w && n->module >= 0 && is_libc_path(c->snap->modules[n->module].path);
+        r[i].start_unbacked = r[i].anon_private && m->r && m->w && start_unbacked(c, &pm, m);
     }
+    vm_linux_pagemap_close(&pm);
     return r;
 }
 

@@ -25,32 +25,51 @@
 
 /* ---- numbers ------------------------------------------------------------------------------- */
 
+/* What each byte is, for the parser's inner loops (one load per byte instead of range tests):
+ * its hex digit value + 1 (0: not a hex digit), and whether it may be part of a field name. */
+enum { CH_NAME = 0x20, CH_HEX_MASK = 0x1f };
+
+static const unsigned char char_class[256] = {
+    ['0'] = CH_NAME | 1, ['1'] = CH_NAME | 2, ['2'] = CH_NAME | 3, ['3'] = CH_NAME | 4, ['4'] = CH_NAME | 5,
+    ['5'] = CH_NAME | 6, ['6'] = CH_NAME | 7, ['7'] = CH_NAME | 8, ['8'] = CH_NAME | 9, ['9'] = CH_NAME | 10,
+    ['a'] = CH_NAME | 11, ['b'] = CH_NAME | 12, ['c'] = CH_NAME | 13, ['d'] = CH_NAME | 14, ['e'] = CH_NAME | 15,
+    ['f'] = CH_NAME | 16, ['A'] = CH_NAME | 11, ['B'] = CH_NAME | 12, ['C'] = CH_NAME | 13, ['D'] = CH_NAME | 14,
+    ['E'] = CH_NAME | 15, ['F'] = CH_NAME | 16,
+    ['g'] = CH_NAME, ['h'] = CH_NAME, ['i'] = CH_NAME, ['j'] = CH_NAME, ['k'] = CH_NAME, ['l'] = CH_NAME,
+    ['m'] = CH_NAME, ['n'] = CH_NAME, ['o'] = CH_NAME, ['p'] = CH_NAME, ['q'] = CH_NAME, ['r'] = CH_NAME,
+    ['s'] = CH_NAME, ['t'] = CH_NAME, ['u'] = CH_NAME, ['v'] = CH_NAME, ['w'] = CH_NAME, ['x'] = CH_NAME,
+    ['y'] = CH_NAME, ['z'] = CH_NAME, ['G'] = CH_NAME, ['H'] = CH_NAME, ['I'] = CH_NAME, ['J'] = CH_NAME,
+    ['K'] = CH_NAME, ['L'] = CH_NAME, ['M'] = CH_NAME, ['N'] = CH_NAME, ['O'] = CH_NAME, ['P'] = CH_NAME,
+    ['Q'] = CH_NAME, ['R'] = CH_NAME, ['S'] = CH_NAME, ['T'] = CH_NAME, ['U'] = CH_NAME, ['V'] = CH_NAME,
+    ['W'] = CH_NAME, ['X'] = CH_NAME, ['Y'] = CH_NAME, ['Z'] = CH_NAME, ['_'] = CH_NAME,
+};
+
 static inline int hexval(unsigned char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    return (int)(char_class[c] & CH_HEX_MASK) - 1;
 }
 
 /* Parses one or more hex digits at *p (< end); rejects values above 64 bits. */
 static bool parse_hex(const char **p, const char *end, uint64_t *out)
 {
-    const char *s = *p;
+    const unsigned char *s = (const unsigned char *)*p, *e = (const unsigned char *)end;
     uint64_t v = 0;
-    int d;
-    if (s >= end || (d = hexval((unsigned char)*s)) < 0)
+    unsigned d;
+    if (s >= e || !(d = char_class[*s] & CH_HEX_MASK))
         return false;
+    /* Sixteen digits cannot overflow: check from the seventeenth on (leading zeros are fine). */
+    const unsigned char *unchecked = e - s > 16 ? s + 16 : e;
     do {
+        v = v << 4 | (d - 1);
+        s++;
+    } while (s < unchecked && (d = char_class[*s] & CH_HEX_MASK));
+    while (s < e && (d = char_class[*s] & CH_HEX_MASK)) {
         if (v >> 60)
             return false; /* the next shift would lose bits */
-        v = v << 4 | (uint64_t)d;
+        v = v << 4 | (d - 1);
         s++;
-    } while (s < end && (d = hexval((unsigned char)*s)) >= 0);
-    *p = s;
+    }
+    *p = (const char *)s;
     *out = v;
     return true;
 }
@@ -76,10 +95,23 @@ static bool parse_dec(const char **p, const char *end, uint64_t *out)
 
 static inline const char *skip_spaces(const char *s, const char *end)
 {
-    /* Field values are padded with runs of 5-20 spaces: step over eight at a time first. */
+    /* Field values are padded with runs of 5-20 spaces: eight bytes at a time first. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (end - s >= 8) {
+        uint64_t w;
+        memcpy(&w, s, sizeof w);
+        uint64_t other = w ^ 0x2020202020202020ull; /* 0 bytes where there are spaces */
+        if (other) {
+            s += __builtin_ctzll(other) >> 3; /* up to the first byte that is not a space */
+            break;
+        }
+        s += 8;
+    }
+#else
     static const char eight[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
     while (end - s >= 8 && memcmp(s, eight, 8) == 0)
         s += 8;
+#endif
     while (s < end && (*s == ' ' || *s == '\t'))
         s++;
     return s;
@@ -168,50 +200,76 @@ bool vm_linux_parse_maps_line(const char *line, size_t len, vm_linux_mapping *ou
 
 /* ---- field lines -------------------------------------------------------------------------- */
 
-/* Whether the line starts with lit (a field name with its ':'). */
-static inline bool starts(const char *line, size_t len, const char *lit, size_t litlen)
+/* The counter field "name" (n bytes, before its ':') names, or NULL for names we do not use;
+ * *known when it is one of the names kernels print (so its characters need no checking).
+ * Dispatched on the length first: two dozen lines a mapping, most of them names we skip. */
+static uint64_t *known_counter(const char *name, size_t n, vm_linux_mapping *m, uint32_t *bit, bool *known)
 {
-    return len >= litlen && memcmp(line, lit, litlen) == 0;
-}
-#define STARTS(lit) starts(line, len, lit, sizeof lit - 1)
+#define IS(lit) (n == sizeof lit - 1 && memcmp(name, lit, sizeof lit - 1) == 0)
 #define FIELD(lit, b, member)                                                                     \
     do {                                                                                          \
-        if (STARTS(lit)) {                                                                        \
+        if (IS(lit)) {                                                                            \
             *bit = b;                                                                             \
-            *skip = sizeof lit - 1;                                                               \
+            *known = true;                                                                        \
             return &m->member;                                                                    \
         }                                                                                         \
     } while (0)
-
-/* The counter a line's "Name:" names, matched whole with its colon so that the common lines need
- * no character-by-character scan of the name.  NULL for names we do not use. */
-static uint64_t *known_counter(const char *line, size_t len, vm_linux_mapping *m, uint32_t *bit, size_t *skip)
-{
-    switch (line[0]) {
-    case 'S':
-        FIELD("Size:", VM_LX_HAVE_SIZE, size);
-        FIELD("Shared_Clean:", VM_LX_HAVE_SHARED_CLEAN, shared_clean);
-        FIELD("Shared_Dirty:", VM_LX_HAVE_SHARED_DIRTY, shared_dirty);
-        FIELD("Swap:", VM_LX_HAVE_SWAP, swap);
-        FIELD("SwapPss:", VM_LX_HAVE_SWAP_PSS, swap_pss);
+#define SKIP1(a) (*known = IS(a))
+#define SKIP2(a, b) (*known = IS(a) || IS(b))
+#define SKIP3(a, b, c) (*known = IS(a) || IS(b) || IS(c))
+    switch (n) {
+    case 3:
+        FIELD("Rss", VM_LX_HAVE_RSS, rss);
+        FIELD("Pss", VM_LX_HAVE_PSS, pss);
+        SKIP1("KSM");
         return NULL;
-    case 'R':
-        FIELD("Rss:", VM_LX_HAVE_RSS, rss);
+    case 4:
+        FIELD("Size", VM_LX_HAVE_SIZE, size);
+        FIELD("Swap", VM_LX_HAVE_SWAP, swap);
         return NULL;
-    case 'P':
-        FIELD("Pss:", VM_LX_HAVE_PSS, pss);
-        FIELD("Private_Clean:", VM_LX_HAVE_PRIVATE_CLEAN, private_clean);
-        FIELD("Private_Dirty:", VM_LX_HAVE_PRIVATE_DIRTY, private_dirty);
+    case 6:
+        FIELD("Locked", VM_LX_HAVE_LOCKED, locked);
         return NULL;
-    case 'L':
-        FIELD("Locked:", VM_LX_HAVE_LOCKED, locked);
+    case 7:
+        FIELD("SwapPss", VM_LX_HAVE_SWAP_PSS, swap_pss);
+        SKIP1("VmFlags");
         return NULL;
-    case 'A':
-        FIELD("Anonymous:", VM_LX_HAVE_ANONYMOUS, anonymous);
+    case 8:
+        SKIP3("Pss_Anon", "Pss_File", "LazyFree");
+        return NULL;
+    case 9:
+        FIELD("Anonymous", VM_LX_HAVE_ANONYMOUS, anonymous);
+        SKIP2("Pss_Dirty", "Pss_Shmem");
+        return NULL;
+    case 10:
+        SKIP1("Referenced");
+        return NULL;
+    case 11:
+        SKIP2("MMUPageSize", "THPeligible");
+        return NULL;
+    case 12:
+        FIELD("Shared_Clean", VM_LX_HAVE_SHARED_CLEAN, shared_clean);
+        FIELD("Shared_Dirty", VM_LX_HAVE_SHARED_DIRTY, shared_dirty);
+        return NULL;
+    case 13:
+        FIELD("Private_Clean", VM_LX_HAVE_PRIVATE_CLEAN, private_clean);
+        FIELD("Private_Dirty", VM_LX_HAVE_PRIVATE_DIRTY, private_dirty);
+        SKIP3("AnonHugePages", "FilePmdMapped", "ProtectionKey");
+        return NULL;
+    case 14:
+        SKIP3("KernelPageSize", "ShmemPmdMapped", "Shared_Hugetlb");
+        return NULL;
+    case 15:
+        SKIP1("Private_Hugetlb");
         return NULL;
     default:
         return NULL;
     }
+#undef SKIP3
+#undef SKIP2
+#undef SKIP1
+#undef FIELD
+#undef IS
 }
 
 /* "NNN kB" -> bytes.  Every counter we use is in kB; anything else is malformed. */
@@ -221,6 +279,10 @@ static bool parse_kb(const char *s, const char *end, uint64_t *out)
     s = skip_spaces(s, end);
     if (!parse_dec(&s, end, &v))
         return false;
+    if (end - s == 3 && s[0] == ' ' && s[1] == 'k' && s[2] == 'B' && v <= UINT64_MAX / 1024) {
+        *out = v * 1024; /* the kernel's own form: no more spaces to skip */
+        return true;
+    }
     s = skip_spaces(s, end);
     if (end - s < 2 || s[0] != 'k' || s[1] != 'B')
         return false;
@@ -265,14 +327,9 @@ static void parse_vmflags(const char *s, const char *end, vm_linux_mapping *m)
     m->have |= VM_LX_HAVE_VMFLAGS;
 }
 
-/* [A-Za-z0-9_] as two 64-bit masks: this test runs on every byte of every field name. */
 static inline bool is_name_char(unsigned char c)
 {
-    static const uint64_t digits = 0x03ff000000000000ull;  /* '0'..'9' = 48..57 */
-    static const uint64_t letters = 0x07fffffe87fffffeull; /* 'A'..'Z', '_', 'a'..'z', from 64 */
-    if (c < 64)
-        return (digits >> c) & 1;
-    return c < 128 && ((letters >> (c - 64)) & 1);
+    return (char_class[c] & CH_NAME) != 0;
 }
 
 bool vm_linux_parse_smaps_field(const char *line, size_t len, vm_linux_mapping *m)
@@ -280,32 +337,55 @@ bool vm_linux_parse_smaps_field(const char *line, size_t len, vm_linux_mapping *
     if (!line || !m || len == 0)
         return false;
     const char *end = line + len;
+    /* "Name:" first, whatever the name: a line of any other form is malformed.  The name is what
+     * comes before the first ':', made of [A-Za-z0-9_] only. */
+    const char *colon = memchr(line, ':', len);
+    if (!colon || colon == line)
+        return false;
+    size_t n = (size_t)(colon - line);
     uint32_t bit = 0;
-    size_t skip = 0;
-    uint64_t *slot = known_counter(line, len, m, &bit, &skip);
+    bool known = false;
+    uint64_t *slot = known_counter(line, n, m, &bit, &known);
+    for (const char *s = line; !known && s < colon; s++)
+        if (!is_name_char((unsigned char)*s))
+            return false;
     if (slot) {
         uint64_t v;
-        if (!parse_kb(line + skip, end, &v))
+        if (!parse_kb(colon + 1, end, &v))
             return false;
         *slot = v;
         m->have |= bit;
         return true;
     }
-    /* Any other name: check the "Name:" form, then use it only if it is VmFlags. */
-    const char *s = line;
-    while (s < end && is_name_char((unsigned char)*s))
-        s++;
-    if (s == line || s >= end || *s != ':')
-        return false;
-    if (STARTS("VmFlags:"))
-        parse_vmflags(s + 1, end, m);
+    if (n == 7 && memcmp(line, "VmFlags", 7) == 0)
+        parse_vmflags(colon + 1, end, m);
     return true;
 }
 
 /* ---- whole files ---------------------------------------------------------------------------- */
 
+/* A field name as the first mapping of the file showed it, and what the field is. */
+enum { FIELD_SKIP, FIELD_COUNTER, FIELD_VMFLAGS };
+typedef struct known_field {
+    char name[32];
+    size_t len;       /* of the name, without its ':' */
+    int kind;         /* FIELD_* */
+    size_t offset;    /* FIELD_COUNTER: of the value in vm_linux_mapping */
+    uint32_t bit;     /* FIELD_COUNTER: its VM_LX_HAVE_* */
+} known_field;
+
+#define MAX_KNOWN_FIELDS 48
+
 typedef struct parser {
-    vm_linux_maps *out;
+    vm_linux_maps *out;   /* where each mapping goes once complete */
+    vm_linux_mapping cur; /* the last mapping so far: its fields may still come */
+    bool have_cur;
+    /* The kernel prints every mapping's fields in the same order: the first mapping's, learned,
+     * let each later line be matched against the one name expected there. */
+    known_field seq[MAX_KNOWN_FIELDS];
+    size_t nseq;
+    size_t pos;           /* field lines of the current mapping so far */
+    size_t mappings;      /* headers seen */
     size_t line;   /* number of the line being parsed, from 1 */
     char *err;
     size_t errlen;
@@ -335,6 +415,81 @@ static bool looks_like_header(const char *line, size_t len)
     return i > 0 && i < len && line[i] == '-';
 }
 
+/* The mapping in progress, complete now, goes to out. */
+static bool push_cur(parser *p)
+{
+    if (!p->have_cur)
+        return true;
+    vm_linux_mapping *slot = vm_array_push((void **)&p->out->v, &p->out->n, sizeof *p->out->v);
+    if (!slot) {
+        p->nomem = true;
+        return parse_fail(p, "out of memory");
+    }
+    *slot = p->cur;
+    p->have_cur = false;
+    return true;
+}
+
+/* Learns the name of a field line of the first mapping (its form already checked). */
+static void learn_field(parser *p, const char *line, size_t len)
+{
+    if (p->nseq >= MAX_KNOWN_FIELDS)
+        return;
+    known_field *f = &p->seq[p->nseq++];
+    memset(f, 0, sizeof *f);
+    const char *colon = memchr(line, ':', len);
+    size_t n = colon ? (size_t)(colon - line) : 0;
+    if (!colon || n >= sizeof f->name)
+        return; /* an empty name: its position never matches, later lines there go the general way */
+    memcpy(f->name, line, n);
+    f->name[n] = '\0';
+    f->len = n;
+    vm_linux_mapping probe;
+    bool known = false;
+    uint64_t *slot = known_counter(line, n, &probe, &f->bit, &known);
+    if (slot) {
+        f->kind = FIELD_COUNTER;
+        f->offset = (size_t)((char *)slot - (char *)&probe);
+    } else {
+        f->kind = n == 7 && memcmp(line, "VmFlags", 7) == 0 ? FIELD_VMFLAGS : FIELD_SKIP;
+    }
+}
+
+/* A field line whose name is the one learned for this position: what vm_linux_parse_smaps_field
+ * does with it, without finding its name again.  -1: not that name (parse it the general way). */
+/* a[0, n) == b[0, n), eight bytes at a time (names are short: no library call). */
+static inline bool same_bytes(const char *a, const char *b, size_t n)
+{
+    for (; n >= 8; a += 8, b += 8, n -= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y)
+            return false;
+    }
+    for (; n; a++, b++, n--)
+        if (*a != *b)
+            return false;
+    return true;
+}
+
+static int known_field_line(const known_field *f, const char *line, size_t len, vm_linux_mapping *m)
+{
+    if (len <= f->len || line[f->len] != ':' || !same_bytes(line, f->name, f->len))
+        return -1;
+    const char *value = line + f->len + 1, *end = line + len;
+    if (f->kind == FIELD_COUNTER) {
+        uint64_t v;
+        if (!parse_kb(value, end, &v))
+            return 0;
+        memcpy((char *)m + f->offset, &v, sizeof v);
+        m->have |= f->bit;
+    } else if (f->kind == FIELD_VMFLAGS) {
+        parse_vmflags(value, end, m);
+    }
+    return 1;
+}
+
 static bool parse_line(parser *p, const char *line, size_t len)
 {
     p->line++;
@@ -351,20 +506,37 @@ static bool parse_line(parser *p, const char *line, size_t len)
         }
         if (rc != HDR_OK)
             return parse_fail(p, "malformed mapping line");
-        vm_linux_mapping *slot = vm_array_push((void **)&p->out->v, &p->out->n, sizeof *p->out->v);
-        if (!slot) {
+        if (!push_cur(p)) {
             free(m.name);
-            p->nomem = true;
-            return parse_fail(p, "out of memory");
+            return false;
         }
-        *slot = m;
+        p->cur = m;
+        p->have_cur = true;
+        p->mappings++;
+        p->pos = 0;
         return true;
     }
-    if (p->out->n == 0)
+    if (!p->have_cur)
         return parse_fail(p, "expected a mapping line");
-    if (!vm_linux_parse_smaps_field(line, len, &p->out->v[p->out->n - 1]))
+    size_t at = p->pos++;
+    if (p->mappings > 1 && at < p->nseq) {
+        int known = known_field_line(&p->seq[at], line, len, &p->cur);
+        if (known >= 0)
+            return known ? true : parse_fail(p, "malformed field line");
+    }
+    if (!vm_linux_parse_smaps_field(line, len, &p->cur))
         return parse_fail(p, "malformed field line");
+    if (p->mappings == 1)
+        learn_field(p, line, len);
     return true;
+}
+
+/* After a failure: what the parser held that out does not. */
+static void parser_drop(parser *p)
+{
+    if (p->have_cur)
+        free(p->cur.name);
+    p->have_cur = false;
 }
 
 void vm_linux_maps_free(vm_linux_maps *m)
@@ -384,16 +556,22 @@ bool vm_linux_parse_smaps_text(const char *text, size_t len, vm_linux_maps *out,
     out->n = 0;
     if (err && errlen)
         err[0] = '\0';
-    parser p = {out, 0, err, errlen, false};
+    parser p = {.out = out, .err = err, .errlen = errlen};
     const char *s = text, *end = text ? text + len : text;
     while (s < end) {
         const char *nl = memchr(s, '\n', (size_t)(end - s));
         const char *eol = nl ? nl : end; /* a last line without '\n' still counts */
         if (!parse_line(&p, s, (size_t)(eol - s))) {
+            parser_drop(&p);
             vm_linux_maps_free(out);
             return false;
         }
         s = nl ? nl + 1 : end;
+    }
+    if (!push_cur(&p)) {
+        parser_drop(&p);
+        vm_linux_maps_free(out);
+        return false;
     }
     return true;
 }
@@ -485,6 +663,59 @@ static bool feed(parser *p, carry *cy, const char *data, size_t len)
     return true;
 }
 
+/* The parse of a file as the reader thread does it, chunk by chunk (proc_reader.h): each chunk's
+ * lines go into a batch of its own, handed to the caller with the chunk; the mapping still in
+ * progress at its end (its fields may go on in the next chunk) stays in the parser. */
+typedef struct stream {
+    parser p;
+    carry cy;
+    bool failed; /* a line did not parse, or no memory: the reading stopped there */
+} stream;
+
+static bool parse_chunk(void *ctx, lx_chunk *c)
+{
+    stream *st = ctx;
+    vm_linux_maps *batch = calloc(1, sizeof *batch);
+    if (!batch) {
+        st->p.nomem = true;
+        parse_fail(&st->p, "out of memory");
+        st->failed = true;
+        return false;
+    }
+    c->result = batch;
+    st->p.out = batch;
+    if (!feed(&st->p, &st->cy, c->data, c->len)) {
+        st->failed = true;
+        return false;
+    }
+    return true;
+}
+
+/* A batch's mappings onto the end of out (their names go with them); false when out of memory
+ * (the batch's are freed then). */
+static bool take_batch(vm_linux_maps *out, vm_linux_maps *batch)
+{
+    bool ok = vm_array_append((void **)&out->v, &out->n, sizeof *out->v, batch->v, batch->n);
+    if (!ok)
+        vm_linux_maps_free(batch);
+    free(batch->v);
+    batch->v = NULL;
+    batch->n = 0;
+    return ok;
+}
+
+/* A batch to the caller, who may take it; else onto out. */
+static bool hand_over(vm_linux_maps *out, vm_linux_maps *batch, vm_linux_parsed_fn on_parsed, void *ctx)
+{
+    if (on_parsed && on_parsed(ctx, batch, out)) {
+        free(batch->v); /* the mappings (and their names) are the caller's now */
+        batch->v = NULL;
+        batch->n = 0;
+        return true;
+    }
+    return take_batch(out, batch);
+}
+
 bool vm_linux_parse_smaps_fd(int fd, vm_linux_maps *out, vm_linux_parsed_fn on_parsed, void *ctx, char *err,
                              size_t errlen, int *read_errno)
 {
@@ -493,30 +724,56 @@ bool vm_linux_parse_smaps_fd(int fd, vm_linux_maps *out, vm_linux_parsed_fn on_p
     *read_errno = 0;
     if (err && errlen)
         err[0] = '\0';
-    parser p = {out, 0, err, errlen, false};
-    carry cy = {malloc(VM_LX_MAX_LINE), 0};
-    lx_reader *rd = cy.buf ? lx_reader_start(fd) : NULL;
+    stream st = {.p = {.err = err, .errlen = errlen}, .cy = {malloc(VM_LX_MAX_LINE), 0}};
+    /* Lines are parsed on the reader thread, right after they are read: its chunk buffers are used
+     * again at once (still in cache), and the parse runs beside the caller's work on the mappings
+     * it already has. */
+    lx_reader *rd = st.cy.buf ? lx_reader_start_with(fd, parse_chunk, &st) : NULL;
     if (!rd) {
-        free(cy.buf);
-        parse_fail(&p, "out of memory");
+        free(st.cy.buf);
+        parse_fail(&st.p, "out of memory");
         *read_errno = ENOMEM;
         return false;
     }
-    bool parsed = true;
+    vm_linux_maps none = {NULL, 0};
+    if (on_parsed)
+        on_parsed(ctx, &none, out); /* nothing yet: the caller's turn while the first chunk is read */
+    bool taken = true;
     lx_chunk *c;
-    while (parsed && (c = lx_reader_next(rd)) != NULL) {
-        parsed = feed(&p, &cy, c->data, c->len);
+    while ((c = lx_reader_next(rd)) != NULL) {
+        vm_linux_maps *batch = c->result;
+        c->result = NULL;
         lx_reader_recycle(rd, c);
-        if (parsed && on_parsed)
-            on_parsed(ctx, out);
+        if (!batch)
+            continue;
+        if (taken && !hand_over(out, batch, on_parsed, ctx))
+            taken = false;
+        vm_linux_maps_free(batch); /* what was not handed over (after running out of memory) */
+        free(batch);
     }
-    *read_errno = lx_reader_finish(rd);
+    *read_errno = lx_reader_finish(rd); /* the parser is ours again */
+    parser *p = &st.p;
+    vm_linux_maps last = {NULL, 0}; /* the mapping still in progress at the end */
+    p->out = &last;
+    bool parsed = !st.failed && taken;
+    if (!taken) {
+        p->nomem = true;
+        parse_fail(p, "out of memory");
+    }
     /* The kernel ends every line with '\n': a leftover is a truncated last line. */
-    if (parsed && !*read_errno && cy.have)
-        parsed = parse_line(&p, cy.buf, cy.have);
-    if (!parsed && p.nomem)
+    if (parsed && !*read_errno && st.cy.have)
+        parsed = parse_line(p, st.cy.buf, st.cy.have);
+    if (parsed && !*read_errno)
+        parsed = push_cur(p);
+    if (!parsed && p->nomem)
         *read_errno = ENOMEM; /* not the text's fault */
-    free(cy.buf);
+    free(st.cy.buf);
+    parser_drop(p);
+    if (parsed && !*read_errno && last.n && !hand_over(out, &last, on_parsed, ctx)) {
+        parsed = false;
+        *read_errno = ENOMEM;
+    }
+    vm_linux_maps_free(&last);
     if (!parsed || *read_errno) {
         vm_linux_maps_free(out);
         return false;

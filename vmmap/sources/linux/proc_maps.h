@@ -74,15 +74,17 @@ bool vm_linux_parse_maps_line(const char *line, size_t len, vm_linux_mapping *ou
  * return true.  Returns false if the line is not of the "Name: value" form. */
 bool vm_linux_parse_smaps_field(const char *line, size_t len, vm_linux_mapping *m);
 
-/* Called while a file is parsed, after each chunk: out->v[0 .. out->n) are the mappings so far
- * (the last one's header is complete, its smaps fields may not be yet). */
-typedef void (*vm_linux_parsed_fn)(void *ctx, const vm_linux_maps *so_far);
+/* Called while a file is parsed, on the caller's thread: once as the reading starts (batch empty),
+ * then with each batch of mappings as they come, complete and in order; so_far holds those before
+ * them that were not taken.  Returning true takes the batch's mappings (the callee frees their
+ * names; they will not be in out); false leaves them to be appended to out. */
+typedef bool (*vm_linux_parsed_fn)(void *ctx, vm_linux_maps *batch, const vm_linux_maps *so_far);
 
-/* A maps or smaps file read from fd to its end on a reader thread (proc_reader.h) and parsed
- * chunk by chunk as it arrives, on_parsed (may be NULL) called after each chunk.  Gives the same
- * result as vm_linux_parse_smaps_text on the whole text.  False on a malformed line ("line N:
- * what" in err, *read_errno 0), a failed read (*read_errno set) or no memory (*read_errno
- * ENOMEM); out is then empty. */
+/* A maps or smaps file read from fd to its end and parsed chunk by chunk as it arrives, both on a
+ * reader thread (proc_reader.h), on_parsed (may be NULL) called on the caller's thread as the
+ * mappings come.  Gives the same result as vm_linux_parse_smaps_text on the whole text.  False on
+ * a malformed line ("line N: what" in err, *read_errno 0), a failed read (*read_errno set) or no
+ * memory (*read_errno ENOMEM); out is then empty. */
 bool vm_linux_parse_smaps_fd(int fd, vm_linux_maps *out, vm_linux_parsed_fn on_parsed, void *ctx, char *err,
                              size_t errlen, int *read_errno);
 
@@ -94,8 +96,8 @@ bool vm_linux_parse_smaps_text(const char *text, size_t len, vm_linux_maps *out,
  * mappings).  Returns VM_EXIT_OK, or NOT_FOUND / ACCESS (with the reason) / ERROR. */
 int vm_linux_read_smaps(int pid, vm_linux_maps *out, vm_error *err);
 
-/* The same, calling on_parsed(ctx, out) after each chunk of the file is parsed, while the next
- * is still being read. */
+/* The same, calling on_parsed as the mappings come, while the rest is still being read (out holds
+ * those not taken). */
 int vm_linux_read_smaps_ex(int pid, vm_linux_maps *out, vm_linux_parsed_fn on_parsed, void *ctx, vm_error *err);
 
 /* /proc/PID/maps: the same mappings without the smaps values (have 0), for a tenth of the

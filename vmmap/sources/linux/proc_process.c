@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,15 +281,43 @@ static bool parse_hex_word(const char *s, uint64_t *out)
     return true;
 }
 
-/* /proc/PID/task/TID/syscall: "nr a0 a1 a2 a3 a4 a5 sp pc" (blocked in a syscall),
- * "-1 sp pc" (blocked outside one) or "running".  Returns 0, or the errno of the read. */
-static int read_task_sp(int pid, uint64_t tid, vm_linux_task *t)
+/* A small /proc file of one line (comm, syscall) relative to dirfd, NUL-terminated.  These
+ * files come whole in one read; a read that stops short of the newline is followed by more, to
+ * the end.  Returns 0 or an errno value. */
+static int read_line_at(int dirfd, const char *path, char *buf, size_t cap, size_t *len)
 {
-    char path[96], buf[512];
+    *len = 0;
+    buf[0] = '\0';
+    int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    size_t n = 0;
+    int e = 0;
+    while (n + 1 < cap && (n == 0 || buf[n - 1] != '\n')) {
+        ssize_t r = read(fd, buf + n, cap - 1 - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            e = errno;
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    buf[n] = '\0';
+    *len = n;
+    return e;
+}
+
+/* TID/syscall: "nr a0 a1 a2 a3 a4 a5 sp pc" (blocked in a syscall), "-1 sp pc" (blocked outside
+ * one) or "running".  Returns 0, or the errno of the read. */
+static int read_task_sp(int taskdir, vm_linux_task *t)
+{
+    char path[48], buf[512];
     size_t len;
     char *tok[10];
-    snprintf(path, sizeof path, "/proc/%d/task/%llu/syscall", pid, (unsigned long long)tid);
-    int e = read_file(path, buf, sizeof buf, &len);
+    snprintf(path, sizeof path, "%llu/syscall", (unsigned long long)t->tid);
+    int e = read_line_at(taskdir, path, buf, sizeof buf, &len);
     if (e)
         return e;
     size_t n = split_words(buf, tok, 10);
@@ -313,12 +342,12 @@ static int cmp_task(const void *a, const void *b)
 }
 
 /* Adds one thread; false if it vanished.  *denied is set when its syscall file was refused. */
-static bool add_task(int pid, int tid, vm_linux_task **out, size_t *n, bool *denied, bool *nomem)
+static bool add_task(int taskdir, int tid, vm_linux_task **out, size_t *n, bool *denied, bool *nomem)
 {
-    char path[96], comm[64];
+    char path[48], comm[64];
     size_t len;
-    snprintf(path, sizeof path, "/proc/%d/task/%d/comm", pid, tid);
-    if (read_file(path, comm, sizeof comm, &len) != 0)
+    snprintf(path, sizeof path, "%d/comm", tid);
+    if (read_line_at(taskdir, path, comm, sizeof comm, &len) != 0)
         return false; /* exited between readdir and now */
     chomp(comm, &len);
     vm_linux_task *t = vm_array_push((void **)out, n, sizeof **out);
@@ -331,16 +360,19 @@ static bool add_task(int pid, int tid, vm_linux_task **out, size_t *n, bool *den
     size_t nlen = min_len(len, sizeof t->name - 1);
     memcpy(t->name, comm, nlen);
     t->name[nlen] = '\0';
-    int e = read_task_sp(pid, t->tid, t);
+    int e = read_task_sp(taskdir, t);
     if (e == EACCES || e == EPERM)
         *denied = true;
     return true;
 }
 
-int vm_linux_list_tasks(int pid, vm_linux_task **out, size_t *n, vm_snapshot *snap, vm_error *err)
+/* The threads, sorted by tid; *denied when their stack pointers could not be read.  Touches
+ * nothing but its arguments, so it may run on a thread of its own. */
+static int list_tasks(int pid, vm_linux_task **out, size_t *n, bool *denied, vm_error *err)
 {
     *out = NULL;
     *n = 0;
+    *denied = false;
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/task", pid);
     DIR *d = pid > 0 ? opendir(path) : NULL;
@@ -353,12 +385,15 @@ int vm_linux_list_tasks(int pid, vm_linux_task **out, size_t *n, vm_snapshot *sn
         vm_error_set(err, VM_EXIT_TARGET_GONE, "process %d exited during the scan", pid);
         return VM_EXIT_TARGET_GONE;
     }
-    bool denied = false, nomem = false;
+    /* Each thread's files are opened relative to the task directory: no walk from /proc down
+     * for each of thousands of threads. */
+    int taskdir = dirfd(d);
+    bool nomem = false;
     struct dirent *de;
     for (size_t seen = 0; seen < MAX_DIR_ENTRIES && !nomem && (de = readdir(d)) != NULL; seen++) {
         int tid;
         if (parse_pid_name(de->d_name, &tid))
-            add_task(pid, tid, out, n, &denied, &nomem);
+            add_task(taskdir, tid, out, n, denied, &nomem);
     }
     closedir(d);
     if (nomem || *n == 0) {
@@ -372,14 +407,82 @@ int vm_linux_list_tasks(int pid, vm_linux_task **out, size_t *n, vm_snapshot *sn
         vm_error_set(err, VM_EXIT_TARGET_GONE, "process %d exited during the scan", pid);
         return VM_EXIT_TARGET_GONE;
     }
-    /* One warning for the whole process: the cause (ptrace access) is the same for every thread. */
+    qsort(*out, *n, sizeof **out, cmp_task);
+    return VM_EXIT_OK;
+}
+
+/* One warning for the whole process: the cause (ptrace access) is the same for every thread. */
+static void warn_denied(int pid, bool denied, vm_snapshot *snap)
+{
     if (denied && snap)
         vm_snapshot_warn(snap, "threads-sp",
                          "cannot read the threads' stack pointers of PID %d (/proc/%d/task/*/syscall: "
                          "permission denied); thread stacks are located without them",
                          pid, pid);
-    qsort(*out, *n, sizeof **out, cmp_task);
-    return VM_EXIT_OK;
+}
+
+int vm_linux_list_tasks(int pid, vm_linux_task **out, size_t *n, vm_snapshot *snap, vm_error *err)
+{
+    bool denied;
+    int rc = list_tasks(pid, out, n, &denied, err);
+    if (rc == VM_EXIT_OK)
+        warn_denied(pid, denied, snap);
+    return rc;
+}
+
+/* ---- the same, on a thread of its own -------------------------------------------------------- */
+
+struct vm_linux_task_list {
+    int pid;
+    pthread_t thread;
+    int rc;
+    vm_linux_task *tasks;
+    size_t n;
+    bool denied;
+    vm_error err;
+};
+
+static void *task_list_main(void *arg)
+{
+    vm_linux_task_list *tl = arg;
+    tl->rc = list_tasks(tl->pid, &tl->tasks, &tl->n, &tl->denied, &tl->err);
+    return NULL;
+}
+
+vm_linux_task_list *vm_linux_tasks_start(int pid)
+{
+    vm_linux_task_list *tl = calloc(1, sizeof *tl);
+    if (!tl)
+        return NULL;
+    tl->pid = pid;
+    if (pthread_create(&tl->thread, NULL, task_list_main, tl) != 0) {
+        free(tl);
+        return NULL;
+    }
+    return tl;
+}
+
+int vm_linux_tasks_wait(vm_linux_task_list *tl, vm_linux_task **out, size_t *n, vm_snapshot *snap, vm_error *err)
+{
+    pthread_join(tl->thread, NULL);
+    int rc = tl->rc;
+    *out = tl->tasks;
+    *n = tl->n;
+    if (rc == VM_EXIT_OK)
+        warn_denied(tl->pid, tl->denied, snap);
+    else
+        *err = tl->err;
+    free(tl);
+    return rc;
+}
+
+void vm_linux_tasks_discard(vm_linux_task_list *tl)
+{
+    if (!tl)
+        return;
+    pthread_join(tl->thread, NULL);
+    free(tl->tasks);
+    free(tl);
 }
 
 /* ---- finding a process by name ----------------------------------------------------------------- */

@@ -28,6 +28,15 @@ typedef struct vm_linux_task {
  * (and a warning in snap); a missing task dir means the process is gone (TARGET_GONE). */
 int vm_linux_list_tasks(int pid, vm_linux_task **out, size_t *n, vm_snapshot *snap, vm_error *err);
 
+/* The same on a thread of its own, started now: two small files per thread, which for thousands
+ * of threads is as long as the kernel takes to generate smaps.  start returns NULL when no thread
+ * could be started (list them with vm_linux_list_tasks then); wait gives what
+ * vm_linux_list_tasks would have, and frees the list; discard drops it unused. */
+typedef struct vm_linux_task_list vm_linux_task_list;
+vm_linux_task_list *vm_linux_tasks_start(int pid);
+int vm_linux_tasks_wait(vm_linux_task_list *tl, vm_linux_task **out, size_t *n, vm_snapshot *snap, vm_error *err);
+void vm_linux_tasks_discard(vm_linux_task_list *tl);
+
 /* Finds a PID by executable base name or comm.  See vm_platform_find_pid. */
 int vm_linux_find_pid(const char *name, int64_t *pid, vm_error *err);
 

@@ -53,7 +53,23 @@ struct lx_reader {
     int error;             /* errno of the failed read, or 0 */
     bool threaded;
     pthread_t thread;
+    lx_chunk_fn work;      /* on each chunk read, or NULL */
+    void *work_ctx;
 };
+
+/* A queue entry that carries a chunk's result but no data (len stays, for the consumer's
+ * information). */
+static lx_chunk *light_node(const lx_chunk *c)
+{
+    lx_chunk *n = malloc(sizeof *n);
+    if (n) {
+        n->next = NULL;
+        n->result = c->result;
+        n->len = c->len;
+        n->light = true;
+    }
+    return n;
+}
 
 static lx_chunk *new_chunk(lx_reader *r)
 {
@@ -70,6 +86,8 @@ static lx_chunk *new_chunk(lx_reader *r)
 static lx_chunk *fill_chunk(int fd, size_t fill, lx_chunk *c, int *error)
 {
     c->next = NULL;
+    c->result = NULL;
+    c->light = false;
     c->len = 0;
     int eintr = 0;
     while (c->len < fill) {
@@ -104,8 +122,18 @@ static void *reader_main(void *arg)
             error = ENOMEM;
         if (r->pause_ms && (!full || full->len < r->fill || error))
             pause_ms(r->pause_ms); /* right after the last read, before anything else runs */
+        bool stopped = full && r->work && !r->work(r->work_ctx, full);
+        /* With work done on it here, only its result goes on: the buffer is read into again at
+         * once (still in cache; no new memory while the consumer is busy elsewhere).  Without
+         * memory for the entry, the whole chunk goes on instead. */
+        lx_chunk *node = full && r->work ? light_node(full) : NULL;
 
         pthread_mutex_lock(&r->lock);
+        if (node) {
+            full->next = r->spare;
+            r->spare = full;
+            full = node;
+        }
         if (full) {
             if (r->tail)
                 r->tail->next = full;
@@ -118,7 +146,7 @@ static void *reader_main(void *arg)
             r->spare = c;
         }
         /* A chunk that ends short was cut by the end of the file or by an error. */
-        bool end = !full || full->len < r->fill || error;
+        bool end = !full || full->len < r->fill || error || stopped;
         if (end) {
             r->done = true;
             r->error = error;
@@ -132,10 +160,17 @@ static void *reader_main(void *arg)
 
 lx_reader *lx_reader_start(int fd)
 {
+    return lx_reader_start_with(fd, NULL, NULL);
+}
+
+lx_reader *lx_reader_start_with(int fd, lx_chunk_fn work, void *ctx)
+{
     lx_reader *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
     r->fd = fd;
+    r->work = work;
+    r->work_ctx = ctx;
     r->fill = fill_bytes;
     r->pause_ms = pause_at_end_ms; /* one reader only: the next one read does not pause */
     pause_at_end_ms = 0;
@@ -169,6 +204,8 @@ lx_chunk *lx_reader_next(lx_reader *r)
             if (r->pause_ms)
                 pause_ms(r->pause_ms);
         }
+        if (full && r->work && !r->work(r->work_ctx, full))
+            r->done = true;
         if (!full) {
             c->next = r->spare;
             r->spare = c;
@@ -194,9 +231,14 @@ void lx_reader_recycle(lx_reader *r, lx_chunk *c)
 {
     if (!c)
         return;
+    if (c->light) {
+        free(c);
+        return;
+    }
     if (r->threaded)
         pthread_mutex_lock(&r->lock);
     c->next = r->spare;
+    c->result = NULL;
     r->spare = c;
     if (r->threaded)
         pthread_mutex_unlock(&r->lock);

@@ -8,10 +8,13 @@
 #ifndef VMMAP_SOURCES_LINUX_PROC_READER_H
 #define VMMAP_SOURCES_LINUX_PROC_READER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct lx_chunk {
     struct lx_chunk *next;
+    void *result; /* what the work function made of it (lx_reader_start_with), or NULL */
+    bool light;   /* the result only, no data (with a work function, on the reader thread) */
     size_t len;
     char data[];
 } lx_chunk;
@@ -21,6 +24,15 @@ typedef struct lx_reader lx_reader;
 /* Starts reading fd (which stays the caller's to close, after finish).  NULL when out of
  * memory. */
 lx_reader *lx_reader_start(int fd);
+
+/* Work done on each chunk, in order, on the reader thread as soon as the chunk is read (or on the
+ * caller's, in next, without threads): it may set c->result for the consumer, which next then
+ * hands over (on the reader thread, without the data: the buffer is read into again at once).
+ * false stops the reading (its reason is the work's own to keep).  Until finish returns, ctx
+ * belongs to the reader: the caller must not touch it, and every result is the caller's to take
+ * before finish (finish frees none). */
+typedef bool (*lx_chunk_fn)(void *ctx, lx_chunk *c);
+lx_reader *lx_reader_start_with(int fd, lx_chunk_fn work, void *ctx);
 
 /* The next chunk (len > 0), waiting for it if need be; NULL at the end of the file or after a
  * read error (finish says which). */
