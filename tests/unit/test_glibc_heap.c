@@ -745,6 +745,32 @@ static void one_mmapped_chunk(void **state)
     image_free(im);
 }
 
+static void find_ex(image *im, const vm_glibc_find_opts *o, vm_glibc_heaps *out, vm_snapshot *snap)
+{
+    qsort(im->ranges, im->nranges, sizeof im->ranges[0], cmp_range);
+    vm_memreader mem = reader(im);
+    assert_true(vm_glibc_find_heaps_ex(&mem, im->ranges, im->nranges, o, out, snap));
+}
+
+/* Page states a source would give (vm_glibc_find_opts.pages). */
+typedef struct page_map {
+    uint64_t swapped, absent; /* one page each, 0: none */
+    bool fail;
+} page_map;
+
+static bool test_pages(void *ctx, uint64_t start, size_t npages, uint8_t *st)
+{
+    const page_map *pm = ctx;
+    if (pm->fail)
+        return false;
+    for (size_t i = 0; i < npages; i++) {
+        uint64_t a = start + i * 0x1000;
+        st[i] = a == pm->swapped ? VM_GLIBC_PAGE_SWAPPED : a == pm->absent ? VM_GLIBC_PAGE_ABSENT
+                                                                            : VM_GLIBC_PAGE_PRESENT;
+    }
+    return true;
+}
+
 /* A range whose first page the source knows to be unbacked (start_unbacked) is not read for a
  * chunk header: the chunk planted there is not found, and the same range without the flag finds
  * it (the flag is what skips it). */
@@ -756,10 +782,15 @@ static void unbacked_start_not_read(void **state)
         put64(im, CH + 8, 0x21000 | 2);
         range(im, CH, CH + 0x21000, R | W | ANON);
         im->ranges[im->nranges - 1].start_unbacked = unbacked;
+        libc_with_mp(im, 1, 0x21000);
+        /* the source's page states agree: the probe that glibc's count sends does not read it */
+        page_map pm = {.absent = unbacked ? CH : 0};
+        vm_glibc_find_opts o = {.pages = test_pages, .pages_ctx = &pm};
         vm_snapshot *snap = vm_snapshot_new();
         vm_glibc_heaps h;
-        find(im, 0, &h, snap);
-        assert_int_equal(snap->nwarnings, 0);
+        find_ex(im, &o, &h, snap);
+        assert_int_equal(snap->nwarnings, unbacked ? 1 : 0);
+        assert_int_equal(count_warnings(snap, "heap-chunks", "vmmap found 0 of 0 bytes"), unbacked ? 1 : 0);
         assert_int_equal(h.nchunks, unbacked ? 0 : 1);
         vm_glibc_heaps_free(&h);
         vm_snapshot_free(snap);
@@ -915,13 +946,6 @@ static vm_glibc_thread_db thread_db(image *im)
 
 /* ---- mmapped chunks inside merged mappings (glibc's count: malloc_par) ---------------------- */
 
-static void find_ex(image *im, const vm_glibc_find_opts *o, vm_glibc_heaps *out, vm_snapshot *snap)
-{
-    qsort(im->ranges, im->nranges, sizeof im->ranges[0], cmp_range);
-    vm_memreader mem = reader(im);
-    assert_true(vm_glibc_find_heaps_ex(&mem, im->ranges, im->nranges, o, out, snap));
-}
-
 /* Filler that is not a chunk: what a later mapping merged below a chunk holds. */
 static void noise(image *im, uint64_t base, size_t len, uint32_t seed)
 {
@@ -1039,24 +1063,6 @@ static void count_does_not_add_up(void **state)
 }
 
 /* Pages that are not there are never read; swapped-out ones are said.  The limit on probes. */
-typedef struct page_map {
-    uint64_t swapped, absent; /* one page each, 0: none */
-    bool fail;
-} page_map;
-
-static bool test_pages(void *ctx, uint64_t start, size_t npages, uint8_t *st)
-{
-    const page_map *pm = ctx;
-    if (pm->fail)
-        return false;
-    for (size_t i = 0; i < npages; i++) {
-        uint64_t a = start + i * 0x1000;
-        st[i] = a == pm->swapped ? VM_GLIBC_PAGE_SWAPPED : a == pm->absent ? VM_GLIBC_PAGE_ABSENT
-                                                                            : VM_GLIBC_PAGE_PRESENT;
-    }
-    return true;
-}
-
 static void probe_reads_only_pages_there(void **state)
 {
     page_map pm = {.swapped = MV + 0xa000, .absent = MV + 0x1000};

@@ -817,8 +817,11 @@ static void complete_chunks(scan *s, const vm_glibc_find_opts *opts, vm_glibc_he
         s->oom = true;
         return;
     }
+    /* A mapping whose first page is not there may still hold chunks further up (a chunk merged
+     * above a later mapping never touched): the probe asks page by page. */
     for (size_t i = 0; i < s->nranges; i++)
-        eligible[i] = may_hold_chunks(s, i);
+        eligible[i] = is_anon_rw(&s->ranges[i]) && !s->range_done[i] &&
+                      !claimed_by_heap(s, s->ranges[i].start, s->ranges[i].end);
     if (!vm_glibc_complete_chunks(s->mem, s->ranges, s->nranges, eligible, opts, out, s->w.snap))
         s->oom = true;
     free(eligible);
