@@ -131,7 +131,7 @@ test-valgrind: all $(UNIT_BIN)
 
 # ThreadSanitizer (clang) over the unit tests that run threads: the smaps reader thread, the JSON
 # printing workers, util/parallel, the task list.
-TSAN_TESTS := test_parallel test_json test_proc_maps test_proc_process test_read_ahead test_heap_step
+TSAN_TESTS := test_parallel test_json test_proc_maps test_proc_process test_read_ahead test_heap_step test_census
 test-tsan:
 	@$(MAKE) --no-print-directory BUILD=build-tsan CC=clang OPT=-O1 SANITIZE=-fsanitize=thread tsan-run
 

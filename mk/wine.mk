@@ -66,7 +66,7 @@ test-wine: wine-tools
 	    echo "vmmap: error: 64-bit Wine is not installed (no wine64 on PATH nor /usr/lib/wine/wine64, or no wineserver)" >&2; \
 	    echo "vmmap: hint: apt-get install wine64 wine (or: make deps)" >&2; \
 	    exit 1; }
-	@$(MAKE) -s --no-print-directory $(WIN_SAMPLE_EXE) $(WIN_SAMPLE_DLL) $(BIN) $(WINE_TEST_BIN)
+	@$(MAKE) -s --no-print-directory $(WIN_SAMPLE_EXE) $(WIN_SAMPLE_DLL) $(BIN) $(WINE_TEST_BIN) $(WINE_EXTRA_PREREQS)
 	@$(MAKE) --no-print-directory windows || { \
 	    echo "vmmap: error: \`make windows\` failed: the Wine test needs $(WIN_BUILD)/vmmap.exe" >&2; exit 1; }
 	@mkdir -p $(WIN_BUILD)
@@ -78,7 +78,7 @@ test-wine: wine-tools
 	@rc=0; \
 	WINEPREFIX="$(WINE_TEST_PREFIX)" WINEDEBUG=-all WINE64="$(WINE64)" WINESERVER="$(WINESERVER)" \
 	    VMMAP_WIN_BUILD="$(WIN_BUILD)" \
-	    tests/run.sh --label wine --build $(BUILD) $(WINE_TEST_BIN) || rc=$$?; \
+	    tests/run.sh --label wine --build $(BUILD) $(WINE_TEST_BIN) $(WINE_EXTRA_TESTS) || rc=$$?; \
 	[ $$rc -ne 0 ] || grep -E '^  note:|^\[  ' $(BUILD)/logs/test_wine_sample.log 2>/dev/null || true; \
 	WINEPREFIX="$(WINE_TEST_PREFIX)" "$(WINESERVER)" -k 2>/dev/null || true; \
 	exit $$rc

@@ -7,6 +7,7 @@
 
 #include "../vmmap/util/units.h"
 #include "diff_lines.h"
+#include "diff_objects.h"
 #include "tabular.h"
 
 static const char *const csv_titles[] = {
@@ -72,5 +73,5 @@ bool vm_diff_csv(FILE *out, const vm_diff *d, const vm_diff_filter *f)
         field(out, i == 0, csv_titles[i]);
     fputs("\r\n", out);
     csv_ctx c = {out, d->after.bits};
-    return vm_diff_lines(d, f, NULL, csv_line, &c);
+    return vm_diff_lines(d, f, NULL, csv_line, &c) && vm_diff_objects_csv(out, d, f);
 }

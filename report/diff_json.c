@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "../vmmap/version.h"
+#include "diff_objects.h"
 #include "diff_report.h"
 #include "json_values.h"
 
@@ -243,6 +244,7 @@ static cJSON *counts_json(jb *b, const vm_diff *d)
     put(b, o, "heaps", vm_json_u64(d->nheaps));
     put(b, o, "threads", vm_json_u64(d->nthreads));
     put(b, o, "modules", vm_json_u64(d->nmodules));
+    put(b, o, "objects", vm_json_u64(d->nobjects));
     return o;
 }
 
@@ -264,6 +266,8 @@ char *vm_diff_to_json(const vm_diff *d, const vm_diff_filter *f, int pretty)
     put_list(&b, root, "heaps", d, f, vm_diff_select_heaps, d->nheaps, one_heap);
     put_list(&b, root, "threads", d, f, vm_diff_select_threads, d->nthreads, one_thread);
     put_list(&b, root, "modules", d, f, vm_diff_select_modules, d->nmodules, one_module);
+    put(&b, root, "objects", vm_diff_objects_json(d, f, &b.ok));
+    put(&b, root, "objects_note", jstr(d->objects_note));
     char *text = b.ok ? (pretty ? cJSON_Print(root) : cJSON_PrintUnformatted(root)) : NULL;
     cJSON_Delete(root);
     return text;

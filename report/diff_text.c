@@ -6,6 +6,7 @@
 
 #include "../vmmap/util/units.h"
 #include "diff_lines.h"
+#include "diff_objects.h"
 #include "text.h"
 
 static void side_header(FILE *out, const char *label, const vm_diff_process *p)
@@ -191,5 +192,7 @@ int vm_diff_text(FILE *out, const vm_diff *d, const vm_diff_filter *f, const vm_
     text_ctx c = {out, d, opt, NULL, VM_DL_REGION};
     bool ok = vm_diff_lines(d, f, begin_section, add_line, &c);
     flush_table(&c);
+    if (ok && vm_diff_objects_text(out, d, f) != 0)
+        ok = false;
     return ok ? 0 : -1;
 }

@@ -9,6 +9,7 @@
 #include "../vmmap/util/atomic_file.h"
 #include "../vmmap/util/units.h"
 #include "diff_lines.h"
+#include "diff_objects.h"
 #include "xlsx_common.h"
 
 /* Signed sizes: "+1,024 K" / "-512 K" / "0 K", one format per tint, made on first use. */
@@ -226,6 +227,8 @@ static void diff_sheets(xw_book *b, const void *ctx)
     summary_sheet(b, db->d, db->f);
     if (xw_ok(b))
         vm_xlsx_changes_sheet(b, db->d, db->f, "Changes");
+    if (xw_ok(b))
+        vm_diff_objects_sheet(b, db->d, db->f);
 }
 
 int vm_diff_write_xlsx(const vm_diff *d, const vm_diff_filter *f, const char *path, vm_error *err)

@@ -854,6 +854,109 @@ static bool read_region(reader *rd, const cJSON *e, void *ctx)
            read_array(rd, e, "blocks", read_block, &rc);
 }
 
+/* ---- the object census (optional) --------------------------------------------------------- */
+
+static const field object_fields[] = {
+    FIELD(vm_object_type, "type", FT_STR, F_REQUIRED, type),
+    FIELD(vm_object_type, "module", FT_STR, F_NULLABLE, module),
+    FIELD(vm_object_type, "vtable", FT_HEX, F_REQUIRED, vtable),
+    FIELD(vm_object_type, "abi", FT_STR, F_REQUIRED, abi),
+    FIELD(vm_object_type, "count", FT_U64, F_REQUIRED, count),
+    FIELD(vm_object_type, "bytes", FT_U64, F_REQUIRED, bytes),
+    FIELD(vm_object_type, "bytes_estimated", FT_U64, F_REQUIRED, bytes_estimated),
+};
+static const field census_fields[] = {
+    FIELD(vm_object_census, "busy_blocks", FT_U64, F_REQUIRED, busy_blocks),
+    FIELD(vm_object_census, "busy_bytes", FT_U64, F_REQUIRED, busy_bytes),
+};
+
+/* "heaps": ids of the snapshot's heaps, ascending, each once. */
+static bool read_object_heaps(reader *rd, const cJSON *e, const vm_snapshot *s, vm_object_type *t)
+{
+    bool ok;
+    const cJSON *arr = member(rd, e, "heaps", F_REQUIRED, &ok);
+    if (!arr)
+        return ok;
+    if (!cJSON_IsArray(arr))
+        return fail_at(rd, "heaps", "expected an array, found %s", json_type_name(arr));
+    size_t old = push_key(rd, "heaps"), i = 0;
+    for (const cJSON *v = arr->child; v && ok; v = v->next, i++) {
+        size_t at = push_index(rd, i);
+        double d = cJSON_IsNumber(v) ? v->valuedouble : -1;
+        if (!(d >= 0 && d <= INT32_MAX) || d != (double)(int32_t)d)
+            ok = fail(rd, "expected a heap id, found %s", cJSON_IsNumber(v) ? "another number" : json_type_name(v));
+        else if (!find_heap(rd, s, (int32_t)d))
+            ok = fail(rd, "no heap with id %.17g", d);
+        else if (ok && t->nheaps && (int32_t)d <= t->heaps[t->nheaps - 1])
+            ok = fail(rd, "heap ids must be ascending and unique");
+        else if (ok && !vm_object_type_add_heap(t, (int32_t)d))
+            ok = added(rd, NULL) != NULL;
+        pop(rd, at);
+    }
+    pop(rd, old);
+    return ok;
+}
+
+/* "outside": {"stack": N, "private_data": N, "image_data": N}, with scope "all" only. */
+static bool read_object_outside(reader *rd, const cJSON *e, const vm_snapshot *s, vm_object_type *t)
+{
+    bool ok;
+    const cJSON *o = get_object(rd, e, "outside", F_NULLABLE, &ok);
+    if (!o)
+        return ok;
+    if (!s->census.all)
+        return fail_at(rd, "outside", "only a census of scope \"all\" counts objects outside heaps");
+    size_t old = push_key(rd, "outside");
+    for (int w = 0; w < VM_OBJ_WHERE_COUNT && ok; w++)
+        ok = get_u64(rd, o, vm_object_where_name((vm_object_where)w), F_REQUIRED, &t->outside[w], NULL);
+    pop(rd, old);
+    return ok;
+}
+
+static bool read_object_type(reader *rd, const cJSON *e, void *ctx)
+{
+    vm_snapshot *s = ctx;
+    vm_object_type *t = added(rd, vm_snapshot_add_object_type(s));
+    if (!t || !READ_FIELDS(rd, e, object_fields, t) || !read_object_heaps(rd, e, s, t) ||
+        !read_object_outside(rd, e, s, t))
+        return false;
+    if (strcmp(t->abi, "itanium") != 0 && strcmp(t->abi, "msvc") != 0)
+        return fail_at(rd, "abi", "expected \"itanium\" or \"msvc\"");
+    if (t->bytes_estimated > t->bytes)
+        return fail_at(rd, "bytes_estimated", "%" PRIu64 " is more than bytes (%" PRIu64 ")", t->bytes_estimated,
+                       t->bytes);
+    return true;
+}
+
+/* "census" and "objects" come together or not at all. */
+static bool read_census(reader *rd, const cJSON *root, vm_snapshot *s)
+{
+    bool ok;
+    const cJSON *c = get_object(rd, root, "census", F_NULLABLE, &ok);
+    const cJSON *objects = cJSON_GetObjectItemCaseSensitive(root, "objects");
+    if (!ok)
+        return false;
+    if (!c) {
+        if (objects && !cJSON_IsNull(objects))
+            return fail_at(rd, "census", "missing; \"objects\" needs it");
+        return true;
+    }
+    size_t old = push_key(rd, "census");
+    char q[64];
+    const cJSON *scope = cJSON_GetObjectItemCaseSensitive(c, "scope");
+    if (!cJSON_IsString(scope) || (strcmp(scope->valuestring, "heap") != 0 && strcmp(scope->valuestring, "all") != 0))
+        ok = fail_at(rd, "scope", "expected \"heap\" or \"all\", found %s",
+                     cJSON_IsString(scope) ? quoted(scope->valuestring, q, sizeof q)
+                                           : scope ? json_type_name(scope) : "nothing");
+    if (ok) {
+        s->census.all = strcmp(scope->valuestring, "all") == 0;
+        ok = READ_FIELDS(rd, c, census_fields, &s->census);
+    }
+    pop(rd, old);
+    s->census.present = ok;
+    return ok && read_array(rd, root, "objects", read_object_type, s);
+}
+
 /* ---- the top level ----------------------------------------------------------------------- */
 
 static bool read_header(reader *rd, const cJSON *root)
@@ -936,7 +1039,7 @@ static bool read_snapshot(reader *rd, const cJSON *root, vm_snapshot *s)
            index_heaps(rd, s) && read_array(rd, root, "threads", read_thread, s) &&
            read_array(rd, root, "modules", read_module, s) && check_owner_links(rd, s) &&
            read_array(rd, root, "warnings", read_warning, s) &&
-           read_array(rd, root, "regions", read_region, s);
+           read_array(rd, root, "regions", read_region, s) && read_census(rd, root, s);
 }
 
 /* What was read must also hang together (vmmap/model/snapshot_check.h): blocks inside their

@@ -2,7 +2,7 @@
  *
  * The document is never built as one cJSON tree: a 60,000-region snapshot would need millions of
  * nodes.  The small top-level fields form one tree; the big arrays (regions, heaps, threads,
- * modules, warnings) are printed in batches of 256 elements, on as many threads as there are
+ * modules, warnings, objects) are printed in batches of 256 elements, on as many threads as there are
  * CPUs, and the batches are passed on in order to a buffer or a file.  The regions, nearly all of
  * the text, and the modules and threads are written straight as text in cJSON's layout
  * (json_elements.c); the other arrays'
@@ -130,6 +130,17 @@ static cJSON *process_json(const vm_process *p)
     return finished(o, ok);
 }
 
+/* The object census's totals (optional; docs/snapshot-format.md). */
+static cJSON *census_json(const vm_object_census *c)
+{
+    bool ok = true;
+    cJSON *o = cJSON_CreateObject();
+    put(o, "scope", cJSON_CreateString(c->all ? "all" : "heap"), &ok);
+    put(o, "busy_blocks", vm_json_u64(c->busy_blocks), &ok);
+    put(o, "busy_bytes", vm_json_u64(c->busy_bytes), &ok);
+    return finished(o, ok);
+}
+
 /* Everything before "regions", as one small tree. */
 static cJSON *head_json(const vm_snapshot *s)
 {
@@ -147,6 +158,8 @@ static cJSON *head_json(const vm_snapshot *s)
     put(o, "user_top", vm_json_hex(s->user_top), &ok);
     put(o, "page_table", json_known(s->page_table_bytes, s->page_table_known), &ok);
     put(o, "summary", summary_json(s), &ok);
+    if (s->census.present)
+        put(o, "census", census_json(&s->census), &ok);
     return finished(o, ok);
 }
 
@@ -244,6 +257,35 @@ static cJSON *heap_json(const vm_snapshot *s, size_t i, bool *ok)
     put(o, "largest_free", json_known(h->largest_free, h->largest_free_known), ok);
     put_array(o, "parts", h->parts, h->nparts, sizeof *h->parts, heap_part_json, ok);
     put_heap_walk(o, h, ok);
+    return o;
+}
+
+static cJSON *object_type_json(const vm_snapshot *s, size_t i, bool *ok)
+{
+    const vm_object_type *t = &s->objects[i];
+    cJSON *o = cJSON_CreateObject();
+    put(o, "type", json_str(t->type), ok);
+    put(o, "module", json_str(t->module), ok);
+    put(o, "vtable", vm_json_hex(t->vtable), ok);
+    put(o, "abi", json_str(t->abi), ok);
+    put(o, "count", vm_json_u64(t->count), ok);
+    put(o, "bytes", vm_json_u64(t->bytes), ok);
+    put(o, "bytes_estimated", vm_json_u64(t->bytes_estimated), ok);
+    cJSON *heaps = cJSON_CreateArray();
+    put(o, "heaps", heaps, ok);
+    for (size_t k = 0; heaps && k < t->nheaps && *ok; k++) {
+        cJSON *id = vm_json_i64(t->heaps[k]);
+        if (!id || !cJSON_AddItemToArray(heaps, id)) {
+            cJSON_Delete(id);
+            *ok = false;
+        }
+    }
+    if (s->census.all) {
+        cJSON *out = cJSON_CreateObject();
+        put(o, "outside", out, ok);
+        for (int w = 0; out && w < VM_OBJ_WHERE_COUNT; w++)
+            put(out, vm_object_where_name((vm_object_where)w), vm_json_u64(t->outside[w]), ok);
+    }
     return o;
 }
 
@@ -527,6 +569,8 @@ static void emit_snapshot(sink *k, const vm_snapshot *s, bool pretty, array_job 
     emit_array(k, "threads", s, s->nthreads, NULL, vm_json_thread_text, pretty, NULL);
     emit_array(k, "modules", s, s->nmodules, NULL, vm_json_module_text, pretty, NULL);
     emit_array(k, "warnings", s, s->nwarnings, warning_json, NULL, pretty, NULL);
+    if (s->census.present)
+        emit_array(k, "objects", s, s->nobjects, object_type_json, NULL, pretty, NULL);
     vm_sink_str(k, pretty ? "\n}\n" : "}\n");
     vm_json_arena_end();
 }

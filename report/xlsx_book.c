@@ -12,7 +12,7 @@
 #include "xlsx_common.h"
 
 static void (*const sheets[])(xw_book *, const vm_snapshot *) = {
-    xw_summary_sheet, xw_regions_sheet, xw_heaps_sheet, xw_sizes_sheet,
+    xw_summary_sheet, xw_regions_sheet, xw_heaps_sheet, xw_sizes_sheet, xw_types_sheet,
     xw_threads_sheet, xw_modules_sheet, xw_warnings_sheet,
 };
 

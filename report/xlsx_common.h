@@ -117,6 +117,7 @@ void xw_summary_sheet(xw_book *b, const vm_snapshot *s);
 void xw_regions_sheet(xw_book *b, const vm_snapshot *s);
 void xw_heaps_sheet(xw_book *b, const vm_snapshot *s);
 void xw_sizes_sheet(xw_book *b, const vm_snapshot *s);
+void xw_types_sheet(xw_book *b, const vm_snapshot *s); /* the object census, when taken */
 void xw_threads_sheet(xw_book *b, const vm_snapshot *s);
 void xw_modules_sheet(xw_book *b, const vm_snapshot *s);
 void xw_warnings_sheet(xw_book *b, const vm_snapshot *s);

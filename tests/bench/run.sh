@@ -235,7 +235,9 @@ bench_heaps() { tests/bench/heaps.sh "$BUILD"; }
 
 bench_core() { tests/bench/core.sh "$BUILD"; }
 
-SECTIONS=(${BENCH_SECTIONS:-bench_shapes bench_scaling bench_report bench_minidump bench_diff bench_heaps bench_core})
+bench_census() { tests/bench/census.sh "$BUILD"; }
+
+SECTIONS=(${BENCH_SECTIONS:-bench_shapes bench_scaling bench_report bench_minidump bench_diff bench_heaps bench_core bench_census})
 
 status=0
 for section in "${SECTIONS[@]}"; do

@@ -525,6 +525,25 @@ int pu_run(char *const argv[], const pu_run_opts *opts, pu_run_result *r)
     return pu_proc_collect(&p, opts ? opts->timeout_ms : 0, r);
 }
 
+int pu_runv(pu_run_result *r, const pu_run_opts *opts, const char *arg0, va_list ap)
+{
+    char *argv[PU_RUNL_MAX + 1];
+    size_t n = 0;
+    for (const char *a = arg0; a && n < PU_RUNL_MAX; a = va_arg(ap, const char *))
+        argv[n++] = (char *)a;
+    argv[n] = NULL;
+    return pu_run(argv, opts, r);
+}
+
+int pu_runl(pu_run_result *r, const pu_run_opts *opts, const char *arg0, ...)
+{
+    va_list ap;
+    va_start(ap, arg0);
+    int rc = pu_runv(r, opts, arg0, ap);
+    va_end(ap);
+    return rc;
+}
+
 int pu_run_shell(const char *cmd, pu_run_result *r)
 {
     char *argv[] = {(char *)"/bin/sh", (char *)"-c", (char *)cmd, NULL};

@@ -10,6 +10,7 @@
 #ifndef VMMAP_TESTS_SUPPORT_PROC_UTIL_H
 #define VMMAP_TESTS_SUPPORT_PROC_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -90,6 +91,11 @@ int pu_proc_spawn(pu_proc *p, char *const argv[], const pu_run_opts *opts);
 int pu_proc_collect(pu_proc *p, int timeout_ms, pu_run_result *r);
 /* spawn + collect. */
 int pu_run(char *const argv[], const pu_run_opts *opts, pu_run_result *r);
+/* pu_run with the program and its arguments one by one, ending with (char *)NULL (at most
+ * PU_RUNL_MAX of them; more are dropped); pu_runv the same from a va_list. */
+#define PU_RUNL_MAX 31
+int pu_runl(pu_run_result *r, const pu_run_opts *opts, const char *arg0, ...);
+int pu_runv(pu_run_result *r, const pu_run_opts *opts, const char *arg0, va_list ap);
 void pu_run_result_free(pu_run_result *r);
 /* /bin/sh -c cmd, for redirections (`vmmap show X > full-device`). */
 int pu_run_shell(const char *cmd, pu_run_result *r);

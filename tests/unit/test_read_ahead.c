@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tests/support/synth_mem.h"
 #include "vmmap/parse/read_ahead.h"
@@ -105,12 +106,36 @@ static void hole(void **state)
     synth_free(&m);
 }
 
+/* The stream has read up to its limit and the caller has taken every window, slowly (as the
+ * object census scans each block): a request further on, with a limit of its own (the next
+ * heap), is read afresh, not waited for (it was, for ever: vmmap objects hung on gdb). */
+static void past_the_stream(void **state)
+{
+    synth_mem m = {0};
+    fill(&m);
+    vm_memreader mem = synth_reader(&m);
+    vm_read_ahead *ra = vm_read_ahead_new(&mem, WINDOW, true);
+    uint64_t first_end = BASE + 3 * WINDOW; /* the first heap: three windows */
+    for (uint64_t pos = BASE; pos + 16 <= first_end; pos += 512) {
+        check(vm_read_ahead_get(ra, pos, 16, first_end), pos, 16);
+        if (pos % WINDOW == 0)
+            usleep(20000); /* the thread reaches the limit meanwhile */
+    }
+    usleep(20000);
+    uint64_t far = BASE + 8 * WINDOW; /* the next heap, further up */
+    check(vm_read_ahead_get(ra, far, 16, BASE + LEN), far, 16);
+    check(vm_read_ahead_get(ra, far + WINDOW, 16, BASE + LEN), far + WINDOW, 16);
+    vm_read_ahead_free(ra);
+    synth_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(threaded_reads),
         cmocka_unit_test(single_thread_reads),
         cmocka_unit_test(hole),
+        cmocka_unit_test(past_the_stream),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

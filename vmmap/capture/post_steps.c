@@ -9,11 +9,12 @@
 
 #include <stddef.h>
 
+#include "census_step.h"
 #include "heap_step.h"
 
 const vm_post_step vm_post_steps[] = {
     {"heap blocks", vm_heap_step_wanted, vm_heap_step_run}, /* issue 11: heap statistics */
-    /* issue 12, object census:   {"objects", <opt->objects>, <its step>}, */
+    {"objects", vm_census_step_wanted, vm_census_step_run},  /* issue 12: the object census */
     {NULL, NULL, NULL},
 };
 

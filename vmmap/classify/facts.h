@@ -103,6 +103,9 @@ typedef struct vm_capture_options {
     /* Steps after classification (capture/post_steps.c); default false, run only when asked: */
     bool heap_blocks;    /* heap statistics from a walk of every heap block (issue 11) */
     bool objects;        /* the object census (issue 12) */
+    /* With objects: a type pattern, --all, and where the instance list goes (model/census.h);
+     * NULL: counts only. */
+    struct vm_census_request *objects_request;
     /* Optional: told about regions as they become final, while the capture is still going (the
      * live Linux source, which classifies early; others never call it).  The snapshot writer
      * prints them meanwhile (report/json.h, vm_json_writer). */

@@ -24,6 +24,7 @@ extern const vm_command vm_cmd_info;
 extern const vm_command vm_cmd_watch;
 extern const vm_command vm_cmd_diff;
 extern const vm_command vm_cmd_heaps;
+extern const vm_command vm_cmd_objects;
 
 /* The default output file name: NAME-PID-YYYYMMDD-HHMMSS.EXT (UTC), file-name safe. */
 void vm_cli_default_output(const vm_snapshot *s, const char *ext, char *buf, size_t len);

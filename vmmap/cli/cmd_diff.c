@@ -32,6 +32,9 @@ static void help(FILE *out)
             "               or freed\n"
             "  threads      started or ended, with their stacks\n"
             "  modules      loaded or unloaded\n"
+            "  C++ objects  when both snapshots carry an object census (`vmmap snapshot\n"
+            "               --objects`): the types whose count or bytes changed, e.g. +40,000\n"
+            "               app::RequestContext.  A live NEW gets a census when OLD has one\n"
             "Working sets move all the time: they show in the by-type table, not as changes.\n"
             "Comparing two different processes (PID or executable differ) works but warns.\n"
             "\n"
@@ -160,9 +163,11 @@ static bool choose_format(const diff_args *a, vm_diff_format *f, vm_error *err)
     return true;
 }
 
-static int load_side(const diff_args *a, int i, vm_snapshot **out, vm_error *err)
+/* objects: take the object census of a live side too (the other side carries one). */
+static int load_side(const diff_args *a, int i, bool objects, vm_snapshot **out, vm_error *err)
 {
     vm_target t = {.arg = a->sides[i], .capture = a->capture};
+    t.capture.objects = t.capture.objects || objects;
     if (strcmp(a->sides[i], self_word) == 0) {
         t.arg = NULL;
         t.self = true;
@@ -178,7 +183,7 @@ static int compute(const diff_args *a, vm_diff **out, double times[3], vm_error 
     for (int i = 0; i < 2 && rc == 0; i++) {
         double t0 = vm_clock_now();
         vm_progress_phase(i == 0 ? "reading OLD" : "reading NEW", 0);
-        rc = load_side(a, i, &s[i], err);
+        rc = load_side(a, i, i == 1 && s[0]->census.present, &s[i], err);
         times[i] = vm_clock_now() - t0;
     }
     if (rc == 0) {

@@ -35,6 +35,9 @@ static void help(FILE *out)
             "                     heaps`: glibc, NT, Wine heaps; of a segment heap only its\n"
             "                     large allocations, said in its walk note).  Reads all heap\n"
             "                     memory: slower on big heaps (progress on a terminal)\n"
+            "  --objects          the C++ object census too (as `vmmap objects`): types, counts\n"
+            "                     and bytes by vtable; `vmmap diff` of two such snapshots shows\n"
+            "                     which types grew.  Reads all heap memory\n"
             "  -h, --help         this help\n"
             "\n%s",
             VM_CLI_TARGET_HELP);
@@ -67,6 +70,7 @@ static int run(int argc, char **argv)
 {
     static const struct option longopts[] = {
         VM_CLI_TARGET_LONGOPTS, {"output", required_argument, NULL, 'o'}, {"heap-blocks", no_argument, NULL, 1100},
+        {"objects", no_argument, NULL, 1101},
         {"help", no_argument, NULL, 'h'}, {0}};
     vm_target t = {0};
     const char *output = NULL;
@@ -79,6 +83,7 @@ static int run(int argc, char **argv)
         case 'h': help(stdout); return 0;
         case 'o': output = optarg; break;
         case 1100: t.capture.heap_blocks = true; break;
+        case 1101: t.capture.objects = true; break;
         default: return vm_cli_option_error("snapshot", opt, argv);
         }
     }

@@ -10,8 +10,9 @@
 #include "../version.h"
 #include "cli.h"
 
-static const vm_command *const commands[] = {&vm_cmd_summary, &vm_cmd_show, &vm_cmd_snapshot, &vm_cmd_heaps, &vm_cmd_report,
-                                             &vm_cmd_info, &vm_cmd_watch, &vm_cmd_diff};
+static const vm_command *const commands[] = {&vm_cmd_summary, &vm_cmd_show, &vm_cmd_snapshot, &vm_cmd_heaps,
+                                             &vm_cmd_objects, &vm_cmd_report, &vm_cmd_info, &vm_cmd_watch,
+                                             &vm_cmd_diff};
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *out)
@@ -38,6 +39,7 @@ static void usage(FILE *out)
             "  vmmap report ff.json -o ff.xlsx         a workbook to send for review (or .csv)\n"
             "  vmmap diff ff.json firefox              what changed since the snapshot\n"
             "  vmmap heaps 1234                        inside the heaps: busy, free, cached, owners\n"
+            "  vmmap objects 1234 --top 20             which C++ types fill the heap\n"
             "\n"
             "Exit codes: 0 ok, 1 error, 2 usage, 3 target not found, 4 access denied,\n"
             "            5 bad input file, 6 target exited during the scan, 7 not supported by this build\n"

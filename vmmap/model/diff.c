@@ -317,7 +317,7 @@ vm_diff *vm_diff_compute(const vm_snapshot *old_snap, const vm_snapshot *new_sna
     if (ok) {
         diff_summary(d, old_snap, new_snap);
         ok = vm_diff_regions(d, old_snap, new_snap) && vm_diff_heaps(d, old_snap, new_snap) &&
-             diff_threads_modules(d, old_snap, new_snap);
+             diff_threads_modules(d, old_snap, new_snap) && vm_diff_objects(d, old_snap, new_snap);
     }
     if (!ok) {
         vm_diff_free(d);
@@ -347,12 +347,13 @@ void vm_diff_free(vm_diff *d)
     for (size_t i = 0; i < d->nmodules; i++)
         free(d->modules[i].path);
     free(d->modules);
+    vm_diff_objects_free(d);
     free(d);
 }
 
 bool vm_diff_is_empty(const vm_diff *d)
 {
-    return d->nregions == 0 && d->nheaps == 0 && d->nthreads == 0 && d->nmodules == 0;
+    return d->nregions == 0 && d->nheaps == 0 && d->nthreads == 0 && d->nmodules == 0 && d->nobjects == 0;
 }
 
 /* ---- filters ----------------------------------------------------------------------------------- */
@@ -412,6 +413,11 @@ bool vm_diff_module_shown(const vm_diff_filter *f, const vm_diff_module *m)
     return vm_diff_kind_shown(f, VM_KIND_IMAGE) && big_enough(f, m->size);
 }
 
+bool vm_diff_object_shown(const vm_diff_filter *f, const vm_diff_object *o)
+{
+    return vm_diff_kind_shown(f, VM_KIND_HEAP) && big_enough(f, vm_diff_magnitude(o->bytes_delta));
+}
+
 typedef bool (*shown_fn)(const vm_diff_filter *f, const void *item);
 
 static size_t select_items(const void *items, size_t n, size_t elem, shown_fn shown,
@@ -431,6 +437,7 @@ static bool region_shown(const vm_diff_filter *f, const void *x) { return vm_dif
 static bool heap_shown(const vm_diff_filter *f, const void *x) { return vm_diff_heap_shown(f, x); }
 static bool thread_shown(const vm_diff_filter *f, const void *x) { return vm_diff_thread_shown(f, x); }
 static bool module_shown(const vm_diff_filter *f, const void *x) { return vm_diff_module_shown(f, x); }
+static bool object_shown(const vm_diff_filter *f, const void *x) { return vm_diff_object_shown(f, x); }
 
 size_t vm_diff_select_regions(const vm_diff *d, const vm_diff_filter *f, size_t *idx)
 {
@@ -450,6 +457,11 @@ size_t vm_diff_select_threads(const vm_diff *d, const vm_diff_filter *f, size_t 
 size_t vm_diff_select_modules(const vm_diff *d, const vm_diff_filter *f, size_t *idx)
 {
     return select_items(d->modules, d->nmodules, sizeof *d->modules, module_shown, f, idx);
+}
+
+size_t vm_diff_select_objects(const vm_diff *d, const vm_diff_filter *f, size_t *idx)
+{
+    return select_items(d->objects, d->nobjects, sizeof *d->objects, object_shown, f, idx);
 }
 
 bool vm_diff_parse_kinds(const char *list, uint32_t *kinds)

@@ -165,6 +165,20 @@ typedef struct vm_diff_module {
     uint64_t size;
 } vm_diff_module;
 
+/* ---- C++ objects (the object census of both snapshots) -------------------------------------- */
+
+/* A type whose objects changed.  Types are matched by class name and module path (a vtable's
+ * address moves between runs; one class has one vtable per module). */
+typedef struct vm_diff_object {
+    vm_diff_change what;     /* ADDED, REMOVED, GROWN or SHRUNK (by count, then bytes) */
+    char *type, *module;     /* copied; module NULL when absent */
+    uint64_t old_count, new_count;
+    int64_t count_delta;     /* saturated */
+    uint64_t old_bytes, new_bytes;
+    int64_t bytes_delta;     /* saturated */
+    bool estimated;          /* either side's bytes are partly estimated */
+} vm_diff_object;
+
 /* ---- the whole diff --------------------------------------------------------------------------- */
 
 typedef struct vm_diff_process {
@@ -186,13 +200,18 @@ typedef struct vm_diff {
     vm_diff_heap *heaps;     size_t nheaps;   /* biggest |committed change| first */
     vm_diff_thread *threads; size_t nthreads; /* started first, then by stack size */
     vm_diff_module *modules; size_t nmodules; /* loaded first, then by size */
+    /* The census: compared only when both snapshots carry one (objects_compared); otherwise
+     * objects_note says which side lacks it (NULL when neither has one). */
+    bool objects_compared;
+    char *objects_note;
+    vm_diff_object *objects; size_t nobjects; /* biggest |bytes change| first */
 } vm_diff;
 
 /* Compares old_snap (before) with new_snap (after).  NULL only when out of memory. */
 vm_diff *vm_diff_compute(const vm_snapshot *old_snap, const vm_snapshot *new_snap);
 void vm_diff_free(vm_diff *d);
 
-/* True when nothing changed: no allocation, heap, thread or module change.  (Working-set
+/* True when nothing changed: no allocation, heap, thread, module or C++ object type change.  (Working-set
  * columns move all the time; they show in the per-type deltas but do not count here.) */
 bool vm_diff_is_empty(const vm_diff *d);
 
@@ -212,6 +231,8 @@ bool vm_diff_region_shown(const vm_diff_filter *f, const vm_diff_region *r);
 bool vm_diff_heap_shown(const vm_diff_filter *f, const vm_diff_heap *h);
 bool vm_diff_thread_shown(const vm_diff_filter *f, const vm_diff_thread *t);
 bool vm_diff_module_shown(const vm_diff_filter *f, const vm_diff_module *m);
+/* Objects live in heaps: shown with the Heap type; --min-change applies to |bytes change|. */
+bool vm_diff_object_shown(const vm_diff_filter *f, const vm_diff_object *o);
 
 /* The magnitude the filters and the sort use for a region / heap change. */
 uint64_t vm_diff_region_weight(const vm_diff_region *r);
@@ -223,6 +244,7 @@ size_t vm_diff_select_regions(const vm_diff *d, const vm_diff_filter *f, size_t 
 size_t vm_diff_select_heaps(const vm_diff *d, const vm_diff_filter *f, size_t *idx);
 size_t vm_diff_select_threads(const vm_diff *d, const vm_diff_filter *f, size_t *idx);
 size_t vm_diff_select_modules(const vm_diff *d, const vm_diff_filter *f, size_t *idx);
+size_t vm_diff_select_objects(const vm_diff *d, const vm_diff_filter *f, size_t *idx);
 
 /* --type LIST: comma-separated type names as vm_kind_parse takes them ("heap,stack,image").
  * Sets bits in *kinds; false on an unknown name or an empty list. */

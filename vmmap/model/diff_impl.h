@@ -19,6 +19,8 @@ static inline int vm_diff_cmp_u64(uint64_t a, uint64_t b)
 
 bool vm_diff_regions(vm_diff *d, const vm_snapshot *o, const vm_snapshot *n);
 bool vm_diff_heaps(vm_diff *d, const vm_snapshot *o, const vm_snapshot *n);
+bool vm_diff_objects(vm_diff *d, const vm_snapshot *o, const vm_snapshot *n); /* diff_objects.c */
+void vm_diff_objects_free(vm_diff *d);
 /* Frees what a heap change owns (its kind and parts). */
 void vm_diff_heap_clear(vm_diff_heap *h);
 

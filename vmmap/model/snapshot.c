@@ -79,6 +79,7 @@ void vm_snapshot_clear_captured(vm_snapshot *s)
         free(s->warnings[i].message);
     }
     free(s->warnings);
+    vm_snapshot_clear_objects(s);
     free(s->source);
     free(s->host);
     free(s->os);
@@ -317,5 +318,5 @@ bool vm_snapshot_equal(const vm_snapshot *a, const vm_snapshot *b, char *why, si
         DIFF(str_eq(a->warnings[i].code, b->warnings[i].code) &&
                  str_eq(a->warnings[i].message, b->warnings[i].message),
              "warnings[%zu]", i);
-    return true;
+    return vm_objects_equal(a, b, why, whylen);
 }

@@ -201,6 +201,36 @@ typedef struct vm_warning {
     char *message;  /* one sentence for people */
 } vm_warning;
 
+/* Where the object census (model/census.h) found objects outside busy heap blocks (--all). */
+typedef enum vm_object_where {
+    VM_OBJ_STACK,        /* live part of a thread stack (from its stack pointer up) */
+    VM_OBJ_PRIVATE_DATA, /* Private Data */
+    VM_OBJ_IMAGE_DATA,   /* writable data of an image (.data, .bss) */
+    VM_OBJ_WHERE_COUNT
+} vm_object_where;
+
+/* One C++ type of the census: the objects whose primary vptr is the address point `vtable`. */
+typedef struct vm_object_type {
+    char *type;               /* demangled (Itanium) or undecorated (MSVC) class name */
+    char *module;             /* path of the module whose read-only data holds the vtable */
+    uint64_t vtable;          /* the address point */
+    char *abi;                /* "itanium" or "msvc" */
+    uint64_t count;           /* objects in busy heap blocks */
+    uint64_t bytes;           /* heap bytes they account for (see docs/snapshot-format.md) */
+    uint64_t bytes_estimated; /* the part of bytes that is estimated (objects sharing a block) */
+    int32_t *heaps;           /* vm_heap.id of the heaps holding them, ascending */
+    size_t nheaps;
+    uint64_t outside[VM_OBJ_WHERE_COUNT]; /* hits outside heap blocks (census.all only) */
+} vm_object_type;
+
+/* The census as a whole; present is false when none was taken. */
+typedef struct vm_object_census {
+    bool present;
+    bool all;              /* stacks, private data and image data were scanned too */
+    uint64_t busy_blocks;  /* busy heap blocks scanned */
+    uint64_t busy_bytes;   /* their bytes (allocator block sizes) */
+} vm_object_census;
+
 typedef struct vm_process {
     int64_t pid;
     char *name;
@@ -228,6 +258,10 @@ typedef struct vm_snapshot {
     vm_thread *threads;   size_t nthreads;
     vm_module *modules;   size_t nmodules;
     vm_warning *warnings; size_t nwarnings;
+
+    /* Optional: the C++ object census (vmmap objects, vmmap snapshot --objects). */
+    vm_object_census census;
+    vm_object_type *objects; size_t nobjects;
 } vm_snapshot;
 
 vm_snapshot *vm_snapshot_new(void);
@@ -248,6 +282,12 @@ void vm_heap_clear_walk(vm_heap *h);
 vm_thread *vm_snapshot_add_thread(vm_snapshot *s);
 vm_module *vm_snapshot_add_module(vm_snapshot *s);
 vm_section *vm_module_add_section(vm_module *m);
+vm_object_type *vm_snapshot_add_object_type(vm_snapshot *s);
+/* Adds heap id to t's ascending set; false when out of memory. */
+bool vm_object_type_add_heap(vm_object_type *t, int32_t heap_id);
+void vm_snapshot_clear_objects(vm_snapshot *s);
+const char *vm_object_where_name(vm_object_where w);  /* "stack", "private_data", "image_data" */
+const char *vm_object_where_title(vm_object_where w); /* "Stack", "Private Data", "Image data" */
 
 /* Records a warning (printf-style message).  Never fails loudly: out of memory drops it. */
 void vm_snapshot_warn(vm_snapshot *s, const char *code, const char *fmt, ...)
@@ -260,6 +300,8 @@ void vm_region_clear(vm_region *r);
 /* Deep equality, used by the JSON round-trip tests; on mismatch writes the first difference's
  * path ("regions[3].blocks[0].size") to why. */
 bool vm_snapshot_equal(const vm_snapshot *a, const vm_snapshot *b, char *why, size_t whylen);
+/* The census part of it (model/objects.c). */
+bool vm_objects_equal(const vm_snapshot *a, const vm_snapshot *b, char *why, size_t whylen);
 
 /* Names.  vm_kind_name gives VMMap's words ("Private Data"); the parse functions accept those
  * words case-insensitively, plus short forms used on the command line ("private", "mapped"). */

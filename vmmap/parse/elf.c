@@ -616,6 +616,54 @@ bool vm_elf_find_symbol(const vm_memreader *file, const vm_elf *e, const char *n
                          name, len, value, size);
 }
 
+static bool string_equals_prefix(const vm_memreader *r, uint64_t off, const char *prefix, size_t plen)
+{
+    char head[64];
+    if (plen > sizeof head)
+        return false;
+    return vm_read_exact(r, off, head, plen) && memcmp(head, prefix, plen) == 0;
+}
+
+/* Calls fn for each defined symbol of one table whose name starts with prefix. */
+static bool each_symbol(const vm_memreader *r, const sym_layout *l, uint64_t off, uint64_t size, uint64_t str_off,
+                        uint64_t str_size, const char *prefix, vm_elf_symbol_fn fn, void *ctx)
+{
+    uint64_t count = size / l->size;
+    size_t plen = strlen(prefix);
+    if (count == 0 || str_size == 0 || str_off + str_size < str_off || off + size < off)
+        return true;
+    table_cursor cur;
+    cursor_init(&cur, r, off, count, l->size, l->size);
+    for (uint64_t i = 1; i < count; i++) {
+        const uint8_t *b = cursor_entry(&cur, i);
+        if (!b)
+            return true;
+        uint64_t st_name = get(b, l->name);
+        if (st_name == 0 || get(b, l->shndx) == SHN_UNDEF || st_name >= str_size)
+            continue;
+        /* Names are read whole only when the prefix matches: most symbols are not wanted. */
+        char name[VM_ELF_SYMBOL_NAME_MAX];
+        uint64_t room = str_size - st_name;
+        size_t want = room < sizeof name ? (size_t)room : sizeof name;
+        if (want <= plen || !string_equals_prefix(r, str_off + st_name, prefix, plen))
+            continue;
+        if (r->read(r->ctx, str_off + st_name, name, want) != want || !memchr(name, 0, want))
+            continue; /* a name longer than the buffer: skipped */
+        if (!fn(ctx, name, get(b, l->value), get(b, l->size_)))
+            return false;
+    }
+    return true;
+}
+
+void vm_elf_each_symbol(const vm_memreader *file, const vm_elf *e, const char *prefix, vm_elf_symbol_fn fn, void *ctx)
+{
+    if (!file || !e || !prefix || !fn || (e->bits != 32 && e->bits != 64))
+        return;
+    const sym_layout *l = e->bits == 32 ? &ELF32.sym : &ELF64.sym;
+    if (each_symbol(file, l, e->dynsym_off, e->dynsym_size, e->dynstr_off, e->dynstr_size, prefix, fn, ctx))
+        each_symbol(file, l, e->symtab_off, e->symtab_size, e->strtab_off, e->strtab_size, prefix, fn, ctx);
+}
+
 /* ---- Load bias ---- */
 
 /* map_offset lies in [start, offset + filesz), start being the page-aligned offset; written so

@@ -45,6 +45,14 @@ void vm_elf_free(vm_elf *e);
 bool vm_elf_find_symbol(const vm_memreader *file, const vm_elf *e, const char *name,
                         uint64_t *value, uint64_t *size);
 
+/* Every defined symbol of .dynsym, then of .symtab (a symbol in both is seen twice), whose
+ * name starts with prefix and is shorter than VM_ELF_SYMBOL_NAME_MAX; value is the link-time
+ * address.  fn returns false to stop. */
+#define VM_ELF_SYMBOL_NAME_MAX 1024
+typedef bool (*vm_elf_symbol_fn)(void *ctx, const char *name, uint64_t value, uint64_t size);
+void vm_elf_each_symbol(const vm_memreader *file, const vm_elf *e, const char *prefix, vm_elf_symbol_fn fn,
+                        void *ctx);
+
 /* Load bias of an ELF mapped at runtime: given a mapping with file offset map_offset starting at
  * map_start, bias = map_start - (vaddr of the PT_LOAD containing that offset, page-aligned, with
  * the offset difference).  Returns false when no PT_LOAD contains map_offset.

@@ -129,6 +129,8 @@ static inline bool emit(walk *k, uint64_t address, uint64_t size, vm_hblock_stat
     if (state != VM_HBLOCK_OVERHEAD) {
         b.user = address + user_off;
         b.user_size = user_size;
+        /* The window holds the block whole unless it is big or straddles the window's end. */
+        b.bytes = user_size <= SIZE_MAX ? in_window(k, b.user, (size_t)user_size) : NULL;
     }
     if (!k->visit(k->ctx, &b)) {
         k->stopped = true;

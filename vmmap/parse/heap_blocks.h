@@ -31,6 +31,10 @@ typedef struct vm_hblock {
     uint64_t user_size;  /* bytes from user the program may use (usable size); 0 unknown */
     vm_hblock_state state;
     int32_t heap_id;     /* vm_heap.id of the heap the block belongs to */
+    /* Optional: the bytes [user, user + user_size) as the walker read them, valid only during
+     * the visit; NULL when the walker does not have them whole at hand.  A visitor that reads
+     * block contents (the object census) then need not read the target a second time. */
+    const uint8_t *bytes;
 } vm_hblock;
 
 /* Called once per block, in address order within one heap part.  Returns false to stop the walk

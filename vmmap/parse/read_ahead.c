@@ -167,7 +167,9 @@ static bool next_window(vm_read_ahead *ra, uint64_t addr)
 {
     uint64_t end = ra->base + ra->len;
     pthread_mutex_lock(&ra->lock);
-    while (ra->streaming && ra->filled == ra->consumed)
+    /* Waits only for a window the thread will still read: once the stream has reached its
+     * limit, nothing more comes (a request beyond it is read afresh). */
+    while (ra->streaming && ra->filled == ra->consumed && ra->next_addr < ra->limit)
         pthread_cond_wait(&ra->cond, &ra->lock);
     bool ready = ra->filled > ra->consumed;
     pthread_mutex_unlock(&ra->lock);
