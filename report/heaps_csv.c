@@ -41,7 +41,7 @@ static void heap_record(FILE *out, const vm_snapshot *s, const vm_heap_view_row 
     vm_csv_field(out, true, "", b);
     vm_csv_field(out, false, "", h->kind ? h->kind : "");
     vm_format_address(h->address, s->process.bits, b, sizeof b);
-    vm_csv_field(out, false, "", h->address_unknown ? "" : b);
+    vm_csv_field(out, false, "", h->address_unknown || vm_heap_kind_has_no_address(h->kind) ? "" : b);
     vm_csv_field(out, false, "", h->flags ? h->flags : "");
     vm_csv_field(out, false, "", h->owners_known ? r->owner : "");
     kb(out, r->reserved);

@@ -278,7 +278,12 @@ static void explain_heap(FILE *out, const vm_snapshot *s, const vm_block *b)
         return;
     }
     vm_format_address(h->address, s->process.bits, addr, sizeof addr);
-    fprintf(out, "  %-11s %d: %s heap at %s", "Heap:", (int)h->id, h->kind ? h->kind : "?", addr);
+    if (vm_heap_kind_has_no_address(h->kind)) /* none: no "at" (older snapshots wrote 0x0) */
+        fprintf(out, "  %-11s %d: %s heap", "Heap:", (int)h->id, h->kind);
+    else if (h->address_unknown)
+        fprintf(out, "  %-11s %d: %s heap, address unknown", "Heap:", (int)h->id, h->kind ? h->kind : "?");
+    else
+        fprintf(out, "  %-11s %d: %s heap at %s", "Heap:", (int)h->id, h->kind ? h->kind : "?", addr);
     if (h->heap_class)
         fprintf(out, ", %s", h->heap_class);
     if (h->front_end)

@@ -16,10 +16,10 @@ static const char *const titles[C_STATS] = {"Heap", "Kind", "Address", "Owner", 
 static void address_cell(vm_trow *r, const vm_heap *h)
 {
     char *buf = vm_trow_scratch(r);
-    if (h->address_unknown)
+    if (vm_heap_kind_has_no_address(h->kind) || (h->address == 0 && !h->address_unknown))
+        snprintf(buf, VM_TEXT_CELL, "-"); /* none (an older snapshot wrote "0x0") */
+    else if (h->address_unknown)
         snprintf(buf, VM_TEXT_CELL, "unknown");
-    else if (h->address == 0)
-        snprintf(buf, VM_TEXT_CELL, "-");
     else
         snprintf(buf, VM_TEXT_CELL, "0x%" PRIx64, h->address);
     vm_trow_text(r, buf);

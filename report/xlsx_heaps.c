@@ -66,7 +66,7 @@ static void write_heap(xw_book *b, lxw_worksheet *ws, uint32_t row, const vm_sna
     }
     xw_row(b, ws, row, v);
     xw_count(b, ws, row, H_ID, (uint64_t)(h->id < 0 ? 0 : h->id), t, v);
-    if (h->address_unknown)
+    if (h->address_unknown || vm_heap_kind_has_no_address(h->kind)) /* null: none or unknown */
         xw_blank(b, ws, row, H_ADDRESS, t, v);
     else
         xw_address(b, ws, row, H_ADDRESS, s, h->address, t, v);

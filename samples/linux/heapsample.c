@@ -8,6 +8,9 @@
  *   heapsample --threads N --concurrent   the N threads allocate all at once
  *   heapsample --churn N         N threads malloc and free without pause (no exact truth: the
  *                                walk must cope with memory changing under it)
+ *   --mmaps N                    N more mmapped chunks (malloc of 200 KiB + i pages), each followed
+ *                                by a plain private mmap of 64 KiB the program touches: the kernel
+ *                                merges them into few VMAs, most chunks not at a VMA's start
  *   --seconds S                  wait S seconds instead of until stdin reaches EOF
  *
  * The pattern, per thread, in that thread's arena (chunk sizes as glibc keeps them):
@@ -33,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +47,7 @@
 #define MAX_THREADS 16
 #define HEAP_MAX ((uintptr_t)64 << 20) /* glibc's HEAP_MAX_SIZE on 64-bit */
 #define LARGE_SIZE (4u << 20)
+#define MAX_MMAPS 256
 
 typedef struct pattern {
     void *busy[BUSY_N];
@@ -62,6 +67,8 @@ typedef struct worker {
 static worker g_workers[MAX_THREADS];
 static pattern g_main;
 static int g_nthreads;
+static int g_nmmaps;
+static void *g_mmaps[2 * MAX_MMAPS];
 static bool g_concurrent;
 static pthread_barrier_t g_start, g_made;
 static int g_block[2] = {-1, -1};
@@ -245,12 +252,18 @@ int main(int argc, char **argv)
             g_concurrent = true;
         else if (strcmp(argv[i], "--churn") == 0 && i + 1 < argc)
             churn = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--mmaps") == 0 && i + 1 < argc)
+            g_nmmaps = atoi(argv[++i]);
         else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
             seconds = atol(argv[++i]);
         else {
-            fprintf(stderr, "usage: heapsample [--threads N [--concurrent]] [--churn N] [--seconds S]\n");
+            fprintf(stderr, "usage: heapsample [--threads N [--concurrent]] [--churn N] [--mmaps N] [--seconds S]\n");
             return 2;
         }
+    }
+    if (g_nmmaps < 0 || g_nmmaps > MAX_MMAPS) {
+        fprintf(stderr, "heapsample: at most %d mmaps\n", MAX_MMAPS);
+        return 2;
     }
     if (g_nthreads < 0 || g_nthreads > MAX_THREADS || churn < 0 || churn > MAX_THREADS) {
         fprintf(stderr, "heapsample: at most %d threads\n", MAX_THREADS);
@@ -277,6 +290,20 @@ int main(int argc, char **argv)
     /* Before the pattern: a large request consolidates the arena's fastbins first. */
     void *large = must(malloc(LARGE_SIZE));
     memset(large, 0x11, LARGE_SIZE);
+    /* Before the pattern too (a large request consolidates the fastbins).  Nothing is freed, so the
+     * mmap threshold stays at its 128 KiB: every one of these is mmapped. */
+    for (int i = 0; i < g_nmmaps; i++) {
+        long page = sysconf(_SC_PAGESIZE);
+        size_t len = (200u << 10) + (size_t)i * (size_t)page;
+        char *c = must(malloc(len));
+        c[0] = c[len - 1] = 1;
+        char *m = mmap(NULL, 64u << 10, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED)
+            die("mmap");
+        m[0] = 1;
+        g_mmaps[2 * i] = c;
+        g_mmaps[2 * i + 1] = m;
+    }
     make_pattern(&g_main);
     if (g_concurrent) {
         give_turn(g_nthreads);

@@ -9,6 +9,12 @@
  *   arena    a thread's arena heap with 1 MiB of MAP_NORESERVE anonymous memory (the heap's own
  *            flags) right below its 64 MiB-aligned base: one VMA [other][heap's read/write part].
  *            BELOW_TOUCHED pages of the memory below are touched.
+ *   top      a 1 MiB malloc's chunk at the top of a VMA, 768 KiB of the program's memory below it
+ *            ([top_below][top_chunk]), and
+ *   mid      a 512 KiB one in the middle of a VMA ([mid_below][mid_chunk][mid_above]): the kernel
+ *            merges a later mapping below an earlier one, so this is how chunks usually lie.  Both
+ *            made in a room of the sample's own, guard pages around it, the chunk's place left
+ *            for glibc's mmap.
  * The ground truth gives each part and each other piece with its pages resident (mincore), and
  * the VMA that holds them as /proc/self/maps shows it; "merged" is false (and the test fails) when
  * the kernel did not merge. */
@@ -40,6 +46,11 @@
 #define BELOW_SIZE (1 * MiB)
 #define BELOW_TOUCHED 30
 #define HEAP_MAX ((uintptr_t)64 * MiB) /* glibc's HEAP_MAX_SIZE on 64-bit */
+#define TOP_REQUEST (1 * MiB)
+#define TOP_BELOW (768 * 1024)
+#define MID_REQUEST (512 * 1024)
+#define MID_BELOW (256 * 1024)
+#define MID_ABOVE (384 * 1024)
 
 static void die(const char *what)
 {
@@ -105,6 +116,83 @@ static void *arena_thread(void *arg)
     for (;;)
         pthread_cond_wait(&g_cond, &g_lock); /* parked until the process exits */
     return NULL;
+}
+
+/* ---- chunks above and between other memory ---- */
+
+/* Makes glibc map the chunk of a malloc(request) at hole (an unmapped span of exactly its size
+ * in a room of ours): the kernel puts a new mapping at the top of the highest gap it fits in, so
+ * every higher gap of that size is plugged first, then unplugged.  The user pointer (the chunk
+ * is at hole unless a gap the plugs could not fill took it). */
+static char *chunk_at(uintptr_t hole, size_t request, size_t span)
+{
+    void *plugs[1024];
+    size_t nplugs = 0;
+    for (;;) {
+        void *p = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED)
+            die("mmap");
+        if ((uintptr_t)p == hole || (uintptr_t)p < hole || nplugs == sizeof plugs / sizeof *plugs) {
+            munmap(p, span);
+            break;
+        }
+        plugs[nplugs++] = p;
+    }
+    char *user = malloc(request);
+    for (size_t i = 0; i < nplugs; i++)
+        munmap(plugs[i], span);
+    if (!user || !(((size_t *)user)[-1] & 2))
+        die("the malloc is not an mmapped chunk");
+    return user;
+}
+
+/* A room of ours, bottom to top: a PROT_NONE guard page, then each piece: other memory
+ * (read/write, as the program's own mmap makes it: the chunk's flags) or the chunk, then a guard.
+ * The guards keep anything else from merging in.  One VMA of the pieces when it worked. */
+typedef struct piece {
+    size_t size; /* 0: the chunk */
+    size_t touched; /* pages */
+    uintptr_t address;
+} piece;
+
+static bool make_room(piece *pieces, size_t n, size_t request, size_t span, long page, char **user)
+{
+    size_t total = 2 * (size_t)page;
+    for (size_t i = 0; i < n; i++)
+        total += pieces[i].size ? pieces[i].size : span;
+    char *room = mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (room == MAP_FAILED)
+        die("mmap");
+    uintptr_t at = (uintptr_t)room + (size_t)page, hole = 0;
+    for (size_t i = 0; i < n; i++) {
+        pieces[i].address = at;
+        if (pieces[i].size) {
+            if (mmap((void *)at, pieces[i].size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+                     0) == MAP_FAILED)
+                die("mmap");
+        } else {
+            hole = at;
+        }
+        at += pieces[i].size ? pieces[i].size : span;
+    }
+    munmap((void *)hole, span);
+    *user = chunk_at(hole, request, span);
+    uintptr_t vs = 0, ve = 0;
+    bool one = (uintptr_t)*user - 2 * sizeof(size_t) == hole && vma_of(pieces[0].address, &vs, &ve) &&
+               vs == pieces[0].address && ve == at;
+    if (one && madvise((void *)vs, ve - vs, MADV_NOHUGEPAGE) != 0) /* 4 KiB pages: the counts below */
+        die("madvise");
+    memset(*user, 7, request);
+    for (size_t i = 0; i < n; i++)
+        if (pieces[i].size)
+            touch((void *)pieces[i].address, pieces[i].touched, page);
+    return one;
+}
+
+static void print_piece(const char *key, uintptr_t address, size_t size, long page)
+{
+    printf("\"%s\":{\"address\":\"0x%" PRIxPTR "\",\"size\":%zu,\"resident\":%zu},", key, address, size,
+           resident(address, size, page));
 }
 
 /* ---- main ---- */
@@ -205,25 +293,9 @@ int main(int argc, char **argv)
         if (other == MAP_FAILED)
             die("mmap");
         munmap(room, span);
-        void *plugs[1024];
-        size_t nplugs = 0;
-        for (;;) {
-            void *p = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-            if (p == MAP_FAILED)
-                die("mmap");
-            if (p == (void *)room || nplugs == sizeof plugs / sizeof *plugs) {
-                munmap(p, span);
-                break;
-            }
-            plugs[nplugs++] = p;
-        }
-        user = malloc(CHUNK_REQUEST);
-        if (!user || !(((size_t *)user)[-1] & 2))
-            die("the 4 MiB malloc is not an mmapped chunk");
+        user = chunk_at((uintptr_t)room, CHUNK_REQUEST, span);
         chunk = (uintptr_t)user - 2 * sizeof(size_t);
         span = ((size_t *)user)[-1] & ~(uintptr_t)7;
-        for (size_t i = 0; i < nplugs; i++)
-            munmap(plugs[i], span);
     }
     uintptr_t vs = 0, ve = 0;
     bool chunk_merged = vma_of(chunk, &vs, &ve) && vs == chunk && ve == (uintptr_t)other + OTHER_SIZE;
@@ -234,8 +306,25 @@ int main(int argc, char **argv)
     memset(user, 7, CHUNK_REQUEST);
     touch(other, OTHER_TOUCHED, page);
 
+    /* A chunk at the top of a VMA, above other memory ([other][chunk]), and one in the middle
+     * ([other][chunk][other]): the walk from a VMA's start does not meet them; glibc's count
+     * (malloc_par) sends vmmap looking. */
+    size_t top_span = TOP_REQUEST + (size_t)page, mid_span = MID_REQUEST + (size_t)page;
+    piece top[] = {{TOP_BELOW, 40, 0}, {0, 0, 0}};
+    piece mid[] = {{MID_BELOW, 20, 0}, {0, 0, 0}, {MID_ABOVE, 10, 0}};
+    char *top_user, *mid_user;
+    bool top_merged = make_room(top, 2, TOP_REQUEST, top_span, page, &top_user);
+    bool mid_merged = make_room(mid, 3, MID_REQUEST, mid_span, page, &mid_user);
+
     printf("{\"pid\":%d,\"page_size\":%ld,\"merged\":%s,", (int)getpid(), page,
-           chunk_merged && arena_merged ? "true" : "false");
+           chunk_merged && arena_merged && top_merged && mid_merged ? "true" : "false");
+    print_piece("top_below", top[0].address, TOP_BELOW, page);
+    print_piece("top_chunk", top[1].address, top_span, page);
+    print_piece("mid_below", mid[0].address, MID_BELOW, page);
+    print_piece("mid_chunk", mid[1].address, mid_span, page);
+    print_piece("mid_above", mid[2].address, MID_ABOVE, page);
+    struct mallinfo2 mi = mallinfo2();
+    printf("\"mallinfo2\":{\"hblks\":%zu,\"hblkhd\":%zu},", mi.hblks, mi.hblkhd);
     printf("\"chunk\":{\"address\":\"0x%" PRIxPTR "\",\"size\":%" PRIuPTR ",\"user_size\":%zu,\"resident\":%zu},",
            chunk, span, (size_t)CHUNK_REQUEST, resident(chunk, span, page));
     printf("\"chunk_other\":{\"address\":\"0x%" PRIxPTR "\",\"size\":%zu,\"resident\":%zu},", (uintptr_t)other,

@@ -5,7 +5,8 @@
  * from byte k * 4096 on, so heaps in different slots can have different heap_info and prev
  * chains, arena rings and thread lists can all point into fuzzer bytes.
  *
- *   u8  nranges (low 4 bits, at most 8); bit 7: leave the ranges unsorted (hostile caller)
+ *   u8  nranges (low 4 bits, at most 8); bit 6: every page is there (no page states);
+ *       bit 7: leave the ranges unsorted (hostile caller)
  *   per range: u32 start page, u16 pages - 1, u8 flags (r w x anon brk libc)
  *   u16 main_arena (0: unknown, else BASE + 8 * value)
  *   5 x u16 thread_db addresses (rtld_global, the four descriptors), BASE + value
@@ -44,6 +45,19 @@ static size_t image_read(void *ctx, uint64_t addr, void *buf, size_t len)
         }
     }
     return 0;
+}
+
+/* A page is there when the image byte its page number picks is odd, swapped when it is 2 mod 4. */
+static bool image_pages(void *ctx, uint64_t start, size_t npages, uint8_t *state)
+{
+    const image *im = ctx;
+    if (!im->len)
+        return false;
+    for (size_t i = 0; i < npages; i++) {
+        uint8_t b = im->data[(start / 4096 + i) % im->len];
+        state[i] = b & 1 ? VM_GLIBC_PAGE_PRESENT : (b & 3) == 2 ? VM_GLIBC_PAGE_SWAPPED : VM_GLIBC_PAGE_ABSENT;
+    }
+    return true;
 }
 
 typedef struct cursor {
@@ -101,8 +115,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     vm_snapshot *snap = vm_snapshot_new();
     if (!snap)
         return 0;
+    /* Page states from the image's bytes (head bit 6: every page there), and a small probe
+     * limit: the search for chunks inside mappings stays bounded and quick. */
+    vm_glibc_find_opts opts = {.main_arena = main_arena, .pages = (head & 0x40) ? NULL : image_pages,
+                               .pages_ctx = &im, .probe_limit = 4096};
     vm_glibc_heaps heaps;
-    if (vm_glibc_find_heaps(&mem, ranges, nranges, main_arena, &heaps, snap))
+    if (vm_glibc_find_heaps_ex(&mem, ranges, nranges, &opts, &heaps, snap))
         vm_glibc_heaps_free(&heaps);
     vm_glibc_thread *threads = NULL;
     size_t nthreads = 0;

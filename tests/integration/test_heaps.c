@@ -82,11 +82,16 @@ static int per_test_teardown(void **state)
     return 0;
 }
 
-static void start_sample(const char *a1, const char *a2, const char *a3)
+static void start_sample5(const char *a1, const char *a2, const char *a3, const char *a4, const char *a5)
 {
-    char *argv[] = {fx->sample, (char *)a1, (char *)a2, (char *)a3, NULL};
+    char *argv[] = {fx->sample, (char *)a1, (char *)a2, (char *)a3, (char *)a4, (char *)a5, NULL};
     if (pu_sample_start(&fx->child, argv, 10000) != 0)
         fail_msg("cannot start heapsample: %s", pu_last_error());
+}
+
+static void start_sample(const char *a1, const char *a2, const char *a3)
+{
+    start_sample5(a1, a2, a3, NULL, NULL);
 }
 
 static const char *pid_arg(void)
@@ -295,6 +300,55 @@ static void ground_truth(const char *a1, const char *a2, const char *a3)
     expect_none("heap statistics against malloc_info");
 }
 
+/* The heap "glibc mmap chunks" has as many parts, and as many bytes, as glibc counts mmapped
+ * chunks (mallinfo2's hblks, hblkhd), and no address of its own (null, not "0x0"). */
+static void check_chunk_parts(const cJSON *truth)
+{
+    const cJSON *mm = heap_at(0, "glibc mmap chunks"), *mi2 = member(truth, "mallinfo2");
+    expect(mm != NULL, "the mmapped chunks' heap is there");
+    if (!mm)
+        return;
+    uint64_t n = 0, bytes = 0;
+    const cJSON *part;
+    cJSON_ArrayForEach(part, member(mm, "parts"))
+    {
+        n++;
+        bytes += u64_of(part, "size");
+    }
+    print_message("  mmapped chunks: vmmap %" PRIu64 " of %" PRIu64 " bytes, mallinfo2 hblks %" PRIu64 " hblkhd %" PRIu64
+                  "\n", n, bytes, u64_of(mi2, "hblks"), u64_of(mi2, "hblkhd"));
+    expect(n == u64_of(mi2, "hblks") && bytes == u64_of(mi2, "hblkhd"),
+           "mmapped chunks %" PRIu64 " of %" PRIu64 " bytes = mallinfo2 hblks %" PRIu64 " of hblkhd %" PRIu64, n, bytes,
+           u64_of(mi2, "hblks"), u64_of(mi2, "hblkhd"));
+    expect(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(mm, "address")), "the mmapped chunks' heap address is null");
+}
+
+/* Dozens of mmapped chunks, each followed by a plain mmap: merged into few VMAs, most chunks not
+ * at a VMA's start.  All found, in a default snapshot and walked. */
+static void test_mmapped_chunks_counted(void **state)
+{
+    start_sample("--mmaps", "40", NULL);
+    snapshot(false);
+    print_warnings();
+    check_chunk_parts(fx->child.truth);
+    snapshot(true);
+    check_chunk_parts(fx->child.truth);
+    check_arenas(fx->child.truth);
+    /* no address of its own: "-" in the heaps table, an empty CSV field */
+    run_vmmap("heaps", pid_arg(), "-q", NULL);
+    expect_exit(0);
+    expect(strstr(fx->run.out, "glibc mmap chunks  -  ") != NULL, "heaps shows the mmapped chunks' address as -:\n%s",
+           fx->run.out);
+    char csv_path[320];
+    snprintf(csv_path, sizeof csv_path, "%s/chunks.csv", fx->dir);
+    run_vmmap("heaps", pid_arg(), "-o", csv_path, "-q", NULL);
+    expect_exit(0);
+    char *csv = pu_read_file(csv_path, NULL);
+    expect(csv && strstr(csv, "\"glibc mmap chunks\",\"\","), "the heaps CSV leaves the address empty");
+    free(csv);
+    expect_none("mmapped chunks against mallinfo2");
+}
+
 static void test_threads_one_at_a_time(void **state)
 {
     ground_truth("--threads", "3", NULL);
@@ -333,7 +387,7 @@ static void test_single_threaded_main_arena(void **state)
  * segments through the same pipeline, and malloc_info's figures still hold. */
 static void test_core_file(void **state)
 {
-    start_sample("--threads", "2", NULL);
+    start_sample5("--threads", "2", "--mmaps", "30", NULL);
     char prefix[320], core[400], snap_path[320];
     snprintf(prefix, sizeof prefix, "%s/core", fx->dir);
     snprintf(core, sizeof core, "%s.%d", prefix, (int)fx->child.pid);
@@ -353,6 +407,7 @@ static void test_core_file(void **state)
     print_warnings();
     check_arenas(fx->child.truth);
     check_sizes(member(fx->child.truth, "main"));
+    check_chunk_parts(fx->child.truth);
     expect_none("heap statistics from a core");
     unlink(core);
 }
@@ -494,6 +549,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_threads_one_at_a_time, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_threads_at_once, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_single_threaded_main_arena, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(test_mmapped_chunks_counted, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_core_file, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_changing_heaps, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_outputs_and_errors, per_test_setup, per_test_teardown),

@@ -4,6 +4,8 @@
  * labelled Heap; the memory beside it stays Private Data, its own allocation.  The counters of the
  * pieces of one VMA: sizes exact, Committed and Private exact where they follow from the size,
  * the working set of each piece equal to the pages the sample found resident in it (mincore).
+ * The same for a chunk at the top of a VMA above other memory and one between two other mappings
+ * (found through glibc's own count of its chunks), and that count: mallinfo2's hblks, hblkhd.
  * Checked with the early pass (the default) and without it (VMMAP_TEST_EARLY_PASS=off). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -137,6 +139,29 @@ static void check(const char *early)
     /* ac (accounted) mappings: Committed and Private are the size; NORESERVE: what is resident */
     expect_piece(snap, label, "chunk", "Heap", "glibc mmap chunks", u64_of(member(truth, "chunk"), "size"));
     expect_piece(snap, label, "chunk_other", "Private Data", NULL, u64_of(member(truth, "chunk_other"), "size"));
+    /* chunks above other memory and between two other mappings: found through glibc's count */
+    static const char *const chunks[] = {"top_chunk", "mid_chunk"};
+    static const char *const others[] = {"top_below", "mid_below", "mid_above"};
+    for (size_t i = 0; i < 2; i++)
+        expect_piece(snap, label, chunks[i], "Heap", "glibc mmap chunks", u64_of(member(truth, chunks[i]), "size"));
+    for (size_t i = 0; i < 3; i++)
+        expect_piece(snap, label, others[i], "Private Data", NULL, u64_of(member(truth, others[i]), "size"));
+    /* every mmapped chunk, as many and as big as glibc says (mallinfo2: hblks, hblkhd) */
+    uint64_t n = 0, bytes = 0;
+    const cJSON *h;
+    cJSON_ArrayForEach(h, member(snap, "heaps"))
+        if (str_is(h, "kind", "glibc mmap chunks")) {
+            const cJSON *part;
+            cJSON_ArrayForEach(part, member(h, "parts"))
+            {
+                n++;
+                bytes += u64_of(part, "size");
+            }
+        }
+    const cJSON *mi = member(truth, "mallinfo2");
+    expect(n == u64_of(mi, "hblks") && bytes == u64_of(mi, "hblkhd"),
+           "%s %" PRIu64 " mmapped chunks of %" PRIu64 " bytes, mallinfo2 says %" PRIu64 " of %" PRIu64, label, n, bytes,
+           u64_of(mi, "hblks"), u64_of(mi, "hblkhd"));
     expect_piece(snap, label, "arena_heap", "Heap", "glibc arena", UINT64_MAX);
     expect_piece(snap, label, "arena_below", "Private Data", NULL, UINT64_MAX);
     /* the arena heap's allocation goes on over its PROT_NONE reservation, to base + 64 MiB */

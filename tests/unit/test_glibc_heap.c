@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <dlfcn.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,6 +179,34 @@ static void mstate(image *im, uint64_t a, uint64_t top, uint64_t next, uint64_t 
     put64(im, a + 0x60, top);
     put64(im, a + 0x870, next);
     put64(im, a + 0x888, system_mem);
+}
+
+/* glibc's malloc_par (mp_) at a, 2.35+ layout, as glibc initialises it, counting n mmapped
+ * chunks of bytes; sbrk_base: [heap]'s start or 0. */
+#define MP_AT (LIBC_DATA + 0x340)
+static void malloc_par(image *im, uint64_t a, uint32_t n, uint64_t bytes, uint64_t sbrk_base)
+{
+    put64(im, a, 0x20000);       /* trim_threshold */
+    put64(im, a + 8, 0x20000);   /* top_pad */
+    put64(im, a + 16, 0x20000);  /* mmap_threshold */
+    put64(im, a + 24, 8);        /* arena_test */
+    put32(im, a + 60, n);        /* n_mmaps */
+    put32(im, a + 64, 65536);    /* n_mmaps_max */
+    put32(im, a + 68, n);        /* max_n_mmaps */
+    put64(im, a + 80, bytes);    /* mmapped_mem */
+    put64(im, a + 88, bytes);    /* max_mmapped_mem */
+    put64(im, a + 96, sbrk_base);
+    put64(im, a + 104, 64);      /* tcache_bins */
+    put64(im, a + 112, 1032);    /* tcache_max_bytes */
+    put64(im, a + 120, 7);       /* tcache_count */
+}
+
+/* libc's data holding only a malloc_par (no main_arena: no [heap] either). */
+static void libc_with_mp(image *im, uint32_t n, uint64_t bytes)
+{
+    back(im, LIBC_DATA, 0x4000);
+    range(im, LIBC_DATA, LIBC_DATA + 0x4000, R | W | LIBC);
+    malloc_par(im, MP_AT, n, bytes, 0);
 }
 
 /* libc's data with main_arena, and a brk heap. */
@@ -702,6 +731,7 @@ static void one_mmapped_chunk(void **state)
     back(im, CH, 0x100);
     put64(im, CH + 8, 0x21000 | 2);
     range(im, CH, CH + 0x21000, R | W | ANON);
+    libc_with_mp(im, 1, 0x21000);
     vm_snapshot *snap = vm_snapshot_new();
     vm_glibc_heaps h;
     find(im, 0, &h, snap);
@@ -715,6 +745,32 @@ static void one_mmapped_chunk(void **state)
     image_free(im);
 }
 
+static void find_ex(image *im, const vm_glibc_find_opts *o, vm_glibc_heaps *out, vm_snapshot *snap)
+{
+    qsort(im->ranges, im->nranges, sizeof im->ranges[0], cmp_range);
+    vm_memreader mem = reader(im);
+    assert_true(vm_glibc_find_heaps_ex(&mem, im->ranges, im->nranges, o, out, snap));
+}
+
+/* Page states a source would give (vm_glibc_find_opts.pages). */
+typedef struct page_map {
+    uint64_t swapped, absent; /* one page each, 0: none */
+    bool fail;
+} page_map;
+
+static bool test_pages(void *ctx, uint64_t start, size_t npages, uint8_t *st)
+{
+    const page_map *pm = ctx;
+    if (pm->fail)
+        return false;
+    for (size_t i = 0; i < npages; i++) {
+        uint64_t a = start + i * 0x1000;
+        st[i] = a == pm->swapped ? VM_GLIBC_PAGE_SWAPPED : a == pm->absent ? VM_GLIBC_PAGE_ABSENT
+                                                                            : VM_GLIBC_PAGE_PRESENT;
+    }
+    return true;
+}
+
 /* A range whose first page the source knows to be unbacked (start_unbacked) is not read for a
  * chunk header: the chunk planted there is not found, and the same range without the flag finds
  * it (the flag is what skips it). */
@@ -726,10 +782,15 @@ static void unbacked_start_not_read(void **state)
         put64(im, CH + 8, 0x21000 | 2);
         range(im, CH, CH + 0x21000, R | W | ANON);
         im->ranges[im->nranges - 1].start_unbacked = unbacked;
+        libc_with_mp(im, 1, 0x21000);
+        /* the source's page states agree: the probe that glibc's count sends does not read it */
+        page_map pm = {.absent = unbacked ? CH : 0};
+        vm_glibc_find_opts o = {.pages = test_pages, .pages_ctx = &pm};
         vm_snapshot *snap = vm_snapshot_new();
         vm_glibc_heaps h;
-        find(im, 0, &h, snap);
-        assert_int_equal(snap->nwarnings, 0);
+        find_ex(im, &o, &h, snap);
+        assert_int_equal(snap->nwarnings, unbacked ? 1 : 0);
+        assert_int_equal(count_warnings(snap, "heap-chunks", "vmmap found 0 of 0 bytes"), unbacked ? 1 : 0);
         assert_int_equal(h.nchunks, unbacked ? 0 : 1);
         vm_glibc_heaps_free(&h);
         vm_snapshot_free(snap);
@@ -749,6 +810,7 @@ static void merged_mmapped_chunks(void **state)
     put64(im, CH + 0x5000, 16);
     put64(im, CH + 0x5000 + 8, (0x1000 - 16) | 2);
     range(im, CH, CH + 0x6000, R | W | ANON);
+    libc_with_mp(im, 3, 0x6000);
     vm_snapshot *snap = vm_snapshot_new();
     vm_glibc_heaps h;
     find(im, 0, &h, snap);
@@ -785,6 +847,7 @@ static void bad_second_chunk_header(void **state)
         back(im, CH + 0x10000, 0x100);
         put64(im, CH + 0x10000 + 8, 0x1000 | 2);
         range(im, CH + 0x10000, CH + 0x11000, R | W | ANON);
+        libc_with_mp(im, 2, 0x3000);
         vm_snapshot *snap = vm_snapshot_new();
         vm_glibc_heaps h;
         find(im, 0, &h, snap);
@@ -820,6 +883,7 @@ static void random_anon_mapping(void **state)
     /* Not anonymous/private or not rw: never looked at. */
     range(im, CH + 0x200000, CH + 0x201000, R | W);
     range(im, CH + 0x300000, CH + 0x301000, R | ANON);
+    libc_with_mp(im, 1, 0x1000);
     vm_snapshot *snap = vm_snapshot_new();
     vm_glibc_heaps h;
     find(im, 0, &h, snap);
@@ -841,6 +905,7 @@ static void aligned_mmapped_chunk(void **state)
     put64(im, H1 + 8, 0x800000 | 2);
     range(im, H1, H1 + 0x800000, R | W | ANON);
     range(im, H1 + 0x800000, H1 + MIB64, ANON);
+    libc_with_mp(im, 1, 0x800000);
     vm_snapshot *snap = vm_snapshot_new();
     vm_glibc_heaps h;
     find(im, 0, &h, snap);
@@ -877,6 +942,239 @@ static vm_glibc_thread_db thread_db(image *im)
     put64(im, RTLD + OFF_USER, RTLD + OFF_USER);
     vm_glibc_thread_db db = {RTLD, TD, TD + 0x10, TD + 0x20, TD + 0x30};
     return db;
+}
+
+/* ---- mmapped chunks inside merged mappings (glibc's count: malloc_par) ---------------------- */
+
+/* Filler that is not a chunk: what a later mapping merged below a chunk holds. */
+static void noise(image *im, uint64_t base, size_t len, uint32_t seed)
+{
+    uint8_t *p = back(im, base, len);
+    for (size_t i = 0; i < len; i++) {
+        seed = seed * 1103515245u + 12345u;
+        p[i] = (uint8_t)(seed >> 16);
+    }
+}
+
+/* One VMA, bottom to top: other memory, a chunk, other memory, a chunk at the top.  The walk
+ * from the VMA's start meets no chunk; the probe finds both, as many as glibc counts. */
+#define MV 0x7d0000000000ull
+static void merged_image(image *im)
+{
+    noise(im, MV, 0x3000, 1);
+    back(im, MV + 0x3000, 0x100);
+    put64(im, MV + 0x3000 + 8, 0x5000 | 2);
+    noise(im, MV + 0x8000, 0x2000, 2);
+    back(im, MV + 0xa000, 0x100);
+    put64(im, MV + 0xa000 + 8, 0x2000 | 2);
+    range(im, MV, MV + 0xc000, R | W | ANON);
+}
+
+static void chunks_inside_merged_mapping(void **state)
+{
+    image *im = image_new();
+    merged_image(im);
+    libc_with_mp(im, 2, 0x7000);
+    vm_snapshot *snap = vm_snapshot_new();
+    vm_glibc_heaps h;
+    find(im, 0, &h, snap);
+    print_warnings(snap);
+    assert_int_equal(snap->nwarnings, 0);
+    assert_int_equal(h.malloc_par, MP_AT);
+    assert_int_equal(h.n_mmaps, 2);
+    assert_int_equal(h.mmapped_mem, 0x7000);
+    assert_int_equal(h.nchunks, 2);
+    assert_int_equal(h.chunks[0].address, MV + 0x3000);
+    assert_int_equal(h.chunks[0].size, 0x5000);
+    assert_int_equal(h.chunks[1].address, MV + 0xa000);
+    assert_int_equal(h.chunks[1].size, 0x2000);
+    assert_int_equal(h.probes, 12 + 4); /* the VMA's 12 page starts in one batch, then on from 0x8000 */
+    vm_glibc_heaps_free(&h);
+    vm_snapshot_free(snap);
+    image_free(im);
+}
+
+/* The search stops once the count adds up, and never looks when it does from the start. */
+static void probe_stops_when_counted(void **state)
+{
+    image *im = image_new();
+    merged_image(im);
+    back(im, CH, 0x100);
+    put64(im, CH + 8, 0x1000 | 2);
+    range(im, CH, CH + 0x1000, R | W | ANON);
+    libc_with_mp(im, 1, 0x1000); /* glibc counts only the one at CH */
+    vm_snapshot *snap = vm_snapshot_new();
+    vm_glibc_heaps h;
+    find(im, 0, &h, snap);
+    assert_int_equal(snap->nwarnings, 0);
+    assert_int_equal(h.nchunks, 1);
+    assert_int_equal(h.probes, 0);
+    vm_glibc_heaps_free(&h);
+    image_free(im);
+
+    im = image_new();
+    merged_image(im);
+    libc_with_mp(im, 1, 0x5000); /* the first one found is all glibc counts */
+    find(im, 0, &h, snap);
+    assert_int_equal(h.nchunks, 1);
+    assert_int_equal(h.chunks[0].address, MV + 0x3000);
+    assert_int_equal(h.probes, 12); /* one batch, not one more after the chunk */
+    vm_glibc_heaps_free(&h);
+    vm_snapshot_free(snap);
+    image_free(im);
+}
+
+/* glibc counts more than there is: both figures in a warning, no chunk made up.  A header that
+ * would hold more bytes than glibc's count leaves, or would overlap a chunk found, is none. */
+static void count_does_not_add_up(void **state)
+{
+    image *im = image_new();
+    merged_image(im);
+    libc_with_mp(im, 3, 0x8000);
+    /* inside the second piece of noise, a header of 0x10000 bytes: more than is missing */
+    put64(im, MV + 0x8000, 0);
+    put64(im, MV + 0x8008, 0x10000 | 2);
+    vm_snapshot *snap = vm_snapshot_new();
+    vm_glibc_heaps h;
+    find(im, 0, &h, snap);
+    print_warnings(snap);
+    assert_int_equal(h.nchunks, 2);
+    assert_int_equal(snap->nwarnings, 1);
+    assert_int_equal(count_warnings(snap, "heap-chunks", "glibc counts 3 mmapped chunks of 32768 bytes (malloc_par at "
+                                                         "0x7fff00000340); vmmap found 2 of 28672 bytes"), 1);
+    vm_glibc_heaps_free(&h);
+    vm_snapshot_free(snap);
+    image_free(im);
+
+    /* the walk from the start found more than glibc counts: said, nothing searched */
+    im = image_new();
+    back(im, CH, 0x100);
+    put64(im, CH + 8, 0x1000 | 2);
+    range(im, CH, CH + 0x1000, R | W | ANON);
+    libc_with_mp(im, 0, 0);
+    snap = vm_snapshot_new();
+    find(im, 0, &h, snap);
+    assert_int_equal(count_warnings(snap, "heap-chunks", "vmmap found 1 mmapped chunks of 4096 bytes at mapping "
+                                                         "starts, glibc counts 0 of 0"), 1);
+    assert_int_equal(h.probes, 0);
+    vm_glibc_heaps_free(&h);
+    vm_snapshot_free(snap);
+    image_free(im);
+}
+
+/* Pages that are not there are never read; swapped-out ones are said.  The limit on probes. */
+static void probe_reads_only_pages_there(void **state)
+{
+    page_map pm = {.swapped = MV + 0xa000, .absent = MV + 0x1000};
+    vm_glibc_find_opts o = {.pages = test_pages, .pages_ctx = &pm};
+    image *im = image_new();
+    merged_image(im);
+    libc_with_mp(im, 2, 0x7000);
+    vm_snapshot *snap = vm_snapshot_new();
+    vm_glibc_heaps h;
+    find_ex(im, &o, &h, snap);
+    print_warnings(snap);
+    assert_int_equal(h.nchunks, 1);
+    assert_int_equal(count_warnings(snap, "heap-chunks", "vmmap found 1 of 20480 bytes; 1 swapped-out pages were not "
+                                                         "read"), 1);
+    assert_int_equal(h.probes, 10 + 3); /* pages 0, 2-9, 11, then 8, 9, 11: never 1 (absent), 10 (swapped) */
+    vm_glibc_heaps_free(&h);
+    vm_snapshot_free(snap);
+
+    pm = (page_map){.fail = true};
+    snap = vm_snapshot_new();
+    find_ex(im, &o, &h, snap);
+    assert_int_equal(h.nchunks, 0);
+    assert_int_equal(h.malloc_par, 0); /* libc's data cannot be read without knowing its pages */
+    assert_int_equal(count_warnings(snap, "heap-chunks", "may be missed"), 1);
+    vm_glibc_heaps_free(&h);
+    vm_snapshot_free(snap);
+
+    vm_glibc_find_opts lim = {.probe_limit = 2};
+    snap = vm_snapshot_new();
+    find_ex(im, &lim, &h, snap);
+    assert_int_equal(h.nchunks, 0);
+    assert_int_equal(h.probes, 2);
+    assert_int_equal(count_warnings(snap, "heap-chunks", "the search stopped at its limit of 2 page headers"), 1);
+    vm_glibc_heaps_free(&h);
+    vm_snapshot_free(snap);
+    image_free(im);
+}
+
+/* malloc_par by its shape: one place only; the older layout; a symbol checked, not believed. */
+static void malloc_par_by_shape(void **state)
+{
+    image *im = image_new();
+    merged_image(im);
+    libc_with_mp(im, 2, 0x7000);
+    malloc_par(im, MP_AT + 0x400, 2, 0x7000, 0);
+    vm_snapshot *snap = vm_snapshot_new();
+    vm_glibc_heaps h;
+    find(im, 0, &h, snap);
+    assert_int_equal(h.malloc_par, 0);
+    assert_int_equal(count_warnings(snap, "heap-chunks", "2 places in libc's data look like glibc's malloc_par"), 1);
+    assert_int_equal(count_warnings(snap, "heap-chunks", "may be missed"), 1);
+    vm_glibc_heaps_free(&h);
+    vm_snapshot_free(snap);
+    image_free(im);
+
+    /* 2.26 .. 2.34: no huge-page fields, n_mmaps at 40, mmapped_mem at 56 */
+    im = image_new();
+    merged_image(im);
+    back(im, LIBC_DATA, 0x4000);
+    range(im, LIBC_DATA, LIBC_DATA + 0x4000, R | W | LIBC);
+    uint64_t a = LIBC_DATA + 0x200;
+    put64(im, a, 0x20000);
+    put64(im, a + 16, 0x20000);
+    put64(im, a + 24, 8);
+    put32(im, a + 40, 2);
+    put32(im, a + 44, 65536);
+    put32(im, a + 48, 2);
+    put64(im, a + 56, 0x7000);
+    put64(im, a + 64, 0x7000);
+    put64(im, a + 80, 64);
+    put64(im, a + 88, 1032);
+    put64(im, a + 96, 7);
+    snap = vm_snapshot_new();
+    find(im, 0, &h, snap);
+    print_warnings(snap);
+    assert_int_equal(snap->nwarnings, 0);
+    assert_int_equal(h.malloc_par, a);
+    assert_int_equal(h.nchunks, 2);
+    vm_glibc_heaps_free(&h);
+    vm_snapshot_free(snap);
+
+    /* a symbol pointing at something else: said, then found by shape */
+    vm_glibc_find_opts o = {.malloc_par = LIBC_DATA + 0x1000};
+    snap = vm_snapshot_new();
+    find_ex(im, &o, &h, snap);
+    assert_int_equal(h.malloc_par, a);
+    assert_int_equal(count_warnings(snap, "heap-chunks", "is not a malloc_par of a known layout"), 1);
+    vm_glibc_heaps_free(&h);
+    o.malloc_par = a;
+    find_ex(im, &o, &h, snap);
+    assert_int_equal(h.malloc_par, a);
+    assert_int_equal(snap->nwarnings, 1);
+    vm_glibc_heaps_free(&h);
+    vm_snapshot_free(snap);
+    image_free(im);
+
+    /* [heap] there: sbrk_base must be its start */
+    im = image_new();
+    back(im, LIBC_DATA, 0x4000);
+    range(im, LIBC_DATA, LIBC_DATA + 0x4000, R | W | LIBC);
+    range(im, BRK, BRK + BRK_LEN, R | W | BRKH);
+    malloc_par(im, MP_AT, 0, 0, 0);
+    snap = vm_snapshot_new();
+    find(im, 0, &h, snap);
+    assert_int_equal(h.malloc_par, 0);
+    vm_glibc_heaps_free(&h);
+    malloc_par(im, MP_AT, 0, 0, BRK);
+    find(im, 0, &h, snap);
+    assert_int_equal(h.malloc_par, MP_AT);
+    vm_glibc_heaps_free(&h);
+    vm_snapshot_free(snap);
+    image_free(im);
 }
 
 /* Links nodes (descriptor indices; -1 = the head) after head, in order, closing the circle. */
@@ -1108,8 +1406,21 @@ static void live_heaps(void **state)
     vm_memreader mem = self_reader(&m);
     vm_snapshot *snap = vm_snapshot_new();
     vm_glibc_heaps h;
+    struct mallinfo2 mi = mallinfo2();
     assert_true(vm_glibc_find_heaps(&mem, m.ranges, m.n, 0, &h, snap));
     print_warnings(snap);
+    /* glibc's own count of its mmapped chunks, found by malloc_par's shape, and every chunk */
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < h.nchunks; i++)
+        bytes += h.chunks[i].size;
+    print_message("live: malloc_par 0x%llx: %llu mmapped chunks of %llu bytes (mallinfo2: %zu of %zu); found %zu of "
+                  "%llu\n", (unsigned long long)h.malloc_par, (unsigned long long)h.n_mmaps,
+                  (unsigned long long)h.mmapped_mem, mi.hblks, mi.hblkhd, h.nchunks, (unsigned long long)bytes);
+    assert_int_not_equal(h.malloc_par, 0);
+    assert_int_equal(h.n_mmaps, mi.hblks);
+    assert_int_equal(h.mmapped_mem, mi.hblkhd);
+    assert_int_equal(h.nchunks, mi.hblks);
+    assert_int_equal(bytes, mi.hblkhd);
 
     size_t nheaps = 0;
     for (size_t i = 0; i < h.narenas; i++)
@@ -1253,6 +1564,11 @@ int main(void)
         cmocka_unit_test(bad_second_chunk_header),
         cmocka_unit_test(random_anon_mapping),
         cmocka_unit_test(aligned_mmapped_chunk),
+        cmocka_unit_test(chunks_inside_merged_mapping),
+        cmocka_unit_test(probe_stops_when_counted),
+        cmocka_unit_test(count_does_not_add_up),
+        cmocka_unit_test(probe_reads_only_pages_there),
+        cmocka_unit_test(malloc_par_by_shape),
         cmocka_unit_test(three_threads),
         cmocka_unit_test(thread_list_cycle_without_head),
         cmocka_unit_test(thread_list_endless),

@@ -558,6 +558,28 @@ static void test_address_heap(void **state)
     assert_non_null(strstr(out, "1: glibc main arena heap at 00007F1234560000"));
     assert_non_null(strstr(out, "part 0: brk heap"));
     free(out);
+    /* a heap with no address of its own (glibc's mmapped chunks): no "at 0000000000000000", also
+     * from an older snapshot that wrote 0x0; one whose address was not found: "address unknown" */
+    vm_heap *h = NULL;
+    for (size_t i = 0; i < s->nheaps; i++)
+        if (s->heaps[i].id == 1)
+            h = &s->heaps[i];
+    assert_non_null(h);
+    free(h->kind);
+    h->kind = vm_strdup("glibc mmap chunks");
+    h->address = 0;
+    for (int unknown = 0; unknown < 2; unknown++) {
+        h->address_unknown = unknown;
+        out = explain_text(s, 0x1000010, &rc);
+        assert_non_null(strstr(out, "1: glibc mmap chunks heap; part 0"));
+        assert_null(strstr(out, "heap at"));
+        free(out);
+    }
+    free(h->kind);
+    h->kind = vm_strdup("glibc main arena");
+    out = explain_text(s, 0x1000010, &rc);
+    assert_non_null(strstr(out, "1: glibc main arena heap, address unknown; part 0"));
+    free(out);
     vm_snapshot_free(s);
 }
 

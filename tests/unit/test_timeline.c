@@ -267,6 +267,14 @@ static void test_busy_bytes_series(void **state)
     char name[80];
     vm_timeline_heap_name(&tl->heaps[1], name, sizeof name);
     assert_string_equal(name, "glibc main arena (address unknown)");
+    /* the mmapped chunks have no address of their own: the kind alone, never "0x0" (even from an
+     * older snapshot that wrote 0x0) */
+    vm_tl_heap chunks = {.kind = (char *)"glibc mmap chunks", .address_unknown = true};
+    vm_timeline_heap_name(&chunks, name, sizeof name);
+    assert_string_equal(name, "glibc mmap chunks");
+    chunks.address_unknown = false;
+    vm_timeline_heap_name(&chunks, name, sizeof name);
+    assert_string_equal(name, "glibc mmap chunks");
     vm_timeline_heap_name(h, name, sizeof name);
     assert_string_equal(name, "glibc arena 0x7000");
     assert_int_equal(tl->heaps[1].nwalked, 0);

@@ -25,6 +25,11 @@ static const struct {
     {"unusable", VM_KIND_UNUSABLE},   {"free", VM_KIND_FREE},
 };
 
+bool vm_heap_kind_has_no_address(const char *kind)
+{
+    return kind && strcmp(kind, "glibc mmap chunks") == 0;
+}
+
 const char *vm_kind_name(vm_kind k)
 {
     return (unsigned)k < VM_KIND_COUNT ? kind_names[k] : "?";

@@ -146,7 +146,9 @@ typedef struct vm_heap_owner {
 typedef struct vm_heap {
     int32_t id;
     uint64_t address;   /* heap handle / malloc_state address (0 with address_unknown) */
-    bool address_unknown; /* the source could not find it (JSON null; said in a warning) */
+    /* No address to give (JSON null): none, for a kind that has no address of its own
+     * (vm_heap_kind_has_no_address), or unknown: the source did not find it (said in a warning). */
+    bool address_unknown;
     char *kind;         /* "glibc main arena", "glibc arena", "glibc mmap chunks", "NT", "segment", "Wine" */
     char *flags;        /* e.g. "growable" */
     char *heap_class;   /* e.g. "process heap", "private" */
@@ -311,6 +313,10 @@ const char *vm_memtype_name(vm_memtype t);    /* "", "private", "mapped", "image
 bool vm_memtype_parse(const char *s, vm_memtype *out);
 const char *vm_counter_name(vm_counter c);    /* JSON key: "committed", "total_ws", ... */
 const char *vm_counter_title(vm_counter c);   /* column title: "Committed", "Total WS", ... */
+/* Heap kinds without an address of their own: "glibc mmap chunks" (separate mappings that no
+ * structure heads).  Their address is null ("none", shown "-"); every other null address is one
+ * the source did not find ("unknown"). */
+bool vm_heap_kind_has_no_address(const char *kind);
 
 /* Protection as VMMap writes it: "Execute/Read", "Read/Write/Guard", "No access". */
 void vm_prot_format(uint32_t prot, char *buf, size_t len);

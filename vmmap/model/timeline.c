@@ -356,7 +356,9 @@ static void analyse_series(vm_timeline *tl, double *t, double *y)
 void vm_timeline_heap_name(const vm_tl_heap *h, char *buf, size_t len)
 {
     const char *kind = h->kind ? h->kind : "heap";
-    if (h->address_unknown)
+    if (vm_heap_kind_has_no_address(h->kind))
+        snprintf(buf, len, "%s", kind); /* there is one such heap, and it has no address */
+    else if (h->address_unknown)
         snprintf(buf, len, "%s (address unknown)", kind);
     else
         snprintf(buf, len, "%s 0x%" PRIx64, kind, h->address);

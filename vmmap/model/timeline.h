@@ -69,7 +69,8 @@ typedef struct vm_tl_row {
 typedef struct vm_tl_heap {
     char *kind;         /* "glibc arena", "NT", ... (NULL when the snapshot had none) */
     uint64_t address;
-    bool address_unknown; /* the source could not find it: named "(address unknown)", never 0x0 */
+    bool address_unknown; /* null: named by its kind alone when it has none (glibc mmap chunks),
+                             "(address unknown)" when the source did not find it; never 0x0 */
     uint64_t *committed; /* per row (after vm_timeline_finish) */
     bool *present;       /* per row: was the heap in that sample */
     vm_growth growth;    /* over the samples it was present in */

@@ -14,6 +14,7 @@
 
 #include "../util/xalloc.h"
 #include "../util/compiler.h"
+#include "glibc_mmapped.h"
 
 #define PAGE_SIZE_X64   0x1000ull
 #define HEAP_MAX_SIZE   0x4000000ull   /* 2 * DEFAULT_MMAP_THRESHOLD_MAX on 64-bit */
@@ -194,6 +195,7 @@ typedef struct scan {
     const vm_memreader *mem;
     const vm_glibc_range *ranges;
     size_t nranges;
+    const vm_glibc_find_opts *opts;
     warner w;
     bool oom;
     cand *cands; size_t ncands;     /* sorted by base once collected */
@@ -309,7 +311,8 @@ static void collect_candidates(scan *s)
         for (; a > r->start && a < r->end && !s->oom; a += HEAP_MAX_SIZE) {
             if (interior++ >= INTERIOR_PROBES)
                 break;
-            probe_heap(s, i, a, false);
+            if (vm_glibc_page_present(s->opts, a)) /* a heap_info was written: its page is there */
+                probe_heap(s, i, a, false);
         }
     }
 }
@@ -668,7 +671,7 @@ static uint64_t scan_libc_data(scan *s, const vm_glibc_heaps *out, size_t layout
             return 0;
         }
         budget -= len;
-        len = s->mem->read(s->mem->ctx, r->start, buf, len);
+        len = vm_glibc_read_present(s->mem, s->opts, r->start, buf, len);
         for (size_t off = 0; off + l->system_mem + 8 <= len; off += 8) {
             uint64_t addr = r->start + off;
             if (le64(buf + off + l->next) != addr && !find_arena(s, le64(buf + off + l->next)))
@@ -805,6 +808,25 @@ done:
     free(range_of);
 }
 
+/* The chunks the walk from each mapping's start did not reach: as many as glibc counts
+ * (glibc_mmapped.h). */
+static void complete_chunks(scan *s, const vm_glibc_find_opts *opts, vm_glibc_heaps *out)
+{
+    bool *eligible = calloc(s->nranges ? s->nranges : 1, sizeof *eligible);
+    if (!eligible) {
+        s->oom = true;
+        return;
+    }
+    /* A mapping whose first page is not there may still hold chunks further up (a chunk merged
+     * above a later mapping never touched): the probe asks page by page. */
+    for (size_t i = 0; i < s->nranges; i++)
+        eligible[i] = is_anon_rw(&s->ranges[i]) && !s->range_done[i] &&
+                      !claimed_by_heap(s, s->ranges[i].start, s->ranges[i].end);
+    if (!vm_glibc_complete_chunks(s->mem, s->ranges, s->nranges, eligible, opts, out, s->w.snap))
+        s->oom = true;
+    free(eligible);
+}
+
 void vm_glibc_heaps_free(vm_glibc_heaps *h)
 {
     if (!h)
@@ -817,8 +839,9 @@ void vm_glibc_heaps_free(vm_glibc_heaps *h)
 }
 
 /* Everything after the candidates are grouped: arenas' malloc_state, main arena, output. */
-static bool build_result(scan *s, uint64_t main_arena, vm_glibc_heaps *out)
+static bool build_result(scan *s, const vm_glibc_find_opts *opts, vm_glibc_heaps *out)
 {
+    uint64_t main_arena = opts->main_arena;
     for (size_t i = 0; i < s->narenas; i++)
         read_arena(s, &s->arenas[i]);
     index_arena_addresses(s);
@@ -843,18 +866,30 @@ static bool build_result(scan *s, uint64_t main_arena, vm_glibc_heaps *out)
             return false;
     }
     find_chunks(s, out);
+    if (!s->oom)
+        complete_chunks(s, opts, out);
     return !s->oom;
 }
 
 bool vm_glibc_find_heaps(const vm_memreader *mem, const vm_glibc_range *ranges, size_t nranges,
                          uint64_t main_arena, vm_glibc_heaps *out, vm_snapshot *snap)
 {
+    vm_glibc_find_opts opts = {.main_arena = main_arena};
+    return vm_glibc_find_heaps_ex(mem, ranges, nranges, &opts, out, snap);
+}
+
+bool vm_glibc_find_heaps_ex(const vm_memreader *mem, const vm_glibc_range *ranges, size_t nranges,
+                            const vm_glibc_find_opts *opts, vm_glibc_heaps *out, vm_snapshot *snap)
+{
+    static const vm_glibc_find_opts none = {0};
+    opts = opts ? opts : &none;
     memset(out, 0, sizeof *out);
     scan s = {0};
     s.mem = mem;
     s.ranges = ranges;
     s.nranges = nranges;
     s.w.snap = snap;
+    s.opts = opts;
     s.range_done = calloc(nranges ? nranges : 1, sizeof *s.range_done);
     bool ok = s.range_done != NULL;
     if (ok) {
@@ -862,7 +897,7 @@ bool vm_glibc_find_heaps(const vm_memreader *mem, const vm_glibc_range *ranges, 
         collect_candidates(&s);
         if (!s.oom)
             group_heaps(&s);
-        ok = !s.oom && build_result(&s, main_arena, out);
+        ok = !s.oom && build_result(&s, opts, out);
     }
     free(s.by_arena);
     free(s.by_address);

@@ -52,14 +52,40 @@ typedef struct vm_glibc_chunk {  /* an mmap'd malloc chunk (IS_MMAPPED) */
 typedef struct vm_glibc_heaps {
     uint64_t brk_start, brk_end;  /* [heap], 0 when absent */
     vm_glibc_arena *arenas; size_t narenas;  /* main arena first when known */
-    vm_glibc_chunk *chunks; size_t nchunks;
+    vm_glibc_chunk *chunks; size_t nchunks;  /* by address */
+    /* glibc's own account of its mmapped chunks, from malloc_par (mp_, static in malloc.c):
+     * n_mmaps and mmapped_mem, what mallinfo2 reports as hblks and hblkhd.  malloc_par 0: not
+     * found (then chunks inside merged mappings may be missed, and a warning says so). */
+    uint64_t malloc_par;
+    uint64_t n_mmaps, mmapped_mem;
+    size_t probes;                /* page headers read looking for chunks inside mappings */
 } vm_glibc_heaps;
+
+/* What a page of the target is, for the search of mmapped chunks inside merged mappings: only
+ * pages already there are read, so the search never faults in or creates a page. */
+enum { VM_GLIBC_PAGE_ABSENT, VM_GLIBC_PAGE_PRESENT, VM_GLIBC_PAGE_SWAPPED };
+
+#define VM_GLIBC_PROBE_LIMIT ((size_t)1 << 20)  /* page headers read, at most, per search */
+
+typedef struct vm_glibc_find_opts {
+    uint64_t main_arena;  /* from libc's symbols, else 0 (found through the arenas or by shape) */
+    uint64_t malloc_par;  /* mp_ from libc's symbols, else 0 (found by shape in libc's data) */
+    /* Fills state[i] (VM_GLIBC_PAGE_*) for the npages pages from start; false when it cannot
+     * tell (those pages are not read).  NULL: every page is read as far as the reader allows
+     * (a core: the dumped pages). */
+    bool (*pages)(void *ctx, uint64_t start, size_t npages, uint8_t *state);
+    void *pages_ctx;
+    size_t probe_limit;   /* 0: VM_GLIBC_PROBE_LIMIT */
+} vm_glibc_find_opts;
 
 /* Finds the heaps.  ranges sorted by address.  main_arena: its address if known (from libc's
  * symbols), else 0 (then it is found through the non-main arenas' next links, when any exist).
- * Warnings (code "heap-invalid", "read-failed") go to snap.  Returns false only on OOM. */
+ * Warnings (code "heap-invalid", "heap-chunks", "read-failed") go to snap.  Returns false only
+ * on OOM.  vm_glibc_find_heaps is vm_glibc_find_heaps_ex with only main_arena set. */
 bool vm_glibc_find_heaps(const vm_memreader *mem, const vm_glibc_range *ranges, size_t nranges,
                          uint64_t main_arena, vm_glibc_heaps *out, vm_snapshot *snap);
+bool vm_glibc_find_heaps_ex(const vm_memreader *mem, const vm_glibc_range *ranges, size_t nranges,
+                            const vm_glibc_find_opts *opts, vm_glibc_heaps *out, vm_snapshot *snap);
 void vm_glibc_heaps_free(vm_glibc_heaps *h);
 
 /* glibc's thread list, read without stopping the target (linux-internals.md §3): from

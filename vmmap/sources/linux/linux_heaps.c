@@ -143,6 +143,7 @@ static void model_chunks(lx_capture *c, const vm_glibc_heaps *gh)
     vm_heap *h = new_heap(c, 0, "glibc mmap chunks");
     if (!h)
         return;
+    h->address_unknown = true; /* none: separate mappings, no structure heads them (JSON null) */
     h->flags = vm_strdup("malloc >= mmap threshold");
     for (size_t i = 0; i < gh->nchunks; i++) {
         const vm_glibc_chunk *ch = &gh->chunks[i];
@@ -152,6 +153,15 @@ static void model_chunks(lx_capture *c, const vm_glibc_heaps *gh)
         if (mi >= 0)
             c->notes[mi].heap = true; /* merged chunks share a mapping: keep its own base */
     }
+}
+
+/* Live: only pages already there are probed for chunk headers (pagemap), so vmmap never faults
+ * in a page of the target.  Offline (a core, a minidump) reading is harmless, and what was not
+ * dumped cannot be read. */
+static bool live_pages(void *ctx, uint64_t start, size_t npages, uint8_t *state)
+{
+    lx_capture *c = ctx;
+    return vm_linux_pagemap_states(&c->pagemap, start, npages, c->page_size, state);
 }
 
 void lx_find_heaps(lx_capture *c)
@@ -165,7 +175,8 @@ void lx_find_heaps(lx_capture *c)
     }
     vm_glibc_heaps gh;
     memset(&gh, 0, sizeof gh);
-    if (vm_glibc_find_heaps(&c->mem, ranges, c->maps.n, 0, &gh, c->snap)) {
+    vm_glibc_find_opts opts = {.pages = c->offline ? NULL : live_pages, .pages_ctx = c};
+    if (vm_glibc_find_heaps_ex(&c->mem, ranges, c->maps.n, &opts, &gh, c->snap)) {
         model_main_arena(c, &gh);
         model_arenas(c, &gh);
         model_chunks(c, &gh);

@@ -32,6 +32,25 @@ static bool open_pagemap(vm_linux_pagemap *pm)
     return pm->fd >= 0;
 }
 
+/* Up to want entries from virtual page vpn on (EINTR retried); how many, 0 with pm->error set. */
+static size_t read_entries(vm_linux_pagemap *pm, uint64_t vpn, size_t want, uint64_t *entries)
+{
+    if (vpn > (uint64_t)INT64_MAX / sizeof *entries) {
+        pm->error = EOVERFLOW;
+        return 0;
+    }
+    for (;;) {
+        ssize_t got = pread(pm->fd, entries, want * sizeof *entries, (off_t)(vpn * sizeof *entries));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0 || got % (ssize_t)sizeof *entries) {
+            pm->error = got < 0 ? errno : EIO;
+            return 0;
+        }
+        return (size_t)got / sizeof *entries;
+    }
+}
+
 bool vm_linux_pagemap_count(vm_linux_pagemap *pm, uint64_t start, uint64_t end, uint64_t page,
                             vm_linux_page_counts *out)
 {
@@ -40,19 +59,9 @@ bool vm_linux_pagemap_count(vm_linux_pagemap *pm, uint64_t start, uint64_t end, 
         return false;
     uint64_t entries[BATCH];
     for (uint64_t vpn = start / page, last = end / page; vpn < last;) {
-        uint64_t want = last - vpn < BATCH ? last - vpn : BATCH;
-        if (vpn > (uint64_t)INT64_MAX / sizeof *entries) {
-            pm->error = EOVERFLOW;
+        size_t n = read_entries(pm, vpn, last - vpn < BATCH ? (size_t)(last - vpn) : BATCH, entries);
+        if (!n)
             return false;
-        }
-        ssize_t got = pread(pm->fd, entries, (size_t)want * sizeof *entries, (off_t)(vpn * sizeof *entries));
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0 || got % (ssize_t)sizeof *entries) {
-            pm->error = got < 0 ? errno : EIO;
-            return false;
-        }
-        size_t n = (size_t)got / sizeof *entries;
         for (size_t i = 0; i < n; i++) {
             uint64_t e = entries[i];
             if (e & PM_PRESENT) {
@@ -63,6 +72,22 @@ bool vm_linux_pagemap_count(vm_linux_pagemap *pm, uint64_t start, uint64_t end, 
             }
         }
         vpn += n;
+    }
+    return true;
+}
+
+bool vm_linux_pagemap_states(vm_linux_pagemap *pm, uint64_t start, size_t npages, uint64_t page, uint8_t *state)
+{
+    if (!page || start % page || !open_pagemap(pm))
+        return false;
+    uint64_t entries[BATCH];
+    for (size_t done = 0; done < npages;) {
+        size_t n = read_entries(pm, start / page + done, npages - done < BATCH ? npages - done : BATCH, entries);
+        if (!n)
+            return false;
+        for (size_t i = 0; i < n; i++)
+            state[done + i] = entries[i] & PM_PRESENT ? 1 : entries[i] & PM_SWAPPED ? 2 : 0;
+        done += n;
     }
     return true;
 }

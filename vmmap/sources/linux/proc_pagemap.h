@@ -7,6 +7,7 @@
 #define VMMAP_SOURCES_LINUX_PROC_PAGEMAP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct vm_linux_pagemap {
@@ -24,6 +25,9 @@ void vm_linux_pagemap_init(vm_linux_pagemap *pm, int pid);
  * cannot be read; once failed, later calls fail at once. */
 bool vm_linux_pagemap_count(vm_linux_pagemap *pm, uint64_t start, uint64_t end, uint64_t page,
                             vm_linux_page_counts *out);
+/* What each of npages pages from start (page-aligned) is: state[i] = 1 present, 2 swapped out,
+ * 0 neither (VM_GLIBC_PAGE_* values).  False (pm->error says why) when pagemap cannot be read. */
+bool vm_linux_pagemap_states(vm_linux_pagemap *pm, uint64_t start, size_t npages, uint64_t page, uint8_t *state);
 void vm_linux_pagemap_close(vm_linux_pagemap *pm);
 
 #endif

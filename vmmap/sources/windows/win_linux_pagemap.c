@@ -30,3 +30,13 @@ void vm_linux_pagemap_close(vm_linux_pagemap *pm)
 {
     pm->fd = -1;
 }
+
+bool vm_linux_pagemap_states(vm_linux_pagemap *pm, uint64_t start, size_t npages, uint64_t page, uint8_t *state)
+{
+    (void)start;
+    (void)npages;
+    (void)page;
+    (void)state;
+    pm->error = ENOSYS;
+    return false;
+}
