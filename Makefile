@@ -1,9 +1,7 @@
 # vmmap — build, test, demo, bench.  `make help` lists the targets.
 #
 # Sources are found by wildcard: a new .c file under vmmap/ or report/ joins the library, a new
-# tests/unit/test_*.c becomes a test binary, a new tests/fuzz/fuzz_*.c a fuzz target.  One list
-# is by hand: the files of sources/linux that every build compiles (LINUX_MODEL_SRC, below); the
-# rest of that folder is the live /proc source, compiled only into the Linux build.
+# tests/unit/test_*.c becomes a test binary, a new tests/fuzz/fuzz_*.c a fuzz target.
 #
 # Compiler command lines are not printed (warnings and errors are): `make V=1` shows them.
 
@@ -21,17 +19,15 @@ BASEFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) $(OPT) -g $(S
 LIBS      := -lxlsxwriter -lcjson -llzma -lbz2 -lz -lm -pthread
 TESTLIBS  := -lcmocka
 
-# The live source is the build's platform folder (mk/windows.mk names sources/windows).  The Linux
-# address-space model (the steps that make a Linux process's mappings into blocks, the maps
-# parser, ELF cores and Linux minidumps) is in every build: a core is read the same on any
-# machine; the rest of sources/linux is the live /proc source.
+# The live source is the build's platform folder (sources/linux: /proc; mk/windows.mk names
+# sources/windows).  The Linux address-space model (sources/linux_model: the steps that make a
+# Linux process's mappings into blocks, the maps parser, ELF cores and Linux minidumps) is in
+# every build: a core is read the same on any machine.
 PLATFORM_DIR := vmmap/sources/linux
-LINUX_MODEL_SRC := $(addprefix vmmap/sources/linux/,core_source.c linux_blocks.c linux_heaps.c linux_images.c \
-             linux_minidump.c linux_offline.c linux_split.c linux_stacks.c linux_steps.c proc_maps.c)
 LIB_SRC := $(sort $(wildcard vmmap/*.c vmmap/model/*.c vmmap/util/*.c vmmap/parse/*.c \
              vmmap/classify/*.c vmmap/capture/*.c vmmap/series/*.c vmmap/sources/*.c vmmap/sources/input/*.c \
-             vmmap/sources/nt/*.c vmmap/sources/minidump/*.c \
-             $(PLATFORM_DIR)/*.c vmmap/cli/*.c report/*.c) $(LINUX_MODEL_SRC))
+             vmmap/sources/nt/*.c vmmap/sources/minidump/*.c vmmap/sources/linux_model/*.c \
+             $(PLATFORM_DIR)/*.c vmmap/cli/*.c report/*.c))
 LIB_SRC := $(filter-out vmmap/cli/main.c,$(LIB_SRC))
 LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC))
 LIB     := $(BUILD)/libvmmap.a

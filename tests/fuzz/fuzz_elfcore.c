@@ -13,7 +13,7 @@
 #include "report/json_reload.h"
 #include "vmmap/capture/capture.h"
 #include "vmmap/parse/elfcore.h"
-#include "vmmap/sources/linux/core_source.h"
+#include "vmmap/sources/linux_model/core_source.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -16,7 +16,7 @@
 #include "report/json_reload.h"
 #include "vmmap/parse/minidump.h"
 #include "vmmap/capture/capture.h"
-#include "vmmap/sources/linux/linux_offline.h"
+#include "vmmap/sources/linux_model/linux_offline.h"
 #include "vmmap/sources/minidump/minidump_source.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -26,7 +26,7 @@
 #include "tests/support/proc_util.h"
 #include "tests/support/truth_check.h"
 #include "vmmap/parse/minidump.h"
-#include "vmmap/sources/linux/proc_maps.h"
+#include "vmmap/sources/linux_model/proc_maps.h"
 #include "vmmap/capture/capture.h"
 #include "vmmap/sources/minidump/minidump_source.h"
 

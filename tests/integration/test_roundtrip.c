@@ -28,8 +28,8 @@
 #include "vmmap/capture/capture.h"
 #include "vmmap/parse/minidump.h"
 #include "vmmap/sources/input/unpack.h"
-#include "vmmap/sources/linux/core_source.h"
-#include "vmmap/sources/linux/linux_offline.h"
+#include "vmmap/sources/linux_model/core_source.h"
+#include "vmmap/sources/linux_model/linux_offline.h"
 #include "vmmap/sources/minidump/minidump_source.h"
 
 #define DATA "../shared/testdata"

@@ -1,4 +1,4 @@
-/* Mappings cut at heap parts (vmmap/sources/linux/linux_split.c) on synthetic parts: where the
+/* Mappings cut at heap parts (vmmap/sources/linux_model/linux_split.c) on synthetic parts: where the
  * cuts go (a part in the middle, at either end, several chunks, a part covering the mapping,
  * parts from a damaged heap that are not whole pages or wrap), and the pieces' counters when no
  * page is resident (no pagemap read): exact sizes, Committed and Private of an accountable
@@ -15,7 +15,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vmmap/sources/linux/linux_capture.h"
+#include "vmmap/sources/linux_model/linux_capture.h"
 #include "vmmap/util/xalloc.h"
 
 #define P 4096ull

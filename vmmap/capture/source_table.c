@@ -4,8 +4,8 @@
  * Linux sources (cores, Linux minidumps) are the portable Linux model, not the live /proc source. */
 #include "capture.h"
 
-#include "../sources/linux/core_source.h"
-#include "../sources/linux/linux_offline.h"
+#include "../sources/linux_model/core_source.h"
+#include "../sources/linux_model/linux_offline.h"
 
 const vm_source *const vm_sources[] = {
     &vm_source_linux_minidump, /* "MDMP" whose SystemInfo says Linux or Android: before Windows' */

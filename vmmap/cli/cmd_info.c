@@ -10,7 +10,7 @@
 #include "../sources/minidump/minidump_source.h"
 #include "../util/units.h"
 #include "info.h"
-#include "../sources/linux/linux_offline.h"
+#include "../sources/linux_model/linux_offline.h"
 #include "cli.h"
 
 /* MINIDUMP_TYPE bits worth naming. */

@@ -9,7 +9,7 @@
 #include "cli.h"
 #include "info.h"
 
-#include "../sources/linux/core_source.h"
+#include "../sources/linux_model/core_source.h"
 
 static void print_core(FILE *out, const char *path, const vm_core *c, const vm_spool *sp)
 {

@@ -30,7 +30,7 @@
 
 #include "../../util/timings.h"
 #include "../../util/xalloc.h"
-#include "linux_capture.h"
+#include "../linux_model/linux_capture.h"
 #include "proc_process.h"
 #include "proc_reader.h"
 #include "proc_smaps.h"

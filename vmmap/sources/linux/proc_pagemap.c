@@ -1,4 +1,4 @@
-#include "proc_pagemap.h"
+#include "../linux_model/proc_pagemap.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -8,7 +8,7 @@
 
 #include "../../model/snapshot.h"
 #include "../../util/error.h"
-#include "linux_task.h"
+#include "../linux_model/linux_task.h"
 
 /* name (comm), exe (readlink /proc/PID/exe, may stay NULL without permission), cmdline
  * (NUL-separated args joined with spaces), bits (from the exe's ELF class, default 64). */

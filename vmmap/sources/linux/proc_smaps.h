@@ -4,7 +4,7 @@
 #ifndef VMMAP_SOURCES_LINUX_PROC_SMAPS_H
 #define VMMAP_SOURCES_LINUX_PROC_SMAPS_H
 
-#include "proc_maps.h"
+#include "../linux_model/proc_maps.h"
 
 /* Called while a file is parsed, on the caller's thread: once as the reading starts (batch empty),
  * then with each batch of mappings as they come, complete and in order; so_far holds those before

@@ -1,4 +1,4 @@
-/* The Linux steps (sources/linux/linux_capture.h) may ask a live Linux process's pagemap which of
+/* The Linux steps (sources/linux_model/linux_capture.h) may ask a live Linux process's pagemap which of
  * its pages are there (proc_pagemap.h).  A Windows build reads Linux processes only from files
  * (cores, Linux minidumps), which have no pagemap, and the steps never ask offline; should they,
  * the answer is that pagemap cannot be read (ENOSYS), which they take as "not known", as on
@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../linux/proc_pagemap.h"
+#include "../linux_model/proc_pagemap.h"
 
 void vm_linux_pagemap_init(vm_linux_pagemap *pm, int pid)
 {

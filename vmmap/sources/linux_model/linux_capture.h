@@ -1,8 +1,8 @@
-/* Shared state of one capture of a Linux process, live (linux_capture.c) or from a file
- * (linux_offline.c: cores, Linux minidumps), passed between the steps (images, heaps, stacks,
- * blocks) that each live in their own file.  The steps are the portable Linux model: every build
- * compiles them (the Makefile's LINUX_MODEL_SRC); what only a live process has (/proc, pagemap,
- * the early pass) they reach through this state and never ask offline. */
+/* Shared state of one capture of a Linux process, live (sources/linux/linux_capture.c) or from
+ * a file (linux_offline.c: cores, Linux minidumps), passed between the steps (images, heaps,
+ * stacks, blocks) that each live in their own file.  The steps are the portable Linux model:
+ * every build compiles this folder (sources/linux_model); what only a live process has (/proc,
+ * pagemap, the early pass) they reach through this state and never ask offline. */
 #ifndef VMMAP_SOURCES_LINUX_CAPTURE_H
 #define VMMAP_SOURCES_LINUX_CAPTURE_H
 
