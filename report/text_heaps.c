@@ -139,7 +139,9 @@ int vm_text_heaps(FILE *out, const vm_snapshot *s, const vm_heaps_view_options *
             s->process.name ? s->process.name : "?", (long long)s->process.pid, n, n == 1 ? "" : "s", walked,
             walked < n ? " (why not: below)" : "");
     fprintf(out, "Sizes in K; a block's size is the allocator's, header included.  Cached: held by a\n"
-                 "thread's cache (glibc tcache), in use for the allocator, free for the program.\n\n");
+                 "front-end cache (glibc tcache, Wine's delayed frees), in use for the allocator (malloc_info,\n"
+                 "mallinfo2 and HeapWalk count it in use), free for the program.  `vmmap heaps --help`:\n"
+                 "how these figures add up to glibc's.\n\n");
     vm_trow r;
     vm_trow_reset(&r);
     for (int c = 0; c < C_NCOLS; c++)

@@ -230,6 +230,9 @@ static void check_arenas(const cJSON *truth)
     if (mm) {
         expect(stat_of(mm, "busy_blocks") == u64_of(mi2, "hblks"), "mmapped chunks %" PRIu64 " = hblks %" PRIu64,
                stat_of(mm, "busy_blocks"), u64_of(mi2, "hblks"));
+        expect(stat_of(mm, "busy_blocks") == mi.mmap_count && stat_of(mm, "busy_bytes") + stat_of(mm, "overhead_bytes") ==
+                   mi.mmap_size, "mmapped chunks %" PRIu64 " = malloc_info's <total type=\"mmap\"> count %" PRIu64
+               " and size %" PRIu64, stat_of(mm, "busy_blocks"), mi.mmap_count, mi.mmap_size);
         expect(stat_of(mm, "busy_bytes") + stat_of(mm, "overhead_bytes") == u64_of(mi2, "hblkhd"),
                "mmapped bytes %" PRIu64 " = hblkhd %" PRIu64, stat_of(mm, "busy_bytes"), u64_of(mi2, "hblkhd"));
     }
@@ -435,6 +438,22 @@ static void check_block_states(const cJSON *truth)
     cJSON_ArrayForEach(t, member(truth, "threads"))
         if (n < 17)
             patterns[n++] = member(t, "pattern");
+    /* mallinfo2's keepcost is the main arena's top chunk: the last block listed for it, free */
+    const cJSON *main_heap = heap_at(hex_of(truth, "main_arena"), "glibc main arena");
+    if (main_heap) {
+        char prefix[32];
+        int plen = snprintf(prefix, sizeof prefix, "%" PRIu64 "\t", u64_of(main_heap, "id"));
+        const char *last = NULL;
+        for (const char *line = out; *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : line + strlen(line))
+            if (strncmp(line, prefix, (size_t)plen) == 0)
+                last = line;
+        char want[64];
+        snprintf(want, sizeof want, "\t%" PRIu64 "\tfree\n", u64_of(member(truth, "mallinfo2"), "keepcost"));
+        const char *eol = last ? strchr(last, '\n') : NULL;
+        expect(last && eol && memmem(last, (size_t)(eol - last + 1), want, strlen(want)),
+               "the main arena's last block (%.60s) is its top chunk, free, of mallinfo2's keepcost %" PRIu64,
+               last ? last : "none", u64_of(member(truth, "mallinfo2"), "keepcost"));
+    }
     for (int i = 0; i < n; i++) {
         check_states(out, patterns[i], "busy", "busy");
         check_states(out, patterns[i], "cached", "cached");
