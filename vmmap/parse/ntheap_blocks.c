@@ -16,7 +16,8 @@
  * slot layout is found by probing (the stride is the subsegment's BlockSize, the first slot the
  * first offset after the header and bitmap where every slot carries the LFH marker), then used
  * to decode the others; a user block whose slots cannot be found is counted as one busy block
- * and said in the walk info.
+ * and said in the walk info.  The lookaside front end (FrontEndHeapType 1) and unknown front ends
+ * are not read: said in the walk info (their blocks are busy to the back end).
  *
  * Offsets: windows-internals.md §2 and the _HEAP_SEGMENT, _HEAP_UCR_DESCRIPTOR,
  * _HEAP_SUBSEGMENT, _HEAP_USERDATA_HEADER and _HEAP_VIRTUAL_ALLOC_ENTRY tables of
@@ -394,6 +395,22 @@ static bool visit_virtual(nt_bwalk *bw, const vm_winheap_range *r)
     return vm_winemit_block(bw->w, r->address, r->committed, r->address + a->va_len, user_size, VM_HBLOCK_BUSY);
 }
 
+/* A front end the walk does not decode is said, not counted as zero: the lookaside lists (the
+ * Windows 7 layout's FrontEndHeapType 1) hold blocks the back end marks busy, so they are counted
+ * busy; an unknown type may hold anything. */
+static void front_end_note(vm_winemit *w, const vm_winheap *h)
+{
+    if (h->front_end_type == 1)
+        vm_winemit_missing(w, "the lookaside front end (FrontEndHeapType 1) is not read: blocks on its lists are "
+                           "counted busy, as the back end sees them");
+    else if (h->front_end_type < 0)
+        vm_winemit_missing(w, "the front end is unknown (FrontEndHeapType not readable): blocks it may hold are "
+                           "counted as the back end sees them");
+    else if (h->front_end_type > 2)
+        vm_winemit_missing(w, "the front end is unknown (FrontEndHeapType %d): blocks it may hold are counted as the "
+                           "back end sees them", h->front_end_type);
+}
+
 bool vm_ntheap_blocks(vm_winemit *w)
 {
     vm_winheap h;
@@ -403,6 +420,7 @@ bool vm_ntheap_blocks(vm_winemit *w)
     bool x86 = w->bits == 32;
     nt_bwalk bw = {.w = w, .a = x86 ? &ARCH32 : &ARCH64, .h = &h};
     bw.lfh = h.nt_win7 ? (x86 ? &LFH7_X86 : &LFH7_X64) : (x86 ? &LFH8_X86 : &LFH8_X64);
+    front_end_note(w, &h);
     bool ok = true;
     for (size_t i = 0; ok && i < h.nsegments; i++)
         ok = walk_segment(&bw, i, &h.segments[i]);
