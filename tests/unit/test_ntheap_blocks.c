@@ -2,7 +2,8 @@
  * the layout tables (windows-internals.md §2; _HEAP_SEGMENT, _HEAP_UCR_DESCRIPTOR,
  * _HEAP_SUBSEGMENT, _HEAP_USERDATA_HEADER, _HEAP_VIRTUAL_ALLOC_ENTRY as in docs/testing-windows.md;
  * offsets written out again here): encoded and plain entries, uncommitted ranges, LFH user blocks
- * with bitmaps and encoded offsets (Windows 8+) or without (Windows 7), VirtualAlloc'd blocks,
+ * with bitmaps and encoded offsets (Windows 8+: slot states from the bitmap) or without (Windows
+ * 7: from the slots' headers), VirtualAlloc'd blocks,
  * x64 and x86 of both; a lookaside or unknown front end said in the heap's note (which reaches the
  * snapshot and `vmmap heaps`);
  * then a corrupted checksum, a size running past the segment, a PreviousSize that lies, list
@@ -428,6 +429,55 @@ static void test_lfh_not_found(void **state)
     done(&im, &l);
 }
 
+/* Windows 8+: a slot's state is its BusyBitmap bit, the allocator's record.  Two slots whose
+ * headers say otherwise (slot 0 free by its header, busy by its bit; slot 1 the other way): counted
+ * as the bitmap says, the busy one's requested size unknown, and a warning. */
+static void test_lfh_bitmap_decides(void **state)
+{
+    (void)state;
+    nt_image im;
+    block_log l;
+    vm_winheap_walk_info info;
+    const nt_offsets *o = &WIN10_X64;
+    build(&im, o, true);
+    uint64_t user = HEAP + 0x800 + 19 * o->unit + o->entry_len;
+    assert_int_equal(EXPECT[3].address + EXPECT[3].size, EXPECT[4].address);  /* slot 0 of that block */
+    uint32_t bits = 0;
+    for (unsigned i = 0; i < SLOTS; i++)
+        bits |= (i % 3 ? 1u : 0u) << i;
+    synth_put_u32(&im.m, user + o->ud_bitmap_data, bits ^ 3u);
+    EXPECT[4].state = VM_HBLOCK_BUSY;
+    EXPECT[4].user_size = 0;
+    EXPECT[5].state = VM_HBLOCK_FREE;
+    EXPECT[5].user_size = 0;
+    assert_true(walk(&im, &l, &info));
+    assert_int_equal(l.n, NEXPECT);
+    expect_blocks(&l, 0, NEXPECT, 0);
+    assert_true(synth_has_warning(im.snap, "heap-invalid", "2 LFH slots whose busy bit and header disagree"));
+    done(&im, &l);
+}
+
+/* A bitmap that cannot be believed (its Buffer unreadable; SizeOfBitMap fewer bits than slots):
+ * the slots' states come from their headers, and a warning says so. */
+static void test_lfh_bitmap_unreadable(void **state)
+{
+    (void)state;
+    nt_image im;
+    block_log l;
+    vm_winheap_walk_info info;
+    const nt_offsets *o = &WIN10_X64;
+    build(&im, o, true);
+    uint64_t user1 = HEAP + 0x800 + 19 * o->unit + o->entry_len;
+    uint64_t user2 = HEAP + 2 * RUN + 0x20 * o->unit + o->entry_len;
+    synth_put_ptr(&im.m, o->bits, user1 + o->ud_bitmap_buffer, 0x0BAD0000);
+    synth_put_ptr(&im.m, o->bits, user2 + o->ud_bitmap_size, SLOTS - 1);
+    assert_true(walk(&im, &l, &info));
+    assert_int_equal(l.n, NEXPECT);
+    expect_blocks(&l, 0, NEXPECT, 0);
+    assert_true(synth_has_warning(im.snap, "heap-invalid", "2 LFH user blocks whose busy bitmap cannot be read"));
+    done(&im, &l);
+}
+
 /* ---- damaged heaps ---- */
 
 /* The entry after the first LFH user block (the busy 4-unit one): the heap's header, two
@@ -594,6 +644,7 @@ int main(void)
         cmocka_unit_test(test_win7_x86_encoded),  cmocka_unit_test(test_lookaside_win7_x64),
         cmocka_unit_test(test_lookaside_win7_x86), cmocka_unit_test(test_unknown_front_end),
         cmocka_unit_test(test_lfh_key_decodes),   cmocka_unit_test(test_lfh_not_found),
+        cmocka_unit_test(test_lfh_bitmap_decides), cmocka_unit_test(test_lfh_bitmap_unreadable),
         cmocka_unit_test(test_bad_checksum),      cmocka_unit_test(test_runs_past),
         cmocka_unit_test(test_bad_previous_size), cmocka_unit_test(test_zero_size),
         cmocka_unit_test(test_ucr_list_cycle),    cmocka_unit_test(test_ucr_outside),
