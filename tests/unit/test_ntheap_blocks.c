@@ -282,6 +282,14 @@ static void expect_blocks(const block_log *l, size_t from, size_t n, size_t at)
         fail_msg("%s", why);
 }
 
+/* Walks and expects exactly EXPECT's blocks. */
+static void walk_all(nt_image *im, block_log *l, vm_winheap_walk_info *info)
+{
+    assert_true(walk(im, l, info));
+    assert_int_equal(l->n, NEXPECT);
+    expect_blocks(l, 0, NEXPECT, 0);
+}
+
 /* ---- valid heaps ---- */
 
 static void check_valid(const nt_offsets *o, bool encoded)
@@ -290,13 +298,11 @@ static void check_valid(const nt_offsets *o, bool encoded)
     block_log l;
     vm_winheap_walk_info info;
     build(&im, o, encoded);
-    assert_true(walk(&im, &l, &info));
+    walk_all(&im, &l, &info);
     assert_string_equal(info.kind, "NT");
     assert_string_equal(info.not_counted, "");
     assert_true(info.complete);
     assert_int_equal(im.snap->nwarnings, 0);
-    assert_int_equal(l.n, NEXPECT);
-    expect_blocks(&l, 0, NEXPECT, 0);
     /* 2 x 10 slots (6 busy, 4 free each), 5 busy and 5 free back-end entries, 1 large block */
     assert_int_equal(l.count[VM_HBLOCK_BUSY], 12 + 4 + 1);
     assert_int_equal(l.count[VM_HBLOCK_FREE], 8 + 4);
@@ -334,12 +340,10 @@ static void check_lookaside(const nt_offsets *o, uint16_t fe_offset)
     vm_winheap_walk_info info;
     build(&im, o, true);
     synth_put_u8(&im.m, HEAP + fe_offset, 1);
-    assert_true(walk(&im, &l, &info));
+    walk_all(&im, &l, &info);
     assert_false(info.complete);
     assert_non_null(strstr(info.not_counted, "the lookaside front end (FrontEndHeapType 1) is not read: blocks on its "
                                              "lists are counted busy"));
-    assert_int_equal(l.n, NEXPECT);
-    expect_blocks(&l, 0, NEXPECT, 0);
     expect_note_shown(&im, "Windows 6.1.7601", "lookaside front end (FrontEndHeapType 1) is not read");
     done(&im, &l);
 }
@@ -450,9 +454,7 @@ static void test_lfh_bitmap_decides(void **state)
     EXPECT[4].user_size = 0;
     EXPECT[5].state = VM_HBLOCK_FREE;
     EXPECT[5].user_size = 0;
-    assert_true(walk(&im, &l, &info));
-    assert_int_equal(l.n, NEXPECT);
-    expect_blocks(&l, 0, NEXPECT, 0);
+    walk_all(&im, &l, &info);
     assert_true(synth_has_warning(im.snap, "heap-invalid", "2 LFH slots whose busy bit and header disagree"));
     done(&im, &l);
 }
@@ -471,9 +473,7 @@ static void test_lfh_bitmap_unreadable(void **state)
     uint64_t user2 = HEAP + 2 * RUN + 0x20 * o->unit + o->entry_len;
     synth_put_ptr(&im.m, o->bits, user1 + o->ud_bitmap_buffer, 0x0BAD0000);
     synth_put_ptr(&im.m, o->bits, user2 + o->ud_bitmap_size, SLOTS - 1);
-    assert_true(walk(&im, &l, &info));
-    assert_int_equal(l.n, NEXPECT);
-    expect_blocks(&l, 0, NEXPECT, 0);
+    walk_all(&im, &l, &info);
     assert_true(synth_has_warning(im.snap, "heap-invalid", "2 LFH user blocks whose busy bitmap cannot be read"));
     done(&im, &l);
 }
