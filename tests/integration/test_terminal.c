@@ -1,6 +1,7 @@
 /* What vmmap prints on a terminal, run on a pseudo-terminal of a chosen size: tables fit its width
  * (the least needed columns left out and said so, Details cut with an ellipsis), --wide shows
- * everything, piped output keeps today's full rows; --human units; a report's progress line.
+ * everything, piped output keeps today's full rows; --human units; the progress lines of a
+ * report, of the heap walk and of the object census.
  *
  * The progress line appears once a report has taken a second; VMMAP_TEST_PROGRESS_AFTER=0 makes
  * it appear at once, so that no test depends on how long anything takes. */
@@ -280,6 +281,56 @@ static void test_no_progress_when_not_a_terminal(void **state)
     free(bin);
 }
 
+/* Starts sample (with args) and waits for its first line; its pid in pid. */
+static void start_sample(pu_child *c, const char *sample, char *a1, char *a2, char *pid, size_t len)
+{
+    char *path = pu_build_path(sample);
+    char *argv[] = {path, a1, a2, NULL};
+    c->stdin_fd = c->stdout_fd = -1;
+    if (pu_sample_start(c, argv, 10000) != 0)
+        fail_msg("cannot start %s: %s", sample, pu_last_error());
+    free(path);
+    snprintf(pid, len, "%d", (int)c->pid);
+}
+
+/* `vmmap COMMAND PID` shows its progress line `line` on a terminal (at once with
+ * VMMAP_TEST_PROGRESS_AFTER=0) and erases it before the result begins; piped, it shows none. */
+static void check_progress(const char *command, const char *pid, const char *line, const char *result)
+{
+    pty_result r = on_pty(200, "VMMAP_TEST_PROGRESS_AFTER", "0", (const char *const[]){command, pid, NULL});
+    const char *at = strstr(r.out, line), *res = strstr(r.out, result);
+    if (r.exit_code != 0 || !at || !res || res < at || res[-1] != '\r')
+        fail_msg("vmmap %s on a terminal: exit %d, want the progress line \"%s\" erased before \"%s\":\n%s", command,
+                 r.exit_code, line + 1, result, r.out);
+    free(r.out);
+    char *bin = pu_build_path("vmmap");
+    char *piped[] = {bin, (char *)command, (char *)pid, NULL};
+    pu_run_result p = {0};
+    assert_int_equal(pu_run(piped, &(pu_run_opts){.env_name = "VMMAP_TEST_PROGRESS_AFTER", .env_value = "0"}, &p), 0);
+    assert_int_equal(p.exit_code, 0);
+    assert_null(strstr(p.err, line + 1));
+    pu_run_result_free(&p);
+    free(bin);
+}
+
+/* The heap walk and the census say how far they got on a terminal, as a report does: the walk
+ * looks at the clock every 16 MiB (the heap sample's 80 mmapped chunks hold 28 MiB), the census
+ * every 4 MiB of busy blocks (census_grow with 100,000 more objects of 64 bytes). */
+static void test_heap_walk_and_census_progress(void **state)
+{
+    (void)state;
+    pu_child c;
+    char pid[32];
+    start_sample(&c, "samples/heapsample", "--mmaps", "80", pid, sizeof pid);
+    check_progress("heaps", pid, "\rvmmap: walking heap blocks: ", "Heaps of heapsample");
+    pu_child_stop(&c, 5000);
+    start_sample(&c, "samples/census_grow", NULL, NULL, pid, sizeof pid);
+    assert_int_equal(write(c.stdin_fd, "100000\n", 7), 7);
+    assert_int_equal(pu_child_read_line(&c, 10000), 0);
+    check_progress("objects", pid, "\rvmmap: objects: ", "C++ objects of census_grow");
+    pu_child_stop(&c, 5000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -290,6 +341,7 @@ int main(void)
         cmocka_unit_test(test_human_units),
         cmocka_unit_test(test_report_progress_on_terminal),
         cmocka_unit_test(test_no_progress_when_not_a_terminal),
+        cmocka_unit_test(test_heap_walk_and_census_progress),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
