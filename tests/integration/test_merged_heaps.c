@@ -6,6 +6,9 @@
  * the working set of each piece equal to the pages the sample found resident in it (mincore).
  * The same for a chunk at the top of a VMA above other memory and one between two other mappings
  * (found through glibc's own count of its chunks), and that count: mallinfo2's hblks, hblkhd.
+ * A chunk and other memory with pages that were only read (they map the shared zero page, which
+ * pagemap shows present and smaps does not count): each piece's working set is its pages written,
+ * and the pieces add up to the VMA's smaps Rss, Private and Pss exactly.
  * Checked with the early pass (the default) and without it (VMMAP_TEST_EARLY_PASS=off). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -95,7 +98,9 @@ static void expect_piece(const cJSON *snap, const char *label, const char *key, 
                          const char *heap_kind, uint64_t committed)
 {
     const cJSON *t = member(fx.child.truth, key);
-    uint64_t addr = hex_of(t, "address"), size = u64_of(t, "size"), ws = u64_of(t, "resident") * fx.page;
+    /* pieces with pages only read: the pages written, as smaps leaves the zero page out */
+    const char *pages = cJSON_GetObjectItemCaseSensitive(t, "written") ? "written" : "resident";
+    uint64_t addr = hex_of(t, "address"), size = u64_of(t, "size"), ws = u64_of(t, pages) * fx.page;
     const cJSON *region = NULL;
     const cJSON *b = pu_snapshot_find_block(snap, addr, &region);
     char d[400];
@@ -126,6 +131,44 @@ static void expect_piece(const cJSON *snap, const char *label, const char *key, 
     expect(counter(b, "committed") == want_committed && counter(b, "private") == want_committed,
            "%s %s: committed %" PRIu64 " private %" PRIu64 ", want %" PRIu64, label, key, counter(b, "committed"),
            counter(b, "private"), want_committed);
+}
+
+/* The blocks inside the VMA of the ground truth named key add up to that VMA's smaps Rss, Private
+ * (clean + dirty) and Pss, read after the snapshot (the sample holds still), exactly. */
+static void expect_vma_sums(const cJSON *snap, const char *label, const char *key)
+{
+    uint64_t start = hex_of(member(fx.child.truth, key), "address");
+    pu_smaps_map *maps = NULL;
+    size_t n = 0;
+    if (pu_read_smaps(fx.child.pid, &maps, &n) != 0)
+        fail_msg("%s", pu_last_error());
+    const pu_smaps_map *m = NULL;
+    for (size_t i = 0; i < n && !m; i++)
+        if (maps[i].start == start)
+            m = &maps[i];
+    expect(m != NULL, "%s %s: no smaps mapping starts at 0x%" PRIx64, label, key, start);
+    if (m) {
+        static const char *const names[] = {"total_ws", "private_ws", "pss"};
+        uint64_t want[] = {m->rss, m->private_clean + m->private_dirty, m->pss}, sum[3] = {0, 0, 0};
+        size_t blocks = 0;
+        const cJSON *region, *b;
+        cJSON_ArrayForEach(region, member(snap, "regions"))
+            cJSON_ArrayForEach(b, member(region, "blocks"))
+            {
+                uint64_t a = hex_of(b, "address");
+                if (a < m->start || a >= m->end)
+                    continue;
+                blocks++;
+                for (int k = 0; k < 3; k++)
+                    sum[k] = counter(b, names[k]) == UINT64_MAX || sum[k] == UINT64_MAX ? UINT64_MAX
+                                                                                       : sum[k] + counter(b, names[k]);
+            }
+        expect(blocks >= 2, "%s %s: the VMA is %zu block(s), not cut", label, key, blocks);
+        for (int k = 0; k < 3; k++)
+            expect(sum[k] == want[k], "%s %s: the blocks' %s add up to %" PRIu64 " (UINT64_MAX: unknown), smaps says %"
+                   PRIu64, label, key, names[k], sum[k], want[k]);
+    }
+    free(maps);
 }
 
 static void check(const char *early)
@@ -162,6 +205,11 @@ static void check(const char *early)
     expect(n == u64_of(mi, "hblks") && bytes == u64_of(mi, "hblkhd"),
            "%s %" PRIu64 " mmapped chunks of %" PRIu64 " bytes, mallinfo2 says %" PRIu64 " of %" PRIu64, label, n, bytes,
            u64_of(mi, "hblks"), u64_of(mi, "hblkhd"));
+    /* a chunk and other memory with pages only read (the zero page): each piece's working set is
+     * its pages written, and the pieces add up to the VMA's smaps figures */
+    expect_piece(snap, label, "zero_chunk", "Heap", "glibc mmap chunks", u64_of(member(truth, "zero_chunk"), "size"));
+    expect_piece(snap, label, "zero_other", "Private Data", NULL, u64_of(member(truth, "zero_other"), "size"));
+    expect_vma_sums(snap, label, "zero_vma");
     expect_piece(snap, label, "arena_heap", "Heap", "glibc arena", UINT64_MAX);
     expect_piece(snap, label, "arena_below", "Private Data", NULL, UINT64_MAX);
     /* the arena heap's allocation goes on over its PROT_NONE reservation, to base + 64 MiB */

@@ -154,6 +154,17 @@ int pu_read_smaps_rollup(pid_t pid, pu_rollup *r);
 /* Reads one "Name:   N kB" field of a /proc file into bytes. */
 int pu_read_kb_field(const char *path, const char *name, uint64_t *bytes);
 
+/* One mapping of /proc/PID/smaps: its range and the counters the tests compare, in bytes. */
+typedef struct pu_smaps_map {
+    uint64_t start, end;
+    char name[256];       /* the pathname or pseudo-name, "" for none */
+    uint64_t rss, pss, swap, private_clean, private_dirty;
+} pu_smaps_map;
+
+/* Every mapping of /proc/PID/smaps, parsed by hand (not by vmmap's parser: this is what vmmap's
+ * figures are checked against).  *v is malloc'd. */
+int pu_read_smaps(pid_t pid, pu_smaps_map **v, size_t *n);
+
 /* A pid that is not in use now (scanning down from pid_max - 1); 0 when none found. */
 pid_t pu_find_free_pid(void);
 

@@ -304,6 +304,7 @@ static void discard_early(early *e, vm_linux_mem *mem)
     c->tasks_ahead = NULL;
     c->split_moved = 0;
     c->pagemap.error = 0;
+    c->pagemap.zero_unknown = 0;
     mem->reads = mem->failed_reads = mem->bytes = 0; /* its reads are not this capture's */
     mem->last_errno = 0;
 }
@@ -373,6 +374,12 @@ static void warn_split(lx_capture *c)
         vm_snapshot_warn(c->snap, "split-counters", "%zu counters of mappings cut at heap parts changed between the "
                          "smaps and the pagemap reads (the process was running): the largest piece of each mapping "
                          "carries its whole smaps total less the other pieces', cut to its size", c->split_moved);
+    if (c->pagemap.zero_unknown)
+        vm_snapshot_warn(c->snap, "split-counters", "%" PRIu64 " pages of mappings cut at heap parts may map the "
+                         "shared zero page (read, never written), which smaps does not count: they could not be told "
+                         "from pages shared with another process (PAGEMAP_SCAN needs Linux 6.7, page frame numbers "
+                         "CAP_SYS_ADMIN), so those pieces count them in their working sets, and their Pss is unknown",
+                         c->pagemap.zero_unknown);
 }
 
 /* The memory reader outlives the capture: steps after classification read through it until
