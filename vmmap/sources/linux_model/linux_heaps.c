@@ -20,9 +20,10 @@ static bool is_libc_path(const char *path)
 }
 
 /* Mappings at least this large are asked whether their first page is there before a chunk header
- * is read from it: a thread's stack (8 MiB, used from the top) never has it, and reading it would
- * make the kernel map a page there, in the target, for nothing.  Smaller ones are read at once:
- * their first page is nearly always there, and asking costs as much as reading. */
+ * is read from it: a thread's stack (8 MiB, used from the top) never has it, so no mmapped chunk
+ * starts there and the mapping is left out of the search at once.  (The live reader itself never
+ * brings a page in: it gives a page not there as zeros, linux_memreader.h.)  Smaller ones are read
+ * at once: their first page is nearly always there, and asking costs as much as reading. */
 #define ASK_PAGEMAP_FROM (1024 * 1024)
 
 /* Whether the first page of m is neither resident nor swapped (a live process only; pagemap
