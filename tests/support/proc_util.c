@@ -157,6 +157,25 @@ int pu_child_start(pu_child *c, char *const argv[])
     return 0;
 }
 
+int pu_sleep_start(pu_child *c, const char *seconds)
+{
+    char *sleep_path = access("/usr/bin/sleep", X_OK) == 0 ? "/usr/bin/sleep" : "/bin/sleep";
+    char *argv[] = {sleep_path, (char *)seconds, NULL};
+    if (pu_child_start(c, argv) != 0)
+        return -1;
+    char exe_link[64], exe[256];
+    snprintf(exe_link, sizeof exe_link, "/proc/%d/exe", (int)c->pid);
+    for (int i = 0; i < 500; i++) {
+        ssize_t n = readlink(exe_link, exe, sizeof exe - 1);
+        exe[n > 0 ? n : 0] = '\0';
+        if (strstr(exe, "sleep"))
+            break;
+        pu_sleep_ms(10);
+    }
+    pu_sleep_ms(50);
+    return 0;
+}
+
 int pu_child_read_line(pu_child *c, int timeout_ms)
 {
     if (c->stdout_fd < 0)

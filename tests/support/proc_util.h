@@ -49,6 +49,10 @@ int pu_child_read_line(pu_child *c, int timeout_ms);
  * must parse as a JSON object (c->truth). On failure the child is killed and reaped. */
 int pu_sample_start(pu_child *c, char *const argv[], int timeout_ms);
 
+/* Starts `sleep SECONDS` (/usr/bin/sleep or /bin/sleep) and waits until the child runs it (its
+ * exe names sleep, not the test between fork and exec), then 50 ms more (past the loader). */
+int pu_sleep_start(pu_child *c, const char *seconds);
+
 /* Ends the child gently: closes its stdin, waits up to timeout_ms/2, then SIGTERM and waits the
  * rest, then SIGKILL.  Always reaps it and closes the pipes; frees first_line/truth.  Returns 0
  * when the child exited with status 0 on its own or after SIGTERM, -1 otherwise.
