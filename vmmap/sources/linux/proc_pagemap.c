@@ -81,6 +81,7 @@ static size_t read_entries(vm_linux_pagemap *pm, uint64_t vpn, size_t want, uint
 static bool scan_zero(vm_linux_pagemap *pm, uint64_t start, uint64_t end, uint64_t page, uint64_t *zero)
 {
     pm_page_region vec[SCAN_REGIONS];
+    memset(vec, 0, sizeof vec); /* the kernel fills it; tools that do not know the ioctl (valgrind) see it set */
     *zero = 0;
     uint64_t at = start;
     for (int calls = 0; at < end; calls++) {
@@ -113,11 +114,10 @@ static bool learn_zero_pfn(vm_linux_pagemap *pm)
     long ps = sysconf(_SC_PAGESIZE);
     if (ps <= 0)
         return false;
-    volatile char *p = mmap(NULL, (size_t)ps, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    volatile char *p = mmap(NULL, (size_t)ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return false;
-    (void)p[0]; /* a read fault: the zero page */
-    uint64_t e = 0;
+    uint64_t e = p[0]; /* a read fault: the zero page (the value used, or a tool may drop the load) */
     int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC), error = 0;
     bool got = fd >= 0 && read_entries_fd(fd, (uint64_t)(uintptr_t)p / (uint64_t)ps, 1, &e, &error) == 1;
     if (fd >= 0)
