@@ -1,12 +1,14 @@
 /* Test helpers: processes, vmmap runs, snapshot JSON, /proc counters.  See proc_util.h. */
 #include "tests/support/proc_util.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stddef.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -152,6 +154,25 @@ int pu_child_start(pu_child *c, char *const argv[])
     c->pid = pid;
     c->stdin_fd = in[1];
     c->stdout_fd = out[0];
+    return 0;
+}
+
+int pu_sleep_start(pu_child *c, const char *seconds)
+{
+    char *sleep_path = access("/usr/bin/sleep", X_OK) == 0 ? "/usr/bin/sleep" : "/bin/sleep";
+    char *argv[] = {sleep_path, (char *)seconds, NULL};
+    if (pu_child_start(c, argv) != 0)
+        return -1;
+    char exe_link[64], exe[256];
+    snprintf(exe_link, sizeof exe_link, "/proc/%d/exe", (int)c->pid);
+    for (int i = 0; i < 500; i++) {
+        ssize_t n = readlink(exe_link, exe, sizeof exe - 1);
+        exe[n > 0 ? n : 0] = '\0';
+        if (strstr(exe, "sleep"))
+            break;
+        pu_sleep_ms(10);
+    }
+    pu_sleep_ms(50);
     return 0;
 }
 
@@ -858,6 +879,79 @@ int pu_read_smaps_rollup(pid_t pid, pu_rollup *r)
         line = nl + 1;
     }
     free(smaps);
+    return 0;
+}
+
+/* A mapping's header line: "start-end perms offset dev inode [name]". */
+static bool smaps_header(const char *line, const char *eol, pu_smaps_map *m)
+{
+    unsigned long long s, e;
+    int name_at = -1;
+    if (sscanf(line, "%llx-%llx %*s %*s %*s %*s %n", &s, &e, &name_at) < 2 || name_at < 0)
+        return false;
+    memset(m, 0, sizeof *m);
+    m->start = s;
+    m->end = e;
+    size_t len = (size_t)(eol - (line + name_at));
+    if (line + name_at > eol)
+        len = 0;
+    if (len >= sizeof m->name)
+        len = sizeof m->name - 1;
+    memcpy(m->name, line + name_at, len);
+    m->name[len] = '\0';
+    return true;
+}
+
+int pu_read_smaps(pid_t pid, pu_smaps_map **v, size_t *n)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/smaps", (int)pid);
+    *v = NULL;
+    *n = 0;
+    char *text = pu_read_file(path, NULL);
+    if (!text)
+        return -1;
+    size_t cap = 0;
+    pu_smaps_map *cur = NULL;
+    for (const char *line = text; *line;) {
+        const char *eol = strchr(line, '\n');
+        if (!eol)
+            eol = line + strlen(line);
+        pu_smaps_map m;
+        if (line[0] != ' ' && strchr(line, '-') && strchr(line, '-') < eol && isxdigit((unsigned char)line[0]) &&
+            smaps_header(line, eol, &m)) {
+            if (*n == cap) {
+                cap = cap ? 2 * cap : 64;
+                pu_smaps_map *grown = realloc(*v, cap * sizeof **v);
+                if (!grown) {
+                    free(text);
+                    free(*v);
+                    *v = NULL;
+                    *n = 0;
+                    return fail("out of memory reading %s", path);
+                }
+                *v = grown;
+            }
+            (*v)[*n] = m;
+            cur = &(*v)[(*n)++];
+        } else if (cur) {
+            static const struct { const char *name; size_t off; } fields[] = {
+                {"Rss:", offsetof(pu_smaps_map, rss)},
+                {"Pss:", offsetof(pu_smaps_map, pss)},
+                {"Swap:", offsetof(pu_smaps_map, swap)},
+                {"Private_Clean:", offsetof(pu_smaps_map, private_clean)},
+                {"Private_Dirty:", offsetof(pu_smaps_map, private_dirty)},
+            };
+            for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+                if (strncmp(line, fields[i].name, strlen(fields[i].name)) == 0)
+                    *(uint64_t *)((char *)cur + fields[i].off) =
+                        (uint64_t)strtoull(line + strlen(fields[i].name), NULL, 10) * 1024;
+        }
+        line = *eol ? eol + 1 : eol;
+    }
+    free(text);
+    if (*n == 0)
+        return fail("%s: no mappings", path);
     return 0;
 }
 

@@ -49,6 +49,10 @@ int pu_child_read_line(pu_child *c, int timeout_ms);
  * must parse as a JSON object (c->truth). On failure the child is killed and reaped. */
 int pu_sample_start(pu_child *c, char *const argv[], int timeout_ms);
 
+/* Starts `sleep SECONDS` (/usr/bin/sleep or /bin/sleep) and waits until the child runs it (its
+ * exe names sleep, not the test between fork and exec), then 50 ms more (past the loader). */
+int pu_sleep_start(pu_child *c, const char *seconds);
+
 /* Ends the child gently: closes its stdin, waits up to timeout_ms/2, then SIGTERM and waits the
  * rest, then SIGKILL.  Always reaps it and closes the pipes; frees first_line/truth.  Returns 0
  * when the child exited with status 0 on its own or after SIGTERM, -1 otherwise.
@@ -153,6 +157,17 @@ typedef struct pu_rollup {
 int pu_read_smaps_rollup(pid_t pid, pu_rollup *r);
 /* Reads one "Name:   N kB" field of a /proc file into bytes. */
 int pu_read_kb_field(const char *path, const char *name, uint64_t *bytes);
+
+/* One mapping of /proc/PID/smaps: its range and the counters the tests compare, in bytes. */
+typedef struct pu_smaps_map {
+    uint64_t start, end;
+    char name[256];       /* the pathname or pseudo-name, "" for none */
+    uint64_t rss, pss, swap, private_clean, private_dirty;
+} pu_smaps_map;
+
+/* Every mapping of /proc/PID/smaps, parsed by hand (not by vmmap's parser: this is what vmmap's
+ * figures are checked against).  *v is malloc'd. */
+int pu_read_smaps(pid_t pid, pu_smaps_map **v, size_t *n);
 
 /* A pid that is not in use now (scanning down from pid_max - 1); 0 when none found. */
 pid_t pu_find_free_pid(void);
