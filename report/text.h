@@ -73,6 +73,7 @@ typedef struct vm_trow {
 /* --human: size cells as "1.2 G", "340 M" (vm_format_kb_short) instead of "1,234,567 K", in every
  * text view from now on.  A display setting of the process, as a locale is. */
 void vm_text_set_human(bool on);
+bool vm_text_human(void);
 
 void vm_trow_reset(vm_trow *r);
 void vm_trow_text(vm_trow *r, const char *s); /* NULL prints as "" */
