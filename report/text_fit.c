@@ -32,7 +32,7 @@ static size_t shown_width(const vm_ttable *t, const vm_tt_layout *lay, int skip)
             w += (int)c == skip ? 0 : lay->width[c];
             n++;
         }
-    return w + (n ? 2 * (n - 1) : 0);
+    return t->indent + w + (n ? 2 * (n - 1) : 0);
 }
 
 /* "…" where the terminal speaks UTF-8 (the locale says so), "..." elsewhere. */
@@ -55,9 +55,11 @@ static void append_title(char *dropped, size_t len, const char *title)
 }
 
 
-/* Abbreviates the size columns, shown or not, and sets their widths from the shorter cells. */
-static void abbreviate_sizes(const vm_ttable *t, vm_tt_layout *lay)
+/* Abbreviates the size columns, shown or not, and sets their widths from the shorter cells; true
+ * when some cell was a size to abbreviate (columns of counts have none). */
+static bool abbreviate_sizes(const vm_ttable *t, vm_tt_layout *lay)
 {
+    bool any = false;
     char buf[VM_UNITS_BUFSZ];
     for (size_t c = 0; c < t->ncols; c++)
         if ((t->right >> c) & 1u) {
@@ -68,10 +70,13 @@ static void abbreviate_sizes(const vm_ttable *t, vm_tt_layout *lay)
     for (size_t r = 0; r < t->nrows; r++)
         for (size_t c = 0; c < t->ncols; c++, p += strlen(p) + 1)
             if (lay->abbrev[c]) {
-                size_t w = vm_tt_text_width(vm_tt_abbreviated(p, buf, sizeof buf));
+                const char *shorter = vm_tt_abbreviated(p, buf, sizeof buf);
+                any |= shorter != p;
+                size_t w = vm_tt_text_width(shorter);
                 if (w > lay->width[c])
                     lay->width[c] = w;
             }
+    return any;
 }
 
 /* Hides columns in drop order until the rest fits with room for the clip column. */
@@ -118,7 +123,7 @@ void vm_ttable_print_fit(const vm_ttable *t, FILE *out, bool color, const vm_tta
      * characters), and then what fits again of what was hidden. */
     bool abbreviated_sizes = shown_width(t, &lay, clip) + room > fit->width;
     if (abbreviated_sizes) {
-        abbreviate_sizes(t, &lay);
+        abbreviated_sizes = abbreviate_sizes(t, &lay);
         show_again(t, &lay, fit, clip, room);
     }
     for (size_t i = 0; fit->drop && fit->drop[i]; i++) {
@@ -141,6 +146,145 @@ void vm_ttable_print_fit(const vm_ttable *t, FILE *out, bool color, const vm_tta
     vm_tt_print_laid_out(t, &lay, out, color);
 }
 
+/* The byte length of the first w code points of s (all of it when shorter). */
+static size_t prefix_bytes(const char *s, size_t n, size_t w)
+{
+    size_t i = 0;
+    for (size_t k = 0; i < n; i++)
+        if (((unsigned char)s[i] & 0xc0) != 0x80 && k++ == w)
+            break;
+    return i;
+}
+
+static size_t span_width(const char *s, size_t n)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++)
+        w += ((unsigned char)s[i] & 0xc0) != 0x80;
+    return w;
+}
+
+static void indent_by(FILE *out, size_t n)
+{
+    while (n--)
+        fputc(' ', out);
+}
+
+/* One paragraph (no newline in it): words moved to the next line when they would pass width, a
+ * word wider than a whole line cut where the line ends. */
+static void wrap_paragraph(FILE *out, const char *p, size_t n, size_t width, size_t indent)
+{
+    size_t col = 0, lead = strspn(p, " ");
+    if (lead > n)
+        lead = n;
+    fwrite(p, 1, lead, out); /* the paragraph's own indentation stays */
+    col = lead;
+    size_t start = col;     /* where words start on this line */
+    const char *end = p + n;
+    p += lead;
+    while (p < end) {
+        size_t word = strcspn(p, " ");
+        if (word > (size_t)(end - p))
+            word = (size_t)(end - p);
+        size_t w = span_width(p, word);
+        if (col > start && col + 1 + w > width) {
+            fputc('\n', out);
+            indent_by(out, indent);
+            col = start = indent;
+        } else if (col > start) {
+            fputc(' ', out);
+            col++;
+        }
+        while (col + w > width && width > col) { /* longer than a line: cut it */
+            size_t fit = prefix_bytes(p, word, width - col);
+            fwrite(p, 1, fit, out);
+            p += fit;
+            word -= fit;
+            w = span_width(p, word);
+            fputc('\n', out);
+            indent_by(out, indent);
+            col = start = indent;
+        }
+        fwrite(p, 1, word, out);
+        col += w;
+        p += word;
+        while (p < end && *p == ' ')
+            p++;
+    }
+    fputc('\n', out);
+}
+
+void vm_text_wrap(FILE *out, const char *text, size_t width, size_t indent)
+{
+    if (!text)
+        return;
+    if (indent + 8 > width) /* no room to wrap into */
+        indent = 0;
+    for (const char *p = text; *p;) {
+        size_t n = strcspn(p, "\n");
+        if (width == 0 || span_width(p, n) <= width) {
+            fwrite(p, 1, n, out);
+            fputc('\n', out);
+        } else {
+            wrap_paragraph(out, p, n, width, indent);
+        }
+        p += n + (p[n] == '\n');
+    }
+}
+
+void vm_text_reflow(FILE *out, const char *text, size_t width)
+{
+    if (!text)
+        return;
+    bool fits = true;
+    for (const char *p = text; *p && fits;) {
+        size_t n = strcspn(p, "\n");
+        fits = width == 0 || span_width(p, n) <= width;
+        p += n + (p[n] == '\n');
+    }
+    if (fits) {
+        fputs(text, out);
+        return;
+    }
+    /* Paragraph by paragraph (a blank line ends one): its lines joined, then wrapped. */
+    for (const char *p = text; *p;) {
+        const char *end = strstr(p, "\n\n");
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        while (n && p[n - 1] == '\n')
+            n--;
+        char *para = malloc(n + 1);
+        if (para) {
+            for (size_t i = 0; i < n; i++)
+                para[i] = p[i] == '\n' ? ' ' : p[i];
+            para[n] = '\0';
+            vm_text_wrap(out, para, width, 0);
+            free(para);
+        } else {
+            fwrite(p, 1, n, out);
+            fputc('\n', out);
+        }
+        p += n;
+        if (*p == '\n') /* the paragraph's own end, printed with it */
+            p++;
+        for (; *p == '\n'; p++) /* blank lines */
+            fputc('\n', out);
+    }
+}
+
+void vm_text_clipped(FILE *out, const char *text, size_t width)
+{
+    size_t n = strlen(text);
+    if (width == 0 || span_width(text, n) <= width) {
+        fputs(text, out);
+        return;
+    }
+    const char *ellipsis = ellipsis_for_locale();
+    size_t ew = span_width(ellipsis, strlen(ellipsis));
+    fwrite(text, 1, prefix_bytes(text, n, width > ew ? width - ew : 0), out);
+    if (width >= ew)
+        fputs(ellipsis, out);
+}
+
 /* The note, broken into lines of at most width columns (at spaces). */
 void vm_text_fit_note(FILE *out, const char *dropped, size_t width)
 {
@@ -148,20 +292,12 @@ void vm_text_fit_note(FILE *out, const char *dropped, size_t width)
         return;
     char note[512];
     snprintf(note, sizeof note, "(to fit %zu columns: %s; --wide shows everything)", width, dropped);
-    size_t col = 0;
-    for (const char *p = note; *p;) {
-        size_t word = strcspn(p, " ");
-        if (col && width && col + 1 + word > width) {
-            fputc('\n', out);
-            col = 0;
-        } else if (col) {
-            fputc(' ', out);
-            col++;
-        }
-        fwrite(p, 1, word, out);
-        col += word;
-        p += word;
-        p += strspn(p, " ");
-    }
-    fputc('\n', out);
+    vm_text_wrap(out, note, width, 0);
+}
+
+void vm_ttable_print_noted(const vm_ttable *t, FILE *out, bool color, const vm_ttable_fit *fit)
+{
+    char dropped[256];
+    vm_ttable_print_fit(t, out, color, fit, dropped, sizeof dropped);
+    vm_text_fit_note(out, dropped, fit ? fit->width : 0);
 }

@@ -139,6 +139,7 @@ static void print_row(const vm_ttable *t, const vm_tt_layout *lay, FILE *out, co
             last = c;
     bool first = true;
     char shorter[VM_UNITS_BUFSZ];
+    pad(out, t->indent);
     for (size_t c = 0; c <= last; c++) {
         if (!lay->shown[c])
             continue;
@@ -161,10 +162,17 @@ static void print_row(const vm_ttable *t, const vm_tt_layout *lay, FILE *out, co
     fputc('\n', out);
 }
 
+/* Dashes under each shown column; the line ends with the last column that has a width (an
+ * untitled column nothing was written in has none). */
 static void print_rule(const vm_ttable *t, const vm_tt_layout *lay, FILE *out)
 {
     bool first = true;
-    for (size_t c = 0; c < t->ncols; c++) {
+    size_t end = 0;
+    for (size_t c = 0; c < t->ncols; c++)
+        if (lay->shown[c] && lay->width[c])
+            end = c + 1;
+    pad(out, t->indent);
+    for (size_t c = 0; c < end; c++) {
         if (!lay->shown[c])
             continue;
         if (!first)
@@ -200,6 +208,12 @@ void vm_tt_full_layout(const vm_ttable *t, vm_tt_layout *lay)
         lay->width[c] = t->width[c];
     }
     lay->clip = -1;
+}
+
+void vm_ttable_set_indent(vm_ttable *t, size_t n)
+{
+    if (t)
+        t->indent = n < 16 ? n : 16;
 }
 
 void vm_ttable_print(const vm_ttable *t, FILE *out, bool color)

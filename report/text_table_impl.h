@@ -19,6 +19,7 @@ struct vm_ttable {
     size_t len, cap;
     signed char *kinds;
     size_t nrows, rcap;
+    size_t indent; /* blanks before every line */
 };
 
 /* The columns as printed: which are shown, how wide, and which one is cut to fit. */

@@ -49,6 +49,9 @@ static void help(FILE *out)
             "                     sheets), .csv (the change list), .txt; '-' is stdout\n"
             "  -f, --format FMT   text, json, xlsx or csv, when FILE's extension does not say\n"
             "  --color WHEN       auto (default), always or never, for the terminal\n"
+            "  --wide             every column and the whole of Details, however wide the\n"
+            "                     terminal (on one the tables fit it, the columns least needed\n"
+            "                     left out and named, Details cut; piped output is whole)\n"
             "  --no-heaps, --no-sections, -q   as for every command, for a live side\n"
             "  -h, --help         this help\n"
             "\n"
@@ -64,7 +67,7 @@ static void help(FILE *out)
             "Set VMMAP_DIFF_TIMINGS=1 to print load, diff and write times on stderr.\n");
 }
 
-enum { O_TOP = 2001, O_TYPE, O_MIN_CHANGE, O_COLOR };
+enum { O_TOP = 2001, O_TYPE, O_MIN_CHANGE, O_COLOR, O_WIDE };
 
 /* `--self` is a side, in its place among OLD and NEW: it is turned into this word before option
  * parsing so that the order survives getopt's permutation. */
@@ -75,6 +78,7 @@ typedef struct diff_args {
     vm_capture_options capture;
     vm_diff_filter filter;
     const char *output, *format, *color;
+    bool wide;
 } diff_args;
 
 static int parse_option(int opt, diff_args *a, char **argv)
@@ -89,6 +93,7 @@ static int parse_option(int opt, diff_args *a, char **argv)
     case 'o': a->output = optarg; return 0;
     case 'f': a->format = optarg; return 0;
     case O_COLOR: a->color = optarg; return 0;
+    case O_WIDE: a->wide = true; return 0;
     case O_TOP:
         a->filter.top = (size_t)strtoull(optarg, &end, 10);
         if (*end || !*optarg || optarg[0] == '-' || a->filter.top == 0)
@@ -115,6 +120,7 @@ static int parse_args(int argc, char **argv, diff_args *a)
                                              {"type", required_argument, NULL, O_TYPE},
                                              {"min-change", required_argument, NULL, O_MIN_CHANGE},
                                              {"color", required_argument, NULL, O_COLOR},
+                                             {"wide", no_argument, NULL, O_WIDE},
                                              {"help", no_argument, NULL, 'h'},
                                              {0}};
     for (int i = 1; i < argc; i++)
@@ -224,7 +230,8 @@ static int emit(const diff_args *a, const vm_diff *d, vm_diff_format f, vm_error
         return rc;
     }
     vm_progress_stop();
-    vm_diff_text_options opt = {.color = vm_cli_color(a->color ? a->color : "auto", stdout)};
+    vm_diff_text_options opt = {.color = vm_cli_color(a->color ? a->color : "auto", stdout),
+                                .width = a->wide ? 0 : vm_terminal_columns(stdout)};
     if (vm_diff_text(stdout, d, &a->filter, &opt) != 0) {
         vm_error_set(err, VM_EXIT_ERROR, "out of memory");
         return err->code;

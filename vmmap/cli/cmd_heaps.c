@@ -12,6 +12,7 @@
 #include "../../report/output.h"
 #include "../../report/text_heaps.h"
 #include "../capture/heap_step.h"
+#include "../util/clock_signal.h"
 #include "../util/units.h"
 #include "cli.h"
 
@@ -65,8 +66,12 @@ static void help(FILE *out)
             "                   review workbook (Heaps sheet with these columns, Sizes sheet);\n"
             "                   FILE.csv the heaps table and the size tables (memory in K); '-'\n"
             "                   writes JSON to stdout.  The file appears whole or not at all.\n"
+            "  --wide           every column and the whole of Owner, however wide the terminal\n"
             "  --color=WHEN     auto (default), always, never\n"
             "  -h, --help       this help\n"
+            "On a terminal the tables fit its width: the columns least needed are left out\n"
+            "(Heap, Kind, Committed, Busy size and Owner stay), a line says which, and Owner\n"
+            "is cut with an ellipsis; piped output keeps every column.\n"
             "\n%s"
             "\n"
             "Examples:\n"
@@ -161,7 +166,7 @@ static int write_output(const vm_snapshot *s, const char *output, int64_t heap, 
 
 static int run(int argc, char **argv)
 {
-    enum { O_HEAP = 1200, O_BLOCKS, O_TOP, O_COLOR };
+    enum { O_HEAP = 1200, O_BLOCKS, O_TOP, O_COLOR, O_WIDE };
     static const struct option longopts[] = {
         VM_CLI_TARGET_LONGOPTS,
         {"heap", required_argument, NULL, O_HEAP},
@@ -169,11 +174,12 @@ static int run(int argc, char **argv)
         {"top", required_argument, NULL, O_TOP},
         {"output", required_argument, NULL, 'o'},
         {"color", required_argument, NULL, O_COLOR},
+        {"wide", no_argument, NULL, O_WIDE},
         {"help", no_argument, NULL, 'h'},
         {0}};
     vm_target t = {0};
     vm_heaps_view_options view = {.heap = -1, .top = DEFAULT_TOP};
-    bool blocks = false;
+    bool blocks = false, wide = false;
     const char *output = NULL, *color = "auto";
     int opt;
     optind = 1;
@@ -199,6 +205,7 @@ static int run(int argc, char **argv)
         }
         case O_BLOCKS: blocks = true; break;
         case O_COLOR: color = optarg; break;
+        case O_WIDE: wide = true; break;
         default: return vm_cli_option_error("heaps", opt, argv);
         }
     }
@@ -236,6 +243,7 @@ static int run(int argc, char **argv)
         rc = write_output(s, output, view.heap, t.capture.quiet);
     } else {
         view.color = vm_cli_color(color, stdout);
+        view.width = wide ? 0 : vm_terminal_columns(stdout);
         rc = vm_text_heaps(stdout, s, &view) < 0 ? 1 : 0;
         if (rc == 0 && walked(s) == 0 && s->nheaps && !t.capture.quiet)
             fprintf(stderr, "vmmap: note: no heap was walked%s\n",

@@ -10,6 +10,7 @@
 #include "../../report/objects_table.h"
 #include "../../report/output.h"
 #include "../model/census.h"
+#include "../util/clock_signal.h"
 #include "../util/timings.h"
 #include "cli.h"
 
@@ -39,6 +40,9 @@ static void help(FILE *out)
             "                     (STACK, PRIVATE, IMAGE), never in COUNT\n"
             "  --min-count N      leave out types with fewer than N objects\n"
             "  --top N            show the N biggest types only\n"
+            "  --wide             every column and whole type names, however wide the terminal\n"
+            "                     (on a terminal the table fits it: HEAPS and MODULE go first,\n"
+            "                     TYPE is cut with an ellipsis; piped output is whole)\n"
             "  -o, --output FILE  FILE.json: the snapshot with its census (as `vmmap snapshot\n"
             "                     --objects`; `vmmap diff` of two says which types grew);\n"
             "                     FILE.xlsx: the review workbook with a Types sheet; FILE.csv:\n"
@@ -95,6 +99,7 @@ static int run(int argc, char **argv)
                                              {"all", no_argument, NULL, 1201},
                                              {"min-count", required_argument, NULL, 1202},
                                              {"top", required_argument, NULL, 1203},
+                                             {"wide", no_argument, NULL, 1204},
                                              {"help", no_argument, NULL, 'h'},
                                              {0}};
     vm_target t = {0};
@@ -102,9 +107,10 @@ static int run(int argc, char **argv)
     vm_objects_view view = {0};
     const char *output = NULL;
     uint64_t top = 0;
+    bool wide = false;
     int opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "ho:q", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":ho:q", longopts, NULL)) != -1) {
         if (vm_cli_target_option(opt, &t))
             continue;
         switch (opt) {
@@ -121,7 +127,8 @@ static int run(int argc, char **argv)
                 return vm_cli_usage_error("objects", "--top: expected a positive count, got \"%s\"", optarg);
             view.top = (size_t)top;
             break;
-        default: return vm_cli_usage_error("objects", "unknown option");
+        case 1204: wide = true; break;
+        default: return vm_cli_option_error("objects", opt, argv);
         }
     }
     vm_error err = {0};
@@ -144,6 +151,7 @@ static int run(int argc, char **argv)
     if (vm_load_target(&t, &s, &err) != 0)
         return vm_error_report(&err);
     int rc = 0;
+    size_t width = wide ? 0 : vm_terminal_columns(stdout);
     if (!s->census.present) {
         rc = no_census(s, t.arg, &err);
     } else if (output) {
@@ -156,9 +164,10 @@ static int run(int argc, char **argv)
             vm_error_hint(&err, "run it on the live process or the dump itself");
             rc = err.code;
         } else {
-            vm_objects_print_instances(stdout, s, req.instances, req.ninstances);
+            vm_objects_print_instances(stdout, s, req.instances, req.ninstances, width);
         }
     } else {
+        view.width = width;
         vm_objects_print(stdout, s, &view);
     }
     if (rc == 0 && !t.capture.quiet && !output)

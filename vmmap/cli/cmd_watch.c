@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../../report/diff_report.h"
+#include "../../report/text.h"
 #include "../model/summary.h"
 #include "../model/timeline.h"
 #include "../series/series.h"
@@ -43,6 +44,8 @@ static void help(FILE *out)
             "  --heap-blocks      walk every heap block in each sample (as `vmmap heaps`): the\n"
             "                     growth analysis then has each heap's busy bytes too, so a leak\n"
             "                     inside memory already committed is flagged (slower samples)\n"
+            "  --wide             whole lines and every column of the analysis, however wide\n"
+            "                     the terminal (on one, the progress line and the table fit it)\n"
             "  -h, --help         this help\n"
             "Without --count or --duration it runs until Ctrl-C (or SIGTERM), which stops it\n"
             "cleanly: the snapshot being taken is finished, everything written stays intact.  The\n"
@@ -71,6 +74,7 @@ typedef struct watch_opts {
     double interval, duration; /* seconds; duration 0: none */
     uint64_t count;            /* 0: no limit */
     const char *output;
+    bool wide;                 /* --wide: whole lines, however wide the terminal */
 } watch_opts;
 
 typedef struct watch {
@@ -80,6 +84,7 @@ typedef struct watch {
     size_t samples;
     double start;
     bool tty;
+    size_t width;             /* the terminal's columns; 0: not one, or --wide */
     vm_series_writer *series; /* the directory or .jsonl being written */
     char prefix[256];   /* NAME-PID, file-name safe */
     /* Resident memory (Total WS) of the first and the latest sample, for the progress line: on
@@ -107,6 +112,7 @@ static int parse_options(int argc, char **argv, watch_opts *o)
                                              {"duration", required_argument, NULL, 'd'},
                                              {"output", required_argument, NULL, 'o'},
                                              {"heap-blocks", no_argument, NULL, 1100},
+                                             {"wide", no_argument, NULL, 1101},
                                              {"help", no_argument, NULL, 'h'},
                                              {0}};
     int opt;
@@ -130,6 +136,7 @@ static int parse_options(int argc, char **argv, watch_opts *o)
             break;
         case 'o': o->output = optarg; break;
         case 1100: o->t.capture.heap_blocks = true; break;
+        case 1101: o->wide = true; break;
         default: return vm_cli_option_error("watch", opt, argv);
         }
     }
@@ -207,6 +214,9 @@ static int biggest_growth(const vm_tl_row *first, const vm_tl_row *now, int64_t 
     return best;
 }
 
+/* The progress line, its parts least needed last: on a terminal it is redrawn in place, so it
+ * must fit one line of it (a wrapped line cannot be erased): the parts that do not fit are left
+ * out, and what still does not is cut. */
 static void progress(const watch *w)
 {
     if (w->o->t.capture.quiet)
@@ -224,28 +234,58 @@ static void progress(const watch *w)
         vm_format_kb(w->resident_now, resident, sizeof resident);
     vm_diff_format_kb(vm_diff_delta(w->resident_first, w->resident_now), w->resident_known, rchange, sizeof rchange);
     double el = vm_clock_now() - w->start;
-    printf("%s[%02d:%02d:%02d] %zu sample%s  committed %s (%s since start)  resident %s (%s)  grew most: %s%s%s%s",
-           w->tty ? "\r\033[K" : "", (int)(el / 3600), (int)fmod(el / 60, 60), (int)fmod(el, 60), w->samples,
-           w->samples == 1 ? "" : "s", total, change, resident, rchange, k < 0 ? "nothing" : vm_kind_name((vm_kind)k),
-           k < 0 ? "" : " ", k < 0 ? "" : grew, w->tty ? "" : "\n");
+    char part[4][128];
+    snprintf(part[0], sizeof part[0], "[%02d:%02d:%02d] %zu sample%s  committed %s", (int)(el / 3600),
+             (int)fmod(el / 60, 60), (int)fmod(el, 60), w->samples, vm_plural(w->samples), total);
+    snprintf(part[1], sizeof part[1], " (%s since start)  resident %s (%s)", change, resident, rchange);
+    snprintf(part[2], sizeof part[2], "  resident %s", resident);
+    snprintf(part[3], sizeof part[3], "  grew most: %s%s%s", k < 0 ? "nothing" : vm_kind_name((vm_kind)k),
+             k < 0 ? "" : " ", k < 0 ? "" : grew);
+    /* The terminal's last column is left free: writing into it wraps on some terminals. */
+    size_t room = w->tty && w->width > 1 ? w->width - 1 : 0;
+    char line[512];
+    snprintf(line, sizeof line, "%s%s%s", part[0], part[1], part[3]);
+    if (room && strlen(line) > room)
+        snprintf(line, sizeof line, "%s%s", part[0], part[1]);
+    if (room && strlen(line) > room)
+        snprintf(line, sizeof line, "%s%s", part[0], part[2]);
+    fputs(w->tty ? "\r\033[K" : "", stdout);
+    vm_text_clipped(stdout, line, room);
+    fputs(w->tty ? "" : "\n", stdout);
     fflush(stdout);
 }
 
 /* ---- the growth analysis ---------------------------------------------------------------------- */
 
-static void growth_line(const char *name, const vm_growth *g, bool bytes)
+/* On a narrow terminal: Series, Change and the flag stay, Series cut to fit. */
+static const char *const growth_drop[] = {"Steps up", "R\u00b2", "Per minute", NULL};
+
+static bool growth_row(vm_ttable *t, const char *name, const vm_growth *g, bool bytes)
 {
-    char change[VM_UNITS_BUFSZ], slope[VM_UNITS_BUFSZ];
+    vm_trow r;
+    vm_trow_reset(&r);
+    vm_trow_text(&r, name);
     int64_t d = (int64_t)(g->last - g->first), s = (int64_t)llround(g->slope);
-    if (bytes) {
-        vm_diff_format_kb(d, true, change, sizeof change);
-        vm_diff_format_kb(s, g->span_min > 0, slope, sizeof slope);
-    } else {
-        vm_diff_format_count(d, true, change, sizeof change);
-        snprintf(slope, sizeof slope, "%+.1f", g->slope);
-    }
-    printf("  %-40s %14s %14s %5.2f %5zu/%-5zu %s\n", name, change, slope, g->r2, g->steps_up, g->steps,
-           g->flagged ? "GROWING" : "");
+    char *change = vm_trow_scratch(&r);
+    if (bytes)
+        vm_diff_format_kb(d, true, change, VM_TEXT_CELL);
+    else
+        vm_diff_format_count(d, true, change, VM_TEXT_CELL);
+    vm_trow_text(&r, change);
+    char *slope = vm_trow_scratch(&r);
+    if (bytes)
+        vm_diff_format_kb(s, g->span_min > 0, slope, VM_TEXT_CELL);
+    else
+        snprintf(slope, VM_TEXT_CELL, "%+.1f", g->slope);
+    vm_trow_text(&r, slope);
+    char *r2 = vm_trow_scratch(&r);
+    snprintf(r2, VM_TEXT_CELL, "%.2f", g->r2);
+    vm_trow_text(&r, r2);
+    char *steps = vm_trow_scratch(&r);
+    snprintf(steps, VM_TEXT_CELL, "%zu/%zu", g->steps_up, g->steps);
+    vm_trow_text(&r, steps);
+    vm_trow_text(&r, g->flagged ? "GROWING" : "");
+    return vm_ttable_add(t, &r, -1);
 }
 
 static bool worth_a_line(const vm_growth *g)
@@ -253,50 +293,58 @@ static bool worth_a_line(const vm_growth *g)
     return g->n > 0 && (g->flagged || g->last != g->first || g->steps_up || g->steps_down);
 }
 
-static size_t print_series(const vm_timeline *tl)
+/* The rows: each type, Total and Threads, each heap, each walked heap's busy bytes.  Returns the
+ * number flagged; *ok false when out of memory. */
+static size_t growth_rows(vm_ttable *t, const vm_timeline *tl, bool *ok)
 {
     size_t flagged = 0;
-    for (int k = 0; k < VM_TL_SERIES; k++)
+    for (int k = 0; k < VM_TL_SERIES && *ok; k++)
         if (k != VM_KIND_FREE && worth_a_line(&tl->growth[k])) {
-            growth_line(vm_timeline_series_name(k), &tl->growth[k], k != VM_TL_THREADS);
+            *ok = growth_row(t, vm_timeline_series_name(k), &tl->growth[k], k != VM_TL_THREADS);
             flagged += tl->growth[k].flagged;
         }
-    for (size_t h = 0; h < tl->nheaps; h++) {
-        const vm_tl_heap *hp = &tl->heaps[h];
-        char name[96];
-        if (!worth_a_line(&hp->growth))
-            continue;
-        char heap[80];
-        vm_timeline_heap_name(hp, heap, sizeof heap);
-        snprintf(name, sizeof name, "heap %s", heap);
-        growth_line(name, &hp->growth, true);
-        flagged += hp->growth.flagged;
-    }
-    for (size_t h = 0; h < tl->nheaps; h++) { /* busy bytes, from samples taken with --heap-blocks */
-        const vm_tl_heap *hp = &tl->heaps[h];
-        char name[96], heap[80];
-        if (hp->nwalked == 0 || !worth_a_line(&hp->busy_growth))
-            continue;
-        vm_timeline_heap_name(hp, heap, sizeof heap);
-        snprintf(name, sizeof name, "heap %s busy", heap);
-        growth_line(name, &hp->busy_growth, true);
-        flagged += hp->busy_growth.flagged;
-    }
+    for (int busy = 0; busy < 2; busy++) /* busy bytes come from samples taken with --heap-blocks */
+        for (size_t h = 0; h < tl->nheaps && *ok; h++) {
+            const vm_tl_heap *hp = &tl->heaps[h];
+            const vm_growth *g = busy ? &hp->busy_growth : &hp->growth;
+            if ((busy && hp->nwalked == 0) || !worth_a_line(g))
+                continue;
+            char name[96], heap[80];
+            vm_timeline_heap_name(hp, heap, sizeof heap);
+            snprintf(name, sizeof name, "heap %s%s", heap, busy ? " busy" : "");
+            *ok = growth_row(t, name, g, true);
+            flagged += g->flagged;
+        }
     return flagged;
 }
 
-static void print_growth(const vm_timeline *tl)
+static void print_growth(const watch *w, const vm_timeline *tl)
 {
-    const vm_growth *t = &tl->growth[VM_TL_THREADS];
-    printf("\nGrowth over %zu sample%s, %.1f s (committed; slope by least squares; GROWING when it only\n"
-           "went up: >= %d samples, never down, up overall, R² >= %.2f):\n",
-           t->n, vm_plural(t->n), t->span_min * 60, VM_GROWTH_MIN_SAMPLES, VM_GROWTH_MIN_R2);
-    printf("  %-40s %14s %14s    R² %11s\n", "Series", "Change", "Per minute", "Steps up"); /* R² is 3 bytes */
-    size_t flagged = print_series(tl);
-    if (flagged == 0)
-        printf("  No steady growth: nothing only went up across the window.\n");
-    else
-        printf("  %zu series flagged GROWING.\n", flagged);
+    const vm_growth *g = &tl->growth[VM_TL_THREADS];
+    char head[320];
+    snprintf(head, sizeof head,
+             "Growth over %zu sample%s, %.1f s (committed; slope by least squares; GROWING when it only\n"
+             "went up: >= %d samples, never down, up overall, R\u00b2 >= %.2f):\n",
+             g->n, vm_plural(g->n), g->span_min * 60, VM_GROWTH_MIN_SAMPLES, VM_GROWTH_MIN_R2);
+    fputc('\n', stdout);
+    vm_text_reflow(stdout, head, w->width);
+    vm_trow r;
+    vm_trow_reset(&r);
+    static const char *const titles[] = {"Series", "Change", "Per minute", "R\u00b2", "Steps up", ""};
+    for (size_t c = 0; c < sizeof titles / sizeof titles[0]; c++)
+        vm_trow_text(&r, titles[c]);
+    vm_ttable *t = vm_ttable_new(&r, 0x1e, -1);
+    vm_ttable_set_indent(t, 2);
+    bool ok = t != NULL;
+    size_t flagged = ok ? growth_rows(t, tl, &ok) : 0;
+    vm_ttable_fit fit = {w->width, growth_drop, "Series"};
+    if (ok)
+        vm_ttable_print_noted(t, stdout, false, &fit);
+    vm_ttable_free(t);
+    char end[64];
+    snprintf(end, sizeof end, "  %zu series flagged GROWING.", flagged);
+    vm_text_wrap(stdout, !ok ? "  (out of memory)" : flagged ? end : "  No steady growth: nothing only went up across the window.",
+                 w->width, 2);
 }
 
 /* ---- the loop --------------------------------------------------------------------------------- */
@@ -404,7 +452,7 @@ static int watch_process(watch *w, vm_error *err)
         return rc;
     say_end(w, why);
     vm_timeline_finish(w->tl);
-    print_growth(w->tl);
+    print_growth(w, w->tl);
     return rc;
 }
 
@@ -415,7 +463,7 @@ static int run(int argc, char **argv)
     if (rc != 0)
         return rc < 0 ? 0 : rc;
     vm_error err = {0};
-    watch w = {.o = &o, .tty = vm_is_terminal(stdout)};
+    watch w = {.o = &o, .tty = vm_is_terminal(stdout), .width = o.wide ? 0 : vm_terminal_columns(stdout)};
     if (!vm_cli_take_target(&o.t, argc, argv, optind, "watch", &err) || resolve_pid(&o, &w.pid, &err) != 0)
         return vm_error_report(&err);
     w.tl = vm_timeline_new();
