@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../../report/diff_report.h"
+#include "../capture/capture.h"
 #include "../model/diff.h"
 #include "../util/clock_signal.h"
 #include "../util/progress.h"
@@ -169,15 +170,33 @@ static bool choose_format(const diff_args *a, vm_diff_format *f, vm_error *err)
     return true;
 }
 
-/* objects: take the object census of a live side too (the other side carries one). */
-static int load_side(const diff_args *a, int i, bool objects, vm_snapshot **out, vm_error *err)
+static const char *side_arg(const diff_args *a, int i)
 {
-    vm_target t = {.arg = a->sides[i], .capture = a->capture};
+    return strcmp(a->sides[i], self_word) == 0 ? NULL : a->sides[i];
+}
+
+/* The capture options are for a side that can honour them (a live side, a dump), each given
+ * only to such a side; one that neither side can honour (--no-heaps with two snapshot files) is
+ * refused with the reason, as for one target. */
+static int check_options(const diff_args *a, uint32_t honours[2], vm_error *err)
+{
+    for (int i = 0; i < 2; i++)
+        honours[i] = vm_capture_honours(side_arg(a, i));
+    uint32_t refused = a->capture.asked & ~(honours[0] | honours[1]);
+    if (!refused)
+        return 0;
+    const vm_source *src = NULL;
+    bool snapshot = false;
+    vm_capture_reader(side_arg(a, 0), &src, &snapshot);
+    return vm_capture_refuse(side_arg(a, 0), snapshot ? NULL : src, refused, err);
+}
+
+/* objects: take the object census of a live side too (the other side carries one). */
+static int load_side(const diff_args *a, int i, uint32_t honours, bool objects, vm_snapshot **out, vm_error *err)
+{
+    vm_target t = {.arg = side_arg(a, i), .self = side_arg(a, i) == NULL, .capture = a->capture};
     t.capture.objects = t.capture.objects || objects;
-    if (strcmp(a->sides[i], self_word) == 0) {
-        t.arg = NULL;
-        t.self = true;
-    }
+    t.capture.asked &= honours;
     return vm_load_target(&t, out, err);
 }
 
@@ -185,11 +204,12 @@ static int load_side(const diff_args *a, int i, bool objects, vm_snapshot **out,
 static int compute(const diff_args *a, vm_diff **out, double times[3], vm_error *err)
 {
     vm_snapshot *s[2] = {NULL, NULL};
-    int rc = 0;
+    uint32_t honours[2];
+    int rc = check_options(a, honours, err);
     for (int i = 0; i < 2 && rc == 0; i++) {
         double t0 = vm_clock_now();
         vm_progress_phase(i == 0 ? "reading OLD" : "reading NEW", 0);
-        rc = load_side(a, i, i == 1 && s[0]->census.present, &s[i], err);
+        rc = load_side(a, i, honours[i], i == 1 && s[0]->census.present, &s[i], err);
         times[i] = vm_clock_now() - t0;
     }
     if (rc == 0) {

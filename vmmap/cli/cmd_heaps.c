@@ -107,6 +107,16 @@ static bool print_block(void *ctx, const vm_hblock *b)
     return true;
 }
 
+/* Without --blocks: only whether the target had memory to walk (a snapshot file has none). */
+static int note_memory(void *ctx, vm_facts *facts, vm_error *err)
+{
+    (void)err;
+    blocks_ctx *c = ctx;
+    c->ran = true;
+    c->no_memory = !facts->mem.read;
+    return VM_EXIT_OK;
+}
+
 static int list_blocks(void *ctx, vm_facts *facts, vm_error *err)
 {
     blocks_ctx *c = ctx;
@@ -217,12 +227,9 @@ static int run(int argc, char **argv)
     if (t.capture.skip_heaps)
         return vm_cli_usage_error("heaps", "--no-heaps leaves nothing for `heaps` to do: it reads heap memory");
     blocks_ctx bc = {stdout, view.heap, false, false, false, t.capture.quiet};
-    if (blocks) {
-        t.capture.with_memory = list_blocks; /* walks for the stats and the listing at once */
-        t.capture.with_memory_ctx = &bc;
-    } else {
-        t.capture.heap_blocks = true;
-    }
+    t.capture.with_memory = blocks ? list_blocks : note_memory; /* list_blocks walks for the stats too */
+    t.capture.with_memory_ctx = &bc;
+    t.capture.heap_blocks = !blocks;
     vm_snapshot *s = NULL;
     if (vm_load_target(&t, &s, &err) != 0)
         return vm_error_report(&err);
@@ -247,9 +254,8 @@ static int run(int argc, char **argv)
         rc = vm_text_heaps(stdout, s, &view) < 0 ? 1 : 0;
         if (rc == 0 && walked(s) == 0 && s->nheaps && !t.capture.quiet)
             fprintf(stderr, "vmmap: note: no heap was walked%s\n",
-                    s->source && strcmp(s->source, "live-linux") == 0
-                        ? ""
-                        : "; a snapshot file shows what `vmmap snapshot --heap-blocks` saved");
+                    bc.ran ? "; the notes under the table say why"
+                           : " when this snapshot was taken; `vmmap snapshot TARGET --heap-blocks` saves the walk");
         /* main() checks that stdout took it all, and says so when it did not */
     }
     vm_snapshot_free(s);

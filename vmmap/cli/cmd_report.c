@@ -5,6 +5,7 @@
 
 #include "../../report/output.h"
 #include "../../report/timeline_xlsx.h"
+#include "../capture/capture.h"
 #include "../model/diff.h"
 #include "../model/timeline.h"
 #include "../series/series.h"
@@ -153,9 +154,14 @@ static int write_timeline(const vm_timeline *tl, const char *output, bool quiet,
     return rc;
 }
 
-static int report_timeline(char **paths, size_t n, const char *output, const char *format_opt, bool quiet)
+static int report_timeline(char **paths, size_t n, const char *output, const char *format_opt, bool quiet,
+                           uint32_t asked)
 {
     vm_error err = {0};
+    if (asked) /* nothing of any target is read: the snapshots were taken already */
+        return vm_cli_usage_error("report", "%s: a timeline is made of snapshots (%s%s): nothing of the target is "
+                                  "read any more", vm_capture_option_name(asked & -asked), paths[0],
+                                  n > 1 ? ", ..." : "");
     if ((format_opt && vm_output_format_named(format_opt) != VM_OUTPUT_XLSX) ||
         (output && vm_output_format_of_path(output) != VM_OUTPUT_XLSX))
         return vm_cli_usage_error("report", "a timeline (several snapshots, a directory, a .jsonl) is written as .xlsx");
@@ -201,7 +207,8 @@ static int run(int argc, char **argv)
         }
     }
     if (!t.self && is_timeline(argc, argv, optind))
-        return report_timeline(argv + optind, (size_t)(argc - optind), output, format_opt, t.capture.quiet);
+        return report_timeline(argv + optind, (size_t)(argc - optind), output, format_opt, t.capture.quiet,
+                               t.capture.asked);
     vm_error err = {0};
     vm_output_format f;
     if (!choose_format(format_opt, output, &f, &err) ||

@@ -82,8 +82,8 @@ static int run(int argc, char **argv)
         switch (opt) {
         case 'h': help(stdout); return 0;
         case 'o': output = optarg; break;
-        case 1100: t.capture.heap_blocks = true; break;
-        case 1101: t.capture.objects = true; break;
+        case 1100: t.capture.heap_blocks = true; t.capture.asked |= VM_ASK_HEAP_BLOCKS; break;
+        case 1101: t.capture.objects = true; t.capture.asked |= VM_ASK_OBJECTS; break;
         default: return vm_cli_option_error("snapshot", opt, argv);
         }
     }

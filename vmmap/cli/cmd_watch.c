@@ -12,6 +12,7 @@
 #include "../../report/text.h"
 #include "../model/summary.h"
 #include "../model/timeline.h"
+#include "../capture/capture.h"
 #include "../series/series.h"
 #include "../sources/source.h"
 #include "../util/clock_signal.h"
@@ -135,7 +136,7 @@ static int parse_options(int argc, char **argv, watch_opts *o)
                 return vm_cli_usage_error("watch", "--count %s: expected a whole number of samples, at least 1", optarg);
             break;
         case 'o': o->output = optarg; break;
-        case 1100: o->t.capture.heap_blocks = true; break;
+        case 1100: o->t.capture.heap_blocks = true; o->t.capture.asked |= VM_ASK_HEAP_BLOCKS; break;
         case 1101: o->wide = true; break;
         default: return vm_cli_option_error("watch", opt, argv);
         }
@@ -464,8 +465,9 @@ static int run(int argc, char **argv)
         return rc < 0 ? 0 : rc;
     vm_error err = {0};
     watch w = {.o = &o, .tty = vm_is_terminal(stdout), .width = o.wide ? 0 : vm_terminal_columns(stdout)};
-    if (!vm_cli_take_target(&o.t, argc, argv, optind, "watch", &err) || resolve_pid(&o, &w.pid, &err) != 0)
-        return vm_error_report(&err);
+    if (!vm_cli_take_target(&o.t, argc, argv, optind, "watch", &err) || resolve_pid(&o, &w.pid, &err) != 0 ||
+        vm_capture_refuse(o.t.arg, &vm_source_live, o.t.capture.asked & ~vm_source_live.honours, &err) != 0)
+        return vm_error_report(&err); /* before the output is opened: nothing is written */
     w.tl = vm_timeline_new();
     if (!w.tl)
         return VM_EXIT_ERROR;

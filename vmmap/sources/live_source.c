@@ -47,4 +47,5 @@ static int live_gather(const char *arg, const vm_capture_options *opt, vm_facts 
     return vm_platform_capture(pid, opt, facts, err);
 }
 
-const vm_source vm_source_live = {"live", live_claims, live_gather};
+/* Everything but --image-path: a live process's module files are read where its mappings say. */
+const vm_source vm_source_live = {"live", live_claims, live_gather, VM_ASK_ALL & ~VM_ASK_IMAGE_PATH};

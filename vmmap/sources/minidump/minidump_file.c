@@ -177,4 +177,4 @@ static bool md_claims(const char *arg, const uint8_t *head, size_t nhead)
     return head && nhead >= 4 && memcmp(head, "MDMP", 4) == 0;
 }
 
-const vm_source vm_source_minidump = {"minidump", md_claims, vm_minidump_gather};
+const vm_source vm_source_minidump = {"minidump", md_claims, vm_minidump_gather, VM_ASK_ALL};
