@@ -155,7 +155,8 @@ void vm_objects_print(FILE *out, const vm_snapshot *s, const vm_objects_view *v)
     size_t *rows = vm_objects_rows(s, v, &n, &oom);
     vm_ttable *table = n ? objects_table(s, rows, n) : NULL;
     if (n == 0 || !table) {
-        fprintf(out, "%s\n", oom || n ? "(out of memory)" : s->nobjects ? "(no type matches)" : "No C++ objects found.");
+        fprintf(out, "%s\n",
+                oom || n ? "(out of memory)" : s->nobjects ? "(no type matches)" : "No C++ objects found.");
         free(rows);
         return;
     }

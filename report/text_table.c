@@ -131,7 +131,8 @@ static void print_clipped(FILE *out, const char *s, size_t w, const char *ellips
 }
 
 /* One row; padding stops after the last non-empty cell so lines carry no trailing blanks. */
-static void print_row(const vm_ttable *t, const vm_tt_layout *lay, FILE *out, const char *const *cells, const char *color)
+static void print_row(const vm_ttable *t, const vm_tt_layout *lay, FILE *out, const char *const *cells,
+                      const char *color)
 {
     size_t last = 0;
     for (size_t c = 0; c < t->ncols; c++)

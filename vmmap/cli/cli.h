@@ -3,6 +3,7 @@
 #ifndef VMMAP_CLI_CLI_H
 #define VMMAP_CLI_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -16,6 +17,10 @@ typedef struct vm_command {
     const char *summary;           /* one line for `vmmap --help` */
     int (*run)(int argc, char **argv); /* argv[0] is the command name */
     void (*help)(FILE *out);
+    /* What run parses (getopt_long's): the test that --help, docs/cli.md and the man page name
+     * every option reads them (test_cli_docs.c). */
+    const char *shortopts;
+    const struct option *longopts;
 } vm_command;
 
 extern const vm_command vm_cmd_summary, vm_cmd_show, vm_cmd_snapshot;

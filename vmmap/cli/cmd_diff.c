@@ -53,7 +53,9 @@ static void help(FILE *out)
             "  --wide             every column and the whole of Details, however wide the\n"
             "                     terminal (on one the tables fit it, the columns least needed\n"
             "                     left out and named, Details cut; piped output is whole)\n"
-            "  --no-heaps, --no-sections, -q   as for every command, for a live side\n"
+            "  --no-heaps, --no-sections, --image-path DIR, -q/--quiet\n"
+            "                     as for every command (`vmmap --help`), each for the side\n"
+            "                     that can use it (a live process, a dump, a core)\n"
             "  -h, --help         this help\n"
             "\n"
             "Examples:\n"
@@ -112,24 +114,26 @@ static int parse_option(int opt, diff_args *a, char **argv)
     }
 }
 
+static const struct option longopts[] = {VM_CLI_TARGET_LONGOPTS,
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"format", required_argument, NULL, 'f'},
+                                         {"top", required_argument, NULL, O_TOP},
+                                         {"type", required_argument, NULL, O_TYPE},
+                                         {"min-change", required_argument, NULL, O_MIN_CHANGE},
+                                         {"color", required_argument, NULL, O_COLOR},
+                                         {"wide", no_argument, NULL, O_WIDE},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0}};
+static const char shortopts[] = ":ho:f:q"; /* ':' first: a missing value is told apart */
+
 static int parse_args(int argc, char **argv, diff_args *a)
 {
-    static const struct option longopts[] = {VM_CLI_TARGET_LONGOPTS,
-                                             {"output", required_argument, NULL, 'o'},
-                                             {"format", required_argument, NULL, 'f'},
-                                             {"top", required_argument, NULL, O_TOP},
-                                             {"type", required_argument, NULL, O_TYPE},
-                                             {"min-change", required_argument, NULL, O_MIN_CHANGE},
-                                             {"color", required_argument, NULL, O_COLOR},
-                                             {"wide", no_argument, NULL, O_WIDE},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {0}};
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--self") == 0)
             argv[i] = (char *)self_word;
     int opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":ho:f:q", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
         if (opt == 'h') {
             help(stdout);
             return -1;
@@ -284,4 +288,5 @@ static int run(int argc, char **argv)
     return rc == 0 ? 0 : vm_error_report(&err);
 }
 
-const vm_command vm_cmd_diff = {"diff", "compare two snapshots: what grew, what appeared", run, help};
+const vm_command vm_cmd_diff = {"diff", "compare two snapshots: what grew, what appeared",
+                                run, help, shortopts, longopts};

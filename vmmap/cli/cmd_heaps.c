@@ -174,26 +174,28 @@ static int write_output(const vm_snapshot *s, const char *output, int64_t heap, 
     return 0;
 }
 
+enum { O_HEAP = 1200, O_BLOCKS, O_TOP, O_COLOR, O_WIDE };
+static const struct option longopts[] = {
+    VM_CLI_TARGET_LONGOPTS,
+    {"heap", required_argument, NULL, O_HEAP},
+    {"blocks", no_argument, NULL, O_BLOCKS},
+    {"top", required_argument, NULL, O_TOP},
+    {"output", required_argument, NULL, 'o'},
+    {"color", required_argument, NULL, O_COLOR},
+    {"wide", no_argument, NULL, O_WIDE},
+    {"help", no_argument, NULL, 'h'},
+    {0}};
+static const char shortopts[] = ":ho:q"; /* ':' first: a missing value is told apart */
+
 static int run(int argc, char **argv)
 {
-    enum { O_HEAP = 1200, O_BLOCKS, O_TOP, O_COLOR, O_WIDE };
-    static const struct option longopts[] = {
-        VM_CLI_TARGET_LONGOPTS,
-        {"heap", required_argument, NULL, O_HEAP},
-        {"blocks", no_argument, NULL, O_BLOCKS},
-        {"top", required_argument, NULL, O_TOP},
-        {"output", required_argument, NULL, 'o'},
-        {"color", required_argument, NULL, O_COLOR},
-        {"wide", no_argument, NULL, O_WIDE},
-        {"help", no_argument, NULL, 'h'},
-        {0}};
     vm_target t = {0};
     vm_heaps_view_options view = {.heap = -1, .top = DEFAULT_TOP};
     bool blocks = false, wide = false;
     const char *output = NULL, *color = "auto";
     int opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":ho:q", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
         if (vm_cli_target_option(opt, &t))
             continue;
         char *end;
@@ -262,4 +264,5 @@ static int run(int argc, char **argv)
     return rc;
 }
 
-const vm_command vm_cmd_heaps = {"heaps", "inside the heaps: busy, free and cached blocks, sizes, owners", run, help};
+const vm_command vm_cmd_heaps = {"heaps", "inside the heaps: busy, free and cached blocks, sizes, owners",
+                                 run, help, shortopts, longopts};

@@ -245,18 +245,20 @@ static int describe(const char *path, const vm_capture_options *opt, vm_info_out
     return map_rc;
 }
 
+enum { O_IMAGE_PATH = 1004, O_WIDE = 1100 };
+static const struct option longopts[] = {{"image-path", required_argument, NULL, O_IMAGE_PATH},
+                                         {"wide", no_argument, NULL, O_WIDE},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0}};
+static const char shortopts[] = ":h"; /* ':' first: a missing value is told apart */
+
 static int run(int argc, char **argv)
 {
-    enum { O_IMAGE_PATH = 1004, O_WIDE = 1100 };
-    static const struct option longopts[] = {{"image-path", required_argument, NULL, O_IMAGE_PATH},
-                                             {"wide", no_argument, NULL, O_WIDE},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {0}};
     vm_capture_options capture = {.quiet = true};
     bool wide = false;
     int opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
         switch (opt) {
         case 'h': help(stdout); return 0;
         case O_IMAGE_PATH: capture.image_path = optarg; break;
@@ -276,4 +278,4 @@ static int run(int argc, char **argv)
 }
 
 const vm_command vm_cmd_info = {"info", "describe a minidump or a core: what it holds, what its map can show", run,
-                                help};
+                                help, shortopts, longopts};

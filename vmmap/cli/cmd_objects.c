@@ -91,17 +91,19 @@ static int no_census(const vm_snapshot *s, const char *arg, vm_error *err)
     return err->code;
 }
 
+static const struct option longopts[] = {VM_CLI_TARGET_LONGOPTS,
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"type", required_argument, NULL, 1200},
+                                         {"all", no_argument, NULL, 1201},
+                                         {"min-count", required_argument, NULL, 1202},
+                                         {"top", required_argument, NULL, 1203},
+                                         {"wide", no_argument, NULL, 1204},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0}};
+static const char shortopts[] = ":ho:q"; /* ':' first: a missing value is told apart */
+
 static int run(int argc, char **argv)
 {
-    static const struct option longopts[] = {VM_CLI_TARGET_LONGOPTS,
-                                             {"output", required_argument, NULL, 'o'},
-                                             {"type", required_argument, NULL, 1200},
-                                             {"all", no_argument, NULL, 1201},
-                                             {"min-count", required_argument, NULL, 1202},
-                                             {"top", required_argument, NULL, 1203},
-                                             {"wide", no_argument, NULL, 1204},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {0}};
     vm_target t = {0};
     vm_census_request req = {0};
     vm_objects_view view = {0};
@@ -110,7 +112,7 @@ static int run(int argc, char **argv)
     bool wide = false;
     int opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":ho:q", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
         if (vm_cli_target_option(opt, &t))
             continue;
         switch (opt) {
@@ -181,4 +183,4 @@ static int run(int argc, char **argv)
 }
 
 const vm_command vm_cmd_objects = {"objects", "count the C++ objects on the heap by type (vtables and RTTI)", run,
-                                   help};
+                                   help, shortopts, longopts};

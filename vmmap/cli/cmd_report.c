@@ -185,18 +185,20 @@ static int report_timeline(char **paths, size_t n, const char *output, const cha
 
 /* ---- the command ------------------------------------------------------------------------------ */
 
+static const struct option longopts[] = {VM_CLI_TARGET_LONGOPTS,
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"format", required_argument, NULL, 'f'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0}};
+static const char shortopts[] = ":ho:f:q"; /* ':' first: a missing value is told apart */
+
 static int run(int argc, char **argv)
 {
-    static const struct option longopts[] = {VM_CLI_TARGET_LONGOPTS,
-                                             {"output", required_argument, NULL, 'o'},
-                                             {"format", required_argument, NULL, 'f'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {0}};
     vm_target t = {0};
     const char *output = NULL, *format_opt = NULL;
     int opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":ho:f:q", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
         if (vm_cli_target_option(opt, &t))
             continue;
         switch (opt) {
@@ -233,4 +235,5 @@ static int run(int argc, char **argv)
     return rc == 0 ? 0 : vm_error_report(&err);
 }
 
-const vm_command vm_cmd_report = {"report", "write a workbook (.xlsx) or CSV for review", run, help};
+const vm_command vm_cmd_report = {"report", "write a workbook (.xlsx) or CSV for review",
+                                  run, help, shortopts, longopts};

@@ -57,29 +57,31 @@ static bool parse_sort(const char *s, vm_detail_options *o)
     return true;
 }
 
+enum { O_TYPE = 1100, O_MIN, O_ADDR, O_SORT, O_REGIONS, O_WARN, O_COLOR, O_HUMAN, O_WIDE };
+static const struct option longopts[] = {
+    VM_CLI_TARGET_LONGOPTS,
+    {"type", required_argument, NULL, O_TYPE},
+    {"min-size", required_argument, NULL, O_MIN},
+    {"address", required_argument, NULL, O_ADDR},
+    {"sort", required_argument, NULL, O_SORT},
+    {"regions-only", no_argument, NULL, O_REGIONS},
+    {"warnings", no_argument, NULL, O_WARN},
+    {"color", required_argument, NULL, O_COLOR},
+    {"human", no_argument, NULL, O_HUMAN},
+    {"wide", no_argument, NULL, O_WIDE},
+    {"help", no_argument, NULL, 'h'},
+    {0}};
+static const char shortopts[] = ":hq"; /* ':' first: a missing value is told apart */
+
 static int run(int argc, char **argv)
 {
-    enum { O_TYPE = 1100, O_MIN, O_ADDR, O_SORT, O_REGIONS, O_WARN, O_COLOR, O_HUMAN, O_WIDE };
-    static const struct option longopts[] = {
-        VM_CLI_TARGET_LONGOPTS,
-        {"type", required_argument, NULL, O_TYPE},
-        {"min-size", required_argument, NULL, O_MIN},
-        {"address", required_argument, NULL, O_ADDR},
-        {"sort", required_argument, NULL, O_SORT},
-        {"regions-only", no_argument, NULL, O_REGIONS},
-        {"warnings", no_argument, NULL, O_WARN},
-        {"color", required_argument, NULL, O_COLOR},
-        {"human", no_argument, NULL, O_HUMAN},
-        {"wide", no_argument, NULL, O_WIDE},
-        {"help", no_argument, NULL, 'h'},
-        {0}};
     vm_target t = {0};
     vm_detail_options o = {0};
     const char *color = "auto";
     bool human = false, wide = false;
     int opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":hq", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
         if (vm_cli_target_option(opt, &t))
             continue;
         switch (opt) {
@@ -139,4 +141,5 @@ static int run(int argc, char **argv)
     return rc; /* main() checks that stdout took it all */
 }
 
-const vm_command vm_cmd_show = {"show", "the detail view: allocations and their blocks", run, help};
+const vm_command vm_cmd_show = {"show", "the detail view: allocations and their blocks",
+                                run, help, shortopts, longopts};

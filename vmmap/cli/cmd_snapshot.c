@@ -66,17 +66,19 @@ void vm_cli_report_written(const vm_snapshot *s, const char *path, bool quiet)
                 vm_plural(s->nheaps), s->nwarnings, vm_plural(s->nwarnings));
 }
 
+static const struct option longopts[] = {
+    VM_CLI_TARGET_LONGOPTS, {"output", required_argument, NULL, 'o'}, {"heap-blocks", no_argument, NULL, 1100},
+    {"objects", no_argument, NULL, 1101},
+    {"help", no_argument, NULL, 'h'}, {0}};
+static const char shortopts[] = ":ho:q"; /* ':' first: a missing value is told apart */
+
 static int run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        VM_CLI_TARGET_LONGOPTS, {"output", required_argument, NULL, 'o'}, {"heap-blocks", no_argument, NULL, 1100},
-        {"objects", no_argument, NULL, 1101},
-        {"help", no_argument, NULL, 'h'}, {0}};
     vm_target t = {0};
     const char *output = NULL;
     int opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":ho:q", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
         if (vm_cli_target_option(opt, &t))
             continue;
         switch (opt) {
@@ -127,4 +129,5 @@ static int run(int argc, char **argv)
     return rc == 0 ? 0 : vm_error_report(&err);
 }
 
-const vm_command vm_cmd_snapshot = {"snapshot", "save a snapshot (.json) to view, report or compare later", run, help};
+const vm_command vm_cmd_snapshot = {"snapshot", "save a snapshot (.json) to view, report or compare later",
+                                    run, help, shortopts, longopts};

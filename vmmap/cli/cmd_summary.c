@@ -33,20 +33,22 @@ static void help(FILE *out)
             VM_CLI_TARGET_HELP);
 }
 
+static const struct option longopts[] = {VM_CLI_TARGET_LONGOPTS,
+                                         {"color", required_argument, NULL, 1100},
+                                         {"human", no_argument, NULL, 1101},
+                                         {"wide", no_argument, NULL, 1102},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0}};
+static const char shortopts[] = ":hq"; /* ':' first: a missing value is told apart */
+
 static int run(int argc, char **argv)
 {
-    static const struct option longopts[] = {VM_CLI_TARGET_LONGOPTS,
-                                             {"color", required_argument, NULL, 1100},
-                                             {"human", no_argument, NULL, 1101},
-                                             {"wide", no_argument, NULL, 1102},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {0}};
     vm_target t = {0};
     const char *color = "auto";
     bool human = false, wide = false;
     int opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":hq", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
         if (vm_cli_target_option(opt, &t))
             continue;
         switch (opt) {
@@ -71,4 +73,5 @@ static int run(int argc, char **argv)
     return 0; /* main() checks that stdout took it all */
 }
 
-const vm_command vm_cmd_summary = {"summary", "the per-type table (VMMap's upper pane)", run, help};
+const vm_command vm_cmd_summary = {"summary", "the per-type table (VMMap's upper pane)",
+                                   run, help, shortopts, longopts};

@@ -62,7 +62,8 @@ static void help(FILE *out)
             "never down, up overall, R² >= 0.9 (docs/watch.md).  `vmmap report DIR -o t.xlsx`\n"
             "draws the timeline.\n"
             "\n"
-            "Capture options: --no-heaps, --no-sections, -q/--quiet (no per-sample lines), --self\n"
+            "Capture options: --no-heaps, --no-sections, -q/--quiet (no per-sample lines), --self;\n"
+            "--image-path is for a core or a dump, not a running process: refused\n"
             "\n"
             "Examples:\n"
             "  vmmap watch 1234 --interval 2s --duration 10m -o leak/\n"
@@ -105,20 +106,22 @@ static bool parse_count(const char *s, uint64_t *out)
     return *s >= '0' && *s <= '9' && !*end && !errno && v > 0;
 }
 
+static const struct option longopts[] = {VM_CLI_TARGET_LONGOPTS,
+                                         {"interval", required_argument, NULL, 'i'},
+                                         {"count", required_argument, NULL, 'n'},
+                                         {"duration", required_argument, NULL, 'd'},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"heap-blocks", no_argument, NULL, 1100},
+                                         {"wide", no_argument, NULL, 1101},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0}};
+static const char shortopts[] = ":hi:n:d:o:q"; /* ':' first: a missing value is told apart */
+
 static int parse_options(int argc, char **argv, watch_opts *o)
 {
-    static const struct option longopts[] = {VM_CLI_TARGET_LONGOPTS,
-                                             {"interval", required_argument, NULL, 'i'},
-                                             {"count", required_argument, NULL, 'n'},
-                                             {"duration", required_argument, NULL, 'd'},
-                                             {"output", required_argument, NULL, 'o'},
-                                             {"heap-blocks", no_argument, NULL, 1100},
-                                             {"wide", no_argument, NULL, 1101},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {0}};
     int opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":hi:n:d:o:q", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
         if (vm_cli_target_option(opt, &o->t))
             continue;
         switch (opt) {
@@ -344,8 +347,8 @@ static void print_growth(const watch *w, const vm_timeline *tl)
     vm_ttable_free(t);
     char end[64];
     snprintf(end, sizeof end, "  %zu series flagged GROWING.", flagged);
-    vm_text_wrap(stdout, !ok ? "  (out of memory)" : flagged ? end : "  No steady growth: nothing only went up across the window.",
-                 w->width, 2);
+    const char *none = "  No steady growth: nothing only went up across the window.";
+    vm_text_wrap(stdout, !ok ? "  (out of memory)" : flagged ? end : none, w->width, 2);
 }
 
 /* ---- the loop --------------------------------------------------------------------------------- */
@@ -477,4 +480,5 @@ static int run(int argc, char **argv)
     return rc == 0 ? 0 : vm_error_report(&err);
 }
 
-const vm_command vm_cmd_watch = {"watch", "snapshot a process every interval and flag growth", run, help};
+const vm_command vm_cmd_watch = {"watch", "snapshot a process every interval and flag growth",
+                                 run, help, shortopts, longopts};
