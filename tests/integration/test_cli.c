@@ -31,26 +31,7 @@ static int teardown(void **state)
     return pu_tempdir_remove(tmpdir);
 }
 
-/* Runs build/vmmap with up to 8 arguments (NULL-terminated). */
-static pu_run_result vmmap(const char *a0, ...)
-{
-    char *argv[10];
-    char *bin = pu_build_path("vmmap");
-    int n = 0;
-    argv[n++] = bin;
-    va_list ap;
-    va_start(ap, a0);
-    for (const char *a = a0; a && n < 9; a = va_arg(ap, const char *))
-        argv[n++] = (char *)a;
-    va_end(ap);
-    argv[n] = NULL;
-    pu_run_result r;
-    memset(&r, 0, sizeof r);
-    if (pu_run(argv, NULL, &r) != 0)
-        fail_msg("cannot run %s: %s", bin, pu_last_error());
-    free(bin);
-    return r;
-}
+#define vmmap pu_vmmap_result /* build/vmmap with the arguments (NULL-terminated) */
 
 static void path_in_tmp(char *buf, size_t len, const char *name)
 {
@@ -549,11 +530,9 @@ static void test_grammar(void **state)
 static void test_info_heap_count_matches_summary(void **state)
 {
     (void)state;
-    const char *dump = "../shared/testdata/minidumps/breakpad__tiny-exe-with-cet-xsave.dmp";
-    if (!pu_file_exists(dump)) {
-        print_message("[ SKIP     ] %s is missing\n", dump);
+    const char *dump = pu_testdata("minidumps/breakpad__tiny-exe-with-cet-xsave.dmp");
+    if (!dump)
         skip();
-    }
     pu_run_result r = vmmap("info", dump, NULL);
     assert_int_equal(r.exit_code, 0);
     assert_non_null(strstr(r.out, "; 1 heap (0 walked, 1 not captured)"));

@@ -25,9 +25,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir); /* our own directory, with the build tree */
-    return system(cmd) == 0 ? 0 : -1;
+    return pu_tempdir_remove_tree(tmpdir); /* our own directory, with the build tree */
 }
 
 /* make TARGETS in BUILD=tmpdir/NAME, run from the repository (the tests' working directory),

@@ -33,30 +33,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir); /* our own directory, with what watch made */
-    return system(cmd) == 0 ? 0 : -1;
+    return pu_tempdir_remove_tree(tmpdir); /* with the directory report's test made */
 }
 
-/* build/vmmap with the arguments (NULL-terminated, at most 12). */
-static pu_run_result vmmap(const char *a0, ...)
-{
-    char *argv[14], *bin = pu_build_path("vmmap");
-    int n = 0;
-    argv[n++] = bin;
-    va_list ap;
-    va_start(ap, a0);
-    for (const char *a = a0; a && n < 13; a = va_arg(ap, const char *))
-        argv[n++] = (char *)a;
-    va_end(ap);
-    argv[n] = NULL;
-    pu_run_result r;
-    memset(&r, 0, sizeof r);
-    if (pu_run(argv, NULL, &r) != 0)
-        fail_msg("cannot run %s: %s", bin, pu_last_error());
-    free(bin);
-    return r;
-}
+#define vmmap pu_vmmap_result /* build/vmmap with the arguments (NULL-terminated) */
 
 static void expect_refused(pu_run_result *r, const char *error_start, const char *what)
 {
@@ -65,17 +45,6 @@ static void expect_refused(pu_run_result *r, const char *error_start, const char
         fail_msg("%s: expected exit 2 and \"vmmap: error: %s...\" with a hint, got exit %d:\n%s%s", what, error_start,
                  r->exit_code, r->out, r->err);
     pu_run_result_free(r);
-}
-
-static const char *testdata(const char *rel)
-{
-    static char path[512];
-    snprintf(path, sizeof path, "../shared/testdata/%s", rel);
-    if (!pu_file_exists(path)) {
-        print_message("[ SKIP     ] %s is missing\n", path);
-        return NULL;
-    }
-    return path;
 }
 
 /* ---- refused: nothing of the target is read from a snapshot ------------------------------ */
@@ -201,7 +170,7 @@ static void test_diff_gives_options_to_the_side_that_honours_them(void **state)
 static void test_dump_without_heap_memory_says_so(void **state)
 {
     (void)state;
-    const char *dump = testdata("minidumps/node-minidump__windows.dmp");
+    const char *dump = pu_testdata("minidumps/node-minidump__windows.dmp");
     if (!dump)
         skip();
     char out[600];
@@ -224,7 +193,7 @@ static void test_dump_without_heap_memory_says_so(void **state)
 static void test_core_without_walkable_heap_says_so(void **state)
 {
     (void)state;
-    const char *core = testdata("cores/llvm-mirror-lldb__elf-core_thread_crash_linux-x86_64.core");
+    const char *core = pu_testdata("cores/llvm-mirror-lldb__elf-core_thread_crash_linux-x86_64.core");
     if (!core)
         skip();
     pu_run_result r = vmmap("snapshot", core, "--heap-blocks", "-o", "-", NULL);
@@ -233,7 +202,7 @@ static void test_core_without_walkable_heap_says_so(void **state)
                        "unknown)"))
         fail_msg("snapshot CORE --heap-blocks does not say why the heap was not walked:\n%s", r.err);
     pu_run_result_free(&r);
-    const char *bare = testdata("cores/angr-binaries__true-libc.so.6-ld-linux-x86-64.so.2.core");
+    const char *bare = pu_testdata("cores/angr-binaries__true-libc.so.6-ld-linux-x86-64.so.2.core");
     if (!bare)
         skip();
     r = vmmap("snapshot", bare, "--heap-blocks", "-o", "-", NULL);

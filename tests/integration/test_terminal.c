@@ -208,6 +208,22 @@ static void test_wide_shows_everything(void **state)
     free(r.out);
 }
 
+/* `vmmap COMMAND TARGET` into a pipe, with COLUMNS=40: the column titled column is there and
+ * nothing was fitted. */
+static void expect_piped_whole(const char *command, const char *target, const char *column)
+{
+    pu_run_result r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(pu_vmmap(&r, &(pu_run_opts){.env_name = "COLUMNS", .env_value = "40"}, command, target,
+                              (char *)NULL),
+                     0);
+    assert_int_equal(r.exit_code, 0);
+    assert_non_null(strstr(r.out, column));
+    assert_null(strstr(r.out, "(to fit "));
+    assert_null(strstr(r.out, "\u2026"));
+    pu_run_result_free(&r);
+}
+
 /* Every line of out is at most cols wide; a progress line redrawn with "\r" counts from there.
  * Messages on stderr ("vmmap: wrote PATH") are one line each, whatever the width: not counted. */
 static void assert_fits(const char *out, size_t cols, const char *what)
@@ -249,16 +265,7 @@ static void test_heaps_fit_a_narrow_terminal(void **state)
     assert_null(strstr(wide.out, "(to fit "));
     free(wide.out);
 
-    char *bin = pu_build_path("vmmap");
-    pu_run_result piped;
-    assert_int_equal(pu_runl(&piped, &(pu_run_opts){.env_name = "COLUMNS", .env_value = "40"}, bin, "heaps", heaps,
-                             (char *)NULL),
-                     0);
-    assert_int_equal(piped.exit_code, 0);
-    assert_non_null(strstr(piped.out, "Overhead"));
-    assert_null(strstr(piped.out, "(to fit "));
-    pu_run_result_free(&piped);
-    free(bin);
+    expect_piped_whole("heaps", heaps, "Overhead");
 }
 
 /* objects: the census table and the instance list (both of a live process: the instances need
@@ -305,11 +312,9 @@ static void test_diff_fits_a_narrow_terminal(void **state)
 static void test_info_fits_a_narrow_terminal(void **state)
 {
     (void)state;
-    const char *dump = "../shared/testdata/minidumps/node-minidump__linux.dmp";
-    if (!pu_file_exists(dump)) {
-        print_message("[ SKIP     ] %s is missing\n", dump);
+    const char *dump = pu_testdata("minidumps/node-minidump__linux.dmp");
+    if (!dump)
         skip();
-    }
     pty_result r = on_pty(60, NULL, NULL, (const char *const[]){"info", dump, NULL});
     assert_int_equal(r.exit_code, 0);
     assert_fits(r.out, 60, "info");
@@ -342,17 +347,7 @@ static void test_watch_fits_a_narrow_terminal(void **state)
 static void test_piped_output_keeps_full_rows(void **state)
 {
     (void)state;
-    char *bin = pu_build_path("vmmap");
-    char *argv[] = {bin, "show", snap, NULL};
-    pu_run_result r;
-    memset(&r, 0, sizeof r);
-    assert_int_equal(pu_run(argv, &(pu_run_opts){.env_name = "COLUMNS", .env_value = "40"}, &r), 0);
-    assert_int_equal(r.exit_code, 0);
-    assert_non_null(strstr(r.out, "Locked WS"));
-    assert_null(strstr(r.out, "(to fit "));
-    assert_null(strstr(r.out, "\u2026"));
-    pu_run_result_free(&r);
-    free(bin);
+    expect_piped_whole("show", snap, "Locked WS");
 }
 
 /* ---- human units ------------------------------------------------------------------------- */

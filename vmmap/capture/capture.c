@@ -121,16 +121,6 @@ int vm_minidump_capture_buffer(const uint8_t *data, size_t size, const char *nam
 
 /* ---- recognition ---- */
 
-static bool all_digits(const char *s)
-{
-    if (!*s)
-        return false;
-    for (; *s; s++)
-        if (*s < '0' || *s > '9')
-            return false;
-    return true;
-}
-
 static bool has_separator(const char *s)
 {
 #ifdef _WIN32
@@ -196,8 +186,8 @@ bool vm_capture_reader(const char *arg, const vm_source **src, bool *snapshot)
     *src = NULL;
     *snapshot = false;
     struct stat st;
-    bool exists = arg && !all_digits(arg) && stat(arg, &st) == 0;
-    if (!arg || all_digits(arg) || (!exists && !has_separator(arg)) ||
+    bool exists = arg && !vm_arg_is_pid(arg) && stat(arg, &st) == 0;
+    if (!arg || vm_arg_is_pid(arg) || (!exists && !has_separator(arg)) ||
         (exists && S_ISDIR(st.st_mode) && !has_separator(arg))) { /* a process (by name) */
         *src = &vm_source_live;
         return true;
@@ -222,7 +212,7 @@ bool vm_capture_reader(const char *arg, const vm_source **src, bool *snapshot)
 int vm_capture_target(const char *arg, const vm_capture_options *opt, vm_snapshot **out, vm_error *err)
 {
     *out = NULL;
-    if (!arg || all_digits(arg)) /* --self, a PID */
+    if (!arg || vm_arg_is_pid(arg)) /* --self, a PID */
         return vm_capture_source(&vm_source_live, arg, opt, out, err);
     struct stat st;
     if (stat(arg, &st) == 0) {

@@ -12,7 +12,6 @@
 #include "../../report/output.h"
 #include "../../report/text_heaps.h"
 #include "../capture/heap_step.h"
-#include "../util/clock_signal.h"
 #include "../util/units.h"
 #include "cli.h"
 
@@ -174,53 +173,58 @@ static int write_output(const vm_snapshot *s, const char *output, int64_t heap, 
     return 0;
 }
 
-enum { O_HEAP = 1200, O_BLOCKS, O_TOP, O_COLOR, O_WIDE };
+enum { O_HEAP = 1200, O_BLOCKS, O_TOP };
 static const struct option longopts[] = {
     VM_CLI_TARGET_LONGOPTS,
     {"heap", required_argument, NULL, O_HEAP},
     {"blocks", no_argument, NULL, O_BLOCKS},
     {"top", required_argument, NULL, O_TOP},
     {"output", required_argument, NULL, 'o'},
-    {"color", required_argument, NULL, O_COLOR},
-    {"wide", no_argument, NULL, O_WIDE},
+    VM_CLI_COLOR_LONGOPT,
+    VM_CLI_WIDE_LONGOPT,
     {"help", no_argument, NULL, 'h'},
     {0}};
 static const char shortopts[] = ":ho:q"; /* ':' first: a missing value is told apart */
 
+typedef struct heaps_args {
+    vm_heaps_view_options view;
+    bool blocks;
+} heaps_args;
+
+static int own_option(void *ctx, int opt)
+{
+    heaps_args *h = ctx;
+    char *end;
+    switch (opt) {
+    case O_HEAP:
+        h->view.heap = strtoll(optarg, &end, 10);
+        if (!*optarg || *end || h->view.heap < 0 || h->view.heap > INT32_MAX)
+            return vm_cli_usage_error("heaps", "--heap %s: expected a heap id (a number from the Heap column)", optarg);
+        break;
+    case O_TOP: {
+        unsigned long long n = strtoull(optarg, &end, 10);
+        if (!*optarg || *end || optarg[0] == '-' || n > 1000000000ull)
+            return vm_cli_usage_error("heaps", "--top %s: expected a number of rows (0: all)", optarg);
+        h->view.top = (size_t)n;
+        break;
+    }
+    case O_BLOCKS: h->blocks = true; break;
+    }
+    return 0;
+}
+
 static int run(int argc, char **argv)
 {
-    vm_target t = {0};
-    vm_heaps_view_options view = {.heap = -1, .top = DEFAULT_TOP};
-    bool blocks = false, wide = false;
-    const char *output = NULL, *color = "auto";
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-        if (vm_cli_target_option(opt, &t))
-            continue;
-        char *end;
-        switch (opt) {
-        case 'h': help(stdout); return 0;
-        case 'o': output = optarg; break;
-        case O_HEAP:
-            view.heap = strtoll(optarg, &end, 10);
-            if (!*optarg || *end || view.heap < 0 || view.heap > INT32_MAX)
-                return vm_cli_usage_error("heaps", "--heap %s: expected a heap id (a number from the Heap column)",
-                                          optarg);
-            break;
-        case O_TOP: {
-            unsigned long long n = strtoull(optarg, &end, 10);
-            if (!*optarg || *end || optarg[0] == '-' || n > 1000000000ull)
-                return vm_cli_usage_error("heaps", "--top %s: expected a number of rows (0: all)", optarg);
-            view.top = (size_t)n;
-            break;
-        }
-        case O_BLOCKS: blocks = true; break;
-        case O_COLOR: color = optarg; break;
-        case O_WIDE: wide = true; break;
-        default: return vm_cli_option_error("heaps", opt, argv);
-        }
-    }
+    vm_cli_args args = {0};
+    heaps_args h = {.view = {.heap = -1, .top = DEFAULT_TOP}};
+    int rc = vm_cli_parse(&vm_cmd_heaps, argc, argv, &args, own_option, &h);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    vm_target t = args.target;
+    vm_heaps_view_options view = h.view;
+    const bool blocks = h.blocks;
+    const char *output = args.output;
+    const vm_view_opts look = args.view;
     vm_error err = {0};
     if (!vm_cli_take_target(&t, argc, argv, optind, "heaps", &err))
         return vm_error_report(&err);
@@ -235,7 +239,7 @@ static int run(int argc, char **argv)
     vm_snapshot *s = NULL;
     if (vm_load_target(&t, &s, &err) != 0)
         return vm_error_report(&err);
-    int rc = 0;
+    rc = 0;
     if (view.heap >= 0 && !has_heap(s, view.heap)) {
         rc = no_such_heap(s, view.heap);
     } else if (blocks) {
@@ -251,8 +255,8 @@ static int run(int argc, char **argv)
     } else if (output) {
         rc = write_output(s, output, view.heap, t.capture.quiet);
     } else {
-        view.color = vm_cli_color(color, stdout);
-        view.width = wide ? 0 : vm_terminal_columns(stdout);
+        view.color = vm_cli_view_color(&look, stdout);
+        view.width = vm_cli_view_width(&look, stdout);
         rc = vm_text_heaps(stdout, s, &view) < 0 ? 1 : 0;
         if (rc == 0 && walked(s) == 0 && s->nheaps && !t.capture.quiet)
             fprintf(stderr, "vmmap: note: no heap was walked%s\n",

@@ -8,7 +8,6 @@
 #include "../capture/capture.h"
 #include "../sources/input/unpack.h"
 #include "../sources/minidump/minidump_source.h"
-#include "../util/clock_signal.h"
 #include "../util/units.h"
 #include "info.h"
 #include "../sources/linux_model/linux_offline.h"
@@ -245,32 +244,26 @@ static int describe(const char *path, const vm_capture_options *opt, vm_info_out
     return map_rc;
 }
 
-enum { O_IMAGE_PATH = 1004, O_WIDE = 1100 };
-static const struct option longopts[] = {{"image-path", required_argument, NULL, O_IMAGE_PATH},
-                                         {"wide", no_argument, NULL, O_WIDE},
+static const struct option longopts[] = {{"image-path", required_argument, NULL, 1004}, /* VM_CLI_TARGET_LONGOPTS's */
+                                         VM_CLI_WIDE_LONGOPT,
                                          {"help", no_argument, NULL, 'h'},
                                          {0}};
 static const char shortopts[] = ":h"; /* ':' first: a missing value is told apart */
 
 static int run(int argc, char **argv)
 {
-    vm_capture_options capture = {.quiet = true};
-    bool wide = false;
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'h': help(stdout); return 0;
-        case O_IMAGE_PATH: capture.image_path = optarg; break;
-        case O_WIDE: wide = true; break;
-        default: return vm_cli_option_error("info", opt, argv);
-        }
-    }
+    vm_cli_args args = {0};
+    int rc = vm_cli_parse(&vm_cmd_info, argc, argv, &args, NULL, NULL);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    /* The map is made as `vmmap DUMP` would make it (quietly: info says what it shows). */
+    vm_capture_options capture = {.quiet = true, .image_path = args.target.capture.image_path};
+    const vm_view_opts view = args.view;
     if (argc - optind != 1)
         return vm_cli_usage_error("info", "one minidump or core file expected");
     vm_error err = {0};
-    vm_info_out o = {.out = stdout, .width = wide ? 0 : vm_terminal_columns(stdout)};
-    int rc = describe(argv[optind], &capture, &o, &err);
+    vm_info_out o = {.out = stdout, .width = vm_cli_view_width(&view, stdout)};
+    rc = describe(argv[optind], &capture, &o, &err);
     vm_tline_free(&o.line);
     if (rc != VM_EXIT_OK)
         return vm_error_report(&err);

@@ -10,7 +10,6 @@
 #include "../../report/objects_table.h"
 #include "../../report/output.h"
 #include "../model/census.h"
-#include "../util/clock_signal.h"
 #include "../util/timings.h"
 #include "cli.h"
 
@@ -97,42 +96,48 @@ static const struct option longopts[] = {VM_CLI_TARGET_LONGOPTS,
                                          {"all", no_argument, NULL, 1201},
                                          {"min-count", required_argument, NULL, 1202},
                                          {"top", required_argument, NULL, 1203},
-                                         {"wide", no_argument, NULL, 1204},
+                                         VM_CLI_WIDE_LONGOPT,
                                          {"help", no_argument, NULL, 'h'},
                                          {0}};
 static const char shortopts[] = ":ho:q"; /* ':' first: a missing value is told apart */
 
+typedef struct objects_args {
+    vm_census_request req;
+    vm_objects_view view;
+} objects_args;
+
+static int own_option(void *ctx, int opt)
+{
+    objects_args *o = ctx;
+    uint64_t top = 0;
+    switch (opt) {
+    case 1200: o->req.type_pattern = optarg; break;
+    case 1201: o->req.all = true; break;
+    case 1202:
+        if (!parse_count(optarg, &o->view.min_count))
+            return vm_cli_usage_error("objects", "--min-count: expected a count, got \"%s\"", optarg);
+        break;
+    case 1203:
+        if (!parse_count(optarg, &top) || top == 0 || top > SIZE_MAX)
+            return vm_cli_usage_error("objects", "--top: expected a positive count, got \"%s\"", optarg);
+        o->view.top = (size_t)top;
+        break;
+    }
+    return 0;
+}
+
 static int run(int argc, char **argv)
 {
-    vm_target t = {0};
-    vm_census_request req = {0};
-    vm_objects_view view = {0};
-    const char *output = NULL;
-    uint64_t top = 0;
-    bool wide = false;
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-        if (vm_cli_target_option(opt, &t))
-            continue;
-        switch (opt) {
-        case 'h': help(stdout); return 0;
-        case 'o': output = optarg; break;
-        case 1200: req.type_pattern = optarg; break;
-        case 1201: req.all = true; break;
-        case 1202:
-            if (!parse_count(optarg, &view.min_count))
-                return vm_cli_usage_error("objects", "--min-count: expected a count, got \"%s\"", optarg);
-            break;
-        case 1203:
-            if (!parse_count(optarg, &top) || top == 0 || top > SIZE_MAX)
-                return vm_cli_usage_error("objects", "--top: expected a positive count, got \"%s\"", optarg);
-            view.top = (size_t)top;
-            break;
-        case 1204: wide = true; break;
-        default: return vm_cli_option_error("objects", opt, argv);
-        }
-    }
+    vm_cli_args args = {0};
+    objects_args own = {0};
+    int rc = vm_cli_parse(&vm_cmd_objects, argc, argv, &args, own_option, &own);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    vm_target t = args.target;
+    vm_census_request req = own.req;
+    vm_objects_view view = own.view;
+    const char *output = args.output;
+    const vm_view_opts look = args.view;
     vm_error err = {0};
     if (!vm_cli_take_target(&t, argc, argv, optind, "objects", &err))
         return vm_error_report(&err);
@@ -152,8 +157,8 @@ static int run(int argc, char **argv)
     vm_snapshot *s = NULL;
     if (vm_load_target(&t, &s, &err) != 0)
         return vm_error_report(&err);
-    int rc = 0;
-    size_t width = wide ? 0 : vm_terminal_columns(stdout);
+    rc = 0;
+    size_t width = vm_cli_view_width(&look, stdout);
     if (!s->census.present) {
         rc = no_census(s, t.arg, &err);
     } else if (output) {

@@ -192,22 +192,22 @@ static const struct option longopts[] = {VM_CLI_TARGET_LONGOPTS,
                                          {0}};
 static const char shortopts[] = ":ho:f:q"; /* ':' first: a missing value is told apart */
 
+static int own_option(void *ctx, int opt)
+{
+    if (opt == 'f')
+        *(const char **)ctx = optarg;
+    return 0;
+}
+
 static int run(int argc, char **argv)
 {
-    vm_target t = {0};
-    const char *output = NULL, *format_opt = NULL;
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-        if (vm_cli_target_option(opt, &t))
-            continue;
-        switch (opt) {
-        case 'h': help(stdout); return 0;
-        case 'o': output = optarg; break;
-        case 'f': format_opt = optarg; break;
-        default: return vm_cli_option_error("report", opt, argv);
-        }
-    }
+    vm_cli_args args = {0};
+    const char *format_opt = NULL;
+    int rc = vm_cli_parse(&vm_cmd_report, argc, argv, &args, own_option, &format_opt);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    vm_target t = args.target;
+    const char *output = args.output;
     if (!t.self && is_timeline(argc, argv, optind))
         return report_timeline(argv + optind, (size_t)(argc - optind), output, format_opt, t.capture.quiet,
                                t.capture.asked);
@@ -227,7 +227,7 @@ static int run(int argc, char **argv)
         vm_cli_default_output(s, vm_output_format_name(f), fallback, sizeof fallback);
         output = fallback;
     }
-    int rc = vm_output_write(s, output, f, &err);
+    rc = vm_output_write(s, output, f, &err);
     vm_progress_stop();
     if (rc == 0)
         vm_cli_report_written(s, output, t.capture.quiet);

@@ -72,23 +72,27 @@ static const struct option longopts[] = {
     {"help", no_argument, NULL, 'h'}, {0}};
 static const char shortopts[] = ":ho:q"; /* ':' first: a missing value is told apart */
 
+static int own_option(void *ctx, int opt)
+{
+    vm_capture_options *c = ctx;
+    if (opt == 1100) {
+        c->heap_blocks = true;
+        c->asked |= VM_ASK_HEAP_BLOCKS;
+    } else if (opt == 1101) {
+        c->objects = true;
+        c->asked |= VM_ASK_OBJECTS;
+    }
+    return 0;
+}
+
 static int run(int argc, char **argv)
 {
-    vm_target t = {0};
-    const char *output = NULL;
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-        if (vm_cli_target_option(opt, &t))
-            continue;
-        switch (opt) {
-        case 'h': help(stdout); return 0;
-        case 'o': output = optarg; break;
-        case 1100: t.capture.heap_blocks = true; t.capture.asked |= VM_ASK_HEAP_BLOCKS; break;
-        case 1101: t.capture.objects = true; t.capture.asked |= VM_ASK_OBJECTS; break;
-        default: return vm_cli_option_error("snapshot", opt, argv);
-        }
-    }
+    vm_cli_args args = {0};
+    int rc = vm_cli_parse(&vm_cmd_snapshot, argc, argv, &args, own_option, &args.target.capture);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    vm_target t = args.target;
+    const char *output = args.output;
     vm_error err = {0};
     if (!vm_cli_take_target(&t, argc, argv, optind, "snapshot", &err))
         return vm_error_report(&err);
@@ -118,7 +122,7 @@ static int run(int argc, char **argv)
         vm_cli_default_output(s, "json", fallback, sizeof fallback);
         output = fallback;
     }
-    int rc = w ? vm_json_writer_finish(w, s, output, &err) : vm_output_write(s, output, f, &err);
+    rc = w ? vm_json_writer_finish(w, s, output, &err) : vm_output_write(s, output, f, &err);
     vm_progress_stop();
     vm_json_writer_free(w);
     vm_timing_mark("write");

@@ -72,11 +72,9 @@ static void help(FILE *out)
 }
 
 typedef struct watch_opts {
-    vm_target t;
+    vm_cli_args args;          /* the target and the shared options (-o, --wide) */
     double interval, duration; /* seconds; duration 0: none */
     uint64_t count;            /* 0: no limit */
-    const char *output;
-    bool wide;                 /* --wide: whole lines, however wide the terminal */
 } watch_opts;
 
 typedef struct watch {
@@ -112,39 +110,41 @@ static const struct option longopts[] = {VM_CLI_TARGET_LONGOPTS,
                                          {"duration", required_argument, NULL, 'd'},
                                          {"output", required_argument, NULL, 'o'},
                                          {"heap-blocks", no_argument, NULL, 1100},
-                                         {"wide", no_argument, NULL, 1101},
+                                         VM_CLI_WIDE_LONGOPT,
                                          {"help", no_argument, NULL, 'h'},
                                          {0}};
 static const char shortopts[] = ":hi:n:d:o:q"; /* ':' first: a missing value is told apart */
 
+static int own_option(void *ctx, int opt)
+{
+    watch_opts *o = ctx;
+    switch (opt) {
+    case 'i':
+        if (!vm_parse_duration(optarg, &o->interval) || o->interval <= 0)
+            return vm_cli_usage_error("watch", "--interval %s: expected a duration such as 500ms, 2s, 1m", optarg);
+        break;
+    case 'd':
+        if (!vm_parse_duration(optarg, &o->duration) || o->duration <= 0)
+            return vm_cli_usage_error("watch", "--duration %s: expected a duration such as 30s, 10m, 1h", optarg);
+        break;
+    case 'n':
+        if (!parse_count(optarg, &o->count))
+            return vm_cli_usage_error("watch", "--count %s: expected a whole number of samples, at least 1", optarg);
+        break;
+    case 1100:
+        o->args.target.capture.heap_blocks = true;
+        o->args.target.capture.asked |= VM_ASK_HEAP_BLOCKS;
+        break;
+    }
+    return 0;
+}
+
 static int parse_options(int argc, char **argv, watch_opts *o)
 {
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-        if (vm_cli_target_option(opt, &o->t))
-            continue;
-        switch (opt) {
-        case 'h': help(stdout); return -1;
-        case 'i':
-            if (!vm_parse_duration(optarg, &o->interval) || o->interval <= 0)
-                return vm_cli_usage_error("watch", "--interval %s: expected a duration such as 500ms, 2s, 1m", optarg);
-            break;
-        case 'd':
-            if (!vm_parse_duration(optarg, &o->duration) || o->duration <= 0)
-                return vm_cli_usage_error("watch", "--duration %s: expected a duration such as 30s, 10m, 1h", optarg);
-            break;
-        case 'n':
-            if (!parse_count(optarg, &o->count))
-                return vm_cli_usage_error("watch", "--count %s: expected a whole number of samples, at least 1", optarg);
-            break;
-        case 'o': o->output = optarg; break;
-        case 1100: o->t.capture.heap_blocks = true; o->t.capture.asked |= VM_ASK_HEAP_BLOCKS; break;
-        case 1101: o->wide = true; break;
-        default: return vm_cli_option_error("watch", opt, argv);
-        }
-    }
-    if (!o->output)
+    int rc = vm_cli_parse(&vm_cmd_watch, argc, argv, &o->args, own_option, o);
+    if (rc != 0)
+        return rc;
+    if (!o->args.output)
         return vm_cli_usage_error("watch", "no output given: -o DIR or -o FILE.jsonl");
     return 0;
 }
@@ -152,8 +152,8 @@ static int parse_options(int argc, char **argv, watch_opts *o)
 /* The process to watch: a PID, a unique name, or --self; never a file. */
 static int resolve_pid(const watch_opts *o, int64_t *pid, vm_error *err)
 {
-    const char *a = o->t.arg;
-    if (o->t.self) {
+    const char *a = o->args.target.arg;
+    if (o->args.target.self) {
         *pid = vm_platform_self_pid();
         return 0;
     }
@@ -163,7 +163,7 @@ static int resolve_pid(const watch_opts *o, int64_t *pid, vm_error *err)
         vm_error_hint(err, "vmmap watch PID|NAME|--self -o DIR  (`vmmap report DIR` reads the snapshots)");
         return err->code;
     }
-    if (a[strspn(a, "0123456789")] == '\0') {
+    if (vm_arg_is_pid(a)) {
         *pid = strtoll(a, NULL, 10);
         return 0;
     }
@@ -223,7 +223,7 @@ static int biggest_growth(const vm_tl_row *first, const vm_tl_row *now, int64_t 
  * out, and what still does not is cut. */
 static void progress(const watch *w)
 {
-    if (w->o->t.capture.quiet)
+    if (w->o->args.target.capture.quiet)
         return;
     const vm_tl_row *first = &w->tl->rows[0], *now = &w->tl->rows[w->tl->nrows - 1];
     char total[VM_UNITS_BUFSZ], change[VM_UNITS_BUFSZ], grew[VM_UNITS_BUFSZ];
@@ -360,7 +360,7 @@ static int take_sample(watch *w, vm_error *err)
     vm_utc_now_ms(when, sizeof when, false);
     vm_utc_now_ms(stamp, sizeof stamp, true);
     vm_snapshot *s = NULL;
-    int rc = vm_capture_snapshot(w->pid, &w->o->t.capture, &s, err);
+    int rc = vm_capture_snapshot(w->pid, &w->o->args.target.capture, &s, err);
     if (rc == VM_EXIT_NOT_FOUND || rc == VM_EXIT_TARGET_GONE)
         return w->samples > 0 ? 1 : rc;
     if (rc != 0)
@@ -428,7 +428,7 @@ static int loop(watch *w, const char **why, vm_error *err)
 
 static void say_end(const watch *w, const char *why)
 {
-    if (w->tty && !w->o->t.capture.quiet)
+    if (w->tty && !w->o->args.target.capture.quiet)
         printf("\n");
     if (strcmp(why, "exited") == 0)
         fprintf(stderr, "vmmap: process %" PRId64 " exited after %zu sample%s\n", w->pid, w->samples,
@@ -436,14 +436,14 @@ static void say_end(const watch *w, const char *why)
     else if (strcmp(why, "stopped") == 0)
         fprintf(stderr, "vmmap: stopped by %s after %zu sample%s; everything written is complete\n", vm_stop_name(),
                 w->samples, w->samples == 1 ? "" : "s");
-    if (!w->o->t.capture.quiet && w->samples)
-        fprintf(stderr, "vmmap: wrote %zu snapshot%s to %s\n", w->samples, w->samples == 1 ? "" : "s", w->o->output);
+    if (!w->o->args.target.capture.quiet && w->samples)
+        fprintf(stderr, "vmmap: wrote %zu snapshot%s to %s\n", w->samples, vm_plural(w->samples), w->o->args.output);
 }
 
 static int watch_process(watch *w, vm_error *err)
 {
     const char *why = "done";
-    int rc = vm_series_writer_open(w->o->output, &w->series, err);
+    int rc = vm_series_writer_open(w->o->args.output, &w->series, err);
     if (rc == 0)
         rc = loop(w, &why, err);
     vm_error close_err = {0};
@@ -467,9 +467,10 @@ static int run(int argc, char **argv)
     if (rc != 0)
         return rc < 0 ? 0 : rc;
     vm_error err = {0};
-    watch w = {.o = &o, .tty = vm_is_terminal(stdout), .width = o.wide ? 0 : vm_terminal_columns(stdout)};
-    if (!vm_cli_take_target(&o.t, argc, argv, optind, "watch", &err) || resolve_pid(&o, &w.pid, &err) != 0 ||
-        vm_capture_refuse(o.t.arg, &vm_source_live, o.t.capture.asked & ~vm_source_live.honours, &err) != 0)
+    watch w = {.o = &o, .tty = vm_is_terminal(stdout), .width = vm_cli_view_width(&o.args.view, stdout)};
+    vm_target *t = &o.args.target;
+    if (!vm_cli_take_target(t, argc, argv, optind, "watch", &err) || resolve_pid(&o, &w.pid, &err) != 0 ||
+        vm_capture_refuse(t->arg, &vm_source_live, t->capture.asked & ~vm_source_live.honours, &err) != 0)
         return vm_error_report(&err); /* before the output is opened: nothing is written */
     w.tl = vm_timeline_new();
     if (!w.tl)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../capture/capture.h"
+#include "../util/clock_signal.h"
 #include "../util/units.h"
 #include "cli.h"
 
@@ -111,6 +112,26 @@ int vm_load_target(const vm_target *t, vm_snapshot **out, vm_error *err)
     if (rc == VM_EXIT_OK && !t->capture.quiet)
         say_what_was_not_read(*out, t->capture.asked);
     return rc;
+}
+
+bool vm_cli_view_option(int opt, vm_view_opts *v)
+{
+    switch (opt) {
+    case 1010: v->color = optarg; return true;
+    case 1011: v->human = true; return true;
+    case 1012: v->wide = true; return true;
+    default: return false;
+    }
+}
+
+size_t vm_cli_view_width(const vm_view_opts *v, FILE *out)
+{
+    return v->wide ? 0 : vm_terminal_columns(out);
+}
+
+bool vm_cli_view_color(const vm_view_opts *v, FILE *out)
+{
+    return vm_cli_color(v->color ? v->color : "auto", out);
 }
 
 bool vm_cli_color(const char *mode, FILE *out)

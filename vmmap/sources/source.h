@@ -43,6 +43,9 @@ extern const vm_source vm_source_live;
 /* Windows minidumps, on every platform (sources/minidump). */
 extern const vm_source vm_source_minidump;
 
+/* An argument of digits only ("1234") is a PID: never a process name or a file (docs/cli.md). */
+bool vm_arg_is_pid(const char *arg);
+
 /* ---- the live platform's helpers (one implementation per platform folder) ---- */
 
 /* Gathers facts about a live process.  On failure returns a VM_EXIT_* code and fills err:
