@@ -101,8 +101,16 @@ static const char *non_number(const char *p, size_t n)
     return NULL;
 }
 
+/* How close to the end an error must be for the text to count as cut short. */
+#define TORN_TAIL 64
+
 const char *vm_json_parse_problem(const char *text, size_t len, size_t at, char *buf, size_t buflen)
 {
+    if (text && at + TORN_TAIL >= len && len && depth_at(text, len) > 0) {
+        snprintf(buf, buflen, "the text ends inside the JSON, after %zu byte%s: the file is cut short (an "
+                 "interrupted copy or download?)", len, len == 1 ? "" : "s");
+        return buf;
+    }
     if (!text || at >= len)
         return NULL;
     const char *word = non_number(text + at, len - at);

@@ -269,6 +269,26 @@ static void test_bad_snapshot_file(void **state)
     assert_int_equal(r.exit_code, 5);
     assert_non_null(strstr(r.err, "format"));
     pu_run_result_free(&r);
+
+    /* A snapshot cut short (an interrupted copy): said so, with where it stops. */
+    size_t len = 0;
+    char *whole = pu_read_file(good, &len);
+    assert_non_null(whole);
+    const size_t cuts[] = {1, len / 3, len - 2};
+    for (size_t i = 0; i < 3; i++) {
+        f = fopen(bad, "w");
+        assert_non_null(f);
+        fwrite(whole, 1, cuts[i], f);
+        fclose(f);
+        r = vmmap("show", bad, NULL);
+        char says[96];
+        snprintf(says, sizeof says, "the text ends inside the JSON, after %zu byte%s: the file is cut short", cuts[i],
+                 cuts[i] == 1 ? "" : "s");
+        if (r.exit_code != 5 || !strstr(r.err, says))
+            fail_msg("show of a snapshot cut at %zu bytes: exit %d: %s", cuts[i], r.exit_code, r.err);
+        pu_run_result_free(&r);
+    }
+    free(whole);
 }
 
 /* A file is told by its first bytes, and only those are read: a 256 MiB ELF core (sparse) is
@@ -318,6 +338,25 @@ static void test_file_kind_from_first_bytes(void **state)
     assert_int_equal(r.exit_code, 5);
     assert_non_null(strstr(r.err, "a text file"));
     pu_run_result_free(&r);
+
+    /* info says the same of what is no dump or core, from the first bytes (a snapshot is named
+     * as one, with the command that shows it), never "signature 0x..." after reading it whole */
+    r = vmmap("info", text, NULL);
+    assert_int_equal(r.exit_code, 5);
+    assert_non_null(strstr(r.err, "a text file"));
+    pu_run_result_free(&r);
+    char snap[512];
+    path_in_tmp(snap, sizeof snap, "kind.json");
+    assert_int_equal(pu_snapshot_self(snap), 0);
+    r = vmmap("info", snap, NULL);
+    if (r.exit_code != 5 || !strstr(r.err, "a snapshot (JSON), not a minidump or core") || strstr(r.err, "signature"))
+        fail_msg("info SNAPSHOT: exit %d: %s", r.exit_code, r.err);
+    pu_run_result_free(&r);
+    r = vmmap("info", tmpdir, NULL);
+    assert_int_equal(r.exit_code, 5);
+    assert_non_null(strstr(r.err, "is a directory"));
+    pu_run_result_free(&r);
+    remove(snap);
     remove(text);
 }
 

@@ -12,6 +12,7 @@
 #include "../../report/output.h"
 #include "../../report/text_heaps.h"
 #include "../capture/heap_step.h"
+#include "../util/output_target.h"
 #include "../util/units.h"
 #include "cli.h"
 
@@ -159,7 +160,7 @@ static int write_output(const vm_snapshot *s, const char *output, int64_t heap, 
 {
     vm_error err = {0};
     vm_output_format f = vm_output_format_of_path(output);
-    if (strcmp(output, "-") == 0)
+    if (f == VM_OUTPUT_UNKNOWN && vm_out_is_stream(output)) /* '-', /dev/null, a FIFO */
         f = VM_OUTPUT_JSON;
     if (f == VM_OUTPUT_UNKNOWN) {
         vm_error_set(&err, VM_EXIT_USAGE, "heaps: -o %s: expected a .json, .xlsx or .csv file name", output);

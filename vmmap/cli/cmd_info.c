@@ -2,12 +2,14 @@
  * cannot show.  Cores: info_core.c. */
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../parse/minidump.h"
 #include "../capture/capture.h"
 #include "../sources/input/unpack.h"
 #include "../sources/minidump/minidump_source.h"
+#include "../util/file_io.h"
 #include "../util/units.h"
 #include "info.h"
 #include "../sources/linux_model/linux_offline.h"
@@ -191,19 +193,50 @@ static void print_can(vm_info_out *o, const vm_minidump *md, const vm_snapshot *
     vm_info_put(o);
 }
 
-static bool is_core(const char *path)
+/* JSON text whose first non-blank byte opens an object: a snapshot. */
+static bool opens_object(const uint8_t *h, size_t n)
 {
-    uint8_t h[20];
+    size_t i = 0;
+    while (i < n && (h[i] == ' ' || h[i] == '\t' || h[i] == '\r' || h[i] == '\n'))
+        i++;
+    return i < n && h[i] == '{';
+}
+
+/* What the file is, from its first bytes (decompressed): 'c' an ELF core, 'm' a minidump; 0 with
+ * err filled when it is neither (what it is then, as `vmmap FILE` would say) or cannot be read. */
+static int kind_of(const char *path, vm_error *err)
+{
+    uint8_t *h = malloc(VM_SOURCE_HEAD_BYTES);
     size_t n = 0;
-    vm_packing p;
-    vm_error e = {0};
-    return vm_unpack_head(path, h, sizeof h, &n, &p, &e) == VM_EXIT_OK && n >= 18 && memcmp(h, "\x7f" "ELF", 4) == 0 &&
-           h[16] == 4 && h[17] == 0;
+    vm_packing p = VM_PACK_NONE;
+    int kind = 0;
+    if (!h) {
+        vm_error_set(err, VM_EXIT_ERROR, "out of memory");
+    } else if (vm_unpack_head(path, h, VM_SOURCE_HEAD_BYTES, &n, &p, err) != VM_EXIT_OK) {
+        bool dir = false;
+        uint64_t size;
+        if (err->code == VM_EXIT_BAD_INPUT && vm_path_info(path, &size, &dir) && dir)
+            vm_directory_target(path, err); /* the same answer as `vmmap DIR` */
+    } else if (n >= 18 && memcmp(h, "\x7f" "ELF", 4) == 0 && h[16] == 4 && h[17] == 0) {
+        kind = 'c';
+    } else if (n >= 4 && memcmp(h, "MDMP", 4) == 0) {
+        kind = 'm';
+    } else if (p == VM_PACK_NONE && opens_object(h, n)) {
+        vm_error_set(err, VM_EXIT_BAD_INPUT, "%s: a snapshot (JSON), not a minidump or core", path);
+        vm_error_hint(err, "`vmmap info` describes dumps and cores; `vmmap %s` shows the snapshot", path);
+    } else {
+        vm_unclaimed_file(path, h, n, (int)p, err); /* an executable, text, an empty file, ... */
+    }
+    free(h);
+    return kind;
 }
 
 static int describe(const char *path, const vm_capture_options *opt, vm_info_out *o, vm_error *err)
 {
-    if (is_core(path))
+    int kind = kind_of(path, err);
+    if (kind == 0)
+        return err->code;
+    if (kind == 'c')
         return vm_info_core(path, opt, o, err);
     vm_md_file f;
     int rc = vm_md_file_load(path, &f, err);

@@ -10,6 +10,7 @@
 #include "../../report/objects_table.h"
 #include "../../report/output.h"
 #include "../model/census.h"
+#include "../util/output_target.h"
 #include "../util/timings.h"
 #include "cli.h"
 
@@ -144,7 +145,7 @@ static int run(int argc, char **argv)
     vm_output_format f = VM_OUTPUT_UNKNOWN;
     if (output) {
         f = vm_output_format_of_path(output);
-        if (f == VM_OUTPUT_UNKNOWN && strcmp(output, "-") == 0)
+        if (f == VM_OUTPUT_UNKNOWN && vm_out_is_stream(output)) /* '-', /dev/null, a FIFO */
             f = VM_OUTPUT_JSON;
         if (f == VM_OUTPUT_UNKNOWN)
             return vm_cli_usage_error("objects", "-o %s: expected a .json, .xlsx or .csv file name", output);

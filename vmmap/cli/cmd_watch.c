@@ -35,7 +35,9 @@ static void help(FILE *out)
             "                   whole (temporary + rename); DIR is created when missing\n"
             "  -o FILE.jsonl    one snapshot per line, appended; each line is written and flushed\n"
             "                   whole, so a crash leaves only complete lines (readers skip a torn\n"
-            "                   final line, and watch cuts one off before appending)\n"
+            "                   final line, and watch cuts one off before appending); a FIFO or\n"
+            "                   a device (/dev/stdout, a pipe to a reader) gets the lines as they come\n"
+            "A watch that cannot take its first sample leaves no file or directory it made.\n"
             "\n"
             "Options:\n"
             "  -i, --interval T   time between samples (500ms, 2s, 1m; default 2s)\n"
@@ -353,7 +355,11 @@ static void print_growth(const watch *w, const vm_timeline *tl)
 
 /* ---- the loop --------------------------------------------------------------------------------- */
 
-/* One sample: capture, stamp, write, reduce.  1 when the process is gone, 0 ok, else an exit code. */
+/* take_sample's answer when the process is gone after at least one sample: not an exit code (1
+ * is VM_EXIT_ERROR, an output that could not be written, which must not pass for the end). */
+#define PROCESS_GONE (-1)
+
+/* One sample: capture, stamp, write, reduce.  PROCESS_GONE, 0 ok, else an exit code. */
 static int take_sample(watch *w, vm_error *err)
 {
     char when[40], stamp[40];
@@ -362,7 +368,7 @@ static int take_sample(watch *w, vm_error *err)
     vm_snapshot *s = NULL;
     int rc = vm_capture_snapshot(w->pid, &w->o->args.target.capture, &s, err);
     if (rc == VM_EXIT_NOT_FOUND || rc == VM_EXIT_TARGET_GONE)
-        return w->samples > 0 ? 1 : rc;
+        return w->samples > 0 ? PROCESS_GONE : rc;
     if (rc != 0)
         return rc;
     if (when[0]) { /* milliseconds: samples less than a second apart keep their order and spacing */
@@ -408,7 +414,7 @@ static int loop(watch *w, const char **why, vm_error *err)
     w->start = vm_clock_now();
     for (;;) {
         int rc = take_sample(w, err);
-        if (rc == 1) {
+        if (rc == PROCESS_GONE) {
             *why = "exited";
             return 0;
         }
