@@ -82,9 +82,9 @@ static void print_header(vm_info_out *o, const char *path, const vm_minidump *md
     if (s && s->os && is_linux(md)) /* named from the CSD string: Breakpad writes 0.0.0 */
         snprintf(os, sizeof os, "%s", s->os);
     const char *arch = md->has_system_info ? vm_md_arch_name(md->sys.processor_architecture) : NULL;
-    vm_tline_add(&o->line, "%s: minidump of", path);
+    vm_tline_add(&o->line, "%s: minidump", path);
     if (s && s->process.name)
-        vm_tline_add(&o->line, " %s", s->process.name);
+        vm_tline_add(&o->line, " of %s", s->process.name);
     if (md->has_misc_info && (md->misc.flags1 & VM_MD_MISC1_PROCESS_ID))
         vm_tline_add(&o->line, " (pid %" PRIu32 ")", md->misc.process_id);
     else if (s && s->process.pid > 0)
