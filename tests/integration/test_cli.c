@@ -542,6 +542,41 @@ static void test_help_is_complete(void **state)
 }
 
 /* Counted nouns agree with their count: "1 thread", "Growth over 1 sample". */
+/* A mistyped command is said to be one, with the command meant (`vmmap heap X` used to answer
+ * "summary: one target expected, got two" and suggest `vmmap diff heap X`); `help` of no command
+ * is an error; a --color value that means nothing is refused, not taken for auto. */
+static void test_mistyped_command_and_values(void **state)
+{
+    (void)state;
+    char snap[512];
+    path_in_tmp(snap, sizeof snap, "typo.json");
+    assert_int_equal(pu_snapshot_self(snap), 0);
+    const char *const typos[][2] = {{"heap", "heaps"}, {"snapsht", "snapshot"}, {"shw", "show"}};
+    for (size_t i = 0; i < 3; i++) {
+        pu_run_result r = vmmap(typos[i][0], snap, NULL);
+        char says[128];
+        snprintf(says, sizeof says, "vmmap: error: %s: no such command\nvmmap: hint: did you mean `vmmap %s`?",
+                 typos[i][0], typos[i][1]);
+        if (r.exit_code != 2 || !strstr(r.err, says))
+            fail_msg("vmmap %s SNAPSHOT: exit %d: %s", typos[i][0], r.exit_code, r.err);
+        pu_run_result_free(&r);
+    }
+    pu_run_result r = vmmap(snap, snap, NULL); /* two real targets still point at diff */
+    assert_int_equal(r.exit_code, 2);
+    assert_non_null(strstr(r.err, "vmmap diff "));
+    pu_run_result_free(&r);
+    r = vmmap("help", "shw", NULL);
+    assert_int_equal(r.exit_code, 2);
+    assert_non_null(strstr(r.err, "help shw: no such command"));
+    assert_non_null(strstr(r.err, "`vmmap help show`"));
+    pu_run_result_free(&r);
+    r = vmmap(snap, "--color=sometimes", NULL);
+    assert_int_equal(r.exit_code, 2);
+    assert_non_null(strstr(r.err, "--color sometimes: expected auto, always or never"));
+    pu_run_result_free(&r);
+    remove(snap);
+}
+
 static void test_grammar(void **state)
 {
     (void)state;
@@ -608,6 +643,7 @@ int main(void)
         cmocka_unit_test(test_huge_argument_keeps_the_reason),
         cmocka_unit_test(test_help_is_complete),
         cmocka_unit_test(test_grammar),
+        cmocka_unit_test(test_mistyped_command_and_values),
         cmocka_unit_test(test_info_heap_count_matches_summary),
         cmocka_unit_test(test_file_kind_from_first_bytes),
         cmocka_unit_test(test_directory_target),

@@ -12,8 +12,14 @@ int vm_cli_parse(const vm_command *cmd, int argc, char **argv, vm_cli_args *a, v
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, cmd->shortopts, cmd->longopts, NULL)) != -1) {
-        if (vm_cli_target_option(opt, &a->target) || vm_cli_view_option(opt, &a->view))
+        if (vm_cli_target_option(opt, &a->target))
             continue;
+        if (vm_cli_view_option(opt, &a->view)) {
+            const char *c = a->view.color;
+            if (opt == 1010 && strcmp(c, "auto") != 0 && strcmp(c, "always") != 0 && strcmp(c, "never") != 0)
+                return vm_cli_usage_error(cmd->name, "--color %s: expected auto, always or never", c);
+            continue;
+        }
         if (opt == 'h') {
             cmd->help(stdout);
             return -1;
