@@ -137,8 +137,11 @@ int vm_text_heaps(FILE *out, const vm_snapshot *s, const vm_heaps_view_options *
         return 1;
     }
     if (n == 0) {
-        fprintf(out, "No heaps in the snapshot of %s (PID %lld)%s.\n", s->process.name ? s->process.name : "?",
-                (long long)s->process.pid, s->nwarnings ? " (`vmmap show TARGET --warnings` says what could not be read)" : "");
+        char line[512];
+        snprintf(line, sizeof line, "No heaps in the snapshot of %s (PID %lld)%s.",
+                 s->process.name ? s->process.name : "?", (long long)s->process.pid,
+                 s->nwarnings ? " (`vmmap show TARGET --warnings` says what could not be read)" : "");
+        vm_text_wrap(out, line, opt->width, 4);
         free(rows);
         return 0;
     }

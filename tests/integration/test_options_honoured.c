@@ -19,7 +19,8 @@
 #include "tests/support/proc_util.h"
 
 static char tmpdir[256];
-static char snap[512];
+static char snap[512];  /* of vmmap itself */
+static char heaps[512]; /* of the bundled sample, taken without --heap-blocks: its heaps not walked */
 
 static int setup(void **state)
 {
@@ -27,7 +28,8 @@ static int setup(void **state)
     if (pu_tempdir(tmpdir, sizeof tmpdir) != 0)
         return -1;
     snprintf(snap, sizeof snap, "%s/self.json", tmpdir);
-    return pu_snapshot_self(snap);
+    snprintf(heaps, sizeof heaps, "%s/sample.json", tmpdir);
+    return pu_snapshot_self(snap) == 0 && pu_snapshot_sample(heaps, NULL) == 0 ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -97,7 +99,7 @@ static void test_snapshot_stream_refuses_capture_options(void **state)
 static void test_commands_of_saved_walks_still_read_snapshots(void **state)
 {
     (void)state;
-    pu_run_result r = vmmap("heaps", snap, NULL);
+    pu_run_result r = vmmap("heaps", heaps, NULL);
     assert_int_equal(r.exit_code, 0);
     if (!strstr(r.err, "no heap was walked when this snapshot was taken; `vmmap snapshot TARGET --heap-blocks`"))
         fail_msg("heaps of a snapshot without the walk does not say how to save one:\n%s", r.err);

@@ -609,6 +609,29 @@ int pu_snapshot_self(const char *path)
     return rc;
 }
 
+int pu_snapshot_sample(const char *path, const char *option)
+{
+    char *sample = pu_build_path("samples/sample");
+    char *argv[] = {sample, NULL};
+    pu_child c;
+    memset(&c, 0, sizeof c);
+    int rc = sample ? pu_sample_start(&c, argv, 20000) : fail("out of memory");
+    free(sample);
+    if (rc != 0)
+        return rc;
+    char pid[24];
+    snprintf(pid, sizeof pid, "%d", (int)c.pid);
+    pu_run_result r;
+    memset(&r, 0, sizeof r);
+    rc = option ? pu_vmmap(&r, NULL, "snapshot", pid, option, "-q", "-o", path, (char *)NULL)
+                : pu_vmmap(&r, NULL, "snapshot", pid, "-q", "-o", path, (char *)NULL);
+    if (rc == 0 && r.exit_code != 0)
+        rc = fail("vmmap snapshot %s -o %s: exit %d: %s", pid, path, r.exit_code, r.err ? r.err : "");
+    pu_run_result_free(&r);
+    pu_child_stop(&c, 5000);
+    return rc;
+}
+
 void pu_run_result_free(pu_run_result *r)
 {
     free(r->out);

@@ -107,6 +107,10 @@ pu_run_result pu_vmmap_result(const char *arg1, ...);
 int pu_run_shell(const char *cmd, pu_run_result *r);
 /* `build/vmmap snapshot --self -q -o path`: a snapshot for a test to read; 0 when it was written. */
 int pu_snapshot_self(const char *path);
+/* A snapshot of the bundled sample (build/samples/sample, started and stopped here) with the
+ * extra snapshot option (NULL: none), e.g. "--heap-blocks": glibc heaps whatever vmmap is built
+ * with (a sanitizer build's own heaps are not glibc's).  0 when it was written. */
+int pu_snapshot_sample(const char *path, const char *option);
 
 /* ---- JSON ---- */
 /* Reads and parses a JSON file; NULL on failure (see pu_last_error). */
