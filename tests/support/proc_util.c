@@ -565,6 +565,50 @@ int pu_runl(pu_run_result *r, const pu_run_opts *opts, const char *arg0, ...)
     return rc;
 }
 
+int pu_vmmapv(pu_run_result *r, const pu_run_opts *opts, const char *arg1, va_list ap)
+{
+    char *bin = pu_build_path("vmmap");
+    if (!bin)
+        return fail("out of memory");
+    char *argv[PU_RUNL_MAX + 1];
+    size_t n = 0;
+    argv[n++] = bin;
+    for (const char *a = arg1; a && n < PU_RUNL_MAX; a = va_arg(ap, const char *))
+        argv[n++] = (char *)a;
+    argv[n] = NULL;
+    int rc = pu_run(argv, opts, r);
+    free(bin);
+    return rc;
+}
+
+int pu_vmmap(pu_run_result *r, const pu_run_opts *opts, const char *arg1, ...)
+{
+    va_list ap;
+    va_start(ap, arg1);
+    int rc = pu_vmmapv(r, opts, arg1, ap);
+    va_end(ap);
+    return rc;
+}
+
+pu_run_result pu_vmmap_result(const char *arg1, ...)
+{
+    pu_run_result r;
+    memset(&r, 0, sizeof r);
+    va_list ap;
+    va_start(ap, arg1);
+    int rc = pu_vmmapv(&r, NULL, arg1, ap);
+    va_end(ap);
+    if (rc != 0) {
+        pu_run_result_free(&r);
+        memset(&r, 0, sizeof r);
+        r.exit_code = -1;
+        r.out = strdup("");
+        r.err = strdup(pu_last_error());
+        r.err_len = r.err ? strlen(r.err) : 0;
+    }
+    return r;
+}
+
 int pu_run_shell(const char *cmd, pu_run_result *r)
 {
     char *argv[] = {(char *)"/bin/sh", (char *)"-c", (char *)cmd, NULL};
@@ -583,6 +627,29 @@ int pu_snapshot_self(const char *path)
         rc = fail("vmmap snapshot --self -o %s: exit %d: %s", path, r.exit_code, r.err ? r.err : "");
     pu_run_result_free(&r);
     free(bin);
+    return rc;
+}
+
+int pu_snapshot_sample(const char *path, const char *option)
+{
+    char *sample = pu_build_path("samples/sample");
+    char *argv[] = {sample, NULL};
+    pu_child c;
+    memset(&c, 0, sizeof c);
+    int rc = sample ? pu_sample_start(&c, argv, 20000) : fail("out of memory");
+    free(sample);
+    if (rc != 0)
+        return rc;
+    char pid[24];
+    snprintf(pid, sizeof pid, "%d", (int)c.pid);
+    pu_run_result r;
+    memset(&r, 0, sizeof r);
+    rc = option ? pu_vmmap(&r, NULL, "snapshot", pid, option, "-q", "-o", path, (char *)NULL)
+                : pu_vmmap(&r, NULL, "snapshot", pid, "-q", "-o", path, (char *)NULL);
+    if (rc == 0 && r.exit_code != 0)
+        rc = fail("vmmap snapshot %s -o %s: exit %d: %s", pid, path, r.exit_code, r.err ? r.err : "");
+    pu_run_result_free(&r);
+    pu_child_stop(&c, 5000);
     return rc;
 }
 
@@ -1022,6 +1089,25 @@ int pu_tempdir_remove(const char *dir)
     if (rmdir(dir) != 0)
         return fail("rmdir %s: %s", dir, strerror(errno));
     return 0;
+}
+
+int pu_tempdir_remove_tree(const char *dir)
+{
+    if (!dir || !*dir || strchr(dir, '\''))
+        return fail("pu_tempdir_remove_tree: refusing %s", dir ? dir : "(null)");
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : fail("%s failed", cmd);
+}
+
+const char *pu_testdata(const char *rel)
+{
+    static char path[PATH_MAX];
+    snprintf(path, sizeof path, "../shared/testdata/%s", rel);
+    if (access(path, R_OK) == 0)
+        return path;
+    printf("[ SKIP     ] %s is missing (../shared/testdata holds the real-world files)\n", path);
+    return NULL;
 }
 
 bool pu_file_exists(const char *path)

@@ -101,10 +101,20 @@ int pu_run(char *const argv[], const pu_run_opts *opts, pu_run_result *r);
 int pu_runl(pu_run_result *r, const pu_run_opts *opts, const char *arg0, ...);
 int pu_runv(pu_run_result *r, const pu_run_opts *opts, const char *arg0, va_list ap);
 void pu_run_result_free(pu_run_result *r);
+/* pu_runl of the vmmap binary (<build dir>/vmmap) with the arguments, ending with (char *)NULL. */
+int pu_vmmap(pu_run_result *r, const pu_run_opts *opts, const char *arg1, ...);
+int pu_vmmapv(pu_run_result *r, const pu_run_opts *opts, const char *arg1, va_list ap);
+/* The same, the result by value for a test to check at once; when vmmap cannot be run at all,
+ * exit_code is -1 and err (never NULL) says why. */
+pu_run_result pu_vmmap_result(const char *arg1, ...);
 /* /bin/sh -c cmd, for redirections (`vmmap show X > full-device`). */
 int pu_run_shell(const char *cmd, pu_run_result *r);
 /* `build/vmmap snapshot --self -q -o path`: a snapshot for a test to read; 0 when it was written. */
 int pu_snapshot_self(const char *path);
+/* A snapshot of the bundled sample (build/samples/sample, started and stopped here) with the
+ * extra snapshot option (NULL: none), e.g. "--heap-blocks": glibc heaps whatever vmmap is built
+ * with (a sanitizer build's own heaps are not glibc's).  0 when it was written. */
+int pu_snapshot_sample(const char *path, const char *option);
 
 /* ---- JSON ---- */
 /* Reads and parses a JSON file; NULL on failure (see pu_last_error). */
@@ -179,6 +189,12 @@ int pu_tempdir(char *buf, size_t len);
 int pu_dir_count(const char *dir);
 /* Removes the regular files directly inside dir, then dir. */
 int pu_tempdir_remove(const char *dir);
+/* Removes dir and everything below it (rm -rf: a test's own directory, with what it built). */
+int pu_tempdir_remove_tree(const char *dir);
+/* "../shared/testdata/REL" (the real-world files, docs/testing.md), or NULL after printing the
+ * skip message when the file is absent (a user's clone has none): `if (!p) skip();`.  The path
+ * is valid until the next call. */
+const char *pu_testdata(const char *rel);
 bool pu_file_exists(const char *path);
 /* Whole file into a malloc'd NUL-terminated buffer; NULL on failure. */
 char *pu_read_file(const char *path, size_t *len);

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "../../util/timings.h"
+#include "../../util/units.h"
 #include "../../util/xalloc.h"
 #include "../linux_model/linux_capture.h"
 #include "proc_process.h"
@@ -374,9 +375,10 @@ static void warn_split(lx_capture *c)
         vm_snapshot_warn(c->snap, "split-counters", "/proc/%d/pagemap cannot be read (%s): the counters of mappings "
                          "cut at heap parts are unknown", c->pid, strerror(c->pagemap.error));
     else if (c->split_moved)
-        vm_snapshot_warn(c->snap, "split-counters", "%zu counters of mappings cut at heap parts changed between the "
+        vm_snapshot_warn(c->snap, "split-counters", "%zu counter%s of mappings cut at heap parts changed between the "
                          "smaps and the pagemap reads (the process was running): the largest piece of each mapping "
-                         "carries its whole smaps total less the other pieces', cut to its size", c->split_moved);
+                         "carries its whole smaps total less the other pieces', cut to its size", c->split_moved,
+                         vm_plural(c->split_moved));
     if (c->pagemap.zero_unknown)
         vm_snapshot_warn(c->snap, "split-counters", "%" PRIu64 " pages of mappings cut at heap parts may map the "
                          "shared zero page (read, never written), which smaps does not count: they could not be told "
