@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "tests/support/proc_util.h"
+#include "tests/support/pty_run.h"
 #include "tests/support/schema_check.h"
 #include "tests/support/truth_check.h"
 
@@ -1281,8 +1282,6 @@ static void test_dump_write_and_map(void **state)
     snprintf(winjson, sizeof winjson, "%s\\dump-win.json", f->windir);
     char *wx[] = {f->wine64, f->vmmap_exe, "snapshot", windump, "--heap-blocks", "-o", winjson, NULL};
     f->dump_snap[1] = map_dump(f, wx, f->dump_json[1], DUMP_WHO[1]);
-    unlink(f->dump_path);
-    f->dump_path[0] = '\0';
     for (int i = 0; i < 2; i++) {
         unlink(f->dump_json[i]);
         f->dump_json[i][0] = '\0';
@@ -1393,6 +1392,44 @@ static void check_dump_heaps(const cJSON *snap, const cJSON *t, const char *who)
                h ? str_or(h, "address") : "no heap link", describe(b, d, sizeof d));
         expect(str_is(b, "state", "commit"), "%s: not committed: %s", what, describe(b, d, sizeof d));
     }
+}
+
+/* The walk of the dump's NT / Wine heaps says how far it got on a terminal, as the glibc walk
+ * does (tests/integration/test_terminal.c), through the same counter: a line the walkers'
+ * bytes drive (told every 4 MiB: the dump's heaps hold some 15 MiB of blocks), drawn at once
+ * with VMMAP_TEST_PROGRESS_AFTER=0 and erased before the result; none when stderr is a pipe.
+ * Then the dump is deleted. */
+static void test_dump_heap_walk_progress(void **state)
+{
+    fixture *f = *state;
+    if (f->offline)
+        skip();
+    if (!f->dump_path[0])
+        fail_msg("no dump (see test_dump_write_and_map)");
+    char *argv[] = {f->vmmap_linux, "heaps", f->dump_path, NULL};
+    pu_pty_result r;
+    if (pu_run_on_pty(argv, 200, "VMMAP_TEST_PROGRESS_AFTER", "0", &r) != 0)
+        fail_msg("%s", pu_last_error());
+    const char *line = strstr(r.out, "\rvmmap: walking heap blocks: "), *result = strstr(r.out, "Heaps of ");
+    unsigned walked = 0;
+    bool figures = line && sscanf(line, "\rvmmap: walking heap blocks: %u", &walked) == 1;
+    expect(r.exit_code == 0 && line && result && result > line && result[-1] == '\r',
+           "vmmap heaps DUMP on a terminal: exit %d, want a progress line erased before \"Heaps of\":\n%s",
+           r.exit_code, r.out);
+    if (line)
+        note("dump: the heap walk on a terminal showed \"%.*s\"", (int)strcspn(line + 1, "\r\n"), line + 1);
+    expect(figures && walked >= 4, "the progress line does not count the walked blocks "
+           "(want at least 4 of the dump's MiB):\n%s", r.out);
+    free(r.out);
+    pu_run_result_free(&f->run);
+    expect(pu_run(argv, &(pu_run_opts){.env_name = "VMMAP_TEST_PROGRESS_AFTER", .env_value = "0",
+                                       .timeout_ms = RUN_MS}, &f->run) == 0 && f->run.exit_code == 0,
+           "vmmap heaps DUMP piped: exit %d: %s", f->run.exit_code, f->run.err ? f->run.err : pu_last_error());
+    expect(f->run.err && !strstr(f->run.err, "walking heap blocks"), "a progress line on a pipe:\n%s",
+           f->run.err ? f->run.err : "");
+    unlink(f->dump_path);
+    f->dump_path[0] = '\0';
+    expect_none("the dump's heap walk on a terminal");
 }
 
 static void test_dump_heaps(void **state)
@@ -1565,6 +1602,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_counters, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_linux_reads_windows_snapshot, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_dump_write_and_map, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(test_dump_heap_walk_progress, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_dump_heaps, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_dump_heap_blocks, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_dump_threads, per_test_setup, per_test_teardown),
