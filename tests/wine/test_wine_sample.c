@@ -15,7 +15,8 @@
  *   WINE64            the 64-bit Wine loader (wine64 on PATH, else /usr/lib/wine/wine64)
  *   WINESERVER        wineserver (on PATH, else /usr/lib/wine/wineserver)
  *   WINEPREFIX        the private prefix (absolute; default <cwd>/build-win/wineprefix-test),
- *                     created with `wineboot -i` when it does not exist yet
+ *                     created with `wineboot -i` when it does not exist yet; one persistent
+ *                     wineserver runs for it from the group setup on (wine_session.h)
  *   WINEDEBUG         forced to -all
  *
  * Processes: the sample is our child (wine64 started by us); it is ended by closing its stdin,
@@ -46,13 +47,13 @@
 #include "tests/support/pty_run.h"
 #include "tests/support/schema_check.h"
 #include "tests/support/truth_check.h"
+#include "tests/support/wine_session.h"
 
 #define KiB ((uint64_t)1024)
 #define MiB (KiB * KiB)
 #define SAMPLE_START_MS 120000  /* the first Wine process of a prefix starts wineserver & services */
 #define STOP_MS 10000
 #define RUN_MS 180000
-#define WINEBOOT_MS 300000
 
 typedef struct fixture {
     char *wine64, *wineserver, *vmmap_exe, *sample_exe, *vmmap_linux;
@@ -166,28 +167,6 @@ static char *env_or(const char *name, const char *dflt)
     return strdup(v && *v ? v : dflt);
 }
 
-/* A program on PATH, else the first existing fallback path; malloc'd, NULL when neither. */
-static char *find_program(const char *env, const char *name, const char *fallback)
-{
-    const char *v = getenv(env);
-    if (v && *v)
-        return strdup(v);
-    const char *path = getenv("PATH");
-    if (path) {
-        char *copy = strdup(path);
-        for (char *save = NULL, *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-            char cand[PATH_MAX];
-            snprintf(cand, sizeof cand, "%s/%s", dir, name);
-            if (access(cand, X_OK) == 0) {
-                free(copy);
-                return strdup(cand);
-            }
-        }
-        free(copy);
-    }
-    return access(fallback, X_OK) == 0 ? strdup(fallback) : NULL;
-}
-
 static int group_teardown(void **state);
 
 static int setup_failed(void **state)
@@ -230,8 +209,8 @@ static int group_setup(void **state)
         return 0;
     }
 
-    f->wine64 = find_program("WINE64", "wine64", "/usr/lib/wine/wine64");
-    f->wineserver = find_program("WINESERVER", "wineserver", "/usr/lib/wine/wineserver");
+    f->wine64 = pu_find_program("WINE64", "wine64", "/usr/lib/wine/wine64");
+    f->wineserver = pu_find_program("WINESERVER", "wineserver", "/usr/lib/wine/wineserver");
     if (!f->wine64 || !f->wineserver) {
         fprintf(stderr, "test_wine_sample: wine64 / wineserver not found (apt-get install wine64 wine)\n");
         return setup_failed(state);
@@ -256,39 +235,11 @@ static int group_setup(void **state)
         return setup_failed(state);
     }
 
-    /* A private prefix: absolute, as Wine requires. */
-    const char *pfx = getenv("WINEPREFIX");
-    if (pfx && *pfx) {
-        snprintf(f->prefix, sizeof f->prefix, "%s", pfx);
-    } else {
-        char cwd[PATH_MAX];
-        if (!getcwd(cwd, sizeof cwd)) {
-            free(winbuild);
-            return setup_failed(state);
-        }
-        snprintf(f->prefix, sizeof f->prefix, "%s/%s/wineprefix-test", cwd, winbuild);
-    }
     free(winbuild);
-    if (f->prefix[0] != '/') {
-        fprintf(stderr, "test_wine_sample: WINEPREFIX must be absolute: %s\n", f->prefix);
+    /* A private prefix, ready, with one wineserver kept running until the teardown. */
+    if (pu_wine_begin(f->wine64, f->wineserver, f->prefix, sizeof f->prefix) != 0) {
+        fprintf(stderr, "test_wine_sample: Wine: %s\n", pu_last_error());
         return setup_failed(state);
-    }
-    setenv("WINEPREFIX", f->prefix, 1);
-    setenv("WINEDEBUG", "-all", 1);
-    char sysreg[2 * PATH_MAX + 16];
-    snprintf(sysreg, sizeof sysreg, "%s/system.reg", f->prefix);
-    if (!pu_file_exists(sysreg)) {
-        fprintf(stderr, "test_wine_sample: creating the Wine prefix %s (wineboot -i)\n", f->prefix);
-        char *argv[] = {f->wine64, "wineboot", "-i", NULL};
-        pu_run_result r = {0};
-        int rc = pu_run(argv, &(pu_run_opts){.timeout_ms = WINEBOOT_MS}, &r);
-        bool ok = rc == 0 && r.exit_code == 0 && pu_file_exists(sysreg);
-        if (!ok)
-            fprintf(stderr, "test_wine_sample: wineboot failed (exit %d): %s\n", r.exit_code,
-                    r.err ? r.err : pu_last_error());
-        pu_run_result_free(&r);
-        if (!ok)
-            return setup_failed(state);
     }
 
     if (pu_tempdir(f->dir, sizeof f->dir) != 0) {
@@ -353,13 +304,8 @@ static int group_teardown(void **state)
         }
     }
     /* Our prefix's wineserver (and with it services.exe etc. of that prefix): never by name. */
-    if (f->wineserver && f->prefix[0]) {
-        char *argv[] = {f->wineserver, "-k", NULL};
-        pu_run_result r = {0};
-        if (pu_run(argv, &(pu_run_opts){.timeout_ms = 30000}, &r) != 0)
-            fprintf(stderr, "test_wine_sample: wineserver -k: %s\n", pu_last_error());
-        pu_run_result_free(&r);
-    }
+    if (f->prefix[0])
+        pu_wine_end(f->wineserver);
     cJSON_Delete(f->snap);
     cJSON_Delete(f->dump_truth);
     cJSON_Delete(f->dump_snap[0]);
