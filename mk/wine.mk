@@ -17,7 +17,9 @@ MINGW_CXX        ?= x86_64-w64-mingw32-g++
 # distributions put wine64 on PATH.
 WINE64           ?= $(firstword $(shell command -v wine64 2>/dev/null) $(wildcard /usr/lib/wine/wine64))
 WINESERVER       ?= $(firstword $(shell command -v wineserver 2>/dev/null) $(wildcard /usr/lib/wine/wineserver))
-# Private prefix for the test, absolute (Wine requires it); created once (wineboot) and reused.
+# Private prefix for the test, absolute (Wine requires it); created once (wineboot -i) and reused.
+# Each test program makes it ready and keeps one wineserver running for it until its end
+# (tests/support/wine_session.h: Debian's wineserver -p0 ended the server after every run).
 WINE_TEST_PREFIX ?= $(abspath $(WIN_BUILD))/wineprefix-test
 
 WIN_SAMPLE_C     := $(sort $(wildcard samples/windows/*.c))
@@ -78,11 +80,6 @@ test-wine: wine-tools
 	@$(MAKE) --no-print-directory windows || { \
 	    echo "vmmap: error: \`make windows\` failed: the Wine test needs $(WIN_BUILD)/vmmap.exe" >&2; exit 1; }
 	@mkdir -p $(WIN_BUILD)
-	@if [ ! -f "$(WINE_TEST_PREFIX)/system.reg" ]; then \
-	    echo "vmmap: creating the Wine prefix $(WINE_TEST_PREFIX) (once)"; \
-	    WINEPREFIX="$(WINE_TEST_PREFIX)" WINEDEBUG=-all "$(WINE64)" wineboot -i >/dev/null 2>&1; \
-	    WINEPREFIX="$(WINE_TEST_PREFIX)" "$(WINESERVER)" -w; \
-	fi
 	@rc=0; \
 	WINEPREFIX="$(WINE_TEST_PREFIX)" WINEDEBUG=-all WINE64="$(WINE64)" WINESERVER="$(WINESERVER)" \
 	    VMMAP_WIN_BUILD="$(WIN_BUILD)" \

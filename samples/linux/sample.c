@@ -3,6 +3,10 @@
  *
  *   sample               wait until stdin reaches EOF, or SIGTERM / SIGINT / SIGHUP
  *   sample --seconds N   wait N seconds instead of reading stdin (signals still end it early)
+ *   sample --aligned-reservation
+ *                        the reservation starts at a 64 MiB-aligned address, as a glibc arena
+ *                        heap does (HEAP_MAX_SIZE): read/write then PROT_NONE up to 64 MiB, and no
+ *                        heap_info at its start.  By chance it sometimes is; this makes it so.
  *
  * Layout (what the integration test checks against a snapshot):
  *   small_malloc   100 x 64-byte malloc in the main thread          -> Heap, "glibc main arena" ([heap])
@@ -247,6 +251,24 @@ static void print_json_string(const char *s)
     putchar('"');
 }
 
+/* The reservation at a GLIBC_HEAP_MAX-aligned address, as glibc's new_heap places an arena heap:
+ * twice the size mapped, the aligned half kept.  The other half stays mapped read-only (never
+ * touched, so it costs nothing) rather than unmapped: the mappings made later would fill the
+ * hole next to the reservation, and a thread stack's PROT_NONE guard page there would merge
+ * with the reservation's PROT_NONE part. */
+static char *map_aligned_reservation(void)
+{
+    char *span = mmap(NULL, 2 * RESERVE_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (span == MAP_FAILED)
+        return MAP_FAILED;
+    uintptr_t base = ((uintptr_t)span + GLIBC_HEAP_MAX - 1) & ~(GLIBC_HEAP_MAX - 1);
+    size_t below = base - (uintptr_t)span, above = RESERVE_SIZE - below;
+    if ((below && mprotect(span, below, PROT_READ) != 0) ||
+        (above && mprotect((char *)base + RESERVE_SIZE, above, PROT_READ) != 0))
+        return MAP_FAILED;
+    return (char *)base;
+}
+
 /* Checks that [addr, addr+size) is exactly one mapping in /proc/self/maps (nothing merged into it,
  * not split); a mismatch is reported on stderr and in the ground truth ("layout_problems"). */
 static int check_own_vma(const char *what, uintptr_t addr, size_t size)
@@ -275,14 +297,17 @@ static int check_own_vma(const char *what, uintptr_t addr, size_t size)
 int main(int argc, char **argv)
 {
     long seconds = -1;
+    bool aligned_reservation = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
             char *end;
             seconds = strtol(argv[++i], &end, 10);
             if (*end || seconds < 0)
-                die_msg("usage: sample [--seconds N]");
+                die_msg("usage: sample [--seconds N] [--aligned-reservation]");
+        } else if (strcmp(argv[i], "--aligned-reservation") == 0) {
+            aligned_reservation = true;
         } else {
-            die_msg("usage: sample [--seconds N]");
+            die_msg("usage: sample [--seconds N] [--aligned-reservation]");
         }
     }
     volatile char main_local[64];   /* the main thread's stack marker */
@@ -320,7 +345,8 @@ int main(int argc, char **argv)
     memset(large, 0x11, LARGE_SIZE);
 
     /* 3. reservation: 64 MiB PROT_NONE, the first 1 MiB committed. */
-    char *reserve = mmap(NULL, RESERVE_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *reserve = aligned_reservation ? map_aligned_reservation()
+                                        : mmap(NULL, RESERVE_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (reserve == MAP_FAILED)
         die("mmap reservation");
     if (mprotect(reserve, RESERVE_COMMIT, PROT_READ | PROT_WRITE) != 0)

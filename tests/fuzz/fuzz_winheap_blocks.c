@@ -82,7 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size)
     plant_signatures(data, size, heap - BASE, (data[0] >> 1) & 3, bits);
     seen s = {0};
     vm_winheap_walk_info info;
-    vm_winheap_blocks(&r, bits, heap, build, 5, visit, &s, snap, &info);
+    vm_winheap_blocks(&r, bits, heap, build, 5, visit, &s, snap, NULL, &info);
     if (info.complete && info.not_counted[0])
         __builtin_trap();
     vm_snapshot_free(snap);

@@ -11,30 +11,20 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <errno.h>
-#include <poll.h>
-#include <pty.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "tests/support/proc_util.h"
+#include "tests/support/pty_run.h"
 
 static char tmpdir[256];
 static char snap[512];  /* a snapshot of vmmap itself */
 static char heaps[512]; /* the bundled sample's, with the heap walk (--heap-blocks): vmmap's own
                          * heaps are not glibc's in a sanitizer build */
 
-typedef struct pty_result {
-    int exit_code;
-    char *out; /* stdout and stderr as the terminal got them, "\r\n" turned into "\n" */
-    size_t len;
-} pty_result;
+typedef pu_pty_result pty_result;
 
 /* Runs build/vmmap ARGS on a new pseudo-terminal `cols` wide, with LANG=C.UTF-8 and one more
  * variable (name may be NULL). */
@@ -46,51 +36,9 @@ static pty_result on_pty(unsigned short cols, const char *name, const char *valu
     for (; args[n - 1] && n < 15; n++)
         argv[n] = (char *)args[n - 1];
     argv[n] = NULL;
-    struct winsize ws = {.ws_row = 50, .ws_col = cols};
-    int master;
-    pid_t pid = forkpty(&master, NULL, NULL, &ws);
-    if (pid < 0)
-        fail_msg("forkpty: %s", strerror(errno));
-    if (pid == 0) {
-        setenv("LANG", "C.UTF-8", 1);
-        unsetenv("LC_ALL");
-        unsetenv("COLUMNS");
-        if (name)
-            setenv(name, value, 1);
-        execv(bin, argv);
-        _exit(127);
-    }
-    pty_result r = {0};
-    size_t cap = 65536;
-    char *buf = malloc(cap);
-    assert_non_null(buf);
-    for (;;) {
-        struct pollfd p = {.fd = master, .events = POLLIN};
-        if (poll(&p, 1, 60000) <= 0) {
-            kill(pid, SIGKILL);
-            break;
-        }
-        if (r.len + 4096 > cap) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
-        }
-        ssize_t got = read(master, buf + r.len, 4096);
-        if (got <= 0)
-            break; /* EIO: the program closed the terminal */
-        r.len += (size_t)got;
-    }
-    close(master);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    size_t o = 0;
-    for (size_t i = 0; i < r.len; i++)
-        if (!(buf[i] == '\r' && i + 1 < r.len && buf[i + 1] == '\n'))
-            buf[o++] = buf[i];
-    buf[o] = '\0';
-    r.len = o;
-    r.out = buf;
+    pty_result r;
+    if (pu_run_on_pty(argv, cols, name, value, &r) != 0)
+        fail_msg("%s", pu_last_error());
     free(bin);
     return r;
 }
@@ -444,7 +392,7 @@ static void check_progress(const char *command, const char *pid, const char *lin
 }
 
 /* The heap walk and the census say how far they got on a terminal, as a report does: the walk
- * looks at the clock every 16 MiB (the heap sample's 80 mmapped chunks hold 28 MiB), the census
+ * hears every 4 MiB (parse/walk_progress.h; the heap sample's 80 mmapped chunks hold 28 MiB), the census
  * every 4 MiB of busy blocks (census_grow with 100,000 more objects of 64 bytes). */
 static void test_heap_walk_and_census_progress(void **state)
 {

@@ -35,8 +35,7 @@ const char *pu_last_error(void)
     return g_err;
 }
 
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...)
+int pu_set_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -44,6 +43,8 @@ static int fail(const char *fmt, ...)
     va_end(ap);
     return -1;
 }
+
+#define fail pu_set_error
 
 int64_t pu_now_ms(void)
 {

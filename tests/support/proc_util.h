@@ -21,6 +21,8 @@
 /* The message of the last failure of a pu_* function (thread-local is not needed: tests are
  * single-threaded). */
 const char *pu_last_error(void);
+/* Sets that message (for the other helpers of tests/support); returns -1. */
+int pu_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* getenv("VMMAP_BUILD"), or "build". */
 const char *pu_build_dir(void);

@@ -443,21 +443,72 @@ static void brk_only(void **state)
     image_free(im);
 }
 
-static void size_above_mprotect_size(void **state)
+/* A heap image with main_arena's next list naming `arena` when named: what is wrong there
+ * (needle) is said exactly when named, and no arena but the main one is found.  A heap_info that
+ * fails its checks is no heap; unnamed, it is memory of the program's own with a heap's shape,
+ * left alone. */
+static void said_only_when_named(void (*build)(image *), uint64_t arena, const char *needle)
 {
-    image *im = image_new();
+    for (int named = 0; named < 2; named++) {
+        image *im = image_new();
+        build(im);
+        if (named)
+            libc_and_brk(im, arena);
+        vm_snapshot *snap = vm_snapshot_new();
+        vm_glibc_heaps h;
+        find(im, named ? MAIN_ARENA : 0, &h, snap);
+        print_warnings(snap);
+        assert_int_equal(h.narenas, named); /* the main arena only */
+        assert_int_equal(h.nchunks, 0);     /* heap-shaped memory is not rescanned as chunks */
+        assert_int_equal(count_warnings(snap, "heap-invalid", needle), named);
+        assert_int_equal(count_warnings(snap, "heap-invalid", NULL), named);
+        vm_glibc_heaps_free(&h);
+        vm_snapshot_free(snap);
+        image_free(im);
+    }
+}
+
+static void size_above_mprotect_size_image(image *im)
+{
     heap(im, H1, H1 + 0x30, 0, 0x22000, 0x21000);
     mstate(im, H1 + 0x30, H1 + 0x1000, H1 + 0x30, 0);
-    vm_snapshot *snap = vm_snapshot_new();
-    vm_glibc_heaps h;
-    find(im, 0, &h, snap);
-    print_warnings(snap);
-    assert_int_equal(h.narenas, 0);
-    assert_int_equal(h.nchunks, 0);
-    assert_int_equal(count_warnings(snap, "heap-invalid", "exceeds mprotect_size"), 1);
-    assert_int_equal(snap->nwarnings, 1);
-    vm_glibc_heaps_free(&h);
-    vm_snapshot_free(snap);
+}
+
+static void size_above_mprotect_size(void **state)
+{
+    said_only_when_named(size_above_mprotect_size_image, H1 + 0x30, "exceeds mprotect_size");
+}
+
+/* The Linux sample's reservation when it starts 64 MiB-aligned (sample --aligned-reservation):
+ * 1 MiB read/write, PROT_NONE up to 64 MiB, its first page written by the program (0x01 then
+ * zeros: ar_ptr 1, mprotect_size 0).  No arena names it: no warning (before: "heap_info at
+ * 0x7f0020000000: mprotect_size 0x0 is not a page multiple up to 64 MiB"), no heap, no chunk;
+ * the real arena beside it is still found. */
+static void heap_shaped_private_data(void **state)
+{
+    image *im = image_new();
+    uint64_t a = H1 + 0x30, res = H1 + 8 * MIB64;
+    heap(im, H1, a, 0, 0x21000, 0x21000);
+    mstate(im, a, H1 + 0x900, MAIN_ARENA, 0x21000);
+    libc_and_brk(im, a);
+    malloc_par(im, MP_AT, 0, 0, BRK);
+    back(im, res, 0x1000)[0] = 1;
+    range(im, res, res + 0x100000, R | W | ANON);
+    range(im, res + 0x100000, res + MIB64, ANON);
+    for (int given = 0; given < 2; given++) {
+        vm_snapshot *snap = vm_snapshot_new();
+        vm_glibc_heaps h;
+        find(im, given ? MAIN_ARENA : 0, &h, snap);
+        print_warnings(snap);
+        assert_int_equal(snap->nwarnings, 0);
+        assert_int_equal(h.narenas, 2);
+        assert_int_equal(h.arenas[0].address, MAIN_ARENA);
+        assert_int_equal(h.arenas[1].address, a);
+        assert_int_equal(h.arenas[1].nheaps, 1);
+        assert_int_equal(h.nchunks, 0);
+        vm_glibc_heaps_free(&h);
+        vm_snapshot_free(snap);
+    }
     image_free(im);
 }
 
@@ -500,7 +551,7 @@ static void top_past_mprotect_size(void **state)
         libc_and_brk(im, a);
         vm_snapshot *snap = vm_snapshot_new();
         vm_glibc_heaps h;
-        find(im, 0, &h, snap);
+        find(im, beyond ? MAIN_ARENA : 0, &h, snap); /* no valid arena leads to main_arena */
         print_warnings(snap);
         if (!beyond) {
             assert_int_equal(snap->nwarnings, 0);
@@ -537,20 +588,20 @@ static void size_beyond_mapping(void **state)
     image_free(im);
 }
 
+/* Heap-shaped mappings whose ar_ptr is no arena: said only for the one whose arena
+ * main_arena's list names. */
+static void garbage_ar_ptr_image(image *im)
+{
+    heap(im, H1, 0x4141414141414141ull, 0, 0x21000, 0x21000);
+    heap(im, H1 + MIB64, H1 + 0x40, 0, 0x21000, 0x21000); /* aligned wrongly for a first heap */
+}
+
 static void garbage_ar_ptr(void **state)
 {
-    image *im = image_new();
-    heap(im, H1, 0x4141414141414141ull, 0, 0x21000, 0x21000);
-    heap(im, H1 + MIB64, H1 + 0x40, 0, 0x21000, 0x21000);  /* aligned wrongly for a first heap */
-    vm_snapshot *snap = vm_snapshot_new();
-    vm_glibc_heaps h;
-    find(im, 0, &h, snap);
-    print_warnings(snap);
-    assert_int_equal(h.narenas, 0);
-    assert_int_equal(count_warnings(snap, "heap-invalid", "ar_ptr"), 2);
-    vm_glibc_heaps_free(&h);
-    vm_snapshot_free(snap);
-    image_free(im);
+    said_only_when_named(garbage_ar_ptr_image, H1 + 0x30,
+                         "heap_info at 0x7f0000000000: ar_ptr 0x4141414141414141 is not just after a heap_info");
+    said_only_when_named(garbage_ar_ptr_image, H1 + MIB64 + 0x30,
+                         "heap_info at 0x7f0004000000: ar_ptr 0x7f0000000040 is not just after a heap_info");
 }
 
 /* A later heap naming a different arena than its chain's first heap. */
@@ -574,36 +625,52 @@ static void ar_ptr_disagrees_with_chain(void **state)
     image_free(im);
 }
 
-static void prev_cycle(void **state)
+/* Two heaps whose prev links form a cycle: no arena; said (once) when main_arena's list names
+ * their arena. */
+static void prev_cycle_image(image *im)
 {
-    image *im = image_new();
-    uint64_t h2 = H1 + MIB64;
-    heap(im, H1, H1 + 0x30, h2, 0x21000, 0x21000);
-    heap(im, h2, H1 + 0x30, H1, 0x21000, 0x21000);
-    vm_snapshot *snap = vm_snapshot_new();
-    vm_glibc_heaps h;
-    find(im, 0, &h, snap);
-    print_warnings(snap);
-    assert_int_equal(h.narenas, 0);
-    assert_int_equal(count_warnings(snap, "heap-invalid", "cycle"), 1);
-    assert_int_equal(h.nchunks, 0);  /* heap-shaped memory is not rescanned as chunks */
-    vm_glibc_heaps_free(&h);
-    vm_snapshot_free(snap);
-    image_free(im);
+    heap(im, H1, H1 + 0x30, H1 + MIB64, 0x21000, 0x21000);
+    heap(im, H1 + MIB64, H1 + 0x30, H1, 0x21000, 0x21000);
 }
 
-/* Arena whose top is not in its heaps: dropped with a warning. */
-static void top_outside_heaps(void **state)
+static void prev_cycle(void **state)
 {
-    image *im = image_new();
+    said_only_when_named(prev_cycle_image, H1 + 0x30, "cycle");
+}
+
+/* Arena whose top is not in its heaps: dropped, with a warning when main_arena's list names
+ * it. */
+static void top_outside_heaps_image(image *im)
+{
     heap(im, H1, H1 + 0x30, 0, 0x21000, 0x21000);
     mstate(im, H1 + 0x30, H1 + MIB64 * 3, MAIN_ARENA, 0);
+}
+
+static void top_outside_heaps(void **state)
+{
+    said_only_when_named(top_outside_heaps_image, H1 + 0x30, "outside its heaps");
+}
+
+/* A heap that names an arena on main_arena's list but fails (here: prev NULL, so it should be
+ * the arena's first heap, which it is not) is said, whether or not it chains up to the arena. */
+static void broken_heap_of_a_listed_arena(void **state)
+{
+    image *im = image_new();
+    uint64_t a = H1 + 0x30, h2 = H1 + MIB64, h3 = H1 + 2 * MIB64;
+    heap(im, H1, a, 0, 0x21000, 0x21000);
+    mstate(im, a, H1 + 0x900, MAIN_ARENA, 0x21000);
+    heap(im, h2, a, 0, 0x21000, 0x21000);         /* first heap, but its arena is in another */
+    heap(im, h3, a, H1 + 9 * MIB64, 0x21000, 0x21000); /* prev: nothing there */
+    libc_and_brk(im, a);
     vm_snapshot *snap = vm_snapshot_new();
     vm_glibc_heaps h;
     find(im, 0, &h, snap);
     print_warnings(snap);
-    assert_int_equal(h.narenas, 0);
-    assert_int_equal(count_warnings(snap, "heap-invalid", "outside its heaps"), 1);
+    assert_int_equal(h.narenas, 2);
+    assert_int_equal(h.arenas[1].nheaps, 1);
+    assert_int_equal(count_warnings(snap, "heap-invalid", "heap_info at 0x7f0004000000: first heap (prev NULL)"), 1);
+    assert_int_equal(count_warnings(snap, "heap-invalid", "heap_info at 0x7f0008000000: prev 0x7f0024000000 is not"), 1);
+    assert_int_equal(count_warnings(snap, "heap-invalid", NULL), 2);
     vm_glibc_heaps_free(&h);
     vm_snapshot_free(snap);
     image_free(im);
@@ -709,8 +776,12 @@ static void heap_inside_merged_mapping(void **state)
 static void warnings_are_limited(void **state)
 {
     image *im = image_new();
-    for (int i = 0; i < 40; i++)
-        heap(im, H1 + (uint64_t)i * MIB64, 0x41, 0, 0x21000, 0x21000);
+    uint64_t a = H1 + 0x30;
+    heap(im, H1, a, 0, 0x21000, 0x21000);
+    mstate(im, a, H1 + 0x900, MAIN_ARENA, 0x21000);
+    libc_and_brk(im, a);
+    for (int i = 1; i <= 40; i++) /* each names the listed arena, each is none of its heaps */
+        heap(im, H1 + (uint64_t)i * MIB64, a, 0, 0x21000, 0x21000);
     vm_snapshot *snap = vm_snapshot_new();
     vm_glibc_heaps h;
     find(im, 0, &h, snap);
@@ -1582,6 +1653,8 @@ int main(void)
         cmocka_unit_test(size_beyond_mapping),
         cmocka_unit_test(top_past_mprotect_size),
         cmocka_unit_test(garbage_ar_ptr),
+        cmocka_unit_test(heap_shaped_private_data),
+        cmocka_unit_test(broken_heap_of_a_listed_arena),
         cmocka_unit_test(ar_ptr_disagrees_with_chain),
         cmocka_unit_test(prev_cycle),
         cmocka_unit_test(top_outside_heaps),

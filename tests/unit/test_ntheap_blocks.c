@@ -272,7 +272,7 @@ static void done(nt_image *im, block_log *l)
 static bool walk(nt_image *im, block_log *l, vm_winheap_walk_info *info)
 {
     memset(l, 0, sizeof *l);
-    return vm_winheap_blocks(&im->r, im->o->bits, HEAP, 0, 3, block_log_visit, l, im->snap, info);
+    return vm_winheap_blocks(&im->r, im->o->bits, HEAP, 0, 3, block_log_visit, l, im->snap, NULL, info);
 }
 
 static void expect_blocks(const block_log *l, size_t from, size_t n, size_t at)
@@ -320,6 +320,42 @@ static void test_win10_x86_encoded(void **state) { (void)state; check_valid(&WIN
 static void test_win7_x64_encoded(void **state) { (void)state; check_valid(&WIN7_X64, true); }
 static void test_win7_x86_encoded(void **state) { (void)state; check_valid(&WIN7_X86, true); }
 
+/* The walk adds every block's bytes to the progress counter the dispatcher shares between heaps
+ * (walk_progress.h), and the hook hears of it when a 4 MiB mark is passed: here a counter that
+ * earlier heaps left just below the mark. */
+typedef struct heard {
+    int calls;
+    uint64_t bytes;
+} heard;
+
+static void hear(void *ctx, uint64_t bytes)
+{
+    heard *h = ctx;
+    h->calls++;
+    h->bytes = bytes;
+}
+
+static void test_progress_counts_the_walk(void **state)
+{
+    (void)state;
+    nt_image im;
+    block_log l;
+    build(&im, &WIN10_X64, true);
+    heard h = {0, 0};
+    uint64_t before = VM_WALK_PROGRESS_EVERY - 1;
+    vm_walk_progress p = {.report = hear, .ctx = &h, .walked = before};
+    memset(&l, 0, sizeof l);
+    assert_true(vm_winheap_blocks(&im.r, 64, HEAP, 0, 3, block_log_visit, &l, im.snap, &p, NULL));
+    uint64_t sum = 0;
+    for (int i = 0; i < VM_HBLOCK_STATE_COUNT; i++)
+        sum += l.bytes[i];
+    assert_true(sum > 0);
+    assert_int_equal(p.walked, before + sum);
+    assert_int_equal(h.calls, 1);
+    assert_true(h.bytes >= VM_WALK_PROGRESS_EVERY && h.bytes <= p.walked);
+    done(&im, &l);
+}
+
 /* What the walk could not count reaches the snapshot's walk_note and `vmmap heaps`. */
 static void expect_note_shown(nt_image *im, const char *os, const char *needle)
 {
@@ -362,7 +398,7 @@ static void test_unknown_front_end(void **state)
     build(&im, &WIN10_X64, true);
     synth_put_u8(&im.m, HEAP + 0x1A2, 7);
     memset(&l, 0, sizeof l);
-    assert_true(vm_winheap_blocks(&im.r, 64, HEAP, 19045, 3, block_log_visit, &l, im.snap, &info));
+    assert_true(vm_winheap_blocks(&im.r, 64, HEAP, 19045, 3, block_log_visit, &l, im.snap, NULL, &info));
     assert_false(info.complete);
     assert_non_null(strstr(info.not_counted, "the front end is unknown (FrontEndHeapType 7)"));
     assert_int_equal(l.n, NEXPECT);
@@ -372,7 +408,7 @@ static void test_unknown_front_end(void **state)
         synth_put_u8(&im.m, HEAP + 0x1A2, t);
         block_log_free(&l);
         memset(&l, 0, sizeof l);
-        assert_true(vm_winheap_blocks(&im.r, 64, HEAP, 19045, 3, block_log_visit, &l, im.snap, &info));
+        assert_true(vm_winheap_blocks(&im.r, 64, HEAP, 19045, 3, block_log_visit, &l, im.snap, NULL, &info));
         assert_true(info.complete);
         assert_string_equal(info.not_counted, "");
     }
@@ -631,7 +667,7 @@ static void test_visitor_stops(void **state)
     build(&im, &WIN10_X64, true);
     memset(&l, 0, sizeof l);
     l.stop_after = 5;  /* inside the first LFH user block */
-    assert_false(vm_winheap_blocks(&im.r, 64, HEAP, 0, 3, block_log_visit, &l, im.snap, NULL));
+    assert_false(vm_winheap_blocks(&im.r, 64, HEAP, 0, 3, block_log_visit, &l, im.snap, NULL, NULL));
     assert_int_equal(l.n, 5);
     done(&im, &l);
 }
@@ -641,7 +677,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_win10_x64_encoded), cmocka_unit_test(test_win10_x64_plain),
         cmocka_unit_test(test_win10_x86_encoded), cmocka_unit_test(test_win7_x64_encoded),
-        cmocka_unit_test(test_win7_x86_encoded),  cmocka_unit_test(test_lookaside_win7_x64),
+        cmocka_unit_test(test_win7_x86_encoded),  cmocka_unit_test(test_progress_counts_the_walk),  cmocka_unit_test(test_lookaside_win7_x64),
         cmocka_unit_test(test_lookaside_win7_x86), cmocka_unit_test(test_unknown_front_end),
         cmocka_unit_test(test_lfh_key_decodes),   cmocka_unit_test(test_lfh_not_found),
         cmocka_unit_test(test_lfh_bitmap_decides), cmocka_unit_test(test_lfh_bitmap_unreadable),

@@ -152,7 +152,7 @@ static void check_blocks(const sh_offsets *o)
     block_log l = {0};
     vm_winheap_walk_info info;
     build(&im, o);
-    assert_true(vm_winheap_blocks(&im.r, o->bits, HEAP, 0, 4, block_log_visit, &l, im.snap, &info));
+    assert_true(vm_winheap_blocks(&im.r, o->bits, HEAP, 0, 4, block_log_visit, &l, im.snap, NULL, &info));
     assert_string_equal(info.kind, "segment");
     assert_false(info.complete);
     assert_non_null(strstr(info.not_counted, "VS and LFH blocks of the segment heap's 3 page segments not counted"));

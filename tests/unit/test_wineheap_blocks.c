@@ -161,7 +161,7 @@ static void done(wine_image *im, block_log *l)
 static bool walk(wine_image *im, block_log *l, vm_winheap_walk_info *info)
 {
     memset(l, 0, sizeof *l);
-    return vm_winheap_blocks(&im->r, im->o->bits, PH, 0, 7, block_log_visit, l, im->snap, info);
+    return vm_winheap_blocks(&im->r, im->o->bits, PH, 0, 7, block_log_visit, l, im->snap, NULL, info);
 }
 
 /* Blocks at..at+n of the log are EXPECT[from..from+n). */
@@ -444,7 +444,7 @@ static void test_visitor_stops(void **state)
     build(&im, &W80_X64);
     memset(&l, 0, sizeof l);
     l.stop_after = 3;
-    assert_false(vm_winheap_blocks(&im.r, 64, PH, 0, 7, block_log_visit, &l, im.snap, NULL));
+    assert_false(vm_winheap_blocks(&im.r, 64, PH, 0, 7, block_log_visit, &l, im.snap, NULL, NULL));
     assert_int_equal(l.n, 3);
     assert_int_equal(im.snap->nwarnings, 0);
     done(&im, &l);
@@ -459,12 +459,12 @@ static void test_not_a_heap(void **state)
     vm_winheap_walk_info info;
     build(&im, &W80_X64);
     memset(&l, 0, sizeof l);
-    assert_true(vm_winheap_blocks(&im.r, 64, SUB1 + 0x100, 0, 7, block_log_visit, &l, im.snap, &info));
+    assert_true(vm_winheap_blocks(&im.r, 64, SUB1 + 0x100, 0, 7, block_log_visit, &l, im.snap, NULL, &info));
     assert_null(info.kind);
     assert_false(info.complete);
     assert_int_equal(l.n, 0);
     assert_true(synth_has_warning(im.snap, "heap-invalid", "blocks not walked"));
-    assert_true(vm_winheap_blocks(&im.r, 64, 0x7000000, 0, 7, block_log_visit, &l, NULL, NULL));
+    assert_true(vm_winheap_blocks(&im.r, 64, 0x7000000, 0, 7, block_log_visit, &l, NULL, NULL, NULL));
     done(&im, &l);
 }
 

@@ -8,9 +8,9 @@
  * so the live census.
  *
  * Environment as tests/wine/test_wine_sample.c (mk/wine.mk sets it): VMMAP_BUILD, VMMAP_WIN_BUILD,
- * WINE64, WINESERVER, WINEPREFIX (absolute; created by the first Wine test of `make test-wine`).
- * The samples are our children (wine64 started by us); the group teardown leaves `wineserver -k`
- * to mk/wine.mk. */
+ * WINE64, WINESERVER, WINEPREFIX (absolute; made ready, with one persistent wineserver, by the
+ * setup: wine_session.h).  The samples are our children (wine64 started by us); the teardown
+ * runs `wineserver -k` for the prefix. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,27 +28,21 @@
 #include <unistd.h>
 
 #include "tests/support/proc_util.h"
+#include "tests/support/wine_session.h"
 
 #define START_MS 120000
 #define STOP_MS 10000
 #define RUN_MS 180000
 
 typedef struct fixture {
-    char *wine64, *vmmap_exe, *census_exe, *vmmap_linux, *win_build_abs;
+    char *wine64, *wineserver, *vmmap_exe, *census_exe, *vmmap_linux, *win_build_abs;
+    char prefix[PATH_MAX];
     char dir[64], windir[96];
     pu_child live;
     pu_run_result run;
     cJSON *snap;
     char dump_path[PATH_MAX];
 } fixture;
-
-static char *program(const char *env, const char *fallback)
-{
-    const char *v = getenv(env);
-    if (v && *v)
-        return strdup(v);
-    return access(fallback, X_OK) == 0 ? strdup(fallback) : NULL;
-}
 
 static void wine_path(const char *unix_path, char *out, size_t len)
 {
@@ -70,7 +64,10 @@ static int teardown(void **state)
         unlink(f->dump_path);
     if (f->dir[0])
         pu_tempdir_remove(f->dir);
+    if (f->prefix[0])
+        pu_wine_end(f->wineserver); /* our prefix's server, with Wine's own processes in it */
     free(f->wine64);
+    free(f->wineserver);
     free(f->vmmap_exe);
     free(f->census_exe);
     free(f->vmmap_linux);
@@ -87,18 +84,23 @@ static int setup(void **state)
     *state = f;
     f->live.stdin_fd = f->live.stdout_fd = -1;
     signal(SIGPIPE, SIG_IGN);
-    f->wine64 = program("WINE64", "/usr/lib/wine/wine64");
+    f->wine64 = pu_find_program("WINE64", "wine64", "/usr/lib/wine/wine64");
+    f->wineserver = pu_find_program("WINESERVER", "wineserver", "/usr/lib/wine/wineserver");
     const char *wb = getenv("VMMAP_WIN_BUILD");
     f->win_build_abs = realpath(wb && *wb ? wb : "build-win", NULL);
     f->vmmap_linux = pu_build_path("vmmap");
-    const char *pfx = getenv("WINEPREFIX");
-    if (!f->wine64 || !f->win_build_abs || !f->vmmap_linux || !pfx || pfx[0] != '/') {
-        fprintf(stderr, "test_wine_census: needs wine64, VMMAP_WIN_BUILD and an absolute WINEPREFIX (make test-wine)\n");
+    if (!f->wine64 || !f->wineserver || !f->win_build_abs || !f->vmmap_linux) {
+        fprintf(stderr, "test_wine_census: needs wine64, wineserver and VMMAP_WIN_BUILD (make test-wine)\n");
         teardown(state);
         *state = NULL;
         return -1;
     }
-    setenv("WINEDEBUG", "-all", 1);
+    if (pu_wine_begin(f->wine64, f->wineserver, f->prefix, sizeof f->prefix) != 0) {
+        fprintf(stderr, "test_wine_census: Wine: %s\n", pu_last_error());
+        teardown(state);
+        *state = NULL;
+        return -1;
+    }
     size_t n = strlen(f->win_build_abs) + 64;
     f->vmmap_exe = malloc(n);
     f->census_exe = malloc(n);

@@ -12,7 +12,10 @@
  * The inputs are given as the same relative path to both builds (Wine maps the current folder,
  * so ../shared/testdata/... reads the same file); the snapshots go to a private temporary folder.
  * Environment: as test_wine_sample (mk/wine.mk sets VMMAP_BUILD, VMMAP_WIN_BUILD, WINE64,
- * WINEPREFIX, WINEDEBUG).  Without ../shared/testdata the tests are skipped with a message. */
+ * WINESERVER, WINEPREFIX, WINEDEBUG).  The setup starts one wineserver for the prefix and the
+ * teardown ends it (wine_session.h: with a server per run, a run could find the last one still
+ * going and Wine give up, exit 1).  Without ../shared/testdata the tests are skipped with a
+ * message. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,6 +31,7 @@
 #include <unistd.h>
 
 #include "tests/support/proc_util.h"
+#include "tests/support/wine_session.h"
 
 #define DATA "../shared/testdata"
 #define RUN_MS 180000
@@ -39,7 +43,9 @@
 static const char *const HOST_FIELDS[] = {NULL};
 
 typedef struct fixture {
-    char *wine64, *vmmap_exe, *vmmap_linux;
+    char *wine64, *wineserver, *vmmap_exe, *vmmap_linux;
+    char prefix[PATH_MAX];
+    long server_pid;  /* the prefix's wineserver after the setup (wine_session.h) */
     char dir[64];     /* private temporary folder: snapshots, packed copies */
     bool have_data;
 } fixture;
@@ -172,7 +178,8 @@ static void snapshot_both(const char *input, const char *tag, cJSON **lin, cJSON
     pu_run_result_free(&r);
     run_vmmap(true, (const char *const[]){"snapshot", input, "-q", "-o", win_arg, NULL}, &r);
     if (r.exit_code != 0)
-        fail_msg("vmmap.exe snapshot %s: exit %d\n%s", input, r.exit_code, r.err ? r.err : "");
+        fail_msg("vmmap.exe snapshot %s: exit %d%s; its stderr:\n%s", input, r.exit_code,
+                 r.err && strncmp(r.err, "wine: ", 6) == 0 ? " (Wine did not start it)" : "", r.err ? r.err : "");
     pu_run_result_free(&r);
     *lin = pu_json_load(lin_path);
     *win = pu_json_load(win_unix);
@@ -247,9 +254,23 @@ static const char *base_name(const char *p)
     return b ? b + 1 : p;
 }
 
+/* Every Wine run of these tests talks to one wineserver, there before the first and still the
+ * same after the last (the last test checks): with a server per run (Debian's -p0), a run that
+ * came while the previous run's server was going away waited for it, and failed with exit 1
+ * when that took Wine's 5.5 s of retries ("wine: a wine server seems to be running, but I
+ * cannot connect to it"), as test_real_cores did once on the lldb core (wine_session.h). */
+static void expect_the_one_server(const char *when)
+{
+    long now = pu_wine_server_pid(fx.prefix);
+    if (fx.server_pid == 0 || now != fx.server_pid)
+        fail_msg("%s: the prefix's wineserver is pid %ld, after the setup it was %ld (0: none): every run should "
+                 "find the one the setup started", when, now, fx.server_pid);
+}
+
 static void test_real_cores(void **state)
 {
     (void)state;
+    expect_the_one_server("before the first run");
     NEED_DATA();
     for (size_t i = 0; i < sizeof CORES / sizeof *CORES; i++)
         expect_same_snapshot(CORES[i], base_name(CORES[i]), "core", true);
@@ -305,6 +326,27 @@ static void test_packed_copies(void **state)
     }
 }
 
+/* Where a and b part: "the same", or the first line that differs on each side (cut short), so
+ * that a failure says it within cmocka's message length. */
+static void first_difference(const char *a, const char *b, char *out, size_t len)
+{
+    int line = 1;
+    const char *la = a, *lb = b;
+    for (; *a && *a == *b; a++, b++)
+        if (*a == '\n') {
+            line++;
+            la = a + 1;
+            lb = b + 1;
+        }
+    if (!*a && !*b) {
+        snprintf(out, len, "the same");
+        return;
+    }
+    size_t na = strcspn(la, "\n"), nb = strcspn(lb, "\n");
+    snprintf(out, len, "line %d: build/vmmap \"%.*s\", vmmap.exe \"%.*s\"", line, (int)(na < 200 ? na : 200), la,
+             (int)(nb < 200 ? nb : 200), lb);
+}
+
 static void expect_same_output(const char *const *args, const char *what)
 {
     pu_run_result lin, win;
@@ -314,9 +356,13 @@ static void expect_same_output(const char *const *args, const char *what)
     strip_cr(win.err);
     if (lin.exit_code != win.exit_code)
         fail_msg("%s: exit %d on Linux, %d on Windows\n%s\n%s", what, lin.exit_code, win.exit_code, lin.err, win.err);
-    if (strcmp(lin.out, win.out) != 0 || strcmp(lin.err, win.err) != 0)
-        fail_msg("%s: the output differs\n--- build/vmmap:\n%s%s--- vmmap.exe:\n%s%s", what, lin.out, lin.err, win.out,
-                 win.err);
+    if (strcmp(lin.out, win.out) != 0 || strcmp(lin.err, win.err) != 0) {
+        char out_diff[512], err_diff[512];
+        print_message("--- build/vmmap:\n%s%s--- vmmap.exe:\n%s%s", lin.out, lin.err, win.out, win.err);
+        first_difference(lin.out, win.out, out_diff, sizeof out_diff);
+        first_difference(lin.err, win.err, err_diff, sizeof err_diff);
+        fail_msg("%s: the output differs (whole above)\n  stdout: %s\n  stderr: %s", what, out_diff, err_diff);
+    }
     assert_true(lin.out_len > 0 || lin.err_len > 0);
     pu_run_result_free(&lin);
     pu_run_result_free(&win);
@@ -470,23 +516,30 @@ static void test_census_of_a_core(void **state)
 static int group_setup(void **state)
 {
     (void)state;
-    const char *wine = getenv("WINE64");
-    fx.wine64 = strdup(wine && *wine ? wine : "/usr/lib/wine/wine64");
+    fx.wine64 = pu_find_program("WINE64", "wine64", "/usr/lib/wine/wine64");
+    fx.wineserver = pu_find_program("WINESERVER", "wineserver", "/usr/lib/wine/wineserver");
     const char *wb = getenv("VMMAP_WIN_BUILD");
     char exe[PATH_MAX];
     snprintf(exe, sizeof exe, "%s/vmmap.exe", wb && *wb ? wb : "build-win");
     fx.vmmap_exe = strdup(exe);
     fx.vmmap_linux = pu_build_path("vmmap");
-    if (!fx.wine64 || !fx.vmmap_exe || !fx.vmmap_linux || access(fx.vmmap_exe, R_OK) != 0 ||
+    if (!fx.wine64 || !fx.wineserver || !fx.vmmap_exe || !fx.vmmap_linux || access(fx.vmmap_exe, R_OK) != 0 ||
         access(fx.wine64, X_OK) != 0) {
-        fprintf(stderr, "test_wine_offline: %s or %s missing (make test-wine builds and finds them)\n", exe,
-                fx.wine64 ? fx.wine64 : "wine64");
+        fprintf(stderr, "test_wine_offline: %s, wine64 or wineserver missing (make test-wine builds and finds them)\n",
+                exe);
         return -1;
     }
-    setenv("WINEDEBUG", "-all", 1);
+    /* One wineserver for all the runs: none ends between two of them (wine_session.h). */
+    if (pu_wine_begin(fx.wine64, fx.wineserver, fx.prefix, sizeof fx.prefix) != 0) {
+        fprintf(stderr, "test_wine_offline: Wine: %s\n", pu_last_error());
+        pu_wine_end(fx.wineserver); /* cmocka runs no group teardown after a failed setup */
+        return -1;
+    }
+    fx.server_pid = pu_wine_server_pid(fx.prefix);
     fx.have_data = access(DATA "/cores", R_OK) == 0 && access(DATA "/minidumps", R_OK) == 0;
     if (pu_tempdir(fx.dir, sizeof fx.dir) != 0) {
         fprintf(stderr, "test_wine_offline: %s\n", pu_last_error());
+        pu_wine_end(fx.wineserver);
         return -1;
     }
     return 0;
@@ -497,10 +550,19 @@ static int group_teardown(void **state)
     (void)state;
     if (fx.dir[0])
         pu_tempdir_remove(fx.dir);
+    if (fx.prefix[0])
+        pu_wine_end(fx.wineserver); /* our prefix's server, with Wine's own processes in it */
     free(fx.wine64);
+    free(fx.wineserver);
     free(fx.vmmap_exe);
     free(fx.vmmap_linux);
     return 0;
+}
+
+static void test_one_wineserver_throughout(void **state)
+{
+    (void)state;
+    expect_the_one_server("after the last run");
 }
 
 int main(void)
@@ -512,6 +574,7 @@ int main(void)
         cmocka_unit_test(test_info),
         cmocka_unit_test(test_damaged),
         cmocka_unit_test(test_census_of_a_core),
+        cmocka_unit_test(test_one_wineserver_throughout),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -15,7 +15,8 @@
  *   WINE64            the 64-bit Wine loader (wine64 on PATH, else /usr/lib/wine/wine64)
  *   WINESERVER        wineserver (on PATH, else /usr/lib/wine/wineserver)
  *   WINEPREFIX        the private prefix (absolute; default <cwd>/build-win/wineprefix-test),
- *                     created with `wineboot -i` when it does not exist yet
+ *                     created with `wineboot -i` when it does not exist yet; one persistent
+ *                     wineserver runs for it from the group setup on (wine_session.h)
  *   WINEDEBUG         forced to -all
  *
  * Processes: the sample is our child (wine64 started by us); it is ended by closing its stdin,
@@ -43,15 +44,16 @@
 #include <unistd.h>
 
 #include "tests/support/proc_util.h"
+#include "tests/support/pty_run.h"
 #include "tests/support/schema_check.h"
 #include "tests/support/truth_check.h"
+#include "tests/support/wine_session.h"
 
 #define KiB ((uint64_t)1024)
 #define MiB (KiB * KiB)
 #define SAMPLE_START_MS 120000  /* the first Wine process of a prefix starts wineserver & services */
 #define STOP_MS 10000
 #define RUN_MS 180000
-#define WINEBOOT_MS 300000
 
 typedef struct fixture {
     char *wine64, *wineserver, *vmmap_exe, *sample_exe, *vmmap_linux;
@@ -165,28 +167,6 @@ static char *env_or(const char *name, const char *dflt)
     return strdup(v && *v ? v : dflt);
 }
 
-/* A program on PATH, else the first existing fallback path; malloc'd, NULL when neither. */
-static char *find_program(const char *env, const char *name, const char *fallback)
-{
-    const char *v = getenv(env);
-    if (v && *v)
-        return strdup(v);
-    const char *path = getenv("PATH");
-    if (path) {
-        char *copy = strdup(path);
-        for (char *save = NULL, *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-            char cand[PATH_MAX];
-            snprintf(cand, sizeof cand, "%s/%s", dir, name);
-            if (access(cand, X_OK) == 0) {
-                free(copy);
-                return strdup(cand);
-            }
-        }
-        free(copy);
-    }
-    return access(fallback, X_OK) == 0 ? strdup(fallback) : NULL;
-}
-
 static int group_teardown(void **state);
 
 static int setup_failed(void **state)
@@ -229,8 +209,8 @@ static int group_setup(void **state)
         return 0;
     }
 
-    f->wine64 = find_program("WINE64", "wine64", "/usr/lib/wine/wine64");
-    f->wineserver = find_program("WINESERVER", "wineserver", "/usr/lib/wine/wineserver");
+    f->wine64 = pu_find_program("WINE64", "wine64", "/usr/lib/wine/wine64");
+    f->wineserver = pu_find_program("WINESERVER", "wineserver", "/usr/lib/wine/wineserver");
     if (!f->wine64 || !f->wineserver) {
         fprintf(stderr, "test_wine_sample: wine64 / wineserver not found (apt-get install wine64 wine)\n");
         return setup_failed(state);
@@ -255,39 +235,11 @@ static int group_setup(void **state)
         return setup_failed(state);
     }
 
-    /* A private prefix: absolute, as Wine requires. */
-    const char *pfx = getenv("WINEPREFIX");
-    if (pfx && *pfx) {
-        snprintf(f->prefix, sizeof f->prefix, "%s", pfx);
-    } else {
-        char cwd[PATH_MAX];
-        if (!getcwd(cwd, sizeof cwd)) {
-            free(winbuild);
-            return setup_failed(state);
-        }
-        snprintf(f->prefix, sizeof f->prefix, "%s/%s/wineprefix-test", cwd, winbuild);
-    }
     free(winbuild);
-    if (f->prefix[0] != '/') {
-        fprintf(stderr, "test_wine_sample: WINEPREFIX must be absolute: %s\n", f->prefix);
+    /* A private prefix, ready, with one wineserver kept running until the teardown. */
+    if (pu_wine_begin(f->wine64, f->wineserver, f->prefix, sizeof f->prefix) != 0) {
+        fprintf(stderr, "test_wine_sample: Wine: %s\n", pu_last_error());
         return setup_failed(state);
-    }
-    setenv("WINEPREFIX", f->prefix, 1);
-    setenv("WINEDEBUG", "-all", 1);
-    char sysreg[2 * PATH_MAX + 16];
-    snprintf(sysreg, sizeof sysreg, "%s/system.reg", f->prefix);
-    if (!pu_file_exists(sysreg)) {
-        fprintf(stderr, "test_wine_sample: creating the Wine prefix %s (wineboot -i)\n", f->prefix);
-        char *argv[] = {f->wine64, "wineboot", "-i", NULL};
-        pu_run_result r = {0};
-        int rc = pu_run(argv, &(pu_run_opts){.timeout_ms = WINEBOOT_MS}, &r);
-        bool ok = rc == 0 && r.exit_code == 0 && pu_file_exists(sysreg);
-        if (!ok)
-            fprintf(stderr, "test_wine_sample: wineboot failed (exit %d): %s\n", r.exit_code,
-                    r.err ? r.err : pu_last_error());
-        pu_run_result_free(&r);
-        if (!ok)
-            return setup_failed(state);
     }
 
     if (pu_tempdir(f->dir, sizeof f->dir) != 0) {
@@ -352,13 +304,8 @@ static int group_teardown(void **state)
         }
     }
     /* Our prefix's wineserver (and with it services.exe etc. of that prefix): never by name. */
-    if (f->wineserver && f->prefix[0]) {
-        char *argv[] = {f->wineserver, "-k", NULL};
-        pu_run_result r = {0};
-        if (pu_run(argv, &(pu_run_opts){.timeout_ms = 30000}, &r) != 0)
-            fprintf(stderr, "test_wine_sample: wineserver -k: %s\n", pu_last_error());
-        pu_run_result_free(&r);
-    }
+    if (f->prefix[0])
+        pu_wine_end(f->wineserver);
     cJSON_Delete(f->snap);
     cJSON_Delete(f->dump_truth);
     cJSON_Delete(f->dump_snap[0]);
@@ -1281,8 +1228,6 @@ static void test_dump_write_and_map(void **state)
     snprintf(winjson, sizeof winjson, "%s\\dump-win.json", f->windir);
     char *wx[] = {f->wine64, f->vmmap_exe, "snapshot", windump, "--heap-blocks", "-o", winjson, NULL};
     f->dump_snap[1] = map_dump(f, wx, f->dump_json[1], DUMP_WHO[1]);
-    unlink(f->dump_path);
-    f->dump_path[0] = '\0';
     for (int i = 0; i < 2; i++) {
         unlink(f->dump_json[i]);
         f->dump_json[i][0] = '\0';
@@ -1393,6 +1338,44 @@ static void check_dump_heaps(const cJSON *snap, const cJSON *t, const char *who)
                h ? str_or(h, "address") : "no heap link", describe(b, d, sizeof d));
         expect(str_is(b, "state", "commit"), "%s: not committed: %s", what, describe(b, d, sizeof d));
     }
+}
+
+/* The walk of the dump's NT / Wine heaps says how far it got on a terminal, as the glibc walk
+ * does (tests/integration/test_terminal.c), through the same counter: a line the walkers'
+ * bytes drive (told every 4 MiB: the dump's heaps hold some 15 MiB of blocks), drawn at once
+ * with VMMAP_TEST_PROGRESS_AFTER=0 and erased before the result; none when stderr is a pipe.
+ * Then the dump is deleted. */
+static void test_dump_heap_walk_progress(void **state)
+{
+    fixture *f = *state;
+    if (f->offline)
+        skip();
+    if (!f->dump_path[0])
+        fail_msg("no dump (see test_dump_write_and_map)");
+    char *argv[] = {f->vmmap_linux, "heaps", f->dump_path, NULL};
+    pu_pty_result r;
+    if (pu_run_on_pty(argv, 200, "VMMAP_TEST_PROGRESS_AFTER", "0", &r) != 0)
+        fail_msg("%s", pu_last_error());
+    const char *line = strstr(r.out, "\rvmmap: walking heap blocks: "), *result = strstr(r.out, "Heaps of ");
+    unsigned walked = 0;
+    bool figures = line && sscanf(line, "\rvmmap: walking heap blocks: %u", &walked) == 1;
+    expect(r.exit_code == 0 && line && result && result > line && result[-1] == '\r',
+           "vmmap heaps DUMP on a terminal: exit %d, want a progress line erased before \"Heaps of\":\n%s",
+           r.exit_code, r.out);
+    if (line)
+        note("dump: the heap walk on a terminal showed \"%.*s\"", (int)strcspn(line + 1, "\r\n"), line + 1);
+    expect(figures && walked >= 4, "the progress line does not count the walked blocks "
+           "(want at least 4 of the dump's MiB):\n%s", r.out);
+    free(r.out);
+    pu_run_result_free(&f->run);
+    expect(pu_run(argv, &(pu_run_opts){.env_name = "VMMAP_TEST_PROGRESS_AFTER", .env_value = "0",
+                                       .timeout_ms = RUN_MS}, &f->run) == 0 && f->run.exit_code == 0,
+           "vmmap heaps DUMP piped: exit %d: %s", f->run.exit_code, f->run.err ? f->run.err : pu_last_error());
+    expect(f->run.err && !strstr(f->run.err, "walking heap blocks"), "a progress line on a pipe:\n%s",
+           f->run.err ? f->run.err : "");
+    unlink(f->dump_path);
+    f->dump_path[0] = '\0';
+    expect_none("the dump's heap walk on a terminal");
 }
 
 static void test_dump_heaps(void **state)
@@ -1565,6 +1548,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_counters, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_linux_reads_windows_snapshot, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_dump_write_and_map, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(test_dump_heap_walk_progress, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_dump_heaps, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_dump_heap_blocks, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(test_dump_threads, per_test_setup, per_test_teardown),

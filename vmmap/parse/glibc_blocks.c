@@ -11,7 +11,6 @@
 #include <string.h>
 
 #define DEFAULT_WINDOW ((size_t)1 << 20)
-#define PROGRESS_EVERY ((uint64_t)16 << 20)
 #define HEAP_INFO_OLD 0x20ull /* sizeof(heap_info) up to 2.34 */
 #define HEAP_INFO_NEW 0x30ull /* 2.35+ */
 
@@ -104,13 +103,7 @@ static const uint8_t *peek(walk *k, uint64_t addr, size_t len, uint64_t limit)
 
 static inline void progress(walk *k, uint64_t bytes)
 {
-    vm_glibc_walker *w = k->w;
-    w->walked += bytes;
-    if (w->walked - w->last_progress >= PROGRESS_EVERY) {
-        w->last_progress = w->walked;
-        if (w->opt.progress)
-            w->opt.progress(w->opt.progress_ctx, w->walked);
-    }
+    vm_walk_progress_add(k->w->opt.progress, bytes);
 }
 
 /* [addr, addr + len) when the window holds it, else NULL (the walk's fast path, no refill). */

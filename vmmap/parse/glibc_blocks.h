@@ -31,6 +31,7 @@
 #include "../model/snapshot.h"
 #include "heap_blocks.h"
 #include "memreader.h"
+#include "walk_progress.h"
 
 typedef enum vm_glibc_heap_kind {
     VM_GLIBC_MAIN_ARENA, /* parts: the brk heap ([heap]) */
@@ -63,9 +64,9 @@ typedef struct vm_glibc_walk_opts {
     /* Read the next window on a thread of its own while this one is parsed (read_ahead.h).
      * Only when the visitor does not read target memory through the same reader. */
     bool read_ahead;
-    /* Optional: told how many bytes of heap were walked so far (every few MiB). */
-    void (*progress)(void *ctx, uint64_t bytes);
-    void *progress_ctx;
+    /* Optional: the counter of bytes walked (walk_progress.h), shared with the walks of other
+     * heaps; it must outlive the walker. */
+    vm_walk_progress *progress;
 } vm_glibc_walk_opts;
 
 typedef enum vm_glibc_walk_status {

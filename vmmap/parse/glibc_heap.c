@@ -173,20 +173,33 @@ reject:
 
 /* ---- heap_info candidates ---------------------------------------------------------------- */
 
-enum { C_UNRESOLVED, C_VISITING, C_RESOLVED, C_BAD };
+/* A heap_info candidate: every anonymous read/write mapping starting 64 MiB-aligned, and every
+ * such address inside one.  Most are no heap at all (a program's own reservation can have that
+ * shape, issue: false "mprotect_size 0x0" warnings): what is wrong with one is kept, and said
+ * only when the arena list leads to it (report_linked_problems). */
+enum { C_UNRESOLVED, C_VISITING, C_RESOLVED, C_BAD, C_REJECTED /* its heap_info is none */ };
+
+#define PROBLEM_LEN 160
 
 typedef struct cand {
     uint64_t base, rw_len, reserved;
     uint64_t ar_ptr, prev, size, mprotect_size;
     int state;
-    size_t arena;  /* index into scan.arenas, when resolved */
+    size_t arena;  /* index into scan.arenas, when resolved; for C_BAD, the arena its chain
+                      reached (chain_arena set) */
     size_t depth;  /* prev links from the arena's first heap */
+    bool chain_arena;
+    size_t root;   /* C_BAD, C_REJECTED: the candidate where the problem lies (index) */
+    bool said;     /* root only: its problem was warned about */
+    char problem[PROBLEM_LEN];  /* root only: what is wrong, without the "heap_info at" prefix */
 } cand;
 
 /* A non-main arena: one per first heap (prev NULL), its malloc_state right after the heap_info. */
 typedef struct nm_arena {
     uint64_t address, top, next, system_mem;
     bool system_mem_known, valid;
+    bool linked;          /* on main_arena's next list */
+    bool said;            /* its problem was warned about */
     size_t layout;
     size_t first, count;  /* its heaps: scan.by_arena[first .. first + count) */
 } nm_arena;
@@ -203,6 +216,7 @@ typedef struct scan {
     nm_arena *arenas; size_t narenas;
     struct arena_key *by_address;   /* arenas sorted by address */
     cand **by_arena;                /* resolved heaps sorted by arena, then depth */
+    uint64_t broken_link;           /* where main_arena's next list leaves the valid arenas, or 0 */
 } scan;
 
 /* Why a heap_info does not look like one, or NULL.  Checks only what one header can prove; how
@@ -257,9 +271,9 @@ static uint64_t reserved_span(const vm_glibc_range *ranges, size_t n, size_t i, 
     return min_u64(end, limit) - base;
 }
 
-/* Reads and checks one candidate.  primary: the base is where a mapping starts, so a failure
- * there is worth a warning; 64 MiB-aligned addresses inside a mapping are probed silently (heaps
- * whose read/write parts the kernel merged with a neighbour). */
+/* Reads and checks one candidate.  primary: the base is where a mapping starts, so a failed read
+ * there is worth a warning; 64 MiB-aligned addresses inside a mapping (heaps whose read/write
+ * parts the kernel merged with a neighbour) are probed only when their page is there. */
 static void probe_heap(scan *s, size_t ri, uint64_t base, bool primary)
 {
     const vm_glibc_range *r = &s->ranges[ri];
@@ -279,17 +293,10 @@ static void probe_heap(scan *s, size_t ri, uint64_t base, bool primary)
     c.prev = le64(raw + 8);
     c.size = le64(raw + 16);
     c.mprotect_size = le64(raw + 24);
-    char why[160];
-    const char *problem = heap_info_problem(&c, why, sizeof why);
-    if (problem) {
-        /* Big mmapped malloc chunks and other programs' mappings can be 64 MiB aligned too: only
-         * a heap-shaped mapping (read/write then PROT_NONE to base + 64 MiB) that is not a run of
-         * mmapped chunks earns a warning. */
-        if (primary && c.reserved == HEAP_MAX_SIZE &&
-            !walk_mmapped_chunks(s->mem, r->start, r->end, NULL, NULL, NULL, NULL))
-            warn(&s->w, W_HEAP, "heap_info at 0x%" PRIx64 ": %s", base, problem);
-        return;
-    }
+    /* Big mmapped malloc chunks and a program's own mappings can be 64 MiB aligned too, even
+     * read/write then PROT_NONE to base + 64 MiB like a heap: a failed check is kept, not said. */
+    if (heap_info_problem(&c, c.problem, sizeof c.problem))
+        c.state = C_REJECTED;
     cand *slot = vm_array_push((void **)&s->cands, &s->ncands, sizeof *slot);
     if (!slot) {
         s->oom = true;
@@ -346,10 +353,22 @@ static cand *find_cand(scan *s, uint64_t base)
 
 /* ---- grouping heaps into arenas ---------------------------------------------------------- */
 
-static void mark_bad(cand **path, size_t n)
+/* Marks the n heaps of path bad because of what is wrong at root (said later if the arena list
+ * leads there).  chain_arena: the arena their chain reached, or SIZE_MAX. */
+static void mark_bad(scan *s, cand **path, size_t n, cand *root, size_t chain_arena, const char *fmt, ...)
+    VM_PRINTF(6, 7);
+static void mark_bad(scan *s, cand **path, size_t n, cand *root, size_t chain_arena, const char *fmt, ...)
 {
-    for (size_t i = 0; i < n; i++)
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(root->problem, sizeof root->problem, fmt, ap);
+    va_end(ap);
+    for (size_t i = 0; i < n; i++) {
         path[i]->state = C_BAD;
+        path[i]->root = (size_t)(root - s->cands);
+        path[i]->chain_arena = chain_arena != SIZE_MAX;
+        path[i]->arena = chain_arena;
+    }
 }
 
 /* A first heap founds its arena.  Bases are unique, and heap_info_problem tied ar_ptr to the
@@ -376,26 +395,22 @@ static void resolve_heap(scan *s, cand *c, cand **path)
     size_t n = 0;
     cand *cur = c;
     while (cur->state != C_RESOLVED) {
-        if (cur->state == C_BAD || cur->state == C_VISITING) {
-            warn(&s->w, W_HEAP, "heap_info at 0x%" PRIx64 ": prev links %s", c->base,
-                 cur->state == C_BAD ? "lead to an invalid heap" : "form a cycle");
-            mark_bad(path, n);
+        if (cur->state == C_BAD || cur->state == C_REJECTED || cur->state == C_VISITING) {
+            bool cycle = cur->state == C_VISITING;
+            mark_bad(s, path, n, c, SIZE_MAX, "prev links %s%s", cycle ? "form a cycle" : "lead to ",
+                     cycle ? "" : cur->state == C_REJECTED ? "no heap" : "an invalid heap");
             return;
         }
         if (cur->prev == 0) {
-            if (!found_arena(s, cur)) {
-                mark_bad(path, n);
-                return;
-            }
+            if (!found_arena(s, cur))
+                return; /* out of memory: the whole result is dropped */
             break;
         }
         cur->state = C_VISITING;
         path[n++] = cur;  /* n <= ncands: a candidate is on the path at most once */
         cand *next = find_cand(s, cur->prev);
         if (!next) {
-            warn(&s->w, W_HEAP, "heap_info at 0x%" PRIx64 ": prev 0x%" PRIx64 " is not a valid heap",
-                 cur->base, cur->prev);
-            mark_bad(path, n);
+            mark_bad(s, path, n, cur, SIZE_MAX, "prev 0x%" PRIx64 " is not a valid heap", cur->prev);
             return;
         }
         cur = next;
@@ -406,10 +421,8 @@ static void resolve_heap(scan *s, cand *c, cand **path)
     while (n > 0) {
         cand *h = path[--n];
         if (h->ar_ptr != s->arenas[arena].address) {
-            warn(&s->w, W_HEAP,
-                 "heap_info at 0x%" PRIx64 ": ar_ptr 0x%" PRIx64 " is not its chain's arena 0x%" PRIx64,
-                 h->base, h->ar_ptr, s->arenas[arena].address);
-            mark_bad(path, n + 1);
+            mark_bad(s, path, n + 1, h, arena, "ar_ptr 0x%" PRIx64 " is not its chain's arena 0x%" PRIx64,
+                     h->ar_ptr, s->arenas[arena].address);
             return;
         }
         h->state = C_RESOLVED;
@@ -458,10 +471,14 @@ static void group_heaps(scan *s)
         s->oom = true;
         return;
     }
+    for (size_t i = 0; i < s->ncands; i++)
+        s->cands[i].root = i;
     /* Duplicate bases (overlapping ranges in a hostile list) would make prev ambiguous. */
     for (size_t i = 1; i < s->ncands; i++)
-        if (s->cands[i].base == s->cands[i - 1].base)
-            s->cands[i].state = C_BAD;
+        if (s->cands[i].base == s->cands[i - 1].base) {
+            cand *dup = &s->cands[i];
+            mark_bad(s, &dup, 1, dup, SIZE_MAX, "read twice (overlapping mappings)");
+        }
     for (size_t i = 0; i < s->ncands && !s->oom; i++)
         if (s->cands[i].state == C_UNRESOLVED)
             resolve_heap(s, &s->cands[i], path);
@@ -501,9 +518,8 @@ static void read_arena(scan *s, nm_arena *a)
             a->valid = true;
         }
     }
-    if (!a->valid) {
-        warn(&s->w, W_HEAP, "arena 0x%" PRIx64 ": top 0x%" PRIx64 " is outside its heaps",
-             a->address, top);
+    if (!a->valid) { /* said only if the arena list names it (say_not_an_arena) */
+        a->top = top;
         return;
     }
     if (!read_u64_warn(s->mem, a->address + layouts[a->layout].next, &a->next, &s->w,
@@ -538,22 +554,116 @@ static void index_arena_addresses(scan *s)
         qsort(s->by_address, s->narenas, sizeof *s->by_address, cmp_arena_key);
 }
 
-/* The valid non-main arena at address, or NULL. */
-static const nm_arena *find_arena(const scan *s, uint64_t address)
+/* The non-main arena at address, valid or not, or NULL. */
+static nm_arena *find_any_arena(const scan *s, uint64_t address)
 {
     size_t lo = 0, hi = s->narenas;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (s->by_address[mid].address == address) {
-            const nm_arena *a = &s->arenas[s->by_address[mid].index];
-            return a->valid ? a : NULL;
-        }
+        if (s->by_address[mid].address == address)
+            return &s->arenas[s->by_address[mid].index];
         if (s->by_address[mid].address < address)
             lo = mid + 1;
         else
             hi = mid;
     }
     return NULL;
+}
+
+/* The valid non-main arena at address, or NULL. */
+static const nm_arena *find_arena(const scan *s, uint64_t address)
+{
+    const nm_arena *a = find_any_arena(s, address);
+    return a && a->valid ? a : NULL;
+}
+
+/* ---- what the arena list leads to -------------------------------------------------------- */
+
+/* What is wrong with a heap_info that failed is said only when the arena list leads to it: a
+ * mapping that merely has a heap's shape is left alone (Private Data), without a word. */
+
+static void say_cand(scan *s, const cand *c, const char *why)
+{
+    cand *root = &s->cands[c->root];
+    if (root->said)
+        return;
+    root->said = true;
+    warn(&s->w, W_HEAP, "heap_info at 0x%" PRIx64 ": %s (%s)", root->base, root->problem, why);
+}
+
+/* Says, once, why address, which the arena list names as an arena, is none.  False when
+ * nothing is known there: no heap_info candidate at its heap's base. */
+static bool say_not_an_arena(scan *s, uint64_t address, const char *why)
+{
+    nm_arena *a = find_any_arena(s, address);
+    if (a && !a->valid) { /* its heaps chain up, its malloc_state does not fit them */
+        if (!a->said)
+            warn(&s->w, W_HEAP, "arena 0x%" PRIx64 ": top 0x%" PRIx64 " is outside its heaps (%s)",
+                 a->address, a->top, why);
+        a->said = true;
+        return true;
+    }
+    const cand *c = find_cand(s, address & ~(HEAP_MAX_SIZE - 1));
+    if (!c || c->state == C_RESOLVED)
+        return false;
+    say_cand(s, c, why);
+    return true;
+}
+
+/* Follows main_arena's next list: the valid arenas on it are linked; where it leaves them, the
+ * rest cannot be followed, and what is wrong there is said. */
+static void walk_main_list(scan *s, uint64_t main_arena, size_t layout)
+{
+    uint64_t cur;
+    if (!read_u64_warn(s->mem, main_arena + layouts[layout].next, &cur, &s->w, "main_arena.next"))
+        return;
+    for (unsigned steps = 0; cur != main_arena; steps++) {
+        if (steps >= RING_STEPS) {
+            warn(&s->w, W_HEAP, "main_arena 0x%" PRIx64 ": next links do not come back within %d steps",
+                 main_arena, RING_STEPS);
+            return;
+        }
+        nm_arena *k = find_any_arena(s, cur);
+        if (k && k->linked) {
+            warn(&s->w, W_HEAP, "main_arena 0x%" PRIx64 ": next links loop back to arena 0x%" PRIx64
+                 ", not to main_arena", main_arena, cur);
+            return;
+        }
+        if (k && k->valid) {
+            k->linked = true;
+            cur = k->next;
+            continue;
+        }
+        s->broken_link = cur;
+        char why[96];
+        snprintf(why, sizeof why, "arena 0x%" PRIx64 " is on main_arena's next list", cur);
+        if (!say_not_an_arena(s, cur, why) && !in_libc_data(s->ranges, s->nranges, cur))
+            warn(&s->w, W_HEAP, "main_arena 0x%" PRIx64 ": next link 0x%" PRIx64
+                 " is neither an arena nor in libc's data", main_arena, cur);
+        return;
+    }
+}
+
+/* Heaps that failed but name an arena on main_arena's list, or chain up to one of its heaps. */
+static void say_linked_heaps(scan *s)
+{
+    for (size_t i = 0; i < s->ncands; i++) {
+        const cand *c = &s->cands[i];
+        if (c->state != C_BAD && c->state != C_REJECTED)
+            continue;
+        const nm_arena *named = find_any_arena(s, c->ar_ptr);
+        uint64_t arena = c->ar_ptr;
+        bool linked = (named && named->linked) || (arena != 0 && arena == s->broken_link);
+        if (!linked && c->chain_arena && s->arenas[c->arena].linked) {
+            linked = true;
+            arena = s->arenas[c->arena].address;
+        }
+        if (linked) {
+            char why[96];
+            snprintf(why, sizeof why, "its arena 0x%" PRIx64 " is on main_arena's next list", arena);
+            say_cand(s, c, why);
+        }
+    }
 }
 
 /* Follows next from arena a round the ring.  Every node must be a known non-main arena or lie
@@ -574,9 +684,12 @@ static uint64_t walk_ring(scan *s, const nm_arena *a, size_t layout)
             continue;
         }
         if (!in_libc_data(s->ranges, s->nranges, cur)) {
-            warn(&s->w, W_HEAP,
-                 "arena 0x%" PRIx64 ": next link 0x%" PRIx64 " is neither an arena nor in libc's data",
-                 a->address, cur);
+            char why[96];
+            snprintf(why, sizeof why, "arena 0x%" PRIx64 "'s next link names it", a->address);
+            if (!say_not_an_arena(s, cur, why))
+                warn(&s->w, W_HEAP,
+                     "arena 0x%" PRIx64 ": next link 0x%" PRIx64 " is neither an arena nor in libc's data",
+                     a->address, cur);
             return 0;
         }
         if (found != 0 && found != cur) {
@@ -754,13 +867,14 @@ static bool add_arena(const scan *s, const nm_arena *na, vm_glibc_heaps *out)
 }
 
 /* Whether [start, end) overlaps the address space of a heap_info that validated (even one
- * whose arena did not): such memory is not scanned for mmapped chunks. */
+ * whose arena did not): such memory is not scanned for mmapped chunks.  A rejected one is no
+ * heap_info (a big mmapped chunk may start 64 MiB-aligned). */
 static bool claimed_by_heap(const scan *s, uint64_t start, uint64_t end)
 {
     uint64_t from = start > HEAP_MAX_SIZE ? start - HEAP_MAX_SIZE : 0;
     for (size_t i = cand_lower_bound(s, from); i < s->ncands && s->cands[i].base < end; i++) {
         const cand *c = &s->cands[i];
-        if (c->base >= start || start - c->base < c->reserved)
+        if (c->state != C_REJECTED && (c->base >= start || start - c->base < c->reserved))
             return true;
     }
     return false;
@@ -858,6 +972,9 @@ static bool build_result(scan *s, const vm_glibc_find_opts *opts, vm_glibc_heaps
         main_arena = discover_main(s, layout);
     if (main_arena == 0)
         main_arena = scan_libc_data(s, out, layout);
+    if (main_arena != 0)
+        walk_main_list(s, main_arena, layout);
+    say_linked_heaps(s);
     if (!add_main_arena(s, main_arena, layout, out))
         return false;
     for (size_t i = 0; i < s->narenas; i++) {  /* address order */

@@ -73,8 +73,6 @@ struct vm_glibc_walker {
     unsigned warned[GW_W_KINDS];
     struct vm_read_ahead *ra; /* the read window (read_ahead.h) */
     size_t window;
-    uint64_t walked;      /* bytes, for progress */
-    uint64_t last_progress;
     bool oom;
 };
 

@@ -16,6 +16,7 @@ struct vm_heap_walker {
     const vm_memreader *mem;
     vm_snapshot *snap;
     vm_heap_walk_opts opt;
+    vm_walk_progress progress;     /* bytes walked over all heaps, glibc's and Windows' alike */
     bool glibc_ready;              /* glibc's lists read (or failed: glibc NULL) */
     vm_glibc_walker *glibc;
     vm_glibc_heap_desc *descs;     /* one per glibc heap of the snapshot */
@@ -57,6 +58,7 @@ vm_heap_walker *vm_heap_walker_new(const vm_memreader *mem, vm_snapshot *snap, c
     w->snap = snap;
     if (opts)
         w->opt = *opts;
+    w->progress = (vm_walk_progress){.report = w->opt.progress, .ctx = w->opt.progress_ctx};
     return w;
 }
 
@@ -113,8 +115,7 @@ static bool prepare_glibc(vm_heap_walker *w)
         uint64_t lo = t->stack_base - t->stack_limit > TLS_WINDOW ? t->stack_base - TLS_WINDOW : t->stack_limit;
         w->tls[ntls++] = (vm_glibc_tls_range){lo, t->stack_base};
     }
-    vm_glibc_walk_opts o = {.tls = w->tls, .ntls = ntls, .progress = w->opt.progress,
-                            .progress_ctx = w->opt.progress_ctx, .read_ahead = w->opt.read_ahead};
+    vm_glibc_walk_opts o = {.tls = w->tls, .ntls = ntls, .progress = &w->progress, .read_ahead = w->opt.read_ahead};
     w->glibc = vm_glibc_walker_new(w->mem, w->descs, w->ndescs, &o, w->snap);
     return w->glibc != NULL;
 }
@@ -144,7 +145,7 @@ static vm_heap_walk_status walk_windows(vm_heap_walker *w, const vm_heap *h, vm_
         return note_none(note, notelen, "not walked: the heap's address is unknown");
     int bits = w->snap->process.bits == 32 ? 32 : 64;
     bool ok = vm_winheap_blocks(w->mem, bits, h->address, windows_build(w->snap->os), h->id, visit, ctx, w->snap,
-                                &info);
+                                &w->progress, &info);
     if (note && notelen)
         snprintf(note, notelen, "%s", info.not_counted);
     if (!ok)

@@ -24,7 +24,8 @@ typedef enum vm_heap_walk_status {
 } vm_heap_walk_status;
 
 typedef struct vm_heap_walk_opts {
-    /* Optional: bytes of heap walked so far, over all heaps of this walker (every few MiB). */
+    /* Optional: bytes of heap walked so far, over all heaps of this walker, glibc and Windows
+     * alike (every VM_WALK_PROGRESS_EVERY: walk_progress.h). */
     void (*progress)(void *ctx, uint64_t bytes);
     void *progress_ctx;
     /* Read ahead on a thread of its own (read_ahead.h): only for visitors that do not read

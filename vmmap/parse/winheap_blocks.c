@@ -17,6 +17,7 @@ bool vm_winemit_block(vm_winemit *w, uint64_t address, uint64_t size, uint64_t u
 {
     vm_hblock b = {.address = address, .size = size, .user = user, .user_size = user_size, .state = state,
                    .heap_id = w->heap_id};
+    vm_walk_progress_add(w->progress, size); /* every walker's blocks pass here */
     if (!w->visit(w->ctx, &b))
         w->stopped = true;
     return !w->stopped;
@@ -80,7 +81,8 @@ int vm_winemit_map(vm_winemit *w, vm_winemit_map_fn walk, vm_winheap *h)
 }
 
 bool vm_winheap_blocks(const vm_memreader *mem, int bits, uint64_t heap, uint32_t os_build, int32_t heap_id,
-                       vm_hblock_visit visit, void *ctx, vm_snapshot *snap, vm_winheap_walk_info *info)
+                       vm_hblock_visit visit, void *ctx, vm_snapshot *snap, vm_walk_progress *progress,
+                       vm_winheap_walk_info *info)
 {
     vm_winheap_walk_info own;
     if (!info)
@@ -88,7 +90,8 @@ bool vm_winheap_blocks(const vm_memreader *mem, int bits, uint64_t heap, uint32_
     memset(info, 0, sizeof *info);
     info->complete = true;
     vm_winemit w = {.mem = mem, .bits = bits == 32 ? 32 : 64, .heap = heap, .os_build = os_build,
-                    .heap_id = heap_id, .visit = visit, .ctx = ctx, .snap = snap, .info = info};
+                    .heap_id = heap_id, .visit = visit, .ctx = ctx, .snap = snap, .info = info,
+                    .progress = progress};
     bool (*walk)(vm_winemit *) = NULL;
     if (vm_segheap_probe(mem, w.bits, heap)) {
         info->kind = "segment";

@@ -32,6 +32,7 @@
 #include "../model/snapshot.h"
 #include "heap_blocks.h"
 #include "memreader.h"
+#include "walk_progress.h"
 
 /* What a walk could not count, per heap, for the statistics to say (optional out-parameter). */
 typedef struct vm_winheap_walk_info {
@@ -46,8 +47,10 @@ typedef struct vm_winheap_walk_info {
 /* Walks the heap whose handle is `heap` (bits 32 or 64; os_build e.g. 19045, 0 unknown) and
  * calls visit for each block, with heap_id in every vm_hblock.  info (may be NULL) is filled in
  * whatever happens.  An address that is no known heap, or unreadable, is a warning and true.
+ * progress (may be NULL) counts the bytes of the blocks visited (walk_progress.h).
  * Returns false only when out of memory or when the visitor stopped the walk. */
 bool vm_winheap_blocks(const vm_memreader *mem, int bits, uint64_t heap, uint32_t os_build, int32_t heap_id,
-                       vm_hblock_visit visit, void *ctx, vm_snapshot *snap, vm_winheap_walk_info *info);
+                       vm_hblock_visit visit, void *ctx, vm_snapshot *snap, vm_walk_progress *progress,
+                       vm_winheap_walk_info *info);
 
 #endif

@@ -23,6 +23,7 @@ typedef struct vm_winemit {
     void *ctx;
     vm_snapshot *snap;           /* may be NULL */
     vm_winheap_walk_info *info;  /* never NULL inside the walkers */
+    vm_walk_progress *progress;  /* may be NULL */
     bool stopped;                /* the visitor asked to stop */
 } vm_winemit;
 
