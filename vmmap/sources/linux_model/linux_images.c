@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../parse/block_cache.h"
 #include "../../parse/elf.h"
 #include "../../util/xalloc.h"
 #include "linux_capture.h"
@@ -123,8 +124,9 @@ static int32_t add_module(lx_capture *c, const char *path, uint64_t base, uint64
     return (int32_t)(c->snap->nmodules - 1);
 }
 
-/* One run of mappings of the same file starting at file offset 0. */
-static size_t image_from_run(lx_capture *c, size_t first)
+/* One run of mappings of the same file starting at file offset 0.  The file's headers are read
+ * through cache (its few blocks: a handful of small reads at both ends of the file). */
+static size_t image_from_run(lx_capture *c, size_t first, vm_block_cache *cache)
 {
     const vm_linux_mapping *m0 = &c->maps.v[first];
     size_t last = first + 1;
@@ -150,7 +152,9 @@ static size_t image_from_run(lx_capture *c, size_t first)
     if (c->opt->skip_sections) {
         /* keep the run as one image without sections */
     } else if (open_mapped_file(c, m0, &fr, err, sizeof err)) {
-        vm_memreader r = vm_file_reader_make(&fr);
+        vm_memreader file = vm_file_reader_make(&fr);
+        vm_block_cache_reset(cache, &file, fr.size);
+        vm_memreader r = vm_block_cache_reader(cache);
         parsed = vm_elf_parse(&r, fr.size, &e, err, sizeof err) &&
                  vm_elf_load_bias(&e, m0->start, m0->offset, c->page_size, &bias);
         vm_file_reader_close(&fr);
@@ -206,6 +210,8 @@ static void image_from_vdso(lx_capture *c, size_t i)
 
 void lx_find_images(lx_capture *c)
 {
+    vm_block_cache cache;
+    vm_block_cache_init(&cache);
     size_t i = 0;
     while (i < c->maps.n) {
         const vm_linux_mapping *m = &c->maps.v[i];
@@ -214,9 +220,10 @@ void lx_find_images(lx_capture *c)
             i++;
         } else if (m->name && m->name[0] == '/' && m->inode && !m->shared && m->offset == 0 &&
                    c->notes[i].module < 0) {
-            i = image_from_run(c, i);
+            i = image_from_run(c, i, &cache);
         } else {
             i++;
         }
     }
+    vm_block_cache_free(&cache);
 }
