@@ -31,8 +31,8 @@ size_t vm_glibc_read_present(const vm_memreader *mem, const vm_glibc_find_opts *
                              size_t len);
 
 /* Finds malloc_par: at symbol when not 0 (still checked), else by its shape in libc's writable
- * data (exactly one place must fit).  False when not found (said in a warning when there is a
- * reason to: a symbol that does not fit, several places that do). */
+ * data (exactly one place must fit).  False when not found (said in a warning to snap, unless it
+ * is NULL, when there is a reason to: a symbol that does not fit, several places that do). */
 bool vm_glibc_find_malloc_par(const vm_memreader *mem, const vm_glibc_find_opts *opts, const vm_glibc_range *ranges,
                               size_t nranges, uint64_t symbol, uint64_t brk_start, uint64_t brk_end, vm_glibc_malloc_par *out,
                               vm_snapshot *snap);
