@@ -160,10 +160,10 @@ static void *reader_main(void *arg)
 
 lx_reader *lx_reader_start(int fd)
 {
-    return lx_reader_start_with(fd, NULL, NULL);
+    return lx_reader_start_with(fd, NULL, NULL, true);
 }
 
-lx_reader *lx_reader_start_with(int fd, lx_chunk_fn work, void *ctx)
+lx_reader *lx_reader_start_with(int fd, lx_chunk_fn work, void *ctx, bool threaded)
 {
     lx_reader *r = calloc(1, sizeof *r);
     if (!r)
@@ -183,7 +183,7 @@ lx_reader *lx_reader_start_with(int fd, lx_chunk_fn work, void *ctx)
         free(r);
         return NULL;
     }
-    r->threaded = pthread_create(&r->thread, NULL, reader_main, r) == 0;
+    r->threaded = threaded && pthread_create(&r->thread, NULL, reader_main, r) == 0;
     return r;
 }
 

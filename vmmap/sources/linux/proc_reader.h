@@ -32,7 +32,9 @@ lx_reader *lx_reader_start(int fd);
  * belongs to the reader: the caller must not touch it, and every result is the caller's to take
  * before finish (finish frees none). */
 typedef bool (*lx_chunk_fn)(void *ctx, lx_chunk *c);
-lx_reader *lx_reader_start_with(int fd, lx_chunk_fn work, void *ctx);
+/* threaded false: no thread, every chunk read in next, for a caller with nothing to do in the
+ * meantime (a thread would only add its start and the hand-over of every chunk). */
+lx_reader *lx_reader_start_with(int fd, lx_chunk_fn work, void *ctx, bool threaded);
 
 /* The next chunk (len > 0), waiting for it if need be; NULL at the end of the file or after a
  * read error (finish says which). */

@@ -103,8 +103,9 @@ bool vm_linux_parse_smaps_fd(int fd, vm_linux_maps *out, vm_linux_parsed_fn on_p
     stream st = {.text = vm_linux_maps_stream_new(err, errlen)};
     /* Lines are parsed on the reader thread, right after they are read: its chunk buffers are used
      * again at once (still in cache), and the parse runs beside the caller's work on the mappings
-     * it already has. */
-    lx_reader *rd = st.text ? lx_reader_start_with(fd, parse_chunk, &st) : NULL;
+     * it already has.  A caller that takes nothing as it comes (no on_parsed) would only wait:
+     * then everything is read and parsed on its own thread. */
+    lx_reader *rd = st.text ? lx_reader_start_with(fd, parse_chunk, &st, on_parsed != NULL) : NULL;
     if (!rd) {
         vm_linux_maps_stream_free(st.text);
         if (err && errlen)
