@@ -1116,6 +1116,36 @@ static void starts_read_until_counted(void **state)
     }
 }
 
+/* A mapping that starts 64 MiB aligned is a heap_info candidate; when its first page was never
+ * touched (a sleeping thread's 8 MiB stack may start there) it is not read: that read made the
+ * kernel map the page in the target (the flake of test_early_pass's untouched stacks).  Nor is it
+ * taken for a heap; heap-shaped, it gets the warning its zeros would have got. */
+static void untouched_heap_start_not_read(void **state)
+{
+    for (int heap_shaped = 0; heap_shaped < 2; heap_shaped++) {
+        image *im = image_new();
+        back(im, H1, 0x1000); /* readable, were it read: zeros */
+        range(im, H1, H1 + 0x800000, R | W | ANON);
+        im->ranges[im->nranges - 1].start_unbacked = true; /* as the source says it: no chunk read */
+        if (heap_shaped)
+            range(im, H1 + 0x800000, H1 + MIB64, ANON);
+        im->watch = H1;
+        page_map pm = {.absent = H1};
+        vm_glibc_find_opts o = {.pages = test_pages, .pages_ctx = &pm};
+        vm_snapshot *snap = vm_snapshot_new();
+        vm_glibc_heaps h;
+        find_ex(im, &o, &h, snap);
+        print_warnings(snap);
+        assert_int_equal(im->watch_reads, 0);
+        assert_int_equal(h.narenas, 0);
+        assert_int_equal(count_warnings(snap, "heap-invalid", "heap_info at 0x7f0000000000: mprotect_size 0x0"),
+                         heap_shaped);
+        vm_glibc_heaps_free(&h);
+        vm_snapshot_free(snap);
+        image_free(im);
+    }
+}
+
 /* Pages that are not there are never read; swapped-out ones are said.  The limit on probes. */
 static void probe_reads_only_pages_there(void **state)
 {
@@ -1622,6 +1652,7 @@ int main(void)
         cmocka_unit_test(probe_stops_when_counted),
         cmocka_unit_test(count_does_not_add_up),
         cmocka_unit_test(starts_read_until_counted),
+        cmocka_unit_test(untouched_heap_start_not_read),
         cmocka_unit_test(probe_reads_only_pages_there),
         cmocka_unit_test(malloc_par_by_shape),
         cmocka_unit_test(three_threads),

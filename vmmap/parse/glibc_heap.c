@@ -267,8 +267,11 @@ static void probe_heap(scan *s, size_t ri, uint64_t base, bool primary)
     c.base = base;
     c.rw_len = min_u64(r->end - base, HEAP_MAX_SIZE);
     c.reserved = reserved_span(s->ranges, s->nranges, ri, base);
-    uint8_t raw[HEAP_INFO_OLD];  /* ar_ptr, prev, size, mprotect_size: common to all versions */
-    if (!vm_read_exact(s->mem, base, raw, sizeof raw)) {
+    uint8_t raw[HEAP_INFO_OLD] = {0};  /* ar_ptr, prev, size, mprotect_size: common to all versions */
+    /* A page never touched holds no heap_info: its bytes are zeros, not read (the read would make
+     * the kernel map a page in the target; a thread's 8 MiB stack may well start 64 MiB aligned). */
+    bool untouched = vm_glibc_page_absent(s->opts, base);
+    if (!untouched && !vm_read_exact(s->mem, base, raw, sizeof raw)) {
         if (primary) {
             warn(&s->w, W_READ, "cannot read heap_info at 0x%" PRIx64, base);
             s->range_done[ri] = true;
@@ -286,7 +289,7 @@ static void probe_heap(scan *s, size_t ri, uint64_t base, bool primary)
          * a heap-shaped mapping (read/write then PROT_NONE to base + 64 MiB) that is not a run of
          * mmapped chunks earns a warning. */
         if (primary && c.reserved == HEAP_MAX_SIZE &&
-            !walk_mmapped_chunks(s->mem, r->start, r->end, NULL, NULL, NULL, NULL))
+            !walk_mmapped_chunks(s->mem, r->start, r->end, NULL, NULL, NULL, raw))
             warn(&s->w, W_HEAP, "heap_info at 0x%" PRIx64 ": %s", base, problem);
         return;
     }

@@ -27,6 +27,9 @@ bool vm_glibc_malloc_par_fits(const uint8_t *p, size_t len, uint64_t brk_start, 
  * yes).  vm_glibc_read_present: len bytes from start into buf, pages not there as zeros; returns
  * how many leading bytes were read or zeroed (less only where the reader fails). */
 bool vm_glibc_page_present(const vm_glibc_find_opts *opts, uint64_t addr);
+/* Whether opts->pages says the page at addr was never touched (neither resident nor swapped):
+ * nothing was ever written there, and reading it would make the kernel map a page in the target. */
+bool vm_glibc_page_absent(const vm_glibc_find_opts *opts, uint64_t addr);
 size_t vm_glibc_read_present(const vm_memreader *mem, const vm_glibc_find_opts *opts, uint64_t start, uint8_t *buf,
                              size_t len);
 
