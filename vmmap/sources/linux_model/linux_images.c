@@ -57,8 +57,19 @@ static uint64_t image_end(const vm_elf *e, uint64_t bias, uint64_t page)
     return end;
 }
 
+/* The mapping holding addr: the one at hint or the next (sections come in address order, through
+ * the image's few mappings), else searched for. */
+static long mapping_near(const lx_capture *c, uint64_t addr, long hint)
+{
+    for (long i = hint; i >= 0 && i <= hint + 1 && (size_t)i < c->maps.n; i++)
+        if (addr >= c->maps.v[i].start && addr < c->maps.v[i].end)
+            return i;
+    return lx_find_mapping(c, addr);
+}
+
 static void add_sections(lx_capture *c, vm_module *mod, const vm_elf *e, uint64_t bias)
 {
+    long mi = -1;
     for (size_t i = 0; i < e->nsections; i++) {
         const vm_elf_section *s = &e->sections[i];
         if (!(s->flags & 0x2 /* SHF_ALLOC */) || s->size == 0 || !s->name[0])
@@ -72,10 +83,11 @@ static void add_sections(lx_capture *c, vm_module *mod, const vm_elf *e, uint64_
         sec->address = addr;
         sec->size = s->size;
         /* Protection as mapped now (RELRO makes .data.rel.ro read-only after relocation). */
-        long mi = lx_find_mapping(c, addr);
-        if (mi >= 0)
+        long found = mapping_near(c, addr, mi);
+        if (found >= 0) {
+            mi = found;
             sec->protection = mapping_prot(&c->maps.v[mi]);
-        else
+        } else
             for (size_t k = 0; k < e->nloads; k++)
                 if (s->addr >= e->loads[k].vaddr && s->addr - e->loads[k].vaddr < e->loads[k].memsz)
                     sec->protection = segment_prot(e->loads[k].flags);
