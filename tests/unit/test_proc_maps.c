@@ -502,7 +502,7 @@ static int text_fd(const char *t, size_t len)
 }
 
 /* An smaps-like text of count records whose names grow so that lines end at every offset
- * around the reader's 64 KiB chunk boundaries. */
+ * around the reader's chunk boundaries. */
 static char *synthetic_smaps(size_t count, size_t *len)
 {
     size_t cap = count * 700 + 1, used = 0;
@@ -575,8 +575,8 @@ static bool take_some(void *ctx, vm_linux_maps *batch, const vm_linux_maps *so_f
     return true;
 }
 
-/* 6,000 records (about 1.5 MB, twenty-odd chunks): lines cut at chunk boundaries are put back
- * together, and the result is exactly the whole-text parse. */
+/* 6,000 records (about 1.5 MB, twenty-odd chunks of 64 KiB): lines cut at chunk boundaries are
+ * put back together, and the result is exactly the whole-text parse. */
 static void test_fd_matches_text(void **state)
 {
     size_t len;
@@ -589,7 +589,9 @@ static void test_fd_matches_text(void **state)
     int fd = text_fd(t, len);
     int read_errno = -1;
     progress pr = {0, 0, false, false};
+    lx_reader_test_chunk_bytes(65536);
     assert_true(vm_linux_parse_smaps_fd(fd, &streamed, on_parsed, &pr, err, sizeof err, &read_errno));
+    lx_reader_test_chunk_bytes(0);
     assert_int_equal(read_errno, 0);
     assert_same_maps(&whole, &streamed);
     assert_true(pr.calls >= 20);        /* called per chunk, while reading */
@@ -668,7 +670,8 @@ static void test_fd_edges(void **state)
 static void test_fd_errors(void **state)
 {
     size_t len;
-    char *t = synthetic_smaps(600, &len); /* about 150 KB: three chunks */
+    char *t = synthetic_smaps(600, &len); /* about 150 KB: three chunks of 64 KiB */
+    lx_reader_test_chunk_bytes(65536);
     size_t big = len + 70000 + 2;
     char *u = malloc(big);
     assert_non_null(u);
@@ -706,6 +709,7 @@ static void test_fd_errors(void **state)
     close(fd);
     free(u);
     free(t);
+    lx_reader_test_chunk_bytes(0);
 }
 
 /* A read that fails (here: a directory) is reported as such, not as a parse error. */

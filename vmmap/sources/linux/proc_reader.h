@@ -47,7 +47,7 @@ void lx_reader_recycle(lx_reader *r, lx_chunk *c);
  * errno of the read that failed. */
 int lx_reader_finish(lx_reader *r);
 
-/* For tests and fuzzers: fill chunks to n bytes (1 .. 64 KiB; anything else restores the
+/* For tests and fuzzers: fill chunks to n bytes (1 .. 256 KiB; anything else restores the
  * default) in readers started from now on, so small inputs cross many chunk boundaries. */
 void lx_reader_test_chunk_bytes(size_t n);
 
