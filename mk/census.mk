@@ -17,11 +17,11 @@ all: $(SAMPLE_CXX_BIN)
 # Samples are built without sanitizers, like the C ones: they are the targets, not the code under test.
 $(CENSUS_PLUGIN): samples/common/census_plugin.cpp samples/common/census_plugin.h
 	@mkdir -p $(dir $@)
-	$(CXX) $(SAMPLE_CXX_FLAGS) -fPIC -shared -o $@ $<
+	$(Q)$(CXX) $(SAMPLE_CXX_FLAGS) -fPIC -shared -o $@ $<
 
 $(BUILD)/samples/%: samples/linux/%.cpp samples/common/census_plugin.h samples/common/census_classes.h $(CENSUS_PLUGIN)
 	@mkdir -p $(dir $@)
-	$(CXX) $(SAMPLE_CXX_FLAGS) -o $@ $< -L$(BUILD)/samples -lcensus_plugin -Wl,-rpath,'$$ORIGIN'
+	$(Q)$(CXX) $(SAMPLE_CXX_FLAGS) -o $@ $< -L$(BUILD)/samples -lcensus_plugin -Wl,-rpath,'$$ORIGIN'
 
 $(BUILD)/tests/unit/test_type_names: TESTLIBS += -lstdc++
 $(BUILD)/tests/integration/test_census_sample: TESTLIBS += -lstdc++
@@ -31,7 +31,7 @@ CENSUS_FILL := $(BUILD)/bench/census_fill
 bench: $(CENSUS_FILL)
 $(CENSUS_FILL): tests/bench/census_fill.cpp
 	@mkdir -p $(dir $@)
-	$(CXX) -std=c++17 $(filter-out -Wstrict-prototypes,$(WARN)) -O2 -o $@ $<
+	$(Q)$(CXX) -std=c++17 $(filter-out -Wstrict-prototypes,$(WARN)) -O2 -o $@ $<
 
 # The Windows C++ census sample (samples/windows/census/: census.exe and census_plugin.dll, MinGW
 # g++, libstdc++ linked statically into each) and its Wine test, run by `make test-wine` beside
@@ -47,13 +47,13 @@ WINE_EXTRA_TESTS   += $(WINE_CENSUS_BIN)
 
 $(WIN_CENSUS_DLL): samples/common/census_plugin.cpp samples/common/census_plugin.h
 	@mkdir -p $(dir $@)
-	$(MINGW_CXX) $(WIN_CENSUS_FLAGS) -shared -static-libgcc -static-libstdc++ -o $@ $< \
+	$(Q)$(MINGW_CXX) $(WIN_CENSUS_FLAGS) -shared -static-libgcc -static-libstdc++ -o $@ $< \
 	    -Wl,--out-implib,$(WIN_BUILD)/samples/libcensus_plugin.dll.a
 
 $(WIN_CENSUS_EXE): samples/windows/census/census.cpp samples/common/census_plugin.h samples/common/census_classes.h $(WIN_CENSUS_DLL)
 	@mkdir -p $(dir $@)
-	$(MINGW_CXX) $(WIN_CENSUS_FLAGS) -static -o $@ $< $(WIN_BUILD)/samples/libcensus_plugin.dll.a -ldbghelp -lshell32
+	$(Q)$(MINGW_CXX) $(WIN_CENSUS_FLAGS) -static -o $@ $< $(WIN_BUILD)/samples/libcensus_plugin.dll.a -ldbghelp -lshell32
 
 $(WINE_CENSUS_BIN): tests/wine/test_wine_census.c $(LIB) $(TEST_SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIB) $(LIBS) $(TESTLIBS)
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIB) $(LIBS) $(TESTLIBS)

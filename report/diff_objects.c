@@ -7,11 +7,13 @@
 #include <string.h>
 
 #include "../vmmap/util/units.h"
+#include "../vmmap/util/xalloc.h"
 #include "csv.h"
 #include "diff_objects.h"
 #include "diff_report.h"
 #include "json_values.h"
 #include "objects_table.h"
+#include "text.h"
 #include "xlsx_common.h"
 
 static size_t *shown(const vm_diff *d, const vm_diff_filter *f, size_t *n)
@@ -30,7 +32,33 @@ static void delta_text(int64_t v, char *buf, size_t len)
     vm_diff_format_count(v, true, buf, len);
 }
 
-int vm_diff_objects_text(FILE *out, const vm_diff *d, const vm_diff_filter *f)
+static const char *const object_titles[] = {"CHANGE", "OLD", "NEW", "COUNT", "BYTES", "TYPE (MODULE)"};
+/* On a narrow terminal: the counts on each side go first; TYPE (MODULE) is cut to fit. */
+static const char *const object_drop[] = {"OLD", "NEW", NULL};
+
+static bool object_row(vm_ttable *t, const vm_diff_object *o)
+{
+    vm_trow r;
+    vm_trow_reset(&r);
+    vm_trow_text(&r, vm_diff_change_name(o->what));
+    vm_trow_count(&r, o->old_count);
+    vm_trow_count(&r, o->new_count);
+    char *cd = vm_trow_scratch(&r);
+    delta_text(o->count_delta, cd, VM_TEXT_CELL);
+    vm_trow_text(&r, cd);
+    char b[VM_UNITS_BUFSZ];
+    delta_text(o->bytes_delta, b, sizeof b);
+    char *bd = vm_trow_scratch(&r);
+    snprintf(bd, VM_TEXT_CELL, "%s%s", o->estimated ? "~" : "", b);
+    vm_trow_text(&r, bd);
+    char *what = vm_asprintf("%s (%s)", o->type ? o->type : "?", vm_objects_module_name(o->module));
+    vm_trow_text(&r, what ? what : "?");
+    bool ok = what && vm_ttable_add(t, &r, -1);
+    free(what);
+    return ok;
+}
+
+int vm_diff_objects_text(FILE *out, const vm_diff *d, const vm_diff_filter *f, size_t width)
 {
     if (!d->objects_compared) {
         if (d->objects_note)
@@ -47,21 +75,21 @@ int vm_diff_objects_text(FILE *out, const vm_diff *d, const vm_diff_filter *f)
         return 0;
     }
     fprintf(out, "\nC++ objects (%zu of %zu types that changed):\n", n, d->nobjects);
-    fprintf(out, "  %-8s %12s %12s %12s %14s  %s\n", "CHANGE", "OLD", "NEW", "COUNT", "BYTES", "TYPE (MODULE)");
-    for (size_t k = 0; k < n; k++) {
-        const vm_diff_object *o = &d->objects[idx[k]];
-        char oc[VM_UNITS_BUFSZ], nc[VM_UNITS_BUFSZ], cd[VM_UNITS_BUFSZ], bd[VM_UNITS_BUFSZ + 1];
-        vm_format_count(o->old_count, oc, sizeof oc);
-        vm_format_count(o->new_count, nc, sizeof nc);
-        delta_text(o->count_delta, cd, sizeof cd);
-        char b[VM_UNITS_BUFSZ];
-        delta_text(o->bytes_delta, b, sizeof b);
-        snprintf(bd, sizeof bd, "%s%s", o->estimated ? "~" : "", b);
-        fprintf(out, "  %-8s %12s %12s %12s %14s  %s (%s)\n", vm_diff_change_name(o->what), oc, nc, cd, bd,
-                o->type ? o->type : "?", vm_objects_module_name(o->module));
-    }
+    vm_trow titles;
+    vm_trow_reset(&titles);
+    for (size_t c = 0; c < sizeof object_titles / sizeof object_titles[0]; c++)
+        vm_trow_text(&titles, object_titles[c]);
+    vm_ttable *t = vm_ttable_new(&titles, 0x1e, -1);
+    vm_ttable_set_indent(t, 2);
+    bool ok = t != NULL;
+    for (size_t k = 0; ok && k < n; k++)
+        ok = object_row(t, &d->objects[idx[k]]);
+    vm_ttable_fit fit = {width, object_drop, "TYPE (MODULE)"};
+    if (ok)
+        vm_ttable_print_noted(t, out, false, &fit);
+    vm_ttable_free(t);
     free(idx);
-    return 0;
+    return ok ? 0 : -1;
 }
 
 cJSON *vm_diff_objects_json(const vm_diff *d, const vm_diff_filter *f, bool *ok)

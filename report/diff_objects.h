@@ -12,8 +12,9 @@
 
 struct xw_book;
 
-/* The "C++ objects" section (or the note why none); 0, or -1 when out of memory. */
-int vm_diff_objects_text(FILE *out, const vm_diff *d, const vm_diff_filter *f);
+/* The "C++ objects" section (or the note why none), fitted to width columns (0: full rows); 0, or
+ * -1 when out of memory. */
+int vm_diff_objects_text(FILE *out, const vm_diff *d, const vm_diff_filter *f, size_t width);
 /* The "objects" list (null when the census was not compared); *ok false when out of memory. */
 cJSON *vm_diff_objects_json(const vm_diff *d, const vm_diff_filter *f, bool *ok);
 /* A second table after the change list (nothing when no type changed). */

@@ -40,7 +40,8 @@ void vm_diff_format_count(int64_t delta, bool known, char *buf, size_t len);
 /* ---- text ---------------------------------------------------------------------------------- */
 
 typedef struct vm_diff_text_options {
-    bool color; /* ANSI colour on the Type cells */
+    bool color;   /* ANSI colour on the Type cells */
+    size_t width; /* fit the tables in this many columns (a terminal's); 0: full rows */
 } vm_diff_text_options;
 
 /* The header (the two snapshots, the different-process warning), the per-type delta table, the

@@ -2,20 +2,34 @@
  * (allocations, heaps, threads, modules), biggest change first. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../vmmap/util/units.h"
+#include "../vmmap/util/xalloc.h"
 #include "diff_lines.h"
 #include "diff_objects.h"
 #include "text.h"
 
-static void side_header(FILE *out, const char *label, const vm_diff_process *p)
+static void side_header(FILE *out, const char *label, const vm_diff_process *p, size_t width)
 {
-    char n[VM_UNITS_BUFSZ];
+    char n[VM_UNITS_BUFSZ], line[512];
     vm_format_count(p->nregions, n, sizeof n);
-    fprintf(out, "%s %s (PID %lld)  %s  %s, %s allocation%s\n", label, p->name ? p->name : "?",
-            (long long)p->pid, p->taken_at ? p->taken_at : "?", p->source ? p->source : "?", n,
-            vm_plural(p->nregions));
+    snprintf(line, sizeof line, "%s %s (PID %lld)  %s  %s, %s allocation%s", label, p->name ? p->name : "?",
+             (long long)p->pid, p->taken_at ? p->taken_at : "?", p->source ? p->source : "?", n,
+             vm_plural(p->nregions));
+    vm_text_wrap(out, line, width, 5);
+}
+
+/* On a narrow terminal, least needed first (as the summary's); in the change tables Change,
+ * Type, Delta and Details stay, Details cut to fit. */
+static const char *const type_drop[] = {"Locked WS", "Shared WS", "Shareable WS", "Swap", "Largest", "Blocks",
+                                        "Pss", "Private", "Total WS", NULL};
+static const char *const line_drop[] = {"Size (old -> new)", "Address", "Committed (old -> new)", NULL};
+
+static size_t width_of(const vm_diff_text_options *opt)
+{
+    return opt ? opt->width : 0;
 }
 
 /* ---- per-type deltas --------------------------------------------------------------------------- */
@@ -122,7 +136,8 @@ static bool flush_table(text_ctx *c)
 {
     if (!c->table)
         return true;
-    vm_ttable_print(c->table, c->out, c->opt && c->opt->color);
+    vm_ttable_fit fit = {width_of(c->opt), line_drop, "Details"};
+    vm_ttable_print_noted(c->table, c->out, c->opt && c->opt->color, &fit);
     vm_ttable_free(c->table);
     c->table = NULL;
     return true;
@@ -176,23 +191,28 @@ static bool add_line(void *vctx, const vm_diff_line *l)
 
 int vm_diff_text(FILE *out, const vm_diff *d, const vm_diff_filter *f, const vm_diff_text_options *opt)
 {
-    side_header(out, "Old:", &d->before);
-    side_header(out, "New:", &d->after);
-    if (d->warning)
-        fprintf(out, "Warning: %s\n", d->warning);
+    size_t width = width_of(opt);
+    side_header(out, "Old:", &d->before, width);
+    side_header(out, "New:", &d->after, width);
+    if (d->warning) {
+        char *line = vm_asprintf("Warning: %s", d->warning);
+        vm_text_wrap(out, line ? line : d->warning, width, 9);
+        free(line);
+    }
     bool linux_cols = has_linux_columns(d);
     vm_ttable *t = type_table(d, f, linux_cols);
     if (!t)
         return -1;
     fprintf(out, "\nChange by type (new - old; 1 K = 1,024 bytes; ? = unknown):\n");
-    vm_ttable_print(t, out, opt && opt->color);
+    vm_ttable_fit fit = {width, type_drop, NULL};
+    vm_ttable_print_noted(t, out, opt && opt->color, &fit);
     vm_ttable_free(t);
     if (vm_diff_is_empty(d))
         fprintf(out, "\nNo allocation, heap, thread or module changed.\n");
     text_ctx c = {out, d, opt, NULL, VM_DL_REGION};
     bool ok = vm_diff_lines(d, f, begin_section, add_line, &c);
     flush_table(&c);
-    if (ok && vm_diff_objects_text(out, d, f) != 0)
+    if (ok && vm_diff_objects_text(out, d, f, width) != 0)
         ok = false;
     return ok ? 0 : -1;
 }

@@ -101,19 +101,28 @@ static const char *non_number(const char *p, size_t n)
     return NULL;
 }
 
+/* How close to the end an error must be for the text to count as cut short. */
+#define TORN_TAIL 64
+
 const char *vm_json_parse_problem(const char *text, size_t len, size_t at, char *buf, size_t buflen)
 {
-    if (!text || at >= len)
+    if (!text || !len)
         return NULL;
-    const char *word = non_number(text + at, len - at);
+    const char *word = at < len ? non_number(text + at, len - at) : NULL;
     if (word) {
         snprintf(buf, buflen, "%s%s is not allowed (JSON numbers are finite)",
                  word[0] == 'I' && text[at] == '-' ? "-" : "", word);
         return buf;
     }
-    if ((text[at] == '[' || text[at] == '{') && depth_at(text, at) >= CJSON_NESTING_LIMIT) {
+    if (at < len && (text[at] == '[' || text[at] == '{') && depth_at(text, at) >= CJSON_NESTING_LIMIT) {
         snprintf(buf, buflen, "nested too deep (more than %d arrays and objects inside one another)",
                  CJSON_NESTING_LIMIT);
+        return buf;
+    }
+    /* Stopped at the end with arrays or objects still open: the file was cut short. */
+    if (at + TORN_TAIL >= len && depth_at(text, len) > 0) {
+        snprintf(buf, buflen, "the text ends inside the JSON, after %zu byte%s: the file is cut short (an "
+                 "interrupted copy or download?)", len, len == 1 ? "" : "s");
         return buf;
     }
     return NULL;

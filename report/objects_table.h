@@ -16,6 +16,7 @@
 typedef struct vm_objects_view {
     uint64_t min_count; /* rows with fewer heap objects (plus outside ones with --all) are left out */
     size_t top;         /* at most this many rows (0: all) */
+    size_t width;       /* the terminal's columns to fit in (vm_objects_print*); 0: full rows */
 } vm_objects_view;
 
 typedef struct vm_objects_totals {
@@ -36,11 +37,14 @@ void vm_objects_heaps_text(const vm_object_type *t, char *buf, size_t len);
 /* The module's file name (the path's last component). */
 const char *vm_objects_module_name(const char *path);
 
-/* The terminal table: a heading line with the totals, the rows, a legend when bytes are estimated. */
+/* The terminal table: a heading line with the totals, the rows, a legend when bytes are estimated.
+ * On a terminal (v->width) the least needed columns go first and TYPE is cut with an ellipsis. */
 void vm_objects_print(FILE *out, const vm_snapshot *s, const vm_objects_view *v);
 
-/* The instance list of --type: one line per instance (address, type, where, block). */
-void vm_objects_print_instances(FILE *out, const vm_snapshot *s, const vm_census_instance *in, size_t n);
+/* The instance list of --type: one line per instance (address, block, where, type); in width
+ * columns when not 0 (TYPE cut with an ellipsis, BLOCK left out when even that does not fit). */
+void vm_objects_print_instances(FILE *out, const vm_snapshot *s, const vm_census_instance *in, size_t n,
+                                size_t width);
 
 /* One CSV field as report/csv.c writes them; NULL text is an empty field. */
 void vm_objects_csv_field(FILE *out, bool first, const char *text);

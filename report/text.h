@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "../vmmap/model/snapshot.h"
+#include "../vmmap/util/compiler.h"
 
 typedef struct vm_text_options {
     bool color;         /* ANSI colour on the Type cells */
@@ -73,6 +74,7 @@ typedef struct vm_trow {
 /* --human: size cells as "1.2 G", "340 M" (vm_format_kb_short) instead of "1,234,567 K", in every
  * text view from now on.  A display setting of the process, as a locale is. */
 void vm_text_set_human(bool on);
+bool vm_text_human(void);
 
 void vm_trow_reset(vm_trow *r);
 void vm_trow_text(vm_trow *r, const char *s); /* NULL prints as "" */
@@ -92,6 +94,8 @@ typedef struct vm_ttable vm_ttable;
 vm_ttable *vm_ttable_new(const vm_trow *titles, uint32_t right_aligned, int color_col);
 bool vm_ttable_add(vm_ttable *t, const vm_trow *row, int kind); /* kind -1: no colour */
 void vm_ttable_print(const vm_ttable *t, FILE *out, bool color);
+/* Every line of the table starts with n blanks (at most 16), counted in its width. */
+void vm_ttable_set_indent(vm_ttable *t, size_t n);
 
 /* Fitting a table in a terminal's width: columns are dropped in drop order (titles, NULL-ended)
  * until the rest fits with room for the clip column (Details), which is then cut with an
@@ -109,6 +113,30 @@ void vm_ttable_print_fit(const vm_ttable *t, FILE *out, bool color, const vm_tta
 /* The note that tells what the fit did, "(to fit 80 columns: hidden ...; --wide shows
  * everything)" in lines of at most width; nothing when it did nothing. */
 void vm_text_fit_note(FILE *out, const char *dropped, size_t width);
+/* vm_ttable_print_fit, then its note beneath the table. */
+void vm_ttable_print_noted(const vm_ttable *t, FILE *out, bool color, const vm_ttable_fit *fit);
+
+/* Text that is not a table, fitted the same way: each line of text (lines end at '\n') longer
+ * than width is broken at spaces (a word longer than a line where the line ends), the lines it
+ * continues on indented by indent; a line's own leading blanks stay.  width 0: as it is. */
+void vm_text_wrap(FILE *out, const char *text, size_t width, size_t indent);
+/* Prose written for 80 columns: as it is when every line fits width (or width is 0); otherwise
+ * each paragraph (blank lines separate them) joined into one line and wrapped at width. */
+void vm_text_reflow(FILE *out, const char *text, size_t width);
+/* A line built piece by piece (vm_tline_add, printf-like; start from {0}) and printed wrapped as
+ * vm_text_wrap does, then emptied for the next (vm_tline_print).  Out of memory: printed as far
+ * as it got. */
+typedef struct vm_tline {
+    char *text;
+    size_t len, cap;
+    bool failed;
+} vm_tline;
+void vm_tline_add(vm_tline *l, const char *fmt, ...) VM_PRINTF(2, 3);
+void vm_tline_print(vm_tline *l, FILE *out, size_t width, size_t indent);
+void vm_tline_free(vm_tline *l);
+
+/* text cut to width with an ellipsis ("..." unless the locale speaks UTF-8); width 0: whole. */
+void vm_text_clipped(FILE *out, const char *text, size_t width);
 void vm_ttable_free(vm_ttable *t);
 
 #endif

@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../vmmap/util/units.h"
 #include "heap_view.h"
@@ -12,6 +13,12 @@
 enum { C_ID, C_KIND, C_ADDRESS, C_OWNER, C_COMMITTED, C_STATS, C_NCOLS = C_STATS + VM_HEAP_STAT_COLS };
 
 static const char *const titles[C_STATS] = {"Heap", "Kind", "Address", "Owner", "Committed"};
+
+/* On a narrow terminal, least needed first: the block counts go before their sizes; Heap, Kind,
+ * Committed and Busy size stay, and Owner is cut to fit. */
+static const char *const heaps_drop[] = {"Overhead", "Cached", "Free", "Busy", "Frag.", "Cached size",
+                                         "Largest free", "Address", "Free size", NULL};
+static const char *const sizes_drop[] = {"Cached", "Free", "Busy", NULL};
 
 static void address_cell(vm_trow *r, const vm_heap *h)
 {
@@ -62,7 +69,7 @@ static size_t count_walked(const vm_heap_view_row *rows, size_t n)
     return k;
 }
 
-static void print_notes(FILE *out, const vm_heap_view_row *rows, size_t n)
+static void print_notes(FILE *out, const vm_heap_view_row *rows, size_t n, size_t width)
 {
     bool header = false;
     for (size_t i = 0; i < n; i++) {
@@ -72,18 +79,18 @@ static void print_notes(FILE *out, const vm_heap_view_row *rows, size_t n)
         if (!header)
             fprintf(out, "\n");
         header = true;
-        fprintf(out, "Heap %d (%s):", (int)h->id, h->kind ? h->kind : "?");
-        if (h->heap_class)
-            fprintf(out, " class %s;", h->heap_class);
-        if (h->flags)
-            fprintf(out, " flags %s;", h->flags);
-        if (h->walk_note)
-            fprintf(out, " %s", h->walk_note);
-        fprintf(out, "\n");
+        char note[1024];
+        snprintf(note, sizeof note, "Heap %d (%s):%s%s%s%s%s%s%s", (int)h->id, h->kind ? h->kind : "?",
+                 h->heap_class ? " class " : "", h->heap_class ? h->heap_class : "", h->heap_class ? ";" : "",
+                 h->flags ? " flags " : "", h->flags ? h->flags : "", h->flags ? ";" : "",
+                 h->walk_note ? " " : "");
+        size_t used = strlen(note);
+        snprintf(note + used, sizeof note - used, "%s", h->walk_note ? h->walk_note : "");
+        vm_text_wrap(out, note, width, 4);
     }
 }
 
-static int print_sizes(FILE *out, const vm_heap *h, size_t top, bool color)
+static int print_sizes(FILE *out, const vm_heap *h, size_t top, bool color, size_t width)
 {
     size_t n = 0;
     const vm_heap_size **z = vm_heap_top_sizes(h, top, &n);
@@ -109,8 +116,9 @@ static int print_sizes(FILE *out, const vm_heap *h, size_t top, bool color)
         vm_trow_count(&r, vm_heap_size_bytes(z[i])); /* exact: rows of small blocks would round to 1 K */
         ok = vm_ttable_add(tb, &r, -1);
     }
+    vm_ttable_fit fit = {width, sizes_drop, NULL};
     if (ok)
-        vm_ttable_print(tb, out, color);
+        vm_ttable_print_noted(tb, out, color, &fit);
     vm_ttable_free(tb);
     free(z);
     return ok ? 0 : -1;
@@ -129,17 +137,26 @@ int vm_text_heaps(FILE *out, const vm_snapshot *s, const vm_heaps_view_options *
         return 1;
     }
     if (n == 0) {
-        fprintf(out, "No heaps in the snapshot of %s (PID %lld)%s.\n", s->process.name ? s->process.name : "?",
-                (long long)s->process.pid, s->nwarnings ? " (`vmmap show TARGET --warnings` says what could not be read)" : "");
+        char line[512];
+        snprintf(line, sizeof line, "No heaps in the snapshot of %s (PID %lld)%s.",
+                 s->process.name ? s->process.name : "?", (long long)s->process.pid,
+                 s->nwarnings ? " (`vmmap show TARGET --warnings` says what could not be read)" : "");
+        vm_text_wrap(out, line, opt->width, 4);
         free(rows);
         return 0;
     }
     size_t walked = count_walked(rows, n);
-    fprintf(out, "Heaps of %s (PID %lld): %zu heap%s, %zu walked block by block%s\n",
-            s->process.name ? s->process.name : "?", (long long)s->process.pid, n, n == 1 ? "" : "s", walked,
-            walked < n ? " (why not: below)" : "");
-    fprintf(out, "Sizes in K; a block's size is the allocator's, header included.  Cached: held by a\n"
-                 "thread's cache (glibc tcache), in use for the allocator, free for the program.\n\n");
+    char head[512];
+    snprintf(head, sizeof head, "Heaps of %s (PID %lld): %zu heap%s, %zu walked block by block%s",
+             s->process.name ? s->process.name : "?", (long long)s->process.pid, n, n == 1 ? "" : "s", walked,
+             walked < n ? " (why not: below)" : "");
+    vm_text_wrap(out, head, opt->width, 4);
+    vm_text_reflow(out,
+                   "Sizes in K; a block's size is the allocator's, header included.  Cached: held by a\n"
+                   "front-end cache (glibc tcache, Wine's delayed frees), in use for the allocator (malloc_info,\n"
+                   "mallinfo2 and HeapWalk count it in use), free for the program.  `vmmap heaps --help`:\n"
+                   "how these figures add up to glibc's.\n\n",
+                   opt->width);
     vm_trow r;
     vm_trow_reset(&r);
     for (int c = 0; c < C_NCOLS; c++)
@@ -154,14 +171,15 @@ int vm_text_heaps(FILE *out, const vm_snapshot *s, const vm_heaps_view_options *
         if (!vm_ttable_add(t, &r, VM_KIND_HEAP))
             rc = -1;
     }
+    vm_ttable_fit fit = {opt->width, heaps_drop, "Owner"};
     if (rc == 0)
-        vm_ttable_print(t, out, opt->color);
+        vm_ttable_print_noted(t, out, opt->color, &fit);
     vm_ttable_free(t);
     if (rc == 0)
-        print_notes(out, rows, n);
+        print_notes(out, rows, n, opt->width);
     for (size_t i = 0; rc == 0 && i < n; i++)
         if (rows[i].h->stats_known)
-            rc = print_sizes(out, rows[i].h, opt->top, opt->color);
+            rc = print_sizes(out, rows[i].h, opt->top, opt->color, opt->width);
     free(rows);
     return rc;
 }

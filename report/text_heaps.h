@@ -16,6 +16,7 @@ typedef struct vm_heaps_view_options {
     int64_t heap;  /* only the heap with this id; -1: every heap */
     size_t top;    /* size-table rows per heap; 0: all */
     bool color;
+    size_t width;  /* fit the tables and notes in this many columns (a terminal's); 0: full rows */
 } vm_heaps_view_options;
 
 /* 0; 1 when opt->heap names no heap of s (said on out); -1 when out of memory. */

@@ -20,12 +20,15 @@
  *   unsorted  5 x malloc(0x500), freed     0x510 chunks (above the tcache's sizes): the unsorted
  *             bin, each kept apart by a busy malloc(16) guard
  * and in the main thread one malloc(LARGE_SIZE), above the mmap threshold: an mmapped chunk.
+ * Each thread's arena address is kept in g_arena_of, an array in the program's .data (and nowhere
+ * else in its image): the owner test expects heapsample listed as an owner of each arena there.
  * The threads are created before the main thread's pattern is made (creating a thread allocates
  * from the main arena), and start on a barrier.
  *
  * Nothing allocates after malloc_info has run: stdout and the malloc_info stream print into
  * static buffers, the threads block in read(), and the main thread in poll(). */
 #include <errno.h>
+#include <gnu/libc-version.h>
 #include <inttypes.h>
 #include <malloc.h>
 #include <poll.h>
@@ -55,7 +58,7 @@ typedef struct pattern {
     void *fast[FAST_N];
     void *unsorted[UNSORTED_N];
     void *guards[UNSORTED_N];
-    uintptr_t arena; /* the malloc_state of the arena the pattern is in */
+    int slot;        /* its arena's entry in g_arena_of */
 } pattern;
 
 typedef struct worker {
@@ -73,6 +76,11 @@ static bool g_concurrent;
 static pthread_barrier_t g_start, g_made;
 static int g_block[2] = {-1, -1};
 static volatile sig_atomic_t g_stop;
+
+/* The malloc_state of each pattern's arena: [0] the main thread's, [1 + i] worker i's.  Given a
+ * non-zero initializer so that it lies in .data, as a module's global heap handle does; only here
+ * does the program's image keep arena addresses (the patterns keep chunk addresses). */
+static uintptr_t g_arena_of[1 + MAX_THREADS] = {1};
 
 static char g_out_buf[1 << 20];
 static char g_xml[1 << 20];
@@ -105,7 +113,7 @@ static uintptr_t arena_of(const pattern *p)
     return *(const uintptr_t *)p->unsorted[0] - 0x60;
 }
 
-static void make_pattern(pattern *p)
+static void make_pattern(pattern *p, int slot)
 {
     for (int i = 0; i < BUSY_N; i++)
         memset(p->busy[i] = must(malloc(100)), 0x42, 100);
@@ -123,7 +131,8 @@ static void make_pattern(pattern *p)
         free(p->fast[i]);
     for (int i = 0; i < UNSORTED_N; i++)
         free(p->unsorted[i]);
-    p->arena = arena_of(p);
+    p->slot = slot;
+    g_arena_of[slot] = arena_of(p);
 }
 
 static void block_until_released(void)
@@ -160,7 +169,7 @@ static void *worker_main(void *arg)
     wait_turn((int)(w - g_workers));
     if (g_concurrent)
         pthread_barrier_wait(&g_start); /* all allocate at once */
-    make_pattern(&w->p);
+    make_pattern(&w->p, 1 + (int)(w - g_workers));
     pthread_barrier_wait(&g_made);
     block_until_released();
     return NULL;
@@ -209,9 +218,26 @@ static void put_chunks(const char *key, void *const *users, int n, bool comma)
     printf("]%s", comma ? "," : "");
 }
 
+/* The chunk glibc's tcache_perthread_struct takes, allocated from a thread's arena before its
+ * first block: uint16_t counts[64] since 2.30 (char before), then 64 entry pointers, plus the
+ * chunk header. */
+static size_t tcache_struct_chunk(void)
+{
+    int major = 0, minor = 0;
+    sscanf(gnu_get_libc_version(), "%d.%d", &major, &minor);
+    size_t counts = major > 2 || (major == 2 && minor >= 30) ? 64 * sizeof(uint16_t) : 64;
+    return (counts + 64 * sizeof(void *) + 2 * sizeof(size_t) + 15) & ~(size_t)15;
+}
+
+/* What the thread of a pattern allocated in its arena, besides the chunks listed: the guards, and
+ * glibc's tcache of the thread.  A worker allocates nothing else, so for a worker's arena these
+ * are every busy block; the main arena also holds libc's own (stdio, the threads' DTVs). */
 static void put_pattern(const pattern *p)
 {
-    printf("{\"arena\":\"0x%" PRIxPTR "\",\"busy_count\":%d,\"busy_size\":%d,", p->arena, BUSY_N, 0x70);
+    printf("{\"arena\":\"0x%" PRIxPTR "\",\"arena_ref\":\"0x%" PRIxPTR "\",\"busy_count\":%d,\"busy_size\":%d,",
+           g_arena_of[p->slot], (uintptr_t)&g_arena_of[p->slot], BUSY_N, 0x70);
+    printf("\"guard_count\":%d,\"guard_size\":%d,\"tcache_struct_size\":%zu,", UNSORTED_N, 0x20,
+           tcache_struct_chunk());
     put_chunks("busy", p->busy, 8, true);
     put_chunks("cached", p->cached, TCACHE_N, true);
     printf("\"cached_size\":%d,", 0x50);
@@ -304,7 +330,7 @@ int main(int argc, char **argv)
         g_mmaps[2 * i] = c;
         g_mmaps[2 * i + 1] = m;
     }
-    make_pattern(&g_main);
+    make_pattern(&g_main, 0);
     if (g_concurrent) {
         give_turn(g_nthreads);
         pthread_barrier_wait(&g_start);
@@ -324,8 +350,8 @@ int main(int argc, char **argv)
     fflush(xml);
     struct mallinfo2 mi = mallinfo2();
     printf("{\"pid\":%d,\"main_arena\":\"0x%" PRIxPTR "\",\"churn\":%d,\"large\":\"0x%" PRIxPTR "\",",
-           (int)getpid(), g_main.arena, churn, (uintptr_t)large - 16);
-    put_ring(g_main.arena);
+           (int)getpid(), g_arena_of[0], churn, (uintptr_t)large - 16);
+    put_ring(g_arena_of[0]);
     printf("\"main\":");
     put_pattern(&g_main);
     printf(",\"threads\":[");

@@ -15,6 +15,11 @@
  *            merges a later mapping below an earlier one, so this is how chunks usually lie.  Both
  *            made in a room of the sample's own, guard pages around it, the chunk's place left
  *            for glibc's mmap.
+ *   zero     a 1 MiB malloc's chunk at the start of a VMA with 4 MiB of the program's memory above
+ *            it ([zero_chunk][zero_other]), in each some pages written and more pages only read:
+ *            a page only read maps the kernel's shared zero page, which pagemap shows present but
+ *            smaps does not count (in Rss, Pss or Private), so each piece's "written" is its
+ *            working set (mincore would count the pages read too).
  * The ground truth gives each part and each other piece with its pages resident (mincore), and
  * the VMA that holds them as /proc/self/maps shows it; "merged" is false (and the test fails) when
  * the kernel did not merge. */
@@ -51,6 +56,12 @@
 #define MID_REQUEST (512 * 1024)
 #define MID_BELOW (256 * 1024)
 #define MID_ABOVE (384 * 1024)
+#define ZERO_REQUEST (1 * MiB)
+#define ZERO_CHUNK_WRITTEN 16 /* pages, the chunk header's included */
+#define ZERO_CHUNK_READ 200
+#define ZERO_OTHER (4 * MiB)
+#define ZERO_OTHER_WRITTEN 8
+#define ZERO_OTHER_READ 300
 
 static void die(const char *what)
 {
@@ -95,6 +106,16 @@ static void touch(void *p, size_t pages, long page)
 {
     for (size_t i = 0; i < pages; i++)
         ((volatile char *)p)[i * (size_t)page] = 1;
+}
+
+/* Reads one byte of each page: a page never written gets the zero page. */
+static void read_pages(const void *p, size_t pages, long page)
+{
+    unsigned sum = 0;
+    for (size_t i = 0; i < pages; i++)
+        sum += ((const volatile unsigned char *)p)[i * (size_t)page];
+    if (sum != 0)
+        die("a page never written does not read as zeros");
 }
 
 /* ---- the arena thread ---- */
@@ -151,7 +172,8 @@ static char *chunk_at(uintptr_t hole, size_t request, size_t span)
  * The guards keep anything else from merging in.  One VMA of the pieces when it worked. */
 typedef struct piece {
     size_t size; /* 0: the chunk */
-    size_t touched; /* pages */
+    size_t touched; /* pages written (the chunk: SIZE_MAX, all of it) */
+    size_t read;    /* pages only read, after the written ones */
     uintptr_t address;
 } piece;
 
@@ -182,10 +204,16 @@ static bool make_room(piece *pieces, size_t n, size_t request, size_t span, long
                vs == pieces[0].address && ve == at;
     if (one && madvise((void *)vs, ve - vs, MADV_NOHUGEPAGE) != 0) /* 4 KiB pages: the counts below */
         die("madvise");
-    memset(*user, 7, request);
-    for (size_t i = 0; i < n; i++)
-        if (pieces[i].size)
-            touch((void *)pieces[i].address, pieces[i].touched, page);
+    for (size_t i = 0; i < n; i++) {
+        if (!pieces[i].size && pieces[i].touched == SIZE_MAX) {
+            memset(*user, 7, request);
+            continue;
+        }
+        /* the chunk's pages from its user pointer: its header is glibc's */
+        touch(pieces[i].size ? (char *)pieces[i].address : *user, pieces[i].touched, page);
+        if (pieces[i].read)
+            read_pages((const char *)pieces[i].address + pieces[i].touched * (size_t)page, pieces[i].read, page);
+    }
     return one;
 }
 
@@ -310,19 +338,31 @@ int main(int argc, char **argv)
      * ([other][chunk][other]): the walk from a VMA's start does not meet them; glibc's count
      * (malloc_par) sends vmmap looking. */
     size_t top_span = TOP_REQUEST + (size_t)page, mid_span = MID_REQUEST + (size_t)page;
-    piece top[] = {{TOP_BELOW, 40, 0}, {0, 0, 0}};
-    piece mid[] = {{MID_BELOW, 20, 0}, {0, 0, 0}, {MID_ABOVE, 10, 0}};
+    piece top[] = {{TOP_BELOW, 40, 0, 0}, {0, SIZE_MAX, 0, 0}};
+    piece mid[] = {{MID_BELOW, 20, 0, 0}, {0, SIZE_MAX, 0, 0}, {MID_ABOVE, 10, 0, 0}};
     char *top_user, *mid_user;
     bool top_merged = make_room(top, 2, TOP_REQUEST, top_span, page, &top_user);
     bool mid_merged = make_room(mid, 3, MID_REQUEST, mid_span, page, &mid_user);
+    /* A chunk and other memory with pages only read ([zero_chunk][zero_other]): the pieces' working
+     * sets leave the zero page out, as smaps does. */
+    size_t zero_span = ZERO_REQUEST + (size_t)page;
+    piece zero[] = {{0, ZERO_CHUNK_WRITTEN, ZERO_CHUNK_READ, 0}, {ZERO_OTHER, ZERO_OTHER_WRITTEN, ZERO_OTHER_READ, 0}};
+    char *zero_user;
+    bool zero_merged = make_room(zero, 2, ZERO_REQUEST, zero_span, page, &zero_user);
 
     printf("{\"pid\":%d,\"page_size\":%ld,\"merged\":%s,", (int)getpid(), page,
-           chunk_merged && arena_merged && top_merged && mid_merged ? "true" : "false");
+           chunk_merged && arena_merged && top_merged && mid_merged && zero_merged ? "true" : "false");
     print_piece("top_below", top[0].address, TOP_BELOW, page);
     print_piece("top_chunk", top[1].address, top_span, page);
     print_piece("mid_below", mid[0].address, MID_BELOW, page);
     print_piece("mid_chunk", mid[1].address, mid_span, page);
     print_piece("mid_above", mid[2].address, MID_ABOVE, page);
+    printf("\"zero_chunk\":{\"address\":\"0x%" PRIxPTR "\",\"size\":%zu,\"written\":%d,\"read\":%d},",
+           zero[0].address, zero_span, ZERO_CHUNK_WRITTEN, ZERO_CHUNK_READ);
+    printf("\"zero_other\":{\"address\":\"0x%" PRIxPTR "\",\"size\":%zu,\"written\":%d,\"read\":%d},",
+           zero[1].address, ZERO_OTHER, ZERO_OTHER_WRITTEN, ZERO_OTHER_READ);
+    printf("\"zero_vma\":{\"address\":\"0x%" PRIxPTR "\",\"size\":%zu},", zero[0].address,
+           zero_span + ZERO_OTHER);
     struct mallinfo2 mi = mallinfo2();
     printf("\"mallinfo2\":{\"hblks\":%zu,\"hblkhd\":%zu},", mi.hblks, mi.hblkhd);
     printf("\"chunk\":{\"address\":\"0x%" PRIxPTR "\",\"size\":%" PRIuPTR ",\"user_size\":%zu,\"resident\":%zu},",

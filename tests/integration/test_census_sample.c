@@ -328,7 +328,7 @@ static void test_sample_text(void **state)
     vmmap(f, 0, "objects", pidbuf, (char *)NULL);
     const char *o = f->run.out;
     assert_non_null(strstr(o, "3,234 objects of 8 types"));
-    assert_non_null(strstr(o, "1,000         32,000  Circle "));
+    assert_non_null(strstr(o, "1,000   32,000  Circle "));
     assert_non_null(strstr(o, "~16,392  VecItem "));
     assert_non_null(strstr(o, "plugin::Plugin  libcensus_plugin.so  0"));
     assert_non_null(strstr(o, "~ estimated"));

@@ -31,26 +31,7 @@ static int teardown(void **state)
     return pu_tempdir_remove(tmpdir);
 }
 
-/* Runs build/vmmap with up to 8 arguments (NULL-terminated). */
-static pu_run_result vmmap(const char *a0, ...)
-{
-    char *argv[10];
-    char *bin = pu_build_path("vmmap");
-    int n = 0;
-    argv[n++] = bin;
-    va_list ap;
-    va_start(ap, a0);
-    for (const char *a = a0; a && n < 9; a = va_arg(ap, const char *))
-        argv[n++] = (char *)a;
-    va_end(ap);
-    argv[n] = NULL;
-    pu_run_result r;
-    memset(&r, 0, sizeof r);
-    if (pu_run(argv, NULL, &r) != 0)
-        fail_msg("cannot run %s: %s", bin, pu_last_error());
-    free(bin);
-    return r;
-}
+#define vmmap pu_vmmap_result /* build/vmmap with the arguments (NULL-terminated) */
 
 static void path_in_tmp(char *buf, size_t len, const char *name)
 {
@@ -288,6 +269,26 @@ static void test_bad_snapshot_file(void **state)
     assert_int_equal(r.exit_code, 5);
     assert_non_null(strstr(r.err, "format"));
     pu_run_result_free(&r);
+
+    /* A snapshot cut short (an interrupted copy): said so, with where it stops. */
+    size_t len = 0;
+    char *whole = pu_read_file(good, &len);
+    assert_non_null(whole);
+    const size_t cuts[] = {1, len / 3, len - 2};
+    for (size_t i = 0; i < 3; i++) {
+        f = fopen(bad, "w");
+        assert_non_null(f);
+        fwrite(whole, 1, cuts[i], f);
+        fclose(f);
+        r = vmmap("show", bad, NULL);
+        char says[96];
+        snprintf(says, sizeof says, "the text ends inside the JSON, after %zu byte%s: the file is cut short", cuts[i],
+                 cuts[i] == 1 ? "" : "s");
+        if (r.exit_code != 5 || !strstr(r.err, says))
+            fail_msg("show of a snapshot cut at %zu bytes: exit %d: %s", cuts[i], r.exit_code, r.err);
+        pu_run_result_free(&r);
+    }
+    free(whole);
 }
 
 /* A file is told by its first bytes, and only those are read: a 256 MiB ELF core (sparse) is
@@ -337,6 +338,25 @@ static void test_file_kind_from_first_bytes(void **state)
     assert_int_equal(r.exit_code, 5);
     assert_non_null(strstr(r.err, "a text file"));
     pu_run_result_free(&r);
+
+    /* info says the same of what is no dump or core, from the first bytes (a snapshot is named
+     * as one, with the command that shows it), never "signature 0x..." after reading it whole */
+    r = vmmap("info", text, NULL);
+    assert_int_equal(r.exit_code, 5);
+    assert_non_null(strstr(r.err, "a text file"));
+    pu_run_result_free(&r);
+    char snap[512];
+    path_in_tmp(snap, sizeof snap, "kind.json");
+    assert_int_equal(pu_snapshot_self(snap), 0);
+    r = vmmap("info", snap, NULL);
+    if (r.exit_code != 5 || !strstr(r.err, "a snapshot (JSON), not a minidump or core") || strstr(r.err, "signature"))
+        fail_msg("info SNAPSHOT: exit %d: %s", r.exit_code, r.err);
+    pu_run_result_free(&r);
+    r = vmmap("info", tmpdir, NULL);
+    assert_int_equal(r.exit_code, 5);
+    assert_non_null(strstr(r.err, "is a directory"));
+    pu_run_result_free(&r);
+    remove(snap);
     remove(text);
 }
 
@@ -522,6 +542,41 @@ static void test_help_is_complete(void **state)
 }
 
 /* Counted nouns agree with their count: "1 thread", "Growth over 1 sample". */
+/* A mistyped command is said to be one, with the command meant (`vmmap heap X` used to answer
+ * "summary: one target expected, got two" and suggest `vmmap diff heap X`); `help` of no command
+ * is an error; a --color value that means nothing is refused, not taken for auto. */
+static void test_mistyped_command_and_values(void **state)
+{
+    (void)state;
+    char snap[512];
+    path_in_tmp(snap, sizeof snap, "typo.json");
+    assert_int_equal(pu_snapshot_self(snap), 0);
+    const char *const typos[][2] = {{"heap", "heaps"}, {"snapsht", "snapshot"}, {"shw", "show"}};
+    for (size_t i = 0; i < 3; i++) {
+        pu_run_result r = vmmap(typos[i][0], snap, NULL);
+        char says[128];
+        snprintf(says, sizeof says, "vmmap: error: %s: no such command\nvmmap: hint: did you mean `vmmap %s`?",
+                 typos[i][0], typos[i][1]);
+        if (r.exit_code != 2 || !strstr(r.err, says))
+            fail_msg("vmmap %s SNAPSHOT: exit %d: %s", typos[i][0], r.exit_code, r.err);
+        pu_run_result_free(&r);
+    }
+    pu_run_result r = vmmap(snap, snap, NULL); /* two real targets still point at diff */
+    assert_int_equal(r.exit_code, 2);
+    assert_non_null(strstr(r.err, "vmmap diff "));
+    pu_run_result_free(&r);
+    r = vmmap("help", "shw", NULL);
+    assert_int_equal(r.exit_code, 2);
+    assert_non_null(strstr(r.err, "help shw: no such command"));
+    assert_non_null(strstr(r.err, "`vmmap help show`"));
+    pu_run_result_free(&r);
+    r = vmmap(snap, "--color=sometimes", NULL);
+    assert_int_equal(r.exit_code, 2);
+    assert_non_null(strstr(r.err, "--color sometimes: expected auto, always or never"));
+    pu_run_result_free(&r);
+    remove(snap);
+}
+
 static void test_grammar(void **state)
 {
     (void)state;
@@ -543,17 +598,24 @@ static void test_grammar(void **state)
     char rm[600];
     snprintf(rm, sizeof rm, "%s", dir);
     pu_tempdir_remove(rm);
+    /* The warnings say "1 heap is", "1 counter" too (a dump with one heap it did not capture). */
+    const char *dump = pu_testdata("minidumps/node-minidump__windows.dmp");
+    if (!dump)
+        return;
+    r = vmmap("show", dump, "--warnings", NULL);
+    assert_int_equal(r.exit_code, 0);
+    if (!strstr(r.out, "1 of 1 heap is listed as \"not captured\": its memory") || strstr(r.out, " 1 heaps"))
+        fail_msg("show DUMP --warnings:\n%s", r.out);
+    pu_run_result_free(&r);
 }
 
 /* info counts heaps as the summary does: every heap listed, then how many were walked. */
 static void test_info_heap_count_matches_summary(void **state)
 {
     (void)state;
-    const char *dump = "../shared/testdata/minidumps/breakpad__tiny-exe-with-cet-xsave.dmp";
-    if (!pu_file_exists(dump)) {
-        print_message("[ SKIP     ] %s is missing\n", dump);
+    const char *dump = pu_testdata("minidumps/breakpad__tiny-exe-with-cet-xsave.dmp");
+    if (!dump)
         skip();
-    }
     pu_run_result r = vmmap("info", dump, NULL);
     assert_int_equal(r.exit_code, 0);
     assert_non_null(strstr(r.out, "; 1 heap (0 walked, 1 not captured)"));
@@ -581,6 +643,7 @@ int main(void)
         cmocka_unit_test(test_huge_argument_keeps_the_reason),
         cmocka_unit_test(test_help_is_complete),
         cmocka_unit_test(test_grammar),
+        cmocka_unit_test(test_mistyped_command_and_values),
         cmocka_unit_test(test_info_heap_count_matches_summary),
         cmocka_unit_test(test_file_kind_from_first_bytes),
         cmocka_unit_test(test_directory_target),

@@ -222,6 +222,13 @@ static void check_one(const fact *x)
     char segs[64];
     snprintf(segs, sizeof segs, "mappings: %ld segments", x->loads);
     expect(strstr(r.out, segs) != NULL, "%s: info does not say \"%s\"", x->file, segs);
+    /* Counts read as words: "1 heap", "1 thread" (never "1 heaps"). */
+    static const char *const nouns[] = {"region", "image", "thread", "heap", "mapping", "segment"};
+    for (size_t i = 0; i < sizeof nouns / sizeof nouns[0]; i++) {
+        char bad[32];
+        snprintf(bad, sizeof bad, " 1 %ss", nouns[i]);
+        expect(strstr(r.out, bad) == NULL, "%s: info says \"%s\":\n%s", x->file, bad + 1, r.out);
+    }
     pu_run_result_free(&r);
 }
 

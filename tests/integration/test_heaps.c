@@ -4,10 +4,15 @@
  *     the PREV_INUSE bit malloc_info adds per binned chunk), busy + free + cached + overhead =
  *     its "current" (system_mem); over all arenas free bytes = mallinfo2's fordblks; the
  *     mmapped chunk = hblks and hblkhd;
+ *     over all arenas, free blocks = mallinfo2's ordblks + smblks, busy + cached + overhead
+ *     bytes = its uordblks, the arenas' current = its arena;
  *   - the known allocations are in the size tables with at least their counts; the tcache'd
  *     blocks are listed cached (not busy), the fastbin and unsorted ones free (vmmap heaps
- *     --blocks);
- *   - the owner of glibc's arenas is libc;
+ *     --blocks); cached blocks and bytes are exactly the sample's tcache'd chunks, and a worker
+ *     thread's arena is busy with exactly what the worker allocated;
+ *   - the owners of every arena, exactly: libc first (main_arena in its .data, the others through
+ *     its ring), then the sample, at the .data word where it keeps the arena's address; in the
+ *     JSON and in the Owner column of `vmmap heaps` and `vmmap heaps --heap ID`;
  *   - the same with the threads allocating all at once, and a bounded, warned-about walk of a
  *     process whose threads malloc and free while it is read;
  *   - issue 10: a single-threaded process's main arena address is found (it was 0x0);
@@ -173,7 +178,7 @@ static void check_arenas(const cJSON *truth)
     assert_true(mi_parse(xml, &mi));
     const cJSON *ring = member(truth, "ring");
     assert_int_equal((size_t)cJSON_GetArraySize(ring), mi.nheaps);
-    uint64_t free_total = 0;
+    uint64_t free_total = 0, free_blocks_total = 0, in_use_total = 0, system_total = 0;
     for (size_t k = 0; k < mi.nheaps; k++) {
         uint64_t a;
         assert_int_equal(pu_parse_hex(cJSON_GetArrayItem(ring, (int)k)->valuestring, &a), 0);
@@ -203,15 +208,31 @@ static void check_arenas(const cJSON *truth)
         expect(sum == m->current, "arena %zu: busy + free + cached + overhead %" PRIu64 " = current %" PRIu64, k, sum,
                m->current);
         free_total += fz;
+        free_blocks_total += fb;
+        in_use_total += sum - fz;
+        system_total += m->current;
     }
+    /* mallinfo2 sums the arenas: fordblks the free bytes (sizes masked), ordblks + smblks the free
+     * blocks (bins and top, fastbins), uordblks what is not free: busy, cached and overhead. */
     const cJSON *mi2 = member(truth, "mallinfo2");
     expect(free_total == u64_of(mi2, "fordblks"), "free bytes over the arenas %" PRIu64 " = mallinfo2 fordblks %" PRIu64,
            free_total, u64_of(mi2, "fordblks"));
+    expect(free_blocks_total == u64_of(mi2, "ordblks") + u64_of(mi2, "smblks"),
+           "free blocks over the arenas %" PRIu64 " = mallinfo2 ordblks %" PRIu64 " + smblks %" PRIu64, free_blocks_total,
+           u64_of(mi2, "ordblks"), u64_of(mi2, "smblks"));
+    expect(in_use_total == u64_of(mi2, "uordblks"),
+           "busy + cached + overhead bytes over the arenas %" PRIu64 " = mallinfo2 uordblks %" PRIu64, in_use_total,
+           u64_of(mi2, "uordblks"));
+    expect(system_total == u64_of(mi2, "arena"), "the arenas' current %" PRIu64 " = mallinfo2 arena %" PRIu64,
+           system_total, u64_of(mi2, "arena"));
     const cJSON *mm = heap_at(0, "glibc mmap chunks");
     expect(mm != NULL, "the mmapped chunk's heap is there");
     if (mm) {
         expect(stat_of(mm, "busy_blocks") == u64_of(mi2, "hblks"), "mmapped chunks %" PRIu64 " = hblks %" PRIu64,
                stat_of(mm, "busy_blocks"), u64_of(mi2, "hblks"));
+        expect(stat_of(mm, "busy_blocks") == mi.mmap_count && stat_of(mm, "busy_bytes") + stat_of(mm, "overhead_bytes") ==
+                   mi.mmap_size, "mmapped chunks %" PRIu64 " = malloc_info's <total type=\"mmap\"> count %" PRIu64
+               " and size %" PRIu64, stat_of(mm, "busy_blocks"), mi.mmap_count, mi.mmap_size);
         expect(stat_of(mm, "busy_bytes") + stat_of(mm, "overhead_bytes") == u64_of(mi2, "hblkhd"),
                "mmapped bytes %" PRIu64 " = hblkhd %" PRIu64, stat_of(mm, "busy_bytes"), u64_of(mi2, "hblkhd"));
     }
@@ -242,11 +263,151 @@ static void check_sizes(const cJSON *pattern)
     expect(size_row(h, u64_of(pattern, "fast_size"), "cached") >= 7, "arena 0x%" PRIx64 ": 7 cached 0x30", arena);
     expect(size_row(h, u64_of(pattern, "fast_size"), "free") >= 5, "arena 0x%" PRIx64 ": 5 fastbin 0x30", arena);
     expect(size_row(h, u64_of(pattern, "unsorted_size"), "free") >= 5, "arena 0x%" PRIx64 ": 5 free 0x510", arena);
-    /* glibc's arenas are libc's */
-    const cJSON *o = cJSON_GetArrayItem(member(h, "owner"), 0);
-    const cJSON *mod = o ? cJSON_GetArrayItem(member(fx->snap, "modules"), (int)u64_of(o, "module")) : NULL;
-    expect(mod && strstr(str_or(mod, "path"), "libc.so"), "arena 0x%" PRIx64 ": owner libc (got %s)", arena,
-           mod ? str_or(mod, "path") : "none");
+}
+
+/* The patterns of truth (the main thread's, then each worker's): n of them into out. */
+static int patterns_of(const cJSON *truth, const cJSON **out, int max)
+{
+    int n = 0;
+    out[n++] = member(truth, "main");
+    const cJSON *t;
+    cJSON_ArrayForEach(t, member(truth, "threads"))
+        if (n < max)
+            out[n++] = member(t, "pattern");
+    return n;
+}
+
+#define MAX_PATTERNS 17
+
+/* The blocks each arena holds that the sample knows of, exactly: cached = the tcache'd chunks it
+ * freed (nothing else of the process frees); for a worker's arena, busy = its 0x70 blocks, its
+ * guards and glibc's tcache_perthread_struct (a worker allocates nothing else).  The main arena
+ * also holds libc's own busy blocks (stdio, the threads' DTVs): at least the known ones there. */
+static void check_known_blocks(const cJSON *truth)
+{
+    const cJSON *pats[MAX_PATTERNS];
+    int n = patterns_of(truth, pats, MAX_PATTERNS);
+    for (int i = 0; i < n; i++) {
+        uint64_t arena = hex_of(pats[i], "arena");
+        bool first = true;
+        for (int k = 0; k < i; k++)
+            first &= hex_of(pats[k], "arena") != arena;
+        if (!first)
+            continue; /* summed with the first pattern in the same arena */
+        uint64_t cached = 0, cached_bytes = 0, busy = 0, busy_bytes = 0;
+        for (int k = i; k < n; k++) {
+            if (hex_of(pats[k], "arena") != arena)
+                continue;
+            uint64_t nc = (uint64_t)cJSON_GetArraySize(member(pats[k], "cached"));
+            uint64_t nf = (uint64_t)cJSON_GetArraySize(member(pats[k], "fast_cached"));
+            cached += nc + nf;
+            cached_bytes += nc * u64_of(pats[k], "cached_size") + nf * u64_of(pats[k], "fast_size");
+            busy += u64_of(pats[k], "busy_count") + u64_of(pats[k], "guard_count") + 1;
+            busy_bytes += u64_of(pats[k], "busy_count") * u64_of(pats[k], "busy_size") +
+                          u64_of(pats[k], "guard_count") * u64_of(pats[k], "guard_size") +
+                          u64_of(pats[k], "tcache_struct_size");
+        }
+        bool main_arena = i == 0;
+        const cJSON *h = heap_at(arena, main_arena ? "glibc main arena" : "glibc arena");
+        if (!h || !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(h, "stats")))
+            continue; /* check_arenas said so */
+        expect(stat_of(h, "cached_blocks") == cached && stat_of(h, "cached_bytes") == cached_bytes,
+               "arena 0x%" PRIx64 ": cached %" PRIu64 " blocks / %" PRIu64 " bytes, the sample's tcache'd chunks %"
+               PRIu64 " / %" PRIu64, arena, stat_of(h, "cached_blocks"), stat_of(h, "cached_bytes"), cached, cached_bytes);
+        if (main_arena)
+            expect(stat_of(h, "busy_blocks") >= busy && stat_of(h, "busy_bytes") >= busy_bytes,
+                   "main arena: busy %" PRIu64 " / %" PRIu64 ", at least the sample's %" PRIu64 " / %" PRIu64,
+                   stat_of(h, "busy_blocks"), stat_of(h, "busy_bytes"), busy, busy_bytes);
+        else
+            expect(stat_of(h, "busy_blocks") == busy && stat_of(h, "busy_bytes") == busy_bytes,
+                   "arena 0x%" PRIx64 ": busy %" PRIu64 " blocks / %" PRIu64 " bytes, the worker's %" PRIu64 " / %"
+                   PRIu64, arena, stat_of(h, "busy_blocks"), stat_of(h, "busy_bytes"), busy, busy_bytes);
+    }
+}
+
+static const char *base_name(const char *path)
+{
+    const char *s = path ? strrchr(path, '/') : NULL;
+    return s ? s + 1 : path ? path : "";
+}
+
+/* The module of an owner entry. */
+static const cJSON *owner_module(const cJSON *o)
+{
+    return cJSON_GetArrayItem(member(fx->snap, "modules"), (int)u64_of(o, "module"));
+}
+
+/* The pointer-sized word at address in the sample's memory, read from outside. */
+static bool target_word(uint64_t address, uint64_t *out)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/mem", (int)fx->child.pid);
+    FILE *f = fopen(path, "rb");
+    bool ok = f && fseeko(f, (off_t)address, SEEK_SET) == 0 && fread(out, sizeof *out, 1, f) == 1;
+    if (f)
+        fclose(f);
+    return ok;
+}
+
+/* The owners of every arena, exactly: libc first (main_arena lies in its .data; another arena is
+ * libc's through main_arena's ring, or where libc's data holds its address), then heapsample at
+ * the .data word where it keeps the arena's address (arena_ref), and no other module.  The
+ * mmapped chunks have no address to look for: owner null.  `vmmap heaps PID` says the same in
+ * its Owner column, `--heap ID` too. */
+static void check_owners(const cJSON *truth)
+{
+    const cJSON *pats[MAX_PATTERNS];
+    int n = patterns_of(truth, pats, MAX_PATTERNS);
+    uint64_t main_arena = hex_of(truth, "main_arena");
+    char text_owner[64];
+    snprintf(text_owner, sizeof text_owner, "libc.so.6, %s", base_name(fx->sample));
+    run_vmmap("heaps", pid_arg(), "-q", NULL);
+    expect_exit(0);
+    char *table = strdup(fx->run.out);
+    for (int i = 0; i < n; i++) {
+        uint64_t arena = hex_of(pats[i], "arena"), ref = hex_of(pats[i], "arena_ref");
+        for (int k = 0; k < i; k++)
+            if (hex_of(pats[k], "arena") == arena && hex_of(pats[k], "arena_ref") < ref)
+                ref = hex_of(pats[k], "arena_ref"); /* the first word that holds it */
+        const cJSON *h = heap_at(arena, arena == main_arena ? "glibc main arena" : "glibc arena");
+        if (!h)
+            continue; /* check_sizes said so */
+        const cJSON *owners = member(h, "owner");
+        expect(cJSON_GetArraySize(owners) == 2, "arena 0x%" PRIx64 ": %d owners, want libc and %s", arena,
+               cJSON_GetArraySize(owners), base_name(fx->sample));
+        const cJSON *libc = cJSON_GetArrayItem(owners, 0), *prog = cJSON_GetArrayItem(owners, 1);
+        const cJSON *lm = libc ? owner_module(libc) : NULL, *pm = prog ? owner_module(prog) : NULL;
+        expect(lm && strcmp(base_name(pu_json_str(lm, "path")), "libc.so.6") == 0,
+               "arena 0x%" PRIx64 ": first owner %s, want libc.so.6", arena, lm ? str_or(lm, "path") : "none");
+        if (lm) {
+            uint64_t at = hex_of(libc, "address"), word = 0, lo = hex_of(lm, "base"), hi = lo + u64_of(lm, "size");
+            bool ok = arena == main_arena ? at == main_arena
+                                          : at == main_arena || (at >= lo && at < hi && target_word(at, &word) &&
+                                                                 word == arena);
+            expect(ok, "arena 0x%" PRIx64 ": libc's reference at 0x%" PRIx64 " is neither main_arena 0x%" PRIx64
+                   " nor a word of libc holding the arena's address", arena, at, main_arena);
+        }
+        expect(pm && strcmp(base_name(pu_json_str(pm, "path")), base_name(fx->sample)) == 0 &&
+                   hex_of(prog, "address") == ref,
+               "arena 0x%" PRIx64 ": second owner %s at %s, want %s at 0x%" PRIx64 " (its .data)", arena,
+               pm ? str_or(pm, "path") : "none", prog ? str_or(prog, "address") : "-", fx->sample, ref);
+        /* the Owner column of `vmmap heaps` and of `vmmap heaps --heap ID` */
+        char addr[32], id[16];
+        snprintf(addr, sizeof addr, "0x%" PRIx64 " ", arena);
+        const char *row = strstr(table, addr);
+        const char *eol = row ? strchr(row, '\n') : NULL;
+        expect(row && eol && memmem(row, (size_t)(eol - row), text_owner, strlen(text_owner)),
+               "vmmap heaps: the row of arena 0x%" PRIx64 " does not name \"%s\" as owner:\n%s", arena, text_owner,
+               table);
+        snprintf(id, sizeof id, "%" PRIu64, u64_of(h, "id"));
+        run_vmmap("heaps", pid_arg(), "--heap", id, "-q", NULL);
+        expect_exit(0);
+        expect(strstr(fx->run.out, addr) && strstr(fx->run.out, text_owner), "vmmap heaps --heap %s: no \"%s\":\n%s",
+               id, text_owner, fx->run.out);
+    }
+    const cJSON *mm = heap_at(0, "glibc mmap chunks");
+    expect(!mm || cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(mm, "owner")), "the mmapped chunks' owner is null");
+    free(table);
 }
 
 /* The state --blocks gives each address of a list of the ground truth. */
@@ -277,6 +438,22 @@ static void check_block_states(const cJSON *truth)
     cJSON_ArrayForEach(t, member(truth, "threads"))
         if (n < 17)
             patterns[n++] = member(t, "pattern");
+    /* mallinfo2's keepcost is the main arena's top chunk: the last block listed for it, free */
+    const cJSON *main_heap = heap_at(hex_of(truth, "main_arena"), "glibc main arena");
+    if (main_heap) {
+        char prefix[32];
+        int plen = snprintf(prefix, sizeof prefix, "%" PRIu64 "\t", u64_of(main_heap, "id"));
+        const char *last = NULL;
+        for (const char *line = out; *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : line + strlen(line))
+            if (strncmp(line, prefix, (size_t)plen) == 0)
+                last = line;
+        char want[64];
+        snprintf(want, sizeof want, "\t%" PRIu64 "\tfree\n", u64_of(member(truth, "mallinfo2"), "keepcost"));
+        const char *eol = last ? strchr(last, '\n') : NULL;
+        expect(last && eol && memmem(last, (size_t)(eol - last + 1), want, strlen(want)),
+               "the main arena's last block (%.60s) is its top chunk, free, of mallinfo2's keepcost %" PRIu64,
+               last ? last : "none", u64_of(member(truth, "mallinfo2"), "keepcost"));
+    }
     for (int i = 0; i < n; i++) {
         check_states(out, patterns[i], "busy", "busy");
         check_states(out, patterns[i], "cached", "cached");
@@ -296,7 +473,9 @@ static void ground_truth(const char *a1, const char *a2, const char *a3)
     const cJSON *t;
     cJSON_ArrayForEach(t, member(fx->child.truth, "threads"))
         check_sizes(member(t, "pattern"));
+    check_known_blocks(fx->child.truth);
     check_block_states(fx->child.truth);
+    check_owners(fx->child.truth);
     expect_none("heap statistics against malloc_info");
 }
 
@@ -380,6 +559,8 @@ static void test_single_threaded_main_arena(void **state)
     snapshot(true);
     check_arenas(fx->child.truth);
     check_sizes(member(fx->child.truth, "main"));
+    check_known_blocks(fx->child.truth);
+    check_owners(fx->child.truth);
     expect_none("single-threaded heap statistics");
 }
 

@@ -26,9 +26,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir); /* our own directory, with the install tree */
-    return system(cmd) == 0 ? 0 : -1;
+    return pu_tempdir_remove_tree(tmpdir); /* our own directory, with the install tree */
 }
 
 static pu_run_result shell(const char *cmd)

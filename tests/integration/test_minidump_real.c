@@ -404,9 +404,11 @@ static void test_cli(void **state)
         assert_false(r.timed_out);
         assert_true(r.exit_code == 0 || (invalid && r.exit_code == 5));
         if (r.exit_code == 0)
-            assert_non_null(strstr(r.out, "minidump of"));
+            assert_non_null(strstr(r.out, ": minidump"));
         else
             assert_non_null(strstr(r.err, "vmmap: error: "));
+        if (strstr(r.out, "minidump of,")) /* no process name: none said, not an empty one */
+            fail_msg("vmmap info %s:\n%s", p, r.out);
         pu_run_result_free(&r);
 
         r = run_vmmap("show", p, "--type", "stack", NULL);

@@ -163,6 +163,21 @@ static void test_null_device_written_not_replaced(void **state)
         pu_run_result_free(&r);
         assert_int_equal(type_of(null_dev), S_IFCHR);
     }
+    /* A device has no extension to tell a format by: the commands whose -o takes .json, .xlsx
+     * and .csv write their JSON into it, as into '-'; watch one line per sample, as into a
+     * .jsonl (it used to try to make a directory of that name). */
+    pu_run_result json_runs[] = {
+        vmmap("heaps", snap, "-q", "-o", null_dev, NULL),
+        vmmap("objects", "--self", "-q", "-o", null_dev, NULL),
+        vmmap("watch", "--self", "-n", "2", "-i", "100ms", "-q", "-o", null_dev, NULL),
+    };
+    for (size_t i = 0; i < sizeof json_runs / sizeof json_runs[0]; i++) {
+        if (json_runs[i].exit_code != 0)
+            fail_msg("run %zu (heaps, objects, watch) -o null device: exit %d: %s", i, json_runs[i].exit_code,
+                     json_runs[i].err);
+        pu_run_result_free(&json_runs[i]);
+    }
+    assert_int_equal(type_of(null_dev), S_IFCHR);
 }
 
 /* /dev/full: "No space left on device", exit 1, and the node is still a device. */
@@ -179,6 +194,10 @@ static void test_full_device_fails_with_enospc(void **state)
     expect_failure(&r, "report xlsx -o full", "No space left on device");
     r = vmmap("report", snap, "--format", "csv", "-o", full, NULL);
     expect_failure(&r, "report csv -o full", "No space left on device");
+    /* watch: a sample that cannot be written is the error, not the end of the process (the
+     * write error's exit code 1 once passed for "the process exited": exit 0, not a word) */
+    r = vmmap("watch", "--self", "-n", "2", "-i", "100ms", "-o", full, NULL);
+    expect_failure(&r, "watch -o full", "No space left on device");
     assert_int_equal(type_of(full), S_IFCHR);
 }
 
@@ -434,6 +453,28 @@ static void test_watch_into_unwritable_dir(void **state)
     rmdir(dir);
 }
 
+/* A watch that cannot take its first sample (a kernel thread has no address space) leaves no
+ * empty .jsonl or directory behind; one that was there before stays. */
+static void test_failed_watch_leaves_nothing(void **state)
+{
+    (void)state;
+    char jsonl[512], dir[512], before[512];
+    path_in_tmp(jsonl, sizeof jsonl, "never.jsonl");
+    path_in_tmp(dir, sizeof dir, "never");
+    path_in_tmp(before, sizeof before, "before.jsonl");
+    write_text(before, "", 0644);
+    const char *const outs[] = {jsonl, dir, before};
+    for (size_t i = 0; i < 3; i++) {
+        pu_run_result r = vmmap("watch", "2", "-n", "1", "-o", outs[i], NULL); /* PID 2: kthreadd */
+        if (r.exit_code != 3 || !strstr(r.err, "no user address space"))
+            fail_msg("watch 2 -o %s: exit %d: %s", outs[i], r.exit_code, r.err);
+        pu_run_result_free(&r);
+    }
+    assert_false(pu_file_exists(jsonl));
+    assert_false(pu_file_exists(dir));
+    assert_true(pu_file_exists(before));
+}
+
 /* /proc: the real reason, not "directory /proc does not exist". */
 static void test_proc_refused_with_reason(void **state)
 {
@@ -485,6 +526,7 @@ int main(void)
         cmocka_unit_test(test_read_only_file_refused),
         cmocka_unit_test(test_file_of_another_user_refused),
         cmocka_unit_test(test_watch_into_unwritable_dir),
+        cmocka_unit_test(test_failed_watch_leaves_nothing),
         cmocka_unit_test(test_proc_refused_with_reason),
         cmocka_unit_test(test_dev_stdout_written_through),
     };

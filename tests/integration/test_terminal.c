@@ -1,6 +1,7 @@
 /* What vmmap prints on a terminal, run on a pseudo-terminal of a chosen size: tables fit its width
  * (the least needed columns left out and said so, Details cut with an ellipsis), --wide shows
- * everything, piped output keeps today's full rows; --human units; a report's progress line.
+ * everything, piped output keeps today's full rows; --human units; the progress lines of a
+ * report, of the heap walk and of the object census.
  *
  * The progress line appears once a report has taken a second; VMMAP_TEST_PROGRESS_AFTER=0 makes
  * it appear at once, so that no test depends on how long anything takes. */
@@ -25,7 +26,9 @@
 #include "tests/support/proc_util.h"
 
 static char tmpdir[256];
-static char snap[512]; /* a snapshot of vmmap itself */
+static char snap[512];  /* a snapshot of vmmap itself */
+static char heaps[512]; /* the bundled sample's, with the heap walk (--heap-blocks): vmmap's own
+                         * heaps are not glibc's in a sanitizer build */
 
 typedef struct pty_result {
     int exit_code;
@@ -128,7 +131,10 @@ static int setup(void **state)
     if (pu_tempdir(tmpdir, sizeof tmpdir) != 0)
         return -1;
     snprintf(snap, sizeof snap, "%s/self.json", tmpdir);
-    return pu_snapshot_self(snap);
+    snprintf(heaps, sizeof heaps, "%s/heaps.json", tmpdir);
+    if (pu_snapshot_self(snap) != 0)
+        return -1;
+    return pu_snapshot_sample(heaps, "--heap-blocks");
 }
 
 static int teardown(void **state)
@@ -198,21 +204,146 @@ static void test_wide_shows_everything(void **state)
     free(r.out);
 }
 
+/* `vmmap COMMAND TARGET` into a pipe, with COLUMNS=40: the column titled column is there and
+ * nothing was fitted. */
+static void expect_piped_whole(const char *command, const char *target, const char *column)
+{
+    pu_run_result r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(pu_vmmap(&r, &(pu_run_opts){.env_name = "COLUMNS", .env_value = "40"}, command, target,
+                              (char *)NULL),
+                     0);
+    assert_int_equal(r.exit_code, 0);
+    assert_non_null(strstr(r.out, column));
+    assert_null(strstr(r.out, "(to fit "));
+    assert_null(strstr(r.out, "\u2026"));
+    pu_run_result_free(&r);
+}
+
+/* Every line of out is at most cols wide; a progress line redrawn with "\r" counts from there.
+ * Messages on stderr ("vmmap: wrote PATH") are one line each, whatever the width: not counted. */
+static void assert_fits(const char *out, size_t cols, const char *what)
+{
+    for (const char *p = out; *p;) {
+        size_t n = strcspn(p, "\r\n");
+        size_t w = strncmp(p, "vmmap: ", 7) == 0 ? 0 : line_width(p, n);
+        if (w > cols)
+            fail_msg("%s: a line of %zu columns on a %zu-column terminal: %.*s\n(all of it:)\n%s", what, w, cols,
+                     (int)n, p, out);
+        p += n + (p[n] != '\0');
+    }
+}
+
+/* heaps: both tables fit (the heaps table loses its least needed columns and names them, Owner is
+ * cut), and so do the notes; piped, every column is there. */
+static void test_heaps_fit_a_narrow_terminal(void **state)
+{
+    (void)state;
+    pty_result r = on_pty(64, NULL, NULL, (const char *const[]){"heaps", heaps, NULL});
+    assert_int_equal(r.exit_code, 0);
+    assert_fits(r.out, 64, "heaps");
+    const char *header = strstr(r.out, "\nHeap ");
+    assert_non_null(header);
+    char line[512];
+    snprintf(line, sizeof line, "%.*s", (int)strcspn(header + 1, "\n"), header + 1);
+    const char *const kept[] = {"Heap", "Kind", "Committed", "Busy size", "Owner"};
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++)
+        if (!strstr(line, kept[i]))
+            fail_msg("heaps header without %s: %s", kept[i], line);
+    assert_null(strstr(line, "Overhead"));
+    assert_non_null(strstr(r.out, "(to fit 64 columns: hidden Overhead,"));
+    assert_non_null(strstr(r.out, " block sizes, ")); /* the second table is there too */
+    free(r.out);
+
+    pty_result wide = on_pty(64, NULL, NULL, (const char *const[]){"heaps", heaps, "--wide", NULL});
+    assert_int_equal(wide.exit_code, 0);
+    assert_non_null(strstr(wide.out, "Overhead"));
+    assert_null(strstr(wide.out, "(to fit "));
+    free(wide.out);
+
+    expect_piped_whole("heaps", heaps, "Overhead");
+}
+
+/* objects: the census table and the instance list (both of a live process: the instances need
+ * its memory) fit; TYPE stays, cut with an ellipsis where it is too long (--all finds the
+ * library's own classes, with long names). */
+static void test_objects_fit_a_narrow_terminal(void **state)
+{
+    (void)state;
+    char *sample = pu_build_path("samples/census");
+    char *argv[] = {sample, NULL}, pid[32];
+    pu_child c;
+    if (pu_sample_start(&c, argv, 20000) != 0)
+        fail_msg("cannot start %s: %s", sample, pu_last_error());
+    snprintf(pid, sizeof pid, "%d", (int)c.pid);
+    pty_result t = on_pty(44, NULL, NULL, (const char *const[]){"objects", pid, "--all", NULL});
+    assert_int_equal(t.exit_code, 0);
+    assert_fits(t.out, 44, "objects");
+    assert_non_null(strstr(t.out, "TYPE"));
+    assert_non_null(strstr(t.out, "(to fit 44 columns: hidden IMAGE,"));
+    assert_non_null(strstr(t.out, "\u2026")); /* a long class name cut */
+    free(t.out);
+
+    pty_result in = on_pty(40, NULL, NULL, (const char *const[]){"objects", pid, "--type", "plugin::*", NULL});
+    assert_int_equal(in.exit_code, 0);
+    assert_fits(in.out, 40, "objects --type");
+    assert_non_null(strstr(in.out, "plugin::"));
+    free(in.out);
+    pu_child_stop(&c, 5000);
+    free(sample);
+}
+
+/* diff: the header, the by-type table and the change tables fit. */
+static void test_diff_fits_a_narrow_terminal(void **state)
+{
+    (void)state;
+    pty_result r = on_pty(70, NULL, NULL, (const char *const[]){"diff", snap, heaps, NULL});
+    assert_int_equal(r.exit_code, 0);
+    assert_fits(r.out, 70, "diff");
+    assert_non_null(strstr(r.out, "(to fit 70 columns: hidden Locked WS,"));
+    free(r.out);
+}
+
+/* info: the long lines of what a dump holds (its streams, what the map cannot show) wrap. */
+static void test_info_fits_a_narrow_terminal(void **state)
+{
+    (void)state;
+    const char *dump = pu_testdata("minidumps/node-minidump__linux.dmp");
+    if (!dump)
+        skip();
+    pty_result r = on_pty(60, NULL, NULL, (const char *const[]){"info", dump, NULL});
+    assert_int_equal(r.exit_code, 0);
+    assert_fits(r.out, 60, "info");
+    assert_non_null(strstr(r.out, "BP_LinuxMaps")); /* nothing lost in the wrapping */
+    free(r.out);
+    pty_result wide = on_pty(60, NULL, NULL, (const char *const[]){"info", dump, "--wide", NULL});
+    const char *widest = wide.out;
+    assert_true(widest_line(wide.out, &widest) > 60);
+    free(wide.out);
+}
+
+/* watch: the progress line is redrawn in place, so each drawing must fit one line; the growth
+ * analysis fits too. */
+static void test_watch_fits_a_narrow_terminal(void **state)
+{
+    (void)state;
+    char out[600];
+    snprintf(out, sizeof out, "%s/watch.jsonl", tmpdir);
+    pty_result r = on_pty(50, NULL, NULL,
+                          (const char *const[]){"watch", "--self", "-i", "100ms", "-n", "3", "-o", out, NULL});
+    assert_int_equal(r.exit_code, 0);
+    assert_fits(r.out, 49, "watch"); /* the last column stays free: writing there wraps on some terminals */
+    assert_non_null(strstr(r.out, "\r\x1b[K[00:00:0"));
+    assert_non_null(strstr(r.out, "Series"));
+    unlink(out);
+    free(r.out);
+}
+
 /* Piped, rows are whole whatever COLUMNS says: scripts see what they always saw. */
 static void test_piped_output_keeps_full_rows(void **state)
 {
     (void)state;
-    char *bin = pu_build_path("vmmap");
-    char *argv[] = {bin, "show", snap, NULL};
-    pu_run_result r;
-    memset(&r, 0, sizeof r);
-    assert_int_equal(pu_run(argv, &(pu_run_opts){.env_name = "COLUMNS", .env_value = "40"}, &r), 0);
-    assert_int_equal(r.exit_code, 0);
-    assert_non_null(strstr(r.out, "Locked WS"));
-    assert_null(strstr(r.out, "(to fit "));
-    assert_null(strstr(r.out, "\u2026"));
-    pu_run_result_free(&r);
-    free(bin);
+    expect_piped_whole("show", snap, "Locked WS");
 }
 
 /* ---- human units ------------------------------------------------------------------------- */
@@ -280,6 +411,56 @@ static void test_no_progress_when_not_a_terminal(void **state)
     free(bin);
 }
 
+/* Starts sample (with args) and waits for its first line; its pid in pid. */
+static void start_sample(pu_child *c, const char *sample, char *a1, char *a2, char *pid, size_t len)
+{
+    char *path = pu_build_path(sample);
+    char *argv[] = {path, a1, a2, NULL};
+    c->stdin_fd = c->stdout_fd = -1;
+    if (pu_sample_start(c, argv, 10000) != 0)
+        fail_msg("cannot start %s: %s", sample, pu_last_error());
+    free(path);
+    snprintf(pid, len, "%d", (int)c->pid);
+}
+
+/* `vmmap COMMAND PID` shows its progress line `line` on a terminal (at once with
+ * VMMAP_TEST_PROGRESS_AFTER=0) and erases it before the result begins; piped, it shows none. */
+static void check_progress(const char *command, const char *pid, const char *line, const char *result)
+{
+    pty_result r = on_pty(200, "VMMAP_TEST_PROGRESS_AFTER", "0", (const char *const[]){command, pid, NULL});
+    const char *at = strstr(r.out, line), *res = strstr(r.out, result);
+    if (r.exit_code != 0 || !at || !res || res < at || res[-1] != '\r')
+        fail_msg("vmmap %s on a terminal: exit %d, want the progress line \"%s\" erased before \"%s\":\n%s", command,
+                 r.exit_code, line + 1, result, r.out);
+    free(r.out);
+    char *bin = pu_build_path("vmmap");
+    char *piped[] = {bin, (char *)command, (char *)pid, NULL};
+    pu_run_result p = {0};
+    assert_int_equal(pu_run(piped, &(pu_run_opts){.env_name = "VMMAP_TEST_PROGRESS_AFTER", .env_value = "0"}, &p), 0);
+    assert_int_equal(p.exit_code, 0);
+    assert_null(strstr(p.err, line + 1));
+    pu_run_result_free(&p);
+    free(bin);
+}
+
+/* The heap walk and the census say how far they got on a terminal, as a report does: the walk
+ * looks at the clock every 16 MiB (the heap sample's 80 mmapped chunks hold 28 MiB), the census
+ * every 4 MiB of busy blocks (census_grow with 100,000 more objects of 64 bytes). */
+static void test_heap_walk_and_census_progress(void **state)
+{
+    (void)state;
+    pu_child c;
+    char pid[32];
+    start_sample(&c, "samples/heapsample", "--mmaps", "80", pid, sizeof pid);
+    check_progress("heaps", pid, "\rvmmap: walking heap blocks: ", "Heaps of heapsample");
+    pu_child_stop(&c, 5000);
+    start_sample(&c, "samples/census_grow", NULL, NULL, pid, sizeof pid);
+    assert_int_equal(write(c.stdin_fd, "100000\n", 7), 7);
+    assert_int_equal(pu_child_read_line(&c, 10000), 0);
+    check_progress("objects", pid, "\rvmmap: objects: ", "C++ objects of census_grow");
+    pu_child_stop(&c, 5000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -287,9 +468,15 @@ int main(void)
         cmocka_unit_test(test_summary_fits_a_narrow_terminal),
         cmocka_unit_test(test_wide_shows_everything),
         cmocka_unit_test(test_piped_output_keeps_full_rows),
+        cmocka_unit_test(test_heaps_fit_a_narrow_terminal),
+        cmocka_unit_test(test_objects_fit_a_narrow_terminal),
+        cmocka_unit_test(test_diff_fits_a_narrow_terminal),
+        cmocka_unit_test(test_info_fits_a_narrow_terminal),
+        cmocka_unit_test(test_watch_fits_a_narrow_terminal),
         cmocka_unit_test(test_human_units),
         cmocka_unit_test(test_report_progress_on_terminal),
         cmocka_unit_test(test_no_progress_when_not_a_terminal),
+        cmocka_unit_test(test_heap_walk_and_census_progress),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,12 +1,14 @@
 /* Test helpers: processes, vmmap runs, snapshot JSON, /proc counters.  See proc_util.h. */
 #include "tests/support/proc_util.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stddef.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -152,6 +154,25 @@ int pu_child_start(pu_child *c, char *const argv[])
     c->pid = pid;
     c->stdin_fd = in[1];
     c->stdout_fd = out[0];
+    return 0;
+}
+
+int pu_sleep_start(pu_child *c, const char *seconds)
+{
+    char *sleep_path = access("/usr/bin/sleep", X_OK) == 0 ? "/usr/bin/sleep" : "/bin/sleep";
+    char *argv[] = {sleep_path, (char *)seconds, NULL};
+    if (pu_child_start(c, argv) != 0)
+        return -1;
+    char exe_link[64], exe[256];
+    snprintf(exe_link, sizeof exe_link, "/proc/%d/exe", (int)c->pid);
+    for (int i = 0; i < 500; i++) {
+        ssize_t n = readlink(exe_link, exe, sizeof exe - 1);
+        exe[n > 0 ? n : 0] = '\0';
+        if (strstr(exe, "sleep"))
+            break;
+        pu_sleep_ms(10);
+    }
+    pu_sleep_ms(50);
     return 0;
 }
 
@@ -544,6 +565,50 @@ int pu_runl(pu_run_result *r, const pu_run_opts *opts, const char *arg0, ...)
     return rc;
 }
 
+int pu_vmmapv(pu_run_result *r, const pu_run_opts *opts, const char *arg1, va_list ap)
+{
+    char *bin = pu_build_path("vmmap");
+    if (!bin)
+        return fail("out of memory");
+    char *argv[PU_RUNL_MAX + 1];
+    size_t n = 0;
+    argv[n++] = bin;
+    for (const char *a = arg1; a && n < PU_RUNL_MAX; a = va_arg(ap, const char *))
+        argv[n++] = (char *)a;
+    argv[n] = NULL;
+    int rc = pu_run(argv, opts, r);
+    free(bin);
+    return rc;
+}
+
+int pu_vmmap(pu_run_result *r, const pu_run_opts *opts, const char *arg1, ...)
+{
+    va_list ap;
+    va_start(ap, arg1);
+    int rc = pu_vmmapv(r, opts, arg1, ap);
+    va_end(ap);
+    return rc;
+}
+
+pu_run_result pu_vmmap_result(const char *arg1, ...)
+{
+    pu_run_result r;
+    memset(&r, 0, sizeof r);
+    va_list ap;
+    va_start(ap, arg1);
+    int rc = pu_vmmapv(&r, NULL, arg1, ap);
+    va_end(ap);
+    if (rc != 0) {
+        pu_run_result_free(&r);
+        memset(&r, 0, sizeof r);
+        r.exit_code = -1;
+        r.out = strdup("");
+        r.err = strdup(pu_last_error());
+        r.err_len = r.err ? strlen(r.err) : 0;
+    }
+    return r;
+}
+
 int pu_run_shell(const char *cmd, pu_run_result *r)
 {
     char *argv[] = {(char *)"/bin/sh", (char *)"-c", (char *)cmd, NULL};
@@ -562,6 +627,29 @@ int pu_snapshot_self(const char *path)
         rc = fail("vmmap snapshot --self -o %s: exit %d: %s", path, r.exit_code, r.err ? r.err : "");
     pu_run_result_free(&r);
     free(bin);
+    return rc;
+}
+
+int pu_snapshot_sample(const char *path, const char *option)
+{
+    char *sample = pu_build_path("samples/sample");
+    char *argv[] = {sample, NULL};
+    pu_child c;
+    memset(&c, 0, sizeof c);
+    int rc = sample ? pu_sample_start(&c, argv, 20000) : fail("out of memory");
+    free(sample);
+    if (rc != 0)
+        return rc;
+    char pid[24];
+    snprintf(pid, sizeof pid, "%d", (int)c.pid);
+    pu_run_result r;
+    memset(&r, 0, sizeof r);
+    rc = option ? pu_vmmap(&r, NULL, "snapshot", pid, option, "-q", "-o", path, (char *)NULL)
+                : pu_vmmap(&r, NULL, "snapshot", pid, "-q", "-o", path, (char *)NULL);
+    if (rc == 0 && r.exit_code != 0)
+        rc = fail("vmmap snapshot %s -o %s: exit %d: %s", pid, path, r.exit_code, r.err ? r.err : "");
+    pu_run_result_free(&r);
+    pu_child_stop(&c, 5000);
     return rc;
 }
 
@@ -861,6 +949,79 @@ int pu_read_smaps_rollup(pid_t pid, pu_rollup *r)
     return 0;
 }
 
+/* A mapping's header line: "start-end perms offset dev inode [name]". */
+static bool smaps_header(const char *line, const char *eol, pu_smaps_map *m)
+{
+    unsigned long long s, e;
+    int name_at = -1;
+    if (sscanf(line, "%llx-%llx %*s %*s %*s %*s %n", &s, &e, &name_at) < 2 || name_at < 0)
+        return false;
+    memset(m, 0, sizeof *m);
+    m->start = s;
+    m->end = e;
+    size_t len = (size_t)(eol - (line + name_at));
+    if (line + name_at > eol)
+        len = 0;
+    if (len >= sizeof m->name)
+        len = sizeof m->name - 1;
+    memcpy(m->name, line + name_at, len);
+    m->name[len] = '\0';
+    return true;
+}
+
+int pu_read_smaps(pid_t pid, pu_smaps_map **v, size_t *n)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/smaps", (int)pid);
+    *v = NULL;
+    *n = 0;
+    char *text = pu_read_file(path, NULL);
+    if (!text)
+        return -1;
+    size_t cap = 0;
+    pu_smaps_map *cur = NULL;
+    for (const char *line = text; *line;) {
+        const char *eol = strchr(line, '\n');
+        if (!eol)
+            eol = line + strlen(line);
+        pu_smaps_map m;
+        if (line[0] != ' ' && strchr(line, '-') && strchr(line, '-') < eol && isxdigit((unsigned char)line[0]) &&
+            smaps_header(line, eol, &m)) {
+            if (*n == cap) {
+                cap = cap ? 2 * cap : 64;
+                pu_smaps_map *grown = realloc(*v, cap * sizeof **v);
+                if (!grown) {
+                    free(text);
+                    free(*v);
+                    *v = NULL;
+                    *n = 0;
+                    return fail("out of memory reading %s", path);
+                }
+                *v = grown;
+            }
+            (*v)[*n] = m;
+            cur = &(*v)[(*n)++];
+        } else if (cur) {
+            static const struct { const char *name; size_t off; } fields[] = {
+                {"Rss:", offsetof(pu_smaps_map, rss)},
+                {"Pss:", offsetof(pu_smaps_map, pss)},
+                {"Swap:", offsetof(pu_smaps_map, swap)},
+                {"Private_Clean:", offsetof(pu_smaps_map, private_clean)},
+                {"Private_Dirty:", offsetof(pu_smaps_map, private_dirty)},
+            };
+            for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+                if (strncmp(line, fields[i].name, strlen(fields[i].name)) == 0)
+                    *(uint64_t *)((char *)cur + fields[i].off) =
+                        (uint64_t)strtoull(line + strlen(fields[i].name), NULL, 10) * 1024;
+        }
+        line = *eol ? eol + 1 : eol;
+    }
+    free(text);
+    if (*n == 0)
+        return fail("%s: no mappings", path);
+    return 0;
+}
+
 pid_t pu_find_free_pid(void)
 {
     long pid_max = 32768;
@@ -928,6 +1089,25 @@ int pu_tempdir_remove(const char *dir)
     if (rmdir(dir) != 0)
         return fail("rmdir %s: %s", dir, strerror(errno));
     return 0;
+}
+
+int pu_tempdir_remove_tree(const char *dir)
+{
+    if (!dir || !*dir || strchr(dir, '\''))
+        return fail("pu_tempdir_remove_tree: refusing %s", dir ? dir : "(null)");
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : fail("%s failed", cmd);
+}
+
+const char *pu_testdata(const char *rel)
+{
+    static char path[PATH_MAX];
+    snprintf(path, sizeof path, "../shared/testdata/%s", rel);
+    if (access(path, R_OK) == 0)
+        return path;
+    printf("[ SKIP     ] %s is missing (../shared/testdata holds the real-world files)\n", path);
+    return NULL;
 }
 
 bool pu_file_exists(const char *path)

@@ -49,6 +49,10 @@ int pu_child_read_line(pu_child *c, int timeout_ms);
  * must parse as a JSON object (c->truth). On failure the child is killed and reaped. */
 int pu_sample_start(pu_child *c, char *const argv[], int timeout_ms);
 
+/* Starts `sleep SECONDS` (/usr/bin/sleep or /bin/sleep) and waits until the child runs it (its
+ * exe names sleep, not the test between fork and exec), then 50 ms more (past the loader). */
+int pu_sleep_start(pu_child *c, const char *seconds);
+
 /* Ends the child gently: closes its stdin, waits up to timeout_ms/2, then SIGTERM and waits the
  * rest, then SIGKILL.  Always reaps it and closes the pipes; frees first_line/truth.  Returns 0
  * when the child exited with status 0 on its own or after SIGTERM, -1 otherwise.
@@ -97,10 +101,20 @@ int pu_run(char *const argv[], const pu_run_opts *opts, pu_run_result *r);
 int pu_runl(pu_run_result *r, const pu_run_opts *opts, const char *arg0, ...);
 int pu_runv(pu_run_result *r, const pu_run_opts *opts, const char *arg0, va_list ap);
 void pu_run_result_free(pu_run_result *r);
+/* pu_runl of the vmmap binary (<build dir>/vmmap) with the arguments, ending with (char *)NULL. */
+int pu_vmmap(pu_run_result *r, const pu_run_opts *opts, const char *arg1, ...);
+int pu_vmmapv(pu_run_result *r, const pu_run_opts *opts, const char *arg1, va_list ap);
+/* The same, the result by value for a test to check at once; when vmmap cannot be run at all,
+ * exit_code is -1 and err (never NULL) says why. */
+pu_run_result pu_vmmap_result(const char *arg1, ...);
 /* /bin/sh -c cmd, for redirections (`vmmap show X > full-device`). */
 int pu_run_shell(const char *cmd, pu_run_result *r);
 /* `build/vmmap snapshot --self -q -o path`: a snapshot for a test to read; 0 when it was written. */
 int pu_snapshot_self(const char *path);
+/* A snapshot of the bundled sample (build/samples/sample, started and stopped here) with the
+ * extra snapshot option (NULL: none), e.g. "--heap-blocks": glibc heaps whatever vmmap is built
+ * with (a sanitizer build's own heaps are not glibc's).  0 when it was written. */
+int pu_snapshot_sample(const char *path, const char *option);
 
 /* ---- JSON ---- */
 /* Reads and parses a JSON file; NULL on failure (see pu_last_error). */
@@ -154,6 +168,17 @@ int pu_read_smaps_rollup(pid_t pid, pu_rollup *r);
 /* Reads one "Name:   N kB" field of a /proc file into bytes. */
 int pu_read_kb_field(const char *path, const char *name, uint64_t *bytes);
 
+/* One mapping of /proc/PID/smaps: its range and the counters the tests compare, in bytes. */
+typedef struct pu_smaps_map {
+    uint64_t start, end;
+    char name[256];       /* the pathname or pseudo-name, "" for none */
+    uint64_t rss, pss, swap, private_clean, private_dirty;
+} pu_smaps_map;
+
+/* Every mapping of /proc/PID/smaps, parsed by hand (not by vmmap's parser: this is what vmmap's
+ * figures are checked against).  *v is malloc'd. */
+int pu_read_smaps(pid_t pid, pu_smaps_map **v, size_t *n);
+
 /* A pid that is not in use now (scanning down from pid_max - 1); 0 when none found. */
 pid_t pu_find_free_pid(void);
 
@@ -164,6 +189,12 @@ int pu_tempdir(char *buf, size_t len);
 int pu_dir_count(const char *dir);
 /* Removes the regular files directly inside dir, then dir. */
 int pu_tempdir_remove(const char *dir);
+/* Removes dir and everything below it (rm -rf: a test's own directory, with what it built). */
+int pu_tempdir_remove_tree(const char *dir);
+/* "../shared/testdata/REL" (the real-world files, docs/testing.md), or NULL after printing the
+ * skip message when the file is absent (a user's clone has none): `if (!p) skip();`.  The path
+ * is valid until the next call. */
+const char *pu_testdata(const char *rel);
 bool pu_file_exists(const char *path);
 /* Whole file into a malloc'd NUL-terminated buffer; NULL on failure. */
 char *pu_read_file(const char *path, size_t *len);

@@ -104,7 +104,7 @@ static void test_changes(void **state)
     char *buf = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&buf, &len);
-    assert_int_equal(vm_diff_objects_text(mem, d, NULL), 0);
+    assert_int_equal(vm_diff_objects_text(mem, d, NULL, 0), 0);
     assert_true(vm_diff_objects_csv(mem, d, NULL));
     fclose(mem);
     assert_non_null(strstr(buf, "C++ objects (5 of 5 types that changed):"));

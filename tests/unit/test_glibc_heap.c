@@ -1028,6 +1028,38 @@ static void probe_stops_when_counted(void **state)
     image_free(im);
 }
 
+/* The search is bounded by glibc's count: once no more chunk can be taken (as many chunks as
+ * n_mmaps, or no page of mmapped_mem left), it reads no more page headers, and says the figures
+ * did not add up. */
+static void probe_stops_when_nothing_more_fits(void **state)
+{
+    image *im = image_new();
+    merged_image(im);
+    libc_with_mp(im, 1, 0x8000); /* one chunk, but of more bytes than the first one found */
+    vm_snapshot *snap = vm_snapshot_new();
+    vm_glibc_heaps h;
+    find(im, 0, &h, snap);
+    assert_int_equal(h.nchunks, 1);
+    assert_int_equal(h.chunks[0].address, MV + 0x3000);
+    assert_int_equal(h.probes, 12); /* the one batch: nothing read after the chunk */
+    assert_int_equal(count_warnings(snap, "heap-chunks", "glibc counts 1 mmapped chunks of 32768 bytes"), 1);
+    vm_glibc_heaps_free(&h);
+    vm_snapshot_free(snap);
+    image_free(im);
+
+    im = image_new();
+    merged_image(im);
+    libc_with_mp(im, 3, 0x5000); /* the bytes of the first one found, in three chunks */
+    snap = vm_snapshot_new();
+    find(im, 0, &h, snap);
+    assert_int_equal(h.nchunks, 1);
+    assert_int_equal(h.probes, 12);
+    assert_int_equal(count_warnings(snap, "heap-chunks", "vmmap found 1 of 20480 bytes"), 1);
+    vm_glibc_heaps_free(&h);
+    vm_snapshot_free(snap);
+    image_free(im);
+}
+
 /* glibc counts more than there is: both figures in a warning, no chunk made up.  A header that
  * would hold more bytes than glibc's count leaves, or would overlap a chunk found, is none. */
 static void count_does_not_add_up(void **state)
@@ -1650,6 +1682,7 @@ int main(void)
         cmocka_unit_test(aligned_mmapped_chunk),
         cmocka_unit_test(chunks_inside_merged_mapping),
         cmocka_unit_test(probe_stops_when_counted),
+        cmocka_unit_test(probe_stops_when_nothing_more_fits),
         cmocka_unit_test(count_does_not_add_up),
         cmocka_unit_test(starts_read_until_counted),
         cmocka_unit_test(untouched_heap_start_not_read),

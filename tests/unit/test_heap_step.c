@@ -213,6 +213,41 @@ static void owners_unreadable_and_32bit(void **state)
     synth_free(&m);
 }
 
+/* A section whose pages cannot all be read (a live target's pages not in memory are not read):
+ * the search goes on past each one, to a pointer after a hole at the start and one in the middle. */
+static void owners_past_unreadable_pages(void **state)
+{
+    const uint64_t data = 0x556600000000ull;
+    synth_mem m = {0};
+    build_memory(&m);
+    synth_map(&m, data + 0x1000, 0x1000);
+    synth_map(&m, data + 0x3000, 0x1000);
+    synth_put_u64(&m, data + 0x1010, AR);
+    synth_put_u64(&m, data + 0x3ff8, MA);
+    vm_memreader mem = synth_reader(&m);
+    vm_snapshot *s = build_snapshot();
+    vm_module *mod = vm_snapshot_add_module(s);
+    mod->path = vm_strdup("/usr/lib/libplugin.so");
+    mod->base = data - 0x1000;
+    mod->size = 0x5000;
+    vm_section *sec = vm_module_add_section(mod);
+    sec->name = vm_strdup(".data");
+    sec->address = data;
+    sec->size = 0x4000; /* pages 0 and 2 unreadable */
+    sec->protection = VM_PROT_READ | VM_PROT_WRITE;
+    assert_true(vm_heap_find_owners(&mem, s, 64));
+    bool arena = false, main_arena = false;
+    for (size_t i = 0; i < s->heaps[1].nowners; i++)
+        arena |= s->heaps[1].owners[i].module == 2 && s->heaps[1].owners[i].address == data + 0x1010;
+    for (size_t i = 0; i < s->heaps[0].nowners; i++)
+        main_arena |= s->heaps[0].owners[i].module == 2 && s->heaps[0].owners[i].address == data + 0x3ff8;
+    assert_true(arena);
+    assert_true(main_arena);
+    assert_false(synth_has_warning(s, "read-failed", "could not be read"));
+    vm_snapshot_free(s);
+    synth_free(&m);
+}
+
 /* An arena libc's own data does not point at (all but the newest): libc owns it through
  * main_arena's ring, named at main_arena's address. */
 static void owners_libc_by_ring(void **state)
@@ -275,6 +310,7 @@ int main(void)
         cmocka_unit_test(owners_without_sections),
         cmocka_unit_test(owners_unreadable_and_32bit),
         cmocka_unit_test(owners_libc_by_ring),
+        cmocka_unit_test(owners_past_unreadable_pages),
         cmocka_unit_test(dispatcher_kinds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

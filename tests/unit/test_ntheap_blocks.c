@@ -2,7 +2,10 @@
  * the layout tables (windows-internals.md §2; _HEAP_SEGMENT, _HEAP_UCR_DESCRIPTOR,
  * _HEAP_SUBSEGMENT, _HEAP_USERDATA_HEADER, _HEAP_VIRTUAL_ALLOC_ENTRY as in docs/testing-windows.md;
  * offsets written out again here): encoded and plain entries, uncommitted ranges, LFH user blocks
- * with bitmaps and encoded offsets (Windows 8+) or without (Windows 7), VirtualAlloc'd blocks;
+ * with bitmaps and encoded offsets (Windows 8+: slot states from the bitmap) or without (Windows
+ * 7: from the slots' headers), VirtualAlloc'd blocks,
+ * x64 and x86 of both; a lookaside or unknown front end said in the heap's note (which reaches the
+ * snapshot and `vmmap heaps`);
  * then a corrupted checksum, a size running past the segment, a PreviousSize that lies, list
  * cycles.  Exact blocks where valid, a warning and a bounded walk where not. */
 #include <stdarg.h>
@@ -14,6 +17,7 @@
 #include <string.h>
 
 #include "tests/support/block_log.h"
+#include "tests/support/heap_note_view.h"
 #include "tests/support/synth_mem.h"
 #include "vmmap/parse/winheap_blocks.h"
 
@@ -46,6 +50,14 @@ static const nt_offsets WIN10_X86 = {
     0x08, 0x10, 0x14, 0x10, 0x14, 0x18, 0x20,
     false, 0x04, 0x14, 0x18,
     0x0C, 0x10, 0x14, 0x18, 0x1C, 4, 0x20,
+};
+static const nt_offsets WIN7_X86 = {
+    32, 4, 8, 8, 0,
+    0x08, 0x10, 0x18, 0x1C, 0x20, 0x24, 0x28, 0x2C, 0x30, 0x38,
+    0x4C, 0x50, 0x64, 0xA0, 0xA8,
+    0x08, 0x10, 0x14, 0x10, 0x14, 0x18, 0x20,
+    true, 0x04, 0x10, 0x14,
+    0x0C, 0, 0, 0, 0, 0, 0x10,
 };
 static const nt_offsets WIN7_X64 = {
     64, 8, 16, 16, 8,
@@ -270,6 +282,14 @@ static void expect_blocks(const block_log *l, size_t from, size_t n, size_t at)
         fail_msg("%s", why);
 }
 
+/* Walks and expects exactly EXPECT's blocks. */
+static void walk_all(nt_image *im, block_log *l, vm_winheap_walk_info *info)
+{
+    assert_true(walk(im, l, info));
+    assert_int_equal(l->n, NEXPECT);
+    expect_blocks(l, 0, NEXPECT, 0);
+}
+
 /* ---- valid heaps ---- */
 
 static void check_valid(const nt_offsets *o, bool encoded)
@@ -278,13 +298,11 @@ static void check_valid(const nt_offsets *o, bool encoded)
     block_log l;
     vm_winheap_walk_info info;
     build(&im, o, encoded);
-    assert_true(walk(&im, &l, &info));
+    walk_all(&im, &l, &info);
     assert_string_equal(info.kind, "NT");
     assert_string_equal(info.not_counted, "");
     assert_true(info.complete);
     assert_int_equal(im.snap->nwarnings, 0);
-    assert_int_equal(l.n, NEXPECT);
-    expect_blocks(&l, 0, NEXPECT, 0);
     /* 2 x 10 slots (6 busy, 4 free each), 5 busy and 5 free back-end entries, 1 large block */
     assert_int_equal(l.count[VM_HBLOCK_BUSY], 12 + 4 + 1);
     assert_int_equal(l.count[VM_HBLOCK_FREE], 8 + 4);
@@ -300,6 +318,66 @@ static void test_win10_x64_encoded(void **state) { (void)state; check_valid(&WIN
 static void test_win10_x64_plain(void **state) { (void)state; check_valid(&WIN10_X64, false); }
 static void test_win10_x86_encoded(void **state) { (void)state; check_valid(&WIN10_X86, true); }
 static void test_win7_x64_encoded(void **state) { (void)state; check_valid(&WIN7_X64, true); }
+static void test_win7_x86_encoded(void **state) { (void)state; check_valid(&WIN7_X86, true); }
+
+/* What the walk could not count reaches the snapshot's walk_note and `vmmap heaps`. */
+static void expect_note_shown(nt_image *im, const char *os, const char *needle)
+{
+    char why[4096];
+    if (!hn_note_reaches_view(&im->r, im->o->bits, os, "NT", HEAP, needle, why, sizeof why))
+        fail_msg("%s", why);
+}
+
+/* ---- front ends ---- */
+
+/* The lookaside front end (FrontEndHeapType 1, the Windows 7 layout's at 0x182 x64 / 0xDA x86) is
+ * not read: the blocks are the back end's, exactly, and the heap's note says its lists were not
+ * looked at; never silently busy. */
+static void check_lookaside(const nt_offsets *o, uint16_t fe_offset)
+{
+    nt_image im;
+    block_log l;
+    vm_winheap_walk_info info;
+    build(&im, o, true);
+    synth_put_u8(&im.m, HEAP + fe_offset, 1);
+    walk_all(&im, &l, &info);
+    assert_false(info.complete);
+    assert_non_null(strstr(info.not_counted, "the lookaside front end (FrontEndHeapType 1) is not read: blocks on its "
+                                             "lists are counted busy"));
+    expect_note_shown(&im, "Windows 6.1.7601", "lookaside front end (FrontEndHeapType 1) is not read");
+    done(&im, &l);
+}
+
+static void test_lookaside_win7_x64(void **state) { (void)state; check_lookaside(&WIN7_X64, 0x182); }
+static void test_lookaside_win7_x86(void **state) { (void)state; check_lookaside(&WIN7_X86, 0xDA); }
+
+/* A FrontEndHeapType the walker does not know (at the build's own offset, 0x1A2 on 10.0.19041+):
+ * said, with its value. */
+static void test_unknown_front_end(void **state)
+{
+    (void)state;
+    nt_image im;
+    block_log l;
+    vm_winheap_walk_info info;
+    build(&im, &WIN10_X64, true);
+    synth_put_u8(&im.m, HEAP + 0x1A2, 7);
+    memset(&l, 0, sizeof l);
+    assert_true(vm_winheap_blocks(&im.r, 64, HEAP, 19045, 3, block_log_visit, &l, im.snap, &info));
+    assert_false(info.complete);
+    assert_non_null(strstr(info.not_counted, "the front end is unknown (FrontEndHeapType 7)"));
+    assert_int_equal(l.n, NEXPECT);
+    expect_note_shown(&im, "Windows 10.0.19045", "the front end is unknown (FrontEndHeapType 7)");
+    /* LFH (2) and none (0) are what the walk reads: nothing said */
+    for (uint8_t t = 0; t <= 2; t += 2) {
+        synth_put_u8(&im.m, HEAP + 0x1A2, t);
+        block_log_free(&l);
+        memset(&l, 0, sizeof l);
+        assert_true(vm_winheap_blocks(&im.r, 64, HEAP, 19045, 3, block_log_visit, &l, im.snap, &info));
+        assert_true(info.complete);
+        assert_string_equal(info.not_counted, "");
+    }
+    done(&im, &l);
+}
 
 /* The second user block's slots can only be found through the key the first one gave: the LFH
  * marker is also on every slot of a wrong, earlier layout (the probe would take that one). */
@@ -344,6 +422,7 @@ static void test_lfh_not_found(void **state)
     assert_true(walk(&im, &l, &info));
     assert_false(info.complete);
     assert_non_null(strstr(info.not_counted, "LFH blocks of 1 user block not counted"));
+    expect_note_shown(&im, NULL, "LFH blocks of 1 user block not counted");
     /* The first user block is one busy block (no overhead, no slots); the second is still
      * decoded (its slots probed). */
     assert_int_equal(l.n, NEXPECT - SLOTS);
@@ -351,6 +430,51 @@ static void test_lfh_not_found(void **state)
     assert_int_equal(l.blocks[3].address, e1);
     assert_int_equal(l.blocks[3].state, VM_HBLOCK_BUSY);
     expect_blocks(&l, 4 + SLOTS, NEXPECT - 4 - SLOTS, 4);
+    done(&im, &l);
+}
+
+/* Windows 8+: a slot's state is its BusyBitmap bit, the allocator's record.  Two slots whose
+ * headers say otherwise (slot 0 free by its header, busy by its bit; slot 1 the other way): counted
+ * as the bitmap says, the busy one's requested size unknown, and a warning. */
+static void test_lfh_bitmap_decides(void **state)
+{
+    (void)state;
+    nt_image im;
+    block_log l;
+    vm_winheap_walk_info info;
+    const nt_offsets *o = &WIN10_X64;
+    build(&im, o, true);
+    uint64_t user = HEAP + 0x800 + 19 * o->unit + o->entry_len;
+    assert_int_equal(EXPECT[3].address + EXPECT[3].size, EXPECT[4].address);  /* slot 0 of that block */
+    uint32_t bits = 0;
+    for (unsigned i = 0; i < SLOTS; i++)
+        bits |= (i % 3 ? 1u : 0u) << i;
+    synth_put_u32(&im.m, user + o->ud_bitmap_data, bits ^ 3u);
+    EXPECT[4].state = VM_HBLOCK_BUSY;
+    EXPECT[4].user_size = 0;
+    EXPECT[5].state = VM_HBLOCK_FREE;
+    EXPECT[5].user_size = 0;
+    walk_all(&im, &l, &info);
+    assert_true(synth_has_warning(im.snap, "heap-invalid", "2 LFH slots whose busy bit and header disagree"));
+    done(&im, &l);
+}
+
+/* A bitmap that cannot be believed (its Buffer unreadable; SizeOfBitMap fewer bits than slots):
+ * the slots' states come from their headers, and a warning says so. */
+static void test_lfh_bitmap_unreadable(void **state)
+{
+    (void)state;
+    nt_image im;
+    block_log l;
+    vm_winheap_walk_info info;
+    const nt_offsets *o = &WIN10_X64;
+    build(&im, o, true);
+    uint64_t user1 = HEAP + 0x800 + 19 * o->unit + o->entry_len;
+    uint64_t user2 = HEAP + 2 * RUN + 0x20 * o->unit + o->entry_len;
+    synth_put_ptr(&im.m, o->bits, user1 + o->ud_bitmap_buffer, 0x0BAD0000);
+    synth_put_ptr(&im.m, o->bits, user2 + o->ud_bitmap_size, SLOTS - 1);
+    walk_all(&im, &l, &info);
+    assert_true(synth_has_warning(im.snap, "heap-invalid", "2 LFH user blocks whose busy bitmap cannot be read"));
     done(&im, &l);
 }
 
@@ -383,6 +507,7 @@ static void check_damaged(uint64_t (*damage)(nt_image *), const char *needle)
     assert_int_equal(l.n, before + 4);
     expect_blocks(&l, 0, before, 0);
     expect_blocks(&l, NEXPECT - 4, 4, before);  /* SEG1's header and entries, the large block */
+    expect_note_shown(&im, NULL, "blocks after a damaged entry not counted");
     done(&im, &l);
 }
 
@@ -516,7 +641,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_win10_x64_encoded), cmocka_unit_test(test_win10_x64_plain),
         cmocka_unit_test(test_win10_x86_encoded), cmocka_unit_test(test_win7_x64_encoded),
+        cmocka_unit_test(test_win7_x86_encoded),  cmocka_unit_test(test_lookaside_win7_x64),
+        cmocka_unit_test(test_lookaside_win7_x86), cmocka_unit_test(test_unknown_front_end),
         cmocka_unit_test(test_lfh_key_decodes),   cmocka_unit_test(test_lfh_not_found),
+        cmocka_unit_test(test_lfh_bitmap_decides), cmocka_unit_test(test_lfh_bitmap_unreadable),
         cmocka_unit_test(test_bad_checksum),      cmocka_unit_test(test_runs_past),
         cmocka_unit_test(test_bad_previous_size), cmocka_unit_test(test_zero_size),
         cmocka_unit_test(test_ucr_list_cycle),    cmocka_unit_test(test_ucr_outside),

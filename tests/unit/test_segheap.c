@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "tests/support/block_log.h"
+#include "tests/support/heap_note_view.h"
 #include "tests/support/synth_mem.h"
 #include "vmmap/parse/segheap.h"
 #include "vmmap/parse/winheap_blocks.h"
@@ -155,6 +156,11 @@ static void check_blocks(const sh_offsets *o)
     assert_string_equal(info.kind, "segment");
     assert_false(info.complete);
     assert_non_null(strstr(info.not_counted, "VS and LFH blocks of the segment heap's 3 page segments not counted"));
+    /* ...and so say the snapshot's walk_note and `vmmap heaps` */
+    char why[4096];
+    if (!hn_note_reaches_view(&im.r, o->bits, NULL, "segment", HEAP, "VS and LFH blocks of the segment heap's 3 page "
+                              "segments not counted", why, sizeof why))
+        fail_msg("%s", why);
     assert_int_equal(im.snap->nwarnings, 0);
     assert_int_equal(l.n, 3);
     const uint64_t addr[] = {BIG, BIG + 0x100000, BIG + 0x200000}, size[] = {0x20000, 0x10000, 0x100000};

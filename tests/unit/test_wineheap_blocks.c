@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "tests/support/block_log.h"
+#include "tests/support/heap_note_view.h"
 #include "tests/support/synth_mem.h"
 #include "vmmap/parse/winheap_blocks.h"
 
@@ -271,6 +272,9 @@ static void test_lfh_group_bad(void **state)
     assert_true(walk(&im, &l, &info));
     assert_false(info.complete);
     assert_non_null(strstr(info.not_counted, "LFH groups"));
+    char why[4096];  /* the note reaches the snapshot's walk_note and `vmmap heaps` */
+    if (!hn_note_reaches_view(&im.r, o->bits, NULL, "Wine", PH, "LFH groups", why, sizeof why))
+        fail_msg("%s", why);
     assert_int_equal(l.blocks[1].address, g);
     assert_int_equal(l.blocks[1].size, size);
     assert_int_equal(l.blocks[1].state, VM_HBLOCK_BUSY);

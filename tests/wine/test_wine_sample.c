@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "tests/support/proc_util.h"
+#include "tests/support/schema_check.h"
 #include "tests/support/truth_check.h"
 
 #define KiB ((uint64_t)1024)
@@ -818,6 +819,40 @@ static void check_heap_owners(const cJSON *snap, const cJSON *t, const char *who
                "owners, but no module keeps its handle", who);
 }
 
+/* The row of `vmmap heaps SNAPSHOT` (build/vmmap, on the snapshot file) whose Address is handle
+ * names owner in its Owner column. */
+static void check_owner_column(const char *table, const char *who, uint64_t handle, const char *owner)
+{
+    char addr[32];
+    snprintf(addr, sizeof addr, "  0x%" PRIx64 "  ", handle);
+    const char *row = strstr(table, addr);
+    const char *eol = row ? strchr(row, '\n') : NULL;
+    expect(row && eol && memmem(row, (size_t)(eol - row), owner, strlen(owner)), "%s: vmmap heaps: the row of heap 0x%"
+           PRIx64 " does not name \"%s\" as owner:\n%s", who, handle, owner, table);
+}
+
+/* The owners as `vmmap heaps` shows them (its Owner column), and the snapshot against the
+ * format's schema (every heap's stats, sizes, owner and walk_note as Windows heaps have them). */
+static void check_heaps_view(fixture *f, const cJSON *snap, const cJSON *t)
+{
+    char *text = pu_read_file("docs/snapshot.schema.json", NULL);
+    cJSON *schema = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    char why[8192];
+    expect(schema && sc_validate(schema, snap, why, sizeof why), "the snapshot does not follow "
+           "docs/snapshot.schema.json:\n%s", schema ? why : "(no schema)");
+    cJSON_Delete(schema);
+    char *argv[] = {f->vmmap_linux, "heaps", f->snap_path, "-q", NULL};
+    pu_run_result r = {0};
+    if (pu_run(argv, NULL, &r) != 0 || r.exit_code != 0)
+        fail_msg("vmmap heaps %s: exit %d: %s", f->snap_path, r.exit_code, r.err ? r.err : pu_last_error());
+    check_owner_column(r.out, "live", hex_of(t, "process_heap"), "process default heap");
+    check_owner_column(r.out, "live", hex_of(member(t, "dll"), "heap"), "sample_heapdll.dll");
+    if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(t, "wine")))
+        check_owner_column(r.out, "live", hex_of(t, "crt_heap"), "msvcrt.dll");
+    pu_run_result_free(&r);
+}
+
 static void test_heap_blocks(void **state)
 {
     fixture *f = *state;
@@ -828,6 +863,7 @@ static void test_heap_blocks(void **state)
                  "Windows the mapping is not written yet");
     check_heap_stats(snap, t, "live");
     check_heap_owners(snap, t, "live", wine);
+    check_heaps_view(f, snap, t);
     note("heap blocks: every GetProcessHeaps heap's busy/free/cached blocks and bytes, largest free, fragmentation "
          "and overhead equal HeapWalk's (mapped as docs/testing-windows.md says); owners: the DLL at its handle's "
          "address, msvcrt.dll, ntdll.dll (the process heap, class \"process heap\")");

@@ -85,6 +85,9 @@ static int gather_source(void *ctx, const vm_capture_options *opt, vm_facts *fac
 int vm_capture_source(const vm_source *src, const char *arg, const vm_capture_options *opt, vm_snapshot **out,
                       vm_error *err)
 {
+    *out = NULL;
+    if (opt && (opt->asked & ~src->honours))
+        return vm_capture_refuse(arg, src, opt->asked & ~src->honours, err);
     source_call c = {src, arg};
     return vm_capture_run(gather_source, &c, opt, out, err);
 }
@@ -118,16 +121,6 @@ int vm_minidump_capture_buffer(const uint8_t *data, size_t size, const char *nam
 
 /* ---- recognition ---- */
 
-static bool all_digits(const char *s)
-{
-    if (!*s)
-        return false;
-    for (; *s; s++)
-        if (*s < '0' || *s > '9')
-            return false;
-    return true;
-}
-
 static bool has_separator(const char *s)
 {
 #ifdef _WIN32
@@ -156,6 +149,14 @@ static const vm_source *claimant(const char *arg, const uint8_t *head, size_t n)
     return NULL;
 }
 
+/* A snapshot loaded from a file or a stream: nothing of the target is read any more. */
+static int load_snapshot(const char *path, const vm_capture_options *opt, vm_snapshot **out, vm_error *err)
+{
+    if (opt && opt->asked)
+        return vm_capture_refuse(path, NULL, opt->asked, err);
+    return (*out = vm_snapshot_read_json(path, err)) ? VM_EXIT_OK : err->code;
+}
+
 /* A file target: the source that claims its content, the snapshot loader, or what it is. */
 static int capture_file(const char *path, const vm_capture_options *opt, vm_snapshot **out, vm_error *err)
 {
@@ -172,7 +173,7 @@ static int capture_file(const char *path, const vm_capture_options *opt, vm_snap
         if (src)
             rc = vm_capture_source(src, path, opt, out, err);
         else if (packing == VM_PACK_NONE && is_snapshot_head(head, n))
-            rc = (*out = vm_snapshot_read_json(path, err)) ? VM_EXIT_OK : err->code;
+            rc = load_snapshot(path, opt, out, err);
         else
             rc = vm_unclaimed_file(path, head, n, (int)packing, err);
     }
@@ -180,17 +181,45 @@ static int capture_file(const char *path, const vm_capture_options *opt, vm_snap
     return rc;
 }
 
+bool vm_capture_reader(const char *arg, const vm_source **src, bool *snapshot)
+{
+    *src = NULL;
+    *snapshot = false;
+    struct stat st;
+    bool exists = arg && !vm_arg_is_pid(arg) && stat(arg, &st) == 0;
+    if (!arg || vm_arg_is_pid(arg) || (!exists && !has_separator(arg)) ||
+        (exists && S_ISDIR(st.st_mode) && !has_separator(arg))) { /* a process (by name) */
+        *src = &vm_source_live;
+        return true;
+    }
+    if (!exists || S_ISDIR(st.st_mode))
+        return false;
+    if (!S_ISREG(st.st_mode)) { /* a stream: read as a snapshot */
+        *snapshot = true;
+        return true;
+    }
+    uint8_t head[VM_SOURCE_HEAD_BYTES];
+    size_t n = 0;
+    vm_packing packing = VM_PACK_NONE;
+    vm_error e = {0};
+    if (vm_unpack_head(arg, head, sizeof head, &n, &packing, &e) != VM_EXIT_OK || n == 0)
+        return false;
+    *src = claimant(arg, head, n);
+    *snapshot = !*src && packing == VM_PACK_NONE && is_snapshot_head(head, n);
+    return *src || *snapshot;
+}
+
 int vm_capture_target(const char *arg, const vm_capture_options *opt, vm_snapshot **out, vm_error *err)
 {
     *out = NULL;
-    if (!arg || all_digits(arg)) /* --self, a PID */
+    if (!arg || vm_arg_is_pid(arg)) /* --self, a PID */
         return vm_capture_source(&vm_source_live, arg, opt, out, err);
     struct stat st;
     if (stat(arg, &st) == 0) {
         /* A pipe or a device (`vmmap show /dev/stdin < snap.json`) cannot be read twice, so it is
          * not sniffed: it can only be a snapshot streamed in, as before. */
         if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
-            return (*out = vm_snapshot_read_json(arg, err)) ? VM_EXIT_OK : err->code;
+            return load_snapshot(arg, opt, out, err);
         if (!S_ISDIR(st.st_mode))
             return capture_file(arg, opt, out, err);
         /* A bare name that is also a directory here: a process of that name first (add a '/'

@@ -42,6 +42,25 @@ int vm_minidump_capture_buffer(const uint8_t *data, size_t size, const char *nam
 int vm_minidump_capture_buffer_opt(const uint8_t *data, size_t size, const char *name,
                                    const vm_capture_options *opt, vm_snapshot **out, vm_error *err);
 
+/* ---- how a target is read, and the options it cannot honour (asked.c) ---- */
+
+/* How vm_capture_target will read arg, decided as it decides (a file by its first bytes): *src
+ * the source, or NULL with *snapshot true for a snapshot file or stream.  False when arg is
+ * neither (a missing file, a directory, content nothing reads: vm_capture_target says why). */
+bool vm_capture_reader(const char *arg, const vm_source **src, bool *snapshot);
+
+/* The VM_ASK_* options the target arg can honour: a snapshot none, a source its honours; all of
+ * them when arg is no target at all (that error comes first, when it is read). */
+uint32_t vm_capture_honours(const char *arg);
+
+/* Fills err with the usage error (exit 2) for the first of the refused VM_ASK_* options: what it
+ * is, why the target (src; NULL for a snapshot) cannot honour it, and what to do instead.
+ * VM_EXIT_OK when refused is 0. */
+int vm_capture_refuse(const char *arg, const vm_source *src, uint32_t refused, vm_error *err);
+
+/* "--heap-blocks" for VM_ASK_HEAP_BLOCKS. */
+const char *vm_capture_option_name(uint32_t option);
+
 /* ---- post-classify steps (post_steps.c) ---- */
 
 /* A step that runs on the classified facts, with the target's memory still readable

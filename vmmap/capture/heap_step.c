@@ -12,14 +12,13 @@
 #include "../parse/heap_walk.h"
 #include "../util/clock_signal.h"
 #include "../util/parallel.h"
+#include "../util/progress.h"
 #include "../util/timings.h"
-
-#define PROGRESS_AFTER 1.0 /* seconds of walking before the first progress line */
 
 typedef struct progress {
     bool on;          /* stderr is a terminal and the user did not ask for quiet */
     bool shown;
-    double start, last;
+    double start, last, after;  /* after: seconds of walking before the first line */
     uint64_t total;   /* heap bytes to walk, as far as the parts say */
 } progress;
 
@@ -27,7 +26,7 @@ static void show(void *ctx, uint64_t bytes)
 {
     progress *p = ctx;
     double now = p->on ? vm_clock_now() : 0;
-    if (!p->on || now - p->start < PROGRESS_AFTER || now - p->last < 0.2) /* a few redraws a second */
+    if (!p->on || now - p->start < p->after || now - p->last < 0.2) /* a few redraws a second */
         return;
     p->shown = true;
     p->last = now;
@@ -97,7 +96,7 @@ static int walk_heap(vm_heap_walker *w, vm_snapshot *snap, size_t i, const vm_he
 int vm_heap_stats_fill(const vm_memreader *mem, vm_snapshot *snap, bool quiet, const vm_heap_tee *tee,
                        vm_error *err)
 {
-    progress p = {.on = !quiet && vm_is_terminal(stderr), .start = vm_clock_now()};
+    progress p = {.on = !quiet && vm_is_terminal(stderr), .start = vm_clock_now(), .after = vm_progress_delay()};
     for (size_t i = 0; i < snap->nheaps; i++)
         for (size_t j = 0; j < snap->heaps[i].nparts; j++)
             p.total += snap->heaps[i].parts[j].committed;

@@ -90,9 +90,23 @@ void vm_facts_release(vm_facts *f);
  * from scratch: forget what was done with them. */
 typedef void (*vm_final_fn)(void *ctx, const vm_snapshot *snap, size_t nfinal);
 
+/* The capture options a user can give (vm_capture_options.asked). */
+enum {
+    VM_ASK_NO_HEAPS = 1u << 0,    /* --no-heaps */
+    VM_ASK_NO_SECTIONS = 1u << 1, /* --no-sections */
+    VM_ASK_IMAGE_PATH = 1u << 2,  /* --image-path */
+    VM_ASK_HEAP_BLOCKS = 1u << 3, /* --heap-blocks */
+    VM_ASK_OBJECTS = 1u << 4,     /* --objects */
+    VM_ASK_ALL = (1u << 5) - 1,
+};
+
 /* What the user asked of a capture.  Every source honours every option or refuses it with a
  * message saying why (docs/cli.md). */
 typedef struct vm_capture_options {
+    /* VM_ASK_* bits: the options the user gave, as opposed to those a command sets for its own
+     * work (`vmmap heaps` walks the heaps of a snapshot file too: it shows what was saved).  An
+     * asked option the target's source cannot honour is refused with the reason (capture.c). */
+    uint32_t asked;
     bool skip_heaps;     /* --no-heaps: do not read target memory to walk heaps */
     bool skip_sections;  /* --no-sections: do not split images into sections (no module file
                             opened, no image headers read) */

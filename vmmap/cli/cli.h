@@ -3,6 +3,7 @@
 #ifndef VMMAP_CLI_CLI_H
 #define VMMAP_CLI_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -16,6 +17,10 @@ typedef struct vm_command {
     const char *summary;           /* one line for `vmmap --help` */
     int (*run)(int argc, char **argv); /* argv[0] is the command name */
     void (*help)(FILE *out);
+    /* What run parses (getopt_long's): the test that --help, docs/cli.md and the man page name
+     * every option reads them (test_cli_docs.c). */
+    const char *shortopts;
+    const struct option *longopts;
 } vm_command;
 
 extern const vm_command vm_cmd_summary, vm_cmd_show, vm_cmd_snapshot;
@@ -75,10 +80,42 @@ int vm_capture_snapshot(int64_t pid, const vm_capture_options *opt, vm_snapshot 
 /* Colour on stdout: --color=auto|always|never, NO_COLOR, TERM=dumb, isatty. */
 bool vm_cli_color(const char *mode, FILE *out);
 
+/* How a command's tables look on the terminal: --color=WHEN, --human, --wide (docs/cli.md, "On
+ * the terminal").  A command takes the ones that mean something for it. */
+typedef struct vm_view_opts {
+    const char *color; /* NULL: auto */
+    bool human, wide;
+} vm_view_opts;
+#define VM_CLI_COLOR_LONGOPT {"color", required_argument, NULL, 1010}
+#define VM_CLI_HUMAN_LONGOPT {"human", no_argument, NULL, 1011}
+#define VM_CLI_WIDE_LONGOPT {"wide", no_argument, NULL, 1012}
+#define VM_CLI_VIEW_LONGOPTS VM_CLI_COLOR_LONGOPT, VM_CLI_HUMAN_LONGOPT, VM_CLI_WIDE_LONGOPT
+/* True if opt was one of them (recorded in v). */
+bool vm_cli_view_option(int opt, vm_view_opts *v);
+/* The columns to fit out's tables in: out's terminal width; 0 with --wide or off a terminal. */
+size_t vm_cli_view_width(const vm_view_opts *v, FILE *out);
+bool vm_cli_view_color(const vm_view_opts *v, FILE *out);
+
 int vm_cli_usage_error(const char *cmd, const char *fmt, ...) VM_PRINTF(2, 3);
 
 /* getopt returned '?' (unknown option) or ':' (missing value; optstrings start with ':'): one
  * usage error naming the option.  Returns VM_EXIT_USAGE. */
 int vm_cli_option_error(const char *cmd, int opt, char **argv);
+
+/* The options commands share, as vm_cli_parse leaves them. */
+typedef struct vm_cli_args {
+    vm_target target;   /* VM_CLI_TARGET_LONGOPTS (the operands are the command's to take) */
+    vm_view_opts view;  /* --color, --human, --wide */
+    const char *output; /* -o, --output */
+} vm_cli_args;
+
+/* One option of the command's own (its value in optarg): 0, or the exit code of a usage error. */
+typedef int (*vm_cli_option_fn)(void *ctx, int opt);
+
+/* Parses argv from the start with cmd's option tables: the shared options into a, the command's
+ * own through own(ctx, opt) (NULL: it has none).  -h/--help prints cmd's help and returns -1
+ * (the command then exits 0); an unknown option or a missing value is the usage error, whose
+ * code it returns.  0 when done, with optind at the first operand. */
+int vm_cli_parse(const vm_command *cmd, int argc, char **argv, vm_cli_args *a, vm_cli_option_fn own, void *ctx);
 
 #endif

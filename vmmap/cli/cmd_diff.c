@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../../report/diff_report.h"
+#include "../capture/capture.h"
 #include "../model/diff.h"
 #include "../util/clock_signal.h"
 #include "../util/progress.h"
@@ -49,7 +50,12 @@ static void help(FILE *out)
             "                     sheets), .csv (the change list), .txt; '-' is stdout\n"
             "  -f, --format FMT   text, json, xlsx or csv, when FILE's extension does not say\n"
             "  --color WHEN       auto (default), always or never, for the terminal\n"
-            "  --no-heaps, --no-sections, -q   as for every command, for a live side\n"
+            "  --wide             every column and the whole of Details, however wide the\n"
+            "                     terminal (on one the tables fit it, the columns least needed\n"
+            "                     left out and named, Details cut; piped output is whole)\n"
+            "  --no-heaps, --no-sections, --image-path DIR, -q/--quiet\n"
+            "                     as for every command (`vmmap --help`), each for the side\n"
+            "                     that can use it (a live process, a dump, a core)\n"
             "  -h, --help         this help\n"
             "\n"
             "Examples:\n"
@@ -64,7 +70,7 @@ static void help(FILE *out)
             "Set VMMAP_DIFF_TIMINGS=1 to print load, diff and write times on stderr.\n");
 }
 
-enum { O_TOP = 2001, O_TYPE, O_MIN_CHANGE, O_COLOR };
+enum { O_TOP = 2001, O_TYPE, O_MIN_CHANGE };
 
 /* `--self` is a side, in its place among OLD and NEW: it is turned into this word before option
  * parsing so that the order survives getopt's permutation. */
@@ -72,23 +78,17 @@ static const char self_word[] = "\x01self";
 
 typedef struct diff_args {
     const char *sides[2];
-    vm_capture_options capture;
+    vm_cli_args args; /* the capture options (for both sides), -o, --color, --wide */
     vm_diff_filter filter;
-    const char *output, *format, *color;
+    const char *format;
 } diff_args;
 
-static int parse_option(int opt, diff_args *a, char **argv)
+static int parse_option(void *ctx, int opt)
 {
-    vm_target t = {.capture = a->capture};
-    if (vm_cli_target_option(opt, &t)) {
-        a->capture = t.capture;
-        return 0;
-    }
+    diff_args *a = ctx;
     char *end;
     switch (opt) {
-    case 'o': a->output = optarg; return 0;
     case 'f': a->format = optarg; return 0;
-    case O_COLOR: a->color = optarg; return 0;
     case O_TOP:
         a->filter.top = (size_t)strtoull(optarg, &end, 10);
         if (*end || !*optarg || optarg[0] == '-' || a->filter.top == 0)
@@ -102,35 +102,30 @@ static int parse_option(int opt, diff_args *a, char **argv)
         if (!vm_parse_size(optarg, &a->filter.min_change))
             return vm_cli_usage_error("diff", "--min-change %s: expected a size such as 64K or 1M", optarg);
         return 0;
-    default: return vm_cli_option_error("diff", opt, argv);
+    default: return 0;
     }
 }
 
+static const struct option longopts[] = {VM_CLI_TARGET_LONGOPTS,
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"format", required_argument, NULL, 'f'},
+                                         {"top", required_argument, NULL, O_TOP},
+                                         {"type", required_argument, NULL, O_TYPE},
+                                         {"min-change", required_argument, NULL, O_MIN_CHANGE},
+                                         VM_CLI_COLOR_LONGOPT,
+                                         VM_CLI_WIDE_LONGOPT,
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0}};
+static const char shortopts[] = ":ho:f:q"; /* ':' first: a missing value is told apart */
+
 static int parse_args(int argc, char **argv, diff_args *a)
 {
-    static const struct option longopts[] = {VM_CLI_TARGET_LONGOPTS,
-                                             {"output", required_argument, NULL, 'o'},
-                                             {"format", required_argument, NULL, 'f'},
-                                             {"top", required_argument, NULL, O_TOP},
-                                             {"type", required_argument, NULL, O_TYPE},
-                                             {"min-change", required_argument, NULL, O_MIN_CHANGE},
-                                             {"color", required_argument, NULL, O_COLOR},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {0}};
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--self") == 0)
             argv[i] = (char *)self_word;
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, ":ho:f:q", longopts, NULL)) != -1) {
-        if (opt == 'h') {
-            help(stdout);
-            return -1;
-        }
-        int rc = parse_option(opt, a, argv);
-        if (rc)
-            return rc;
-    }
+    int rc = vm_cli_parse(&vm_cmd_diff, argc, argv, &a->args, parse_option, a);
+    if (rc)
+        return rc;
     if (argc - optind != 2)
         return vm_cli_usage_error("diff", "expected two snapshots (OLD NEW), got %d", argc - optind);
     a->sides[0] = argv[optind];
@@ -142,19 +137,19 @@ static int parse_args(int argc, char **argv, diff_args *a)
 static bool choose_format(const diff_args *a, vm_diff_format *f, vm_error *err)
 {
     vm_diff_format named = a->format ? vm_diff_format_named(a->format) : VM_DIFF_OUT_UNKNOWN;
-    vm_diff_format by_ext = a->output ? vm_diff_format_of_path(a->output) : VM_DIFF_OUT_UNKNOWN;
+    vm_diff_format by_ext = a->args.output ? vm_diff_format_of_path(a->args.output) : VM_DIFF_OUT_UNKNOWN;
     if (a->format && named == VM_DIFF_OUT_UNKNOWN) {
         vm_error_set(err, VM_EXIT_USAGE, "--format %s: expected text, json, xlsx or csv", a->format);
         return false;
     }
     if (named != VM_DIFF_OUT_UNKNOWN && by_ext != VM_DIFF_OUT_UNKNOWN && named != by_ext) {
-        vm_error_set(err, VM_EXIT_USAGE, "--format %s does not match the file name %s", a->format, a->output);
+        vm_error_set(err, VM_EXIT_USAGE, "--format %s does not match the file name %s", a->format, a->args.output);
         vm_error_hint(err, "rename the file, or drop --format");
         return false;
     }
     *f = named != VM_DIFF_OUT_UNKNOWN ? named : by_ext;
-    if (*f == VM_DIFF_OUT_UNKNOWN && a->output && strcmp(a->output, "-") != 0) {
-        vm_error_set(err, VM_EXIT_USAGE, "%s: cannot tell the format from the name", a->output);
+    if (*f == VM_DIFF_OUT_UNKNOWN && a->args.output && strcmp(a->args.output, "-") != 0) {
+        vm_error_set(err, VM_EXIT_USAGE, "%s: cannot tell the format from the name", a->args.output);
         vm_error_hint(err, "name it .json, .xlsx, .csv or .txt, or add --format");
         return false;
     }
@@ -163,15 +158,33 @@ static bool choose_format(const diff_args *a, vm_diff_format *f, vm_error *err)
     return true;
 }
 
-/* objects: take the object census of a live side too (the other side carries one). */
-static int load_side(const diff_args *a, int i, bool objects, vm_snapshot **out, vm_error *err)
+static const char *side_arg(const diff_args *a, int i)
 {
-    vm_target t = {.arg = a->sides[i], .capture = a->capture};
+    return strcmp(a->sides[i], self_word) == 0 ? NULL : a->sides[i];
+}
+
+/* The capture options are for a side that can honour them (a live side, a dump), each given
+ * only to such a side; one that neither side can honour (--no-heaps with two snapshot files) is
+ * refused with the reason, as for one target. */
+static int check_options(const diff_args *a, uint32_t honours[2], vm_error *err)
+{
+    for (int i = 0; i < 2; i++)
+        honours[i] = vm_capture_honours(side_arg(a, i));
+    uint32_t refused = a->args.target.capture.asked & ~(honours[0] | honours[1]);
+    if (!refused)
+        return 0;
+    const vm_source *src = NULL;
+    bool snapshot = false;
+    vm_capture_reader(side_arg(a, 0), &src, &snapshot);
+    return vm_capture_refuse(side_arg(a, 0), snapshot ? NULL : src, refused, err);
+}
+
+/* objects: take the object census of a live side too (the other side carries one). */
+static int load_side(const diff_args *a, int i, uint32_t honours, bool objects, vm_snapshot **out, vm_error *err)
+{
+    vm_target t = {.arg = side_arg(a, i), .self = side_arg(a, i) == NULL, .capture = a->args.target.capture};
     t.capture.objects = t.capture.objects || objects;
-    if (strcmp(a->sides[i], self_word) == 0) {
-        t.arg = NULL;
-        t.self = true;
-    }
+    t.capture.asked &= honours;
     return vm_load_target(&t, out, err);
 }
 
@@ -179,11 +192,12 @@ static int load_side(const diff_args *a, int i, bool objects, vm_snapshot **out,
 static int compute(const diff_args *a, vm_diff **out, double times[3], vm_error *err)
 {
     vm_snapshot *s[2] = {NULL, NULL};
-    int rc = 0;
+    uint32_t honours[2];
+    int rc = check_options(a, honours, err);
     for (int i = 0; i < 2 && rc == 0; i++) {
         double t0 = vm_clock_now();
         vm_progress_phase(i == 0 ? "reading OLD" : "reading NEW", 0);
-        rc = load_side(a, i, i == 1 && s[0]->census.present, &s[i], err);
+        rc = load_side(a, i, honours[i], i == 1 && s[0]->census.present, &s[i], err);
         times[i] = vm_clock_now() - t0;
     }
     if (rc == 0) {
@@ -204,27 +218,28 @@ static int compute(const diff_args *a, vm_diff **out, double times[3], vm_error 
 /* "vmmap: wrote FILE (...)" as snapshot and report say it; not for stdout. */
 static void say_written(const diff_args *a, const vm_diff *d)
 {
-    if (a->capture.quiet || !a->output || strcmp(a->output, "-") == 0)
+    if (a->args.target.capture.quiet || !a->args.output || strcmp(a->args.output, "-") == 0)
         return;
     size_t n = vm_diff_lines_count(d, &a->filter);
-    fprintf(stderr, "vmmap: wrote %s (%zu change%s)\n", a->output, n, n == 1 ? "" : "s");
+    fprintf(stderr, "vmmap: wrote %s (%zu change%s)\n", a->args.output, n, n == 1 ? "" : "s");
 }
 
 static int emit(const diff_args *a, const vm_diff *d, vm_diff_format f, vm_error *err)
 {
     /* The text view prints the warning in its header; on stderr too would say it twice. */
-    bool text_on_stdout = f == VM_DIFF_OUT_TEXT && (!a->output || strcmp(a->output, "-") == 0);
-    if (a->output || f != VM_DIFF_OUT_TEXT) {
-        int rc = vm_diff_write(d, &a->filter, a->output ? a->output : "-", f, err);
+    bool text_on_stdout = f == VM_DIFF_OUT_TEXT && (!a->args.output || strcmp(a->args.output, "-") == 0);
+    if (a->args.output || f != VM_DIFF_OUT_TEXT) {
+        int rc = vm_diff_write(d, &a->filter, a->args.output ? a->args.output : "-", f, err);
         vm_progress_stop();
-        if (d->warning && !a->capture.quiet && !text_on_stdout)
+        if (d->warning && !a->args.target.capture.quiet && !text_on_stdout)
             fprintf(stderr, "vmmap: warning: %s\n", d->warning);
         if (rc == 0)
             say_written(a, d);
         return rc;
     }
     vm_progress_stop();
-    vm_diff_text_options opt = {.color = vm_cli_color(a->color ? a->color : "auto", stdout)};
+    vm_diff_text_options opt = {.color = vm_cli_view_color(&a->args.view, stdout),
+                                .width = vm_cli_view_width(&a->args.view, stdout)};
     if (vm_diff_text(stdout, d, &a->filter, &opt) != 0) {
         vm_error_set(err, VM_EXIT_ERROR, "out of memory");
         return err->code;
@@ -244,7 +259,7 @@ static int run(int argc, char **argv)
         return vm_error_report(&err);
     vm_diff *d = NULL;
     double times[3] = {0, 0, 0};
-    if (!a.capture.quiet)
+    if (!a.args.target.capture.quiet)
         vm_progress_start("diff"); /* on a terminal, once it takes over a second */
     if (compute(&a, &d, times, &err) != 0)
         return vm_error_report(&err);
@@ -257,4 +272,5 @@ static int run(int argc, char **argv)
     return rc == 0 ? 0 : vm_error_report(&err);
 }
 
-const vm_command vm_cmd_diff = {"diff", "compare two snapshots: what grew, what appeared", run, help};
+const vm_command vm_cmd_diff = {"diff", "compare two snapshots: what grew, what appeared",
+                                run, help, shortopts, longopts};

@@ -12,6 +12,7 @@
 #include "../../report/output.h"
 #include "../../report/text_heaps.h"
 #include "../capture/heap_step.h"
+#include "../util/output_target.h"
 #include "../util/units.h"
 #include "cli.h"
 
@@ -33,18 +34,35 @@ static void help(FILE *out)
             "  Committed             the heap's committed memory\n"
             "  Busy, Busy size       blocks in use by the program\n"
             "  Free, Free size       free as the allocator counts it (glibc: fastbins, the bins\n"
-            "                        and the top chunk: what malloc_info(3) counts)\n"
-            "  Cached, Cached size   held by a thread's cache (glibc tcache): in use for the\n"
-            "                        allocator, free for the program\n"
+            "                        and the top chunk)\n"
+            "  Cached, Cached size   held by a front-end cache (glibc's per-thread tcache,\n"
+            "                        Wine's delayed frees): in use for the allocator, free for\n"
+            "                        the program\n"
             "  Largest free          the largest free block\n"
             "  Frag.                 free bytes outside the largest free block, in %% of free\n"
             "  Overhead              the allocator's own bytes between blocks (heap headers,\n"
-            "                        malloc_state, fence posts)\n"
+            "                        malloc_state, fence posts, an mmapped chunk's slack)\n"
             "then each heap's block sizes by bytes (size, busy, free, cached, bytes).  Block\n"
             "sizes are the allocator's, header included; sizes in K (1 K = 1,024 bytes).\n"
             "\n"
+            "The same figures in glibc's words (malloc_info(3), mallinfo2(3)); each glibc arena:\n"
+            "  malloc_info <total type=\"fast\"> + <total type=\"rest\"> count = Free blocks:\n"
+            "      the fastbins, and the bins with the top chunk (one free block, usually the\n"
+            "      largest); its sizes add the PREV_INUSE bit of each binned chunk's size field:\n"
+            "      1 byte more per \"rest\" block other than the top than Free size\n"
+            "  malloc_info <system type=\"current\"> = Busy + Free + Cached + Overhead bytes\n"
+            "  glibc counts tcache blocks as in use, vmmap as Cached: glibc's in use is\n"
+            "      Busy + Cached + Overhead\n"
+            "Summed over the arenas, mallinfo2: fordblks = Free size, ordblks + smblks = Free\n"
+            "blocks (smblks the fastbin ones), uordblks = Busy + Cached + Overhead bytes,\n"
+            "arena = the arenas' current; keepcost = the main arena's top chunk (the last\n"
+            "free block `--blocks` lists for it).  mmapped chunks (malloc_info <total\n"
+            "type=\"mmap\">, mallinfo2 hblks / hblkhd) are the \"glibc mmap chunks\" heap: its\n"
+            "Busy blocks, and its Busy + Overhead bytes.  Windows: HeapWalk reports Wine's\n"
+            "delayed frees as busy (PROCESS_HEAP_ENTRY_BUSY): its busy = Busy + Cached.\n"
+            "\n"
             "Walked: glibc's heaps (x86-64, glibc 2.26 and later, safe-linking detected), on a\n"
-            "live process; Windows heaps on a live process or a full-memory minidump: NT heaps\n"
+            "live process or an ELF core; Windows heaps on a live process or a full-memory minidump: NT heaps\n"
             "(Windows 7 and 8-11, x64 and x86: back-end blocks, LFH slots, VirtualAlloc'd\n"
             "blocks), Wine's heaps, and of a segment heap its large allocations (its VS and\n"
             "LFH blocks are encoded with ntdll's keys: not counted, said in the heap's note).\n"
@@ -65,8 +83,12 @@ static void help(FILE *out)
             "                   review workbook (Heaps sheet with these columns, Sizes sheet);\n"
             "                   FILE.csv the heaps table and the size tables (memory in K); '-'\n"
             "                   writes JSON to stdout.  The file appears whole or not at all.\n"
+            "  --wide           every column and the whole of Owner, however wide the terminal\n"
             "  --color=WHEN     auto (default), always, never\n"
             "  -h, --help       this help\n"
+            "On a terminal the tables fit its width: the columns least needed are left out\n"
+            "(Heap, Kind, Committed, Busy size and Owner stay), a line says which, and Owner\n"
+            "is cut with an ellipsis; piped output keeps every column.\n"
             "\n%s"
             "\n"
             "Examples:\n"
@@ -100,6 +122,16 @@ static bool print_block(void *ctx, const vm_hblock *b)
         return false;
     }
     return true;
+}
+
+/* Without --blocks: only whether the target had memory to walk (a snapshot file has none). */
+static int note_memory(void *ctx, vm_facts *facts, vm_error *err)
+{
+    (void)err;
+    blocks_ctx *c = ctx;
+    c->ran = true;
+    c->no_memory = !facts->mem.read;
+    return VM_EXIT_OK;
 }
 
 static int list_blocks(void *ctx, vm_facts *facts, vm_error *err)
@@ -145,7 +177,7 @@ static int write_output(const vm_snapshot *s, const char *output, int64_t heap, 
 {
     vm_error err = {0};
     vm_output_format f = vm_output_format_of_path(output);
-    if (strcmp(output, "-") == 0)
+    if (f == VM_OUTPUT_UNKNOWN && vm_out_is_stream(output)) /* '-', /dev/null, a FIFO */
         f = VM_OUTPUT_JSON;
     if (f == VM_OUTPUT_UNKNOWN) {
         vm_error_set(&err, VM_EXIT_USAGE, "heaps: -o %s: expected a .json, .xlsx or .csv file name", output);
@@ -159,49 +191,58 @@ static int write_output(const vm_snapshot *s, const char *output, int64_t heap, 
     return 0;
 }
 
+enum { O_HEAP = 1200, O_BLOCKS, O_TOP };
+static const struct option longopts[] = {
+    VM_CLI_TARGET_LONGOPTS,
+    {"heap", required_argument, NULL, O_HEAP},
+    {"blocks", no_argument, NULL, O_BLOCKS},
+    {"top", required_argument, NULL, O_TOP},
+    {"output", required_argument, NULL, 'o'},
+    VM_CLI_COLOR_LONGOPT,
+    VM_CLI_WIDE_LONGOPT,
+    {"help", no_argument, NULL, 'h'},
+    {0}};
+static const char shortopts[] = ":ho:q"; /* ':' first: a missing value is told apart */
+
+typedef struct heaps_args {
+    vm_heaps_view_options view;
+    bool blocks;
+} heaps_args;
+
+static int own_option(void *ctx, int opt)
+{
+    heaps_args *h = ctx;
+    char *end;
+    switch (opt) {
+    case O_HEAP:
+        h->view.heap = strtoll(optarg, &end, 10);
+        if (!*optarg || *end || h->view.heap < 0 || h->view.heap > INT32_MAX)
+            return vm_cli_usage_error("heaps", "--heap %s: expected a heap id (a number from the Heap column)", optarg);
+        break;
+    case O_TOP: {
+        unsigned long long n = strtoull(optarg, &end, 10);
+        if (!*optarg || *end || optarg[0] == '-' || n > 1000000000ull)
+            return vm_cli_usage_error("heaps", "--top %s: expected a number of rows (0: all)", optarg);
+        h->view.top = (size_t)n;
+        break;
+    }
+    case O_BLOCKS: h->blocks = true; break;
+    }
+    return 0;
+}
+
 static int run(int argc, char **argv)
 {
-    enum { O_HEAP = 1200, O_BLOCKS, O_TOP, O_COLOR };
-    static const struct option longopts[] = {
-        VM_CLI_TARGET_LONGOPTS,
-        {"heap", required_argument, NULL, O_HEAP},
-        {"blocks", no_argument, NULL, O_BLOCKS},
-        {"top", required_argument, NULL, O_TOP},
-        {"output", required_argument, NULL, 'o'},
-        {"color", required_argument, NULL, O_COLOR},
-        {"help", no_argument, NULL, 'h'},
-        {0}};
-    vm_target t = {0};
-    vm_heaps_view_options view = {.heap = -1, .top = DEFAULT_TOP};
-    bool blocks = false;
-    const char *output = NULL, *color = "auto";
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, ":ho:q", longopts, NULL)) != -1) {
-        if (vm_cli_target_option(opt, &t))
-            continue;
-        char *end;
-        switch (opt) {
-        case 'h': help(stdout); return 0;
-        case 'o': output = optarg; break;
-        case O_HEAP:
-            view.heap = strtoll(optarg, &end, 10);
-            if (!*optarg || *end || view.heap < 0 || view.heap > INT32_MAX)
-                return vm_cli_usage_error("heaps", "--heap %s: expected a heap id (a number from the Heap column)",
-                                          optarg);
-            break;
-        case O_TOP: {
-            unsigned long long n = strtoull(optarg, &end, 10);
-            if (!*optarg || *end || optarg[0] == '-' || n > 1000000000ull)
-                return vm_cli_usage_error("heaps", "--top %s: expected a number of rows (0: all)", optarg);
-            view.top = (size_t)n;
-            break;
-        }
-        case O_BLOCKS: blocks = true; break;
-        case O_COLOR: color = optarg; break;
-        default: return vm_cli_option_error("heaps", opt, argv);
-        }
-    }
+    vm_cli_args args = {0};
+    heaps_args h = {.view = {.heap = -1, .top = DEFAULT_TOP}};
+    int rc = vm_cli_parse(&vm_cmd_heaps, argc, argv, &args, own_option, &h);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    vm_target t = args.target;
+    vm_heaps_view_options view = h.view;
+    const bool blocks = h.blocks;
+    const char *output = args.output;
+    const vm_view_opts look = args.view;
     vm_error err = {0};
     if (!vm_cli_take_target(&t, argc, argv, optind, "heaps", &err))
         return vm_error_report(&err);
@@ -210,16 +251,13 @@ static int run(int argc, char **argv)
     if (t.capture.skip_heaps)
         return vm_cli_usage_error("heaps", "--no-heaps leaves nothing for `heaps` to do: it reads heap memory");
     blocks_ctx bc = {stdout, view.heap, false, false, false, t.capture.quiet};
-    if (blocks) {
-        t.capture.with_memory = list_blocks; /* walks for the stats and the listing at once */
-        t.capture.with_memory_ctx = &bc;
-    } else {
-        t.capture.heap_blocks = true;
-    }
+    t.capture.with_memory = blocks ? list_blocks : note_memory; /* list_blocks walks for the stats too */
+    t.capture.with_memory_ctx = &bc;
+    t.capture.heap_blocks = !blocks;
     vm_snapshot *s = NULL;
     if (vm_load_target(&t, &s, &err) != 0)
         return vm_error_report(&err);
-    int rc = 0;
+    rc = 0;
     if (view.heap >= 0 && !has_heap(s, view.heap)) {
         rc = no_such_heap(s, view.heap);
     } else if (blocks) {
@@ -235,17 +273,18 @@ static int run(int argc, char **argv)
     } else if (output) {
         rc = write_output(s, output, view.heap, t.capture.quiet);
     } else {
-        view.color = vm_cli_color(color, stdout);
+        view.color = vm_cli_view_color(&look, stdout);
+        view.width = vm_cli_view_width(&look, stdout);
         rc = vm_text_heaps(stdout, s, &view) < 0 ? 1 : 0;
         if (rc == 0 && walked(s) == 0 && s->nheaps && !t.capture.quiet)
             fprintf(stderr, "vmmap: note: no heap was walked%s\n",
-                    s->source && strcmp(s->source, "live-linux") == 0
-                        ? ""
-                        : "; a snapshot file shows what `vmmap snapshot --heap-blocks` saved");
+                    bc.ran ? "; the notes under the table say why"
+                           : " when this snapshot was taken; `vmmap snapshot TARGET --heap-blocks` saves the walk");
         /* main() checks that stdout took it all, and says so when it did not */
     }
     vm_snapshot_free(s);
     return rc;
 }
 
-const vm_command vm_cmd_heaps = {"heaps", "inside the heaps: busy, free and cached blocks, sizes, owners", run, help};
+const vm_command vm_cmd_heaps = {"heaps", "inside the heaps: busy, free and cached blocks, sizes, owners",
+                                 run, help, shortopts, longopts};

@@ -10,6 +10,7 @@
 #include "../../report/objects_table.h"
 #include "../../report/output.h"
 #include "../model/census.h"
+#include "../util/output_target.h"
 #include "../util/timings.h"
 #include "cli.h"
 
@@ -39,6 +40,9 @@ static void help(FILE *out)
             "                     (STACK, PRIVATE, IMAGE), never in COUNT\n"
             "  --min-count N      leave out types with fewer than N objects\n"
             "  --top N            show the N biggest types only\n"
+            "  --wide             every column and whole type names, however wide the terminal\n"
+            "                     (on a terminal the table fits it: HEAPS and MODULE go first,\n"
+            "                     TYPE is cut with an ellipsis; piped output is whole)\n"
             "  -o, --output FILE  FILE.json: the snapshot with its census (as `vmmap snapshot\n"
             "                     --objects`; `vmmap diff` of two says which types grew);\n"
             "                     FILE.xlsx: the review workbook with a Types sheet; FILE.csv:\n"
@@ -87,50 +91,61 @@ static int no_census(const vm_snapshot *s, const char *arg, vm_error *err)
     return err->code;
 }
 
+static const struct option longopts[] = {VM_CLI_TARGET_LONGOPTS,
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"type", required_argument, NULL, 1200},
+                                         {"all", no_argument, NULL, 1201},
+                                         {"min-count", required_argument, NULL, 1202},
+                                         {"top", required_argument, NULL, 1203},
+                                         VM_CLI_WIDE_LONGOPT,
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0}};
+static const char shortopts[] = ":ho:q"; /* ':' first: a missing value is told apart */
+
+typedef struct objects_args {
+    vm_census_request req;
+    vm_objects_view view;
+} objects_args;
+
+static int own_option(void *ctx, int opt)
+{
+    objects_args *o = ctx;
+    uint64_t top = 0;
+    switch (opt) {
+    case 1200: o->req.type_pattern = optarg; break;
+    case 1201: o->req.all = true; break;
+    case 1202:
+        if (!parse_count(optarg, &o->view.min_count))
+            return vm_cli_usage_error("objects", "--min-count: expected a count, got \"%s\"", optarg);
+        break;
+    case 1203:
+        if (!parse_count(optarg, &top) || top == 0 || top > SIZE_MAX)
+            return vm_cli_usage_error("objects", "--top: expected a positive count, got \"%s\"", optarg);
+        o->view.top = (size_t)top;
+        break;
+    }
+    return 0;
+}
+
 static int run(int argc, char **argv)
 {
-    static const struct option longopts[] = {VM_CLI_TARGET_LONGOPTS,
-                                             {"output", required_argument, NULL, 'o'},
-                                             {"type", required_argument, NULL, 1200},
-                                             {"all", no_argument, NULL, 1201},
-                                             {"min-count", required_argument, NULL, 1202},
-                                             {"top", required_argument, NULL, 1203},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {0}};
-    vm_target t = {0};
-    vm_census_request req = {0};
-    vm_objects_view view = {0};
-    const char *output = NULL;
-    uint64_t top = 0;
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "ho:q", longopts, NULL)) != -1) {
-        if (vm_cli_target_option(opt, &t))
-            continue;
-        switch (opt) {
-        case 'h': help(stdout); return 0;
-        case 'o': output = optarg; break;
-        case 1200: req.type_pattern = optarg; break;
-        case 1201: req.all = true; break;
-        case 1202:
-            if (!parse_count(optarg, &view.min_count))
-                return vm_cli_usage_error("objects", "--min-count: expected a count, got \"%s\"", optarg);
-            break;
-        case 1203:
-            if (!parse_count(optarg, &top) || top == 0 || top > SIZE_MAX)
-                return vm_cli_usage_error("objects", "--top: expected a positive count, got \"%s\"", optarg);
-            view.top = (size_t)top;
-            break;
-        default: return vm_cli_usage_error("objects", "unknown option");
-        }
-    }
+    vm_cli_args args = {0};
+    objects_args own = {0};
+    int rc = vm_cli_parse(&vm_cmd_objects, argc, argv, &args, own_option, &own);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    vm_target t = args.target;
+    vm_census_request req = own.req;
+    vm_objects_view view = own.view;
+    const char *output = args.output;
+    const vm_view_opts look = args.view;
     vm_error err = {0};
     if (!vm_cli_take_target(&t, argc, argv, optind, "objects", &err))
         return vm_error_report(&err);
     vm_output_format f = VM_OUTPUT_UNKNOWN;
     if (output) {
         f = vm_output_format_of_path(output);
-        if (f == VM_OUTPUT_UNKNOWN && strcmp(output, "-") == 0)
+        if (f == VM_OUTPUT_UNKNOWN && vm_out_is_stream(output)) /* '-', /dev/null, a FIFO */
             f = VM_OUTPUT_JSON;
         if (f == VM_OUTPUT_UNKNOWN)
             return vm_cli_usage_error("objects", "-o %s: expected a .json, .xlsx or .csv file name", output);
@@ -143,7 +158,8 @@ static int run(int argc, char **argv)
     vm_snapshot *s = NULL;
     if (vm_load_target(&t, &s, &err) != 0)
         return vm_error_report(&err);
-    int rc = 0;
+    rc = 0;
+    size_t width = vm_cli_view_width(&look, stdout);
     if (!s->census.present) {
         rc = no_census(s, t.arg, &err);
     } else if (output) {
@@ -156,9 +172,10 @@ static int run(int argc, char **argv)
             vm_error_hint(&err, "run it on the live process or the dump itself");
             rc = err.code;
         } else {
-            vm_objects_print_instances(stdout, s, req.instances, req.ninstances);
+            vm_objects_print_instances(stdout, s, req.instances, req.ninstances, width);
         }
     } else {
+        view.width = width;
         vm_objects_print(stdout, s, &view);
     }
     if (rc == 0 && !t.capture.quiet && !output)
@@ -172,4 +189,4 @@ static int run(int argc, char **argv)
 }
 
 const vm_command vm_cmd_objects = {"objects", "count the C++ objects on the heap by type (vtables and RTTI)", run,
-                                   help};
+                                   help, shortopts, longopts};

@@ -5,6 +5,7 @@
 
 #include "../../report/output.h"
 #include "../../report/timeline_xlsx.h"
+#include "../capture/capture.h"
 #include "../model/diff.h"
 #include "../model/timeline.h"
 #include "../series/series.h"
@@ -153,9 +154,14 @@ static int write_timeline(const vm_timeline *tl, const char *output, bool quiet,
     return rc;
 }
 
-static int report_timeline(char **paths, size_t n, const char *output, const char *format_opt, bool quiet)
+static int report_timeline(char **paths, size_t n, const char *output, const char *format_opt, bool quiet,
+                           uint32_t asked)
 {
     vm_error err = {0};
+    if (asked) /* nothing of any target is read: the snapshots were taken already */
+        return vm_cli_usage_error("report", "%s: a timeline is made of snapshots (%s%s): nothing of the target is "
+                                  "read any more", vm_capture_option_name(asked & -asked), paths[0],
+                                  n > 1 ? ", ..." : "");
     if ((format_opt && vm_output_format_named(format_opt) != VM_OUTPUT_XLSX) ||
         (output && vm_output_format_of_path(output) != VM_OUTPUT_XLSX))
         return vm_cli_usage_error("report", "a timeline (several snapshots, a directory, a .jsonl) is written as .xlsx");
@@ -179,29 +185,32 @@ static int report_timeline(char **paths, size_t n, const char *output, const cha
 
 /* ---- the command ------------------------------------------------------------------------------ */
 
+static const struct option longopts[] = {VM_CLI_TARGET_LONGOPTS,
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"format", required_argument, NULL, 'f'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0}};
+static const char shortopts[] = ":ho:f:q"; /* ':' first: a missing value is told apart */
+
+static int own_option(void *ctx, int opt)
+{
+    if (opt == 'f')
+        *(const char **)ctx = optarg;
+    return 0;
+}
+
 static int run(int argc, char **argv)
 {
-    static const struct option longopts[] = {VM_CLI_TARGET_LONGOPTS,
-                                             {"output", required_argument, NULL, 'o'},
-                                             {"format", required_argument, NULL, 'f'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {0}};
-    vm_target t = {0};
-    const char *output = NULL, *format_opt = NULL;
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, ":ho:f:q", longopts, NULL)) != -1) {
-        if (vm_cli_target_option(opt, &t))
-            continue;
-        switch (opt) {
-        case 'h': help(stdout); return 0;
-        case 'o': output = optarg; break;
-        case 'f': format_opt = optarg; break;
-        default: return vm_cli_option_error("report", opt, argv);
-        }
-    }
+    vm_cli_args args = {0};
+    const char *format_opt = NULL;
+    int rc = vm_cli_parse(&vm_cmd_report, argc, argv, &args, own_option, &format_opt);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    vm_target t = args.target;
+    const char *output = args.output;
     if (!t.self && is_timeline(argc, argv, optind))
-        return report_timeline(argv + optind, (size_t)(argc - optind), output, format_opt, t.capture.quiet);
+        return report_timeline(argv + optind, (size_t)(argc - optind), output, format_opt, t.capture.quiet,
+                               t.capture.asked);
     vm_error err = {0};
     vm_output_format f;
     if (!choose_format(format_opt, output, &f, &err) ||
@@ -218,7 +227,7 @@ static int run(int argc, char **argv)
         vm_cli_default_output(s, vm_output_format_name(f), fallback, sizeof fallback);
         output = fallback;
     }
-    int rc = vm_output_write(s, output, f, &err);
+    rc = vm_output_write(s, output, f, &err);
     vm_progress_stop();
     if (rc == 0)
         vm_cli_report_written(s, output, t.capture.quiet);
@@ -226,4 +235,5 @@ static int run(int argc, char **argv)
     return rc == 0 ? 0 : vm_error_report(&err);
 }
 
-const vm_command vm_cmd_report = {"report", "write a workbook (.xlsx) or CSV for review", run, help};
+const vm_command vm_cmd_report = {"report", "write a workbook (.xlsx) or CSV for review",
+                                  run, help, shortopts, longopts};

@@ -4,7 +4,6 @@
 
 #include "../../report/text.h"
 #include "../model/diff.h"
-#include "../util/clock_signal.h"
 #include "../util/units.h"
 #include "cli.h"
 
@@ -57,67 +56,65 @@ static bool parse_sort(const char *s, vm_detail_options *o)
     return true;
 }
 
+enum { O_TYPE = 1100, O_MIN, O_ADDR, O_SORT, O_REGIONS, O_WARN };
+static const struct option longopts[] = {
+    VM_CLI_TARGET_LONGOPTS,
+    {"type", required_argument, NULL, O_TYPE},
+    {"min-size", required_argument, NULL, O_MIN},
+    {"address", required_argument, NULL, O_ADDR},
+    {"sort", required_argument, NULL, O_SORT},
+    {"regions-only", no_argument, NULL, O_REGIONS},
+    {"warnings", no_argument, NULL, O_WARN},
+    VM_CLI_VIEW_LONGOPTS,
+    {"help", no_argument, NULL, 'h'},
+    {0}};
+static const char shortopts[] = ":hq"; /* ':' first: a missing value is told apart */
+
+static int own_option(void *ctx, int opt)
+{
+    vm_detail_options *o = ctx;
+    switch (opt) {
+    case O_TYPE:
+        if (!vm_diff_parse_kinds(optarg, &o->kinds))
+            return vm_cli_usage_error("show", "--type %s: unknown type (try: heap,stack,image,private)", optarg);
+        break;
+    case O_MIN:
+        if (!vm_parse_size(optarg, &o->min_size))
+            return vm_cli_usage_error("show", "--min-size %s: expected a size like 4096, 64K, 1M", optarg);
+        break;
+    case O_ADDR:
+        if (!vm_parse_address(optarg, &o->address))
+            return vm_cli_usage_error("show", "--address %s: expected a hex address like 0x7ffd1234", optarg);
+        o->has_address = true;
+        break;
+    case O_SORT:
+        if (!parse_sort(optarg, o))
+            return vm_cli_usage_error("show", "--sort %s: expected address, size or committed", optarg);
+        break;
+    case O_REGIONS: o->regions_only = true; break;
+    case O_WARN: o->warnings = true; break;
+    }
+    return 0;
+}
+
 static int run(int argc, char **argv)
 {
-    enum { O_TYPE = 1100, O_MIN, O_ADDR, O_SORT, O_REGIONS, O_WARN, O_COLOR, O_HUMAN, O_WIDE };
-    static const struct option longopts[] = {
-        VM_CLI_TARGET_LONGOPTS,
-        {"type", required_argument, NULL, O_TYPE},
-        {"min-size", required_argument, NULL, O_MIN},
-        {"address", required_argument, NULL, O_ADDR},
-        {"sort", required_argument, NULL, O_SORT},
-        {"regions-only", no_argument, NULL, O_REGIONS},
-        {"warnings", no_argument, NULL, O_WARN},
-        {"color", required_argument, NULL, O_COLOR},
-        {"human", no_argument, NULL, O_HUMAN},
-        {"wide", no_argument, NULL, O_WIDE},
-        {"help", no_argument, NULL, 'h'},
-        {0}};
-    vm_target t = {0};
+    vm_cli_args args = {0};
     vm_detail_options o = {0};
-    const char *color = "auto";
-    bool human = false, wide = false;
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, ":hq", longopts, NULL)) != -1) {
-        if (vm_cli_target_option(opt, &t))
-            continue;
-        switch (opt) {
-        case 'h': help(stdout); return 0;
-        case O_TYPE:
-            if (!vm_diff_parse_kinds(optarg, &o.kinds))
-                return vm_cli_usage_error("show", "--type %s: unknown type (try: heap,stack,image,private)", optarg);
-            break;
-        case O_MIN:
-            if (!vm_parse_size(optarg, &o.min_size))
-                return vm_cli_usage_error("show", "--min-size %s: expected a size like 4096, 64K, 1M", optarg);
-            break;
-        case O_ADDR:
-            if (!vm_parse_address(optarg, &o.address))
-                return vm_cli_usage_error("show", "--address %s: expected a hex address like 0x7ffd1234", optarg);
-            o.has_address = true;
-            break;
-        case O_SORT:
-            if (!parse_sort(optarg, &o))
-                return vm_cli_usage_error("show", "--sort %s: expected address, size or committed", optarg);
-            break;
-        case O_REGIONS: o.regions_only = true; break;
-        case O_WARN: o.warnings = true; break;
-        case O_COLOR: color = optarg; break;
-        case O_HUMAN: human = true; break;
-        case O_WIDE: wide = true; break;
-        default: return vm_cli_option_error("show", opt, argv);
-        }
-    }
+    int rc = vm_cli_parse(&vm_cmd_show, argc, argv, &args, own_option, &o);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    vm_target t = args.target;
+    const vm_view_opts view = args.view;
     vm_error err = {0};
     if (!vm_cli_take_target(&t, argc, argv, optind, "show", &err))
         return vm_error_report(&err);
     vm_snapshot *s = NULL;
     if (vm_load_target(&t, &s, &err) != 0)
         return vm_error_report(&err);
-    o.color = vm_cli_color(color, stdout);
-    o.width = wide ? 0 : vm_terminal_columns(stdout);
-    vm_text_set_human(human);
+    o.color = vm_cli_view_color(&view, stdout);
+    o.width = vm_cli_view_width(&view, stdout);
+    vm_text_set_human(view.human);
     uint64_t top;
     if (o.has_address && vm_text_address_outside(s, o.address, &top)) {
         char a[VM_UNITS_BUFSZ], t_[VM_UNITS_BUFSZ];
@@ -130,7 +127,7 @@ static int run(int argc, char **argv)
         vm_snapshot_free(s);
         return vm_error_report(&err);
     }
-    int rc = vm_text_detail(stdout, s, &o);
+    rc = vm_text_detail(stdout, s, &o);
     vm_snapshot_free(s);
     if (rc < 0) {
         vm_error_set(&err, VM_EXIT_ERROR, "out of memory");
@@ -139,4 +136,5 @@ static int run(int argc, char **argv)
     return rc; /* main() checks that stdout took it all */
 }
 
-const vm_command vm_cmd_show = {"show", "the detail view: allocations and their blocks", run, help};
+const vm_command vm_cmd_show = {"show", "the detail view: allocations and their blocks",
+                                run, help, shortopts, longopts};

@@ -66,27 +66,33 @@ void vm_cli_report_written(const vm_snapshot *s, const char *path, bool quiet)
                 vm_plural(s->nheaps), s->nwarnings, vm_plural(s->nwarnings));
 }
 
+static const struct option longopts[] = {
+    VM_CLI_TARGET_LONGOPTS, {"output", required_argument, NULL, 'o'}, {"heap-blocks", no_argument, NULL, 1100},
+    {"objects", no_argument, NULL, 1101},
+    {"help", no_argument, NULL, 'h'}, {0}};
+static const char shortopts[] = ":ho:q"; /* ':' first: a missing value is told apart */
+
+static int own_option(void *ctx, int opt)
+{
+    vm_capture_options *c = ctx;
+    if (opt == 1100) {
+        c->heap_blocks = true;
+        c->asked |= VM_ASK_HEAP_BLOCKS;
+    } else if (opt == 1101) {
+        c->objects = true;
+        c->asked |= VM_ASK_OBJECTS;
+    }
+    return 0;
+}
+
 static int run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        VM_CLI_TARGET_LONGOPTS, {"output", required_argument, NULL, 'o'}, {"heap-blocks", no_argument, NULL, 1100},
-        {"objects", no_argument, NULL, 1101},
-        {"help", no_argument, NULL, 'h'}, {0}};
-    vm_target t = {0};
-    const char *output = NULL;
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, ":ho:q", longopts, NULL)) != -1) {
-        if (vm_cli_target_option(opt, &t))
-            continue;
-        switch (opt) {
-        case 'h': help(stdout); return 0;
-        case 'o': output = optarg; break;
-        case 1100: t.capture.heap_blocks = true; break;
-        case 1101: t.capture.objects = true; break;
-        default: return vm_cli_option_error("snapshot", opt, argv);
-        }
-    }
+    vm_cli_args args = {0};
+    int rc = vm_cli_parse(&vm_cmd_snapshot, argc, argv, &args, own_option, &args.target.capture);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    vm_target t = args.target;
+    const char *output = args.output;
     vm_error err = {0};
     if (!vm_cli_take_target(&t, argc, argv, optind, "snapshot", &err))
         return vm_error_report(&err);
@@ -116,7 +122,7 @@ static int run(int argc, char **argv)
         vm_cli_default_output(s, "json", fallback, sizeof fallback);
         output = fallback;
     }
-    int rc = w ? vm_json_writer_finish(w, s, output, &err) : vm_output_write(s, output, f, &err);
+    rc = w ? vm_json_writer_finish(w, s, output, &err) : vm_output_write(s, output, f, &err);
     vm_progress_stop();
     vm_json_writer_free(w);
     vm_timing_mark("write");
@@ -127,4 +133,5 @@ static int run(int argc, char **argv)
     return rc == 0 ? 0 : vm_error_report(&err);
 }
 
-const vm_command vm_cmd_snapshot = {"snapshot", "save a snapshot (.json) to view, report or compare later", run, help};
+const vm_command vm_cmd_snapshot = {"snapshot", "save a snapshot (.json) to view, report or compare later",
+                                    run, help, shortopts, longopts};

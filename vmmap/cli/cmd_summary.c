@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "../../report/text.h"
-#include "../util/clock_signal.h"
 #include "cli.h"
 
 static void help(FILE *out)
@@ -33,42 +32,32 @@ static void help(FILE *out)
             VM_CLI_TARGET_HELP);
 }
 
+static const struct option longopts[] = {VM_CLI_TARGET_LONGOPTS,
+                                         VM_CLI_VIEW_LONGOPTS,
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0}};
+static const char shortopts[] = ":hq"; /* ':' first: a missing value is told apart */
+
 static int run(int argc, char **argv)
 {
-    static const struct option longopts[] = {VM_CLI_TARGET_LONGOPTS,
-                                             {"color", required_argument, NULL, 1100},
-                                             {"human", no_argument, NULL, 1101},
-                                             {"wide", no_argument, NULL, 1102},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {0}};
-    vm_target t = {0};
-    const char *color = "auto";
-    bool human = false, wide = false;
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, ":hq", longopts, NULL)) != -1) {
-        if (vm_cli_target_option(opt, &t))
-            continue;
-        switch (opt) {
-        case 'h': help(stdout); return 0;
-        case 1100: color = optarg; break;
-        case 1101: human = true; break;
-        case 1102: wide = true; break;
-        default: return vm_cli_option_error("summary", opt, argv);
-        }
-    }
+    vm_cli_args a = {0};
+    int rc = vm_cli_parse(&vm_cmd_summary, argc, argv, &a, NULL, NULL);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    vm_target t = a.target;
+    const vm_view_opts view = a.view;
     vm_error err = {0};
     if (!vm_cli_take_target(&t, argc, argv, optind, "summary", &err))
         return vm_error_report(&err);
     vm_snapshot *s = NULL;
-    int rc = vm_load_target(&t, &s, &err);
-    if (rc != 0)
+    if (vm_load_target(&t, &s, &err) != 0)
         return vm_error_report(&err);
-    vm_text_options to = {.color = vm_cli_color(color, stdout), .width = wide ? 0 : vm_terminal_columns(stdout)};
-    vm_text_set_human(human);
+    vm_text_options to = {.color = vm_cli_view_color(&view, stdout), .width = vm_cli_view_width(&view, stdout)};
+    vm_text_set_human(view.human);
     vm_text_summary(stdout, s, &to);
     vm_snapshot_free(s);
     return 0; /* main() checks that stdout took it all */
 }
 
-const vm_command vm_cmd_summary = {"summary", "the per-type table (VMMap's upper pane)", run, help};
+const vm_command vm_cmd_summary = {"summary", "the per-type table (VMMap's upper pane)",
+                                   run, help, shortopts, longopts};

@@ -9,8 +9,10 @@
 #include <string.h>
 
 #include "../../report/diff_report.h"
+#include "../../report/text.h"
 #include "../model/summary.h"
 #include "../model/timeline.h"
+#include "../capture/capture.h"
 #include "../series/series.h"
 #include "../sources/source.h"
 #include "../util/clock_signal.h"
@@ -33,7 +35,9 @@ static void help(FILE *out)
             "                   whole (temporary + rename); DIR is created when missing\n"
             "  -o FILE.jsonl    one snapshot per line, appended; each line is written and flushed\n"
             "                   whole, so a crash leaves only complete lines (readers skip a torn\n"
-            "                   final line, and watch cuts one off before appending)\n"
+            "                   final line, and watch cuts one off before appending); a FIFO or\n"
+            "                   a device (/dev/stdout, a pipe to a reader) gets the lines as they come\n"
+            "A watch that cannot take its first sample leaves no file or directory it made.\n"
             "\n"
             "Options:\n"
             "  -i, --interval T   time between samples (500ms, 2s, 1m; default 2s)\n"
@@ -43,6 +47,8 @@ static void help(FILE *out)
             "  --heap-blocks      walk every heap block in each sample (as `vmmap heaps`): the\n"
             "                     growth analysis then has each heap's busy bytes too, so a leak\n"
             "                     inside memory already committed is flagged (slower samples)\n"
+            "  --wide             whole lines and every column of the analysis, however wide\n"
+            "                     the terminal (on one, the progress line and the table fit it)\n"
             "  -h, --help         this help\n"
             "Without --count or --duration it runs until Ctrl-C (or SIGTERM), which stops it\n"
             "cleanly: the snapshot being taken is finished, everything written stays intact.  The\n"
@@ -58,7 +64,8 @@ static void help(FILE *out)
             "never down, up overall, R² >= 0.9 (docs/watch.md).  `vmmap report DIR -o t.xlsx`\n"
             "draws the timeline.\n"
             "\n"
-            "Capture options: --no-heaps, --no-sections, -q/--quiet (no per-sample lines), --self\n"
+            "Capture options: --no-heaps, --no-sections, -q/--quiet (no per-sample lines), --self;\n"
+            "--image-path is for a core or a dump, not a running process: refused\n"
             "\n"
             "Examples:\n"
             "  vmmap watch 1234 --interval 2s --duration 10m -o leak/\n"
@@ -67,10 +74,9 @@ static void help(FILE *out)
 }
 
 typedef struct watch_opts {
-    vm_target t;
+    vm_cli_args args;          /* the target and the shared options (-o, --wide) */
     double interval, duration; /* seconds; duration 0: none */
     uint64_t count;            /* 0: no limit */
-    const char *output;
 } watch_opts;
 
 typedef struct watch {
@@ -80,6 +86,7 @@ typedef struct watch {
     size_t samples;
     double start;
     bool tty;
+    size_t width;             /* the terminal's columns; 0: not one, or --wide */
     vm_series_writer *series; /* the directory or .jsonl being written */
     char prefix[256];   /* NAME-PID, file-name safe */
     /* Resident memory (Total WS) of the first and the latest sample, for the progress line: on
@@ -99,41 +106,47 @@ static bool parse_count(const char *s, uint64_t *out)
     return *s >= '0' && *s <= '9' && !*end && !errno && v > 0;
 }
 
+static const struct option longopts[] = {VM_CLI_TARGET_LONGOPTS,
+                                         {"interval", required_argument, NULL, 'i'},
+                                         {"count", required_argument, NULL, 'n'},
+                                         {"duration", required_argument, NULL, 'd'},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"heap-blocks", no_argument, NULL, 1100},
+                                         VM_CLI_WIDE_LONGOPT,
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0}};
+static const char shortopts[] = ":hi:n:d:o:q"; /* ':' first: a missing value is told apart */
+
+static int own_option(void *ctx, int opt)
+{
+    watch_opts *o = ctx;
+    switch (opt) {
+    case 'i':
+        if (!vm_parse_duration(optarg, &o->interval) || o->interval <= 0)
+            return vm_cli_usage_error("watch", "--interval %s: expected a duration such as 500ms, 2s, 1m", optarg);
+        break;
+    case 'd':
+        if (!vm_parse_duration(optarg, &o->duration) || o->duration <= 0)
+            return vm_cli_usage_error("watch", "--duration %s: expected a duration such as 30s, 10m, 1h", optarg);
+        break;
+    case 'n':
+        if (!parse_count(optarg, &o->count))
+            return vm_cli_usage_error("watch", "--count %s: expected a whole number of samples, at least 1", optarg);
+        break;
+    case 1100:
+        o->args.target.capture.heap_blocks = true;
+        o->args.target.capture.asked |= VM_ASK_HEAP_BLOCKS;
+        break;
+    }
+    return 0;
+}
+
 static int parse_options(int argc, char **argv, watch_opts *o)
 {
-    static const struct option longopts[] = {VM_CLI_TARGET_LONGOPTS,
-                                             {"interval", required_argument, NULL, 'i'},
-                                             {"count", required_argument, NULL, 'n'},
-                                             {"duration", required_argument, NULL, 'd'},
-                                             {"output", required_argument, NULL, 'o'},
-                                             {"heap-blocks", no_argument, NULL, 1100},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {0}};
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, ":hi:n:d:o:q", longopts, NULL)) != -1) {
-        if (vm_cli_target_option(opt, &o->t))
-            continue;
-        switch (opt) {
-        case 'h': help(stdout); return -1;
-        case 'i':
-            if (!vm_parse_duration(optarg, &o->interval) || o->interval <= 0)
-                return vm_cli_usage_error("watch", "--interval %s: expected a duration such as 500ms, 2s, 1m", optarg);
-            break;
-        case 'd':
-            if (!vm_parse_duration(optarg, &o->duration) || o->duration <= 0)
-                return vm_cli_usage_error("watch", "--duration %s: expected a duration such as 30s, 10m, 1h", optarg);
-            break;
-        case 'n':
-            if (!parse_count(optarg, &o->count))
-                return vm_cli_usage_error("watch", "--count %s: expected a whole number of samples, at least 1", optarg);
-            break;
-        case 'o': o->output = optarg; break;
-        case 1100: o->t.capture.heap_blocks = true; break;
-        default: return vm_cli_option_error("watch", opt, argv);
-        }
-    }
-    if (!o->output)
+    int rc = vm_cli_parse(&vm_cmd_watch, argc, argv, &o->args, own_option, o);
+    if (rc != 0)
+        return rc;
+    if (!o->args.output)
         return vm_cli_usage_error("watch", "no output given: -o DIR or -o FILE.jsonl");
     return 0;
 }
@@ -141,8 +154,8 @@ static int parse_options(int argc, char **argv, watch_opts *o)
 /* The process to watch: a PID, a unique name, or --self; never a file. */
 static int resolve_pid(const watch_opts *o, int64_t *pid, vm_error *err)
 {
-    const char *a = o->t.arg;
-    if (o->t.self) {
+    const char *a = o->args.target.arg;
+    if (o->args.target.self) {
         *pid = vm_platform_self_pid();
         return 0;
     }
@@ -152,7 +165,7 @@ static int resolve_pid(const watch_opts *o, int64_t *pid, vm_error *err)
         vm_error_hint(err, "vmmap watch PID|NAME|--self -o DIR  (`vmmap report DIR` reads the snapshots)");
         return err->code;
     }
-    if (a[strspn(a, "0123456789")] == '\0') {
+    if (vm_arg_is_pid(a)) {
         *pid = strtoll(a, NULL, 10);
         return 0;
     }
@@ -207,9 +220,12 @@ static int biggest_growth(const vm_tl_row *first, const vm_tl_row *now, int64_t 
     return best;
 }
 
+/* The progress line, its parts least needed last: on a terminal it is redrawn in place, so it
+ * must fit one line of it (a wrapped line cannot be erased): the parts that do not fit are left
+ * out, and what still does not is cut. */
 static void progress(const watch *w)
 {
-    if (w->o->t.capture.quiet)
+    if (w->o->args.target.capture.quiet)
         return;
     const vm_tl_row *first = &w->tl->rows[0], *now = &w->tl->rows[w->tl->nrows - 1];
     char total[VM_UNITS_BUFSZ], change[VM_UNITS_BUFSZ], grew[VM_UNITS_BUFSZ];
@@ -224,28 +240,58 @@ static void progress(const watch *w)
         vm_format_kb(w->resident_now, resident, sizeof resident);
     vm_diff_format_kb(vm_diff_delta(w->resident_first, w->resident_now), w->resident_known, rchange, sizeof rchange);
     double el = vm_clock_now() - w->start;
-    printf("%s[%02d:%02d:%02d] %zu sample%s  committed %s (%s since start)  resident %s (%s)  grew most: %s%s%s%s",
-           w->tty ? "\r\033[K" : "", (int)(el / 3600), (int)fmod(el / 60, 60), (int)fmod(el, 60), w->samples,
-           w->samples == 1 ? "" : "s", total, change, resident, rchange, k < 0 ? "nothing" : vm_kind_name((vm_kind)k),
-           k < 0 ? "" : " ", k < 0 ? "" : grew, w->tty ? "" : "\n");
+    char part[4][128];
+    snprintf(part[0], sizeof part[0], "[%02d:%02d:%02d] %zu sample%s  committed %s", (int)(el / 3600),
+             (int)fmod(el / 60, 60), (int)fmod(el, 60), w->samples, vm_plural(w->samples), total);
+    snprintf(part[1], sizeof part[1], " (%s since start)  resident %s (%s)", change, resident, rchange);
+    snprintf(part[2], sizeof part[2], "  resident %s", resident);
+    snprintf(part[3], sizeof part[3], "  grew most: %s%s%s", k < 0 ? "nothing" : vm_kind_name((vm_kind)k),
+             k < 0 ? "" : " ", k < 0 ? "" : grew);
+    /* The terminal's last column is left free: writing into it wraps on some terminals. */
+    size_t room = w->tty && w->width > 1 ? w->width - 1 : 0;
+    char line[512];
+    snprintf(line, sizeof line, "%s%s%s", part[0], part[1], part[3]);
+    if (room && strlen(line) > room)
+        snprintf(line, sizeof line, "%s%s", part[0], part[1]);
+    if (room && strlen(line) > room)
+        snprintf(line, sizeof line, "%s%s", part[0], part[2]);
+    fputs(w->tty ? "\r\033[K" : "", stdout);
+    vm_text_clipped(stdout, line, room);
+    fputs(w->tty ? "" : "\n", stdout);
     fflush(stdout);
 }
 
 /* ---- the growth analysis ---------------------------------------------------------------------- */
 
-static void growth_line(const char *name, const vm_growth *g, bool bytes)
+/* On a narrow terminal: Series, Change and the flag stay, Series cut to fit. */
+static const char *const growth_drop[] = {"Steps up", "R\u00b2", "Per minute", NULL};
+
+static bool growth_row(vm_ttable *t, const char *name, const vm_growth *g, bool bytes)
 {
-    char change[VM_UNITS_BUFSZ], slope[VM_UNITS_BUFSZ];
+    vm_trow r;
+    vm_trow_reset(&r);
+    vm_trow_text(&r, name);
     int64_t d = (int64_t)(g->last - g->first), s = (int64_t)llround(g->slope);
-    if (bytes) {
-        vm_diff_format_kb(d, true, change, sizeof change);
-        vm_diff_format_kb(s, g->span_min > 0, slope, sizeof slope);
-    } else {
-        vm_diff_format_count(d, true, change, sizeof change);
-        snprintf(slope, sizeof slope, "%+.1f", g->slope);
-    }
-    printf("  %-40s %14s %14s %5.2f %5zu/%-5zu %s\n", name, change, slope, g->r2, g->steps_up, g->steps,
-           g->flagged ? "GROWING" : "");
+    char *change = vm_trow_scratch(&r);
+    if (bytes)
+        vm_diff_format_kb(d, true, change, VM_TEXT_CELL);
+    else
+        vm_diff_format_count(d, true, change, VM_TEXT_CELL);
+    vm_trow_text(&r, change);
+    char *slope = vm_trow_scratch(&r);
+    if (bytes)
+        vm_diff_format_kb(s, g->span_min > 0, slope, VM_TEXT_CELL);
+    else
+        snprintf(slope, VM_TEXT_CELL, "%+.1f", g->slope);
+    vm_trow_text(&r, slope);
+    char *r2 = vm_trow_scratch(&r);
+    snprintf(r2, VM_TEXT_CELL, "%.2f", g->r2);
+    vm_trow_text(&r, r2);
+    char *steps = vm_trow_scratch(&r);
+    snprintf(steps, VM_TEXT_CELL, "%zu/%zu", g->steps_up, g->steps);
+    vm_trow_text(&r, steps);
+    vm_trow_text(&r, g->flagged ? "GROWING" : "");
+    return vm_ttable_add(t, &r, -1);
 }
 
 static bool worth_a_line(const vm_growth *g)
@@ -253,64 +299,76 @@ static bool worth_a_line(const vm_growth *g)
     return g->n > 0 && (g->flagged || g->last != g->first || g->steps_up || g->steps_down);
 }
 
-static size_t print_series(const vm_timeline *tl)
+/* The rows: each type, Total and Threads, each heap, each walked heap's busy bytes.  Returns the
+ * number flagged; *ok false when out of memory. */
+static size_t growth_rows(vm_ttable *t, const vm_timeline *tl, bool *ok)
 {
     size_t flagged = 0;
-    for (int k = 0; k < VM_TL_SERIES; k++)
+    for (int k = 0; k < VM_TL_SERIES && *ok; k++)
         if (k != VM_KIND_FREE && worth_a_line(&tl->growth[k])) {
-            growth_line(vm_timeline_series_name(k), &tl->growth[k], k != VM_TL_THREADS);
+            *ok = growth_row(t, vm_timeline_series_name(k), &tl->growth[k], k != VM_TL_THREADS);
             flagged += tl->growth[k].flagged;
         }
-    for (size_t h = 0; h < tl->nheaps; h++) {
-        const vm_tl_heap *hp = &tl->heaps[h];
-        char name[96];
-        if (!worth_a_line(&hp->growth))
-            continue;
-        char heap[80];
-        vm_timeline_heap_name(hp, heap, sizeof heap);
-        snprintf(name, sizeof name, "heap %s", heap);
-        growth_line(name, &hp->growth, true);
-        flagged += hp->growth.flagged;
-    }
-    for (size_t h = 0; h < tl->nheaps; h++) { /* busy bytes, from samples taken with --heap-blocks */
-        const vm_tl_heap *hp = &tl->heaps[h];
-        char name[96], heap[80];
-        if (hp->nwalked == 0 || !worth_a_line(&hp->busy_growth))
-            continue;
-        vm_timeline_heap_name(hp, heap, sizeof heap);
-        snprintf(name, sizeof name, "heap %s busy", heap);
-        growth_line(name, &hp->busy_growth, true);
-        flagged += hp->busy_growth.flagged;
-    }
+    for (int busy = 0; busy < 2; busy++) /* busy bytes come from samples taken with --heap-blocks */
+        for (size_t h = 0; h < tl->nheaps && *ok; h++) {
+            const vm_tl_heap *hp = &tl->heaps[h];
+            const vm_growth *g = busy ? &hp->busy_growth : &hp->growth;
+            if ((busy && hp->nwalked == 0) || !worth_a_line(g))
+                continue;
+            char name[96], heap[80];
+            vm_timeline_heap_name(hp, heap, sizeof heap);
+            snprintf(name, sizeof name, "heap %s%s", heap, busy ? " busy" : "");
+            *ok = growth_row(t, name, g, true);
+            flagged += g->flagged;
+        }
     return flagged;
 }
 
-static void print_growth(const vm_timeline *tl)
+static void print_growth(const watch *w, const vm_timeline *tl)
 {
-    const vm_growth *t = &tl->growth[VM_TL_THREADS];
-    printf("\nGrowth over %zu sample%s, %.1f s (committed; slope by least squares; GROWING when it only\n"
-           "went up: >= %d samples, never down, up overall, R² >= %.2f):\n",
-           t->n, vm_plural(t->n), t->span_min * 60, VM_GROWTH_MIN_SAMPLES, VM_GROWTH_MIN_R2);
-    printf("  %-40s %14s %14s    R² %11s\n", "Series", "Change", "Per minute", "Steps up"); /* R² is 3 bytes */
-    size_t flagged = print_series(tl);
-    if (flagged == 0)
-        printf("  No steady growth: nothing only went up across the window.\n");
-    else
-        printf("  %zu series flagged GROWING.\n", flagged);
+    const vm_growth *g = &tl->growth[VM_TL_THREADS];
+    char head[320];
+    snprintf(head, sizeof head,
+             "Growth over %zu sample%s, %.1f s (committed; slope by least squares; GROWING when it only\n"
+             "went up: >= %d samples, never down, up overall, R\u00b2 >= %.2f):\n",
+             g->n, vm_plural(g->n), g->span_min * 60, VM_GROWTH_MIN_SAMPLES, VM_GROWTH_MIN_R2);
+    fputc('\n', stdout);
+    vm_text_reflow(stdout, head, w->width);
+    vm_trow r;
+    vm_trow_reset(&r);
+    static const char *const titles[] = {"Series", "Change", "Per minute", "R\u00b2", "Steps up", ""};
+    for (size_t c = 0; c < sizeof titles / sizeof titles[0]; c++)
+        vm_trow_text(&r, titles[c]);
+    vm_ttable *t = vm_ttable_new(&r, 0x1e, -1);
+    vm_ttable_set_indent(t, 2);
+    bool ok = t != NULL;
+    size_t flagged = ok ? growth_rows(t, tl, &ok) : 0;
+    vm_ttable_fit fit = {w->width, growth_drop, "Series"};
+    if (ok)
+        vm_ttable_print_noted(t, stdout, false, &fit);
+    vm_ttable_free(t);
+    char end[64];
+    snprintf(end, sizeof end, "  %zu series flagged GROWING.", flagged);
+    const char *none = "  No steady growth: nothing only went up across the window.";
+    vm_text_wrap(stdout, !ok ? "  (out of memory)" : flagged ? end : none, w->width, 2);
 }
 
 /* ---- the loop --------------------------------------------------------------------------------- */
 
-/* One sample: capture, stamp, write, reduce.  1 when the process is gone, 0 ok, else an exit code. */
+/* take_sample's answer when the process is gone after at least one sample: not an exit code (1
+ * is VM_EXIT_ERROR, an output that could not be written, which must not pass for the end). */
+#define PROCESS_GONE (-1)
+
+/* One sample: capture, stamp, write, reduce.  PROCESS_GONE, 0 ok, else an exit code. */
 static int take_sample(watch *w, vm_error *err)
 {
     char when[40], stamp[40];
     vm_utc_now_ms(when, sizeof when, false);
     vm_utc_now_ms(stamp, sizeof stamp, true);
     vm_snapshot *s = NULL;
-    int rc = vm_capture_snapshot(w->pid, &w->o->t.capture, &s, err);
+    int rc = vm_capture_snapshot(w->pid, &w->o->args.target.capture, &s, err);
     if (rc == VM_EXIT_NOT_FOUND || rc == VM_EXIT_TARGET_GONE)
-        return w->samples > 0 ? 1 : rc;
+        return w->samples > 0 ? PROCESS_GONE : rc;
     if (rc != 0)
         return rc;
     if (when[0]) { /* milliseconds: samples less than a second apart keep their order and spacing */
@@ -356,7 +414,7 @@ static int loop(watch *w, const char **why, vm_error *err)
     w->start = vm_clock_now();
     for (;;) {
         int rc = take_sample(w, err);
-        if (rc == 1) {
+        if (rc == PROCESS_GONE) {
             *why = "exited";
             return 0;
         }
@@ -376,7 +434,7 @@ static int loop(watch *w, const char **why, vm_error *err)
 
 static void say_end(const watch *w, const char *why)
 {
-    if (w->tty && !w->o->t.capture.quiet)
+    if (w->tty && !w->o->args.target.capture.quiet)
         printf("\n");
     if (strcmp(why, "exited") == 0)
         fprintf(stderr, "vmmap: process %" PRId64 " exited after %zu sample%s\n", w->pid, w->samples,
@@ -384,14 +442,14 @@ static void say_end(const watch *w, const char *why)
     else if (strcmp(why, "stopped") == 0)
         fprintf(stderr, "vmmap: stopped by %s after %zu sample%s; everything written is complete\n", vm_stop_name(),
                 w->samples, w->samples == 1 ? "" : "s");
-    if (!w->o->t.capture.quiet && w->samples)
-        fprintf(stderr, "vmmap: wrote %zu snapshot%s to %s\n", w->samples, w->samples == 1 ? "" : "s", w->o->output);
+    if (!w->o->args.target.capture.quiet && w->samples)
+        fprintf(stderr, "vmmap: wrote %zu snapshot%s to %s\n", w->samples, vm_plural(w->samples), w->o->args.output);
 }
 
 static int watch_process(watch *w, vm_error *err)
 {
     const char *why = "done";
-    int rc = vm_series_writer_open(w->o->output, &w->series, err);
+    int rc = vm_series_writer_open(w->o->args.output, &w->series, err);
     if (rc == 0)
         rc = loop(w, &why, err);
     vm_error close_err = {0};
@@ -404,7 +462,7 @@ static int watch_process(watch *w, vm_error *err)
         return rc;
     say_end(w, why);
     vm_timeline_finish(w->tl);
-    print_growth(w->tl);
+    print_growth(w, w->tl);
     return rc;
 }
 
@@ -415,9 +473,11 @@ static int run(int argc, char **argv)
     if (rc != 0)
         return rc < 0 ? 0 : rc;
     vm_error err = {0};
-    watch w = {.o = &o, .tty = vm_is_terminal(stdout)};
-    if (!vm_cli_take_target(&o.t, argc, argv, optind, "watch", &err) || resolve_pid(&o, &w.pid, &err) != 0)
-        return vm_error_report(&err);
+    watch w = {.o = &o, .tty = vm_is_terminal(stdout), .width = vm_cli_view_width(&o.args.view, stdout)};
+    vm_target *t = &o.args.target;
+    if (!vm_cli_take_target(t, argc, argv, optind, "watch", &err) || resolve_pid(&o, &w.pid, &err) != 0 ||
+        vm_capture_refuse(t->arg, &vm_source_live, t->capture.asked & ~vm_source_live.honours, &err) != 0)
+        return vm_error_report(&err); /* before the output is opened: nothing is written */
     w.tl = vm_timeline_new();
     if (!w.tl)
         return VM_EXIT_ERROR;
@@ -427,4 +487,5 @@ static int run(int argc, char **argv)
     return rc == 0 ? 0 : vm_error_report(&err);
 }
 
-const vm_command vm_cmd_watch = {"watch", "snapshot a process every interval and flag growth", run, help};
+const vm_command vm_cmd_watch = {"watch", "snapshot a process every interval and flag growth",
+                                 run, help, shortopts, longopts};

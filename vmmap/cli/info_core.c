@@ -11,55 +11,65 @@
 
 #include "../sources/linux_model/core_source.h"
 
-static void print_core(FILE *out, const char *path, const vm_core *c, const vm_spool *sp)
+static void print_core(vm_info_out *o, const char *path, const vm_core *c, const vm_spool *sp)
 {
+    vm_tline *l = &o->line;
     const char *arch = vm_core_arch_name(c->machine);
-    fprintf(out, "%s: ELF core of %s", path, c->fname[0] ? c->fname : "an unnamed process");
+    vm_tline_add(l, "%s: ELF core of %s", path, c->fname[0] ? c->fname : "an unnamed process");
     if (c->has_prpsinfo)
-        fprintf(out, " (pid %" PRId64 ", uid %" PRIu32 ")", c->pid, c->uid);
-    fprintf(out, ", %s %d-bit, written by %s%s%s\n", arch ? arch : "unknown machine", c->bits,
-            c->gcore ? "gdb's gcore" : "the kernel", sp->packing != VM_PACK_NONE ? ", " : "",
-            sp->packing != VM_PACK_NONE ? vm_packing_name(sp->packing) : "");
-    if (c->psargs[0])
-        fprintf(out, "  command line: %s\n", c->psargs);
+        vm_tline_add(l, " (pid %" PRId64 ", uid %" PRIu32 ")", c->pid, c->uid);
+    vm_tline_add(l, ", %s %d-bit, written by %s%s%s", arch ? arch : "unknown machine", c->bits,
+                 c->gcore ? "gdb's gcore" : "the kernel", sp->packing != VM_PACK_NONE ? ", " : "",
+                 sp->packing != VM_PACK_NONE ? vm_packing_name(sp->packing) : "");
+    vm_info_put(o);
+    if (c->psargs[0]) {
+        vm_tline_add(l, "  command line: %s", c->psargs);
+        vm_info_put(o);
+    }
     if (c->has_siginfo) {
         char why[160];
         if (c->gcore)
-            fprintf(out, "  signal: none (gcore stopped the running process to write it: not a crash)\n");
+            vm_tline_add(l, "  signal: none (gcore stopped the running process to write it: not a crash)");
         else
-            fprintf(out, "  signal: %s\n", vm_core_crash_text(c, why, sizeof why));
+            vm_tline_add(l, "  signal: %s", vm_core_crash_text(c, why, sizeof why));
+        vm_info_put(o);
     }
-    fprintf(out, "  threads %zu:", c->nthreads);
+    vm_tline_add(l, "  threads %zu:", c->nthreads);
     for (size_t i = 0; i < c->nthreads && i < 16; i++)
-        fprintf(out, "%s %" PRIu64 " (sp 0x%" PRIx64 ")", i ? "," : "", c->threads[i].tid, c->threads[i].sp);
-    fprintf(out, "%s\n", c->nthreads > 16 ? ", ..." : "");
+        vm_tline_add(l, "%s %" PRIu64 " (sp 0x%" PRIx64 ")", i ? "," : "", c->threads[i].tid, c->threads[i].sp);
+    vm_tline_add(l, "%s", c->nthreads > 16 ? ", ..." : "");
+    vm_info_put(o);
     char mapped[32], present[32];
     vm_format_human(c->bytes_mapped, mapped, sizeof mapped);
     vm_format_human(c->bytes_present, present, sizeof present);
-    fprintf(out, "  mappings: %zu segments (%zu not dumped whole), %zu file mappings named (NT_FILE)\n", c->nsegs,
-            c->nsegs_partial, c->nfiles);
-    fprintf(out, "  memory: %s present of %s mapped\n", present, mapped);
+    vm_tline_add(l, "  mappings: %zu segment%s (%zu not dumped whole), %zu file mapping%s named (NT_FILE)", c->nsegs,
+                 vm_plural(c->nsegs), c->nsegs_partial, c->nfiles, vm_plural(c->nfiles));
+    vm_info_put(o);
+    vm_tline_add(l, "  memory: %s present of %s mapped", present, mapped);
+    vm_info_put(o);
 }
 
-static void print_can(FILE *out, const vm_core *c, const vm_snapshot *s)
+static void print_can(vm_info_out *o, const vm_core *c, const vm_snapshot *s)
 {
-    size_t images = 0, with_sections = 0;
-    for (size_t i = 0; i < s->nmodules; i++) {
-        images++;
+    vm_tline *l = &o->line;
+    size_t images = s->nmodules, with_sections = 0;
+    for (size_t i = 0; i < s->nmodules; i++)
         with_sections += s->modules[i].nsections > 0;
-    }
-    fprintf(out, "  the map shows: %zu regions; %zu of %zu images split into sections; stacks of %zu threads; "
-                 "%zu heaps\n", s->nregions, with_sections, images, s->nthreads, s->nheaps);
-    fprintf(out, "  it cannot show: the smaps counters (Committed, Private, working set: not in cores)");
+    vm_tline_add(l, "  the map shows: %zu region%s; %zu of %zu image%s split into sections; stacks of %zu thread%s; "
+                 "%zu heap%s", s->nregions, vm_plural(s->nregions), with_sections, images, vm_plural(images),
+                 s->nthreads, vm_plural(s->nthreads), s->nheaps, vm_plural(s->nheaps));
+    vm_info_put(o);
+    vm_tline_add(l, "  it cannot show: the smaps counters (Committed, Private, working set: not in cores)");
     if (c->nsegs_partial)
-        fprintf(out, "; the memory of %zu mappings the core left out (coredump_filter, gcore)", c->nsegs_partial);
+        vm_tline_add(l, "; the memory of %zu mapping%s the core left out (coredump_filter, gcore)", c->nsegs_partial,
+                     vm_plural(c->nsegs_partial));
     if (with_sections < images)
-        fprintf(out, "; sections of %zu images (no module file with the image's build-id: --image-path)",
-                images - with_sections);
-    fputc('\n', out);
+        vm_tline_add(l, "; sections of %zu image%s (no module file with the image's build-id: --image-path)",
+                     images - with_sections, vm_plural(images - with_sections));
+    vm_info_put(o);
 }
 
-int vm_info_core(const char *path, vm_error *err)
+int vm_info_core(const char *path, const vm_capture_options *opt, vm_info_out *o, vm_error *err)
 {
     vm_core_input in;
     int rc = vm_core_input_open(path, &in, err);
@@ -69,14 +79,18 @@ int vm_info_core(const char *path, vm_error *err)
     }
     vm_snapshot *s = NULL;
     vm_error map_err = {0};
-    int map_rc = vm_capture_source(&vm_source_core, path, NULL, &s, &map_err);
-    print_core(stdout, path, &in.core, &in.spool);
-    if (s)
-        print_can(stdout, &in.core, s);
-    else
-        printf("  the map cannot be built: %s\n", map_err.msg);
-    for (size_t i = 0; i < in.core.nwarnings; i++)
-        printf("  warning: %s\n", in.core.warnings[i]);
+    int map_rc = vm_capture_source(&vm_source_core, path, opt, &s, &map_err);
+    print_core(o, path, &in.core, &in.spool);
+    if (s) {
+        print_can(o, &in.core, s);
+    } else {
+        vm_tline_add(&o->line, "  the map cannot be built: %s", map_err.msg);
+        vm_info_put(o);
+    }
+    for (size_t i = 0; i < in.core.nwarnings; i++) {
+        vm_tline_add(&o->line, "  warning: %s", in.core.warnings[i]);
+        vm_info_put(o);
+    }
     vm_snapshot_free(s);
     vm_core_input_close(&in);
     if (map_rc != VM_EXIT_OK)

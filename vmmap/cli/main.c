@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -62,6 +63,61 @@ static const vm_command *find_command(const char *name)
     return NULL;
 }
 
+/* Edits (insert, delete, replace a letter) between a and b, for names of up to 15 letters. */
+static size_t distance(const char *a, const char *b)
+{
+    size_t n = strlen(a), m = strlen(b), row[16];
+    if (n > 15 || m > 15)
+        return 99;
+    for (size_t j = 0; j <= m; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= n; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= m; j++) {
+            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            best = up + 1 < best ? up + 1 : best;
+            best = row[j - 1] + 1 < best ? row[j - 1] + 1 : best;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    return row[m];
+}
+
+/* The command a mistyped word most likely meant ("heap", "snapsht"), or NULL. */
+static const vm_command *meant(const char *word)
+{
+    const vm_command *best = NULL;
+    size_t d = 3;
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        size_t e = distance(word, commands[i]->name);
+        if (e < d) {
+            d = e;
+            best = commands[i];
+        }
+    }
+    return best;
+}
+
+/* `vmmap WORD X ...` where WORD is no command, no file and no PID but reads like a command: the
+ * summary would only say "one target expected, got two"; say which command was meant instead. */
+static bool mistyped_command(int argc, char **argv)
+{
+    const char *w = argv[1];
+    struct stat st;
+    if (argc < 3 || w[0] == '-' || strchr(w, '/') || stat(w, &st) == 0 || w[strspn(w, "0123456789")] == '\0')
+        return false;
+    const vm_command *c = meant(w);
+    if (!c)
+        return false;
+    vm_error e;
+    vm_error_set(&e, VM_EXIT_USAGE, "%s: no such command", w);
+    vm_error_hint(&e, "did you mean `vmmap %s`? (`vmmap --help` lists the commands)", c->name);
+    vm_error_report(&e);
+    return true;
+}
+
 static int dispatch(int argc, char **argv);
 
 /* Whatever a command printed must have reached stdout: a full disk or a closed pipe is an error
@@ -105,6 +161,16 @@ static int dispatch(int argc, char **argv)
     }
     if (strcmp(first, "help") == 0) {
         const vm_command *c = argc > 2 ? find_command(argv[2]) : NULL;
+        if (argc > 2 && !c) {
+            const vm_command *m = meant(argv[2]);
+            vm_error e;
+            vm_error_set(&e, VM_EXIT_USAGE, "help %s: no such command", argv[2]);
+            if (m)
+                vm_error_hint(&e, "did you mean `vmmap help %s`? (`vmmap --help` lists the commands)", m->name);
+            else
+                vm_error_hint(&e, "`vmmap --help` lists the commands");
+            return vm_error_report(&e);
+        }
         if (c)
             c->help(stdout);
         else
@@ -114,6 +180,8 @@ static int dispatch(int argc, char **argv)
     const vm_command *cmd = find_command(first);
     if (cmd)
         return cmd->run(argc - 1, argv + 1);
+    if (mistyped_command(argc, argv))
+        return VM_EXIT_USAGE;
     /* `vmmap TARGET [OPTIONS]`: the summary.  argv[0] stands in for the command name. */
     argv[0] = (char *)"summary";
     return vm_cmd_summary.run(argc, argv);

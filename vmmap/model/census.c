@@ -10,6 +10,7 @@
 #include "../util/clock_signal.h"
 #include "../util/file_io.h"
 #include "../util/pattern.h"
+#include "../util/progress.h"
 #include "../util/units.h"
 #include "../util/xalloc.h"
 #include "census_impl.h"
@@ -248,7 +249,8 @@ static void progress(vm_census *c, uint64_t bytes)
         return;
     c->progress_unchecked = 0;
     double now = vm_clock_now();
-    if (now - c->started < 1.0 || now - c->last_print < 0.25)
+    /* The first line once the delay is over, then a few redraws a second. */
+    if (now - c->started < vm_progress_delay() || (c->printed && now - c->last_print < 0.25))
         return;
     c->last_print = now;
     char done[VM_UNITS_BUFSZ], total[VM_UNITS_BUFSZ];

@@ -152,7 +152,7 @@ typedef struct vm_heap {
     char *kind;         /* "glibc main arena", "glibc arena", "glibc mmap chunks", "NT", "segment", "Wine" */
     char *flags;        /* e.g. "growable" */
     char *heap_class;   /* e.g. "process heap", "private" */
-    char *front_end;    /* e.g. "LFH", "tcache" */
+    char *front_end;    /* "LFH", "lookaside"; NULL none (glibc: always) */
     uint64_t largest_free;
     bool largest_free_known;
     vm_heap_part *parts;

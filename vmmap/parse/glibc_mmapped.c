@@ -15,7 +15,8 @@
  *     mmapped_mem adds prev_size + size of each: the mapping's length.
  * Every byte read is the target's and untrusted: the figures are checked for consistency before
  * they are believed, candidates must fit the mapping, miss every chunk already found and fit in
- * what glibc's count leaves; the work is bounded by opts->probe_limit. */
+ * what glibc's count leaves; the search ends as soon as no more chunk fits in that count (and
+ * reads only pages opts->pages says are there); the work is bounded by opts->probe_limit. */
 #include "glibc_mmapped.h"
 
 #include <inttypes.h>
@@ -226,7 +227,7 @@ typedef struct prober {
     const uint64_t (*claimed)[2]; /* the chunks found before the probe, by address */
     size_t nclaimed;
     size_t limit;
-    bool limit_hit, done, oom;
+    bool limit_hit, done, oom; /* done: no more chunk fits in glibc's count (it may not add up) */
     uint64_t swapped, unknown; /* pages not read: swapped out, or their state not known */
     uint64_t counted_upto;     /* swapped/unknown pages below this were counted already */
     uint8_t state[WINDOW_PAGES];
@@ -300,7 +301,7 @@ static void add_chunk(prober *p, uint64_t a, uint64_t span)
     c->user_size = span - 16;
     p->have_n++;
     p->have_bytes += span;
-    p->done = p->have_n == p->want_n && p->have_bytes == p->want_bytes;
+    p->done = p->have_n >= p->want_n || p->want_bytes - p->have_bytes < PAGE;
 }
 
 /* Page starts of r in address order, BATCH headers per read; past a chunk found, on from its end. */
@@ -424,7 +425,7 @@ bool vm_glibc_complete_chunks(const vm_memreader *mem, const vm_glibc_range *ran
         return false;
     if (out->nchunks > 1)
         qsort(out->chunks, out->nchunks, sizeof *out->chunks, cmp_chunk);
-    if (!p.done)
+    if (p.have_n != p.want_n || p.have_bytes != p.want_bytes)
         say_short(&p, out, snap);
     return true;
 }

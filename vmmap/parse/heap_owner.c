@@ -69,12 +69,16 @@ typedef struct scan {
     size_t unreadable;
 } scan;
 
+/* A read stops at the first page it cannot read (a live target's page not in memory: an
+ * untouched page of .data holds no pointer made at run time, and reading it would bring it in):
+ * the scan goes on at the next page. */
 static bool scan_section(scan *s, int32_t module, const vm_section *sec)
 {
     uint64_t start = (sec->address + (uint64_t)s->ptr - 1) & ~(uint64_t)(s->ptr - 1);
     uint64_t end = sec->address + sec->size < sec->address ? UINT64_MAX : sec->address + sec->size;
+    uint64_t page = s->snap->page_size && !(s->snap->page_size & (s->snap->page_size - 1)) ? s->snap->page_size : 4096;
     bool any = false;
-    for (uint64_t at = start; at < end && s->budget; at += CHUNK) {
+    for (uint64_t at = start; at < end && s->budget;) {
         size_t want = end - at < CHUNK ? (size_t)(end - at) : CHUNK;
         if (want > s->budget)
             want = (size_t)s->budget;
@@ -87,6 +91,10 @@ static bool scan_section(scan *s, int32_t module, const vm_section *sec)
             if (hit && !add_owner(&s->snap->heaps[hit->heap], module, at + off))
                 return false;
         }
+        uint64_t next = got == want ? at + want : ((at + got) / page + 1) * page; /* past the page it stopped at */
+        if (next <= at)
+            break; /* the top of the address space */
+        at = next;
     }
     s->unreadable += !any;
     return true;

@@ -411,18 +411,17 @@ static const nt_layout *find_layout(const vm_memreader *mem, int bits, uint64_t 
     return NULL;
 }
 
-/* FrontEndHeapType at one candidate offset: 0..2, or -1 when unreadable or out of range. */
+/* The FrontEndHeapType byte at one candidate offset, or -1 when unreadable. */
 static int front_end_type(const vm_memreader *mem, uint64_t heap, const fe_candidate *c)
 {
     uint8_t t;
-    if (!vm_read_exact(mem, heap + c->off, &t, 1) || t > 2)
-        return -1;
-    return t;
+    return vm_read_exact(mem, heap + c->off, &t, 1) ? t : -1;
 }
 
 /* The build's own offset when the build is known; else the candidates are probed newest Windows
- * first and the first holding a valid type (0..2) is believed. */
-static const char *front_end(const vm_memreader *mem, const nt_layout *l, uint64_t heap, uint32_t build)
+ * first and the first holding a valid type (0..2) is believed (none: the newest one's byte, an
+ * unknown type).  Returns the byte, -1 when unreadable. */
+static int front_end(const vm_memreader *mem, const nt_layout *l, uint64_t heap, uint32_t build)
 {
     size_t n = 0;
     while (n < 3 && l->fe[n].off)
@@ -432,15 +431,14 @@ static const char *front_end(const vm_memreader *mem, const nt_layout *l, uint64
         for (size_t i = 0; i < n; i++)
             if (build >= l->fe[i].from_build)
                 pick = i;
-        int t = front_end_type(mem, heap, &l->fe[pick]);
-        return t < 0 ? NULL : vm_ntheap_front_end_name((unsigned)t);
+        return front_end_type(mem, heap, &l->fe[pick]);
     }
     for (size_t i = n; i-- > 0;) {
         int t = front_end_type(mem, heap, &l->fe[i]);
-        if (t >= 0)
-            return vm_ntheap_front_end_name((unsigned)t);
+        if (t >= 0 && t <= 2)
+            return t;
     }
-    return NULL;
+    return n ? front_end_type(mem, heap, &l->fe[n - 1]) : -1;
 }
 
 /* Heap-wide fields: flags, class, encoding, front end. */
@@ -457,7 +455,8 @@ static bool read_heap_fields(nt_walk *w, const nt_layout *l, uint32_t build)
     h->encoded = (mask & ENCODE_FLAG) != 0;
     vm_ntheap_flag_words(h->raw_flags, h->flags, sizeof h->flags);
     h->heap_class = vm_ntheap_class_name(h->raw_flags);
-    h->front_end = front_end(w->mem, l, w->heap, build);
+    h->front_end_type = front_end(w->mem, l, w->heap, build);
+    h->front_end = h->front_end_type < 0 ? NULL : vm_ntheap_front_end_name((unsigned)h->front_end_type);
     (void)force;  /* read to prove the header is whole; ForceFlags adds nothing to the map */
     return true;
 }

@@ -35,6 +35,8 @@ typedef struct vm_winheap {
     const char *layout;      /* e.g. "Win8-11 x64", "Win10 x86", "Wine 8.0 x64"; NULL: none */
     const char *heap_class;  /* e.g. "private"; NULL: none (static) */
     const char *front_end;   /* "LFH", "lookaside"; NULL: none (static) */
+    int front_end_type;      /* NT: the FrontEndHeapType byte believed (0 none, 1 lookaside, 2 LFH,
+                                other values unknown), -1 when it could not be read; 0 for the others */
     const char *part_word;   /* what segments are called: "segment", "subheap" (static) */
     char flags[192];         /* e.g. "growable, no-serialize"; "" when none */
     uint32_t raw_flags;      /* _HEAP.Flags / GlobalFlags / Wine flags */

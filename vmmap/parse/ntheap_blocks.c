@@ -9,14 +9,16 @@
  *
  * LFH: a busy back-end entry whose data starts with a _HEAP_USERDATA_HEADER (Signature
  * 0xF0E0D0C0, SubSegment pointing at a _HEAP_SUBSEGMENT whose UserBlocks points back) is an LFH
- * user block: its slots are reported in its place, busy or free from each slot's UnusedBytes
- * (LFH marker 0x80, busy when other bits are set).  Where the slots start: Windows 7 right after
+ * user block: its slots are reported in its place, busy or free from the user block's BusyBitmap
+ * (Windows 8+: one bit per slot) or, without one (Windows 7), from each slot's UnusedBytes (LFH
+ * marker 0x80, busy when other bits are set).  Where the slots start: Windows 7 right after
  * the header; Windows 8+ at FirstAllocationOffset, kept encoded as EncodedOffsets ^ UserBlocks ^
  * (LFH heap ^ RtlpLFHKey).  The combined key is derived once per heap from a user block whose
  * slot layout is found by probing (the stride is the subsegment's BlockSize, the first slot the
  * first offset after the header and bitmap where every slot carries the LFH marker), then used
  * to decode the others; a user block whose slots cannot be found is counted as one busy block
- * and said in the walk info.
+ * and said in the walk info.  The lookaside front end (FrontEndHeapType 1) and unknown front ends
+ * are not read: said in the walk info (their blocks are busy to the back end).
  *
  * Offsets: windows-internals.md §2 and the _HEAP_SEGMENT, _HEAP_UCR_DESCRIPTOR,
  * _HEAP_SUBSEGMENT, _HEAP_USERDATA_HEADER and _HEAP_VIRTUAL_ALLOC_ENTRY tables of
@@ -37,6 +39,7 @@
 #define MAX_UCRS 4096
 #define MAX_PROBES 64          /* first-slot candidates tried per user block */
 #define MIN_UNUSED 8           /* a busy entry's UnusedBytes count its 8 header bytes */
+#define LFH_MAX_SLOTS 65536u   /* BlockCount is 16 bits */
 
 typedef struct nt_blk_arch {
     unsigned ptr, unit, entry_len, raw;   /* raw: where the 8 real header bytes start */
@@ -59,17 +62,18 @@ static const nt_blk_arch ARCH32 = {
     .va_busy = 0x18, .va_len = 0x20,
 };
 
-/* _HEAP_SUBSEGMENT and _HEAP_USERDATA_HEADER.  encoded 0: no EncodedOffsets (Windows 7: the
- * slots follow the header, which is first bytes long). */
+/* _HEAP_SUBSEGMENT and _HEAP_USERDATA_HEADER.  encoded 0: no EncodedOffsets and no BusyBitmap
+ * (Windows 7: the slots follow the header, which is first bytes long).  ud_bitmap: BusyBitmap, an
+ * RTL_BITMAP {SizeOfBitMap, Buffer} (pointer-sized each), one bit per slot, set when busy. */
 typedef struct lfh_layout {
     unsigned sub_user_blocks, sub_block_size, sub_block_count;
-    unsigned ud_signature, ud_encoded, ud_bitmap_data, bitmap_word, first;
+    unsigned ud_signature, ud_encoded, ud_bitmap, ud_bitmap_data, bitmap_word, first;
 } lfh_layout;
 
-static const lfh_layout LFH8_X64 = {0x08, 0x24, 0x28, 0x14, 0x18, 0x30, 8, 0};
-static const lfh_layout LFH8_X86 = {0x04, 0x14, 0x18, 0x0C, 0x10, 0x1C, 4, 0};
-static const lfh_layout LFH7_X64 = {0x08, 0x18, 0x1C, 0x18, 0, 0, 0, 0x20};
-static const lfh_layout LFH7_X86 = {0x04, 0x10, 0x14, 0x0C, 0, 0, 0, 0x10};
+static const lfh_layout LFH8_X64 = {0x08, 0x24, 0x28, 0x14, 0x18, 0x20, 0x30, 8, 0};
+static const lfh_layout LFH8_X86 = {0x04, 0x14, 0x18, 0x0C, 0x10, 0x14, 0x1C, 4, 0};
+static const lfh_layout LFH7_X64 = {0x08, 0x18, 0x1C, 0x18, 0, 0, 0, 0, 0x20};
+static const lfh_layout LFH7_X86 = {0x04, 0x10, 0x14, 0x0C, 0, 0, 0, 0, 0x10};
 
 typedef struct ucr {
     uint64_t address, size;
@@ -83,6 +87,9 @@ typedef struct nt_bwalk {
     uint32_t key;             /* LFH heap address ^ RtlpLFHKey, when key_known */
     bool key_known, key_conflict;
     size_t lfh_undecoded;     /* user blocks counted as one busy block */
+    size_t bitmap_disagree;   /* slots whose bitmap bit and UnusedBytes disagree */
+    size_t bitmap_bad;        /* user blocks whose bitmap could not be read: states from headers */
+    uint8_t bitmap[LFH_MAX_SLOTS / 8];
     ucr *ucrs;
     size_t nucrs;
     /* the segment being walked, for the UCR list visitor */
@@ -167,6 +174,7 @@ typedef struct lfh_slots {
     uint64_t first;     /* address of slot 0's header */
     uint64_t stride;    /* bytes from one slot to the next: the slot's size */
     unsigned count;
+    uint64_t bitmap_bits, bitmap_buffer;  /* BusyBitmap (Windows 8+); bits 0: none */
 } lfh_slots;
 
 /* Every slot's header carries the LFH marker in UnusedBytes. */
@@ -215,6 +223,8 @@ static bool find_slots(nt_bwalk *bw, uint64_t e, uint64_t size, lfh_slots *s)
         return false;
     s->stride = rd(sub + l->sub_block_size, 2) * a->unit;
     s->count = (unsigned)rd(sub + l->sub_block_count, 2);
+    s->bitmap_bits = l->ud_bitmap ? rd(ud + l->ud_bitmap, a->ptr) : 0;
+    s->bitmap_buffer = l->ud_bitmap ? rd(ud + l->ud_bitmap + a->ptr, a->ptr) : 0;
     if (!s->stride || !s->count || (uint64_t)s->count * s->stride > data_len)
         return false;
     if (!l->ud_encoded) {  /* Windows 7: right after the header (else probed from there) */
@@ -246,23 +256,47 @@ static bool find_slots(nt_bwalk *bw, uint64_t e, uint64_t size, lfh_slots *s)
     return true;
 }
 
+/* The user block's BusyBitmap into bw->bitmap (Windows 8+): true when it covers every slot and
+ * could be read; the slots' states then come from it. */
+static bool read_bitmap(nt_bwalk *bw, const lfh_slots *s)
+{
+    if (!bw->lfh->ud_bitmap)
+        return false;  /* Windows 7: no bitmap, the headers say */
+    size_t bytes = (s->count + 7u) / 8u;
+    if (s->bitmap_bits < s->count || s->bitmap_bits > LFH_MAX_SLOTS || !s->bitmap_buffer ||
+        s->bitmap_buffer % bw->a->ptr || !vm_memwindow_read(&bw->w->win, s->bitmap_buffer, bw->bitmap, bytes)) {
+        bw->bitmap_bad++;
+        return false;
+    }
+    return true;
+}
+
 /* The slots of the user block entry [e, e + size) in its place, the entry's header, the
  * _HEAP_USERDATA_HEADER, bitmap and padding before them and any tail after them as overhead;
- * false only when the visitor stopped. */
+ * false only when the visitor stopped.  A slot is busy when its BusyBitmap bit is set (Windows
+ * 8+; the allocator's own record), else when its UnusedBytes has bits beside the LFH marker
+ * (Windows 7, or a bitmap that cannot be read); a slot whose header disagrees with its bit is
+ * counted as the bitmap says, and said. */
 static bool visit_slots(nt_bwalk *bw, uint64_t e, uint64_t size, const lfh_slots *s)
 {
     const nt_blk_arch *a = bw->a;
     uint64_t end = s->first + (uint64_t)s->count * s->stride;
     if (!vm_winemit_block(bw->w, e, s->first - e, 0, 0, VM_HBLOCK_OVERHEAD))
         return false;
+    bool bitmap = read_bitmap(bw, s);
     for (unsigned i = 0; i < s->count; i++) {
         uint64_t at = s->first + i * s->stride;
         uint8_t unused = 0;
         vm_memwindow_read(&bw->w->win, at + a->raw + 7, &unused, 1);  /* read by slots_marked */
         unsigned bytes = unused & (unsigned)~LFH_MARKER & 0x7Fu;
         bool busy = bytes != 0;
+        if (bitmap) {
+            bool bit = (bw->bitmap[i / 8] >> (i % 8)) & 1;
+            bw->bitmap_disagree += bit != busy;
+            busy = bit;
+        }
         /* 0x3F and above: the unused count did not fit and sits at the block's end: unknown. */
-        uint64_t user_size = busy && bytes < 0x3F && bytes <= s->stride ? s->stride - bytes : 0;
+        uint64_t user_size = busy && bytes && bytes < 0x3F && bytes <= s->stride ? s->stride - bytes : 0;
         if (!vm_winemit_block(bw->w, at, s->stride, at + a->entry_len, user_size,
                               busy ? VM_HBLOCK_BUSY : VM_HBLOCK_FREE))
             return false;
@@ -394,6 +428,22 @@ static bool visit_virtual(nt_bwalk *bw, const vm_winheap_range *r)
     return vm_winemit_block(bw->w, r->address, r->committed, r->address + a->va_len, user_size, VM_HBLOCK_BUSY);
 }
 
+/* A front end the walk does not decode is said, not counted as zero: the lookaside lists (the
+ * Windows 7 layout's FrontEndHeapType 1) hold blocks the back end marks busy, so they are counted
+ * busy; an unknown type may hold anything. */
+static void front_end_note(vm_winemit *w, const vm_winheap *h)
+{
+    if (h->front_end_type == 1)
+        vm_winemit_missing(w, "the lookaside front end (FrontEndHeapType 1) is not read: blocks on its lists are "
+                           "counted busy, as the back end sees them");
+    else if (h->front_end_type < 0)
+        vm_winemit_missing(w, "the front end is unknown (FrontEndHeapType not readable): blocks it may hold are "
+                           "counted as the back end sees them");
+    else if (h->front_end_type > 2)
+        vm_winemit_missing(w, "the front end is unknown (FrontEndHeapType %d): blocks it may hold are counted as the "
+                           "back end sees them", h->front_end_type);
+}
+
 bool vm_ntheap_blocks(vm_winemit *w)
 {
     vm_winheap h;
@@ -403,11 +453,18 @@ bool vm_ntheap_blocks(vm_winemit *w)
     bool x86 = w->bits == 32;
     nt_bwalk bw = {.w = w, .a = x86 ? &ARCH32 : &ARCH64, .h = &h};
     bw.lfh = h.nt_win7 ? (x86 ? &LFH7_X86 : &LFH7_X64) : (x86 ? &LFH8_X86 : &LFH8_X64);
+    front_end_note(w, &h);
     bool ok = true;
     for (size_t i = 0; ok && i < h.nsegments; i++)
         ok = walk_segment(&bw, i, &h.segments[i]);
     for (size_t i = 0; ok && i < h.nlarge; i++)
         ok = visit_virtual(&bw, &h.large[i]);
+    if (bw.bitmap_disagree)
+        vm_winemit_warn(w, "heap-invalid", "%zu LFH slot%s whose busy bit and header disagree (memory changing?): "
+                        "counted as the bitmap says", bw.bitmap_disagree, bw.bitmap_disagree == 1 ? "" : "s");
+    if (bw.bitmap_bad)
+        vm_winemit_warn(w, "heap-invalid", "%zu LFH user block%s whose busy bitmap cannot be read: their slots' "
+                        "states taken from the slots' headers", bw.bitmap_bad, bw.bitmap_bad == 1 ? "" : "s");
     if (bw.lfh_undecoded)
         vm_winemit_missing(w, "LFH blocks of %zu user block%s not counted (slot layout%s not found): counted as "
                            "one busy block each", bw.lfh_undecoded, bw.lfh_undecoded == 1 ? "" : "s",

@@ -16,8 +16,9 @@
  *
  * Block sizes are as the allocator keeps them, header included (docs/testing-windows.md maps
  * them onto what HeapWalk reports).  States: busy, free; Wine's delayed frees (blocks waiting in
- * the pending-free ring) are cached.  The NT heap's front-end lookaside (Windows 7) is not read:
- * its blocks show as busy, as the back end sees them.
+ * the pending-free ring) are cached.  The NT heap's front-end lookaside (FrontEndHeapType 1) is
+ * not read: its blocks show as busy, as the back end sees them, and info->not_counted says so (so
+ * does an unknown front-end type).
  *
  * Target memory is untrusted: every size and link is checked, every loop bounded; a part whose
  * walk fails (checksum, a size running past its segment, a torn list) ends with a warning in

@@ -60,7 +60,8 @@ int vm_series_writer_open(const char *path, vm_series_writer **out, vm_error *er
 int vm_series_write(vm_series_writer *w, const vm_snapshot *s, const char *name, const char **source, size_t *line,
                     vm_error *err);
 
-/* Closes; an error when the last data could not be written. */
+/* Closes; an error when the last data could not be written.  A .jsonl or directory the writer
+ * created and nothing was written to is removed again. */
 int vm_series_writer_close(vm_series_writer *w, vm_error *err);
 
 #endif

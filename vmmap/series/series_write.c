@@ -26,11 +26,13 @@ struct vm_series_writer {
     FILE *jsonl;  /* NULL for a directory */
     size_t lines; /* complete lines in the .jsonl, for the rows' line numbers */
     char *last;   /* the file the last sample went to (directory) */
+    bool created; /* the writer made path: a series nothing was written to is removed at close */
+    size_t written;
 };
 
 /* DIR must be a directory we may write into: created when missing.  Said before the first
  * capture; an output failure is exit 1 like every other (exit 4 is for the target). */
-static int prepare_dir(const char *dir, vm_error *err)
+static int prepare_dir(const char *dir, bool *created, vm_error *err)
 {
     struct stat st;
     if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -40,8 +42,10 @@ static int prepare_dir(const char *dir, vm_error *err)
         vm_error_hint(err, "choose a directory you can write to, or check the permissions of %s", dir);
         return err->code;
     }
-    if (make_dir(dir) == 0)
+    if (make_dir(dir) == 0) {
+        *created = true;
         return 0;
+    }
     vm_error_set(err, VM_EXIT_ERROR, "cannot create directory %s: %s", dir,
                  errno == EEXIST ? "a file of that name exists" : strerror(errno));
     vm_error_hint(err, "-o names a directory for one file per sample, or FILE.jsonl for one file");
@@ -90,8 +94,8 @@ static int open_jsonl(vm_series_writer *w, vm_error *err)
     }
     vm_out_target_free(&t);
     w->jsonl = fopen(w->path, "r+b");
-    if (!w->jsonl && errno == ENOENT)
-        w->jsonl = fopen(w->path, "w+b");
+    if (!w->jsonl && errno == ENOENT && (w->jsonl = fopen(w->path, "w+b")))
+        w->created = true;
     if (!w->jsonl) {
         vm_out_error(err, w->path, errno);
         return err->code;
@@ -108,7 +112,9 @@ int vm_series_writer_open(const char *path, vm_series_writer **out, vm_error *er
         vm_error_set(err, VM_EXIT_ERROR, "out of memory");
         return err->code;
     }
-    int rc = vm_series_is_jsonl(path) ? open_jsonl(w, err) : prepare_dir(path, err);
+    /* A device or FIFO (/dev/stdout, a pipe to a reader) gets one line per sample too. */
+    bool lines = vm_series_is_jsonl(path) || vm_out_is_stream(path);
+    int rc = lines ? open_jsonl(w, err) : prepare_dir(path, &w->created, err);
     if (rc != 0) {
         if (w->jsonl)
             fclose(w->jsonl);
@@ -151,6 +157,7 @@ int vm_series_write(vm_series_writer *w, const vm_snapshot *s, const char *name,
         int rc = append_line(w, s, err);
         *source = w->path;
         *line = w->lines;
+        w->written += rc == 0;
         return rc;
     }
     free(w->last);
@@ -161,7 +168,10 @@ int vm_series_write(vm_series_writer *w, const vm_snapshot *s, const char *name,
     }
     *source = w->last;
     *line = 0;
-    return vm_snapshot_write_json(s, w->last, err) == 0 ? 0 : err->code;
+    if (vm_snapshot_write_json(s, w->last, err) != 0)
+        return err->code;
+    w->written++;
+    return 0;
 }
 
 int vm_series_writer_close(vm_series_writer *w, vm_error *err)
@@ -173,6 +183,10 @@ int vm_series_writer_close(vm_series_writer *w, vm_error *err)
         vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: %s", w->path, strerror(errno));
         rc = err->code;
     }
+    /* A watch that failed at its first sample (the process was a kernel thread, or gone) leaves
+     * nothing behind that was not there before it. */
+    if (w->created && w->written == 0)
+        (void)(w->jsonl ? remove(w->path) : rmdir(w->path));
     free(w->path);
     free(w->last);
     free(w);

@@ -7,7 +7,7 @@
 
 #include "source.h"
 
-static bool all_digits(const char *s)
+bool vm_arg_is_pid(const char *s)
 {
     if (!*s)
         return false;
@@ -31,7 +31,7 @@ static int live_gather(const char *arg, const vm_capture_options *opt, vm_facts 
     int64_t pid = 0;
     if (!arg) {
         pid = vm_platform_self_pid();
-    } else if (all_digits(arg)) {
+    } else if (vm_arg_is_pid(arg)) {
         errno = 0;
         long long v = strtoll(arg, NULL, 10);
         if (errno || v <= 0) {
@@ -47,4 +47,5 @@ static int live_gather(const char *arg, const vm_capture_options *opt, vm_facts 
     return vm_platform_capture(pid, opt, facts, err);
 }
 
-const vm_source vm_source_live = {"live", live_claims, live_gather};
+/* Everything but --image-path: a live process's module files are read where its mappings say. */
+const vm_source vm_source_live = {"live", live_claims, live_gather, VM_ASK_ALL & ~VM_ASK_IMAGE_PATH};

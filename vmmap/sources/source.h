@@ -33,6 +33,8 @@ typedef struct vm_source {
      * and tool_version, which the source may overwrite).  Returns VM_EXIT_OK or a VM_EXIT_* code
      * with err filled; on failure the pipeline still calls vm_facts_release. */
     int (*gather)(const char *arg, const vm_capture_options *opt, vm_facts *facts, vm_error *err);
+    /* The VM_ASK_* options it honours; the others are refused, with the reason, before it runs. */
+    uint32_t honours;
 } vm_source;
 
 /* The build's own platform (sources/linux or sources/windows): a running process by PID
@@ -40,6 +42,9 @@ typedef struct vm_source {
 extern const vm_source vm_source_live;
 /* Windows minidumps, on every platform (sources/minidump). */
 extern const vm_source vm_source_minidump;
+
+/* An argument of digits only ("1234") is a PID: never a process name or a file (docs/cli.md). */
+bool vm_arg_is_pid(const char *arg);
 
 /* ---- the live platform's helpers (one implementation per platform folder) ---- */
 

@@ -339,6 +339,19 @@ void vm_out_target_free(vm_out_target *t)
     memset(t, 0, sizeof *t);
 }
 
+bool vm_out_is_stream(const char *path)
+{
+    if (strcmp(path, "-") == 0)
+        return true;
+    vm_out_target t;
+    vm_error e = {0};
+    if (!vm_out_resolve(path, &t, &e))
+        return false; /* refused: said when it is opened */
+    bool stream = t.kind == VM_OUT_STREAM;
+    vm_out_target_free(&t);
+    return stream;
+}
+
 /* ---- streams ------------------------------------------------------------------------------- */
 
 #ifdef _WIN32

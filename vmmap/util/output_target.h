@@ -29,6 +29,11 @@ typedef struct vm_out_target {
 bool vm_out_resolve(const char *path, vm_out_target *t, vm_error *err);
 void vm_out_target_free(vm_out_target *t);
 
+/* True when path ("-" included) is written as a stream: stdout, a character device, FIFO, socket
+ * or descriptor path.  Such a name has no extension to choose a format by: a command writes its
+ * default format into it (JSON; a series one line per sample). */
+bool vm_out_is_stream(const char *path);
+
 /* Opens a VM_OUT_STREAM target for writing; the descriptor, or -1 with err set (messages name
  * shown, the path the user gave). */
 int vm_out_open_stream(const vm_out_target *t, const char *shown, vm_error *err);

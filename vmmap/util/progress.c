@@ -29,7 +29,7 @@ static struct {
     size_t drawn; /* width of the line on the terminal, 0 when nothing is shown */
 } P = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
-static double delay_from_env(void)
+double vm_progress_delay(void)
 {
     const char *v = getenv("VMMAP_TEST_PROGRESS_AFTER");
     char *end;
@@ -88,7 +88,7 @@ void vm_progress_start(const char *what)
     P.total = 0;
     atomic_store(&P.done, 0);
     P.start = vm_clock_now();
-    P.after = delay_from_env();
+    P.after = vm_progress_delay();
     P.stop = false;
     P.drawn = 0;
     P.on = true;

@@ -22,4 +22,8 @@ void vm_progress_step(uint64_t done);
 /* Stops, clears the line; safe to call when never started.  Call before printing to stderr. */
 void vm_progress_stop(void);
 
+/* Seconds of work before a progress line appears: 1, or VMMAP_TEST_PROGRESS_AFTER.  For the
+ * progress lines of their own (the heap walk's, the census's) to keep the same rule. */
+double vm_progress_delay(void);
+
 #endif

@@ -46,7 +46,7 @@ struct vm_unpack {
     bz_stream bz;
 };
 
-static int open_error(const char *path, int e, vm_error *err)
+int vm_input_open_error(const char *path, int e, vm_error *err)
 {
     if (e == ENOENT || e == ENOTDIR) {
         vm_error_set(err, VM_EXIT_NOT_FOUND, "%s: no such file", path);
@@ -116,9 +116,9 @@ int vm_unpack_open(const char *path, vm_unpack **out, vm_error *err)
     *out = NULL;
     struct stat st;
     if (stat(path, &st) != 0)
-        return open_error(path, errno, err);
+        return vm_input_open_error(path, errno, err);
     if (S_ISDIR(st.st_mode))
-        return open_error(path, EISDIR, err);
+        return vm_input_open_error(path, EISDIR, err);
     vm_unpack *u = calloc(1, sizeof *u);
     if (!u) {
         vm_error_set(err, VM_EXIT_ERROR, "out of memory");
@@ -127,7 +127,7 @@ int vm_unpack_open(const char *path, vm_unpack **out, vm_error *err)
     u->path = path;
     u->fp = fopen(path, "rb");
     if (!u->fp) {
-        int rc = open_error(path, errno, err);
+        int rc = vm_input_open_error(path, errno, err);
         free(u);
         return rc;
     }
@@ -135,7 +135,7 @@ int vm_unpack_open(const char *path, vm_unpack **out, vm_error *err)
     refill(u, &io);
     if (io) {
         vm_unpack_close(u);
-        return open_error(path, io, err);
+        return vm_input_open_error(path, io, err);
     }
     u->packing = vm_packing_of(u->in, u->in_len);
     int rc = start_decoder(u, err);
@@ -240,13 +240,13 @@ int vm_unpack_read(vm_unpack *u, void *buf, size_t len, size_t *got, vm_error *e
             u->in_pos += n;
             *got += n;
         }
-        return io ? open_error(u->path, io, err) : VM_EXIT_OK;
+        return io ? vm_input_open_error(u->path, io, err) : VM_EXIT_OK;
     }
     /* Until some output (or the end): a decoder may take a lot of input before it gives any. */
     while (*got == 0 && !u->finished) {
         bool eof = !refill(u, &io);
         if (io)
-            return open_error(u->path, io, err);
+            return vm_input_open_error(u->path, io, err);
         size_t produced;
         int rc = step(u, (uint8_t *)buf, len, &produced, eof, err);
         if (rc != VM_EXIT_OK)

@@ -26,6 +26,10 @@ vm_packing vm_packing_of(const uint8_t *head, size_t n);
 /* "gzip", "xz", "bzip2"; "uncompressed" for VM_PACK_NONE. */
 const char *vm_packing_name(vm_packing p);
 
+/* The error for a file that cannot be opened or read (errno e): NOT_FOUND, ACCESS (with a hint),
+ * BAD_INPUT for a directory, else ERROR with strerror's words; err names path.  Returns the code. */
+int vm_input_open_error(const char *path, int e, vm_error *err);
+
 /* A stream of a file's content: plain bytes, or decompressed.  Reads the file with stdio. */
 typedef struct vm_unpack vm_unpack;
 

@@ -29,12 +29,14 @@
 #include <unistd.h>
 
 #include "../../util/timings.h"
+#include "../../util/units.h"
 #include "../../util/xalloc.h"
 #include "../linux_model/linux_capture.h"
 #include "proc_process.h"
 #include "proc_reader.h"
 #include "proc_smaps.h"
 #include "linux_memreader.h"
+#include "own_vdso.h"
 
 int64_t vm_platform_self_pid(void)
 {
@@ -99,10 +101,12 @@ static void fill_header(lx_capture *c, int pid)
     s->page_table_known = vm_linux_page_table_bytes(pid, &s->page_table_bytes);
 }
 
-/* The steps, on c->maps: process facts, tasks, images, heaps, stacks (the blocks come after). */
-static int run_steps(lx_capture *c, vm_error *err)
+/* The steps, on c->maps: process facts, tasks, images, heaps, stacks (the blocks come after).
+ * The memory reader learns the mappings first: which pages not there read as zeros. */
+static int run_steps(lx_capture *c, vm_linux_mem *mem, vm_error *err)
 {
     int pid = c->pid;
+    vm_linux_memreader_set_layout(mem, &c->maps);
     int rc = vm_linux_process_info(pid, &c->snap->process, err);
     if (rc != VM_EXIT_OK)
         return vm_linux_process_alive(pid) ? rc : gone(pid, err);
@@ -175,6 +179,7 @@ static int early_mode(void)
 
 typedef struct early {
     lx_capture *c;
+    vm_linux_mem *mem;
     vm_facts *out;
     int mode;            /* early_mode() */
     bool tried;          /* it ran (as the smaps read started) */
@@ -200,7 +205,7 @@ static bool early_pass(early *e)
     vm_timing_mark("read maps");
     c->vmflags_guessed = true; /* maps has none: every vmflags is 0 */
     c->used_guess = false;
-    if (run_steps(c, &err) != VM_EXIT_OK)
+    if (run_steps(c, e->mem, &err) != VM_EXIT_OK)
         return false;
     if (c->used_guess) {
         e->why = "a step needed smaps' VmFlags (stack-shape fallback)";
@@ -304,8 +309,8 @@ static void discard_early(early *e, vm_linux_mem *mem)
     c->tasks_ahead = NULL;
     c->split_moved = 0;
     c->pagemap.error = 0;
-    mem->reads = mem->failed_reads = mem->bytes = 0; /* its reads are not this capture's */
-    mem->last_errno = 0;
+    c->pagemap.zero_unknown = 0;
+    vm_linux_memreader_reset_counts(mem); /* its reads are not this capture's */
 }
 
 static int capture(lx_capture *c, vm_facts *out, vm_linux_mem *mem, vm_error *err)
@@ -314,7 +319,7 @@ static int capture(lx_capture *c, vm_facts *out, vm_linux_mem *mem, vm_error *er
      * itself (--self): its own threads, the smaps reader's included, would be listed among the
      * target's; the plain pass lists them once that one has ended. */
     bool self = c->pid == getpid();
-    early e = {.c = c, .out = out, .mode = out->classify && !self ? early_mode() : EARLY_OFF};
+    early e = {.c = c, .mem = mem, .out = out, .mode = out->classify && !self ? early_mode() : EARLY_OFF};
     vm_linux_maps smaps = {NULL, 0};
     test_pause_after_maps();
     if (e.mode != EARLY_OFF)
@@ -355,7 +360,7 @@ static int capture(lx_capture *c, vm_facts *out, vm_linux_mem *mem, vm_error *er
         vm_timing_mark("read smaps again");
     }
     c->maps = smaps; /* the plain pass, on smaps itself */
-    if ((rc = run_steps(c, err)) != VM_EXIT_OK)
+    if ((rc = run_steps(c, mem, err)) != VM_EXIT_OK)
         return rc;
     if (!lx_build_blocks(c, out))
         return blocks_oom(c, err);
@@ -370,9 +375,32 @@ static void warn_split(lx_capture *c)
         vm_snapshot_warn(c->snap, "split-counters", "/proc/%d/pagemap cannot be read (%s): the counters of mappings "
                          "cut at heap parts are unknown", c->pid, strerror(c->pagemap.error));
     else if (c->split_moved)
-        vm_snapshot_warn(c->snap, "split-counters", "%zu counters of mappings cut at heap parts changed between the "
+        vm_snapshot_warn(c->snap, "split-counters", "%zu counter%s of mappings cut at heap parts changed between the "
                          "smaps and the pagemap reads (the process was running): the largest piece of each mapping "
-                         "carries its whole smaps total less the other pieces', cut to its size", c->split_moved);
+                         "carries its whole smaps total less the other pieces', cut to its size", c->split_moved,
+                         vm_plural(c->split_moved));
+    if (c->pagemap.zero_unknown)
+        vm_snapshot_warn(c->snap, "split-counters", "%" PRIu64 " pages of mappings cut at heap parts may map the "
+                         "shared zero page (read, never written), which smaps does not count: they could not be told "
+                         "from pages shared with another process (PAGEMAP_SCAN needs Linux 6.7, page frame numbers "
+                         "CAP_SYS_ADMIN), so those pieces count them in their working sets, and their Pss is unknown",
+                         c->pagemap.zero_unknown);
+}
+
+/* What the reads left unread so as not to bring pages in (linux_memreader.h), the capture's and
+ * the later steps' (heap blocks, objects) alike. */
+static void warn_not_read(const vm_linux_mem *mem, vm_snapshot *snap)
+{
+    if (mem->not_there_swapped || mem->not_there_unmapped)
+        vm_snapshot_warn(snap, "not-read", "%" PRIu64 " reads of target memory stopped at a page the process does "
+                         "not have in memory (%" PRIu64 " swapped out, %" PRIu64 " of a file, shared or special "
+                         "mapping): reading it would have made the kernel bring it in, changing what vmmap measures",
+                         mem->not_there_swapped + mem->not_there_unmapped, mem->not_there_swapped,
+                         mem->not_there_unmapped);
+    if (mem->unguarded && mem->reads)
+        vm_snapshot_warn(snap, "not-read", "/proc/%d/pagemap cannot be read (%s): target memory was read without "
+                         "knowing which pages are in memory, so the reads may have brought some in", mem->pid,
+                         strerror(mem->guard_errno));
 }
 
 /* The memory reader outlives the capture: steps after classification read through it until
@@ -380,6 +408,8 @@ static void warn_split(lx_capture *c)
 static void release_memreader(vm_facts *f)
 {
     vm_linux_mem *mem = f->source_ctx;
+    if (mem && f->snap)
+        warn_not_read(mem, f->snap);
     if (mem)
         vm_linux_memreader_close(mem);
     free(mem);
@@ -405,6 +435,7 @@ int vm_platform_capture(int64_t pid64, const vm_capture_options *opt, vm_facts *
     c.page_size = ps > 0 ? (uint64_t)ps : 4096;
     c.snap = out->snap;
 
+    c.own_vdso_same_abi = vm_linux_own_vdso(&c.own_vdso, &c.own_vdso_size) && vm_linux_same_abi(c.pid);
     c.mem = vm_linux_memreader_open(mem, c.pid);
     out->mem = c.mem;
     out->source_ctx = mem;

@@ -143,20 +143,26 @@ static char *read_cmdline(int pid)
     return buf;
 }
 
+bool vm_linux_exe_header(int pid, uint8_t head[VM_LINUX_EXE_HEADER])
+{
+    char path[64];
+    if (pid > 0)
+        snprintf(path, sizeof path, "/proc/%d/exe", pid);
+    else
+        snprintf(path, sizeof path, "/proc/self/exe");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n = pread(fd, head, VM_LINUX_EXE_HEADER, 0);
+    close(fd);
+    return n == VM_LINUX_EXE_HEADER && memcmp(head, "\177ELF", 4) == 0;
+}
+
 /* 32 or 64 from the ELF class byte of the running executable; 64 when it cannot be read. */
 static int exe_bits(int pid)
 {
-    char path[64];
-    unsigned char ident[5];
-    snprintf(path, sizeof path, "/proc/%d/exe", pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 64;
-    ssize_t n = pread(fd, ident, sizeof ident, 0);
-    close(fd);
-    if (n == (ssize_t)sizeof ident && memcmp(ident, "\177ELF", 4) == 0 && ident[4] == 1)
-        return 32;
-    return 64;
+    uint8_t head[VM_LINUX_EXE_HEADER];
+    return vm_linux_exe_header(pid, head) && head[4] == 1 ? 32 : 64;
 }
 
 static int missing_process(int pid, int e, vm_error *err)

@@ -30,6 +30,11 @@ vm_linux_task_list *vm_linux_tasks_start(int pid);
 int vm_linux_tasks_wait(vm_linux_task_list *tl, vm_linux_task **out, size_t *n, vm_snapshot *snap, vm_error *err);
 void vm_linux_tasks_discard(vm_linux_task_list *tl);
 
+/* The first bytes of the running executable of pid (0: vmmap's own) when it is an ELF file:
+ * e_ident (class at 4, data at 5) and e_type, e_machine (at 18).  False when it cannot be read. */
+#define VM_LINUX_EXE_HEADER 20
+bool vm_linux_exe_header(int pid, uint8_t head[VM_LINUX_EXE_HEADER]);
+
 /* Finds a PID by executable base name or comm.  See vm_platform_find_pid. */
 int vm_linux_find_pid(const char *name, int64_t *pid, vm_error *err);
 

@@ -483,4 +483,4 @@ static bool core_claims(const char *arg, const uint8_t *head, size_t n)
     return head && n >= 18 && memcmp(head, "\x7f" "ELF", 4) == 0 && head[5] == 1 && head[16] == 4 && head[17] == 0;
 }
 
-const vm_source vm_source_core = {"core", core_claims, core_gather};
+const vm_source vm_source_core = {"core", core_claims, core_gather, VM_ASK_ALL};

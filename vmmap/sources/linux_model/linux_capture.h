@@ -55,6 +55,12 @@ typedef struct lx_capture {
     /* The threads, being listed on a thread of their own since the capture started (the early
      * pass); NULL: list them when the steps need them. */
     struct vm_linux_task_list *tasks_ahead;
+    /* Live: vmmap's own vDSO (sources/linux/own_vdso.h), read instead of the target's when it is
+     * the same image (linux_images.c); same_abi: the target's executable is of vmmap's ABI.
+     * NULL offline. */
+    const uint8_t *own_vdso;
+    uint64_t own_vdso_size;
+    bool own_vdso_same_abi;
 } lx_capture;
 
 /* Every heap part of snap, [start, end) sorted by start (linux_split.c). */

@@ -6,6 +6,7 @@
 
 #include "../../parse/glibc_heap.h"
 #include "../../util/xalloc.h"
+#include "glibc_names.h"
 #include "linux_capture.h"
 
 bool lx_is_anon_private(const vm_linux_mapping *m)
@@ -13,16 +14,11 @@ bool lx_is_anon_private(const vm_linux_mapping *m)
     return !m->shared && (!m->name || strncmp(m->name, "[anon:", 6) == 0);
 }
 
-static bool is_libc_path(const char *path)
-{
-    const char *base = path ? strrchr(path, '/') : NULL;
-    return base && strncmp(base + 1, "libc.so", 7) == 0;
-}
-
 /* Mappings at least this large are asked whether their first page is there before a chunk header
- * is read from it: a thread's stack (8 MiB, used from the top) never has it, and reading it would
- * make the kernel map a page there, in the target, for nothing.  Smaller ones are read at once:
- * their first page is nearly always there, and asking costs as much as reading. */
+ * is read from it: a thread's stack (8 MiB, used from the top) never has it, so no mmapped chunk
+ * starts there and the mapping is left out of the search at once.  (The live reader itself never
+ * brings a page in: it gives a page not there as zeros, linux_memreader.h.)  Smaller ones are read
+ * at once: their first page is nearly always there, and asking costs as much as reading. */
 #define ASK_PAGEMAP_FROM (1024 * 1024)
 
 /* Whether the first page of m is neither resident nor swapped (a live process only; pagemap
@@ -52,7 +48,7 @@ static vm_glibc_range *make_ranges(const lx_capture *c)
         r[i].x = m->x;
         r[i].anon_private = n->module < 0 && lx_is_anon_private(m);
         r[i].is_brk_heap = m->name && strcmp(m->name, "[heap]") == 0;
-        r[i].in_libc_data = m->w && n->module >= 0 && is_libc_path(c->snap->modules[n->module].path);
+        r[i].in_libc_data = m->w && n->module >= 0 && lx_is_glibc_libc(c->snap->modules[n->module].path);
         r[i].start_unbacked = r[i].anon_private && m->r && m->w && start_unbacked(c, &pm, m);
     }
     vm_linux_pagemap_close(&pm);

@@ -1,5 +1,6 @@
 /* ELF images mapped by the loader: group their mappings into one allocation, and split them into
- * sections by reading the file's section headers (or, for [vdso], the ELF in target memory). */
+ * sections by reading the file's section headers (or, for [vdso], the ELF in memory: vmmap's own
+ * copy when it is the same image, else the target's). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,6 +200,27 @@ static size_t image_from_run(lx_capture *c, size_t first, vm_block_cache *cache)
     return next;
 }
 
+/* Whether the target's vDSO at m is the image vmmap has itself (c->own_vdso): the kernel maps one
+ * image per ABI, so the same size and the same bytes in the target's first page; when pagemap
+ * says that page is not in the target's memory (reading it would map it), the same size and the
+ * same ABI. */
+static bool same_vdso(lx_capture *c, const vm_linux_mapping *m)
+{
+    uint64_t page = c->page_size;
+    if (!c->own_vdso || c->own_vdso_size != m->end - m->start || !page || c->own_vdso_size < page || page > SIZE_MAX)
+        return false;
+    uint8_t state = 0;
+    if (!vm_linux_pagemap_states(&c->pagemap, m->start, 1, page, &state))
+        return false; /* not known: the target's own, as far as it can be read */
+    if (state != 1)
+        return c->own_vdso_same_abi;
+    uint8_t *first = malloc((size_t)page);
+    bool same = first && c->mem.read(c->mem.ctx, m->start, first, (size_t)page) == page &&
+                memcmp(first, c->own_vdso, (size_t)page) == 0;
+    free(first);
+    return same;
+}
+
 static void image_from_vdso(lx_capture *c, size_t i)
 {
     const vm_linux_mapping *m = &c->maps.v[i];
@@ -208,8 +230,12 @@ static void image_from_vdso(lx_capture *c, size_t i)
     c->notes[i].module = mi;
     if (c->opt->skip_heaps)
         return; /* reading target memory was declined */
+    /* vmmap's own copy when it is the same, else the target's pages that are in memory */
     mem_file mf = {&c->mem, m->start, m->end - m->start};
     vm_memreader r = {.read = mem_file_read, .ctx = &mf};
+    vm_buffer_reader own = {0, c->own_vdso, (size_t)c->own_vdso_size};
+    if (same_vdso(c, m))
+        r = vm_buffer_reader_make(&own);
     vm_elf e;
     memset(&e, 0, sizeof e);
     char err[256];

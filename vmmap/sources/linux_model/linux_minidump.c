@@ -348,4 +348,4 @@ static int linux_md_gather(const char *path, const vm_capture_options *opt, vm_f
     return vm_linux_minidump_gather_parsed(&st->md, opt, f, err);
 }
 
-const vm_source vm_source_linux_minidump = {"linux-minidump", linux_md_claims, linux_md_gather};
+const vm_source vm_source_linux_minidump = {"linux-minidump", linux_md_claims, linux_md_gather, VM_ASK_ALL};

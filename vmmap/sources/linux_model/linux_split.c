@@ -11,7 +11,8 @@
  * parts"):
  *   - their exact sizes, and the whole mapping's state, protection and backing;
  *   - every counter by the same rules as a whole mapping, from the piece's own pages: the pages
- *     present, swapped and exclusively mapped in /proc/PID/pagemap, for every piece but the
+ *     present (the shared zero page left out, as smaps leaves it out), swapped and exclusively
+ *     mapped in /proc/PID/pagemap (proc_pagemap.h), for every piece but the
  *     largest; the largest has the rest of the mapping's smaps totals, so the pieces add up to
  *     smaps exactly.  Committed and Private of an accountable mapping are the piece's size.
  *   - Pss (and Locked, of an mlocked mapping) unknown for a piece with pages shared with another

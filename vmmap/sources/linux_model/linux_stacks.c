@@ -15,6 +15,7 @@
 #include "../../parse/elf.h"
 #include "../../parse/glibc_heap.h"
 #include "../../util/xalloc.h"
+#include "glibc_names.h"
 #include "linux_capture.h"
 
 #define MAX_GUARD (1024 * 1024) /* larger PROT_NONE neighbours are reservations, not guards */
@@ -73,14 +74,12 @@ static long main_stack_mapping(const lx_capture *c)
     return -1;
 }
 
-static const vm_module *module_named(const lx_capture *c, const char *prefix)
+/* The first module whose path is accepts (glibc_names.h). */
+static const vm_module *module_where(const lx_capture *c, bool (*is)(const char *path))
 {
-    for (size_t i = 0; i < c->snap->nmodules; i++) {
-        const char *p = c->snap->modules[i].path;
-        const char *base = p ? strrchr(p, '/') : NULL;
-        if (base && strncmp(base + 1, prefix, strlen(prefix)) == 0)
+    for (size_t i = 0; i < c->snap->nmodules; i++)
+        if (is(c->snap->modules[i].path))
             return &c->snap->modules[i];
-    }
     return NULL;
 }
 
@@ -114,7 +113,7 @@ static void symbol_addresses(lx_capture *c, const vm_module *mod, const char *co
 
 static bool glibc_thread_list(lx_capture *c, vm_glibc_thread **out, size_t *n)
 {
-    const vm_module *ld = module_named(c, "ld-linux"), *libc = module_named(c, "libc.so");
+    const vm_module *ld = module_where(c, lx_is_glibc_loader), *libc = module_where(c, lx_is_glibc_libc);
     if (!ld || !libc || c->opt->skip_heaps || c->offline)
         return false; /* offline, every thread's stack pointer is known */
     static const char *const libc_names[] = {

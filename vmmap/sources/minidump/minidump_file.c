@@ -14,21 +14,6 @@
 #include "../../util/file_io.h"
 #include "../input/unpack.h"
 
-static int open_error(const char *path, int e, vm_error *err)
-{
-    if (e == ENOENT || e == ENOTDIR) {
-        vm_error_set(err, VM_EXIT_NOT_FOUND, "%s: no such file", path);
-        return VM_EXIT_NOT_FOUND;
-    }
-    if (e == EACCES || e == EPERM) {
-        vm_error_set(err, VM_EXIT_ACCESS, "%s: permission denied", path);
-        vm_error_hint(err, "check the file's permissions (it must be readable by you)");
-        return VM_EXIT_ACCESS;
-    }
-    vm_error_set(err, VM_EXIT_ERROR, "%s: cannot read: %s", path, strerror(e));
-    return VM_EXIT_ERROR;
-}
-
 /* Reads the whole stream, up to VM_MD_MAX_LOAD bytes. */
 static int read_whole(FILE *fp, const char *path, vm_md_file *f, vm_error *err)
 {
@@ -53,7 +38,7 @@ static int read_whole(FILE *fp, const char *path, vm_md_file *f, vm_error *err)
         if (got == 0) {
             if (ferror(fp)) {
                 free(buf);
-                return open_error(path, errno ? errno : EIO, err);
+                return vm_input_open_error(path, errno ? errno : EIO, err);
             }
             f->data = buf;
             f->size = n;
@@ -129,7 +114,7 @@ int vm_md_file_load(const char *path, vm_md_file *f, vm_error *err)
     memset(f, 0, sizeof *f);
     int fd = vm_file_open_read(path);
     if (fd < 0)
-        return open_error(path, errno, err);
+        return vm_input_open_error(path, errno, err);
     uint64_t size = 0;
     bool is_dir = false;
     bool known = vm_file_info(fd, &size, &is_dir);
@@ -150,7 +135,7 @@ int vm_md_file_load(const char *path, vm_md_file *f, vm_error *err)
     if (!fp) {
         int e = errno;
         vm_file_close(fd);
-        return open_error(path, e, err);
+        return vm_input_open_error(path, e, err);
     }
     int rc = read_whole(fp, path, f, err);
     fclose(fp);
@@ -177,4 +162,4 @@ static bool md_claims(const char *arg, const uint8_t *head, size_t nhead)
     return head && nhead >= 4 && memcmp(head, "MDMP", 4) == 0;
 }
 
-const vm_source vm_source_minidump = {"minidump", md_claims, vm_minidump_gather};
+const vm_source vm_source_minidump = {"minidump", md_claims, vm_minidump_gather, VM_ASK_ALL};

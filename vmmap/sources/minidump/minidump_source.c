@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../../parse/minidump.h"
+#include "../../util/units.h"
 #include "../../util/xalloc.h"
 #include "../nt/nt_facts.h"
 
@@ -415,8 +416,9 @@ static void note_heaps(const vm_minidump *md, uint64_t peb, const char *why_no_p
     for (size_t i = 0; i < s->nheaps; i++)
         missing += s->heaps[i].kind && strcmp(s->heaps[i].kind, "not captured") == 0;
     if (missing)
-        vm_snapshot_warn(s, "heaps-not-captured", "%zu of %zu heaps are listed as \"not captured\": their memory is "
-                         "not in the dump (a full-memory dump has it)", missing, s->nheaps);
+        vm_snapshot_warn(s, "heaps-not-captured", "%zu of %zu heap%s %s listed as \"not captured\": %s memory is "
+                         "not in the dump (a full-memory dump has it)", missing, s->nheaps, vm_plural(s->nheaps),
+                         missing == 1 ? "is" : "are", missing == 1 ? "its" : "their");
 }
 
 static void note_partial(const vm_minidump *md, const md_input *x, vm_snapshot *s)

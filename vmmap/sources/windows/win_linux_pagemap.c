@@ -10,8 +10,9 @@
 
 void vm_linux_pagemap_init(vm_linux_pagemap *pm, int pid)
 {
+    memset(pm, 0, sizeof *pm);
     pm->pid = pid;
-    pm->fd = -1;
+    pm->fd = pm->kpageflags_fd = -1;
     pm->error = ENOSYS;
 }
 
@@ -28,7 +29,17 @@ bool vm_linux_pagemap_count(vm_linux_pagemap *pm, uint64_t start, uint64_t end, 
 
 void vm_linux_pagemap_close(vm_linux_pagemap *pm)
 {
-    pm->fd = -1;
+    pm->fd = pm->kpageflags_fd = -1;
+}
+
+bool vm_linux_pagemap_entries(vm_linux_pagemap *pm, uint64_t start, size_t npages, uint64_t page, uint64_t *entries)
+{
+    (void)start;
+    (void)npages;
+    (void)page;
+    (void)entries;
+    pm->error = ENOSYS;
+    return false;
 }
 
 bool vm_linux_pagemap_states(vm_linux_pagemap *pm, uint64_t start, size_t npages, uint64_t page, uint8_t *state)
