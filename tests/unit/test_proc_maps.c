@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vmmap/sources/linux/proc_smaps.h"
@@ -406,6 +407,82 @@ static void test_text_errors(void **state)
     assert_string_equal(tiny, "lin");
 }
 
+/* The text parser learns the first mapping's field order and parses later lines in the kernel's
+ * own form without looking for their end first (proc_maps.c fast_field_line).  Every other form a
+ * field line may take must still come out as the line-by-line parse gives it: each mapping below
+ * parsed whole equals its header and fields parsed one line at a time. */
+static const char *const VARIANT_FIELDS[] = {
+    "Rss:                   4 kB",          /* the kernel's form */
+    "Rss:\t4 kB",                           /* a tab */
+    "Rss:  4  kB",                          /* two blanks before kB */
+    "Rss: 4 kB   ",                         /* blanks after */
+    "Rss: 0000000000000000000000004 kB",    /* more digits than a number needs */
+    "Rss: 18014398509481983 kB",            /* the largest that fits in bytes */
+    "Size:          8 kB",
+    "KernelPageSize:        4 kB",          /* skipped fields, in every form */
+    "KernelPageSize: lots",
+    "KernelPageSize:",
+    "THPeligible:    1",
+    "VmFlags: rd wr mr mw me ac sd ",       /* the kernel's form */
+    "VmFlags: rd wr ac",                    /* no blank at the end */
+    "VmFlags: rd  wr\tabc a ac ",           /* other blanks, codes that are not two letters */
+    "VmFlags:",
+    "VmFlags: ",
+    "VmFlags: \tac",
+    "Pss:    2 kB",                         /* a field where another was learned */
+    "Locked:   0 kB",
+};
+
+static void test_text_field_forms(void **state)
+{
+    const size_t nv = sizeof VARIANT_FIELDS / sizeof *VARIANT_FIELDS;
+    for (size_t v = 0; v < nv; v++) {
+        /* the first mapping teaches the order Rss, Size, KernelPageSize, THPeligible, VmFlags;
+         * the second has the variant where the field of its kind is expected */
+        const char *learn[] = {"Rss:     4 kB", "Size:     4 kB", "KernelPageSize:    4 kB", "THPeligible:    0",
+                               "VmFlags: rd wr "};
+        char t[1024];
+        size_t n = (size_t)snprintf(t, sizeof t, "1000-2000 rw-p 00000000 00:00 0\n");
+        for (size_t k = 0; k < 5; k++)
+            n += (size_t)snprintf(t + n, sizeof t - n, "%s\n", learn[k]);
+        n += (size_t)snprintf(t + n, sizeof t - n, "2000-3000 r--p 00000000 00:00 0\n");
+        const char *second[5];
+        memcpy(second, learn, sizeof second);
+        const char *f = VARIANT_FIELDS[v];
+        size_t slot = strncmp(f, "Size", 4) == 0 ? 1 : strncmp(f, "Kernel", 6) == 0 ? 2 : strncmp(f, "THP", 3) == 0 ? 3
+                      : strncmp(f, "VmFlags", 7) == 0 ? 4 : 0;
+        second[slot] = f;
+        for (size_t k = 0; k < 5; k++)
+            n += (size_t)snprintf(t + n, sizeof t - n, "%s\n", second[k]);
+        /* the expected second mapping, one line at a time */
+        vm_linux_mapping want;
+        assert_true(vm_linux_parse_maps_line("2000-3000 r--p 00000000 00:00 0", 31, &want));
+        for (size_t k = 0; k < 5; k++)
+            assert_true(vm_linux_parse_smaps_field(second[k], strlen(second[k]), &want));
+        vm_linux_maps maps;
+        char err[128] = "";
+        if (!text(t, &maps, err, sizeof err))
+            fail_msg("\"%s\": %s", f, err);
+        assert_int_equal(maps.n, 2);
+        const vm_linux_mapping *got = &maps.v[1];
+        if (got->rss != want.rss || got->size != want.size || got->pss != want.pss || got->locked != want.locked ||
+            got->vmflags != want.vmflags || got->have != want.have)
+            fail_msg("\"%s\": rss %llu size %llu vmflags 0x%x have 0x%x, line by line %llu %llu 0x%x 0x%x", f,
+                     (unsigned long long)got->rss, (unsigned long long)got->size, got->vmflags, got->have,
+                     (unsigned long long)want.rss, (unsigned long long)want.size, want.vmflags, want.have);
+        vm_linux_maps_free(&maps);
+    }
+    /* and what is malformed stays so, with its line number */
+    expect_text_error("1000-2000 r--p 00000000 00:00 0\nRss: 4 kB\n2000-3000 r--p 00000000 00:00 0\n"
+                      "Rss: 18014398509481984 kB\n", "line 4: malformed field line");
+    expect_text_error("1000-2000 r--p 00000000 00:00 0\nRss: 4 kB\n2000-3000 r--p 00000000 00:00 0\n"
+                      "Rss: 99999999999999999999 kB\n", "line 4: malformed field line");
+    expect_text_error("1000-2000 r--p 00000000 00:00 0\nRss: 4 kB\n2000-3000 r--p 00000000 00:00 0\n"
+                      "Rss: 4 MB\n", "line 4: malformed field line");
+    expect_text_error("1000-2000 r--p 00000000 00:00 0\nRss: 4 kB\n2000-3000 r--p 00000000 00:00 0\n"
+                      "Rss: kB\n", "line 4: malformed field line");
+}
+
 /* ---- streamed from a file descriptor (vm_linux_parse_smaps_fd) ---------------------------------- */
 
 /* A file holding text, positioned at its start. */
@@ -426,7 +503,7 @@ static int text_fd(const char *t, size_t len)
 }
 
 /* An smaps-like text of count records whose names grow so that lines end at every offset
- * around the reader's 64 KiB chunk boundaries. */
+ * around the reader's chunk boundaries. */
 static char *synthetic_smaps(size_t count, size_t *len)
 {
     size_t cap = count * 700 + 1, used = 0;
@@ -479,6 +556,43 @@ static bool on_parsed(void *ctx, vm_linux_maps *batch, const vm_linux_maps *so_f
     return false;
 }
 
+/* A caller busy now and then (2 ms every third batch): the reader parses ahead meanwhile, the
+ * caller parses the chunks it waits for (proc_reader.h: with 4 KiB chunks some 450 and 40 of
+ * them); the parse must not care which. */
+static bool slow_sometimes(void *ctx, vm_linux_maps *batch, const vm_linux_maps *so_far)
+{
+    progress *p = ctx;
+    if (p->calls % 3 == 1) {
+        struct timespec ts = {0, 2 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return on_parsed(ctx, batch, so_far);
+}
+
+static void test_fd_busy_caller(void **state)
+{
+    size_t len;
+    char *t = synthetic_smaps(6000, &len);
+    vm_linux_maps whole, streamed;
+    char err[200];
+    assert_true(vm_linux_parse_smaps_text(t, len, &whole, err, sizeof err));
+    for (size_t chunk = 4096; chunk <= 65536; chunk *= 4) {
+        int fd = text_fd(t, len);
+        int read_errno = -1;
+        progress pr = {0, 0, false, false};
+        lx_reader_test_chunk_bytes(chunk);
+        assert_true(vm_linux_parse_smaps_fd(fd, &streamed, slow_sometimes, &pr, err, sizeof err, &read_errno));
+        lx_reader_test_chunk_bytes(0);
+        assert_int_equal(read_errno, 0);
+        assert_same_maps(&whole, &streamed);
+        assert_false(pr.decreased);
+        close(fd);
+        vm_linux_maps_free(&streamed);
+    }
+    vm_linux_maps_free(&whole);
+    free(t);
+}
+
 /* Takes every other batch handed over, keeping the start of each mapping taken. */
 typedef struct taker {
     size_t calls;
@@ -499,8 +613,8 @@ static bool take_some(void *ctx, vm_linux_maps *batch, const vm_linux_maps *so_f
     return true;
 }
 
-/* 6,000 records (about 1.5 MB, twenty-odd chunks): lines cut at chunk boundaries are put back
- * together, and the result is exactly the whole-text parse. */
+/* 6,000 records (about 1.5 MB, twenty-odd chunks of 64 KiB): lines cut at chunk boundaries are
+ * put back together, and the result is exactly the whole-text parse. */
 static void test_fd_matches_text(void **state)
 {
     size_t len;
@@ -513,7 +627,9 @@ static void test_fd_matches_text(void **state)
     int fd = text_fd(t, len);
     int read_errno = -1;
     progress pr = {0, 0, false, false};
+    lx_reader_test_chunk_bytes(65536);
     assert_true(vm_linux_parse_smaps_fd(fd, &streamed, on_parsed, &pr, err, sizeof err, &read_errno));
+    lx_reader_test_chunk_bytes(0);
     assert_int_equal(read_errno, 0);
     assert_same_maps(&whole, &streamed);
     assert_true(pr.calls >= 20);        /* called per chunk, while reading */
@@ -592,7 +708,8 @@ static void test_fd_edges(void **state)
 static void test_fd_errors(void **state)
 {
     size_t len;
-    char *t = synthetic_smaps(600, &len); /* about 150 KB: three chunks */
+    char *t = synthetic_smaps(600, &len); /* about 150 KB: three chunks of 64 KiB */
+    lx_reader_test_chunk_bytes(65536);
     size_t big = len + 70000 + 2;
     char *u = malloc(big);
     assert_non_null(u);
@@ -630,6 +747,7 @@ static void test_fd_errors(void **state)
     close(fd);
     free(u);
     free(t);
+    lx_reader_test_chunk_bytes(0);
 }
 
 /* A read that fails (here: a directory) is reported as such, not as a parse error. */
@@ -903,7 +1021,9 @@ int main(void)
         cmocka_unit_test(test_text_sample),
         cmocka_unit_test(test_text_maps_only_and_empty),
         cmocka_unit_test(test_text_errors),
+        cmocka_unit_test(test_text_field_forms),
         cmocka_unit_test(test_fd_matches_text),
+        cmocka_unit_test(test_fd_busy_caller),
         cmocka_unit_test(test_fd_edges),
         cmocka_unit_test(test_fd_errors),
         cmocka_unit_test(test_fd_read_error),

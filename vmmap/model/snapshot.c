@@ -160,14 +160,14 @@ vm_section *vm_module_add_section(vm_module *m)
 
 void vm_snapshot_warn(vm_snapshot *s, const char *code, const char *fmt, ...)
 {
+    /* A runaway source must not bury the snapshot in warnings: keep the first few thousand. */
+    if (!s || s->nwarnings >= 4096)
+        return;
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    /* A runaway source must not bury the snapshot in warnings: keep the first few thousand. */
-    if (s->nwarnings >= 4096)
-        return;
     char *c = vm_strdup(code), *m = vm_strdup(msg);
     vm_warning *w = (c && m) ? vm_array_push((void **)&s->warnings, &s->nwarnings, sizeof *s->warnings) : NULL;
     if (!w) {

@@ -289,7 +289,8 @@ void vm_snapshot_clear_objects(vm_snapshot *s);
 const char *vm_object_where_name(vm_object_where w);  /* "stack", "private_data", "image_data" */
 const char *vm_object_where_title(vm_object_where w); /* "Stack", "Private Data", "Image data" */
 
-/* Records a warning (printf-style message).  Never fails loudly: out of memory drops it. */
+/* Records a warning (printf-style message).  Never fails loudly: out of memory drops it.  s NULL:
+ * nothing is recorded (a search made only to learn something, whose warnings come later). */
 void vm_snapshot_warn(vm_snapshot *s, const char *code, const char *fmt, ...)
     VM_PRINTF(3, 4);
 

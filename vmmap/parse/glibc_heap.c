@@ -281,8 +281,11 @@ static void probe_heap(scan *s, size_t ri, uint64_t base, bool primary)
     c.base = base;
     c.rw_len = min_u64(r->end - base, HEAP_MAX_SIZE);
     c.reserved = reserved_span(s->ranges, s->nranges, ri, base);
-    uint8_t raw[HEAP_INFO_OLD];  /* ar_ptr, prev, size, mprotect_size: common to all versions */
-    if (!vm_read_exact(s->mem, base, raw, sizeof raw)) {
+    uint8_t raw[HEAP_INFO_OLD] = {0};  /* ar_ptr, prev, size, mprotect_size: common to all versions */
+    /* A page never touched holds no heap_info: its bytes are zeros, not read (the read would make
+     * the kernel map a page in the target; a thread's 8 MiB stack may well start 64 MiB aligned). */
+    bool untouched = vm_glibc_page_absent(s->opts, base);
+    if (!untouched && !vm_read_exact(s->mem, base, raw, sizeof raw)) {
         if (primary) {
             warn(&s->w, W_READ, "cannot read heap_info at 0x%" PRIx64, base);
             s->range_done[ri] = true;
@@ -886,40 +889,72 @@ static bool may_hold_chunks(const scan *s, size_t i)
     return is_anon_rw(r) && !r->start_unbacked && !s->range_done[i] && !claimed_by_heap(s, r->start, r->end);
 }
 
+/* Mapping-start headers read at once (the most one process_vm_readv takes). */
+#define HEADER_BATCH 1024
+
 /* Anonymous read/write mappings that are neither the brk heap nor arena heaps may be runs of
  * mmapped chunks.  Most are not (stacks, other allocators' memory): no warning for those.
- * Their first headers are read in one batch: a process with 60,000 such mappings took 60,000
- * system calls one by one (vm_read_many); most are rejected on that first header. */
-static void find_chunks(scan *s, vm_glibc_heaps *out)
+ * Their first headers are read in batches: a process with 60,000 such mappings took 60,000
+ * system calls one by one (vm_read_many); most are rejected on that first header.
+ * count, when known (glibc's malloc_par): once the chunks found add up to its count and bytes
+ * exactly, glibc has no other mmapped chunk, and the mappings after are not read at all (each
+ * header read costs the kernel a page-table walk in the target: as much as smaps spends on the
+ * mapping).  A process whose glibc counts none reads no header. */
+static void find_chunks(scan *s, vm_glibc_heaps *out, const vm_glibc_malloc_par *count)
 {
+    uint64_t have_bytes = 0;
+    for (size_t c = 0; c < out->nchunks; c++)
+        have_bytes += out->chunks[c].size;
+#define COUNT_MET (count && out->nchunks == count->n_mmaps && have_bytes == count->mmapped_mem)
+    if (COUNT_MET)
+        return;
     size_t m = 0;
     for (size_t i = 0; i < s->nranges; i++)
         m += may_hold_chunks(s, i);
-    vm_read_req *reqs = m ? calloc(m, sizeof *reqs) : NULL;
-    uint8_t(*hdr)[16] = m ? calloc(m, sizeof *hdr) : NULL;
-    size_t *range_of = m ? calloc(m, sizeof *range_of) : NULL;
-    if (!reqs || !hdr || !range_of) { /* no room for the batch: one by one */
-        for (size_t i = 0; i < s->nranges && !s->oom; i++)
-            if (may_hold_chunks(s, i))
-                walk_mmapped_chunks(s->mem, s->ranges[i].start, s->ranges[i].end, out, &s->w, &s->oom, NULL);
-        goto done;
+    size_t cap = m < HEADER_BATCH ? m : HEADER_BATCH;
+    vm_read_req *reqs = cap ? calloc(cap, sizeof *reqs) : NULL;
+    uint8_t(*hdr)[16] = cap ? calloc(cap, sizeof *hdr) : NULL;
+    size_t *range_of = cap ? calloc(cap, sizeof *range_of) : NULL;
+    vm_read_req one_req;
+    uint8_t one_hdr[1][16];
+    size_t one_range;
+    bool batched = reqs && hdr && range_of;
+    if (!batched) { /* no room for a batch: one header at a time */
+        free(reqs);
+        free(hdr);
+        free(range_of);
+        reqs = &one_req;
+        hdr = one_hdr;
+        range_of = &one_range;
+        cap = 1;
     }
-    for (size_t i = 0, j = 0; i < s->nranges && j < m; i++)
-        if (may_hold_chunks(s, i)) {
-            reqs[j] = (vm_read_req){s->ranges[i].start, hdr[j], sizeof hdr[j], 0};
-            range_of[j++] = i;
+    for (size_t i = 0; i < s->nranges && !s->oom;) {
+        size_t k = 0;
+        for (; i < s->nranges && k < cap; i++)
+            if (may_hold_chunks(s, i)) {
+                reqs[k] = (vm_read_req){s->ranges[i].start, hdr[k], sizeof hdr[k], 0};
+                range_of[k++] = i;
+            }
+        vm_read_many(s->mem, reqs, k);
+        for (size_t j = 0; j < k && !s->oom; j++) {
+            const vm_glibc_range *r = &s->ranges[range_of[j]];
+            size_t before = out->nchunks;
+            /* A failed header read is tried again inside, so it is warned about as before. */
+            walk_mmapped_chunks(s->mem, r->start, r->end, out, &s->w, &s->oom,
+                                reqs[j].got == sizeof hdr[j] ? hdr[j] : NULL);
+            for (size_t c = before; c < out->nchunks; c++)
+                have_bytes += out->chunks[c].size;
+            if (COUNT_MET)
+                goto done;
         }
-    vm_read_many(s->mem, reqs, m);
-    for (size_t j = 0; j < m && !s->oom; j++) {
-        const vm_glibc_range *r = &s->ranges[range_of[j]];
-        /* A failed header read is tried again inside, so it is warned about as before. */
-        walk_mmapped_chunks(s->mem, r->start, r->end, out, &s->w, &s->oom,
-                            reqs[j].got == sizeof hdr[j] ? hdr[j] : NULL);
     }
 done:
-    free(reqs);
-    free(hdr);
-    free(range_of);
+#undef COUNT_MET
+    if (batched) {
+        free(reqs);
+        free(hdr);
+        free(range_of);
+    }
 }
 
 /* The chunks the walk from each mapping's start did not reach: as many as glibc counts
@@ -982,7 +1017,12 @@ static bool build_result(scan *s, const vm_glibc_find_opts *opts, vm_glibc_heaps
         if (a->valid && !add_arena(s, a, out))
             return false;
     }
-    find_chunks(s, out);
+    /* glibc's count bounds the search from mapping starts.  Found here without a word: the
+     * completion below looks for it again, saying what it has to say in its place. */
+    vm_glibc_malloc_par count;
+    bool counted = vm_glibc_find_malloc_par(s->mem, opts, s->ranges, s->nranges, opts->malloc_par, out->brk_start,
+                                            out->brk_end, &count, NULL);
+    find_chunks(s, out, counted ? &count : NULL);
     if (!s->oom)
         complete_chunks(s, opts, out);
     return !s->oom;

@@ -56,6 +56,13 @@ bool vm_glibc_page_present(const vm_glibc_find_opts *opts, uint64_t addr)
                                      st == VM_GLIBC_PAGE_PRESENT);
 }
 
+bool vm_glibc_page_absent(const vm_glibc_find_opts *opts, uint64_t addr)
+{
+    uint8_t st;
+    return opts && opts->pages && opts->pages(opts->pages_ctx, addr & ~(PAGE - 1), 1, &st) &&
+           st == VM_GLIBC_PAGE_ABSENT;
+}
+
 size_t vm_glibc_read_present(const vm_memreader *mem, const vm_glibc_find_opts *opts, uint64_t start, uint8_t *buf,
                              size_t len)
 {

@@ -27,12 +27,15 @@ bool vm_glibc_malloc_par_fits(const uint8_t *p, size_t len, uint64_t brk_start, 
  * yes).  vm_glibc_read_present: len bytes from start into buf, pages not there as zeros; returns
  * how many leading bytes were read or zeroed (less only where the reader fails). */
 bool vm_glibc_page_present(const vm_glibc_find_opts *opts, uint64_t addr);
+/* Whether opts->pages says the page at addr was never touched (neither resident nor swapped):
+ * nothing was ever written there, and reading it would make the kernel map a page in the target. */
+bool vm_glibc_page_absent(const vm_glibc_find_opts *opts, uint64_t addr);
 size_t vm_glibc_read_present(const vm_memreader *mem, const vm_glibc_find_opts *opts, uint64_t start, uint8_t *buf,
                              size_t len);
 
 /* Finds malloc_par: at symbol when not 0 (still checked), else by its shape in libc's writable
- * data (exactly one place must fit).  False when not found (said in a warning when there is a
- * reason to: a symbol that does not fit, several places that do). */
+ * data (exactly one place must fit).  False when not found (said in a warning to snap, unless it
+ * is NULL, when there is a reason to: a symbol that does not fit, several places that do). */
 bool vm_glibc_find_malloc_par(const vm_memreader *mem, const vm_glibc_find_opts *opts, const vm_glibc_range *ranges,
                               size_t nranges, uint64_t symbol, uint64_t brk_start, uint64_t brk_end, vm_glibc_malloc_par *out,
                               vm_snapshot *snap);

@@ -3,9 +3,9 @@
  *
  * /proc/PID/smaps is where every column comes from, and generating it is most of the capture's
  * time (the kernel walks every page table and formats two dozen lines per mapping).  So the
- * capture does not wait for it.  smaps is read and parsed on a thread of its own (proc_reader.h),
- * the threads are listed on another; meanwhile the much cheaper /proc/PID/maps is read and every
- * step runs on it (the "early pass").  The steps
+ * capture does not wait for it.  smaps is read on a thread of its own (proc_reader.h) and parsed
+ * as it comes, the threads are listed on another; meanwhile the much cheaper /proc/PID/maps is
+ * read and every step runs on it (the "early pass").  The steps
  * only need the mappings' headers, which maps has too.  As smaps comes in, each mapping is checked
  * against the one the steps saw, and its blocks are made from the smaps values themselves (their
  * state included: an inaccessible mapping is committed or reserved by its VmFlags 'ac', which

@@ -15,6 +15,7 @@ typedef struct lx_chunk {
     struct lx_chunk *next;
     void *result; /* what the work function made of it (lx_reader_start_with), or NULL */
     bool light;   /* the result only, no data (with a work function, on the reader thread) */
+    bool pending; /* its work is still to do (done in next): internal */
     size_t len;
     char data[];
 } lx_chunk;
@@ -25,14 +26,19 @@ typedef struct lx_reader lx_reader;
  * memory. */
 lx_reader *lx_reader_start(int fd);
 
-/* Work done on each chunk, in order, on the reader thread as soon as the chunk is read (or on the
- * caller's, in next, without threads): it may set c->result for the consumer, which next then
- * hands over (on the reader thread, without the data: the buffer is read into again at once).
- * false stops the reading (its reason is the work's own to keep).  Until finish returns, ctx
+/* Work done on each chunk, in order, one chunk at a time: on the reader thread as soon as the
+ * chunk is read while the caller is busy (then next hands over the result without the data: the
+ * buffer is read into again at once), or in next on the caller's thread when it waits for the
+ * chunk (the reader thread then goes on reading: the kernel's generation of the text is the
+ * longest part of the whole, and the work would only hold it up), and always there without
+ * threads.  It may set c->result for the consumer.  false stops the reading (its reason is the
+ * work's own to keep): that chunk is the last one next hands out.  Until finish returns, ctx
  * belongs to the reader: the caller must not touch it, and every result is the caller's to take
  * before finish (finish frees none). */
 typedef bool (*lx_chunk_fn)(void *ctx, lx_chunk *c);
-lx_reader *lx_reader_start_with(int fd, lx_chunk_fn work, void *ctx);
+/* threaded false: no thread, every chunk read in next, for a caller with nothing to do in the
+ * meantime (a thread would only add its start and the hand-over of every chunk). */
+lx_reader *lx_reader_start_with(int fd, lx_chunk_fn work, void *ctx, bool threaded);
 
 /* The next chunk (len > 0), waiting for it if need be; NULL at the end of the file or after a
  * read error (finish says which). */
@@ -45,7 +51,7 @@ void lx_reader_recycle(lx_reader *r, lx_chunk *c);
  * errno of the read that failed. */
 int lx_reader_finish(lx_reader *r);
 
-/* For tests and fuzzers: fill chunks to n bytes (1 .. 64 KiB; anything else restores the
+/* For tests and fuzzers: fill chunks to n bytes (1 .. 256 KiB; anything else restores the
  * default) in readers started from now on, so small inputs cross many chunk boundaries. */
 void lx_reader_test_chunk_bytes(size_t n);
 

@@ -44,17 +44,24 @@ static int read_error(int pid, const char *file, int e, vm_error *err)
     return VM_EXIT_ERROR;
 }
 
-/* The parse of a file as the reader thread does it, chunk by chunk (proc_reader.h): each chunk's
+/* The parse of a file chunk by chunk as the reader hands them over (proc_reader.h): each chunk's
  * lines go into a batch of its own, handed to the caller with the chunk; the mapping still in
- * progress at its end (its fields may go on in the next chunk) stays in the parser. */
+ * progress at its end (its fields may go on in the next chunk) stays in the parser.  A caller
+ * that takes no batch gets every mapping parsed straight into its array (direct), not copied
+ * there from the batches. */
 typedef struct stream {
     vm_linux_maps_stream *text;
+    vm_linux_maps *direct; /* or NULL */
     bool failed; /* a line did not parse, or no memory: the reading stopped there */
 } stream;
 
 static bool parse_chunk(void *ctx, lx_chunk *c)
 {
     stream *st = ctx;
+    if (st->direct) {
+        st->failed = !vm_linux_maps_stream_feed(st->text, c->data, c->len, st->direct);
+        return !st->failed;
+    }
     vm_linux_maps *batch = calloc(1, sizeof *batch);
     if (!batch) {
         vm_linux_maps_stream_fail_nomem(st->text);
@@ -100,11 +107,13 @@ bool vm_linux_parse_smaps_fd(int fd, vm_linux_maps *out, vm_linux_parsed_fn on_p
     out->v = NULL;
     out->n = 0;
     *read_errno = 0;
-    stream st = {.text = vm_linux_maps_stream_new(err, errlen)};
-    /* Lines are parsed on the reader thread, right after they are read: its chunk buffers are used
-     * again at once (still in cache), and the parse runs beside the caller's work on the mappings
-     * it already has. */
-    lx_reader *rd = st.text ? lx_reader_start_with(fd, parse_chunk, &st) : NULL;
+    stream st = {.text = vm_linux_maps_stream_new(err, errlen), .direct = on_parsed ? NULL : out};
+    /* Lines are parsed on the reader thread right after they are read while this thread is busy
+     * with the mappings it already has (its chunk buffers are used again at once, still in cache),
+     * and on this one when it waits: the kernel's reading, the longest part, goes on meanwhile
+     * (proc_reader.h).  A caller that takes nothing as it comes (no on_parsed) would only wait:
+     * then there is no reader thread. */
+    lx_reader *rd = st.text ? lx_reader_start_with(fd, parse_chunk, &st, on_parsed != NULL) : NULL;
     if (!rd) {
         vm_linux_maps_stream_free(st.text);
         if (err && errlen)

@@ -1,6 +1,6 @@
 /* Reading /proc/PID/maps and /proc/PID/smaps of a live process (Linux builds only): the file read
- * on a thread of its own (proc_reader.h) and parsed chunk by chunk by the maps parser
- * (proc_maps.h) as it arrives. */
+ * (on a thread of its own when the caller takes the mappings as they come: proc_reader.h) and
+ * parsed chunk by chunk by the maps parser (proc_maps.h) as it arrives. */
 #ifndef VMMAP_SOURCES_LINUX_PROC_SMAPS_H
 #define VMMAP_SOURCES_LINUX_PROC_SMAPS_H
 
@@ -12,11 +12,13 @@
  * names; they will not be in out); false leaves them to be appended to out. */
 typedef bool (*vm_linux_parsed_fn)(void *ctx, vm_linux_maps *batch, const vm_linux_maps *so_far);
 
-/* A maps or smaps file read from fd to its end and parsed chunk by chunk as it arrives, both on a
- * reader thread (proc_reader.h), on_parsed (may be NULL) called on the caller's thread as the
- * mappings come.  Gives the same result as vm_linux_parse_smaps_text on the whole text.  False on
- * a malformed line ("line N: what" in err, *read_errno 0), a failed read (*read_errno set) or no
- * memory (*read_errno ENOMEM); out is then empty. */
+/* A maps or smaps file read from fd to its end and parsed chunk by chunk as it arrives: read on a
+ * reader thread (proc_reader.h) and parsed there or on the caller's thread, on_parsed called on
+ * the caller's thread as the mappings come; without on_parsed (NULL) no thread, everything on the
+ * caller's.  Gives the same
+ * result as vm_linux_parse_smaps_text on the whole text.  False on a malformed line ("line N:
+ * what" in err, *read_errno 0), a failed read (*read_errno set) or no memory (*read_errno ENOMEM);
+ * out is then empty. */
 bool vm_linux_parse_smaps_fd(int fd, vm_linux_maps *out, vm_linux_parsed_fn on_parsed, void *ctx, char *err,
                              size_t errlen, int *read_errno);
 

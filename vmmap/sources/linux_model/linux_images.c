@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../parse/block_cache.h"
 #include "../../parse/elf.h"
 #include "../../util/xalloc.h"
 #include "linux_capture.h"
@@ -57,8 +58,19 @@ static uint64_t image_end(const vm_elf *e, uint64_t bias, uint64_t page)
     return end;
 }
 
+/* The mapping holding addr: the one at hint or the next (sections come in address order, through
+ * the image's few mappings), else searched for. */
+static long mapping_near(const lx_capture *c, uint64_t addr, long hint)
+{
+    for (long i = hint; i >= 0 && i <= hint + 1 && (size_t)i < c->maps.n; i++)
+        if (addr >= c->maps.v[i].start && addr < c->maps.v[i].end)
+            return i;
+    return lx_find_mapping(c, addr);
+}
+
 static void add_sections(lx_capture *c, vm_module *mod, const vm_elf *e, uint64_t bias)
 {
+    long mi = -1;
     for (size_t i = 0; i < e->nsections; i++) {
         const vm_elf_section *s = &e->sections[i];
         if (!(s->flags & 0x2 /* SHF_ALLOC */) || s->size == 0 || !s->name[0])
@@ -72,10 +84,11 @@ static void add_sections(lx_capture *c, vm_module *mod, const vm_elf *e, uint64_
         sec->address = addr;
         sec->size = s->size;
         /* Protection as mapped now (RELRO makes .data.rel.ro read-only after relocation). */
-        long mi = lx_find_mapping(c, addr);
-        if (mi >= 0)
+        long found = mapping_near(c, addr, mi);
+        if (found >= 0) {
+            mi = found;
             sec->protection = mapping_prot(&c->maps.v[mi]);
-        else
+        } else
             for (size_t k = 0; k < e->nloads; k++)
                 if (s->addr >= e->loads[k].vaddr && s->addr - e->loads[k].vaddr < e->loads[k].memsz)
                     sec->protection = segment_prot(e->loads[k].flags);
@@ -124,8 +137,9 @@ static int32_t add_module(lx_capture *c, const char *path, uint64_t base, uint64
     return (int32_t)(c->snap->nmodules - 1);
 }
 
-/* One run of mappings of the same file starting at file offset 0. */
-static size_t image_from_run(lx_capture *c, size_t first)
+/* One run of mappings of the same file starting at file offset 0.  The file's headers are read
+ * through cache (its few blocks: a handful of small reads at both ends of the file). */
+static size_t image_from_run(lx_capture *c, size_t first, vm_block_cache *cache)
 {
     const vm_linux_mapping *m0 = &c->maps.v[first];
     size_t last = first + 1;
@@ -151,7 +165,9 @@ static size_t image_from_run(lx_capture *c, size_t first)
     if (c->opt->skip_sections) {
         /* keep the run as one image without sections */
     } else if (open_mapped_file(c, m0, &fr, err, sizeof err)) {
-        vm_memreader r = vm_file_reader_make(&fr);
+        vm_memreader file = vm_file_reader_make(&fr);
+        vm_block_cache_reset(cache, &file, fr.size);
+        vm_memreader r = vm_block_cache_reader(cache);
         parsed = vm_elf_parse(&r, fr.size, &e, err, sizeof err) &&
                  vm_elf_load_bias(&e, m0->start, m0->offset, c->page_size, &bias);
         vm_file_reader_close(&fr);
@@ -232,6 +248,8 @@ static void image_from_vdso(lx_capture *c, size_t i)
 
 void lx_find_images(lx_capture *c)
 {
+    vm_block_cache cache;
+    vm_block_cache_init(&cache);
     size_t i = 0;
     while (i < c->maps.n) {
         const vm_linux_mapping *m = &c->maps.v[i];
@@ -240,9 +258,10 @@ void lx_find_images(lx_capture *c)
             i++;
         } else if (m->name && m->name[0] == '/' && m->inode && !m->shared && m->offset == 0 &&
                    c->notes[i].module < 0) {
-            i = image_from_run(c, i);
+            i = image_from_run(c, i, &cache);
         } else {
             i++;
         }
     }
+    vm_block_cache_free(&cache);
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../parse/block_cache.h"
 #include "../../parse/elf.h"
 #include "../../parse/glibc_heap.h"
 #include "../../util/xalloc.h"
@@ -91,7 +92,11 @@ static void symbol_addresses(lx_capture *c, const vm_module *mod, const char *co
     snprintf(path, sizeof path, "/proc/%d/root%s", c->pid, mod->path);
     if (!vm_file_reader_open(&fr, path, err, sizeof err) && !vm_file_reader_open(&fr, mod->path, err, sizeof err))
         return;
-    vm_memreader r = vm_file_reader_make(&fr);
+    vm_memreader file = vm_file_reader_make(&fr);
+    vm_block_cache cache; /* a symbol search makes a small read per symbol it compares */
+    vm_block_cache_init(&cache);
+    vm_block_cache_reset(&cache, &file, fr.size);
+    vm_memreader r = vm_block_cache_reader(&cache);
     vm_elf e;
     memset(&e, 0, sizeof e);
     uint64_t bias = 0;
@@ -102,6 +107,7 @@ static void symbol_addresses(lx_capture *c, const vm_module *mod, const char *co
                 out[i] = bias + value;
         }
     vm_elf_free(&e);
+    vm_block_cache_free(&cache);
     vm_file_reader_close(&fr);
 }
 
