@@ -1222,7 +1222,8 @@ static void starts_read_until_counted(void **state)
 /* A mapping that starts 64 MiB aligned is a heap_info candidate; when its first page was never
  * touched (a sleeping thread's 8 MiB stack may start there) it is not read: that read made the
  * kernel map the page in the target (the flake of test_early_pass's untouched stacks).  Nor is it
- * taken for a heap; heap-shaped, it gets the warning its zeros would have got. */
+ * taken for a heap, nor said: heap-shaped or not, no arena lists it (heap-invalid is said only
+ * where main_arena's list leads, docs/heaps.md). */
 static void untouched_heap_start_not_read(void **state)
 {
     for (int heap_shaped = 0; heap_shaped < 2; heap_shaped++) {
@@ -1241,8 +1242,7 @@ static void untouched_heap_start_not_read(void **state)
         print_warnings(snap);
         assert_int_equal(im->watch_reads, 0);
         assert_int_equal(h.narenas, 0);
-        assert_int_equal(count_warnings(snap, "heap-invalid", "heap_info at 0x7f0000000000: mprotect_size 0x0"),
-                         heap_shaped);
+        assert_int_equal(count_warnings(snap, "heap-invalid", NULL), 0);
         vm_glibc_heaps_free(&h);
         vm_snapshot_free(snap);
         image_free(im);
