@@ -12,15 +12,23 @@ static bool number_char(char c)
 }
 
 /* Index just past the string whose opening quote is at i (or len when it never closes). */
-static size_t skip_string(const char *text, size_t len, size_t i)
+static size_t string_end(const char *text, size_t len, size_t i, bool *closed)
 {
     for (i++; i < len; i++) {
         if (text[i] == '\\')
             i++;
-        else if (text[i] == '"')
+        else if (text[i] == '"') {
+            *closed = true;
             return i + 1;
+        }
     }
     return len;
+}
+
+static size_t skip_string(const char *text, size_t len, size_t i)
+{
+    bool closed = false;
+    return string_end(text, len, i, &closed);
 }
 
 /* Position of item among the numbers of the tree in document order (cJSON keeps every member in
@@ -101,6 +109,18 @@ static const char *non_number(const char *p, size_t n)
     return NULL;
 }
 
+/* The string that opens at `at` (or just before it) has no closing quote in the text. */
+static bool string_never_ends(const char *text, size_t len, size_t at)
+{
+    bool closed = false;
+    if (at < len && text[at] != '"' && at > 0 && text[at - 1] == '"')
+        at--; /* cJSON's offset is just past the quote */
+    if (at >= len || text[at] != '"')
+        return false;
+    string_end(text, len, at, &closed);
+    return !closed;
+}
+
 /* How close to the end an error must be for the text to count as cut short. */
 #define TORN_TAIL 64
 
@@ -119,8 +139,9 @@ const char *vm_json_parse_problem(const char *text, size_t len, size_t at, char 
                  CJSON_NESTING_LIMIT);
         return buf;
     }
-    /* Stopped at the end with arrays or objects still open: the file was cut short. */
-    if (at + TORN_TAIL >= len && depth_at(text, len) > 0) {
+    /* Stopped at the end with arrays or objects still open: the file was cut short.  cJSON puts
+     * the error of a string that never ends at its start, however long the string. */
+    if ((at + TORN_TAIL >= len || string_never_ends(text, len, at)) && depth_at(text, len) > 0) {
         snprintf(buf, buflen, "the text ends inside the JSON, after %zu byte%s: the file is cut short (an "
                  "interrupted copy or download?)", len, len == 1 ? "" : "s");
         return buf;

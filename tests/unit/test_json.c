@@ -1172,6 +1172,14 @@ static void test_text_reasons(void **state)
         deep[n++] = '[';
     bad += !fails_with(deep, n, "not JSON (error near byte 1004, line 1): nested too deep (more than 1000");
     free(deep);
+    /* cut inside a string longer than the tail rule's reach: cJSON puts the error at the string's
+     * opening quote, 300 bytes before the end; still said as cut short */
+    char *torn = malloc(400);
+    n = (size_t)snprintf(torn, 400, "{\"regions\":[{\"details\":\"");
+    for (int i = 0; i < 300; i++)
+        torn[n++] = 'a';
+    bad += !fails_with(torn, n, "the file is cut short");
+    free(torn);
     free(base);
     assert_int_equal(bad, 0);
 }
