@@ -46,21 +46,11 @@ static int teardown(void **state)
 
 static cJSON *snapshot(pid_t pid, const char *extra1, const char *extra2)
 {
-    char *vmmap = pu_build_path("vmmap");
-    char pidbuf[32], out[512];
-    snprintf(pidbuf, sizeof pidbuf, "%d", (int)pid);
+    char out[512];
     snprintf(out, sizeof out, "%s/snap.json", g_dir);
-    char *argv[] = {vmmap, "snapshot", pidbuf, "-o", out, "-q", (char *)extra1, (char *)extra2, NULL};
-    pu_run_result r;
-    memset(&r, 0, sizeof r);
-    if (pu_run(argv, &(pu_run_opts){.timeout_ms = RUN_MS}, &r) != 0 || r.exit_code != 0)
-        fail_msg("vmmap snapshot %s: exit %d\n%s", pidbuf, r.exit_code, r.err ? r.err : "");
-    pu_run_result_free(&r);
-    free(vmmap);
-    cJSON *snap = pu_json_load(out);
+    cJSON *snap = pu_snapshot_pid(pid, out, extra1, extra2, &(pu_run_opts){.timeout_ms = RUN_MS});
     if (!snap)
         fail_msg("%s", pu_last_error());
-    unlink(out);
     return snap;
 }
 

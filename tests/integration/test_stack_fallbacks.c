@@ -28,22 +28,12 @@
 /* Snapshots pid with only `methods` allowed; returns the loaded snapshot (test fails otherwise). */
 static cJSON *snapshot_with(pid_t pid, const char *methods, const char *dir)
 {
-    char *vmmap = pu_build_path("vmmap");
-    char pidbuf[32], out[512];
-    snprintf(pidbuf, sizeof pidbuf, "%d", (int)pid);
+    char out[512];
     snprintf(out, sizeof out, "%s/%s.json", dir, methods);
-    char *argv[] = {vmmap, "snapshot", pidbuf, "-o", out, "-q", NULL};
     pu_run_opts opts = {.env_name = "VMMAP_TEST_STACK_METHODS", .env_value = methods, .timeout_ms = RUN_MS};
-    pu_run_result r;
-    memset(&r, 0, sizeof r);
-    if (pu_run(argv, &opts, &r) != 0 || r.exit_code != 0)
-        fail_msg("vmmap snapshot %s with %s: exit %d\n%s", pidbuf, methods, r.exit_code, r.err ? r.err : "");
-    pu_run_result_free(&r);
-    free(vmmap);
-    cJSON *snap = pu_json_load(out);
+    cJSON *snap = pu_snapshot_pid(pid, out, NULL, NULL, &opts);
     if (!snap)
-        fail_msg("%s", pu_last_error());
-    unlink(out);
+        fail_msg("with %s: %s", methods, pu_last_error());
     return snap;
 }
 

@@ -631,6 +631,29 @@ int pu_snapshot_self(const char *path)
     return rc;
 }
 
+cJSON *pu_snapshot_pid(pid_t pid, const char *path, const char *extra1, const char *extra2, const pu_run_opts *opts)
+{
+    char *bin = pu_build_path("vmmap");
+    if (!bin) {
+        fail("out of memory");
+        return NULL;
+    }
+    char pidbuf[32];
+    snprintf(pidbuf, sizeof pidbuf, "%d", (int)pid);
+    char *argv[] = {bin, (char *)"snapshot", pidbuf, (char *)"-o", (char *)path, (char *)"-q",
+                    (char *)extra1, extra1 ? (char *)extra2 : NULL, NULL};
+    pu_run_result r;
+    memset(&r, 0, sizeof r);
+    int rc = pu_run(argv, opts, &r);
+    if (rc == 0 && r.exit_code != 0)
+        rc = fail("vmmap snapshot %s: exit %d\n%s", pidbuf, r.exit_code, r.err ? r.err : "");
+    pu_run_result_free(&r);
+    free(bin);
+    cJSON *snap = rc == 0 ? pu_json_load(path) : NULL;
+    unlink(path);
+    return snap;
+}
+
 int pu_snapshot_sample(const char *path, const char *option)
 {
     char *sample = pu_build_path("samples/sample");

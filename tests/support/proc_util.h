@@ -113,6 +113,9 @@ pu_run_result pu_vmmap_result(const char *arg1, ...);
 int pu_run_shell(const char *cmd, pu_run_result *r);
 /* `build/vmmap snapshot --self -q -o path`: a snapshot for a test to read; 0 when it was written. */
 int pu_snapshot_self(const char *path);
+/* `build/vmmap snapshot PID -o path -q [extra1 [extra2]]` run with opts (NULL: defaults), loaded
+ * and the file removed; NULL with pu_last_error() when it failed. */
+cJSON *pu_snapshot_pid(pid_t pid, const char *path, const char *extra1, const char *extra2, const pu_run_opts *opts);
 /* A snapshot of the bundled sample (build/samples/sample, started and stopped here) with the
  * extra snapshot option (NULL: none), e.g. "--heap-blocks": glibc heaps whatever vmmap is built
  * with (a sanitizer build's own heaps are not glibc's).  0 when it was written. */
