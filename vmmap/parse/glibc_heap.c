@@ -959,7 +959,8 @@ done:
 
 /* The chunks the walk from each mapping's start did not reach: as many as glibc counts
  * (glibc_mmapped.h). */
-static void complete_chunks(scan *s, const vm_glibc_find_opts *opts, vm_glibc_heaps *out)
+static void complete_chunks(scan *s, const vm_glibc_find_opts *opts, const vm_glibc_malloc_par *mp,
+                            vm_glibc_heaps *out)
 {
     bool *eligible = calloc(s->nranges ? s->nranges : 1, sizeof *eligible);
     if (!eligible) {
@@ -971,7 +972,7 @@ static void complete_chunks(scan *s, const vm_glibc_find_opts *opts, vm_glibc_he
     for (size_t i = 0; i < s->nranges; i++)
         eligible[i] = is_anon_rw(&s->ranges[i]) && !s->range_done[i] &&
                       !claimed_by_heap(s, s->ranges[i].start, s->ranges[i].end);
-    if (!vm_glibc_complete_chunks(s->mem, s->ranges, s->nranges, eligible, opts, out, s->w.snap))
+    if (!vm_glibc_complete_chunks(s->mem, s->ranges, s->nranges, eligible, opts, mp, out, s->w.snap))
         s->oom = true;
     free(eligible);
 }
@@ -1017,14 +1018,13 @@ static bool build_result(scan *s, const vm_glibc_find_opts *opts, vm_glibc_heaps
         if (a->valid && !add_arena(s, a, out))
             return false;
     }
-    /* glibc's count bounds the search from mapping starts.  Found here without a word: the
-     * completion below looks for it again, saying what it has to say in its place. */
+    /* glibc's count, found once, bounds the search from mapping starts and then the completion. */
     vm_glibc_malloc_par count;
     bool counted = vm_glibc_find_malloc_par(s->mem, opts, s->ranges, s->nranges, opts->malloc_par, out->brk_start,
-                                            out->brk_end, &count, NULL);
+                                            out->brk_end, &count, s->w.snap);
     find_chunks(s, out, counted ? &count : NULL);
     if (!s->oom)
-        complete_chunks(s, opts, out);
+        complete_chunks(s, opts, counted ? &count : NULL, out);
     return !s->oom;
 }
 

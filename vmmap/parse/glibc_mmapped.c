@@ -368,8 +368,8 @@ static void say_short(const prober *p, const vm_glibc_heaps *out, vm_snapshot *s
 }
 
 bool vm_glibc_complete_chunks(const vm_memreader *mem, const vm_glibc_range *ranges, size_t nranges,
-                              const bool *eligible, const vm_glibc_find_opts *opts, vm_glibc_heaps *out,
-                              vm_snapshot *snap)
+                              const bool *eligible, const vm_glibc_find_opts *opts, const vm_glibc_malloc_par *mp,
+                              vm_glibc_heaps *out, vm_snapshot *snap)
 {
     static const vm_glibc_find_opts none = {0};
     opts = opts ? opts : &none;
@@ -382,18 +382,17 @@ bool vm_glibc_complete_chunks(const vm_memreader *mem, const vm_glibc_range *ran
     }
     if (out->nchunks > 1)
         qsort(out->chunks, out->nchunks, sizeof *out->chunks, cmp_chunk);
-    vm_glibc_malloc_par mp;
-    if (!vm_glibc_find_malloc_par(mem, opts, ranges, nranges, opts->malloc_par, out->brk_start, out->brk_end, &mp, snap)) {
+    if (!mp) {
         if ((libc && any_eligible) || out->nchunks)
             vm_snapshot_warn(snap, "heap-chunks", "glibc's malloc_par (mp_) was not found in libc's data: mmapped "
                              "chunks inside merged mappings (not at a mapping's start) may be missed");
         return true;
     }
-    out->malloc_par = mp.address;
-    out->n_mmaps = mp.n_mmaps;
-    out->mmapped_mem = mp.mmapped_mem;
+    out->malloc_par = mp->address;
+    out->n_mmaps = mp->n_mmaps;
+    out->mmapped_mem = mp->mmapped_mem;
 
-    prober p = {.mem = mem, .opts = opts, .out = out, .want_n = mp.n_mmaps, .want_bytes = mp.mmapped_mem};
+    prober p = {.mem = mem, .opts = opts, .out = out, .want_n = mp->n_mmaps, .want_bytes = mp->mmapped_mem};
     for (size_t i = 0; i < out->nchunks; i++) {
         p.have_n++;
         p.have_bytes += out->chunks[i].size;
@@ -404,7 +403,7 @@ bool vm_glibc_complete_chunks(const vm_memreader *mem, const vm_glibc_range *ran
         vm_snapshot_warn(snap, "heap-chunks", "vmmap found %" PRIu64 " mmapped chunks of %" PRIu64 " bytes at mapping "
                          "starts, glibc counts %" PRIu64 " of %" PRIu64 " (malloc_par at 0x%" PRIx64 "): the process "
                          "changed them while it was read, or some are not chunks", p.have_n, p.have_bytes,
-                         p.want_n, p.want_bytes, mp.address);
+                         p.want_n, p.want_bytes, mp->address);
         return true;
     }
     uint64_t(*claimed)[2] = malloc((out->nchunks ? out->nchunks : 1) * sizeof *claimed);

@@ -41,11 +41,11 @@ bool vm_glibc_find_malloc_par(const vm_memreader *mem, const vm_glibc_find_opts 
                               vm_snapshot *snap);
 
 /* Completes out->chunks (found by the walk from each mapping's start, sorted by address) with
- * the chunks inside ranges[i] for which eligible[i] holds, as glibc's count says, and sorts
- * them.  Sets out->malloc_par, n_mmaps, mmapped_mem and probes.  Warnings: code "heap-chunks".
- * False only when out of memory. */
+ * the chunks inside ranges[i] for which eligible[i] holds, as glibc's count mp (the caller's
+ * vm_glibc_find_malloc_par; NULL when not found) says, and sorts them.  Sets out->malloc_par,
+ * n_mmaps, mmapped_mem and probes.  Warnings: code "heap-chunks".  False only when out of memory. */
 bool vm_glibc_complete_chunks(const vm_memreader *mem, const vm_glibc_range *ranges, size_t nranges,
-                              const bool *eligible, const vm_glibc_find_opts *opts, vm_glibc_heaps *out,
-                              vm_snapshot *snap);
+                              const bool *eligible, const vm_glibc_find_opts *opts, const vm_glibc_malloc_par *mp,
+                              vm_glibc_heaps *out, vm_snapshot *snap);
 
 #endif
