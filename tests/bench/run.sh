@@ -15,6 +15,7 @@ RUNSTAT="$BENCH/runstat"
 RUNS=${BENCH_RUNS:-5}
 TMPD=$(mktemp -d /tmp/vmmap-bench-XXXXXX)
 TARGET_PID="" TARGET_HOLD=""
+VM_EXTRA=()   # more vmmap snapshot options for measure() (a variant of a shape)
 
 cleanup() {
     stop_target
@@ -96,7 +97,7 @@ col() { awk -v n="$2" '{ print $n }' "$1"; }
 # an existing file makes ext4 start writing it back at the rename (auto_da_alloc, 15-30 ms here)
 vmmap_snapshot() {
     rm -f "$TMPD/x.json"
-    run_once "vmmap snapshot" "$1" "$VMMAP" snapshot "$TARGET_PID" -o "$TMPD/x.json" -q
+    run_once "vmmap snapshot" "$1" "$VMMAP" snapshot "$TARGET_PID" -o "$TMPD/x.json" -q "${VM_EXTRA[@]}"
     local rc=$?
     rm -f "$TMPD/x.json"
     return $rc
@@ -126,13 +127,37 @@ measure() {
         PMAP_RATIO=$(paste -d' ' "$fp" "$fv" | awk '{ print $1 / $4 }' | median)
     fi
     rm -f "$TMPD/x.json"
-    VMMAP_TIMINGS=1 "$VMMAP" snapshot "$TARGET_PID" -o "$TMPD/x.json" -q 2> "$TMPD/timings" > /dev/null
+    VMMAP_TIMINGS=1 "$VMMAP" snapshot "$TARGET_PID" -o "$TMPD/x.json" -q "${VM_EXTRA[@]}" 2> "$TMPD/timings" > /dev/null
     rm -f "$TMPD/x.json"
     TIMINGS=$(sed -n 's/^vmmap: timing: //p' "$TMPD/timings" | grep -v '(start)' | tr -s ' ' |
               sed 's/ \([0-9.]*\) ms$/ \1/' | paste -sd'|' | sed 's/|/ | /g')
 }
 
 SUMMARY="$TMPD/summary"
+
+# The wall time vmmap cannot go below on this machine at its CPU cost: its CPU time (its threads'
+# and the kernel's work for it) spread over every core, against cat's CPU time (cat is one thread
+# that never waits, and CPU times do not count the moments a shared machine takes the cores away).
+# When that alone is above 1.3x, the target is out of reach here until vmmap's CPU time falls: a
+# figure to tell "slow because of waiting" from "slow because of work".
+cpu_floor() {
+    local n f
+    n=$(nproc)
+    f=$(awk -v c="$VM_CPU" -v n="$n" -v w="$CAT_CPU" 'BEGIN { if (w > 0) printf "%.2f", c / n / w; else print "n/a" }')
+    say "  CPU floor: vmmap's CPU time over $n cores = $(awk -v c="$VM_CPU" -v n="$n" 'BEGIN { printf "%.1f", c * 1000 / n }') ms = ${f}x cat's CPU time$(
+        awk -v f="$f" 'BEGIN { if (f + 0 > 1.3) print " (above 1.3x: out of reach on this machine at this CPU cost)" }')"
+}
+
+# variant LABEL OPTION...: the shape's target measured again with more vmmap options, one line
+# (what a part of vmmap's work costs on this shape).
+variant() {
+    local label=$1; shift
+    VM_EXTRA=("$@")
+    if measure 0; then
+        say "  $label: vmmap $(ms "$VM") ms, cpu $(ms "$VM_CPU") ms, vmmap / cat = $(awk -v x="$RATIO" 'BEGIN { printf "%.2f", x }')x"
+    fi
+    VM_EXTRA=()
+}
 
 # shape_row NAME: prints the figures measure() left and adds a row to the summary table.
 shape_row() {
@@ -147,6 +172,7 @@ shape_row() {
     fi
     say "  vmmap / cat = ${r}x (median of $RUNS per-round ratios; target <= 1.3x): $(verdict "$r <= 1.3")"
     [ -n "$pr" ] && say "  pmap / vmmap = ${pr}x (target >= 4x): $(verdict "$pr >= 4")"
+    cpu_floor
     say "  where vmmap's time went (one more run, VMMAP_TIMINGS=1, ms; the phases up to \"early pass\" run"
     say "  while a reader thread has the kernel generate smaps, \"read smaps\" is the rest of that read with"
     say "  the blocks made, classified and printed as they come):"
@@ -166,6 +192,8 @@ shape() {
     local rc=0
     measure "$with_pmap" || rc=1
     [ "$rc" = 0 ] && shape_row "$name"
+    # Libraries: each one's section table is read from its file (cat reads none of them).
+    [ "$rc" = 0 ] && [ "$name" = libs ] && variant "the same without the section split (--no-sections: no module file read)" --no-sections
     stop_target
     return $rc
 }
