@@ -16,7 +16,10 @@ SANITIZE  ?=
 CFLAGS    ?=
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 BASEFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) $(OPT) -g $(SANITIZE) -I.
-LIBS      := -lxlsxwriter -lcjson -llzma -lbz2 -lz -lm -pthread
+# libxlsxwriter is not linked: report/xlsx_lib.c dlopens it when a workbook is written (it brings
+# libcrypto and libminizip, 1.7 ms of start-up every command would pay); its headers are still
+# needed (libxlsxwriter-dev).  -ldl for dlopen: part of libc since glibc 2.34, a library before.
+LIBS      := -lcjson -llzma -lbz2 -lz -lm -ldl -pthread
 TESTLIBS  := -lcmocka
 
 # The live source is the build's platform folder (sources/linux: /proc; mk/windows.mk names

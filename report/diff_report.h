@@ -8,10 +8,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include <xlsxwriter.h>
-
 #include "../vmmap/model/diff.h"
 #include "../vmmap/util/error.h"
+#include "xlsx_lib.h" /* lxw_workbook; libxlsxwriter loaded on the first workbook */
 
 #define VM_DIFF_FORMAT "vmmap-diff"
 #define VM_DIFF_VERSION 1
@@ -65,7 +64,8 @@ bool vm_diff_csv(FILE *out, const vm_diff *d, const vm_diff_filter *f);
  * one row per change (allocations, then heaps, threads, modules), tinted by type, with
  * before / after / delta columns.  Written whole in row order, so it works in constant-memory
  * mode; call it between other sheets as you would any sheet.  false with err set on failure
- * (libxlsxwriter's error; the workbook must then be closed and discarded). */
+ * (libxlsxwriter's error; the workbook must then be closed and discarded).  wb was made through
+ * xlsx_lib.h's table, so libxlsxwriter is loaded (vm_xlsx_lib_load). */
 bool vm_xlsx_add_changes_sheet(lxw_workbook *wb, const vm_diff *d, const vm_diff_filter *f,
                                const char *sheet_name, vm_error *err);
 

@@ -1,5 +1,6 @@
-/* The workbook as a whole: a temporary beside the target, every sheet in constant-memory mode,
- * then close and rename; any failure removes the temporary and says why. */
+/* The workbook as a whole: libxlsxwriter loaded (xlsx_lib.h), a temporary beside the target,
+ * every sheet in constant-memory mode, then close and rename; any failure removes the temporary
+ * and says why. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,16 @@ static void set_lxw_error(vm_error *err, const char *path, lxw_error e, const ch
                      sys ? ": " : "", sys ? strerror(sys) : "");
 }
 
+/* "cannot write PATH: " before err's message, as every other failure to write says; the hint
+ * is kept.  Returns err->code. */
+static int for_path(vm_error *err, const char *path)
+{
+    vm_error why = *err;
+    vm_error_set(err, why.code, "cannot write %s: %s", path, why.msg);
+    vm_error_hint(err, "%s", why.hint);
+    return err->code;
+}
+
 /* Opens the workbook at tmp, lets body add the sheets, closes it; 0 or an exit code. */
 static int write_to(const char *tmp, const char *path, const char *title, const char *subject,
                     void (*body)(xw_book *b, const void *ctx), const void *ctx, vm_error *err)
@@ -93,6 +104,9 @@ int xw_write_book(const char *path, const char *title, const char *subject,
         vm_error_hint(err, "give a file name (-o FILE.xlsx), or choose --format csv or json for standard output");
         return err->code;
     }
+    /* Before any file: without the library nothing is created, and the message names it. */
+    if (!vm_xlsx_lib_load(err))
+        return for_path(err, path);
     char *tmp = vm_atomic_temp_path(path, err);
     if (!tmp)
         return err->code;

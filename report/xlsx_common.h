@@ -9,12 +9,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <xlsxwriter.h>
-
 #include "../vmmap/util/error.h"
 
 #include "../vmmap/model/snapshot.h"
 #include "tabular.h"
+#include "xlsx_lib.h" /* libxlsxwriter, through the table loaded on the first workbook */
 
 /* How a cell looks. */
 typedef enum xw_style {

@@ -4,7 +4,9 @@
 set -eu
 # `scripts/deps.sh --preview`: LibreOffice Calc (headless) and poppler-utils as well, to render
 # workbooks as a person sees them (make report-preview); make test does not need them.
-PKGS="gcc g++ make libc6-dev libcjson-dev libxlsxwriter-dev libcmocka-dev zlib1g-dev liblzma-dev libbz2-dev clang valgrind procps python3 python3-openpyxl jq wine64 wine gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 libz-mingw-w64-dev xz-utils bzip2 dpkg-dev cmake groff-base gdb"
+PKGS="gcc g++ make libc6-dev libcjson-dev libxlsxwriter-dev libxlsxwriter4 libcmocka-dev zlib1g-dev liblzma-dev libbz2-dev clang valgrind procps python3 python3-openpyxl jq wine64 wine gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 libz-mingw-w64-dev xz-utils bzip2 dpkg-dev cmake groff-base gdb"
+# libxlsxwriter4 by name: vmmap loads it only to write a workbook (report/xlsx_lib.c), so nothing
+# at build time would notice it missing; libxlsxwriter-dev gives the headers.
 [ "${1:-}" = "--preview" ] && PKGS="$PKGS libreoffice-calc-nogui poppler-utils"
 missing=()
 for p in $PKGS; do

@@ -16,7 +16,7 @@ for src in "$@"; do
     bin=$B/fuzz/$name
     mkdir -p $B/fuzz $B/corpus/$name $B/artifacts
     if ! clang -std=c11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-            -o "$bin" "$src" $B/libvmmap.a -lxlsxwriter -lcjson -llzma -lbz2 -lz -lm -pthread; then
+            -o "$bin" "$src" $B/libvmmap.a -lcjson -llzma -lbz2 -lz -lm -ldl -pthread; then
         echo "fuzz: $name: build failed"; failed=$((failed + 1)); continue
     fi
     seeds=() dict=()

@@ -620,7 +620,9 @@ static void test_xlsx(void **state)
     assert_int_equal(vm_diff_write(d, NULL, json, VM_DIFF_OUT_JSON, &err), 0);
     assert_int_not_equal(vm_diff_write(d, NULL, "-", VM_DIFF_OUT_XLSX, &err), 0);
 
-    /* The shared sheet writer in a workbook of the caller's, between other sheets. */
+    /* The shared sheet writer in a workbook of the caller's, between other sheets (libxlsxwriter
+     * through report/xlsx_lib.h's table, as vmmap calls it). */
+    assert_true(vm_xlsx_lib_load(&err));
     lxw_workbook_options opt = {.constant_memory = LXW_TRUE};
     lxw_workbook *wb = workbook_new_opt(shared, &opt);
     assert_non_null(wb);
