@@ -556,6 +556,16 @@ static void check_linux_dump(const fact *x)
     snprintf(list, sizeof list, "region list: LinuxMaps, %zu mappings", maps.n);
     expect(strstr(r.out, list) && strstr(r.out, "as a Linux process") && !strstr(r.out, "Linux 0.0.0"),
            "%s: info does not describe a Linux process's dump (want \"%s\"):\n%s", x->file, list, r.out);
+    /* The uid, as a core's info gives it: the real uid, first of LinuxProcStatus's "Uid:" line
+     * (read here from the stream's own text). */
+    const uint8_t *st = vm_md_stream_data(&l.md, 0x47670004, &n); /* LinuxProcStatus */
+    const char *uid_line = st ? memmem(st, n, "\nUid:\t", 6) : NULL;
+    if (uid_line) {
+        char want[48];
+        snprintf(want, sizeof want, ", uid %lu)", strtoul(uid_line + 6, NULL, 10));
+        expect(strstr(r.out, want) != NULL, "%s: info lacks \"%s\":\n%s", x->file, want, r.out);
+    }
+    print_message("%-40s uid %s\n", x->file, uid_line ? "in LinuxProcStatus and in info" : "not in the dump");
     pu_run_result_free(&r);
     vm_linux_maps_free(&maps);
     unload(&l);

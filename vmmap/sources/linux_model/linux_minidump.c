@@ -5,6 +5,7 @@
  * their CodeView records, and the offline Linux steps (linux_offline.h) over the captured memory.
  * A dump without LinuxMaps (Crashpad's Linux writer) is rebuilt from its modules and stacks and
  * said to be partial.  docs/minidumps.md, "Linux processes". */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +146,22 @@ static char *cmdline(const vm_minidump *md)
         n--;
     s[n] = '\0';
     return s;
+}
+
+bool vm_linux_minidump_uid(const vm_minidump *md, uint32_t *uid)
+{
+    size_t n;
+    const uint8_t *st = vm_md_stream_data(md, MD_LINUX_PROC_STATUS, &n);
+    char v[128];
+    if (!st || !status_field(st, n, "Uid", v, sizeof v) || v[0] < '0' || v[0] > '9')
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long u = strtoull(v, &end, 10);
+    if (errno || u > UINT32_MAX || (*end && *end != ' ' && *end != '\t'))
+        return false; /* a hostile or cut value: no uid rather than a wrong one */
+    *uid = (uint32_t)u;
+    return true;
 }
 
 static void process_facts(const vm_minidump *md, vm_snapshot *s)

@@ -36,5 +36,8 @@ struct vm_minidump;
 /* The facts of a parsed Linux minidump (the fuzzer's entry; md must outlive the facts). */
 int vm_linux_minidump_gather_parsed(const struct vm_minidump *md, const vm_capture_options *opt, vm_facts *f,
                                     vm_error *err);
+/* The process's real uid from its LinuxProcStatus stream ("Uid:\treal effective saved fs"), as
+ * `vmmap info` shows it; false when the stream or the field is missing or not a number. */
+bool vm_linux_minidump_uid(const struct vm_minidump *md, uint32_t *uid);
 
 #endif
