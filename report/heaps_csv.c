@@ -11,7 +11,7 @@
 
 /* The heap's own fields; then the walk's (heap_view.h), then Note. */
 static const char *const heap_titles[] = {"Heap", "Kind", "Address", "Flags", "Owner", "Reserved", "Committed"};
-static const char *const size_titles[] = {"Heap", "Block size (bytes)", "Busy", "Free", "Cached", "Bytes"};
+static const char *const size_titles[] = {"Heap", "Block size (bytes)", "Busy", "Free", "Cached", "Total (K)"};
 
 static void titles(FILE *out, const char *const *t, size_t n)
 {

@@ -80,10 +80,11 @@ static void print_notes(FILE *out, const vm_heap_view_row *rows, size_t n, size_
             fprintf(out, "\n");
         header = true;
         char note[1024];
+        /* "class C; flags F; NOTE": a separator only between parts that are there. */
         snprintf(note, sizeof note, "Heap %d (%s):%s%s%s%s%s%s%s", (int)h->id, h->kind ? h->kind : "?",
-                 h->heap_class ? " class " : "", h->heap_class ? h->heap_class : "", h->heap_class ? ";" : "",
-                 h->flags ? " flags " : "", h->flags ? h->flags : "", h->flags ? ";" : "",
-                 h->walk_note ? " " : "");
+                 h->heap_class ? " class " : "", h->heap_class ? h->heap_class : "",
+                 h->heap_class && (h->flags || h->walk_note) ? ";" : "", h->flags ? " flags " : "",
+                 h->flags ? h->flags : "", h->flags && h->walk_note ? ";" : "", h->walk_note ? " " : "");
         size_t used = strlen(note);
         snprintf(note + used, sizeof note - used, "%s", h->walk_note ? h->walk_note : "");
         vm_text_wrap(out, note, width, 4);

@@ -638,11 +638,22 @@ static void test_outputs_and_errors(void **state)
     expect_exit(0);
     assert_non_null(strstr(fx->run.out, "glibc main arena"));
     assert_non_null(strstr(fx->run.out, "3 heaps, 3 walked")); /* main arena, the thread's, mmapped */
+    /* the notes under the table: the mmapped chunks' flags, and no line ending in a separator
+     * ("flags malloc >= mmap threshold;" with nothing after it) */
+    const char *flags_note = strstr(fx->run.out, "(glibc mmap chunks): flags ");
+    assert_non_null(flags_note);
+    for (const char *l = fx->run.out; *l;) {
+        const char *e = strchr(l, '\n');
+        size_t len = e ? (size_t)(e - l) : strlen(l);
+        if (len && l[len - 1] == ';')
+            fail_msg("a heaps line ends with ';': %.*s", (int)len, l);
+        l += len + (e ? 1 : 0);
+    }
     snprintf(path, sizeof path, "%s/heaps.csv", fx->dir);
     char *csv = pu_read_file(path, NULL);
     assert_non_null(csv);
     assert_non_null(strstr(csv, "\"Heap\",\"Kind\",\"Address\""));
-    assert_non_null(strstr(csv, "\"Heap\",\"Block size (bytes)\",\"Busy\",\"Free\",\"Cached\",\"Bytes\""));
+    assert_non_null(strstr(csv, "\"Heap\",\"Block size (bytes)\",\"Busy\",\"Free\",\"Cached\",\"Total (K)\""));
     free(csv);
     /* the workbook's Heaps and Sizes sheets and the heaps CSV, read back against the snapshot */
     char json[320], out[320];

@@ -525,7 +525,7 @@ def check_heaps_csv(snap_path, path):
              kb_text(z["size"] * (z["busy"] + z["free"] + z["cached"]))]
             for h in sorted(snap["heaps"], key=lambda h: (-sum(p["committed"] for p in h["parts"]), h["id"]))
             if h.get("stats") is not None for z in h["sizes"]]
-    if sizes[0] != ["Heap", "Block size (bytes)", "Busy", "Free", "Cached", "Bytes"] or sizes[1:] != want:
+    if sizes[0] != ["Heap", "Block size (bytes)", "Busy", "Free", "Cached", "Total (K)"] or sizes[1:] != want:
         problem(f"heaps CSV sizes: {sizes[:4]}..., expected {want[:3]}... ({len(sizes) - 1} rows, expected {len(want)})")
     finish(path)
 
