@@ -46,13 +46,7 @@ static pu_run_result vmmap_with(const char *lib, const char *a1, ...)
 static int setup(void **state)
 {
     (void)state;
-    if (pu_tempdir(tmpdir, sizeof tmpdir) != 0)
-        return -1;
-    in_tmp(snap, sizeof snap, "self.json");
-    int rc = pu_snapshot_self(snap);
-    if (rc)
-        fprintf(stderr, "setup: cannot snapshot vmmap itself: %s\n", pu_last_error());
-    return rc;
+    return pu_tempdir_with_self_snapshot(tmpdir, sizeof tmpdir, snap, sizeof snap);
 }
 
 static int teardown(void **state)

@@ -631,6 +631,18 @@ int pu_snapshot_self(const char *path)
     return rc;
 }
 
+int pu_tempdir_with_self_snapshot(char *dir, size_t dirlen, char *snap, size_t snaplen)
+{
+    if (pu_tempdir(dir, dirlen) != 0)
+        return -1;
+    if ((size_t)snprintf(snap, snaplen, "%s/self.json", dir) >= snaplen)
+        return fail("path of the snapshot too long");
+    int rc = pu_snapshot_self(snap);
+    if (rc)
+        fprintf(stderr, "setup: cannot snapshot vmmap itself: %s\n", pu_last_error());
+    return rc;
+}
+
 cJSON *pu_snapshot_pid(pid_t pid, const char *path, const char *extra1, const char *extra2, const pu_run_opts *opts)
 {
     char *bin = pu_build_path("vmmap");

@@ -113,6 +113,9 @@ pu_run_result pu_vmmap_result(const char *arg1, ...);
 int pu_run_shell(const char *cmd, pu_run_result *r);
 /* `build/vmmap snapshot --self -q -o path`: a snapshot for a test to read; 0 when it was written. */
 int pu_snapshot_self(const char *path);
+/* A cmocka group setup's usual start: a new temporary directory into dir and pu_snapshot_self
+ * of "self.json" in it into snap (its path); 0, or -1 with the reason on stderr. */
+int pu_tempdir_with_self_snapshot(char *dir, size_t dirlen, char *snap, size_t snaplen);
 /* `build/vmmap snapshot PID -o path -q [extra1 [extra2]]` run with opts (NULL: defaults), loaded
  * and the file removed; NULL with pu_last_error() when it failed. */
 cJSON *pu_snapshot_pid(pid_t pid, const char *path, const char *extra1, const char *extra2, const pu_run_opts *opts);

@@ -85,20 +85,21 @@ static void print_header(vm_info_out *o, const char *path, const vm_minidump *md
     vm_tline_add(&o->line, "%s: minidump", path);
     if (s && s->process.name)
         vm_tline_add(&o->line, " of %s", s->process.name);
+    int64_t pid = -1;
+    if (md->has_misc_info && (md->misc.flags1 & VM_MD_MISC1_PROCESS_ID))
+        pid = md->misc.process_id;
+    else if (s && s->process.pid > 0)
+        pid = s->process.pid;
     uint32_t uid = 0;
     bool has_uid = is_linux(md) && vm_linux_minidump_uid(md, &uid); /* as a core's info says it */
-    if (md->has_misc_info && (md->misc.flags1 & VM_MD_MISC1_PROCESS_ID))
-        vm_tline_add(&o->line, " (pid %" PRIu32, md->misc.process_id);
-    else if (s && s->process.pid > 0)
-        vm_tline_add(&o->line, " (pid %" PRId64, s->process.pid);
+    if (pid >= 0)
+        vm_tline_add(&o->line, " (pid %" PRId64, pid);
     else if (has_uid)
         vm_tline_add(&o->line, " (pid unknown");
-    if ((md->has_misc_info && (md->misc.flags1 & VM_MD_MISC1_PROCESS_ID)) || (s && s->process.pid > 0) || has_uid)
-    {
-        if (has_uid)
-            vm_tline_add(&o->line, ", uid %" PRIu32, uid);
+    if (has_uid)
+        vm_tline_add(&o->line, ", uid %" PRIu32, uid);
+    if (pid >= 0 || has_uid)
         vm_tline_add(&o->line, ")");
-    }
     vm_tline_add(&o->line, ", %s %d-bit, %s, written %s", arch ? arch : "unknown architecture", md->bits,
                  os[0] ? os : "OS unknown", s && s->taken_at ? s->taken_at : "at an unknown time");
     vm_info_put(o);
