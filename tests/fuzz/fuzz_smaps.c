@@ -34,6 +34,42 @@ static void parse_lines(const char *text, size_t size)
     }
 }
 
+/* Every value a mapping holds, the same in a and b (names included). */
+static bool same_mapping(const vm_linux_mapping *a, const vm_linux_mapping *b)
+{
+    return a->start == b->start && a->end == b->end && a->r == b->r && a->w == b->w && a->x == b->x &&
+           a->shared == b->shared && a->offset == b->offset && a->dev_major == b->dev_major &&
+           a->dev_minor == b->dev_minor && a->inode == b->inode && a->deleted == b->deleted &&
+           strcmp(a->name ? a->name : "", b->name ? b->name : "") == 0 && !a->name == !b->name &&
+           a->size == b->size && a->rss == b->rss && a->pss == b->pss && a->shared_clean == b->shared_clean &&
+           a->shared_dirty == b->shared_dirty && a->private_clean == b->private_clean &&
+           a->private_dirty == b->private_dirty && a->swap == b->swap && a->swap_pss == b->swap_pss &&
+           a->locked == b->locked && a->anonymous == b->anonymous && a->vmflags == b->vmflags &&
+           a->have == b->have;
+}
+
+/* The fast paths (field lines matched against the form the first mapping showed) must agree with
+ * the general parse of every line by its name: same verdict, same mappings, same error. */
+static void compare_general(const char *text, size_t size, bool whole_ok, const vm_linux_maps *whole,
+                            const char *whole_err)
+{
+    vm_linux_maps general;
+    char err[128];
+    vm_linux_parse_test_general_only(true);
+    bool ok = vm_linux_parse_smaps_text(text, size, &general, err, sizeof err);
+    vm_linux_parse_test_general_only(false);
+    if (ok != whole_ok || (!ok && strcmp(err, whole_err) != 0))
+        abort();
+    if (!ok)
+        return;
+    if (general.n != whole->n)
+        abort();
+    for (size_t i = 0; i < general.n; i++)
+        if (!same_mapping(&general.v[i], &whole->v[i]))
+            abort();
+    vm_linux_maps_free(&general);
+}
+
 /* The streaming parser (reader thread, chunks, lines carried across chunk boundaries) must
  * agree with the whole-text parser on every input: same verdict, same mappings, same error. */
 static void compare_streamed(const char *text, size_t size, bool whole_ok, const vm_linux_maps *whole,
@@ -69,8 +105,7 @@ static void compare_streamed(const char *text, size_t size, bool whole_ok, const
     if (streamed.n != whole->n)
         abort();
     for (size_t i = 0; i < streamed.n; i++)
-        if (streamed.v[i].start != whole->v[i].start || streamed.v[i].end != whole->v[i].end ||
-            streamed.v[i].rss != whole->v[i].rss || streamed.v[i].have != whole->v[i].have)
+        if (!same_mapping(&streamed.v[i], &whole->v[i]))
             abort();
     vm_linux_maps_free(&streamed);
 }
@@ -94,6 +129,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort(); /* a failure leaves nothing allocated and says which line */
     }
     compare_streamed(text, size, ok, &maps, err);
+    compare_general(text, size, ok, &maps, err);
     vm_linux_maps_free(&maps);
     parse_lines(text, size);
     free(text);

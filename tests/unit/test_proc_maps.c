@@ -481,6 +481,85 @@ static void test_text_field_forms(void **state)
                       "Rss: 4 MB\n", "line 4: malformed field line");
     expect_text_error("1000-2000 r--p 00000000 00:00 0\nRss: 4 kB\n2000-3000 r--p 00000000 00:00 0\n"
                       "Rss: kB\n", "line 4: malformed field line");
+    /* a name too long to learn leaves its position empty: a line with no name there is still
+     * malformed (it once matched the empty name) */
+    expect_text_error("1000-2000 r--p 00000000 00:00 0\nAFieldNameLongerThanThirtyTwoLetters: 1\n"
+                      "2000-3000 r--p 00000000 00:00 0\n: 1\n", "line 4: malformed field line");
+}
+
+/* The kernel's fixed columns (a name padded to 16, the value right-aligned in 8) are parsed
+ * without a search once the first mapping showed them; every value column that form can hold,
+ * and every near miss of it, must give what the line-by-line parse gives, errors included. */
+static void test_text_fixed_columns(void **state)
+{
+    (void)state;
+    static const char *const learn =
+        "1000-2000 rw-p 00000000 00:00 0\n"
+        "Size:                  4 kB\nKernelPageSize:        4 kB\nRss:                   4 kB\n"
+        "Pss:                   2 kB\nLocked:                0 kB\nTHPeligible:           0\n"
+        "ProtectionKey:         0\nVmFlags: rd wr mr mw me ac \n";
+    /* value columns (8 characters where the form holds) and near misses of the form */
+    static const char *const values[] = {
+        "       0", "       4", "      12", "    4096", " 1234567", "12345678", "99999999", "00000000",
+        "0000004 ", " 12 34  ", "  1a    ", "        ", "  +12345", "\t      4", "      -4",
+        "123456789", "1234567890123", "       4 ", "      4", "    ", "", "  :12345",
+    };
+    const size_t nv = sizeof values / sizeof *values;
+    for (size_t v = 0; v < nv; v++) {
+        for (size_t field = 0; field < 4; field++) {
+            /* field 0: Rss (counted), 1: KernelPageSize (skipped, kB), 2: THPeligible (skipped, no
+             * kB), 3: Size with a value column but its kB missing */
+            char line[4][64] = {"Rss:            ", "KernelPageSize:  ", "THPeligible:    ", "Size:           "};
+            snprintf(line[field] + strlen(line[field]), 48, "%s%s", values[v], field == 2 || field == 3 ? "" : " kB");
+            const char *fixed[] = {"Size:                  4 kB", "KernelPageSize:        4 kB",
+                                   "Rss:                   4 kB", "Pss:                   2 kB",
+                                   "Locked:                0 kB", "THPeligible:           0",
+                                   "ProtectionKey:         0", "VmFlags: rd wr mr mw me ac "};
+            const char *second[8];
+            memcpy(second, fixed, sizeof second);
+            second[field == 0 ? 2 : field == 1 ? 1 : field == 2 ? 5 : 0] = line[field];
+            char t[2048];
+            size_t n = (size_t)snprintf(t, sizeof t, "%s2000-3000 r--p 00000000 00:00 0\n", learn);
+            for (size_t k = 0; k < 8; k++)
+                n += (size_t)snprintf(t + n, sizeof t - n, "%s\n", second[k]);
+            /* line by line: what the general parse says of the second mapping */
+            vm_linux_mapping want;
+            assert_true(vm_linux_parse_maps_line("2000-3000 r--p 00000000 00:00 0", 31, &want));
+            bool want_ok = true;
+            for (size_t k = 0; k < 8 && want_ok; k++)
+                want_ok = vm_linux_parse_smaps_field(second[k], strlen(second[k]), &want);
+            vm_linux_maps maps;
+            char err[128] = "";
+            bool ok = text(t, &maps, err, sizeof err);
+            if (ok != want_ok)
+                fail_msg("\"%s\": the parse %s it, line by line %s", line[field], ok ? "took" : "refused",
+                         want_ok ? "took" : "refused");
+            if (!ok)
+                continue;
+            assert_int_equal(maps.n, 2);
+            const vm_linux_mapping *got = &maps.v[1];
+            if (got->rss != want.rss || got->size != want.size || got->pss != want.pss ||
+                got->locked != want.locked || got->vmflags != want.vmflags || got->have != want.have)
+                fail_msg("\"%s\": rss %llu size %llu have 0x%x, line by line %llu %llu 0x%x", line[field],
+                         (unsigned long long)got->rss, (unsigned long long)got->size, got->have,
+                         (unsigned long long)want.rss, (unsigned long long)want.size, want.have);
+            vm_linux_maps_free(&maps);
+        }
+    }
+    /* every value an 8-column field can hold, a sample of each width */
+    for (uint64_t x = 1, width = 1; width <= 8; width++, x *= 10) {
+        for (uint64_t val = x - 1; val < x * 10; val += x / 3 + 1) {
+            char t[1024];
+            snprintf(t, sizeof t, "%s2000-3000 r--p 00000000 00:00 0\nSize:           %8llu kB\n", learn,
+                     (unsigned long long)val);
+            vm_linux_maps maps;
+            char err[128] = "";
+            assert_true(text(t, &maps, err, sizeof err));
+            assert_int_equal(maps.n, 2);
+            assert_int_equal(maps.v[1].size, val * 1024);
+            vm_linux_maps_free(&maps);
+        }
+    }
 }
 
 /* ---- streamed from a file descriptor (vm_linux_parse_smaps_fd) ---------------------------------- */
@@ -1022,6 +1101,7 @@ int main(void)
         cmocka_unit_test(test_text_maps_only_and_empty),
         cmocka_unit_test(test_text_errors),
         cmocka_unit_test(test_text_field_forms),
+        cmocka_unit_test(test_text_fixed_columns),
         cmocka_unit_test(test_fd_matches_text),
         cmocka_unit_test(test_fd_busy_caller),
         cmocka_unit_test(test_fd_edges),

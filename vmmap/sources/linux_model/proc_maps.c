@@ -367,12 +367,19 @@ bool vm_linux_parse_smaps_field(const char *line, size_t len, vm_linux_mapping *
 
 /* A field name as the first mapping of the file showed it, and what the field is. */
 enum { FIELD_SKIP, FIELD_COUNTER, FIELD_VMFLAGS };
+enum { FIXED_NAME_COLUMNS = 16, FIXED_VALUE_COLUMNS = 8 };
 typedef struct known_field {
     char name[32];
     size_t len;       /* of the name, without its ':' */
     int kind;         /* FIELD_* */
     size_t offset;    /* FIELD_COUNTER: of the value in vm_linux_mapping */
     uint32_t bit;     /* FIELD_COUNTER: its VM_LX_HAVE_* */
+    /* The kernel's fixed columns (fs/proc/task_mmu.c pads every name to 16 characters and prints
+     * the value right-aligned in 8, as "%8llu kB" or "%8u"): the line's first 16 bytes, and its
+     * length with the '\n' (28 with " kB", 25 without).  0: the first mapping's line was not of
+     * that form. */
+    char columns[FIXED_NAME_COLUMNS];
+    size_t fixed_len;
 } known_field;
 
 #define MAX_KNOWN_FIELDS 48
@@ -431,6 +438,62 @@ static bool push_cur(parser *p)
     return true;
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define FIXED_COLUMNS 1
+/* The value column of a fixed-form line, eight bytes loaded little-endian (the first character in
+ * the lowest byte): blanks, then one to eight digits, nothing else.  False for anything else. */
+static inline bool fixed_value(uint64_t w, uint64_t *out)
+{
+    uint64_t other = w ^ 0x2020202020202020ull; /* 0 bytes where there are blanks */
+    if (!other)
+        return false;
+    unsigned blanks = (unsigned)__builtin_ctzll(other) >> 3; /* 0..7: the leading ones */
+    uint64_t lead = blanks ? ~0ull >> (64 - 8 * blanks) : 0;
+    uint64_t d = w | (0x1010101010101010ull & lead); /* leading blanks (0x20) read as '0' (0x30) */
+    /* every byte in '0'..'9': high nibble 3, and still 3 after adding 6 (no byte carries) */
+    if ((d & 0xf0f0f0f0f0f0f0f0ull) != 0x3030303030303030ull ||
+        ((d + 0x0606060606060606ull) & 0xf0f0f0f0f0f0f0f0ull) != 0x3030303030303030ull)
+        return false;
+    d -= 0x3030303030303030ull;
+    d = d * 10 + (d >> 8); /* each even byte: the two digits from it up, as a number 0..99 */
+    *out = ((d & 0x000000ff000000ffull) * (100 + (1000000ull << 32)) +
+            ((d >> 16 & 0x000000ff000000ffull) * (1 + (10000ull << 32)))) >> 32;
+    return true;
+}
+#else
+#define FIXED_COLUMNS 0
+#endif
+
+/* Whether the first mapping's line for f is in the kernel's fixed columns (known_field). */
+static void learn_columns(known_field *f, const char *line, size_t len)
+{
+    f->fixed_len = 0;
+    if (!FIXED_COLUMNS || f->kind == FIELD_VMFLAGS || f->len + 1 > FIXED_NAME_COLUMNS)
+        return;
+    const size_t value_end = FIXED_NAME_COLUMNS + FIXED_VALUE_COLUMNS;
+    bool kb = len == value_end + 3 && memcmp(line + value_end, " kB", 3) == 0;
+    if (!kb && (len != value_end || f->kind == FIELD_COUNTER))
+        return;
+    for (size_t i = f->len + 1; i < FIXED_NAME_COLUMNS; i++)
+        if (line[i] != ' ')
+            return;
+#if FIXED_COLUMNS
+    uint64_t w, v;
+    memcpy(&w, line + FIXED_NAME_COLUMNS, sizeof w);
+    if (!fixed_value(w, &v))
+        return;
+#endif
+    memcpy(f->columns, line, FIXED_NAME_COLUMNS);
+    f->fixed_len = len + 1;
+}
+
+static bool general_only; /* vm_linux_parse_test_general_only */
+
+void vm_linux_parse_test_general_only(bool on)
+{
+    general_only = on;
+}
+
 /* Learns the name of a field line of the first mapping (its form already checked). */
 static void learn_field(parser *p, const char *line, size_t len)
 {
@@ -454,6 +517,7 @@ static void learn_field(parser *p, const char *line, size_t len)
     } else {
         f->kind = n == 7 && memcmp(line, "VmFlags", 7) == 0 ? FIELD_VMFLAGS : FIELD_SKIP;
     }
+    learn_columns(f, line, len);
 }
 
 /* A field line whose name is the one learned for this position: what vm_linux_parse_smaps_field
@@ -476,8 +540,8 @@ static inline bool same_bytes(const char *a, const char *b, size_t n)
 
 static int known_field_line(const known_field *f, const char *line, size_t len, vm_linux_mapping *m)
 {
-    if (len <= f->len || line[f->len] != ':' || !same_bytes(line, f->name, f->len))
-        return -1;
+    if (f->len == 0 || len <= f->len || line[f->len] != ':' || !same_bytes(line, f->name, f->len))
+        return -1; /* an empty name was not learned: ":..." is malformed, as the general parse says */
     const char *value = line + f->len + 1, *end = line + len;
     if (f->kind == FIELD_COUNTER) {
         uint64_t v;
@@ -520,7 +584,7 @@ static bool parse_line(parser *p, const char *line, size_t len)
     if (!p->have_cur)
         return parse_fail(p, "expected a mapping line");
     size_t at = p->pos++;
-    if (p->mappings > 1 && at < p->nseq) {
+    if (p->mappings > 1 && at < p->nseq && !general_only) {
         int known = known_field_line(&p->seq[at], line, len, &p->cur);
         if (known >= 0)
             return known ? true : parse_fail(p, "malformed field line");
@@ -552,6 +616,36 @@ static inline const char *find_newline(const char *s, const char *end)
     return s < end ? s : NULL;
 }
 
+/* The line at s when it is in the fixed columns the first mapping showed for f (known_field):
+ * its 16 name bytes, an 8-byte value column and its end checked at their places, no search.
+ * Returns the start of the next line, or NULL (then the line goes the general way). */
+static inline const char *fixed_field_line(parser *p, const known_field *f, const char *s, const char *end)
+{
+#if FIXED_COLUMNS
+    if (!f->fixed_len || (size_t)(end - s) < f->fixed_len || s[f->fixed_len - 1] != '\n' ||
+        !same_bytes(s, f->columns, FIXED_NAME_COLUMNS))
+        return NULL;
+    const char *tail = s + FIXED_NAME_COLUMNS + FIXED_VALUE_COLUMNS;
+    if (f->fixed_len == FIXED_NAME_COLUMNS + FIXED_VALUE_COLUMNS + 4 && memcmp(tail, " kB", 3) != 0)
+        return NULL;
+    uint64_t w, v;
+    memcpy(&w, s + FIXED_NAME_COLUMNS, sizeof w);
+    if (!fixed_value(w, &v))
+        return NULL;
+    if (f->kind == FIELD_COUNTER) {
+        v *= 1024; /* at most 99,999,999 kB: no overflow */
+        memcpy((char *)&p->cur + f->offset, &v, sizeof v);
+        p->cur.have |= f->bit;
+    }
+    p->line++;
+    p->pos++;
+    return s + f->fixed_len;
+#else
+    (void)p, (void)f, (void)s, (void)end;
+    return NULL;
+#endif
+}
+
 /* The field line at s (up to end, its '\n' not looked for yet) when it is the one expected next
  * and has the kernel's own form: the name learned for this position, ':', blanks, then for a
  * counter digits and " kB"; VmFlags' two-letter codes each followed by a space.  Parsed as
@@ -561,9 +655,12 @@ static inline const char *find_newline(const char *s, const char *end)
  * from the start, nothing changed). */
 static const char *fast_field_line(parser *p, const char *s, const char *end)
 {
-    if (!p->have_cur || p->mappings < 2 || p->pos >= p->nseq)
+    if (!p->have_cur || p->mappings < 2 || p->pos >= p->nseq || general_only)
         return NULL;
     const known_field *f = &p->seq[p->pos];
+    const char *fixed = fixed_field_line(p, f, s, end);
+    if (fixed)
+        return fixed;
     const char *limit = end - s > (ptrdiff_t)VM_LX_MAX_LINE ? s + VM_LX_MAX_LINE : end;
     if (f->len == 0 || limit - s <= (ptrdiff_t)f->len || s[f->len] != ':' || !same_bytes(s, f->name, f->len))
         return NULL;

@@ -79,6 +79,11 @@ bool vm_linux_parse_smaps_field(const char *line, size_t len, vm_linux_mapping *
  * writes "line N: what" to err. */
 bool vm_linux_parse_smaps_text(const char *text, size_t len, vm_linux_maps *out, char *err, size_t errlen);
 
+/* Test hook: true makes the whole-file parsers take every field line the general way (by its
+ * name, as vm_linux_parse_smaps_field does), without the fast paths that match a line against
+ * the form the first mapping showed; they must give the same results (tests/fuzz/fuzz_smaps.c). */
+void vm_linux_parse_test_general_only(bool on);
+
 /* The same parse over text that comes in pieces (a file read chunk by chunk, proc_smaps.h): each
  * piece's complete mappings go to the batch given with it; the mapping still in progress at a
  * piece's end (its fields may go on in the next piece) stays in the stream until _end, which also
