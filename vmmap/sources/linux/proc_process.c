@@ -451,6 +451,7 @@ struct vm_linux_task_list {
 static void *task_list_main(void *arg)
 {
     vm_linux_task_list *tl = arg;
+    pthread_setname_np(pthread_self(), "vmmap-tasks"); /* what top -H and perf show */
     tl->rc = list_tasks(tl->pid, &tl->tasks, &tl->n, &tl->denied, &tl->err);
     return NULL;
 }

@@ -124,6 +124,7 @@ static lx_chunk *fill_chunk(int fd, size_t fill, lx_chunk *c, int *error)
 static void *reader_main(void *arg)
 {
     lx_reader *r = arg;
+    pthread_setname_np(pthread_self(), "vmmap-reader"); /* what top -H and perf show */
     for (;;) {
         pthread_mutex_lock(&r->lock);
         while ((r->queued >= MAX_QUEUED || r->pending >= MAX_PENDING) && !r->stop)
