@@ -682,6 +682,7 @@ static bool writer_open(vm_json_writer *w, const vm_snapshot *s, vm_error *err)
 {
     if (!vm_atomic_open(&w->af, w->path, err))
         return false;
+    vm_atomic_remove_on_signal(&w->af); /* open while the capture runs: Ctrl+C must not leave it */
     w->open = true;
     w->file = (sink){.fp = w->af.fp};
     w->head.len = 0;

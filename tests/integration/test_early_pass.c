@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,6 +305,43 @@ static void test_failed_capture_leaves_no_file(void **state)
     expect_none("a capture failing after the file was opened");
 }
 
+/* vmmap ended by SIGTERM while its temporary holds the first regions (it pauses after reading
+ * smaps, VMMAP_TEST_PAUSE_AFTER_MAPS) leaves neither the file nor the temporary, and still dies
+ * of the signal.  (SIGTERM, not SIGINT: a shell running the tests in the background may start
+ * them with SIGINT ignored, and an ignored signal is left alone.) */
+static void test_interrupted_capture_leaves_no_file(void **state)
+{
+    fixture *f = *state;
+    g_errors = 0;
+    char *vmmap = pu_build_path("vmmap");
+    char pidbuf[32], out[256];
+    snprintf(pidbuf, sizeof pidbuf, "%d", (int)f->crowd.pid);
+    snprintf(out, sizeof out, "%s/interrupted.json", f->dir);
+    char *argv[] = {vmmap, "snapshot", pidbuf, "-o", out, "-q", NULL};
+    pu_proc p;
+    pu_run_opts opts = {.env_name = "VMMAP_TEST_PAUSE_AFTER_MAPS", .env_value = "3000", .timeout_ms = RUN_MS};
+    if (pu_proc_spawn(&p, argv, &opts) != 0)
+        fail_msg("%s", pu_last_error());
+    int64_t start = pu_now_ms();
+    while (pu_dir_count(f->dir) == 0 && pu_now_ms() - start < 5000)
+        pu_sleep_ms(5);
+    bool streamed = pu_dir_count(f->dir) == 1 && !pu_file_exists(out);
+    pu_sleep_ms(100);
+    kill(p.pid, SIGTERM);
+    pu_run_result r;
+    memset(&r, 0, sizeof r);
+    int rc = pu_proc_collect(&p, RUN_MS, &r);
+    free(vmmap);
+    if (rc != 0 && (r.exec_errno || r.timed_out))
+        fail_msg("%s", pu_last_error());
+    expect(streamed, "no temporary in %s while the capture went on", f->dir);
+    expect(r.term_signal == SIGTERM, "vmmap ended with exit code %d, signal %d, want SIGTERM\n%s", r.exit_code,
+           r.term_signal, r.err ? r.err : "");
+    expect(pu_dir_count(f->dir) == 0, "%d files left in %s", pu_dir_count(f->dir), f->dir);
+    pu_run_result_free(&r);
+    expect_none("a capture ended by SIGTERM after the file was opened");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -312,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_stacks_left_untouched),
         cmocka_unit_test(test_guards_and_threads_right),
         cmocka_unit_test(test_failed_capture_leaves_no_file),
+        cmocka_unit_test(test_interrupted_capture_leaves_no_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
