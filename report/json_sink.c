@@ -30,6 +30,8 @@ bool vm_sink_reserve(sink *k, size_t more)
 
 void vm_sink_put(sink *k, const char *s, size_t n)
 {
+    if (k->err)
+        return; /* the document is abandoned: nothing more goes to the file either */
     if (k->fp) {
         if (n && !ferror(k->fp) && fwrite(s, 1, n, k->fp) != n && !k->write_errno)
             k->write_errno = errno;

@@ -10,8 +10,8 @@
 #include "../vmmap/model/snapshot.h"
 
 /* Where the text goes: straight to a file (fp), or into a growing buffer.  Writing through, errors
- * stay in the stream and the commit reports them; buffering, err is 0 or ENOMEM after the first
- * allocation failure (later appends are skipped). */
+ * stay in the stream and the commit reports them; err is 0 or ENOMEM after the first allocation
+ * failure (later appends are skipped, to the file too). */
 typedef struct sink {
     FILE *fp;
     char *buf;

@@ -12,8 +12,9 @@
  * cJSON_PrintUnformatted gives (tests/unit/test_json.c checks both).
  *
  * A live capture can hand out regions before it ends (vm_json_writer, fed by on_final): their
- * batches are printed then, while the kernel is still generating smaps, and kept until the head
- * (which holds the summary of every region) can be written.
+ * batches are printed then, while the kernel is still generating smaps, and written to the file at
+ * once.  So everything before "regions" must be final by then; the summary of every region and
+ * the census come right after them.
  *
  * Integers are written with cJSON raw items ("%" PRIu64), not cJSON numbers (doubles), so every
  * value is written exactly and never in exponent form.  Values above 2^53 (never expected: no
@@ -36,6 +37,7 @@
 
 #include "../vmmap/model/summary.h"
 #include "../vmmap/util/atomic_file.h"
+#include "../vmmap/util/output_target.h"
 #include "../vmmap/util/parallel.h"
 #include "../vmmap/util/timings.h"
 #include "../vmmap/util/xalloc.h"
@@ -141,7 +143,11 @@ static cJSON *census_json(const vm_object_census *c)
     return finished(o, ok);
 }
 
-/* Everything before "regions", as one small tree. */
+/* The members before "regions", as one small tree.  A live capture hands out regions before it
+ * ends, and the file is written from then on (vm_json_writer): only what is final by the first
+ * region may be here (the header, filled before any block is made; tool_version and taken_at, set
+ * as the capture starts).  What depends on every region or on a later step comes after the
+ * regions (tail_json). */
 static cJSON *head_json(const vm_snapshot *s)
 {
     bool ok = true;
@@ -157,6 +163,14 @@ static cJSON *head_json(const vm_snapshot *s)
     put(o, "alloc_granularity", vm_json_u64(s->alloc_granularity), &ok);
     put(o, "user_top", vm_json_hex(s->user_top), &ok);
     put(o, "page_table", json_known(s->page_table_bytes, s->page_table_known), &ok);
+    return finished(o, ok);
+}
+
+/* The members right after "regions": the summary of them all, and the census (a later step). */
+static cJSON *tail_json(const vm_snapshot *s)
+{
+    bool ok = true;
+    cJSON *o = cJSON_CreateObject();
     put(o, "summary", summary_json(s), &ok);
     if (s->census.present)
         put(o, "census", census_json(&s->census), &ok);
@@ -369,7 +383,8 @@ typedef void (*text_fn)(sink *k, const vm_snapshot *s, size_t i, bool pretty);
  * takes the next), each printed into its own buffer; worker 0 passes finished batches on to the
  * document in order as they become ready, so the file is written while the rest is printed.
  * The regions' job can also be started while the capture is still going (vm_json_writer): the
- * batches already complete are printed then, and the rest when the document is written. */
+ * batches already complete are printed then (and written at once when the document goes to a
+ * file), and the rest when the document is finished. */
 typedef struct array_job {
     const vm_snapshot *s;
     element_fn fn;
@@ -381,7 +396,8 @@ typedef struct array_job {
     atomic_size_t next;   /* the next batch nobody has taken */
     atomic_size_t last_len; /* the text of the last batch printed: room for the next one */
     sink *doc;            /* worker 0 only */
-    size_t passed;        /* batches passed on to doc so far (worker 0 only) */
+    size_t passed;        /* batches passed on to the document so far (worker 0 only; during a
+                           * capture, the writer: vm_json_writer_regions_final) */
 } array_job;
 
 /* Makes room for n elements in all (never fewer than before); false when out of memory. */
@@ -467,10 +483,17 @@ static void render_batch(const array_job *job, sink *k, size_t from, size_t to, 
     vm_sink_put(k, open + 1, len - (size_t)(open + 1 - text) - tail);
 }
 
+/* Prints batch b (the elements it holds of the n known) into k. */
+static void render_into(const array_job *job, size_t b, sink *k, scratch *sc)
+{
+    size_t lo = b * BATCH, hi = job->n - lo < BATCH ? job->n : lo + BATCH;
+    render_batch(job, k, lo, hi, sc);
+    vm_json_arena_rewind(); /* drops the batch's items: the arena frees nothing one by one */
+}
+
 /* Prints batch b into its buffer and marks it ready. */
 static void render_one(array_job *job, size_t b, scratch *sc)
 {
-    size_t lo = b * BATCH, hi = job->n - lo < BATCH ? job->n : lo + BATCH;
     /* Filled in a local and stored whole: batch sinks sit side by side in memory, and updating
      * them in place from two cores made each wait for the other's cache line. */
     sink k = {0};
@@ -479,8 +502,7 @@ static void render_one(array_job *job, size_t b, scratch *sc)
     size_t guess = atomic_load_explicit(&job->last_len, memory_order_relaxed);
     if (guess)
         vm_sink_reserve(&k, guess + guess / 8);
-    render_batch(job, &k, lo, hi, sc);
-    vm_json_arena_rewind(); /* drops the batch's items: the arena frees nothing one by one */
+    render_into(job, b, &k, sc);
     atomic_store_explicit(&job->last_len, k.len, memory_order_relaxed);
     job->batch[b] = k;
     atomic_store(&job->ready[b], true);
@@ -521,20 +543,18 @@ static void render_worker(void *ctx, size_t worker, size_t from, size_t to)
 /* Fewer batches than this per worker are not worth a thread. */
 #define MIN_BATCHES_PER_WORKER 8
 
-/* "key": [elem, elem, ...], printed on as many cores as there are (util/parallel.h).  started,
- * when not NULL, is the job for this array begun earlier, with some batches printed already. */
-static void emit_array(sink *doc, const char *key, const vm_snapshot *s, size_t n, element_fn fn, text_fn text,
-                       bool pretty, array_job *started)
+/* The elements of an array, printed on as many cores as there are (util/parallel.h).  started,
+ * when not NULL, is the job for this array begun earlier, with some batches printed (and maybe
+ * passed on) already. */
+static void emit_items(sink *doc, const vm_snapshot *s, size_t n, element_fn fn, text_fn text, bool pretty,
+                       array_job *started)
 {
-    emit_key(doc, key, false, pretty);
-    vm_sink_str(doc, "[");
     array_job local, *job = started ? started : &local;
     if (!started && !job_init(&local, s, n, fn, text, pretty)) {
         doc->err = ENOMEM;
     } else {
         job->doc = doc;
-        job->passed = 0;
-        pass_on_ready(job); /* those printed earlier */
+        pass_on_ready(job); /* those printed earlier and not passed on yet */
         size_t left = job->nbatches - atomic_load(&job->next);
         size_t workers = vm_parallel_workers(left, MIN_BATCHES_PER_WORKER, 0);
         /* One item per worker: each takes batches from job->next until none are left. */
@@ -543,35 +563,73 @@ static void emit_array(sink *doc, const char *key, const vm_snapshot *s, size_t 
     }
     if (!started)
         job_free(&local);
+}
+
+/* "key": [elem, elem, ...] */
+static void emit_array(sink *doc, const char *key, const vm_snapshot *s, size_t n, element_fn fn, text_fn text,
+                       bool pretty)
+{
+    emit_key(doc, key, false, pretty);
+    vm_sink_str(doc, "[");
+    emit_items(doc, s, n, fn, text, pretty, NULL);
     vm_sink_str(doc, "]");
 }
 
-/* started: the regions' job begun during the capture, or NULL. */
-static void emit_snapshot(sink *k, const vm_snapshot *s, bool pretty, array_job *started)
+/* The members of tree as members of the document. */
+static void emit_members(sink *k, const cJSON *tree, bool first, bool pretty)
 {
-    vm_json_arena_begin();
-    cJSON *head = head_json(s);
-    if (!head) {
-        k->err = ENOMEM;
-        vm_json_arena_end();
-        return;
-    }
     scratch sc = {NULL, 0};
-    vm_sink_str(k, pretty ? "{\n" : "{");
-    for (const cJSON *c = head->child; c; c = c->next) {
-        emit_key(k, c->string, c == head->child, pretty);
+    for (const cJSON *c = tree->child; c; c = c->next, first = false) {
+        emit_key(k, c->string, first, pretty);
         emit_member_value(k, c, pretty, &sc);
     }
     free(sc.buf);
+}
+
+/* The document up to its first region: what a writer can put in the file as soon as the capture
+ * hands out regions. */
+static void emit_head(sink *k, const vm_snapshot *s, bool pretty)
+{
+    cJSON *head = head_json(s);
+    if (!head) {
+        k->err = ENOMEM;
+        return;
+    }
+    vm_sink_str(k, pretty ? "{\n" : "{");
+    emit_members(k, head, true, pretty);
+    cJSON_Delete(head); /* with the hooks it was made with: the arena's, or malloc's */
+    emit_key(k, "regions", false, pretty);
+    vm_sink_str(k, "[");
+}
+
+/* The document after its last region. */
+static void emit_tail(sink *k, const vm_snapshot *s, bool pretty)
+{
+    vm_sink_str(k, "]");
+    cJSON *tail = tail_json(s);
+    if (!tail) {
+        k->err = ENOMEM;
+        return;
+    }
+    emit_members(k, tail, false, pretty);
+    cJSON_Delete(tail);
     vm_json_arena_rewind();
-    emit_array(k, "regions", s, s->nregions, NULL, vm_json_region_text, pretty, started);
-    emit_array(k, "heaps", s, s->nheaps, heap_json, NULL, pretty, NULL);
-    emit_array(k, "threads", s, s->nthreads, NULL, vm_json_thread_text, pretty, NULL);
-    emit_array(k, "modules", s, s->nmodules, NULL, vm_json_module_text, pretty, NULL);
-    emit_array(k, "warnings", s, s->nwarnings, warning_json, NULL, pretty, NULL);
+    emit_array(k, "heaps", s, s->nheaps, heap_json, NULL, pretty);
+    emit_array(k, "threads", s, s->nthreads, NULL, vm_json_thread_text, pretty);
+    emit_array(k, "modules", s, s->nmodules, NULL, vm_json_module_text, pretty);
+    emit_array(k, "warnings", s, s->nwarnings, warning_json, NULL, pretty);
     if (s->census.present)
-        emit_array(k, "objects", s, s->nobjects, object_type_json, NULL, pretty, NULL);
+        emit_array(k, "objects", s, s->nobjects, object_type_json, NULL, pretty);
     vm_sink_str(k, pretty ? "\n}\n" : "}\n");
+}
+
+/* The document after its head: the regions (started: their job begun during the capture, or
+ * NULL) and the tail. */
+static void emit_body(sink *k, const vm_snapshot *s, bool pretty, array_job *started)
+{
+    vm_json_arena_begin();
+    emit_items(k, s, s->nregions, NULL, vm_json_region_text, pretty, started);
+    emit_tail(k, s, pretty);
     vm_json_arena_end();
 }
 
@@ -580,7 +638,8 @@ static void emit_snapshot(sink *k, const vm_snapshot *s, bool pretty, array_job 
 char *vm_snapshot_to_json(const vm_snapshot *s, int pretty)
 {
     sink k = {0};
-    emit_snapshot(&k, s, pretty != 0, NULL);
+    emit_head(&k, s, pretty != 0);
+    emit_body(&k, s, pretty != 0, NULL);
     if (k.err) {
         free(k.buf);
         return NULL;
@@ -588,22 +647,89 @@ char *vm_snapshot_to_json(const vm_snapshot *s, int pretty)
     return k.buf;
 }
 
+/* The file is opened as the capture hands out its first regions (when it is a file: a stream, such
+ * as stdout or a FIFO, cannot be rewritten if the capture starts over, and waits for the end), the
+ * head written, and then each batch of regions as soon as it is printed, in order, through one
+ * reused buffer: the text is never all in memory, and little is left to write at the end. */
 struct vm_json_writer {
-    array_job regions; /* valid when started */
+    const char *path;   /* where the document goes; NULL until known */
+    array_job regions;  /* valid when started */
     bool started;
     scratch sc;
+    vm_atomic_file af;  /* the temporary, while open */
+    bool open;          /* af holds the head and the regions' batches [0, regions.passed) */
+    bool cannot_open;   /* it failed during the capture: finish tries again and says why */
+    sink file;          /* writes to af.fp */
+    sink head;          /* the head as written, checked again at the end */
+    sink batch;         /* one batch's text on its way to the file, its buffer kept for the next */
 };
 
-vm_json_writer *vm_json_writer_new(void)
+vm_json_writer *vm_json_writer_new(const char *path)
 {
-    return calloc(1, sizeof(vm_json_writer));
+    vm_json_writer *w = calloc(1, sizeof(vm_json_writer));
+    if (w)
+        w->path = path;
+    return w;
 }
 
+void vm_json_writer_set_path(vm_json_writer *w, const char *path)
+{
+    w->path = path;
+}
+
+/* Opens the temporary and writes the head in it. */
+static bool writer_open(vm_json_writer *w, const vm_snapshot *s, vm_error *err)
+{
+    if (!vm_atomic_open(&w->af, w->path, err))
+        return false;
+    vm_atomic_remove_on_signal(&w->af); /* open while the capture runs: Ctrl+C must not leave it */
+    w->open = true;
+    w->file = (sink){.fp = w->af.fp};
+    w->head.len = 0;
+    w->head.err = w->batch.err = 0; /* a new start */
+    emit_head(&w->head, s, true);
+    w->file.err = w->head.err;
+    vm_sink_put(&w->file, w->head.buf, w->head.len);
+    return true;
+}
+
+/* Drops the temporary and what was printed: the capture starts over, or failed. */
 static void writer_reset(vm_json_writer *w)
 {
     if (w->started)
         job_free(&w->regions);
     w->started = false;
+    if (w->open)
+        vm_atomic_abort(&w->af);
+    w->open = false;
+}
+
+/* The file cannot take more: later batches would be lost anyway (finish reports why). */
+static bool file_failed(const vm_json_writer *w)
+{
+    return w->file.err || w->file.write_errno || ferror(w->file.fp);
+}
+
+/* Prints region batch b, the next the file needs, and writes it. */
+static void write_batch(vm_json_writer *w, size_t b)
+{
+    w->batch.len = 0;
+    render_into(&w->regions, b, &w->batch, &w->sc);
+    if (w->batch.err && !w->file.err)
+        w->file.err = w->batch.err;
+    vm_sink_put(&w->file, w->batch.buf, w->batch.len);
+    w->regions.passed = b + 1;
+}
+
+/* Whether what is in the file before the regions is what the snapshot says now: were a header
+ * field changed after the first regions, the file is written again rather than left stale. */
+static bool head_unchanged(const vm_json_writer *w, const vm_snapshot *s)
+{
+    sink now = {0};
+    emit_head(&now, s, true);
+    bool same = !now.err && !w->head.err && now.len == w->head.len && memcmp(now.buf, w->head.buf, now.len) == 0;
+    free(now.buf);
+    return same;
 }
 
 void vm_json_writer_regions_final(void *ctx, const vm_snapshot *s, size_t nfinal)
@@ -625,7 +751,7 @@ void vm_json_writer_regions_final(void *ctx, const vm_snapshot *s, size_t nfinal
     if (nfinal > s->nregions)
         nfinal = s->nregions;
     /* The regions that follow are not known yet: whole batches only (the last one, maybe short,
-     * is printed when the document is written). */
+     * is printed when the document is finished). */
     size_t b = atomic_load(&job->next);
     if ((b + 1) * BATCH > nfinal)
         return;
@@ -633,36 +759,43 @@ void vm_json_writer_regions_final(void *ctx, const vm_snapshot *s, size_t nfinal
         writer_reset(w);
         return;
     }
+    if (!w->open && !w->cannot_open && w->path && !vm_out_is_stream(w->path)) {
+        vm_error err = {0};
+        w->cannot_open = !writer_open(w, s, &err);
+    }
     vm_json_arena_begin();
-    for (; (b + 1) * BATCH <= nfinal; b++) {
-        render_one(job, b, &w->sc);
+    for (; (b + 1) * BATCH <= nfinal && !(w->open && file_failed(w)); b++) {
+        if (w->open)
+            write_batch(w, b);
+        else
+            render_one(job, b, &w->sc); /* kept until finish opens the file */
         atomic_store(&job->next, b + 1);
     }
     vm_json_arena_pause();
 }
 
-int vm_json_writer_finish(vm_json_writer *w, const vm_snapshot *s, const char *path, vm_error *err)
+int vm_json_writer_finish(vm_json_writer *w, const vm_snapshot *s, vm_error *err)
 {
     free(w->sc.buf);
     w->sc.buf = NULL;
-    if (w->started && (w->regions.s != s || w->regions.n > s->nregions || !job_grow(&w->regions, s->nregions)))
+    if (w->started && (w->regions.s != s || w->regions.n > s->nregions || !job_grow(&w->regions, s->nregions) ||
+                       (w->open && !head_unchanged(w, s))))
         writer_reset(w);
     vm_timing_mark("capture (json writer)");
-    vm_atomic_file af;
-    if (!vm_atomic_open(&af, path, err))
+    if (!w->open && !writer_open(w, s, err))
         return -1;
-    sink k = {.fp = af.fp};
-    emit_snapshot(&k, s, true, w->started ? &w->regions : NULL);
+    emit_body(&w->file, s, true, w->started ? &w->regions : NULL);
     vm_timing_mark("render and write json");
-    if (k.err) {
-        vm_atomic_abort(&af);
-        vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: out of memory", path);
+    w->open = false; /* committed or removed below */
+    if (w->file.err) {
+        vm_atomic_abort(&w->af);
+        vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: out of memory", w->path);
         return -1;
     }
     /* A short write left the stream in error state: commit reports it (ENOSPC, EIO...) and
      * removes the temporary. */
-    af.write_errno = k.write_errno;
-    bool ok = vm_atomic_commit(&af, err);
+    w->af.write_errno = w->file.write_errno;
+    bool ok = vm_atomic_commit(&w->af, err);
     vm_timing_mark("commit json");
     return ok ? 0 : -1;
 }
@@ -673,18 +806,20 @@ void vm_json_writer_free(vm_json_writer *w)
         return;
     writer_reset(w);
     free(w->sc.buf);
+    free(w->head.buf);
+    free(w->batch.buf);
     vm_json_arena_thread_end();
     free(w);
 }
 
 int vm_snapshot_write_json(const vm_snapshot *s, const char *path, vm_error *err)
 {
-    vm_json_writer *w = vm_json_writer_new();
+    vm_json_writer *w = vm_json_writer_new(path);
     if (!w) {
         vm_error_set(err, VM_EXIT_ERROR, "cannot write %s: out of memory", path);
         return -1;
     }
-    int rc = vm_json_writer_finish(w, s, path, err);
+    int rc = vm_json_writer_finish(w, s, err);
     vm_json_writer_free(w);
     return rc;
 }

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,40 @@ static int teardown(void **state)
     return 0;
 }
 
+/* The file out is byte for byte what one render of the whole snapshot gives (vm_snapshot_to_json),
+ * though the writer wrote its regions as the capture handed them out, and maybe started over:
+ * vmmap re-saving the file renders the snapshot it reads back whole (a snapshot file reads back
+ * exactly: test_roundtrip, test_cli).  And no temporary is left beside it. */
+static void expect_plain_render(const fixture *f, const char *out, const char *mode)
+{
+    expect(pu_dir_count(f->dir) == 1, "VMMAP_TEST_EARLY_PASS=%s: %d files in %s, want only the snapshot", mode,
+           pu_dir_count(f->dir), f->dir);
+    char *vmmap = pu_build_path("vmmap");
+    char again[300];
+    snprintf(again, sizeof again, "%s.again.json", out);
+    char *argv[] = {vmmap, "snapshot", (char *)out, "-o", again, "-q", NULL};
+    pu_run_result r;
+    memset(&r, 0, sizeof r);
+    int rc = pu_run(argv, &(pu_run_opts){.timeout_ms = RUN_MS}, &r);
+    free(vmmap);
+    if (rc != 0 || r.exit_code != 0)
+        fail_msg("vmmap snapshot FILE (VMMAP_TEST_EARLY_PASS=%s's): exit %d\n%s", mode, r.exit_code,
+                 r.err ? r.err : pu_last_error());
+    pu_run_result_free(&r);
+    size_t la = 0, lb = 0;
+    char *a = pu_read_file(out, &la), *b = pu_read_file(again, &lb);
+    if (!a || !b)
+        fail_msg("%s", pu_last_error());
+    size_t at = 0;
+    while (at < la && at < lb && a[at] == b[at])
+        at++;
+    expect(la == lb && at == la, "VMMAP_TEST_EARLY_PASS=%s: the file differs from the plain render at byte %zu "
+           "(%zu and %zu bytes)", mode, at, la, lb);
+    free(a);
+    free(b);
+    unlink(again);
+}
+
 /* `vmmap snapshot PID` with VMMAP_TEST_EARLY_PASS=mode, loaded; the test fails when it fails. */
 static cJSON *snapshot(fixture *f, const pu_child *target, const char *mode)
 {
@@ -83,6 +118,7 @@ static cJSON *snapshot(fixture *f, const pu_child *target, const char *mode)
         fail_msg("vmmap snapshot with VMMAP_TEST_EARLY_PASS=%s: exit %d\n%s", mode, r.exit_code,
                  r.err ? r.err : pu_last_error());
     pu_run_result_free(&r);
+    expect_plain_render(f, out, mode);
     cJSON *snap = pu_json_load(out);
     if (!snap)
         fail_msg("%s", pu_last_error());
@@ -221,6 +257,91 @@ static void test_stacks_left_untouched(void **state)
     expect_none("stacks left untouched");
 }
 
+/* A capture that fails after the writer opened the file and wrote the first regions in it (the
+ * target killed while vmmap pauses after reading smaps, VMMAP_TEST_PAUSE_AFTER_MAPS) leaves
+ * neither the file nor its temporary. */
+static void test_failed_capture_leaves_no_file(void **state)
+{
+    fixture *f = *state;
+    g_errors = 0;
+    pu_child victim;
+    memset(&victim, 0, sizeof victim);
+    victim.stdin_fd = victim.stdout_fd = -1;
+    char *crowd = pu_build_path("samples/crowd"), *vmmap = pu_build_path("vmmap");
+    char *sargv[] = {crowd, "2", "600", NULL}; /* some 1,200 regions: batches of 256 are written */
+    if (pu_sample_start(&victim, sargv, 30000) != 0)
+        fail_msg("%s", pu_last_error());
+    char pidbuf[32], out[256];
+    snprintf(pidbuf, sizeof pidbuf, "%d", (int)victim.pid);
+    snprintf(out, sizeof out, "%s/killed.json", f->dir);
+    char *argv[] = {vmmap, "snapshot", pidbuf, "-o", out, "-q", NULL};
+    pu_proc p;
+    pu_run_opts opts = {.env_name = "VMMAP_TEST_PAUSE_AFTER_MAPS", .env_value = "1500", .timeout_ms = RUN_MS};
+    if (pu_proc_spawn(&p, argv, &opts) != 0) {
+        pu_child_kill(&victim);
+        fail_msg("%s", pu_last_error());
+    }
+    /* The temporary appears with the first regions, long before the pause ends. */
+    int64_t start = pu_now_ms();
+    while (pu_dir_count(f->dir) == 0 && pu_now_ms() - start < 5000)
+        pu_sleep_ms(5);
+    bool streamed = pu_dir_count(f->dir) == 1 && !pu_file_exists(out);
+    pu_sleep_ms(200); /* well inside the pause: the smaps read of 1,200 mappings takes milliseconds */
+    pu_child_kill(&victim);
+    pu_run_result r;
+    memset(&r, 0, sizeof r);
+    int rc = pu_proc_collect(&p, RUN_MS, &r);
+    free(crowd);
+    free(vmmap);
+    if (rc != 0 && (r.exec_errno || r.timed_out))
+        fail_msg("%s", pu_last_error());
+    expect(streamed, "no temporary in %s while the capture went on: the regions were not written as they came",
+           f->dir);
+    expect(r.exit_code == 6, "exit code %d, want 6 (target exited during the scan)\n%s", r.exit_code,
+           r.err ? r.err : "");
+    expect(!pu_file_exists(out), "%s exists: a partial snapshot was written", out);
+    expect(pu_dir_count(f->dir) == 0, "%d files left in %s", pu_dir_count(f->dir), f->dir);
+    pu_run_result_free(&r);
+    expect_none("a capture failing after the file was opened");
+}
+
+/* vmmap ended by SIGTERM while its temporary holds the first regions (it pauses after reading
+ * smaps, VMMAP_TEST_PAUSE_AFTER_MAPS) leaves neither the file nor the temporary, and still dies
+ * of the signal.  (SIGTERM, not SIGINT: a shell running the tests in the background may start
+ * them with SIGINT ignored, and an ignored signal is left alone.) */
+static void test_interrupted_capture_leaves_no_file(void **state)
+{
+    fixture *f = *state;
+    g_errors = 0;
+    char *vmmap = pu_build_path("vmmap");
+    char pidbuf[32], out[256];
+    snprintf(pidbuf, sizeof pidbuf, "%d", (int)f->crowd.pid);
+    snprintf(out, sizeof out, "%s/interrupted.json", f->dir);
+    char *argv[] = {vmmap, "snapshot", pidbuf, "-o", out, "-q", NULL};
+    pu_proc p;
+    pu_run_opts opts = {.env_name = "VMMAP_TEST_PAUSE_AFTER_MAPS", .env_value = "3000", .timeout_ms = RUN_MS};
+    if (pu_proc_spawn(&p, argv, &opts) != 0)
+        fail_msg("%s", pu_last_error());
+    int64_t start = pu_now_ms();
+    while (pu_dir_count(f->dir) == 0 && pu_now_ms() - start < 5000)
+        pu_sleep_ms(5);
+    bool streamed = pu_dir_count(f->dir) == 1 && !pu_file_exists(out);
+    pu_sleep_ms(100);
+    kill(p.pid, SIGTERM);
+    pu_run_result r;
+    memset(&r, 0, sizeof r);
+    int rc = pu_proc_collect(&p, RUN_MS, &r);
+    free(vmmap);
+    if (rc != 0 && (r.exec_errno || r.timed_out))
+        fail_msg("%s", pu_last_error());
+    expect(streamed, "no temporary in %s while the capture went on", f->dir);
+    expect(r.term_signal == SIGTERM, "vmmap ended with exit code %d, signal %d, want SIGTERM\n%s", r.exit_code,
+           r.term_signal, r.err ? r.err : "");
+    expect(pu_dir_count(f->dir) == 0, "%d files left in %s", pu_dir_count(f->dir), f->dir);
+    pu_run_result_free(&r);
+    expect_none("a capture ended by SIGTERM after the file was opened");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,6 +349,8 @@ int main(void)
         cmocka_unit_test(test_same_snapshot_with_pieces),
         cmocka_unit_test(test_stacks_left_untouched),
         cmocka_unit_test(test_guards_and_threads_right),
+        cmocka_unit_test(test_failed_capture_leaves_no_file),
+        cmocka_unit_test(test_interrupted_capture_leaves_no_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -622,9 +622,32 @@ static void test_layout_many_batches(void **state)
     vm_snapshot_free(s);
 }
 
+/* The temporary a writer has open in dir (a name starting with '.'), read whole; NULL when there
+ * is none. */
+static char *read_temporary(const char *dir, size_t *len)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    char *text = NULL;
+    for (struct dirent *e; (e = readdir(d)) != NULL && !text;) {
+        if (e->d_name[0] != '.' || strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        text = read_text(path);
+        *len = strlen(text);
+    }
+    closedir(d);
+    return text;
+}
+
 /* The writer fed as a live capture feeds it: the regions grow while they are handed out (here by
- * showing it more and more of them), and the capture may start over (nfinal 0) once; the file it
- * writes is the one vm_snapshot_write_json writes. */
+ * showing it more and more of them), and the capture may start over (nfinal 0) once, with a
+ * region different before it (as after a layout change).  It writes
+ * the file as the regions come: its temporary holds the start of the document, more of it as
+ * more regions are final, a new one after a restart; the file it commits is the one
+ * vm_snapshot_write_json writes.  A writer freed before finish (the capture failed) leaves no
+ * file. */
 static void test_writer_fed_growing_regions(void **state)
 {
     vm_snapshot *s = build_rich(423);
@@ -635,24 +658,93 @@ static void test_writer_fed_growing_regions(void **state)
     snprintf(fed, sizeof fed, "%s/fed.json", dir);
     vm_error err = {0};
     assert_int_equal(vm_snapshot_write_json(s, whole, &err), 0);
+    char *want = read_text(whole);
     const size_t steps[] = {1, 100, 255, 256, 257, 700, 1500, 0, 300, 2000, 2047, 4000, 4232};
-    for (int restart = 0; restart < 2; restart++) {
-        vm_json_writer *w = vm_json_writer_new();
+    for (int restart = 0; restart < 3; restart++) {
+        vm_json_writer *w = vm_json_writer_new(fed);
         assert_non_null(w);
+        size_t written = 0, before = 0;
+        /* Before the restart a region says something else: what was written of it must go. */
+        char *details = s->regions[3].details, other[] = "before the restart";
+        if (restart == 1)
+            s->regions[3].details = other;
         for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
-            if (!restart && steps[i] == 0)
+            if (restart != 1 && steps[i] == 0)
                 continue;
+            if (steps[i] == 0)
+                s->regions[3].details = details;
+            if (steps[i] < before)
+                written = 0; /* fewer regions than before: they were built again (a restart too) */
+            before = steps[i];
             s->nregions = steps[i] ? steps[i] : all; /* at a restart the regions are all there again */
             vm_json_writer_regions_final(w, s, steps[i]);
+            size_t len = 0;
+            char *temp = read_temporary(dir, &len);
+            if (steps[i] < 256) { /* not one whole batch yet, or a restart: nothing open */
+                assert_null(temp);
+                continue;
+            }
+            assert_non_null(temp);
+            /* The start of the document, never less than before; FILE's buffer may hold back a bit. */
+            assert_true(len >= written && len + BUFSIZ >= steps[i] / 256 * 256 * 64);
+            if (s->regions[3].details == details)
+                assert_memory_equal(temp, want, len);
+            written = len;
+            free(temp);
         }
         s->nregions = all;
-        assert_int_equal(vm_json_writer_finish(w, s, fed, &err), 0);
+        if (restart == 2) { /* the capture failed */
+            vm_json_writer_free(w);
+            assert_int_equal(count_entries(dir), 1);
+            continue;
+        }
+        assert_int_equal(vm_json_writer_finish(w, s, &err), 0);
         vm_json_writer_free(w);
-        char *a = read_text(whole), *b = read_text(fed);
-        assert_true(strcmp(a, b) == 0);
-        free(a);
+        assert_int_equal(count_entries(dir), 2); /* whole.json, fed.json: no temporary left */
+        char *b = read_text(fed);
+        assert_true(strcmp(want, b) == 0);
         free(b);
+        assert_int_equal(remove(fed), 0);
     }
+    free(want);
+    remove_tmpdir();
+    vm_snapshot_free(s);
+}
+
+/* A writer whose file is a stream (stdout here, as `-o -`) could not rewrite it if the capture
+ * started over: nothing goes out before finish, which then writes the same text. */
+static void test_writer_keeps_streams_for_the_end(void **state)
+{
+    vm_snapshot *s = build_rich(60);
+    char *want = vm_snapshot_to_json(s, 1);
+    assert_non_null(want);
+    const char *dir = make_tmpdir();
+    char out[512];
+    snprintf(out, sizeof out, "%s/stdout", dir);
+    fflush(stdout);
+    int saved = dup(STDOUT_FILENO), fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(saved >= 0 && fd >= 0);
+    assert_int_equal(dup2(fd, STDOUT_FILENO), STDOUT_FILENO);
+    close(fd);
+    vm_json_writer *w = vm_json_writer_new("-");
+    assert_non_null(w);
+    vm_json_writer_regions_final(w, s, s->nregions);
+    fflush(stdout);
+    struct stat st;
+    assert_int_equal(stat(out, &st), 0);
+    off_t before = st.st_size;
+    vm_error err = {0};
+    int rc = vm_json_writer_finish(w, s, &err);
+    vm_json_writer_free(w);
+    fflush(stdout);
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+    assert_int_equal(rc, 0);
+    assert_int_equal(before, 0);
+    char *text = read_text(out);
+    assert_true(strcmp(text, want) == 0);
+    free(text);
+    free(want);
     remove_tmpdir();
     vm_snapshot_free(s);
 }
@@ -1404,23 +1496,45 @@ static void test_atomic_disk_full(void **state)
     }
     snprintf(path, sizeof path, "%s/snap.json", mnt);
     write_text(path, "old");
-    vm_snapshot *s = build_rich(20);
+    vm_snapshot *s = build_rich(60);
     char *text = vm_snapshot_to_json(s, 1);
-    assert_true(strlen(text) > 64 * 1024);
+    assert_true(strlen(text) > 2 * 64 * 1024);
     free(text);
-    vm_error err;
-    vm_error_clear(&err);
-    int rc = vm_snapshot_write_json(s, path, &err);
-    int left = count_entries(mnt);
-    char *now = read_text(path);
-    umount2(mnt, MNT_DETACH);
-    assert_int_not_equal(rc, 0);
     char want[700];
     snprintf(want, sizeof want, "cannot write %s: no space left on device", path);
-    assert_string_equal(err.msg, want);
-    assert_int_equal(left, 1);     /* the old file only: no temporary */
-    assert_string_equal(now, "old");
-    free(now);
+    /* Written at the end; and by a writer the file filled up on while the capture handed out
+     * regions (written as they come): the error is told at the end all the same.  Checked once
+     * the file system is gone: a failed assertion must not leave it mounted. */
+    vm_error err[2];
+    int rc[2], left[2];
+    char *now[2];
+    for (int fed = 0; fed < 2; fed++) {
+        vm_error_clear(&err[fed]);
+        if (fed) {
+            vm_json_writer *w = vm_json_writer_new(path);
+            assert_non_null(w);
+            size_t all = s->nregions;
+            for (size_t n = 256; n < all; n += 256) {
+                s->nregions = n;
+                vm_json_writer_regions_final(w, s, n);
+            }
+            s->nregions = all;
+            rc[fed] = vm_json_writer_finish(w, s, &err[fed]);
+            vm_json_writer_free(w);
+        } else {
+            rc[fed] = vm_snapshot_write_json(s, path, &err[fed]);
+        }
+        left[fed] = count_entries(mnt);
+        now[fed] = read_text(path);
+    }
+    umount2(mnt, MNT_DETACH);
+    for (int fed = 0; fed < 2; fed++) {
+        assert_int_not_equal(rc[fed], 0);
+        assert_string_equal(err[fed].msg, want);
+        assert_int_equal(left[fed], 1); /* the old file only: no temporary */
+        assert_string_equal(now[fed], "old");
+        free(now[fed]);
+    }
     vm_snapshot_free(s);
     remove_tmpdir();
 }
@@ -1556,6 +1670,7 @@ int main(void)
         cmocka_unit_test(test_region_text_every_byte),
         cmocka_unit_test(test_layout_many_batches),
         cmocka_unit_test(test_writer_fed_growing_regions),
+        cmocka_unit_test(test_writer_keeps_streams_for_the_end),
         cmocka_unit_test(test_json_values),
         cmocka_unit_test(test_shape),
         cmocka_unit_test(test_integer_limits),

@@ -43,6 +43,9 @@ int vm_capture_run(vm_gather_fn gather, void *ctx, const vm_capture_options *opt
     facts.classify = vm_classify_more;
     /* The time the capture started: a source that knows better (a dump's own time) replaces it. */
     facts.snap->taken_at = utc_now();
+    /* Set now, not at the end: a writer puts it in the file as soon as the first regions are final
+     * (report/json.h, vm_json_writer). */
+    facts.snap->tool_version = vm_strdup(VMMAP_VERSION);
     vm_timing_mark("capture start");
     int rc = gather(ctx, opt, &facts, err);
     if (rc == VM_EXIT_OK && !facts.classified) {
@@ -57,7 +60,7 @@ int vm_capture_run(vm_gather_fn gather, void *ctx, const vm_capture_options *opt
     if (rc == VM_EXIT_OK)
         vm_snapshot_bound_steps(facts.snap); /* every snapshot loads again (classify/bounds.h) */
     vm_facts_release(&facts);
-    if (rc == VM_EXIT_OK && !facts.snap->tool_version && !(facts.snap->tool_version = vm_strdup(VMMAP_VERSION))) {
+    if (rc == VM_EXIT_OK && !facts.snap->tool_version) {
         vm_error_set(err, VM_EXIT_ERROR, "out of memory");
         rc = VM_EXIT_ERROR;
     }

@@ -85,6 +85,26 @@ static int own_option(void *ctx, int opt)
     return 0;
 }
 
+/* The JSON file, written while a live capture is still going, region by region as they are final. */
+typedef struct json_output {
+    vm_json_writer *w;
+    const char *path;   /* -o, or the default name once known */
+    char fallback[256]; /* the default name */
+} json_output;
+
+/* Without -o the file is named as the first regions come (the process is known by then), so that
+ * they can be written at once. */
+static void json_regions_final(void *ctx, const vm_snapshot *s, size_t nfinal)
+{
+    json_output *o = ctx;
+    if (!o->path && nfinal) {
+        vm_cli_default_output(s, "json", o->fallback, sizeof o->fallback);
+        o->path = o->fallback;
+        vm_json_writer_set_path(o->w, o->path);
+    }
+    vm_json_writer_regions_final(o->w, s, nfinal);
+}
+
 static int run(int argc, char **argv)
 {
     vm_cli_args args = {0};
@@ -99,15 +119,15 @@ static int run(int argc, char **argv)
     vm_output_format f = output ? vm_output_format_of_path(output) : VM_OUTPUT_JSON;
     if (f == VM_OUTPUT_UNKNOWN)
         f = VM_OUTPUT_JSON;
-    /* JSON is printed while a live capture is still going, region by region as they are final. */
+    json_output json = {.path = output};
     vm_json_writer *w = NULL;
     if (f == VM_OUTPUT_JSON) {
-        if (!(w = vm_json_writer_new())) {
+        if (!(w = json.w = vm_json_writer_new(output))) {
             vm_error_set(&err, VM_EXIT_ERROR, "out of memory");
             return vm_error_report(&err);
         }
-        t.capture.on_final = vm_json_writer_regions_final;
-        t.capture.on_final_ctx = w;
+        t.capture.on_final = json_regions_final;
+        t.capture.on_final_ctx = &json;
     }
     vm_snapshot *s = NULL;
     if (f != VM_OUTPUT_JSON && !t.capture.quiet)
@@ -117,12 +137,14 @@ static int run(int argc, char **argv)
         vm_json_writer_free(w);
         return vm_error_report(&err);
     }
-    char fallback[256];
-    if (!output) {
-        vm_cli_default_output(s, "json", fallback, sizeof fallback);
-        output = fallback;
+    if (!json.path) {
+        vm_cli_default_output(s, "json", json.fallback, sizeof json.fallback);
+        json.path = json.fallback;
     }
-    rc = w ? vm_json_writer_finish(w, s, output, &err) : vm_output_write(s, output, f, &err);
+    output = json.path;
+    if (w)
+        vm_json_writer_set_path(w, output);
+    rc = w ? vm_json_writer_finish(w, s, &err) : vm_output_write(s, output, f, &err);
     vm_progress_stop();
     vm_json_writer_free(w);
     vm_timing_mark("write");

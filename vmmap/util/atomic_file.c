@@ -32,6 +32,7 @@
 #endif
 
 #include "output_target.h"
+#include "signal_cleanup.h"
 #include "xalloc.h"
 
 /* VMMAP_FSYNC=1: sync each output file to disk before it is renamed into place. */
@@ -238,8 +239,12 @@ static bool install(const char *tmp, const vm_out_target *t, const char *shown, 
 
 /* ---- public ------------------------------------------------------------------------------ */
 
+/* The temporary is gone or renamed: a signal has nothing more to remove. */
 static void free_names(vm_atomic_file *af)
 {
+    if (af->on_signal)
+        vm_keep_on_signal();
+    af->on_signal = false;
     free(af->tmp_path);
     free(af->final_path);
     free(af->shown);
@@ -360,6 +365,12 @@ void vm_atomic_abort(vm_atomic_file *af)
         remove(af->tmp_path);
     free_names(af);
     memset(af, 0, sizeof *af);
+}
+
+void vm_atomic_remove_on_signal(vm_atomic_file *af)
+{
+    if (af->tmp_path)
+        af->on_signal = vm_remove_on_signal(af->tmp_path);
 }
 
 char *vm_atomic_temp_path(const char *path, vm_error *err)

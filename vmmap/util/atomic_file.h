@@ -17,6 +17,7 @@ typedef struct vm_atomic_file {
     char *tmp_path;    /* NULL for stdout and streams (written directly) */
     char *shown;       /* the name the user gave, for messages; NULL for stdout */
     int write_errno;   /* a writer that saw a write fail may leave its errno here for the message */
+    bool on_signal;    /* vm_atomic_remove_on_signal armed for it */
 } vm_atomic_file;
 
 /* Opens a temporary file beside path (or beside the link's target), or the device, FIFO or
@@ -28,6 +29,9 @@ bool vm_atomic_open(vm_atomic_file *af, const char *path, vm_error *err);
 bool vm_atomic_commit(vm_atomic_file *af, vm_error *err);
 /* Closes and removes the temporary (safe to call after a failed commit or twice). */
 void vm_atomic_abort(vm_atomic_file *af);
+/* For a file that stays open for long (util/signal_cleanup.h): until commit or abort, a SIGINT,
+ * SIGTERM or SIGHUP that ends the process removes the temporary first.  One file at a time. */
+void vm_atomic_remove_on_signal(vm_atomic_file *af);
 
 /* Flushes stdout after a command printed to it: false with err set ("cannot write to standard
  * output: No space left on device") when any of it could not be written. */
