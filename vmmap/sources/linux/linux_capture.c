@@ -101,7 +101,7 @@ static void fill_header(lx_capture *c, int pid)
     s->page_table_known = vm_linux_page_table_bytes(pid, &s->page_table_bytes);
 }
 
-/* The steps, on c->maps: process facts, tasks, images, heaps, stacks (the blocks come after).
+/* The steps, on c->maps: process facts, images, heaps, tasks, stacks (the blocks come after).
  * The memory reader learns the mappings first: which pages not there read as zeros. */
 static int run_steps(lx_capture *c, vm_linux_mem *mem, vm_error *err)
 {
@@ -125,6 +125,13 @@ static int run_steps(lx_capture *c, vm_linux_mem *mem, vm_error *err)
         c->notes[i].module = -1;
     }
     fill_header(c, pid);
+    vm_timing_mark("process info");
+    /* Images and heaps need no threads: they run while the thread list may still be read beside
+     * (a few thousand threads take longer than both). */
+    lx_find_images(c);
+    vm_timing_mark("images");
+    lx_find_heaps(c);
+    vm_timing_mark("heaps");
 
     vm_linux_task *tasks = NULL;
     size_t ntasks = 0;
@@ -137,11 +144,7 @@ static int run_steps(lx_capture *c, vm_linux_mem *mem, vm_error *err)
     if (rc != VM_EXIT_OK)
         return rc == VM_EXIT_TARGET_GONE || !vm_linux_process_alive(pid) ? gone(pid, err) : rc;
 
-    vm_timing_mark("process info, tasks");
-    lx_find_images(c);
-    vm_timing_mark("images");
-    lx_find_heaps(c);
-    vm_timing_mark("heaps");
+    vm_timing_mark("tasks");
     lx_find_stacks(c, tasks, ntasks);
     free(tasks);
     vm_timing_mark("stacks");
