@@ -105,6 +105,17 @@ static void json_regions_final(void *ctx, const vm_snapshot *s, size_t nfinal)
     vm_json_writer_regions_final(o->w, s, nfinal);
 }
 
+/* The process ends once the file is written, and the snapshot's memory goes back with it: freeing
+ * it piece by piece first took 2.5-4 ms of 60,000 regions (make bench: alternate, guards), all of
+ * it after the file was complete.  It stays reachable from here, so a leak checker sees no leak
+ * (git's UNLEAK does the same). */
+static vm_snapshot *volatile kept_until_exit; /* volatile: the store is never optimised away */
+
+static void keep_until_exit(vm_snapshot *s)
+{
+    kept_until_exit = s;
+}
+
 static int run(int argc, char **argv)
 {
     vm_cli_args args = {0};
@@ -150,8 +161,7 @@ static int run(int argc, char **argv)
     vm_timing_mark("write");
     if (rc == 0)
         vm_cli_report_written(s, output, t.capture.quiet);
-    vm_snapshot_free(s);
-    vm_timing_mark("free");
+    keep_until_exit(s);
     return rc == 0 ? 0 : vm_error_report(&err);
 }
 
