@@ -101,24 +101,24 @@ static void expect_plain_render(const fixture *f, const char *out, const char *m
     unlink(again);
 }
 
-/* `vmmap snapshot PID` with VMMAP_TEST_EARLY_PASS=mode, loaded; the test fails when it fails. */
-static cJSON *snapshot(fixture *f, const pu_child *target, const char *mode)
+/* `vmmap snapshot PID` with NAME=value in the environment (label: its file and messages),
+ * loaded; the test fails when it fails. */
+static cJSON *snapshot_with(fixture *f, const pu_child *target, const char *name, const char *value, const char *label)
 {
     char *vmmap = pu_build_path("vmmap");
     char pidbuf[32], out[256];
     snprintf(pidbuf, sizeof pidbuf, "%d", (int)target->pid);
-    snprintf(out, sizeof out, "%s/%s.json", f->dir, mode);
+    snprintf(out, sizeof out, "%s/%s.json", f->dir, label);
     char *argv[] = {vmmap, "snapshot", pidbuf, "-o", out, "-q", NULL};
-    pu_run_opts opts = {.env_name = "VMMAP_TEST_EARLY_PASS", .env_value = mode, .timeout_ms = RUN_MS};
+    pu_run_opts opts = {.env_name = name, .env_value = value, .timeout_ms = RUN_MS};
     pu_run_result r;
     memset(&r, 0, sizeof r);
     int rc = pu_run(argv, &opts, &r);
     free(vmmap);
     if (rc != 0 || r.exit_code != 0)
-        fail_msg("vmmap snapshot with VMMAP_TEST_EARLY_PASS=%s: exit %d\n%s", mode, r.exit_code,
-                 r.err ? r.err : pu_last_error());
+        fail_msg("vmmap snapshot with %s=%s: exit %d\n%s", name, value, r.exit_code, r.err ? r.err : pu_last_error());
     pu_run_result_free(&r);
-    expect_plain_render(f, out, mode);
+    expect_plain_render(f, out, label);
     cJSON *snap = pu_json_load(out);
     if (!snap)
         fail_msg("%s", pu_last_error());
@@ -126,7 +126,15 @@ static cJSON *snapshot(fixture *f, const pu_child *target, const char *mode)
     return snap;
 }
 
-/* off, expect and mismatch give the same snapshot of target. */
+/* `vmmap snapshot PID` with VMMAP_TEST_EARLY_PASS=mode. */
+static cJSON *snapshot(fixture *f, const pu_child *target, const char *mode)
+{
+    return snapshot_with(f, target, "VMMAP_TEST_EARLY_PASS", mode, mode);
+}
+
+/* off, expect and mismatch give the same snapshot of target; so does the early pass with the
+ * threads listed on a thread of their own (as on three CPUs or more: VMMAP_THREADS=4), whatever
+ * this machine has. */
 static void same_every_pass(fixture *f, const pu_child *target, const char *what)
 {
     g_errors = 0;
@@ -135,9 +143,9 @@ static void same_every_pass(fixture *f, const pu_child *target, const char *what
      * Compare the captures after that one. */
     cJSON_Delete(snapshot(f, target, "off"));
     const char *modes[] = {"off", "expect", "mismatch"};
-    char *text[3];
-    for (int i = 0; i < 3; i++) {
-        cJSON *snap = snapshot(f, target, modes[i]);
+    char *text[4];
+    for (int i = 0; i < 4; i++) {
+        cJSON *snap = i < 3 ? snapshot(f, target, modes[i]) : snapshot_with(f, target, "VMMAP_THREADS", "4", "threads4");
         pu_snapshot_drop_volatile(snap);
         text[i] = cJSON_Print(snap);
         assert_non_null(text[i]);
@@ -145,7 +153,9 @@ static void same_every_pass(fixture *f, const pu_child *target, const char *what
     }
     expect(strcmp(text[0], text[1]) == 0, "%s: the early pass and the plain pass differ", what);
     expect(strcmp(text[0], text[2]) == 0, "%s: an abandoned early pass and the plain pass differ", what);
-    for (int i = 0; i < 3; i++)
+    expect(strcmp(text[0], text[3]) == 0, "%s: the early pass with the threads listed beside and the plain pass differ",
+           what);
+    for (int i = 0; i < 4; i++)
         cJSON_free(text[i]);
     expect_none("early pass vs plain pass");
 }
