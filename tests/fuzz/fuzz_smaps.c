@@ -48,8 +48,25 @@ static bool same_mapping(const vm_linux_mapping *a, const vm_linux_mapping *b)
            a->have == b->have;
 }
 
+/* Another parse of the same text against the whole-text parser's: same verdict, same mappings,
+ * same error; aborts on any difference (got is freed). */
+static void expect_same_parse(bool ok, const char *err, vm_linux_maps *got, bool whole_ok, const vm_linux_maps *whole,
+                              const char *whole_err)
+{
+    if (ok != whole_ok || (!ok && strcmp(err, whole_err) != 0))
+        abort();
+    if (!ok)
+        return;
+    if (got->n != whole->n)
+        abort();
+    for (size_t i = 0; i < got->n; i++)
+        if (!same_mapping(&got->v[i], &whole->v[i]))
+            abort();
+    vm_linux_maps_free(got);
+}
+
 /* The fast paths (field lines matched against the form the first mapping showed) must agree with
- * the general parse of every line by its name: same verdict, same mappings, same error. */
+ * the general parse of every line by its name. */
 static void compare_general(const char *text, size_t size, bool whole_ok, const vm_linux_maps *whole,
                             const char *whole_err)
 {
@@ -58,20 +75,11 @@ static void compare_general(const char *text, size_t size, bool whole_ok, const 
     vm_linux_parse_test_general_only(true);
     bool ok = vm_linux_parse_smaps_text(text, size, &general, err, sizeof err);
     vm_linux_parse_test_general_only(false);
-    if (ok != whole_ok || (!ok && strcmp(err, whole_err) != 0))
-        abort();
-    if (!ok)
-        return;
-    if (general.n != whole->n)
-        abort();
-    for (size_t i = 0; i < general.n; i++)
-        if (!same_mapping(&general.v[i], &whole->v[i]))
-            abort();
-    vm_linux_maps_free(&general);
+    expect_same_parse(ok, err, &general, whole_ok, whole, whole_err);
 }
 
 /* The streaming parser (reader thread, chunks, lines carried across chunk boundaries) must
- * agree with the whole-text parser on every input: same verdict, same mappings, same error. */
+ * agree with the whole-text parser on every input. */
 static void compare_streamed(const char *text, size_t size, bool whole_ok, const vm_linux_maps *whole,
                              const char *whole_err)
 {
@@ -95,19 +103,9 @@ static void compare_streamed(const char *text, size_t size, bool whole_ok, const
     int read_errno = 0;
     bool ok = vm_linux_parse_smaps_fd(fd, &streamed, NULL, NULL, err, sizeof err, &read_errno);
     close(fd);
-    if (ok != whole_ok || read_errno)
+    if (read_errno)
         abort();
-    if (!ok) {
-        if (strcmp(err, whole_err) != 0)
-            abort();
-        return;
-    }
-    if (streamed.n != whole->n)
-        abort();
-    for (size_t i = 0; i < streamed.n; i++)
-        if (!same_mapping(&streamed.v[i], &whole->v[i]))
-            abort();
-    vm_linux_maps_free(&streamed);
+    expect_same_parse(ok, err, &streamed, whole_ok, whole, whole_err);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

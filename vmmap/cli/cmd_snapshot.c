@@ -131,9 +131,8 @@ static int run(int argc, char **argv)
     if (f == VM_OUTPUT_UNKNOWN)
         f = VM_OUTPUT_JSON;
     json_output json = {.path = output};
-    vm_json_writer *w = NULL;
     if (f == VM_OUTPUT_JSON) {
-        if (!(w = json.w = vm_json_writer_new(output))) {
+        if (!(json.w = vm_json_writer_new(output))) {
             vm_error_set(&err, VM_EXIT_ERROR, "out of memory");
             return vm_error_report(&err);
         }
@@ -145,7 +144,7 @@ static int run(int argc, char **argv)
         vm_progress_start("snapshot"); /* a report (.xlsx, .csv): progress as `vmmap report` shows it */
     vm_progress_phase("capturing", 0);
     if (vm_load_target(&t, &s, &err) != 0) {
-        vm_json_writer_free(w);
+        vm_json_writer_free(json.w);
         return vm_error_report(&err);
     }
     if (!json.path) {
@@ -153,11 +152,11 @@ static int run(int argc, char **argv)
         json.path = json.fallback;
     }
     output = json.path;
-    if (w)
-        vm_json_writer_set_path(w, output);
-    rc = w ? vm_json_writer_finish(w, s, &err) : vm_output_write(s, output, f, &err);
+    if (json.w)
+        vm_json_writer_set_path(json.w, output);
+    rc = json.w ? vm_json_writer_finish(json.w, s, &err) : vm_output_write(s, output, f, &err);
     vm_progress_stop();
-    vm_json_writer_free(w);
+    vm_json_writer_free(json.w);
     vm_timing_mark("write");
     if (rc == 0)
         vm_cli_report_written(s, output, t.capture.quiet);
